@@ -1,0 +1,22 @@
+#!/bin/sh
+# quickstart.sh - from a fresh Debian 12 checkout to a running Hubcast or a
+# full test run: install what is missing, build, then
+#   run   start Hubcast at http://localhost:8080 with its data in ./data
+#   test  run every test and end with "N passed, N failed"
+set -eu
+cd "$(dirname "$0")/.."
+what="${1:-run}"
+case "$what" in
+run|test) ;;
+*) echo "usage: $0 run|test" >&2; exit 2 ;;
+esac
+sh build-aux/deps.sh "$what"
+[ -x configure ] || autoreconf -fi
+[ -f Makefile ] || ./configure ${HUBCAST_CONFIGURE_FLAGS:-}
+make -j"$(nproc)"
+if [ "$what" = run ]; then
+    shift
+    exec src/hubcast serve --data ./data "$@"
+fi
+make -j"$(nproc)" check TESTS=
+exec sh tests/run.sh

@@ -1,0 +1,401 @@
+/*
+ * catalog.c - SQLite access for Hubcast. Every statement is fixed SQL text
+ * with bound parameters, prepared once per connection and cached by the
+ * address of its text. One connection per thread (see http.c).
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sqlite3.h>
+
+#include "catalog.h"
+#include "util.h"
+
+#define STMT_CACHE 256
+
+struct catalog {
+    sqlite3 *db;
+    int      last_rc;
+    struct {
+        const char   *sql;
+        sqlite3_stmt *st;
+    } cache[STMT_CACHE];
+};
+
+int catalog_path(const char *data_dir, char *out, size_t outsz)
+{
+    int n = snprintf(out, outsz, "%s/hubcast.db", data_dir);
+    return n < 0 || (size_t)n >= outsz ? -1 : 0;
+}
+
+int catalog_latest_version(void)
+{
+    int v = 0;
+    for (const struct migration *m = catalog_migrations; m->sql; m++)
+        if (m->version > v)
+            v = m->version;
+    return v;
+}
+
+static int simple_exec(struct catalog *c, const char *sql)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(c->db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        hc_log("catalog: %s", msg ? msg : sqlite3_errstr(rc));
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+int catalog_schema_version(struct catalog *c)
+{
+    return (int)cat_int(c, 0, "SELECT COALESCE(MAX(version), 0) FROM schema_version", "");
+}
+
+static int migrate(struct catalog *c, int apply, char *err, size_t errsz)
+{
+    int have, latest = catalog_latest_version();
+
+    if (simple_exec(c, "CREATE TABLE IF NOT EXISTS schema_version ("
+                       " version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+                       " applied_at INTEGER NOT NULL)") < 0) {
+        snprintf(err, errsz, "cannot create the schema_version table: %s", sqlite3_errmsg(c->db));
+        return -1;
+    }
+    have = catalog_schema_version(c);
+    if (have > latest) {
+        snprintf(err, errsz, "the database is at schema version %d, newer than this "
+                 "hubcast binary understands (%d); upgrade hubcast", have, latest);
+        return -1;
+    }
+    if (have == latest)
+        return 0;
+    if (!apply) {
+        snprintf(err, errsz, "the database is at schema version %d and needs %d; "
+                 "run `hubcast migrate`", have, latest);
+        return -1;
+    }
+    for (const struct migration *m = catalog_migrations; m->sql; m++) {
+        if (m->version <= have)
+            continue;
+        if (simple_exec(c, "BEGIN IMMEDIATE") < 0)
+            goto fail;
+        if (simple_exec(c, m->sql) < 0 ||
+            cat_exec(c, "INSERT INTO schema_version(version, name, applied_at) VALUES (?, ?, ?)",
+                     "isI", m->version, m->name, (int64_t)hc_now()) < 0) {
+            simple_exec(c, "ROLLBACK");
+            goto fail;
+        }
+        if (simple_exec(c, "COMMIT") < 0)
+            goto fail;
+        hc_log("catalog: applied migration %s", m->name);
+        continue;
+fail:
+        snprintf(err, errsz, "migration %s failed: %s", m->name, sqlite3_errmsg(c->db));
+        return -1;
+    }
+    return 0;
+}
+
+struct catalog *catalog_open(const char *path, int apply, char *err, size_t errsz)
+{
+    struct catalog *c = hc_calloc(1, sizeof(*c));
+    int rc;
+
+    rc = sqlite3_open_v2(path, &c->db,
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errsz, "cannot open the catalog %s: %s", path,
+                 c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+        catalog_close(c);
+        return NULL;
+    }
+    sqlite3_busy_timeout(c->db, 10000);
+    sqlite3_extended_result_codes(c->db, 1);
+    /* WAL for concurrent readers; synchronous=FULL so that a commit the
+     * user was told about survives a power cut. */
+    if (simple_exec(c, "PRAGMA journal_mode=WAL") < 0 ||
+        simple_exec(c, "PRAGMA synchronous=FULL") < 0 ||
+        simple_exec(c, "PRAGMA foreign_keys=ON") < 0 ||
+        simple_exec(c, "PRAGMA trusted_schema=OFF") < 0) {
+        snprintf(err, errsz, "cannot configure the catalog %s: %s", path, sqlite3_errmsg(c->db));
+        catalog_close(c);
+        return NULL;
+    }
+    if (migrate(c, apply, err, errsz) < 0) {
+        catalog_close(c);
+        return NULL;
+    }
+    return c;
+}
+
+void catalog_close(struct catalog *c)
+{
+    if (!c)
+        return;
+    for (int i = 0; i < STMT_CACHE; i++)
+        if (c->cache[i].st)
+            sqlite3_finalize(c->cache[i].st);
+    if (c->db)
+        sqlite3_close(c->db);
+    free(c);
+}
+
+static sqlite3_stmt *prepare(struct catalog *c, const char *sql)
+{
+    size_t h = ((uintptr_t)sql >> 3) % STMT_CACHE;
+    sqlite3_stmt *st = NULL;
+
+    for (size_t i = 0; i < STMT_CACHE; i++) {
+        size_t k = (h + i) % STMT_CACHE;
+        if (c->cache[k].sql == sql) {
+            sqlite3_reset(c->cache[k].st);
+            sqlite3_clear_bindings(c->cache[k].st);
+            return c->cache[k].st;
+        }
+        if (!c->cache[k].sql) {
+            c->last_rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+            if (c->last_rc != SQLITE_OK) {
+                hc_log("catalog: prepare failed: %s: %s", sqlite3_errmsg(c->db), sql);
+                return NULL;
+            }
+            c->cache[k].sql = sql;
+            c->cache[k].st = st;
+            return st;
+        }
+    }
+    /* Cache full: a statement used once (still prepared, never concatenated). */
+    hc_log("catalog: statement cache full");
+    return NULL;
+}
+
+static sqlite3_stmt *bindv(struct catalog *c, const char *sql, const char *fmt, va_list ap)
+{
+    sqlite3_stmt *st = prepare(c, sql);
+    int idx = 1, rc = SQLITE_OK;
+
+    if (!st)
+        return NULL;
+    for (const char *f = fmt; *f && rc == SQLITE_OK; f++, idx++) {
+        switch (*f) {
+        case 'i': rc = sqlite3_bind_int(st, idx, va_arg(ap, int)); break;
+        case 'I': rc = sqlite3_bind_int64(st, idx, va_arg(ap, int64_t)); break;
+        case 'd': rc = sqlite3_bind_double(st, idx, va_arg(ap, double)); break;
+        case 's': {
+            const char *s = va_arg(ap, const char *);
+            rc = s ? sqlite3_bind_text(st, idx, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, idx);
+            break;
+        }
+        case 'b': {
+            const void *p = va_arg(ap, const void *);
+            int n = va_arg(ap, int);
+            rc = sqlite3_bind_blob(st, idx, p, n, SQLITE_TRANSIENT);
+            break;
+        }
+        case 'n': rc = sqlite3_bind_null(st, idx); break;
+        default:
+            hc_log("catalog: bad bind format '%c'", *f);
+            return NULL;
+        }
+    }
+    if (rc != SQLITE_OK) {
+        c->last_rc = rc;
+        hc_log("catalog: bind failed: %s", sqlite3_errmsg(c->db));
+        return NULL;
+    }
+    return st;
+}
+
+static json_t *column_json(sqlite3_stmt *st, int i)
+{
+    switch (sqlite3_column_type(st, i)) {
+    case SQLITE_INTEGER: return json_integer(sqlite3_column_int64(st, i));
+    case SQLITE_FLOAT:   return json_real(sqlite3_column_double(st, i));
+    case SQLITE_TEXT:    return json_stringn((const char *)sqlite3_column_text(st, i),
+                                             (size_t)sqlite3_column_bytes(st, i));
+    case SQLITE_NULL:    return json_null();
+    default:             return json_null();  /* blobs never leave the catalog */
+    }
+}
+
+static json_t *row_json(sqlite3_stmt *st)
+{
+    json_t *o = json_object();
+    int n = sqlite3_column_count(st);
+    for (int i = 0; i < n; i++) {
+        json_t *v = column_json(st, i);
+        if (!v)     /* invalid UTF-8 stored: hand out null, not a crash */
+            v = json_null();
+        json_object_set_new(o, sqlite3_column_name(st, i), v);
+    }
+    return o;
+}
+
+static int step_done(struct catalog *c, sqlite3_stmt *st)
+{
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        ;
+    c->last_rc = rc;
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        if ((rc & 0xff) != SQLITE_CONSTRAINT)
+            hc_log("catalog: %s", sqlite3_errmsg(c->db));
+        return -1;
+    }
+    return 0;
+}
+
+int cat_exec(struct catalog *c, const char *sql, const char *fmt, ...)
+{
+    va_list ap;
+    sqlite3_stmt *st;
+
+    va_start(ap, fmt);
+    st = bindv(c, sql, fmt, ap);
+    va_end(ap);
+    if (!st || step_done(c, st) < 0)
+        return -1;
+    return sqlite3_changes(c->db);
+}
+
+int64_t cat_insert(struct catalog *c, const char *sql, const char *fmt, ...)
+{
+    va_list ap;
+    sqlite3_stmt *st;
+
+    va_start(ap, fmt);
+    st = bindv(c, sql, fmt, ap);
+    va_end(ap);
+    if (!st || step_done(c, st) < 0)
+        return -1;
+    return sqlite3_last_insert_rowid(c->db);
+}
+
+json_t *cat_rows(struct catalog *c, const char *sql, const char *fmt, ...)
+{
+    va_list ap;
+    sqlite3_stmt *st;
+    json_t *arr;
+    int rc;
+
+    va_start(ap, fmt);
+    st = bindv(c, sql, fmt, ap);
+    va_end(ap);
+    if (!st)
+        return NULL;
+    arr = json_array();
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        json_array_append_new(arr, row_json(st));
+    c->last_rc = rc;
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        hc_log("catalog: %s", sqlite3_errmsg(c->db));
+        json_decref(arr);
+        return NULL;
+    }
+    return arr;
+}
+
+json_t *cat_row(struct catalog *c, const char *sql, const char *fmt, ...)
+{
+    va_list ap;
+    sqlite3_stmt *st;
+    json_t *o = NULL;
+    int rc;
+
+    va_start(ap, fmt);
+    st = bindv(c, sql, fmt, ap);
+    va_end(ap);
+    if (!st)
+        return NULL;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        o = row_json(st);
+    else if (rc != SQLITE_DONE)
+        hc_log("catalog: %s", sqlite3_errmsg(c->db));
+    c->last_rc = rc;
+    sqlite3_reset(st);
+    return o;
+}
+
+int64_t cat_int(struct catalog *c, int64_t dflt, const char *sql, const char *fmt, ...)
+{
+    va_list ap;
+    sqlite3_stmt *st;
+    int64_t v = dflt;
+
+    va_start(ap, fmt);
+    st = bindv(c, sql, fmt, ap);
+    va_end(ap);
+    if (!st)
+        return dflt;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return v;
+}
+
+char *cat_text(struct catalog *c, const char *sql, const char *fmt, ...)
+{
+    va_list ap;
+    sqlite3_stmt *st;
+    char *v = NULL;
+
+    va_start(ap, fmt);
+    st = bindv(c, sql, fmt, ap);
+    va_end(ap);
+    if (!st)
+        return NULL;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+        v = hc_strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_reset(st);
+    return v;
+}
+
+int cat_begin(struct catalog *c)
+{
+    return cat_exec(c, "BEGIN IMMEDIATE", "") < 0 ? -1 : 0;
+}
+
+int cat_commit(struct catalog *c)
+{
+    if (cat_exec(c, "COMMIT", "") < 0) {
+        cat_rollback(c);
+        return -1;
+    }
+    return 0;
+}
+
+void cat_rollback(struct catalog *c)
+{
+    if (!sqlite3_get_autocommit(c->db))
+        cat_exec(c, "ROLLBACK", "");
+}
+
+const char *cat_errmsg(struct catalog *c)
+{
+    return sqlite3_errmsg(c->db);
+}
+
+int cat_was_constraint(struct catalog *c)
+{
+    return (c->last_rc & 0xff) == SQLITE_CONSTRAINT;
+}
+
+char *cat_setting(struct catalog *c, const char *key)
+{
+    return cat_text(c, "SELECT value FROM settings WHERE key = ?", "s", key);
+}
+
+int cat_set_setting(struct catalog *c, const char *key, const char *value)
+{
+    return cat_exec(c, "INSERT INTO settings(key, value) VALUES (?, ?) "
+                       "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    "ss", key, value) < 0 ? -1 : 0;
+}

@@ -1,0 +1,27 @@
+/*
+ * api.h - the routing table of the whole server and the JSON shape of the
+ * objects the API hands out.
+ */
+#ifndef HUBCAST_API_H
+#define HUBCAST_API_H
+
+#include <stddef.h>
+#include <jansson.h>
+#include "router.h"
+
+struct catalog;
+
+extern const struct route api_routes[];
+extern const size_t api_nroutes;
+
+/* The public JSON of a user row. */
+json_t *api_user_json(struct catalog *c, int64_t id);
+
+/* Validation of JSON body fields. Each returns 0 when fine, else fills o
+ * with a 400 JSON error naming the field and returns 400. */
+struct resp;
+int api_str_field(json_t *body, const char *key, int required, size_t maxlen,
+                  const char **out, struct resp *o);
+int api_bool_field(json_t *body, const char *key, int *out, int *present, struct resp *o);
+
+#endif

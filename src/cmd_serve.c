@@ -1,0 +1,170 @@
+/*
+ * cmd_serve.c - `hubcast serve`: migrate the catalog, print the first-run
+ * setup link, start the HTTP server, the scheduler and the workers, and on
+ * SIGTERM/SIGINT stop accepting, let in-flight requests finish, stop the
+ * workers and close the catalog.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "auth.h"
+#include "catalog.h"
+#include "commands.h"
+#include "conf.h"
+#include "http.h"
+#include "util.h"
+#include "worker.h"
+
+static int dir_has_index(const char *dir)
+{
+    char p[1200];
+    struct stat st;
+    snprintf(p, sizeof(p), "%s/index.html", dir);
+    return stat(p, &st) == 0;
+}
+
+static void resolve_defaults(struct conf *c)
+{
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    char addr[128];
+    int port;
+
+    if (ncpu < 1)
+        ncpu = 1;
+    if (!c->web_dir[0]) {
+        if (dir_has_index(HUBCAST_WEBDIR))
+            hc_strlcpy(c->web_dir, HUBCAST_WEBDIR, sizeof(c->web_dir));
+        else
+            snprintf(c->web_dir, sizeof(c->web_dir), "%s/web", HUBCAST_SRCDIR);
+    }
+    if (c->workers < 0)
+        c->workers = ncpu / 2 > 0 ? (int)(ncpu / 2) : 1;
+    if (c->worker_threads <= 0)
+        c->worker_threads = c->workers > 0 && ncpu / c->workers > 0 ? (int)(ncpu / c->workers) : 1;
+    if (!c->public_url[0] && conf_listen_split(c->listen, addr, sizeof(addr), &port) == 0)
+        snprintf(c->public_url, sizeof(c->public_url), "http://localhost:%d", port);
+}
+
+static void print_setup_link(struct catalog *cat, const struct conf *c)
+{
+    char token[TOKEN_CHARS];
+
+    if (cat_int(cat, 0, "SELECT COUNT(*) FROM users", "") > 0)
+        return;
+    /* One live setup link at a time: a restart replaces the old one. */
+    cat_exec(cat, "DELETE FROM invites WHERE purpose = 'setup'", "");
+    if (auth_invite_create(cat, "setup", "", "", "admin", 0, 24 * 3600, token, sizeof(token)) < 0) {
+        hc_log("cannot create the setup link: %s", cat_errmsg(cat));
+        return;
+    }
+    printf("\nHubcast has no administrator yet. Open this link within 24 hours to create one:\n\n"
+           "    %s/setup#token=%s\n\n", c->public_url, token);
+    fflush(stdout);
+}
+
+static void *scheduler(void *arg)
+{
+    const struct conf *c = arg;
+    char err[512], path[1100];
+    struct catalog *cat;
+
+    catalog_path(c->data_dir, path, sizeof(path));
+    cat = catalog_open(path, 0, err, sizeof(err));
+    if (!cat) {
+        hc_log("scheduler: %s", err);
+        return NULL;
+    }
+    for (;;) {
+        /* Abandoned uploads: remove their bytes and their row. */
+        json_t *rows = cat_rows(cat, "SELECT id FROM uploads WHERE update_id IS NULL AND expires_at < ?",
+                                "I", (int64_t)hc_now());
+        size_t i;
+        json_t *u;
+
+        json_array_foreach(rows, i, u) {
+            char part[1200];
+            const char *id = json_string_value(json_object_get(u, "id"));
+            snprintf(part, sizeof(part), "%s/uploads/%s.part", c->data_dir, id);
+            unlink(part);
+            cat_exec(cat, "DELETE FROM uploads WHERE id = ?", "s", id);
+            hc_log("scheduler: removed abandoned upload %s", id);
+        }
+        json_decref(rows);
+        pthread_testcancel();
+        sleep(5);
+        pthread_testcancel();
+    }
+    return NULL;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    struct conf c;
+    struct catalog *cat;
+    sigset_t set;
+    pthread_t sched;
+    int n, rc, sig;
+    double deadline;
+
+    conf_defaults(&c);
+    if ((rc = conf_load(&c, OPT_SERVE | OPT_MEDIA | OPT_MAIL, argc, argv, &n)) != 0) {
+        if (rc > 0) {
+            puts("Usage: hubcast serve [OPTIONS]\n\n"
+                 "Serve the web app and the API, run the scheduler, and supervise the\n"
+                 "transcode workers. On an empty catalog, prints a one-time link that\n"
+                 "creates the first administrator.\n");
+            conf_usage(OPT_SERVE | OPT_MEDIA | OPT_MAIL);
+        }
+        return rc > 0 ? 0 : 2;
+    }
+    if (n > 0) {
+        fprintf(stderr, "hubcast: serve takes no arguments (\"%s\"); see --help\n", argv[0]);
+        return 2;
+    }
+    resolve_defaults(&c);
+    hc_clock_init(c.test_clock);
+    if (!(cat = hc_open_catalog(&c, 1)))
+        return 1;
+    print_setup_link(cat, &c);
+
+    /* Signals are taken synchronously by this thread only. */
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (http_start(&c, api_routes, api_nroutes) < 0) {
+        catalog_close(cat);
+        return 1;
+    }
+    pthread_create(&sched, NULL, scheduler, &c);
+    if (c.workers > 0 && supervisor_start(&c, c.workers) < 0)
+        hc_log("cannot start the worker supervisor");
+    hc_log("hubcast %s listening on %s (%s), data in %s, %d workers x %d threads",
+           PACKAGE_VERSION, c.listen, c.public_url, c.data_dir, c.workers, c.worker_threads);
+
+    while (sigwait(&set, &sig) != 0 || (sig != SIGTERM && sig != SIGINT))
+        ;
+    hc_log("signal %d: stopping (finishing requests in flight)", sig);
+    http_quiesce();
+    deadline = hc_monotonic() + 15;
+    while (http_inflight() > 0 && hc_monotonic() < deadline)
+        usleep(20 * 1000);
+    http_stop();
+    pthread_cancel(sched);
+    pthread_join(sched, NULL);
+    supervisor_stop();
+    catalog_close(cat);
+    hc_log("stopped");
+    return 0;
+}

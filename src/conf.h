@@ -1,0 +1,60 @@
+/*
+ * conf.h - Hubcast's configuration: defaults, then an optional config file,
+ * then HUBCAST_* environment variables, then command-line flags.
+ */
+#ifndef HUBCAST_CONF_H
+#define HUBCAST_CONF_H
+
+#include <stdint.h>
+
+struct conf {
+    char    data_dir[1024];
+    char    listen[128];         /* ADDR:PORT */
+    char    web_dir[1024];
+    char    public_url[512];
+    char    config_file[1024];
+    int     workers;             /* -1 = sized to the machine, 0 = none */
+    int     worker_threads;      /* x264 threads per worker, 0 = derived */
+    int64_t max_upload;          /* bytes */
+    int     max_open_uploads;    /* unfinished uploads per member */
+    int     upload_expiry;       /* seconds */
+    int64_t max_body;            /* JSON request bodies */
+    int     conn_limit;
+    int     per_ip_limit;
+    int     conn_timeout;        /* seconds */
+    int     http_threads;
+    char    secure_cookies[8];   /* auto|on|off */
+    char    cors_origins[1024];  /* comma-separated, empty = same origin only */
+    char    smtp_url[512];
+    char    mail_from[256];
+    int     smtp_allow_plaintext;
+    int     test_clock;
+    char    preset[32];
+    int     crf;
+    int     max_duration;        /* seconds */
+    int     job_deadline;        /* seconds of wall clock per job */
+    int     verbose;
+};
+
+/* Option groups, so each command's --help lists what it reads. */
+enum {
+    OPT_DATA   = 1 << 0,
+    OPT_SERVE  = 1 << 1,
+    OPT_MEDIA  = 1 << 2,
+    OPT_MAIL   = 1 << 3
+};
+
+void conf_defaults(struct conf *c);
+
+/*
+ * Parse argv for the options in groups, after the file and the environment.
+ * Non-option arguments are moved to the front of argv and counted in
+ * *nargs. Returns 0, or -1 with a message printed; 1 if --help was given.
+ */
+int conf_load(struct conf *c, unsigned groups, int argc, char **argv, int *nargs);
+void conf_usage(unsigned groups);
+
+/* Split "ADDR:PORT". */
+int conf_listen_split(const char *listen, char *addr, size_t addrsz, int *port);
+
+#endif

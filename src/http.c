@@ -1,0 +1,722 @@
+/*
+ * http.c - libmicrohttpd glue. One request's life: the first callback
+ * matches the route, authenticates and checks the role and the declared
+ * body size (refusing early, before reading a body nobody wants); the body
+ * is buffered up to a cap or streamed to the route; the last callback runs
+ * the handler and queues the response it filled. Everything a request
+ * allocated is freed in the completion callback.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <unistd.h>
+#include <microhttpd.h>
+
+#include "auth.h"
+#include "catalog.h"
+#include "conf.h"
+#include "http.h"
+#include "metrics.h"
+#include "util.h"
+
+static struct MHD_Daemon *daemon_;
+static const struct conf *gconf;
+static const struct route *groutes;
+static size_t gnroutes;
+static int webfd = -1;
+static atomic_int inflight;
+static char dbpath[1100];
+
+/* ---- per-thread catalog connections ---- */
+
+static pthread_mutex_t cat_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct catalog *all_cats[256];
+static int ncats;
+static _Thread_local struct catalog *tl_cat;
+
+struct catalog *http_thread_catalog(void)
+{
+    char err[512];
+
+    if (tl_cat)
+        return tl_cat;
+    tl_cat = catalog_open(dbpath, 0, err, sizeof(err));
+    if (!tl_cat) {
+        hc_log("%s", err);
+        return NULL;
+    }
+    pthread_mutex_lock(&cat_lock);
+    if (ncats < (int)HC_ARRAY_LEN(all_cats))
+        all_cats[ncats++] = tl_cat;
+    pthread_mutex_unlock(&cat_lock);
+    return tl_cat;
+}
+
+void http_close_catalogs(void)
+{
+    pthread_mutex_lock(&cat_lock);
+    for (int i = 0; i < ncats; i++)
+        catalog_close(all_cats[i]);
+    ncats = 0;
+    pthread_mutex_unlock(&cat_lock);
+}
+
+/* ---- responses ---- */
+
+int http_json(struct resp *o, int status, json_t *body)
+{
+    if (o->json)
+        json_decref(o->json);
+    o->json = body;
+    o->status = status;
+    return status;
+}
+
+int http_error(struct resp *o, int status, const char *code, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    return http_json(o, status, json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", msg));
+}
+
+int http_text(struct resp *o, int status, const char *ctype, const char *text)
+{
+    free(o->text);
+    o->text = hc_strdup(text);
+    o->text_len = strlen(text);
+    o->ctype = ctype;
+    o->status = status;
+    return status;
+}
+
+void http_header(struct resp *o, const char *name, const char *value)
+{
+    if (o->nheaders >= RESP_MAX_HEADERS || hc_has_crlf(name) || hc_has_crlf(value))
+        return;
+    o->hname[o->nheaders] = hc_strdup(name);
+    o->hvalue[o->nheaders] = hc_strdup(value);
+    o->nheaders++;
+}
+
+static void resp_free(struct resp *o)
+{
+    if (o->json)
+        json_decref(o->json);
+    free(o->text);
+    if (o->fd >= 0)
+        close(o->fd);
+    for (int i = 0; i < o->nheaders; i++) {
+        free(o->hname[i]);
+        free(o->hvalue[i]);
+    }
+}
+
+/* ---- request helpers ---- */
+
+const char *http_get_header(struct req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+const char *http_get_arg(struct req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *http_get_cookie(struct req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, name);
+}
+
+json_t *http_body_json(struct req *r, struct resp *o)
+{
+    json_error_t jerr;
+    json_t *j;
+
+    if (!r->body_len) {
+        http_error(o, 400, "bad_request", "this request needs a JSON body");
+        return NULL;
+    }
+    j = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!j) {
+        http_error(o, 400, "bad_json", "the body is not valid JSON: %s (line %d)", jerr.text, jerr.line);
+        return NULL;
+    }
+    if (!json_is_object(j)) {
+        json_decref(j);
+        http_error(o, 400, "bad_json", "the body must be a JSON object");
+        return NULL;
+    }
+    return j;
+}
+
+/* ---- files ---- */
+
+const char *http_mime_type(const char *path)
+{
+    static const struct { const char *ext, *type; } types[] = {
+        { ".m3u8", "application/vnd.apple.mpegurl" },
+        { ".m4s", "video/mp4" }, { ".mp4", "video/mp4" }, { ".m4a", "audio/mp4" },
+        { ".jpg", "image/jpeg" }, { ".jpeg", "image/jpeg" }, { ".png", "image/png" },
+        { ".svg", "image/svg+xml" }, { ".ico", "image/x-icon" }, { ".webp", "image/webp" },
+        { ".vtt", "text/vtt; charset=utf-8" },
+        { ".html", "text/html; charset=utf-8" }, { ".css", "text/css; charset=utf-8" },
+        { ".js", "text/javascript; charset=utf-8" }, { ".mjs", "text/javascript; charset=utf-8" },
+        { ".json", "application/json" }, { ".txt", "text/plain; charset=utf-8" },
+        { ".woff2", "font/woff2" }, { ".map", "application/json" },
+    };
+    const char *dot = strrchr(path, '.');
+
+    if (dot)
+        for (size_t i = 0; i < HC_ARRAY_LEN(types); i++)
+            if (!strcasecmp(dot, types[i].ext))
+                return types[i].type;
+    return "application/octet-stream";
+}
+
+/* Walk relpath one component at a time, refusing symlinks and dot names. */
+static int open_beneath(int dirfd, const char *relpath)
+{
+    char comp[256];
+    const char *p = relpath;
+    int fd = dup(dirfd);
+
+    if (fd < 0)
+        return -1;
+    if (*p == '/' || *p == '\0') {
+        close(fd);
+        errno = ENOENT;
+        return -1;
+    }
+    while (*p) {
+        size_t len = strcspn(p, "/");
+        int last = p[len] == '\0', nfd;
+
+        if (len == 0 || len >= sizeof(comp) || p[0] == '.') {
+            close(fd);
+            errno = ENOENT;
+            return -1;
+        }
+        memcpy(comp, p, len);
+        comp[len] = '\0';
+        if (strchr(comp, '\\')) {
+            close(fd);
+            errno = ENOENT;
+            return -1;
+        }
+        nfd = openat(fd, comp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | (last ? 0 : O_DIRECTORY));
+        close(fd);
+        if (nfd < 0)
+            return -1;
+        fd = nfd;
+        p += len + (last ? 0 : 1);
+        if (!last && *p == '\0') {
+            close(fd);
+            errno = ENOENT;
+            return -1;
+        }
+    }
+    return fd;
+}
+
+static int parse_range(const char *h, uint64_t size, uint64_t *off, uint64_t *len)
+{
+    /* One range only: bytes=a-b, bytes=a-, bytes=-n. 1 = satisfiable range,
+     * 0 = ignore the header, -1 = unsatisfiable. */
+    char *end;
+    unsigned long long a, b;
+
+    if (strncmp(h, "bytes=", 6) != 0 || strchr(h, ','))
+        return 0;
+    h += 6;
+    if (*h == '-') {
+        errno = 0;
+        b = strtoull(h + 1, &end, 10);
+        if (errno || *end || end == h + 1)
+            return 0;
+        if (b == 0 || size == 0)
+            return -1;
+        if (b > size)
+            b = size;
+        *off = size - b;
+        *len = b;
+        return 1;
+    }
+    errno = 0;
+    a = strtoull(h, &end, 10);
+    if (errno || end == h || *end != '-')
+        return 0;
+    h = end + 1;
+    if (*h == '\0') {
+        b = size ? size - 1 : 0;
+    } else {
+        b = strtoull(h, &end, 10);
+        if (errno || *end || b < a)
+            return 0;
+        if (b >= size)
+            b = size - 1;
+    }
+    if (a >= size)
+        return -1;
+    *off = a;
+    *len = b - a + 1;
+    return 1;
+}
+
+int http_send_file(struct req *r, struct resp *o, int dirfd, const char *relpath,
+                   const char *cache_control)
+{
+    struct stat st;
+    char etag[64], lastmod[64], buf[96];
+    const char *inm, *ims, *range, *ifrange;
+    struct tm tm;
+    uint64_t off = 0, len;
+    int fd;
+
+    fd = open_beneath(dirfd, relpath);
+    if (fd < 0)
+        return http_error(o, 404, "not_found", "there is no such file");
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return http_error(o, 404, "not_found", "there is no such file");
+    }
+    snprintf(etag, sizeof(etag), "\"%llx-%llx-%lx\"", (unsigned long long)st.st_ino,
+             (unsigned long long)st.st_size, (long)st.st_mtime);
+    gmtime_r(&st.st_mtime, &tm);
+    strftime(lastmod, sizeof(lastmod), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    http_header(o, "ETag", etag);
+    http_header(o, "Last-Modified", lastmod);
+    http_header(o, "Accept-Ranges", "bytes");
+    if (cache_control)
+        http_header(o, "Cache-Control", cache_control);
+    o->ctype = http_mime_type(relpath);
+
+    inm = http_get_header(r, "If-None-Match");
+    ims = http_get_header(r, "If-Modified-Since");
+    if ((inm && (strstr(inm, etag) || !strcmp(inm, "*"))) ||
+        (!inm && ims && !strcmp(ims, lastmod))) {
+        close(fd);
+        o->status = 304;
+        return 304;
+    }
+    len = (uint64_t)st.st_size;
+    range = http_get_header(r, "Range");
+    ifrange = http_get_header(r, "If-Range");
+    if (range && (!ifrange || !strcmp(ifrange, etag) || !strcmp(ifrange, lastmod))) {
+        int pr = parse_range(range, (uint64_t)st.st_size, &off, &len);
+        if (pr < 0) {
+            close(fd);
+            snprintf(buf, sizeof(buf), "bytes */%llu", (unsigned long long)st.st_size);
+            http_header(o, "Content-Range", buf);
+            return http_error(o, 416, "range_not_satisfiable", "the requested range is outside the file");
+        }
+        if (pr > 0) {
+            snprintf(buf, sizeof(buf), "bytes %llu-%llu/%llu", (unsigned long long)off,
+                     (unsigned long long)(off + len - 1), (unsigned long long)st.st_size);
+            http_header(o, "Content-Range", buf);
+            o->status = 206;
+        } else {
+            off = 0;
+            len = (uint64_t)st.st_size;
+        }
+    }
+    if (!o->status)
+        o->status = 200;
+    o->fd = fd;
+    o->fd_off = off;
+    o->fd_len = len;
+    return o->status;
+}
+
+/* ---- the request lifecycle ---- */
+
+static void security_headers(struct MHD_Response *resp, const char *url)
+{
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "Referrer-Policy",
+                            !strncmp(url, "/media/", 7) ? "no-referrer" : "same-origin");
+    MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+    MHD_add_response_header(resp, "Content-Security-Policy",
+        "default-src 'self'; script-src 'self'; style-src 'self'; "
+        "img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; "
+        "worker-src 'self' blob:; object-src 'none'; base-uri 'self'; "
+        "form-action 'self'; frame-ancestors 'none'");
+}
+
+static int origin_allowed(const char *origin)
+{
+    const char *p = gconf->cors_origins;
+    size_t olen;
+
+    if (!origin || !*p)
+        return 0;
+    olen = strlen(origin);
+    while (*p) {
+        size_t len = strcspn(p, ",");
+        while (len && (*p == ' ')) {
+            p++;
+            len--;
+        }
+        if (len == olen && !strncmp(p, origin, len))
+            return 1;
+        if (len == 1 && *p == '*')
+            return 1;
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    return 0;
+}
+
+static int cors_path(const char *url)
+{
+    return !strncmp(url, "/media/", 7) || !strncmp(url, "/api/uploads", 12);
+}
+
+static void cors_headers(struct req *r, struct MHD_Response *resp)
+{
+    const char *origin = http_get_header(r, "Origin");
+
+    if (!cors_path(r->url) || !origin_allowed(origin))
+        return;
+    MHD_add_response_header(resp, "Access-Control-Allow-Origin", origin);
+    MHD_add_response_header(resp, "Access-Control-Allow-Credentials", "true");
+    MHD_add_response_header(resp, "Vary", "Origin");
+    MHD_add_response_header(resp, "Access-Control-Expose-Headers",
+        "Location, Upload-Offset, Upload-Length, Upload-Defer-Length, Upload-Metadata, "
+        "Upload-Expires, Tus-Version, Tus-Resumable, Tus-Max-Size, Tus-Extension, "
+        "Tus-Checksum-Algorithm, Content-Range, Content-Length, ETag");
+}
+
+static enum MHD_Result queue(struct req *r, struct resp *o)
+{
+    struct MHD_Response *resp;
+    enum MHD_Result ret;
+
+    if (o->fd >= 0) {
+        resp = MHD_create_response_from_fd_at_offset64(o->fd_len, o->fd, o->fd_off);
+        if (resp)
+            o->fd = -1;     /* owned by libmicrohttpd now */
+    } else if (o->json) {
+        char *s = json_dumps(o->json, JSON_COMPACT);
+        size_t n = strlen(s);
+        char *s2 = hc_malloc(n + 2);
+        memcpy(s2, s, n);
+        s2[n] = '\n';
+        s2[n + 1] = '\0';
+        free(s);
+        resp = MHD_create_response_from_buffer(n + 1, s2, MHD_RESPMEM_MUST_FREE);
+        o->ctype = "application/json";
+    } else if (o->text) {
+        resp = MHD_create_response_from_buffer(o->text_len, o->text, MHD_RESPMEM_MUST_FREE);
+        o->text = NULL;
+    } else {
+        resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    }
+    if (!resp)
+        return MHD_NO;
+    if (o->ctype)
+        MHD_add_response_header(resp, "Content-Type", o->ctype);
+    for (int i = 0; i < o->nheaders; i++)
+        MHD_add_response_header(resp, o->hname[i], o->hvalue[i]);
+    if (!o->json && !o->ctype && o->status >= 400)
+        MHD_add_response_header(resp, "Content-Type", "text/plain; charset=utf-8");
+    security_headers(resp, r->url);
+    cors_headers(r, resp);
+    if (!strncmp(r->url, "/api/", 5) && !MHD_get_response_header(resp, "Cache-Control"))
+        MHD_add_response_header(resp, "Cache-Control", "no-store");
+    ret = MHD_queue_response(r->conn, (unsigned)o->status, resp);
+    MHD_destroy_response(resp);
+    r->done = 1;
+    return ret;
+}
+
+static enum MHD_Result answer_now(struct req *r, struct resp *o)
+{
+    enum MHD_Result ret = queue(r, o);
+    resp_free(o);
+    return ret;
+}
+
+static int serve_static(struct req *r, struct resp *o)
+{
+    const char *path = r->url + 1;
+    const char *slash = strrchr(r->url, '/');
+
+    if (strcmp(r->method, "GET") && strcmp(r->method, "HEAD"))
+        return http_error(o, 405, "method_not_allowed", "this address only answers GET");
+    if (webfd < 0)
+        return http_error(o, 404, "not_found", "the web app is not installed");
+    /* App pages (no extension) all load the one page; files are files. */
+    if (*path == '\0' || !strchr(slash ? slash : path, '.'))
+        path = "index.html";
+    return http_send_file(r, o, webfd, path, !strcmp(path, "index.html") ? "no-cache" : "public, max-age=300");
+}
+
+static void client_ip(struct req *r)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+    hc_strlcpy(r->ip, "unknown", sizeof(r->ip));
+    if (!sa)
+        return;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, r->ip, sizeof(r->ip));
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, r->ip, sizeof(r->ip));
+}
+
+static int is_safe_method(const char *m)
+{
+    return !strcmp(m, "GET") || !strcmp(m, "HEAD") || !strcmp(m, "OPTIONS");
+}
+
+/* First callback: decide whether this request may go on at all. */
+static int admit(struct req *r, struct resp *o)
+{
+    const char *cl;
+    const struct route *rt;
+    int64_t len;
+
+    if (router_match(groutes, gnroutes, r->method, r->url, &r->match) < 0) {
+        if (!strncmp(r->url, "/api/", 5) || !strcmp(r->url, "/api"))
+            return r->match.method_mismatch
+                ? http_error(o, 405, "method_not_allowed", "%s is not allowed on this address", r->method)
+                : http_error(o, 404, "not_found", "there is no API at this address");
+        if (!strncmp(r->url, "/media/", 7))
+            return http_error(o, 404, "not_found", "there is no such file");
+        return 0;    /* static files: the handler runs at the end */
+    }
+    rt = r->match.route;
+    r->cat = http_thread_catalog();
+    if (!r->cat)
+        return http_error(o, 503, "unavailable", "the catalog cannot be opened; try again shortly");
+    auth_resolve(r);
+    if (rt->role >= ROLE_MEMBER && !r->authed)
+        return http_error(o, 401, "unauthenticated", "sign in first");
+    if (rt->role == ROLE_ADMIN && strcmp(r->user.role, "admin") != 0)
+        return http_error(o, 403, "forbidden", "only administrators can do this");
+    if (!is_safe_method(r->method) && !auth_csrf_ok(r, !(rt->flags & RF_NOCSRF)))
+        return http_error(o, 403, "csrf", "this request did not come from a Hubcast page; reload the page and try again");
+    cl = http_get_header(r, "Content-Length");
+    if (!(rt->flags & RF_STREAM) && cl &&
+        (hc_parse_i64(cl, 0, INT64_MAX, &len) < 0 || len > gconf->max_body))
+        return http_error(o, 413, "too_large", "the request body is larger than %lld bytes",
+                          (long long)gconf->max_body);
+    return 0;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    struct req *r = *con_cls;
+    struct resp o;
+    int st;
+
+    (void)cls;
+    (void)version;
+    memset(&o, 0, sizeof(o));
+    o.fd = -1;
+    if (!r) {
+        r = hc_calloc(1, sizeof(*r));
+        r->conn = conn;
+        r->method = method;
+        r->url = url;
+        r->conf = gconf;
+        r->t_start = hc_monotonic();
+        client_ip(r);
+        atomic_fetch_add(&inflight, 1);
+        *con_cls = r;
+        /* CORS preflight for media and uploads. */
+        if (!strcmp(method, "OPTIONS") && http_get_header(r, "Access-Control-Request-Method") &&
+            cors_path(url)) {
+            o.status = origin_allowed(http_get_header(r, "Origin")) ? 204 : 403;
+            http_header(&o, "Access-Control-Allow-Methods", "GET, HEAD, POST, PATCH, DELETE, OPTIONS");
+            http_header(&o, "Access-Control-Allow-Headers",
+                "Authorization, Content-Type, Upload-Offset, Upload-Length, Upload-Defer-Length, "
+                "Upload-Metadata, Upload-Checksum, Upload-Concat, Tus-Resumable, X-HTTP-Method-Override, "
+                "X-Requested-With, X-CSRF-Token, Range");
+            http_header(&o, "Access-Control-Max-Age", "600");
+            return answer_now(r, &o);
+        }
+        if (admit(r, &o))
+            return answer_now(r, &o);
+        resp_free(&o);
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        const struct route *rt = r->match.route;
+        size_t n = *upload_data_size;
+
+        *upload_data_size = 0;
+        r->body_started = 1;
+        if (rt && (rt->flags & RF_STREAM) && rt->body) {
+            if (!r->stream_status && rt->body(r, upload_data, n) < 0 && !r->stream_status)
+                r->stream_status = 500;
+            return MHD_YES;
+        }
+        if (r->body_too_large || r->body_len + n > (size_t)gconf->max_body) {
+            r->body_too_large = 1;
+            return MHD_YES;
+        }
+        r->body = hc_realloc(r->body, r->body_len + n + 1);
+        memcpy(r->body + r->body_len, upload_data, n);
+        r->body_len += n;
+        r->body[r->body_len] = '\0';
+        return MHD_YES;
+    }
+    if (r->done)
+        return MHD_YES;
+    if (r->body_too_large)
+        st = http_error(&o, 413, "too_large", "the request body is larger than %lld bytes",
+                        (long long)gconf->max_body);
+    else if (r->match.route)
+        st = r->match.route->handler(r, &o);
+    else
+        st = serve_static(r, &o);
+    if (!o.status)
+        o.status = st ? st : 500;
+    return answer_now(r, &o);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct req *r = *con_cls;
+    const union MHD_ConnectionInfo *ci;
+    int status = 0;
+
+    (void)cls;
+    (void)toe;
+    if (!r)
+        return;
+    ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_HTTP_STATUS);
+    if (ci)
+        status = (int)ci->http_status;
+    metrics_request(r->match.route ? r->match.route->pattern :
+                    !strncmp(r->url, "/api/", 5) ? "/api/unknown" :
+                    !strncmp(r->url, "/media/", 7) ? "/media/unknown" : "static",
+                    r->method, status, hc_monotonic() - r->t_start);
+    if (gconf->verbose)
+        hc_log("%s %s %d %.1f ms", r->method, r->url, status, (hc_monotonic() - r->t_start) * 1000);
+    if (r->state_free)
+        r->state_free(r->state);
+    free(r->body);
+    free(r);
+    *con_cls = NULL;
+    atomic_fetch_sub(&inflight, 1);
+}
+
+static void on_panic(void *cls, const char *file, unsigned int line, const char *reason)
+{
+    (void)cls;
+    hc_log("libmicrohttpd panic at %s:%u: %s", file, line, reason ? reason : "");
+    abort();
+}
+
+int http_start(const struct conf *conf, const struct route *routes, size_t nroutes)
+{
+    char addr[128];
+    int port;
+    struct sockaddr_storage ss;
+    socklen_t sslen;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned threads;
+
+    gconf = conf;
+    groutes = routes;
+    gnroutes = nroutes;
+    catalog_path(conf->data_dir, dbpath, sizeof(dbpath));
+    MHD_set_panic_func(on_panic, NULL);
+    webfd = open(conf->web_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (webfd < 0)
+        hc_log("web app folder %s: %s (pages will answer 404)", conf->web_dir, strerror(errno));
+    if (conf_listen_split(conf->listen, addr, sizeof(addr), &port) < 0) {
+        hc_log("--listen %s: expected ADDR:PORT", conf->listen);
+        return -1;
+    }
+    memset(&ss, 0, sizeof(ss));
+    if (strchr(addr, ':')) {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons((uint16_t)port);
+        if (inet_pton(AF_INET6, addr, &s6->sin6_addr) != 1) {
+            hc_log("--listen %s: not an IPv6 address", conf->listen);
+            return -1;
+        }
+        flags |= MHD_USE_IPv6;
+        sslen = sizeof(*s6);
+    } else {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons((uint16_t)port);
+        if (inet_pton(AF_INET, *addr ? addr : "0.0.0.0", &s4->sin_addr) != 1) {
+            hc_log("--listen %s: not an IPv4 address", conf->listen);
+            return -1;
+        }
+        sslen = sizeof(*s4);
+    }
+    (void)sslen;
+    threads = conf->http_threads > 0 ? (unsigned)conf->http_threads
+                                     : (unsigned)(ncpu > 0 ? ncpu : 2);
+    daemon_ = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, NULL,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_THREAD_POOL_SIZE, threads,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)conf->conn_timeout,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)conf->conn_limit,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)conf->per_ip_limit,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+        MHD_OPTION_END);
+    if (!daemon_) {
+        hc_log("cannot listen on %s (is another server using the port?)", conf->listen);
+        return -1;
+    }
+    return 0;
+}
+
+void http_quiesce(void)
+{
+    if (daemon_) {
+        MHD_socket s = MHD_quiesce_daemon(daemon_);
+        if (s != MHD_INVALID_SOCKET)
+            close(s);
+    }
+}
+
+int http_inflight(void)
+{
+    return atomic_load(&inflight);
+}
+
+void http_stop(void)
+{
+    if (daemon_)
+        MHD_stop_daemon(daemon_);
+    daemon_ = NULL;
+    if (webfd >= 0)
+        close(webfd);
+    webfd = -1;
+    http_close_catalogs();
+}

@@ -1,0 +1,102 @@
+/*
+ * http.h - the HTTP layer over libmicrohttpd: request state, responses that
+ * handlers fill (they never touch the socket), JSON errors, files served
+ * with sendfile, Range and validators, and the server's lifetime.
+ */
+#ifndef HUBCAST_HTTP_H
+#define HUBCAST_HTTP_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <jansson.h>
+
+#include "router.h"
+
+struct conf;
+struct catalog;
+struct MHD_Connection;
+
+struct user {
+    int64_t id;
+    char    email[256];
+    char    name[256];
+    char    role[16];
+    char    time_zone[64];
+    int64_t session_id;      /* 0 when authenticated by API token */
+    int64_t token_id;
+    char    csrf[64];
+};
+
+struct req {
+    struct MHD_Connection *conn;
+    const char   *method;
+    const char   *url;
+    struct route_match match;
+    struct catalog *cat;     /* this thread's catalog connection */
+    const struct conf *conf;
+    struct user   user;
+    int           authed;
+    char          ip[64];
+    /* Buffered body (non-streaming routes), capped by conf->max_body. */
+    char         *body;
+    size_t        body_len;
+    int           body_too_large;
+    int           body_started;
+    /* Streaming routes keep their own state here. */
+    void         *state;
+    void        (*state_free)(void *state);
+    int           stream_status;       /* a streaming body handler's early error */
+    double        t_start;
+    int           done;
+};
+
+#define RESP_MAX_HEADERS 16
+
+struct resp {
+    int      status;
+    json_t  *json;           /* body as JSON, or: */
+    char    *text;           /* malloc'd body */
+    size_t   text_len;
+    const char *ctype;
+    int      fd;             /* file body (sendfile), -1 if none */
+    uint64_t fd_off, fd_len;
+    int      nheaders;
+    char    *hname[RESP_MAX_HEADERS];
+    char    *hvalue[RESP_MAX_HEADERS];
+};
+
+/* Set a JSON error body {"error":{"code":..,"message":..}}; returns status. */
+int http_error(struct resp *o, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Set a JSON body (steals the reference); returns status. */
+int http_json(struct resp *o, int status, json_t *body);
+int http_text(struct resp *o, int status, const char *ctype, const char *text);
+void http_header(struct resp *o, const char *name, const char *value);
+
+/* Request helpers. */
+const char *http_get_header(struct req *r, const char *name);
+const char *http_get_arg(struct req *r, const char *name);
+const char *http_get_cookie(struct req *r, const char *name);
+/* Parse the buffered body as a JSON object; on failure fills o and returns NULL. */
+json_t *http_body_json(struct req *r, struct resp *o);
+
+/*
+ * Serve one regular file below dirfd at relpath (already split from the
+ * URL): no "..", no symlinks, no absolute paths, no hidden names. Handles
+ * HEAD, Range (206/416), ETag and Last-Modified (304).
+ */
+int http_send_file(struct req *r, struct resp *o, int dirfd, const char *relpath,
+                   const char *cache_control);
+const char *http_mime_type(const char *path);
+
+/* Server lifetime (cmd_serve.c drives it). */
+int  http_start(const struct conf *conf, const struct route *routes, size_t nroutes);
+void http_quiesce(void);
+int  http_inflight(void);
+void http_stop(void);
+
+/* The calling thread's catalog connection, opened on first use. */
+struct catalog *http_thread_catalog(void);
+void http_close_catalogs(void);
+
+#endif

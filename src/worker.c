@@ -1,0 +1,381 @@
+/*
+ * worker.c - `hubcast worker`: claim transcode jobs from the catalog and
+ * run them in this process, which holds rlimits and no network, so that a
+ * hostile file can at worst kill a worker. The supervisor in `hubcast
+ * serve` restarts workers that exit; a job whose worker died is reclaimed
+ * when its lease runs out, at most JOB_MAX_ATTEMPTS times.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "catalog.h"
+#include "commands.h"
+#include "conf.h"
+#include "transcode.h"
+#include "util.h"
+#include "worker.h"
+
+int64_t worker_claim(struct catalog *c, const char *worker_id, int64_t *update_id,
+                     char *input, size_t inputsz)
+{
+    int64_t now = (int64_t)hc_now();
+    json_t *job;
+    int64_t id;
+
+    for (;;) {
+        if (cat_begin(c) < 0)
+            return -1;
+        job = cat_row(c,
+            "SELECT j.id, j.update_id, j.input_path, j.attempts, j.state FROM jobs j "
+            "LEFT JOIN updates u ON u.id = j.update_id "
+            "WHERE j.state = 'queued' OR (j.state = 'running' AND j.lease_until < ?) "
+            "ORDER BY j.priority DESC, "
+            " (SELECT COUNT(*) FROM jobs j2 JOIN updates u2 ON u2.id = j2.update_id "
+            "   WHERE u2.author_id = u.author_id AND j2.state IN ('queued', 'running') "
+            "   AND j2.id < j.id) ASC, j.id ASC LIMIT 1", "I", now);
+        if (!job) {
+            cat_rollback(c);
+            return 0;
+        }
+        id = json_integer_value(json_object_get(job, "id"));
+        if (json_is_null(json_object_get(job, "update_id"))) {
+            /* Its update was deleted: nothing to do. */
+            cat_exec(c, "UPDATE jobs SET state = 'dropped', updated_at = ? WHERE id = ?", "II", now, id);
+            cat_commit(c);
+            json_decref(job);
+            continue;
+        }
+        *update_id = json_integer_value(json_object_get(job, "update_id"));
+        if (json_integer_value(json_object_get(job, "attempts")) >= JOB_MAX_ATTEMPTS) {
+            const char *why = "processing stopped unexpectedly three times (the file may be damaged "
+                              "or too demanding); try uploading it again";
+            cat_exec(c, "UPDATE jobs SET state = 'failed', error = ?, updated_at = ? WHERE id = ?",
+                     "sII", why, now, id);
+            cat_exec(c, "UPDATE updates SET status = 'failed', error = ?, updated_at = ? WHERE id = ?",
+                     "sII", why, now, *update_id);
+            cat_commit(c);
+            json_decref(job);
+            continue;
+        }
+        hc_strlcpy(input, json_string_value(json_object_get(job, "input_path")), inputsz);
+        json_decref(job);
+        if (cat_exec(c, "UPDATE jobs SET state = 'running', attempts = attempts + 1, worker = ?, "
+                        "lease_until = ?, heartbeat_at = ?, progress = 0, eta = NULL, updated_at = ? "
+                        "WHERE id = ?", "sIIII", worker_id, now + JOB_LEASE, now, now, id) != 1 ||
+            cat_exec(c, "UPDATE updates SET status = 'processing', updated_at = ? WHERE id = ?",
+                     "II", now, *update_id) < 0 ||
+            cat_commit(c) < 0) {
+            cat_rollback(c);
+            return -1;
+        }
+        return id;
+    }
+}
+
+/* ---- the worker process ---- */
+
+static volatile sig_atomic_t stopping;
+
+static void on_term(int sig)
+{
+    (void)sig;
+    stopping = 1;
+}
+
+struct job_ctx {
+    struct catalog *cat;
+    int64_t job_id;
+    const char *worker_id;
+    double last_beat;
+    int lost;
+};
+
+static int on_progress(void *opaque, double done, double total, double eta)
+{
+    struct job_ctx *j = opaque;
+    double now = hc_monotonic();
+    double pct = total > 0 ? done * 100.0 / total : 0;
+
+    if (stopping)
+        return 1;
+    if (now - j->last_beat < 1.0)
+        return 0;
+    j->last_beat = now;
+    if (pct > 99.9)
+        pct = 99.9;
+    /* The heartbeat: extend the lease only if the job is still ours. */
+    if (cat_exec(j->cat, "UPDATE jobs SET progress = ?, eta = ?, heartbeat_at = ?, lease_until = ?, "
+                         "updated_at = ? WHERE id = ? AND worker = ? AND state = 'running' "
+                         "AND update_id IS NOT NULL",
+                 "ddIIIIs", pct, eta >= 0 ? eta : -1.0, (int64_t)hc_now(),
+                 (int64_t)hc_now() + JOB_LEASE, (int64_t)hc_now(), j->job_id, j->worker_id) == 0) {
+        j->lost = 1;
+        return 1;   /* deleted or taken over: stop */
+    }
+    return 0;
+}
+
+static void limit(int res, rlim_t v)
+{
+    struct rlimit rl = { v, v };
+    if (setrlimit(res, &rl) < 0)
+        hc_log("worker: setrlimit(%d): %s", res, strerror(errno));
+}
+
+static void confine(void)
+{
+#ifndef HAVE_SANITIZERS
+    /* ASan reserves terabytes of address space, so only plain builds cap it. */
+    limit(RLIMIT_AS, (rlim_t)6 << 30);
+#endif
+    limit(RLIMIT_FSIZE, (rlim_t)32 << 30);
+    limit(RLIMIT_NOFILE, 256);
+    limit(RLIMIT_CORE, 0);
+#ifdef HAVE_UNSHARE
+    /* No network: a fresh network namespace has only a down loopback. */
+    if (unshare(CLONE_NEWNET) < 0 && unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0)
+        hc_log("worker: cannot drop network access (unshare: %s); relying on the "
+               "transcoder's file-only input rules", strerror(errno));
+#endif
+}
+
+static int run_job(const struct conf *conf, struct catalog *cat, const char *worker_id,
+                   int64_t job_id, int64_t update_id, const char *input)
+{
+    char out[1200], msg[300];
+    struct tc_options opt;
+    struct tc_result res;
+    struct job_ctx ctx = { cat, job_id, worker_id, 0, 0 };
+    struct rusage ru;
+    int64_t now;
+    int rc;
+
+    snprintf(out, sizeof(out), "%s/media/%lld", conf->data_dir, (long long)update_id);
+    hc_rmtree(out);     /* a previous attempt that died after publishing */
+    tc_options_default(&opt);
+    opt.preset = conf->preset;
+    opt.crf = conf->crf;
+    opt.threads = conf->worker_threads;
+    opt.limits.max_duration = conf->max_duration;
+    opt.progress = on_progress;
+    opt.opaque = &ctx;
+    {
+        struct timeval tv;
+        gettimeofday(&tv, NULL);
+        opt.deadline_us = ((int64_t)tv.tv_sec + conf->job_deadline) * 1000000 + tv.tv_usec;
+    }
+    /* CPU time: whatever this process used so far plus the job's share. */
+    if (getrusage(RUSAGE_SELF, &ru) == 0) {
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        rlim_t used = (rlim_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec);
+        limit(RLIMIT_CPU, used + (rlim_t)conf->job_deadline * (rlim_t)(ncpu > 0 ? ncpu : 1));
+    }
+    memset(&res, 0, sizeof(res));
+    hc_log("worker %s: job %lld: transcoding update %lld", worker_id, (long long)job_id, (long long)update_id);
+    rc = tc_transcode(input, out, &opt, &res);
+    now = (int64_t)hc_now();
+    if (ctx.lost || stopping) {
+        hc_rmtree(out);
+        if (stopping && !ctx.lost)   /* hand it back without spending an attempt */
+            cat_exec(cat, "UPDATE jobs SET state = 'queued', attempts = attempts - 1, worker = NULL "
+                          "WHERE id = ? AND worker = ?", "Is", job_id, worker_id);
+        return 0;
+    }
+    if (rc < 0) {
+        snprintf(msg, sizeof(msg), "%s", res.error[0] ? res.error : "the video could not be processed");
+        hc_log("worker %s: job %lld failed: %s", worker_id, (long long)job_id, msg);
+        if (cat_begin(cat) == 0) {
+            cat_exec(cat, "UPDATE jobs SET state = 'failed', error = ?, updated_at = ? WHERE id = ?",
+                     "sII", msg, now, job_id);
+            cat_exec(cat, "UPDATE updates SET status = 'failed', error = ?, updated_at = ? WHERE id = ?",
+                     "sII", msg, now, update_id);
+            cat_commit(cat);
+        }
+        return 0;
+    }
+    if (cat_begin(cat) < 0)
+        return -1;
+    if (!cat_int(cat, 0, "SELECT COUNT(*) FROM updates WHERE id = ?", "I", update_id)) {
+        cat_rollback(cat);
+        hc_rmtree(out);
+        cat_exec(cat, "UPDATE jobs SET state = 'dropped' WHERE id = ?", "I", job_id);
+        return 0;
+    }
+    cat_exec(cat, "DELETE FROM renditions WHERE update_id = ?", "I", update_id);
+    for (int i = 0; i < res.nrungs; i++)
+        cat_insert(cat, "INSERT INTO renditions(update_id, name, width, height, bandwidth, avg_bandwidth, codecs) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?)", "Isiiiis", update_id, res.rungs[i].name,
+                   res.rungs[i].width, res.rungs[i].height, res.rungs[i].bandwidth,
+                   res.rungs[i].avg_bandwidth, res.rungs[i].codecs);
+    if (cat_exec(cat, "UPDATE updates SET status = 'ready', error = '', duration = ?, width = ?, height = ?, "
+                      "ready_at = ?, updated_at = ? WHERE id = ?", "diiIII", res.duration, res.width,
+                 res.height, now, now, update_id) < 0 ||
+        cat_exec(cat, "UPDATE jobs SET state = 'done', progress = 100, eta = 0, updated_at = ? WHERE id = ?",
+                 "II", now, job_id) < 0 ||
+        cat_commit(cat) < 0) {
+        cat_rollback(cat);
+        return -1;
+    }
+    hc_log("worker %s: job %lld done: %d rungs, %.1f s", worker_id, (long long)job_id, res.nrungs, res.duration);
+    return 0;
+}
+
+int cmd_worker(int argc, char **argv)
+{
+    struct conf conf;
+    struct catalog *cat;
+    char worker_id[64], input[1100];
+    int n, rc;
+    int64_t job, update_id;
+
+    conf_defaults(&conf);
+    if ((rc = conf_load(&conf, OPT_DATA | OPT_MEDIA, argc, argv, &n)) != 0) {
+        if (rc > 0) {
+            puts("Usage: hubcast worker [--data DIR] [OPTIONS]\n\n"
+                 "Claim transcode jobs from the catalog and run them until SIGTERM.\n"
+                 "`hubcast serve` starts and supervises these; one can also run alone.\n");
+            conf_usage(OPT_DATA | OPT_MEDIA);
+        }
+        return rc > 0 ? 0 : 2;
+    }
+    signal(SIGTERM, on_term);
+    signal(SIGINT, on_term);
+    signal(SIGPIPE, SIG_IGN);
+    hc_clock_init(conf.test_clock);
+    confine();
+    if (!(cat = hc_open_catalog(&conf, 0)))
+        return 1;
+    snprintf(worker_id, sizeof(worker_id), "%d-%lld", (int)getpid(), (long long)time(NULL));
+    while (!stopping) {
+        job = worker_claim(cat, worker_id, &update_id, input, sizeof(input));
+        if (job > 0) {
+            run_job(&conf, cat, worker_id, job, update_id, input);
+            continue;
+        }
+        for (int i = 0; i < 10 && !stopping; i++)
+            usleep(100 * 1000);
+    }
+    catalog_close(cat);
+    return 0;
+}
+
+/* ---- the supervisor, inside `hubcast serve` ---- */
+
+#define MAX_WORKERS 64
+
+static const struct conf *sup_conf;
+static pid_t workers[MAX_WORKERS];
+static double started[MAX_WORKERS];
+static int nworkers;
+static volatile int sup_stop;
+static pthread_t sup_thread;
+
+static pid_t spawn(void)
+{
+    char threads[16], crf[16], maxdur[16], deadline[16];
+    pid_t pid;
+
+    snprintf(threads, sizeof(threads), "%d", sup_conf->worker_threads);
+    snprintf(crf, sizeof(crf), "%d", sup_conf->crf);
+    snprintf(maxdur, sizeof(maxdur), "%d", sup_conf->max_duration);
+    snprintf(deadline, sizeof(deadline), "%d", sup_conf->job_deadline);
+    pid = fork();
+    if (pid == 0) {
+        sigset_t all;
+        char *args[] = { "hubcast", "worker", "--data", (char *)sup_conf->data_dir,
+                         "--worker-threads", threads, "--preset", (char *)sup_conf->preset,
+                         "--crf", crf, "--max-duration", maxdur, "--job-deadline", deadline,
+                         sup_conf->test_clock ? "--test-clock" : NULL, NULL };
+        sigemptyset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, NULL);
+        execv(hc_self_path, args);
+        _exit(127);
+    }
+    return pid;
+}
+
+static void *supervise(void *arg)
+{
+    (void)arg;
+    while (!sup_stop) {
+        int status;
+        pid_t pid;
+
+        while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+            for (int i = 0; i < nworkers; i++) {
+                if (workers[i] != pid)
+                    continue;
+                if (WIFSIGNALED(status))
+                    hc_log("worker %d was killed by signal %d; restarting it", (int)pid, WTERMSIG(status));
+                else
+                    hc_log("worker %d exited with status %d; restarting it", (int)pid, WEXITSTATUS(status));
+                workers[i] = 0;
+            }
+        }
+        for (int i = 0; i < nworkers && !sup_stop; i++) {
+            if (workers[i])
+                continue;
+            /* Back off a worker that dies right after starting. */
+            if (hc_monotonic() - started[i] < 2.0)
+                continue;
+            workers[i] = spawn();
+            started[i] = hc_monotonic();
+        }
+        usleep(200 * 1000);
+    }
+    return NULL;
+}
+
+int supervisor_start(const struct conf *conf, int n)
+{
+    sup_conf = conf;
+    nworkers = n > MAX_WORKERS ? MAX_WORKERS : n;
+    for (int i = 0; i < nworkers; i++) {
+        workers[i] = spawn();
+        started[i] = hc_monotonic();
+    }
+    return pthread_create(&sup_thread, NULL, supervise, NULL) == 0 ? 0 : -1;
+}
+
+void supervisor_stop(void)
+{
+    double deadline;
+
+    if (!sup_conf)
+        return;
+    sup_stop = 1;
+    pthread_join(sup_thread, NULL);
+    for (int i = 0; i < nworkers; i++)
+        if (workers[i] > 0)
+            kill(workers[i], SIGTERM);
+    deadline = hc_monotonic() + 10;
+    for (int i = 0; i < nworkers; i++) {
+        while (workers[i] > 0) {
+            int status;
+            pid_t r = waitpid(workers[i], &status, WNOHANG);
+            if (r == workers[i] || (r < 0 && errno == ECHILD)) {
+                workers[i] = 0;
+                break;
+            }
+            if (hc_monotonic() > deadline) {
+                kill(workers[i], SIGKILL);
+                waitpid(workers[i], &status, 0);
+                workers[i] = 0;
+                break;
+            }
+            usleep(50 * 1000);
+        }
+    }
+}

@@ -1,0 +1,45 @@
+#!/bin/sh
+# run.sh - every test: the C unit tests, then the end-to-end tests (Node's
+# test runner against the real binary). Ends with "N passed, N failed".
+set -u
+cd "$(dirname "$0")/.."
+passed=0
+failed=0
+skipped=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+for t in tests/unit/test_*; do
+    case "$t" in *.c|*.h|*.o) continue ;; esac
+    [ -x "$t" ] || continue
+    echo "== $t"
+    "$t" >"$log" 2>&1
+    cat "$log"
+    p=$(grep -c '^ok ' "$log")
+    f=$(grep -c '^not ok ' "$log")
+    passed=$((passed + p))
+    failed=$((failed + f))
+done
+
+if ls tests/e2e/*.test.mjs >/dev/null 2>&1; then
+    echo "== end-to-end"
+    HUBCAST_BIN="$(pwd)/src/hubcast" node --test --test-reporter=tap \
+        --test-concurrency="${HUBCAST_TEST_CONCURRENCY:-1}" tests/e2e/*.test.mjs >"$log" 2>&1
+    rc=$?
+    grep -E '^(not )?ok |^# (pass|fail|skipped)|^# Subtest' "$log" | grep -v '^# Subtest' || true
+    grep -B2 -A30 '^not ok' "$log" | head -200 || true
+    p=$(sed -n 's/^# pass \([0-9]*\)/\1/p' "$log" | tail -1)
+    f=$(sed -n 's/^# fail \([0-9]*\)/\1/p' "$log" | tail -1)
+    s=$(sed -n 's/^# skipped \([0-9]*\)/\1/p' "$log" | tail -1)
+    if [ -z "$p" ]; then
+        echo "the end-to-end runner did not finish (exit $rc):"
+        tail -50 "$log"
+        f=$((${f:-0} + 1))
+    fi
+    passed=$((passed + ${p:-0}))
+    failed=$((failed + ${f:-0}))
+    skipped=$((skipped + ${s:-0}))
+fi
+
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]

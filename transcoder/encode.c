@@ -1,0 +1,240 @@
+/*
+ * encode.c - encoders and HLS muxers for the rungs and the audio rendition;
+ * see encode.h.
+ */
+#include "encode.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <libavutil/opt.h>
+
+/* Log and fail on options nobody consumed. */
+static int leftover(AVDictionary *d, const char *where)
+{
+    const AVDictionaryEntry *e = NULL;
+    int bad = 0;
+
+    while ((e = av_dict_get(d, "", e, AV_DICT_IGNORE_SUFFIX))) {
+        av_log(NULL, AV_LOG_ERROR, "%s: unused option %s=%s\n", where,
+               e->key, e->value);
+        bad = 1;
+    }
+    return bad ? AVERROR(EINVAL) : 0;
+}
+
+/* Create the hls muxer for dir/index.m3u8 (no header yet). */
+static int mux_alloc(struct tc_output *o, const char *dir)
+{
+    char path[4096];
+    int ret;
+
+    snprintf(path, sizeof(path), "%s/index.m3u8", dir);
+    if ((ret = avformat_alloc_output_context2(&o->mux, NULL, "hls",
+                                              path)) < 0) {
+        av_log(NULL, AV_LOG_ERROR, "hls muxer: %s\n", av_err2str(ret));
+        return ret;
+    }
+    if (!(o->pkt = av_packet_alloc()))
+        return AVERROR(ENOMEM);
+    return 0;
+}
+
+/* Add the stream for the opened encoder and write the header. */
+static int mux_start(struct tc_output *o, const char *dir)
+{
+    AVDictionary *opts = NULL;
+    char seg[4096];
+    int ret;
+
+    if (!(o->st = avformat_new_stream(o->mux, NULL)))
+        return AVERROR(ENOMEM);
+    if ((ret = avcodec_parameters_from_context(o->st->codecpar, o->enc)) < 0)
+        return ret;
+    o->st->time_base = o->enc->time_base;
+    snprintf(seg, sizeof(seg), "%s/seg_%%05d.m4s", dir);
+    av_dict_set(&opts, "hls_segment_type", "fmp4", 0);
+    av_dict_set_int(&opts, "hls_time", TC_SEGMENT_SECONDS, 0);
+    av_dict_set(&opts, "hls_playlist_type", "vod", 0);
+    av_dict_set(&opts, "hls_flags", "independent_segments", 0);
+    av_dict_set(&opts, "hls_fmp4_init_filename", "init.mp4", 0);
+    av_dict_set(&opts, "hls_segment_filename", seg, 0);
+    ret = avformat_write_header(o->mux, &opts);
+    if (ret >= 0)
+        ret = leftover(opts, "avformat_write_header");
+    av_dict_free(&opts);
+    if (ret < 0)
+        av_log(NULL, AV_LOG_ERROR, "hls header in %s: %s\n", dir,
+               av_err2str(ret));
+    return ret;
+}
+
+/* Open enc with the options in *opts and check they were all used. */
+static int enc_open(AVCodecContext *enc, const AVCodec *codec,
+                    AVDictionary **opts)
+{
+    int ret = avcodec_open2(enc, codec, opts);
+
+    if (ret >= 0)
+        ret = leftover(*opts, codec->name);
+    av_dict_free(opts);
+    if (ret < 0)
+        av_log(NULL, AV_LOG_ERROR, "cannot open encoder %s: %s\n",
+               codec->name, av_err2str(ret));
+    return ret;
+}
+
+int tc_output_open_video(struct tc_output *o, const char *dir,
+                         const struct tc_ladder_rung *r, AVRational tb,
+                         double fps, const char *preset, int crf,
+                         int threads)
+{
+    const AVCodec *codec = avcodec_find_encoder_by_name("libx264");
+    AVDictionary *opts = NULL;
+    int keyint = (int)lrint(TC_GOP_SECONDS * (fps > 0 ? fps : 30.0));
+    int ret;
+
+    memset(o, 0, sizeof(*o));
+    if (!codec) {
+        av_log(NULL, AV_LOG_ERROR, "libx264 encoder not available\n");
+        return AVERROR_ENCODER_NOT_FOUND;
+    }
+    if ((ret = mux_alloc(o, dir)) < 0)
+        goto fail;
+    if (!(o->enc = avcodec_alloc_context3(codec))) {
+        ret = AVERROR(ENOMEM);
+        goto fail;
+    }
+    o->enc->width = r->width;
+    o->enc->height = r->height;
+    o->enc->pix_fmt = AV_PIX_FMT_YUV420P;
+    o->enc->sample_aspect_ratio = (AVRational){ 1, 1 };
+    o->enc->time_base = tb;
+    o->enc->framerate = av_d2q(fps > 0 ? fps : 30.0, 1001000);
+    o->enc->gop_size = keyint;
+    o->enc->keyint_min = keyint;
+    o->enc->thread_count = threads;
+    o->enc->rc_max_rate = r->maxrate;
+    o->enc->rc_buffer_size = r->bufsize;
+    o->enc->level = r->level;
+    o->enc->flags |= AV_CODEC_FLAG_CLOSED_GOP;
+    if (o->mux->oformat->flags & AVFMT_GLOBALHEADER)
+        o->enc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+    av_dict_set(&opts, "preset", preset, 0);
+    av_dict_set_int(&opts, "crf", crf, 0);
+    av_dict_set(&opts, "profile", "high", 0);
+    av_dict_set(&opts, "forced-idr", "1", 0);
+    av_dict_set(&opts, "x264-params", "scenecut=0:open-gop=0", 0);
+    if ((ret = enc_open(o->enc, codec, &opts)) < 0 ||
+        (ret = mux_start(o, dir)) < 0)
+        goto fail;
+    o->last_pts = AV_NOPTS_VALUE;
+    return 0;
+fail:
+    tc_output_free(o);
+    return ret;
+}
+
+int tc_output_open_audio(struct tc_output *o, const char *dir)
+{
+    const AVCodec *codec = avcodec_find_encoder_by_name("aac");
+    AVDictionary *opts = NULL;
+    AVChannelLayout stereo = AV_CHANNEL_LAYOUT_STEREO;
+    int ret;
+
+    memset(o, 0, sizeof(*o));
+    if (!codec)
+        return AVERROR_ENCODER_NOT_FOUND;
+    if ((ret = mux_alloc(o, dir)) < 0)
+        goto fail;
+    if (!(o->enc = avcodec_alloc_context3(codec))) {
+        ret = AVERROR(ENOMEM);
+        goto fail;
+    }
+    o->enc->sample_rate = 48000;
+    o->enc->sample_fmt = AV_SAMPLE_FMT_FLTP;
+    o->enc->bit_rate = 128000;
+    o->enc->time_base = (AVRational){ 1, 48000 };
+    o->enc->profile = FF_PROFILE_AAC_LOW;
+    if ((ret = av_channel_layout_copy(&o->enc->ch_layout, &stereo)) < 0)
+        goto fail;
+    if (o->mux->oformat->flags & AVFMT_GLOBALHEADER)
+        o->enc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+    if ((ret = enc_open(o->enc, codec, &opts)) < 0 ||
+        (ret = mux_start(o, dir)) < 0)
+        goto fail;
+    o->last_pts = AV_NOPTS_VALUE;
+    return 0;
+fail:
+    tc_output_free(o);
+    return ret;
+}
+
+/* Mark frames on the keyframe grid as keyframes, the others as free. */
+static void force_keyframe(struct tc_output *o, AVFrame *f)
+{
+    double t = f->pts * av_q2d(o->enc->time_base);
+
+    f->pict_type = AV_PICTURE_TYPE_NONE;
+    if (t >= o->next_key - 1e-4) {
+        f->pict_type = AV_PICTURE_TYPE_I;
+        o->next_key = (floor(t / TC_GOP_SECONDS + 1e-6) + 1) * TC_GOP_SECONDS;
+    }
+}
+
+int tc_output_send(struct tc_output *o, AVFrame *frame)
+{
+    int ret;
+
+    if (frame && o->enc->codec_type == AVMEDIA_TYPE_VIDEO) {
+        if (frame->pts == AV_NOPTS_VALUE || (o->last_pts != AV_NOPTS_VALUE &&
+                                             frame->pts <= o->last_pts))
+            return 0;  /* x264 needs strictly increasing timestamps */
+        o->last_pts = frame->pts;
+        force_keyframe(o, frame);
+    }
+    if ((ret = avcodec_send_frame(o->enc, frame)) < 0) {
+        av_log(NULL, AV_LOG_ERROR, "encoding: %s\n", av_err2str(ret));
+        return ret;
+    }
+    for (;;) {
+        ret = avcodec_receive_packet(o->enc, o->pkt);
+        if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
+            return 0;
+        if (ret < 0) {
+            av_log(NULL, AV_LOG_ERROR, "encoding: %s\n", av_err2str(ret));
+            return ret;
+        }
+        o->pkt->stream_index = 0;
+        if (o->pkt->duration <= 0 && o->enc->framerate.num > 0 &&
+            o->enc->codec_type == AVMEDIA_TYPE_VIDEO)
+            o->pkt->duration = av_rescale_q(1, av_inv_q(o->enc->framerate),
+                                            o->enc->time_base);
+        av_packet_rescale_ts(o->pkt, o->enc->time_base, o->st->time_base);
+        if ((ret = av_interleaved_write_frame(o->mux, o->pkt)) < 0) {
+            av_log(NULL, AV_LOG_ERROR, "writing a segment: %s\n",
+                   av_err2str(ret));
+            return ret;
+        }
+    }
+}
+
+int tc_output_finish(struct tc_output *o)
+{
+    int ret;
+
+    if ((ret = tc_output_send(o, NULL)) < 0)
+        return ret;
+    if ((ret = av_write_trailer(o->mux)) < 0)
+        av_log(NULL, AV_LOG_ERROR, "hls trailer: %s\n", av_err2str(ret));
+    return ret;
+}
+
+void tc_output_free(struct tc_output *o)
+{
+    avcodec_free_context(&o->enc);
+    avformat_free_context(o->mux);
+    av_packet_free(&o->pkt);
+    memset(o, 0, sizeof(*o));
+}

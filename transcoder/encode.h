@@ -1,0 +1,54 @@
+/*
+ * encode.h - one output of the ladder: an encoder (libx264 for a rung, the
+ * native AAC encoder for the audio rendition) feeding libavformat's hls
+ * muxer, which writes DIR/index.m3u8, DIR/init.mp4 and DIR/seg_NNNNN.m4s.
+ * Not for filtering or for the master playlist.
+ */
+#ifndef HUBCAST_TC_ENCODE_H
+#define HUBCAST_TC_ENCODE_H
+
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+
+#include "ladder.h"
+
+#define TC_SEGMENT_SECONDS 4   /* hls_time */
+#define TC_GOP_SECONDS     2   /* closed GOP length, keyframe grid */
+
+/* An encoder and its HLS muxer. */
+struct tc_output {
+    AVCodecContext  *enc;
+    AVFormatContext *mux;
+    AVStream        *st;
+    AVPacket        *pkt;
+    double           next_key;  /* seconds: next point of the keyframe grid */
+    int64_t          last_pts;  /* last frame pts in enc->time_base */
+};
+
+/*
+ * Open a libx264 rung writing into dir (which exists): frames arrive in
+ * time base tb at about fps frames a second. Returns 0 or a negative
+ * AVERROR; on failure *o holds nothing.
+ */
+int tc_output_open_video(struct tc_output *o, const char *dir,
+                         const struct tc_ladder_rung *r, AVRational tb,
+                         double fps, const char *preset, int crf,
+                         int threads);
+
+/* Open the AAC-LC 128 kb/s 48 kHz stereo audio rendition in dir. */
+int tc_output_open_audio(struct tc_output *o, const char *dir);
+
+/*
+ * Encode frame (NULL flushes the encoder) and mux what comes out. Video
+ * frames on the 2 s grid are forced to be keyframes. Returns 0 or an
+ * AVERROR.
+ */
+int tc_output_send(struct tc_output *o, AVFrame *frame);
+
+/* Flush the encoder and write the trailer (playlist end). */
+int tc_output_finish(struct tc_output *o);
+
+/* Free everything; safe on a zeroed or half-opened output. */
+void tc_output_free(struct tc_output *o);
+
+#endif

@@ -1,0 +1,47 @@
+/*
+ * input.h - the one way the transcoder reads media: open a stored file under
+ * the safe-input rules (demuxer and protocol allowlists, no nested opens,
+ * probe caps, deadline), sniff it, probe it and check it against the limits.
+ * Everything downstream reads packets through tc_input_read() only, so a
+ * later change can swap the file for a growing upload. Not for decoding.
+ */
+#ifndef HUBCAST_TC_INPUT_H
+#define HUBCAST_TC_INPUT_H
+
+#include <libavformat/avformat.h>
+
+#include "transcode.h"
+
+/* An opened, probed and accepted input. */
+struct tc_input {
+    AVFormatContext *fmt;       /* demuxer; pb below is ours, not its */
+    AVIOContext     *pb;        /* the stored file, opened by us */
+    int              vindex;    /* video stream index */
+    int              aindex;    /* audio stream index, -1 when none */
+    int              rotation;  /* display rotation: 0, 90, 180 or 270 */
+    int              width;     /* displayed size: rotation and SAR applied */
+    int              height;
+    double           fps;       /* guessed frame rate, 0 when unknown */
+    double           duration;  /* seconds, 0 when unknown */
+    int64_t          deadline_us; /* av_gettime() deadline, 0 = none */
+};
+
+/*
+ * Open path under the rules and limits lim. On success returns 0 and *out
+ * owns everything (free with tc_input_close). On failure returns a negative
+ * AVERROR, writes a sentence for a person into err and *out stays NULL.
+ */
+int tc_input_open(const char *path, const struct tc_limits *lim,
+                  int64_t deadline_us, struct tc_input **out,
+                  char *err, size_t errsz);
+
+/* Next packet, as av_read_frame(): 0, AVERROR_EOF or another AVERROR. */
+int tc_input_read(struct tc_input *in, AVPacket *pkt);
+
+/* Close and free *in; sets *in to NULL. Safe on NULL. */
+void tc_input_close(struct tc_input **in);
+
+/* The limits used when the caller leaves a field at 0. */
+void tc_limits_default(struct tc_limits *lim);
+
+#endif

@@ -1,0 +1,29 @@
+/*
+ * publish.h - the output folder's life: a work folder next to the final
+ * one, removal of a work folder after a failure, and the atomic rename
+ * that publishes it. Plain POSIX, no libav. Not for writing media.
+ */
+#ifndef HUBCAST_TC_PUBLISH_H
+#define HUBCAST_TC_PUBLISH_H
+
+#include <stddef.h>
+
+/*
+ * Create "<out_dir>.work-XXXXXX" (same parent as out_dir) and write its
+ * path into work. Returns 0, or -errno with nothing created.
+ */
+int tc_work_create(const char *out_dir, char *work, size_t worksz);
+
+/* Create the folder dir/name. Returns 0 or -errno. */
+int tc_work_mkdir(const char *dir, const char *name);
+
+/* Remove the folder path and everything below it. Returns 0 or -errno. */
+int tc_work_remove(const char *path);
+
+/*
+ * Rename work to out_dir, refusing to replace an existing out_dir.
+ * Returns 0 or -errno (work is left in place).
+ */
+int tc_work_publish(const char *work, const char *out_dir);
+
+#endif
