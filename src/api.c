@@ -16,6 +16,7 @@
 #include "conf.h"
 #include "http.h"
 #include "isoweek.h"
+#include "mail.h"
 #include "metrics.h"
 #include "util.h"
 
@@ -404,7 +405,7 @@ static int h_invite(struct req *r, struct resp *o)
 {
     static const char *const keys[] = { "email", "name", "role", NULL };
     const char *email, *name, *role;
-    char token[TOKEN_CHARS], base[600], url[800], subject[512], text[2048];
+    char token[TOKEN_CHARS], base[600], url[800];
     json_t *body;
     int64_t id;
     int st;
@@ -436,15 +437,8 @@ static int h_invite(struct req *r, struct resp *o)
     id = auth_invite_create(r->cat, "invite", email, name, role ? role : "member", r->user.id,
                             7 * 24 * 3600, token, sizeof(token));
     snprintf(url, sizeof(url), "%s/invite#token=%s", base, token);
-    snprintf(subject, sizeof(subject), "%s invited you to Hubcast", r->user.name);
-    snprintf(text, sizeof(text),
-             "Hello%s%s,\n\n%s invited you to share a short video update with your team each week.\n\n"
-             "Choose your password here (the link works for 7 days):\n%s\n",
-             name ? " " : "", name ? name : "", r->user.name, url);
     if (id < 0 ||
-        cat_insert(r->cat, "INSERT INTO outbox(kind, to_addr, subject, body_text, next_try, created_at) "
-                           "VALUES ('invite', ?, ?, ?, ?, ?)", "sssII", email, subject, text,
-                   (int64_t)hc_now(), (int64_t)hc_now()) < 0 ||
+        mail_queue_invite(r->cat, r->conf, email, name, r->user.name, url) < 0 ||
         cat_commit(r->cat) < 0) {
         cat_rollback(r->cat);
         st = http_error(o, 500, "internal", "could not create the invite");

@@ -21,6 +21,8 @@
 #include "commands.h"
 #include "conf.h"
 #include "http.h"
+#include "mail.h"
+#include "scheduler.h"
 #include "util.h"
 #include "worker.h"
 
@@ -71,49 +73,18 @@ static void print_setup_link(struct catalog *cat, const struct conf *c)
     fflush(stdout);
 }
 
-static void *scheduler(void *arg)
-{
-    const struct conf *c = arg;
-    char err[512], path[1100];
-    struct catalog *cat;
-
-    catalog_path(c->data_dir, path, sizeof(path));
-    cat = catalog_open(path, 0, err, sizeof(err));
-    if (!cat) {
-        hc_log("scheduler: %s", err);
-        return NULL;
-    }
-    for (;;) {
-        /* Abandoned uploads: remove their bytes and their row. */
-        json_t *rows = cat_rows(cat, "SELECT id FROM uploads WHERE update_id IS NULL AND expires_at < ?",
-                                "I", (int64_t)hc_now());
-        size_t i;
-        json_t *u;
-
-        json_array_foreach(rows, i, u) {
-            char part[1200];
-            const char *id = json_string_value(json_object_get(u, "id"));
-            snprintf(part, sizeof(part), "%s/uploads/%s.part", c->data_dir, id);
-            unlink(part);
-            cat_exec(cat, "DELETE FROM uploads WHERE id = ?", "s", id);
-            hc_log("scheduler: removed abandoned upload %s", id);
-        }
-        json_decref(rows);
-        pthread_testcancel();
-        sleep(5);
-        pthread_testcancel();
-    }
-    return NULL;
-}
-
 int cmd_serve(int argc, char **argv)
 {
     struct conf c;
     struct catalog *cat;
     sigset_t set;
-    pthread_t sched;
     int n, rc, sig;
     double deadline;
+    /* Every module's routes, looked up in this order. */
+    const struct route_table tables[] = {
+        { api_routes, api_nroutes },
+        { mail_routes, mail_nroutes },
+    };
 
     conf_defaults(&c);
     if ((rc = conf_load(&c, OPT_SERVE | OPT_MEDIA | OPT_MAIL, argc, argv, &n)) != 0) {
@@ -143,11 +114,12 @@ int cmd_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    if (http_start(&c, api_routes, api_nroutes) < 0) {
+    if (http_start(&c, tables, HC_ARRAY_LEN(tables)) < 0) {
         catalog_close(cat);
         return 1;
     }
-    pthread_create(&sched, NULL, scheduler, &c);
+    scheduler_start(&c);
+    mail_start(&c);
     if (c.workers > 0 && supervisor_start(&c, c.workers) < 0)
         hc_log("cannot start the worker supervisor");
     hc_log("hubcast %s listening on %s (%s), data in %s, %d workers x %d threads",
@@ -161,8 +133,8 @@ int cmd_serve(int argc, char **argv)
     while (http_inflight() > 0 && hc_monotonic() < deadline)
         usleep(20 * 1000);
     http_stop();
-    pthread_cancel(sched);
-    pthread_join(sched, NULL);
+    scheduler_stop();
+    mail_stop();
     supervisor_stop();
     catalog_close(cat);
     hc_log("stopped");

@@ -32,8 +32,8 @@
 
 static struct MHD_Daemon *daemon_;
 static const struct conf *gconf;
-static const struct route *groutes;
-static size_t gnroutes;
+static const struct route_table *gtables;
+static size_t gntables;
 static int webfd = -1;
 static atomic_int inflight;
 static char dbpath[1100];
@@ -488,6 +488,19 @@ static int is_safe_method(const char *m)
     return !strcmp(m, "GET") || !strcmp(m, "HEAD") || !strcmp(m, "OPTIONS");
 }
 
+static int match_route(struct req *r)
+{
+    int mismatch = 0;
+
+    for (size_t i = 0; i < gntables; i++) {
+        if (router_match(gtables[i].routes, gtables[i].n, r->method, r->url, &r->match) == 0)
+            return 0;
+        mismatch |= r->match.method_mismatch;
+    }
+    r->match.method_mismatch = mismatch;
+    return -1;
+}
+
 /* First callback: decide whether this request may go on at all. */
 static int admit(struct req *r, struct resp *o)
 {
@@ -495,7 +508,7 @@ static int admit(struct req *r, struct resp *o)
     const struct route *rt;
     int64_t len;
 
-    if (router_match(groutes, gnroutes, r->method, r->url, &r->match) < 0) {
+    if (match_route(r) < 0) {
         if (!strncmp(r->url, "/api/", 5) || !strcmp(r->url, "/api"))
             return r->match.method_mismatch
                 ? http_error(o, 405, "method_not_allowed", "%s is not allowed on this address", r->method)
@@ -633,7 +646,7 @@ static void on_panic(void *cls, const char *file, unsigned int line, const char 
     abort();
 }
 
-int http_start(const struct conf *conf, const struct route *routes, size_t nroutes)
+int http_start(const struct conf *conf, const struct route_table *tables, size_t ntables)
 {
     char addr[128];
     int port;
@@ -644,8 +657,8 @@ int http_start(const struct conf *conf, const struct route *routes, size_t nrout
     unsigned threads;
 
     gconf = conf;
-    groutes = routes;
-    gnroutes = nroutes;
+    gtables = tables;
+    gntables = ntables;
     catalog_path(conf->data_dir, dbpath, sizeof(dbpath));
     MHD_set_panic_func(on_panic, NULL);
     webfd = open(conf->web_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -89,8 +89,14 @@ int http_send_file(struct req *r, struct resp *o, int dirfd, const char *relpath
                    const char *cache_control);
 const char *http_mime_type(const char *path);
 
+/* A module's routes; the server looks through the tables in order. */
+struct route_table {
+    const struct route *routes;
+    size_t              n;
+};
+
 /* Server lifetime (cmd_serve.c drives it). */
-int  http_start(const struct conf *conf, const struct route *routes, size_t nroutes);
+int  http_start(const struct conf *conf, const struct route_table *tables, size_t ntables);
 void http_quiesce(void);
 int  http_inflight(void);
 void http_stop(void);

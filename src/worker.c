@@ -23,6 +23,7 @@
 #include "catalog.h"
 #include "commands.h"
 #include "conf.h"
+#include "mail.h"
 #include "transcode.h"
 #include "util.h"
 #include "worker.h"
@@ -224,6 +225,7 @@ static int run_job(const struct conf *conf, struct catalog *cat, const char *wor
                  res.height, now, now, update_id) < 0 ||
         cat_exec(cat, "UPDATE jobs SET state = 'done', progress = 100, eta = 0, updated_at = ? WHERE id = ?",
                  "II", now, job_id) < 0 ||
+        mail_on_update_ready(cat, conf, update_id) < 0 ||
         cat_commit(cat) < 0) {
         cat_rollback(cat);
         return -1;
