@@ -10,7 +10,7 @@
 
 struct catalog;
 struct conf;
-struct route;
+#include "router.h"
 
 extern const struct route mail_routes[];
 extern const size_t mail_nroutes;
