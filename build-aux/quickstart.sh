@@ -14,9 +14,12 @@ sh build-aux/deps.sh "$what"
 [ -x configure ] || autoreconf -fi
 [ -f Makefile ] || ./configure ${HUBCAST_CONFIGURE_FLAGS:-}
 make -j"$(nproc)"
+# Browser libraries (hls.js, tus-js-client) at the versions of the lockfile.
+(cd web && npm ci --no-audit --no-fund --loglevel=error)
 if [ "$what" = run ]; then
     shift
     exec src/hubcast serve --data ./data "$@"
 fi
 make -j"$(nproc)" check TESTS=
+(cd tests && npm ci --no-audit --no-fund --loglevel=error)
 exec sh tests/run.sh
