@@ -21,6 +21,7 @@
 #include "commands.h"
 #include "conf.h"
 #include "http.h"
+#include "habit.h"
 #include "mail.h"
 #include "scheduler.h"
 #include "util.h"
@@ -84,6 +85,7 @@ int cmd_serve(int argc, char **argv)
     const struct route_table tables[] = {
         { api_routes, api_nroutes },
         { mail_routes, mail_nroutes },
+        { habit_routes, habit_nroutes },
     };
 
     conf_defaults(&c);

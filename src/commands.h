@@ -10,6 +10,7 @@ int cmd_transcode(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
 int cmd_user(int argc, char **argv);
 int cmd_purpose(int argc, char **argv);
+int cmd_remind(int argc, char **argv);
 
 struct conf;
 struct catalog;

@@ -25,6 +25,7 @@ static const struct {
     { "migrate",   cmd_migrate,   "apply pending catalog migrations" },
     { "user",      cmd_user,      "add people, list them, make API tokens" },
     { "purpose",   cmd_purpose,   "show or set the company's purpose" },
+    { "remind",    cmd_remind,    "show who would be reminded to post, and when (--dry-run)" },
 };
 
 static void usage(FILE *f)
