@@ -67,6 +67,8 @@ static int mux_start(struct tc_output *o, const char *dir)
     if (ret < 0)
         av_log(NULL, AV_LOG_ERROR, "hls header in %s: %s\n", dir,
                av_err2str(ret));
+    else
+        o->open = 1;
     return ret;
 }
 
@@ -226,6 +228,7 @@ int tc_output_finish(struct tc_output *o)
 
     if ((ret = tc_output_send(o, NULL)) < 0)
         return ret;
+    o->open = 0;
     if ((ret = av_write_trailer(o->mux)) < 0)
         av_log(NULL, AV_LOG_ERROR, "hls trailer: %s\n", av_err2str(ret));
     return ret;
@@ -233,6 +236,8 @@ int tc_output_finish(struct tc_output *o)
 
 void tc_output_free(struct tc_output *o)
 {
+    if (o->open)
+        av_write_trailer(o->mux);  /* failure path: result not needed */
     avcodec_free_context(&o->enc);
     avformat_free_context(o->mux);
     av_packet_free(&o->pkt);

@@ -23,6 +23,7 @@ struct tc_output {
     AVPacket        *pkt;
     double           next_key;  /* seconds: next point of the keyframe grid */
     int64_t          last_pts;  /* last frame pts in enc->time_base */
+    int              open;      /* header written, trailer not yet */
 };
 
 /*
@@ -48,7 +49,11 @@ int tc_output_send(struct tc_output *o, AVFrame *frame);
 /* Flush the encoder and write the trailer (playlist end). */
 int tc_output_finish(struct tc_output *o);
 
-/* Free everything; safe on a zeroed or half-opened output. */
+/*
+ * Free everything; safe on a zeroed or half-opened output. An output that
+ * was not finished gets its trailer written first (the hls muxer frees its
+ * segment buffers there); callers remove the files of failed jobs.
+ */
 void tc_output_free(struct tc_output *o);
 
 #endif

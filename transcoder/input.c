@@ -38,6 +38,13 @@ static const enum AVCodecID tc_audio_codecs[] = {
 static const char msg_unreadable[] =
     "this file is not a video Hubcast can read";
 
+/* The sentence for a failed read: too slow, or not readable. */
+static const char *read_failure(int ret)
+{
+    return ret == AVERROR_EXIT ? "reading the file took too long"
+                               : msg_unreadable;
+}
+
 void tc_limits_default(struct tc_limits *lim)
 {
     lim->max_side = 4096;
@@ -120,7 +127,7 @@ static int input_sniff(AVIOContext *pb, char *err, size_t errsz)
     if (n == AVERROR_EOF)
         n = 0;
     if (n < 0) {
-        snprintf(err, errsz, "%s", msg_unreadable);
+        snprintf(err, errsz, "%s", read_failure(n));
         return n;
     }
     if ((why = sniff(head, n))) {
@@ -166,7 +173,8 @@ static int input_open_file(struct tc_input *in, const char *path,
     if (ret < 0) {
         av_log(NULL, AV_LOG_ERROR, "cannot open %s: %s\n", path,
                av_err2str(ret));
-        snprintf(err, errsz, "the stored file cannot be opened");
+        snprintf(err, errsz, "%s", ret == AVERROR_EXIT ?
+                 read_failure(ret) : "the stored file cannot be opened");
         return ret;
     }
     return input_sniff(in->pb, err, errsz);
@@ -224,14 +232,13 @@ static int input_demux(struct tc_input *in, const struct tc_limits *lim,
     if (ret < 0) {
         av_log(NULL, AV_LOG_ERROR, "avformat_open_input: %s\n",
                av_err2str(ret));
-        snprintf(err, errsz, "%s", ret == AVERROR_EXIT ?
-                 "reading the file took too long" : msg_unreadable);
+        snprintf(err, errsz, "%s", read_failure(ret));
         return ret;
     }
     if ((ret = avformat_find_stream_info(in->fmt, NULL)) < 0) {
         av_log(NULL, AV_LOG_ERROR, "avformat_find_stream_info: %s\n",
                av_err2str(ret));
-        snprintf(err, errsz, "%s", msg_unreadable);
+        snprintf(err, errsz, "%s", read_failure(ret));
         return ret;
     }
     if (!format_allowed(in->fmt->iformat->name)) {

@@ -199,6 +199,15 @@ static void sprite_put(AVFrame *s, const AVFrame *th, int cx, int cy)
     }
 }
 
+/* seconds as a WebVTT timestamp, HH:MM:SS.mmm */
+static void vtt_time(char *out, size_t outsz, double seconds)
+{
+    long long ms = seconds > 0 ? llround(seconds * 1000) : 0;
+
+    snprintf(out, outsz, "%02lld:%02lld:%02lld.%03lld", ms / 3600000,
+             ms / 60000 % 60, ms / 1000 % 60, ms % 1000);
+}
+
 /* The sprite JPEG and the WebVTT cues pointing into it. */
 static int write_storyboard(struct tc_thumbs *t, const char *dir,
                             double duration)
@@ -232,12 +241,13 @@ static int write_storyboard(struct tc_thumbs *t, const char *dir,
     fprintf(fp, "WEBVTT\n");
     for (i = 0; i < t->n; i++) {
         double a = i * t->interval, b = (i + 1) * t->interval;
+        char ta[32], tb[32];
+
         if (i == t->n - 1 && duration > a)
             b = duration;
-        fprintf(fp, "\n%02d:%02d:%06.3f --> %02d:%02d:%06.3f\n"
-                "storyboard.jpg#xywh=%d,%d,%d,%d\n",
-                (int)(a / 3600), (int)fmod(a / 60, 60), fmod(a, 60),
-                (int)(b / 3600), (int)fmod(b / 60, 60), fmod(b, 60),
+        vtt_time(ta, sizeof(ta), a);
+        vtt_time(tb, sizeof(tb), b);
+        fprintf(fp, "\n%s --> %s\nstoryboard.jpg#xywh=%d,%d,%d,%d\n", ta, tb,
                 (i % cols) * t->tw, (i / cols) * t->th, t->tw, t->th);
     }
     if (fclose(fp) != 0)

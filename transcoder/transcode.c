@@ -576,9 +576,9 @@ int tc_transcode(const char *in_path, const char *out_dir,
     res->has_audio = j->has_audio;
     res->fps = j->fps_out;
 end:
+    job_free(j);  /* first: closing the muxers may still write files */
     if (ret < 0 && j->work[0])
         tc_work_remove(j->work);
-    job_free(j);
     av_free(j);
     return ret < 0 ? ret : 0;
 }
