@@ -23,6 +23,9 @@
 #include "http.h"
 #include "habit.h"
 #include "mail.h"
+#include "media.h"
+#include "updates.h"
+#include "uploads.h"
 #include "scheduler.h"
 #include "util.h"
 #include "worker.h"
@@ -84,6 +87,9 @@ int cmd_serve(int argc, char **argv)
     /* Every module's routes, looked up in this order. */
     const struct route_table tables[] = {
         { api_routes, api_nroutes },
+        { upload_routes, upload_nroutes },
+        { update_routes, update_nroutes },
+        { media_routes, media_nroutes },
         { mail_routes, mail_nroutes },
         { habit_routes, habit_nroutes },
     };
@@ -108,6 +114,11 @@ int cmd_serve(int argc, char **argv)
     if (!(cat = hc_open_catalog(&c, 1)))
         return 1;
     print_setup_link(cat, &c);
+    if (media_init(cat, &c) < 0) {
+        hc_log("cannot prepare media delivery in %s/media", c.data_dir);
+        catalog_close(cat);
+        return 1;
+    }
 
     /* Signals are taken synchronously by this thread only. */
     sigemptyset(&set);
@@ -135,6 +146,7 @@ int cmd_serve(int argc, char **argv)
     while (http_inflight() > 0 && hc_monotonic() < deadline)
         usleep(20 * 1000);
     http_stop();
+    media_close();
     scheduler_stop();
     mail_stop();
     supervisor_stop();

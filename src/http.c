@@ -126,6 +126,20 @@ static void resp_free(struct resp *o)
     }
 }
 
+int http_stream_fail(struct req *r, int status, const char *code, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (r->stream_status)
+        return -1;
+    r->stream_status = status;
+    hc_strlcpy(r->stream_code, code, sizeof(r->stream_code));
+    va_start(ap, fmt);
+    vsnprintf(r->stream_msg, sizeof(r->stream_msg), fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
 /* ---- request helpers ---- */
 
 const char *http_get_header(struct req *r, const char *name)
@@ -533,6 +547,11 @@ static int admit(struct req *r, struct resp *o)
         (hc_parse_i64(cl, 0, INT64_MAX, &len) < 0 || len > gconf->max_body))
         return http_error(o, 413, "too_large", "the request body is larger than %lld bytes",
                           (long long)gconf->max_body);
+    if ((rt->flags & RF_STREAM) && rt->body && rt->body(r, NULL, 0) < 0) {
+        if (!r->stream_status)
+            http_stream_fail(r, 500, "internal", "the request could not be started");
+        return http_error(o, r->stream_status, r->stream_code, "%s", r->stream_msg);
+    }
     return 0;
 }
 
@@ -584,7 +603,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r->body_started = 1;
         if (rt && (rt->flags & RF_STREAM) && rt->body) {
             if (!r->stream_status && rt->body(r, upload_data, n) < 0 && !r->stream_status)
-                r->stream_status = 500;
+                http_stream_fail(r, 500, "internal", "the upload could not be stored");
             return MHD_YES;
         }
         if (r->body_too_large || r->body_len + n > (size_t)gconf->max_body) {
@@ -599,9 +618,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (r->done)
         return MHD_YES;
+    r->handled = 1;
     if (r->body_too_large)
         st = http_error(&o, 413, "too_large", "the request body is larger than %lld bytes",
                         (long long)gconf->max_body);
+    else if (r->stream_status)
+        st = http_error(&o, r->stream_status, r->stream_code, "%s", r->stream_msg);
     else if (r->match.route)
         st = r->match.route->handler(r, &o);
     else
@@ -619,9 +641,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     int status = 0;
 
     (void)cls;
-    (void)toe;
     if (!r)
         return;
+    r->aborted = toe != MHD_REQUEST_TERMINATED_COMPLETED_OK;
     ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_HTTP_STATUS);
     if (ci)
         status = (int)ci->http_status;
@@ -632,7 +654,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (gconf->verbose)
         hc_log("%s %s %d %.1f ms", r->method, r->url, status, (hc_monotonic() - r->t_start) * 1000);
     if (r->state_free)
-        r->state_free(r->state);
+        r->state_free(r);
     free(r->body);
     free(r);
     *con_cls = NULL;

@@ -42,10 +42,17 @@ struct req {
     size_t        body_len;
     int           body_too_large;
     int           body_started;
-    /* Streaming routes keep their own state here. */
+    /* Streaming routes keep their own state here; state_free runs when the
+     * request ends, completed or not (r->handled says whether the final
+     * handler ran, r->aborted whether the client went away). */
     void         *state;
-    void        (*state_free)(void *state);
-    int           stream_status;       /* a streaming body handler's early error */
+    void        (*state_free)(struct req *r);
+    int           handled;
+    int           aborted;
+    /* A streaming route's error, answered instead of running the handler. */
+    int           stream_status;
+    char          stream_code[32];
+    char          stream_msg[300];
     double        t_start;
     int           done;
 };
@@ -72,6 +79,16 @@ int http_error(struct resp *o, int status, const char *code, const char *fmt, ..
 int http_json(struct resp *o, int status, json_t *body);
 int http_text(struct resp *o, int status, const char *ctype, const char *text);
 void http_header(struct resp *o, const char *name, const char *value);
+
+/*
+ * For RF_STREAM routes: the route's body callback is called once with
+ * data == NULL right after admission (to validate headers and set up
+ * state), then with each piece of the body. To refuse, it calls
+ * http_stream_fail() and returns -1; the rest of the body is discarded
+ * and the error is the answer.
+ */
+int http_stream_fail(struct req *r, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* Request helpers. */
 const char *http_get_header(struct req *r, const char *name);

@@ -1,0 +1,27 @@
+/*
+ * media.h - delivery of published HLS folders: access checks (session,
+ * Bearer token, or a signed token in the path), sendfile, Range, ETag.
+ */
+#ifndef HUBCAST_MEDIA_H
+#define HUBCAST_MEDIA_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "router.h"
+
+struct catalog;
+struct conf;
+
+extern const struct route media_routes[];
+extern const size_t media_nroutes;
+
+#define MEDIA_TOKEN_TTL (6 * 3600)
+
+/* Load (or create) the signing key and open DATA/media. 0 on success. */
+int media_init(struct catalog *c, const struct conf *conf);
+void media_close(void);
+
+/* "/media/t/<token>/<id>/<file>" valid for MEDIA_TOKEN_TTL. */
+void media_url(int64_t update_id, const char *file, char *out, size_t outsz);
+
+#endif

@@ -1,0 +1,880 @@
+/*
+ * uploads.c - tus 1.0.0 at /api/uploads (creation, creation-with-upload,
+ * creation-defer-length, termination, expiration, checksum) and the
+ * one-request POST /api/updates. Bytes go straight from the socket to
+ * DATA/uploads/<id>.part with pwrite; the catalog's offset only moves over
+ * bytes that fdatasync has put on disk. The first bytes are sniffed before
+ * anything is accepted.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <nettle/sha1.h>
+#include <nettle/sha2.h>
+#include <sodium.h>
+
+#include "catalog.h"
+#include "conf.h"
+#include "http.h"
+#include "isoweek.h"
+#include "metrics.h"
+#include "sniff.h"
+#include "updates.h"
+#include "uploads.h"
+#include "util.h"
+#include "worker.h"
+
+#define TUS_VERSION "1.0.0"
+#define ID_CHARS    24
+
+/* ---- uploads being written: one request at a time per upload ---- */
+
+static pthread_mutex_t busy_lock = PTHREAD_MUTEX_INITIALIZER;
+static char busy[256][ID_CHARS];
+
+static int busy_take(const char *id)
+{
+    int free_slot = -1, ok = 0;
+
+    pthread_mutex_lock(&busy_lock);
+    for (int i = 0; i < 256; i++) {
+        if (!strcmp(busy[i], id))
+            goto out;
+        if (free_slot < 0 && !busy[i][0])
+            free_slot = i;
+    }
+    if (free_slot >= 0) {
+        hc_strlcpy(busy[free_slot], id, ID_CHARS);
+        ok = 1;
+    }
+out:
+    pthread_mutex_unlock(&busy_lock);
+    return ok;
+}
+
+static void busy_release(const char *id)
+{
+    pthread_mutex_lock(&busy_lock);
+    for (int i = 0; i < 256; i++)
+        if (!strcmp(busy[i], id))
+            busy[i][0] = '\0';
+    pthread_mutex_unlock(&busy_lock);
+}
+
+/* ---- per-request state ---- */
+
+enum { CK_NONE, CK_SHA1, CK_SHA256 };
+
+struct up {
+    int      fd;
+    char     id[ID_CHARS];
+    char     path[1200];
+    int      locked;
+    int      oneshot;            /* POST /api/updates */
+    int      kept;               /* the bytes became an update */
+    int      creating;           /* POST /api/uploads */
+    int64_t  start;              /* offset at the start of this request */
+    int64_t  written;            /* bytes written by this request */
+    int64_t  length;             /* -1 while deferred */
+    int64_t  limit;              /* no byte may land at or past this */
+    unsigned char head[SNIFF_BYTES];
+    size_t   head_len;
+    int      sniffed;
+    int      ck;
+    struct sha1_ctx   sha1;
+    struct sha256_ctx sha256;
+    unsigned char ck_expect[SHA256_DIGEST_SIZE];
+    size_t   ck_len;
+    /* one-request upload */
+    char     kind[16];
+    char    *title, *description;
+};
+
+static void up_free(struct req *r)
+{
+    struct up *u = r->state;
+
+    if (!u)
+        return;
+    if (u->fd >= 0) {
+        if (u->oneshot && !u->kept) {
+            /* Nothing was promised: drop the bytes. */
+            unlink(u->path);
+        } else if (!u->oneshot && !r->handled && u->written > 0) {
+            /* The client went away mid-PATCH: keep what reached the disk,
+             * unless a checksum was promised for the whole chunk. */
+            if (u->ck != CK_NONE || fdatasync(u->fd) < 0 || (u->start == 0 && !u->sniffed)) {
+                if (ftruncate(u->fd, u->start) < 0)
+                    hc_log("upload %s: truncate: %s", u->id, strerror(errno));
+            } else if (r->cat) {
+                cat_exec(r->cat, "UPDATE uploads SET offset = ? WHERE id = ? AND offset = ?",
+                         "IsI", u->start + u->written, u->id, u->start);
+            }
+        }
+        close(u->fd);
+    }
+    if (u->locked)
+        busy_release(u->id);
+    free(u->title);
+    free(u->description);
+    free(u);
+    r->state = NULL;
+}
+
+static struct up *up_new(struct req *r)
+{
+    struct up *u = hc_calloc(1, sizeof(*u));
+    u->fd = -1;
+    u->length = -1;
+    r->state = u;
+    r->state_free = up_free;
+    return u;
+}
+
+static void upload_path(const struct conf *c, const char *id, char *out, size_t outsz)
+{
+    if (snprintf(out, outsz, "%s/uploads/%s.part", c->data_dir, id) >= (int)outsz)
+        out[0] = '\0';
+}
+
+static int valid_id(const char *id)
+{
+    size_t n = strlen(id);
+    if (n == 0 || n >= ID_CHARS)
+        return 0;
+    for (const char *p = id; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '_'))
+            return 0;
+    return 1;
+}
+
+static void http_date(time_t t, char *out, size_t outsz)
+{
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, outsz, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+static void tus_headers(struct resp *o)
+{
+    http_header(o, "Tus-Resumable", TUS_VERSION);
+    http_header(o, "Cache-Control", "no-store");
+}
+
+/* ---- metadata ---- */
+
+json_t *tus_parse_metadata(const char *h, const char **why)
+{
+    json_t *m = json_object();
+    const char *p = h;
+
+    *why = NULL;
+    while (p && *p) {
+        char key[64], val[8192];
+        size_t klen, vlen, blen = 0;
+        const char *comma = strchr(p, ','), *end = comma ? comma : p + strlen(p);
+        const char *sp;
+
+        while (*p == ' ')
+            p++;
+        sp = memchr(p, ' ', (size_t)(end - p));
+        klen = (size_t)((sp ? sp : end) - p);
+        if (klen == 0 || klen >= sizeof(key))
+            goto bad;
+        memcpy(key, p, klen);
+        key[klen] = '\0';
+        for (size_t i = 0; i < klen; i++)
+            if ((unsigned char)key[i] <= ' ' || key[i] == ',')
+                goto bad;
+        if (json_object_get(m, key))
+            goto bad;
+        val[0] = '\0';
+        if (sp) {
+            const char *b = sp + 1;
+            vlen = (size_t)(end - b);
+            if (vlen && sodium_base642bin((unsigned char *)val, sizeof(val) - 1, b, vlen, NULL, &blen,
+                                          NULL, sodium_base64_VARIANT_ORIGINAL) != 0)
+                goto bad;
+            val[blen] = '\0';
+            if (strlen(val) != blen)    /* embedded NUL */
+                goto bad;
+        }
+        {
+            json_t *s = json_string(val);
+            if (!s) {
+                *why = "Upload-Metadata values must be UTF-8 text";
+                json_decref(m);
+                return NULL;
+            }
+            json_object_set_new(m, key, s);
+        }
+        p = comma ? comma + 1 : NULL;
+    }
+    return m;
+bad:
+    *why = "the Upload-Metadata header is malformed (expected `key base64value` pairs separated by commas)";
+    json_decref(m);
+    return NULL;
+}
+
+static int text_ok(const char *s, size_t maxlen)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++, n++)
+        if (*p < 0x20 && *p != '\n' && *p != '\t')
+            return 0;
+    return n <= maxlen;
+}
+
+/* Validate title/description/kind, from tus metadata or query arguments. */
+static int check_fields(struct req *r, const char *title, const char *description,
+                        const char *kind, const char *filename)
+{
+    if (title && !text_ok(title, 200))
+        return http_stream_fail(r, 400, "bad_field", "the title must be text of at most 200 bytes");
+    if (description && !text_ok(description, 5000))
+        return http_stream_fail(r, 400, "bad_field", "the description must be text of at most 5000 bytes");
+    if (filename && !text_ok(filename, 255))
+        return http_stream_fail(r, 400, "bad_field", "the file name must be text of at most 255 bytes");
+    if (kind && strcmp(kind, "weekly") && strcmp(kind, "allhands"))
+        return http_stream_fail(r, 400, "bad_field", "kind must be weekly or allhands");
+    if (kind && !strcmp(kind, "allhands") && strcmp(r->user.role, "admin"))
+        return http_stream_fail(r, 403, "forbidden", "only administrators can post an all-hands update");
+    return 0;
+}
+
+static int check_open_uploads(struct req *r)
+{
+    int64_t open = cat_int(r->cat, 0, "SELECT COUNT(*) FROM uploads WHERE user_id = ? AND "
+                                      "update_id IS NULL AND expires_at > ?", "II",
+                           r->user.id, (int64_t)hc_now());
+    if (open >= r->conf->max_open_uploads)
+        return http_stream_fail(r, 429, "too_many_uploads",
+                                "you already have %lld unfinished uploads; finish or cancel one first",
+                                (long long)open);
+    return 0;
+}
+
+static int create_file(struct req *r, struct up *u)
+{
+    char rnd[32];
+
+    for (int tries = 0; tries < 5; tries++) {
+        hc_random_token(rnd, sizeof(rnd), 16);
+        hc_strlcpy(u->id, rnd, sizeof(u->id));
+        upload_path(r->conf, u->id, u->path, sizeof(u->path));
+        u->fd = open(u->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (u->fd >= 0)
+            return 0;
+        if (errno != EEXIST)
+            break;
+    }
+    hc_log("upload: cannot create %s: %s", u->path, strerror(errno));
+    return http_stream_fail(r, 507, "storage", "the server cannot store the upload right now");
+}
+
+/* ---- writing bytes ---- */
+
+static int sniff_now(struct req *r, struct up *u, int final)
+{
+    const char *why;
+    enum sniff_result s;
+
+    if (u->sniffed)
+        return 0;
+    s = sniff_media(u->head, u->head_len, final, &why);
+    if (s == SNIFF_NEED_MORE)
+        return 0;
+    if (s == SNIFF_REFUSED)
+        return http_stream_fail(r, 415, "not_a_video", "%s", why);
+    u->sniffed = 1;
+    return 0;
+}
+
+static int write_bytes(struct req *r, struct up *u, const char *data, size_t len)
+{
+    int64_t at = u->start + u->written;
+
+    if (at + (int64_t)len > u->limit) {
+        if (u->length >= 0 && u->limit == u->length)
+            return http_stream_fail(r, 400, "too_long", "more bytes were sent than the upload's declared length");
+        return http_stream_fail(r, 413, "too_large", "the upload is larger than the %lld MB limit",
+                                (long long)(r->conf->max_upload / (1024 * 1024)));
+    }
+    if (at < SNIFF_BYTES) {
+        size_t n = (size_t)(SNIFF_BYTES - at) < len ? (size_t)(SNIFF_BYTES - at) : len;
+        if ((size_t)at == u->head_len) {
+            memcpy(u->head + at, data, n);
+            u->head_len += n;
+        }
+        if (sniff_now(r, u, 0) < 0)
+            return -1;
+    }
+    if (u->ck == CK_SHA1)
+        sha1_update(&u->sha1, len, (const uint8_t *)data);
+    else if (u->ck == CK_SHA256)
+        sha256_update(&u->sha256, len, (const uint8_t *)data);
+    while (len > 0) {
+        ssize_t w = pwrite(u->fd, data, len, at);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            hc_log("upload %s: write: %s", u->id, strerror(errno));
+            return http_stream_fail(r, errno == ENOSPC || errno == EFBIG ? 507 : 500, "storage",
+                                    "the server could not store the upload (%s)", strerror(errno));
+        }
+        data += w;
+        len -= (size_t)w;
+        at += w;
+        u->written += w;
+        metrics_upload_bytes(w);
+    }
+    return 0;
+}
+
+/* The head of a resumed upload is on disk already: read it for sniffing. */
+static void load_head(struct up *u)
+{
+    if (u->start > 0) {
+        ssize_t n = pread(u->fd, u->head, u->start < SNIFF_BYTES ? (size_t)u->start : SNIFF_BYTES, 0);
+        u->head_len = n > 0 ? (size_t)n : 0;
+        u->sniffed = u->start >= SNIFF_BYTES;
+        if (!u->sniffed) {
+            const char *why;
+            u->sniffed = sniff_media(u->head, u->head_len, 0, &why) == SNIFF_MEDIA;
+        }
+    }
+}
+
+/* ---- finishing ---- */
+
+int64_t uploads_make_update(struct catalog *c, int64_t author_id, const char *kind,
+                            const char *title, const char *description, const char *input_path)
+{
+    char week[16], *tz;
+    int64_t now = (int64_t)hc_now(), id;
+
+    tz = cat_text(c, "SELECT time_zone FROM users WHERE id = ?", "I", author_id);
+    if (hc_iso_week((time_t)now, tz ? tz : "UTC", week, sizeof(week)) < 0)
+        hc_iso_week((time_t)now, "UTC", week, sizeof(week));
+    free(tz);
+    id = cat_insert(c, "INSERT INTO updates(author_id, kind, iso_week, title, description, status, "
+                       "created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?)",
+                    "IssssII", author_id, kind, week, title, description ? description : "", now, now);
+    if (id < 0)
+        return -1;
+    if (cat_insert(c, "INSERT INTO jobs(update_id, input_path, priority, created_at, updated_at) "
+                      "VALUES (?, ?, ?, ?, ?)", "IsiII", id, input_path,
+                   !strcmp(kind, "allhands") ? JOB_PRIO_ALLHANDS : JOB_PRIO_WEEKLY, now, now) < 0)
+        return -1;
+    return id;
+}
+
+static const char *title_or_default(const char *title, const char *filename, char *buf, size_t bufsz)
+{
+    if (title && *title)
+        return title;
+    if (filename && *filename) {
+        char *dot;
+        hc_strlcpy(buf, filename, bufsz);
+        if ((dot = strrchr(buf, '.')) && dot != buf)
+            *dot = '\0';
+        return buf;
+    }
+    return "Weekly update";
+}
+
+/* A tus upload reached its length: it becomes an update and a job. */
+static int finish_upload(struct req *r, struct up *u, int64_t *update_id)
+{
+    json_t *row;
+    const char *kind, *title, *desc, *filename;
+    char tbuf[256];
+    int64_t id;
+
+    if (sniff_now(r, u, 1) < 0 || !u->sniffed) {
+        if (!r->stream_status)
+            http_stream_fail(r, 415, "not_a_video", "this file is not a video Hubcast can read");
+        /* Refused: the upload is gone, nothing of it is kept. */
+        unlink(u->path);
+        cat_exec(r->cat, "DELETE FROM uploads WHERE id = ?", "s", u->id);
+        return -1;
+    }
+    row = cat_row(r->cat, "SELECT kind, title, description, filename FROM uploads WHERE id = ?", "s", u->id);
+    if (!row)
+        return http_stream_fail(r, 404, "not_found", "there is no such upload");
+    kind = json_string_value(json_object_get(row, "kind"));
+    title = json_string_value(json_object_get(row, "title"));
+    desc = json_string_value(json_object_get(row, "description"));
+    filename = json_string_value(json_object_get(row, "filename"));
+    if (cat_begin(r->cat) < 0) {
+        json_decref(row);
+        return http_stream_fail(r, 503, "busy", "the catalog is busy; retry the request");
+    }
+    id = uploads_make_update(r->cat, r->user.id, kind, title_or_default(title, filename, tbuf, sizeof(tbuf)),
+                             desc, u->path);
+    json_decref(row);
+    if (id < 0 ||
+        cat_exec(r->cat, "UPDATE uploads SET update_id = ?, offset = ? WHERE id = ?", "IIs",
+                 id, u->start + u->written, u->id) != 1 ||
+        cat_commit(r->cat) < 0) {
+        cat_rollback(r->cat);
+        return http_stream_fail(r, 500, "internal", "the upload could not be turned into an update");
+    }
+    metrics_upload_done();
+    *update_id = id;
+    return 0;
+}
+
+/* Flush this request's bytes and move the stored offset over them. */
+static int commit_bytes(struct req *r, struct up *u)
+{
+    if (u->ck != CK_NONE) {
+        unsigned char got[SHA256_DIGEST_SIZE];
+        if (u->ck == CK_SHA1)
+            sha1_digest(&u->sha1, SHA1_DIGEST_SIZE, got);
+        else
+            sha256_digest(&u->sha256, SHA256_DIGEST_SIZE, got);
+        if (sodium_memcmp(got, u->ck_expect, u->ck_len) != 0) {
+            if (ftruncate(u->fd, u->start) < 0)
+                hc_log("upload %s: truncate: %s", u->id, strerror(errno));
+            u->written = 0;
+            return http_stream_fail(r, 460, "checksum_mismatch",
+                                    "the chunk's checksum does not match; it was discarded, send it again");
+        }
+    }
+    if (u->written > 0 && fdatasync(u->fd) < 0) {
+        hc_log("upload %s: fdatasync: %s", u->id, strerror(errno));
+        return http_stream_fail(r, 500, "storage", "the server could not store the upload");
+    }
+    if (cat_exec(r->cat, "UPDATE uploads SET offset = ?, expires_at = ? WHERE id = ?", "IIs",
+                 u->start + u->written, (int64_t)hc_now() + r->conf->upload_expiry, u->id) != 1)
+        return http_stream_fail(r, 500, "internal", "the upload's progress could not be saved");
+    return 0;
+}
+
+/* ---- tus: OPTIONS ---- */
+
+static int h_options(struct req *r, struct resp *o)
+{
+    char max[32];
+
+    (void)r;
+    snprintf(max, sizeof(max), "%lld", (long long)r->conf->max_upload);
+    http_header(o, "Tus-Resumable", TUS_VERSION);
+    http_header(o, "Tus-Version", TUS_VERSION);
+    http_header(o, "Tus-Extension", "creation,creation-with-upload,creation-defer-length,termination,expiration,checksum");
+    http_header(o, "Tus-Max-Size", max);
+    http_header(o, "Tus-Checksum-Algorithm", "sha1,sha256");
+    o->status = 204;
+    return 204;
+}
+
+static int check_tus_version(struct req *r)
+{
+    const char *v = http_get_header(r, "Tus-Resumable");
+    if (!v || strcmp(v, TUS_VERSION))
+        return http_stream_fail(r, 412, "tus_version", "this server speaks tus " TUS_VERSION
+                                " (send the header Tus-Resumable: " TUS_VERSION ")");
+    return 0;
+}
+
+static int parse_checksum(struct req *r, struct up *u)
+{
+    const char *h = http_get_header(r, "Upload-Checksum");
+    const char *sp;
+    size_t n = 0, want;
+
+    if (!h)
+        return 0;
+    sp = strchr(h, ' ');
+    if (!sp)
+        return http_stream_fail(r, 400, "bad_checksum", "Upload-Checksum must be `algorithm base64digest`");
+    if ((size_t)(sp - h) == 4 && !strncasecmp(h, "sha1", 4)) {
+        u->ck = CK_SHA1;
+        want = SHA1_DIGEST_SIZE;
+        sha1_init(&u->sha1);
+    } else if ((size_t)(sp - h) == 6 && !strncasecmp(h, "sha256", 6)) {
+        u->ck = CK_SHA256;
+        want = SHA256_DIGEST_SIZE;
+        sha256_init(&u->sha256);
+    } else {
+        return http_stream_fail(r, 400, "bad_checksum", "checksum algorithm not supported (use sha1 or sha256)");
+    }
+    if (sodium_base642bin(u->ck_expect, sizeof(u->ck_expect), sp + 1, strlen(sp + 1), NULL, &n, NULL,
+                          sodium_base64_VARIANT_ORIGINAL) != 0 || n != want)
+        return http_stream_fail(r, 400, "bad_checksum", "the Upload-Checksum digest is not valid base64 of the right length");
+    u->ck_len = n;
+    return 0;
+}
+
+static int parse_length(struct req *r, const char *h, int64_t *out)
+{
+    if (hc_parse_i64(h, 0, INT64_MAX, out) < 0)
+        return http_stream_fail(r, 400, "bad_length", "Upload-Length must be a non-negative whole number");
+    if (*out > r->conf->max_upload)
+        return http_stream_fail(r, 413, "too_large", "the upload is larger than the %lld MB limit",
+                                (long long)(r->conf->max_upload / (1024 * 1024)));
+    return 0;
+}
+
+static int content_type_is_offset(struct req *r)
+{
+    const char *ct = http_get_header(r, "Content-Type");
+    return ct && !strncasecmp(ct, "application/offset+octet-stream", 31);
+}
+
+/* ---- tus: POST (creation, creation-with-upload) ---- */
+
+static int body_create(struct req *r, const char *data, size_t len)
+{
+    struct up *u = r->state;
+
+    if (data)
+        return write_bytes(r, u, data, len);
+
+    {
+        const char *hl = http_get_header(r, "Upload-Length");
+        const char *hd = http_get_header(r, "Upload-Defer-Length");
+        const char *hm = http_get_header(r, "Upload-Metadata");
+        const char *why, *cl = http_get_header(r, "Content-Length");
+        const char *filename, *filetype, *title, *desc, *kind;
+        json_t *meta;
+        int64_t length = -1, body = 0;
+
+        if (check_tus_version(r) < 0)
+            return -1;
+        if (hl && hd)
+            return http_stream_fail(r, 400, "bad_length", "send Upload-Length or Upload-Defer-Length, not both");
+        if (hl) {
+            if (parse_length(r, hl, &length) < 0)
+                return -1;
+        } else if (!hd || strcmp(hd, "1")) {
+            return http_stream_fail(r, 400, "bad_length", "Upload-Length (or Upload-Defer-Length: 1) is required");
+        }
+        if (cl && hc_parse_i64(cl, 0, INT64_MAX, &body) == 0 && body > 0 && !content_type_is_offset(r))
+            return http_stream_fail(r, 415, "bad_content_type",
+                                    "data sent with the creation must be application/offset+octet-stream");
+        meta = tus_parse_metadata(hm ? hm : "", &why);
+        if (!meta)
+            return http_stream_fail(r, 400, "bad_metadata", "%s", why);
+        filename = json_string_value(json_object_get(meta, "filename"));
+        filetype = json_string_value(json_object_get(meta, "filetype"));
+        title = json_string_value(json_object_get(meta, "title"));
+        desc = json_string_value(json_object_get(meta, "description"));
+        kind = json_string_value(json_object_get(meta, "kind"));
+        if (check_fields(r, title, desc, kind, filename) < 0 ||
+            (filetype && !text_ok(filetype, 100) && http_stream_fail(r, 400, "bad_field", "filetype is too long") < 0) ||
+            check_open_uploads(r) < 0) {
+            json_decref(meta);
+            return -1;
+        }
+        u = up_new(r);
+        u->creating = 1;
+        u->length = length;
+        u->limit = length >= 0 ? length : r->conf->max_upload;
+        if (parse_checksum(r, u) < 0 || create_file(r, u) < 0) {
+            json_decref(meta);
+            return -1;
+        }
+        if (cat_exec(r->cat, "INSERT INTO uploads(id, user_id, length, offset, metadata, filename, filetype, "
+                             "title, description, kind, created_at, expires_at) "
+                             "VALUES (?, ?, NULLIF(?, -1), 0, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     "sIIssssssII", u->id, r->user.id, length, hm ? hm : "", filename ? filename : "",
+                     filetype ? filetype : "", title ? title : "", desc ? desc : "",
+                     kind ? kind : "weekly", (int64_t)hc_now(),
+                     (int64_t)hc_now() + r->conf->upload_expiry) != 1) {
+            json_decref(meta);
+            unlink(u->path);
+            return http_stream_fail(r, 500, "internal", "the upload could not be created");
+        }
+        json_decref(meta);
+        busy_take(u->id);
+        u->locked = 1;
+        return 0;
+    }
+}
+
+static void offset_headers(struct resp *o, struct up *u, struct req *r)
+{
+    char buf[64];
+
+    snprintf(buf, sizeof(buf), "%lld", (long long)(u->start + u->written));
+    http_header(o, "Upload-Offset", buf);
+    http_date(hc_now() + r->conf->upload_expiry, buf, sizeof(buf));
+    http_header(o, "Upload-Expires", buf);
+}
+
+static int h_create(struct req *r, struct resp *o)
+{
+    struct up *u = r->state;
+    char loc[128];
+    int64_t update_id = 0;
+
+    tus_headers(o);
+    if (u->written > 0 && commit_bytes(r, u) < 0)
+        goto fail;
+    if (u->length >= 0 && u->start + u->written == u->length && finish_upload(r, u, &update_id) < 0)
+        goto fail;
+    snprintf(loc, sizeof(loc), "/api/uploads/%s", u->id);
+    http_header(o, "Location", loc);
+    offset_headers(o, u, r);
+    o->status = 201;
+    return 201;
+fail:
+    if (r->stream_status == 415 || r->stream_status == 460) {
+        /* Nothing usable was created. */
+        unlink(u->path);
+        cat_exec(r->cat, "DELETE FROM uploads WHERE id = ?", "s", u->id);
+    }
+    return http_error(o, r->stream_status, r->stream_code, "%s", r->stream_msg);
+}
+
+/* ---- tus: HEAD / GET ---- */
+
+static json_t *load_upload(struct req *r, const char *id)
+{
+    if (!valid_id(id))
+        return NULL;
+    /* Someone else's upload is indistinguishable from a missing one. */
+    return cat_row(r->cat, "SELECT id, length, offset, metadata, filename, title, kind, update_id, "
+                           "created_at, expires_at FROM uploads WHERE id = ? AND user_id = ?",
+                   "sI", id, r->user.id);
+}
+
+static int h_head(struct req *r, struct resp *o)
+{
+    json_t *row = load_upload(r, r->match.params[0]);
+    char buf[64];
+    int head = !strcmp(r->method, "HEAD");
+
+    if (head)
+        tus_headers(o);
+    if (!row)
+        return http_error(o, 404, "not_found", "there is no such upload");
+    if (json_is_null(json_object_get(row, "update_id")) &&
+        json_integer_value(json_object_get(row, "expires_at")) < hc_now()) {
+        json_decref(row);
+        return http_error(o, 410, "expired", "this upload expired; start it again");
+    }
+    if (head) {
+        snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(json_object_get(row, "offset")));
+        http_header(o, "Upload-Offset", buf);
+        if (json_is_null(json_object_get(row, "length"))) {
+            http_header(o, "Upload-Defer-Length", "1");
+        } else {
+            snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(json_object_get(row, "length")));
+            http_header(o, "Upload-Length", buf);
+        }
+        if (*json_string_value(json_object_get(row, "metadata")))
+            http_header(o, "Upload-Metadata", json_string_value(json_object_get(row, "metadata")));
+        http_date((time_t)json_integer_value(json_object_get(row, "expires_at")), buf, sizeof(buf));
+        http_header(o, "Upload-Expires", buf);
+        json_decref(row);
+        o->status = 200;
+        return 200;
+    }
+    {
+        json_t *update = json_is_null(json_object_get(row, "update_id")) ? json_null() :
+            updates_json(r->cat, r->conf, json_integer_value(json_object_get(row, "update_id")), r->user.id);
+        json_object_del(row, "metadata");
+        return http_json(o, 200, json_pack("{s:o,s:o}", "upload", row, "update", update ? update : json_null()));
+    }
+}
+
+/* ---- tus: PATCH ---- */
+
+static int body_patch(struct req *r, const char *data, size_t len)
+{
+    struct up *u = r->state;
+    json_t *row;
+    const char *ho, *hl;
+    int64_t offset, stored;
+
+    if (data)
+        return write_bytes(r, u, data, len);
+    if (check_tus_version(r) < 0)
+        return -1;
+    if (!content_type_is_offset(r))
+        return http_stream_fail(r, 415, "bad_content_type", "PATCH bodies must be application/offset+octet-stream");
+    row = load_upload(r, r->match.params[0]);
+    if (!row)
+        return http_stream_fail(r, 404, "not_found", "there is no such upload");
+    if (!json_is_null(json_object_get(row, "update_id"))) {
+        json_decref(row);
+        return http_stream_fail(r, 409, "complete", "this upload is already complete");
+    }
+    if (json_integer_value(json_object_get(row, "expires_at")) < hc_now()) {
+        json_decref(row);
+        return http_stream_fail(r, 410, "expired", "this upload expired; start it again");
+    }
+    stored = json_integer_value(json_object_get(row, "offset"));
+    u = up_new(r);
+    hc_strlcpy(u->id, r->match.params[0], sizeof(u->id));
+    u->length = json_is_null(json_object_get(row, "length")) ? -1 :
+                json_integer_value(json_object_get(row, "length"));
+    json_decref(row);
+    ho = http_get_header(r, "Upload-Offset");
+    if (!ho || hc_parse_i64(ho, 0, INT64_MAX, &offset) < 0)
+        return http_stream_fail(r, 400, "bad_offset", "Upload-Offset is required");
+    if (offset != stored)
+        return http_stream_fail(r, 409, "offset_mismatch",
+                                "the upload is at byte %lld, not %lld; ask with HEAD and resume from there",
+                                (long long)stored, (long long)offset);
+    hl = http_get_header(r, "Upload-Length");
+    if (hl) {
+        int64_t total;
+        if (parse_length(r, hl, &total) < 0)
+            return -1;
+        if (u->length >= 0 && total != u->length)
+            return http_stream_fail(r, 400, "bad_length", "Upload-Length cannot change");
+        if (total < stored)
+            return http_stream_fail(r, 400, "bad_length", "Upload-Length is smaller than what was already sent");
+        if (u->length < 0 &&
+            cat_exec(r->cat, "UPDATE uploads SET length = ? WHERE id = ?", "Is", total, u->id) != 1)
+            return http_stream_fail(r, 500, "internal", "could not record the upload's length");
+        u->length = total;
+    }
+    if (parse_checksum(r, u) < 0)
+        return -1;
+    if (!busy_take(u->id))
+        return http_stream_fail(r, 423, "locked", "this upload is already receiving data in another request");
+    u->locked = 1;
+    u->start = stored;
+    u->limit = u->length >= 0 ? u->length : r->conf->max_upload;
+    upload_path(r->conf, u->id, u->path, sizeof(u->path));
+    u->fd = open(u->path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+    if (u->fd < 0)
+        return http_stream_fail(r, 404, "not_found", "the upload's data is gone; start it again");
+    /* Bytes past the stored offset (a crash mid-request) are not ours to keep. */
+    if (ftruncate(u->fd, stored) < 0)
+        return http_stream_fail(r, 500, "storage", "the server could not prepare the upload");
+    load_head(u);
+    return 0;
+}
+
+static int h_patch(struct req *r, struct resp *o)
+{
+    struct up *u = r->state;
+    int64_t update_id = 0;
+
+    tus_headers(o);
+    if (commit_bytes(r, u) < 0)
+        return http_error(o, r->stream_status, r->stream_code, "%s", r->stream_msg);
+    if (u->length >= 0 && u->start + u->written == u->length &&
+        finish_upload(r, u, &update_id) < 0)
+        return http_error(o, r->stream_status, r->stream_code, "%s", r->stream_msg);
+    offset_headers(o, u, r);
+    o->status = 204;
+    return 204;
+}
+
+/* ---- tus: DELETE (termination) ---- */
+
+static int h_delete(struct req *r, struct resp *o)
+{
+    json_t *row = load_upload(r, r->match.params[0]);
+    char path[1200];
+
+    tus_headers(o);
+    if (!row)
+        return http_error(o, 404, "not_found", "there is no such upload");
+    if (!busy_take(r->match.params[0])) {
+        json_decref(row);
+        return http_error(o, 423, "locked", "this upload is receiving data; try again when it stops");
+    }
+    if (json_is_null(json_object_get(row, "update_id"))) {
+        upload_path(r->conf, r->match.params[0], path, sizeof(path));
+        unlink(path);
+    }
+    /* A finished upload's bytes belong to its update now; only the record goes. */
+    cat_exec(r->cat, "DELETE FROM uploads WHERE id = ?", "s", r->match.params[0]);
+    busy_release(r->match.params[0]);
+    json_decref(row);
+    o->status = 204;
+    return 204;
+}
+
+/* ---- POST /api/updates: the whole file as the body ---- */
+
+static int body_oneshot(struct req *r, const char *data, size_t len)
+{
+    struct up *u = r->state;
+    const char *cl, *title, *desc, *kind;
+    int64_t n;
+
+    if (data)
+        return write_bytes(r, u, data, len);
+    cl = http_get_header(r, "Content-Length");
+    if (cl && (hc_parse_i64(cl, 0, INT64_MAX, &n) < 0 || n > r->conf->max_upload))
+        return http_stream_fail(r, 413, "too_large", "the upload is larger than the %lld MB limit",
+                                (long long)(r->conf->max_upload / (1024 * 1024)));
+    title = http_get_arg(r, "title");
+    desc = http_get_arg(r, "description");
+    kind = http_get_arg(r, "kind");
+    if (check_fields(r, title, desc, kind, NULL) < 0 || check_open_uploads(r) < 0)
+        return -1;
+    u = up_new(r);
+    u->oneshot = 1;
+    u->limit = r->conf->max_upload;
+    hc_strlcpy(u->kind, kind ? kind : "weekly", sizeof(u->kind));
+    u->title = hc_strdup(title && *title ? title : "Weekly update");
+    u->description = hc_strdup(desc ? desc : "");
+    return create_file(r, u);
+}
+
+static int h_oneshot(struct req *r, struct resp *o)
+{
+    struct up *u = r->state;
+    int64_t id, now = (int64_t)hc_now();
+    json_t *j;
+
+    if (u->written == 0)
+        return http_error(o, 400, "empty", "the request body is empty: send the video file as the body");
+    if (sniff_now(r, u, 1) < 0 || !u->sniffed)
+        return http_error(o, 415, "not_a_video", "%s", r->stream_msg[0] ? r->stream_msg :
+                          "this file is not a video Hubcast can read");
+    if (fdatasync(u->fd) < 0)
+        return http_error(o, 500, "storage", "the server could not store the upload");
+    if (cat_begin(r->cat) < 0)
+        return http_error(o, 503, "busy", "the catalog is busy; try again");
+    id = uploads_make_update(r->cat, r->user.id, u->kind, u->title, u->description, u->path);
+    if (id < 0 ||
+        cat_exec(r->cat, "INSERT INTO uploads(id, user_id, length, offset, kind, title, description, "
+                         "update_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 "sIIIsssIII", u->id, r->user.id, u->written, u->written, u->kind, u->title,
+                 u->description, id, now, now) != 1 ||
+        cat_commit(r->cat) < 0) {
+        cat_rollback(r->cat);
+        return http_error(o, 500, "internal", "the upload could not be turned into an update");
+    }
+    u->kept = 1;
+    metrics_upload_done();
+    j = updates_json(r->cat, r->conf, id, r->user.id);
+    {
+        char loc[64];
+        snprintf(loc, sizeof(loc), "/api/updates/%lld", (long long)id);
+        http_header(o, "Location", loc);
+    }
+    return http_json(o, 201, json_pack("{s:o}", "update", j ? j : json_null()));
+}
+
+const struct route upload_routes[] = {
+    { "OPTIONS", "/api/uploads",      h_options, ROLE_ANON,   0, NULL },
+    { "OPTIONS", "/api/uploads/{id}", h_options, ROLE_ANON,   0, NULL },
+    { "POST",    "/api/uploads",      h_create,  ROLE_MEMBER, RF_STREAM, body_create },
+    { "GET",     "/api/uploads/{id}", h_head,    ROLE_MEMBER, 0, NULL },
+    { "PATCH",   "/api/uploads/{id}", h_patch,   ROLE_MEMBER, RF_STREAM, body_patch },
+    { "DELETE",  "/api/uploads/{id}", h_delete,  ROLE_MEMBER, 0, NULL },
+    { "POST",    "/api/updates",      h_oneshot, ROLE_MEMBER, RF_STREAM, body_oneshot },
+};
+const size_t upload_nroutes = HC_ARRAY_LEN(upload_routes);
