@@ -300,7 +300,22 @@ static int sniff_now(struct req *r, struct up *u, int final)
     return 0;
 }
 
+static int write_bytes_(struct req *r, struct up *u, const char *data, size_t len);
+
+/* A refused one-request upload leaves nothing behind, before it answers. */
 static int write_bytes(struct req *r, struct up *u, const char *data, size_t len)
+{
+    if (write_bytes_(r, u, data, len) == 0)
+        return 0;
+    if (u->oneshot && u->fd >= 0) {
+        unlink(u->path);
+        close(u->fd);
+        u->fd = -1;
+    }
+    return -1;
+}
+
+static int write_bytes_(struct req *r, struct up *u, const char *data, size_t len)
 {
     int64_t at = u->start + u->written;
 
@@ -838,11 +853,13 @@ static int h_oneshot(struct req *r, struct resp *o)
     int64_t id, now = (int64_t)hc_now();
     json_t *j;
 
-    if (u->written == 0)
-        return http_error(o, 400, "empty", "the request body is empty: send the video file as the body");
-    if (sniff_now(r, u, 1) < 0 || !u->sniffed)
+    if (u->written == 0 || sniff_now(r, u, 1) < 0 || !u->sniffed) {
+        unlink(u->path);
+        if (u->written == 0)
+            return http_error(o, 400, "empty", "the request body is empty: send the video file as the body");
         return http_error(o, 415, "not_a_video", "%s", r->stream_msg[0] ? r->stream_msg :
                           "this file is not a video Hubcast can read");
+    }
     if (fdatasync(u->fd) < 0)
         return http_error(o, 500, "storage", "the server could not store the upload");
     if (cat_begin(r->cat) < 0)
