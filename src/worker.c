@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -152,6 +153,26 @@ static void confine(void)
 #endif
 }
 
+/* Work folders of earlier attempts at this update (a worker that died)
+ * are ours to remove: the job is claimed by this worker now. */
+static void sweep_work_folders(const struct conf *conf, int64_t update_id)
+{
+    char dir[1100], prefix[64], path[1400];
+    DIR *d;
+    struct dirent *e;
+
+    snprintf(dir, sizeof(dir), "%s/media", conf->data_dir);
+    snprintf(prefix, sizeof(prefix), "%lld.work-", (long long)update_id);
+    if (!(d = opendir(dir)))
+        return;
+    while ((e = readdir(d)))
+        if (!strncmp(e->d_name, prefix, strlen(prefix))) {
+            snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+            hc_rmtree(path);
+        }
+    closedir(d);
+}
+
 static int run_job(const struct conf *conf, struct catalog *cat, const char *worker_id,
                    int64_t job_id, int64_t update_id, const char *input)
 {
@@ -165,6 +186,7 @@ static int run_job(const struct conf *conf, struct catalog *cat, const char *wor
 
     snprintf(out, sizeof(out), "%s/media/%lld", conf->data_dir, (long long)update_id);
     hc_rmtree(out);     /* a previous attempt that died after publishing */
+    sweep_work_folders(conf, update_id);
     tc_options_default(&opt);
     opt.preset = conf->preset;
     opt.crf = conf->crf;
