@@ -67,7 +67,7 @@ end:
 }
 
 /* The video filter description: chain, split, one scale per rung. */
-static int vgraph_desc(char *d, size_t sz, int rotation, int cap_fps,
+static int vgraph_desc(char *d, size_t sz, int rotation, int fps,
                        const struct tc_ladder_rung *r, int n)
 {
     char part[128];
@@ -82,8 +82,10 @@ static int vgraph_desc(char *d, size_t sz, int rotation, int cap_fps,
     else if (rotation == 270)
         bad |= append(d, sz, &off, "transpose=cclock,");
     bad |= append(d, sz, &off, "yadif=mode=send_frame:deint=interlaced,");
-    if (cap_fps)
-        bad |= append(d, sz, &off, "fps=60,");
+    if (fps > 0) {
+        snprintf(part, sizeof(part), "fps=%d,", fps);
+        bad |= append(d, sz, &off, part);
+    }
     snprintf(part, sizeof(part), "format=yuv420p,split=%d", n);
     bad |= append(d, sz, &off, part);
     for (i = 0; i < n; i++) {
@@ -100,7 +102,7 @@ static int vgraph_desc(char *d, size_t sz, int rotation, int cap_fps,
 }
 
 int tc_vgraph_init(struct tc_vgraph *g, const AVCodecContext *dec,
-                   AVRational tb, int rotation, int cap_fps,
+                   AVRational tb, int rotation, int fps,
                    const struct tc_ladder_rung *r, int n, int threads)
 {
     char args[256], desc[2048];
@@ -134,7 +136,7 @@ int tc_vgraph_init(struct tc_vgraph *g, const AVCodecContext *dec,
         }
     }
     g->nsinks = n;
-    if ((ret = vgraph_desc(desc, sizeof(desc), rotation, cap_fps, r, n)) < 0 ||
+    if ((ret = vgraph_desc(desc, sizeof(desc), rotation, fps, r, n)) < 0 ||
         (ret = graph_parse(g->graph, desc, g->src, g->sink, n)) < 0)
         goto fail;
     return 0;

@@ -29,12 +29,12 @@ struct tc_agraph {
 
 /*
  * Build the video graph for frames from dec in time base tb, with the
- * display rotation (clockwise degrees) and the rungs r[0..n-1]. cap_fps
- * inserts an fps=60 filter. Returns 0 or a negative AVERROR; on failure
+ * display rotation (clockwise degrees) and the rungs r[0..n-1]. fps > 0
+ * inserts an fps=N filter (constant output rate). Returns 0 or a negative AVERROR; on failure
  * *g holds nothing.
  */
 int tc_vgraph_init(struct tc_vgraph *g, const AVCodecContext *dec,
-                   AVRational tb, int rotation, int cap_fps,
+                   AVRational tb, int rotation, int fps,
                    const struct tc_ladder_rung *r, int n, int threads);
 
 /* Build the audio graph for frames from dec in time base tb. */

@@ -310,6 +310,16 @@ static int input_check(struct tc_input *in, const struct tc_limits *lim,
     }
     fr = av_guess_frame_rate(ic, (AVStream *)vs, NULL);
     in->fps = fr.num > 0 && fr.den > 0 ? av_q2d(fr) : 0;
+    /* The average rate is the better guess when it is known and lower. */
+    if (vs->avg_frame_rate.num > 0 && vs->avg_frame_rate.den > 0 &&
+        av_q2d(vs->avg_frame_rate) < in->fps)
+        in->fps = av_q2d(vs->avg_frame_rate);
+    /* A "rate" equal to the container's clock (1000 for WebM) only says
+     * that frames come at irregular times: the rate is unknown, and the
+     * filter graph makes it constant. */
+    if (in->fps > lim->max_fps && vs->time_base.num == 1 &&
+        fabs(in->fps - vs->time_base.den) < 0.5)
+        in->fps = 0;
     if (in->fps > lim->max_fps) {
         snprintf(err, errsz, "the video has %.0f frames a second; Hubcast "
                  "takes at most %.0f", in->fps, lim->max_fps);

@@ -159,7 +159,10 @@ static int job_setup(struct tc_job *j, const char *out_dir)
     j->vdec->pix_fmt = j->gfmt;
     if ((ret = tc_vgraph_init(&j->vg, j->vdec, vs->time_base,
                               j->in->rotation,
-                              j->in->fps > TC_MAX_FPS_OUT + 0.5,
+                              /* constant output rate: capped, or 30 for
+                               * a variable-rate source (MediaRecorder) */
+                              j->in->fps > TC_MAX_FPS_OUT + 0.5 ? (int)TC_MAX_FPS_OUT :
+                              j->in->fps <= 0 ? (int)j->fps_out : 0,
                               j->lad, j->nrungs, j->opt.threads)) < 0)
         return fail(j, ret, "the video cannot be processed");
     if (j->has_audio &&
