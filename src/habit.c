@@ -1,13 +1,169 @@
 /*
- * habit.c - streaks and participation, computed from the catalog.
- * First form: no routes yet.
+ * habit.c - the weekly habit made visible, computed from the catalog:
+ * participation per ISO week (overall and per team) and each person's
+ * streak of consecutive weeks with an update. Read-only; the routes are
+ * for the web app.
+ *
+ * Weeks are labelled on the clock of whoever the numbers are about: the
+ * reader's time zone for participation, the person's for a streak. An
+ * update counts for the week its author posted it in (updates.iso_week).
  */
 #include "config.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog.h"
 #include "habit.h"
 #include "http.h"
+#include "isoweek.h"
+#include "util.h"
+
+#define DAY 86400
+
+/* Thursday 12:00 (local, zone tz) of the ISO week containing t: stepping
+ * from it by whole weeks stays inside each week whatever daylight saving
+ * does. *week_end (if given) receives the next Monday 00:00. */
+static time_t week_anchor(time_t t, const char *tz, time_t *week_end)
+{
+    struct tm tm, e;
+    int wd;
+
+    if (hc_localtime_tz(t, tz, &tm) < 0)
+        return t;
+    wd = tm.tm_wday == 0 ? 7 : tm.tm_wday;
+    tm.tm_mday += 4 - wd;
+    tm.tm_hour = 12;
+    tm.tm_min = tm.tm_sec = 0;
+    e = tm;
+    if (week_end) {
+        e.tm_mday += 4;
+        e.tm_hour = 0;
+        *week_end = hc_mktime_tz(&e, tz);
+    }
+    return hc_mktime_tz(&tm, tz);
+}
+
+static json_t *rate_obj(json_t *o, int64_t posted, int64_t active)
+{
+    json_object_set_new(o, "posted", json_integer(posted));
+    json_object_set_new(o, "active", json_integer(active));
+    json_object_set_new(o, "rate", json_real(active ? (double)(int64_t)(posted * 1000 / active) / 1000 : 0));
+    return o;
+}
+
+/* One week: totals and per team. Members count from the week they joined
+ * (or earlier, if they posted that week); deactivated people do not count. */
+static json_t *week_stats(struct catalog *c, const char *week, time_t week_end)
+{
+    json_t *teams = cat_rows(c,
+        "SELECT u.team AS team, COUNT(*) AS active, SUM(EXISTS (SELECT 1 FROM updates p "
+        "  WHERE p.author_id = u.id AND p.iso_week = ?1 AND p.status IN ('queued', 'processing', 'ready'))) AS posted "
+        "FROM users u WHERE u.deactivated = 0 AND (u.created_at < ?2 OR EXISTS (SELECT 1 FROM updates p "
+        "  WHERE p.author_id = u.id AND p.iso_week = ?1 AND p.status IN ('queued', 'processing', 'ready'))) "
+        "GROUP BY u.team ORDER BY u.team COLLATE NOCASE", "sI", week, (int64_t)week_end);
+    json_t *w = json_pack("{s:s}", "week", week), *t;
+    int64_t posted = 0, active = 0;
+    size_t i;
+
+    if (!teams) {
+        json_decref(w);
+        return NULL;
+    }
+    json_array_foreach(teams, i, t) {
+        int64_t p = json_integer_value(json_object_get(t, "posted"));
+        int64_t a = json_integer_value(json_object_get(t, "active"));
+        posted += p;
+        active += a;
+        rate_obj(t, p, a);
+    }
+    rate_obj(w, posted, active);
+    json_object_set_new(w, "teams", teams);
+    return w;
+}
+
+/* GET /api/participation?weeks=N (1..52, default 8): oldest week first,
+ * ending with the current week on the reader's clock. */
+static int h_participation(struct req *r, struct resp *o)
+{
+    const char *arg = http_get_arg(r, "weeks");
+    const char *tz = r->user.time_zone[0] ? r->user.time_zone : "UTC";
+    long n = 8;
+    time_t anchor = week_anchor(hc_now(), tz, NULL);
+    json_t *weeks = json_array();
+    char cur[16];
+
+    if (arg && hc_parse_long(arg, 1, 52, &n) < 0) {
+        json_decref(weeks);
+        return http_error(o, 400, "bad_param", "weeks must be a whole number from 1 to 52");
+    }
+    for (long k = n - 1; k >= 0; k--) {
+        time_t end;
+        char label[16];
+        json_t *w;
+
+        week_anchor(anchor - k * 7 * DAY, tz, &end);
+        if (hc_iso_week(anchor - k * 7 * DAY, tz, label, sizeof(label)) < 0 ||
+            !(w = week_stats(r->cat, label, end))) {
+            json_decref(weeks);
+            return http_error(o, 500, "internal", "could not compute participation");
+        }
+        json_array_append_new(weeks, w);
+    }
+    hc_iso_week(anchor, tz, cur, sizeof(cur));
+    return http_json(o, 200, json_pack("{s:s,s:s,s:o}", "current_week", cur, "time_zone", tz, "weeks", weeks));
+}
+
+/* GET /api/people/{id}/stats: the streak (consecutive ISO weeks with a
+ * ready or processing update, ending this week or, if this week has none
+ * yet, last week) and the weeks with updates, newest first. */
+static int h_person_stats(struct req *r, struct resp *o)
+{
+    int64_t id;
+    json_t *u, *rows, *weeks, *row, *cur = NULL, *set;
+    char tz[64], now_week[16];
+    time_t anchor;
+    int streak = 0, k;
+    size_t i;
+
+    if (hc_parse_i64(r->match.params[0], 1, INT64_MAX, &id) < 0 ||
+        !(u = cat_row(r->cat, "SELECT id, time_zone FROM users WHERE id = ?", "I", id)))
+        return http_error(o, 404, "not_found", "there is no such person");
+    hc_strlcpy(tz, json_string_value(json_object_get(u, "time_zone")), sizeof(tz));
+    json_decref(u);
+    rows = cat_rows(r->cat, "SELECT id, iso_week FROM updates WHERE author_id = ? "
+                            "AND status IN ('ready', 'processing') ORDER BY iso_week DESC, id", "I", id);
+    if (!rows)
+        return http_error(o, 500, "internal", "could not read the updates");
+    weeks = json_array();
+    set = json_object();
+    json_array_foreach(rows, i, row) {
+        const char *wk = json_string_value(json_object_get(row, "iso_week"));
+        if (!cur || strcmp(json_string_value(json_object_get(cur, "week")), wk)) {
+            cur = json_pack("{s:s,s:[]}", "week", wk, "updates");
+            json_array_append_new(weeks, cur);
+            json_object_set_new(set, wk, json_true());
+        }
+        json_array_append(json_object_get(cur, "updates"), json_object_get(row, "id"));
+    }
+    json_decref(rows);
+    anchor = week_anchor(hc_now(), tz, NULL);
+    hc_iso_week(anchor, tz, now_week, sizeof(now_week));
+    for (k = json_object_get(set, now_week) ? 0 : 1;; k++) {
+        char label[16];
+        if (hc_iso_week(anchor - (time_t)k * 7 * DAY, tz, label, sizeof(label)) < 0 ||
+            !json_object_get(set, label))
+            break;
+        streak++;
+    }
+    json_decref(set);
+    return http_json(o, 200, json_pack("{s:I,s:i,s:s,s:s,s:o}", "user_id", (json_int_t)id, "streak", streak,
+                                       "current_week", now_week, "time_zone", tz, "weeks", weeks));
+}
 
 const struct route habit_routes[] = {
-    { "GET", "/api/participation", NULL, ROLE_MEMBER, 0, NULL },
+    { "GET", "/api/participation",      h_participation, ROLE_MEMBER, 0, NULL },
+    { "GET", "/api/people/{id}/stats",  h_person_stats,  ROLE_MEMBER, 0, NULL },
 };
-const size_t habit_nroutes = 0;
+const size_t habit_nroutes = HC_ARRAY_LEN(habit_routes);

@@ -1,12 +1,17 @@
 /*
  * mail.h - the mail outbox: messages queued in the same transaction as the
- * event that causes them, delivered over SMTP by a background thread.
+ * event that causes them, delivered over SMTP by a background thread; the
+ * admin and unsubscribe routes; the pieces of message building that are
+ * pure (header encoding) so unit tests can reach them.
+ *
+ * Not here: deciding *when* a reminder or a digest is due (scheduler.c).
  */
 #ifndef HUBCAST_MAIL_H
 #define HUBCAST_MAIL_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 struct catalog;
 struct conf;
@@ -15,11 +20,34 @@ struct conf;
 extern const struct route mail_routes[];
 extern const size_t mail_nroutes;
 
-/* Hooks called inside the caller's open transaction. 0 on success. */
+/* Hooks called inside the caller's open transaction. 0 on success, -1 on a
+ * catalog error (the caller rolls back). */
 int mail_queue_invite(struct catalog *c, const struct conf *conf, const char *email,
                       const char *name, const char *inviter, const char *url);
 int mail_on_update_ready(struct catalog *c, const struct conf *conf, int64_t update_id);
 int mail_on_comment(struct catalog *c, const struct conf *conf, int64_t comment_id);
+
+/*
+ * Scheduled mail, written by the scheduler (or `hubcast remind`) when due.
+ * `now` is the instant the message is queued at. Each returns 1 if a message
+ * was queued, 0 if there was nothing to send or it was already queued (the
+ * outbox's dedupe key), -1 on a catalog error.
+ */
+int mail_queue_reminder(struct catalog *c, int64_t user_id, const char *week, int nth, time_t now);
+int mail_queue_weekly_digest(struct catalog *c, int64_t user_id, const char *week, time_t now);
+int mail_queue_daily_digest(struct catalog *c, int64_t user_id, const char *date,
+                            time_t from, time_t to, time_t now);
+
+/*
+ * A header value as RFC 5322/2047 wants it: printable ASCII is kept (a
+ * display name with specials is quoted), anything else becomes UTF-8 "B"
+ * encoded words. CR, LF and other control characters become spaces first.
+ * Returns a malloc'd string the caller frees.
+ */
+char *mail_header_encode(const char *value, int is_phrase);
+
+/* The signed token of the unsubscribe link for user_id (out >= 128 bytes). */
+int mail_unsubscribe_token(struct catalog *c, int64_t user_id, char *out, size_t outsz);
 
 /* The delivery thread, inside `hubcast serve`. */
 int  mail_start(const struct conf *conf);
