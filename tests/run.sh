@@ -1,6 +1,7 @@
 #!/bin/sh
-# run.sh - every test: the C unit tests, then the end-to-end tests (Node's
-# test runner against the real binary). Ends with "N passed, N failed".
+# run.sh - every test: the C unit tests, then the end-to-end tests and the
+# browser tests (Node's test runner against the real binary; headless
+# Chromium for the browser). Ends with "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
 passed=0
@@ -21,25 +22,30 @@ for t in tests/unit/test_*; do
     failed=$((failed + f))
 done
 
-if ls tests/e2e/*.test.mjs >/dev/null 2>&1; then
-    echo "== end-to-end"
+run_node() {
+    name=$1
+    shift
+    echo "== $name"
     HUBCAST_BIN="$(pwd)/src/hubcast" node --test --test-reporter=tap \
-        --test-concurrency="${HUBCAST_TEST_CONCURRENCY:-1}" tests/e2e/*.test.mjs >"$log" 2>&1
+        --test-concurrency="${HUBCAST_TEST_CONCURRENCY:-1}" "$@" >"$log" 2>&1
     rc=$?
-    grep -E '^(not )?ok |^# (pass|fail|skipped)|^# Subtest' "$log" | grep -v '^# Subtest' || true
-    grep -B2 -A30 '^not ok' "$log" | head -200 || true
+    grep -E '^(not )?ok ' "$log" || true
+    grep -A40 '^not ok' "$log" | head -300 || true
     p=$(sed -n 's/^# pass \([0-9]*\)/\1/p' "$log" | tail -1)
     f=$(sed -n 's/^# fail \([0-9]*\)/\1/p' "$log" | tail -1)
     s=$(sed -n 's/^# skipped \([0-9]*\)/\1/p' "$log" | tail -1)
     if [ -z "$p" ]; then
-        echo "the end-to-end runner did not finish (exit $rc):"
+        echo "the $name runner did not finish (exit $rc):"
         tail -50 "$log"
         f=$((${f:-0} + 1))
     fi
     passed=$((passed + ${p:-0}))
     failed=$((failed + ${f:-0}))
     skipped=$((skipped + ${s:-0}))
-fi
+}
+
+ls tests/e2e/*.test.mjs >/dev/null 2>&1 && run_node end-to-end tests/e2e/*.test.mjs
+ls tests/browser/*.test.mjs >/dev/null 2>&1 && run_node browser tests/browser/*.test.mjs
 
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

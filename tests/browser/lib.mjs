@@ -1,0 +1,87 @@
+// lib.mjs - helpers for the browser tests: the real server (through the e2e
+// helpers), headless Debian Chromium through playwright-core with the fake
+// camera and microphone, signed-in pages, console-error collection, and
+// generated media fixtures (ffmpeg lavfi).
+import { chromium } from 'playwright-core';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { startServer, addUser, hubcast } from '../e2e/lib/server.mjs';
+
+export { startServer, addUser, hubcast };
+
+export const ARTIFACTS = new URL('../artifacts/', import.meta.url).pathname;
+export const PASSWORD = 'a good password';
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+      '--autoplay-policy=no-user-gesture-required'],
+  });
+}
+
+// A new browser context signed in as email (through the real sign-in page).
+export async function signedInPage(browser, srv, email, { locale = 'en-US', errors } = {}) {
+  const context = await browser.newContext({ locale, viewport: { width: 1280, height: 800 } });
+  await context.grantPermissions(['camera', 'microphone'], { origin: srv.url });
+  const page = await context.newPage();
+  if (errors) collectErrors(page, errors);
+  await page.goto(`${srv.url}/signin`);
+  await page.fill('#signin-form input[name=email]', email);
+  await page.fill('#signin-form input[name=password]', PASSWORD);
+  await page.click('#signin-form button[type=submit]');
+  await page.waitForURL((u) => !u.pathname.startsWith('/signin'));
+  return page;
+}
+
+// Console errors and uncaught exceptions, as strings, into `out`.
+export function collectErrors(page, out) {
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    const where = m.location() && m.location().url ? ` [${m.location().url}]` : '';
+    out.push(`${page.url()}: console: ${m.text()}${where}`);
+  });
+  page.on('pageerror', (e) => out.push(`${page.url()}: pageerror: ${e.message}`));
+}
+
+// Make a short H.264/AAC test clip; returns its path.
+export function makeClip({ seconds = 3, width = 640, height = 360, name = 'clip.mp4', extra = [] } = {}) {
+  const dir = join(tmpdir(), 'hubcast-browser-fixtures');
+  mkdirSync(dir, { recursive: true });
+  const out = join(dir, name);
+  if (existsSync(out)) return out;
+  const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y',
+    '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=30:duration=${seconds}`,
+    '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${seconds}`,
+    '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-preset', 'veryfast', ...extra, '-c:a', 'aac', '-shortest', '-movflags', '+faststart', out]);
+  if (r.status !== 0) throw new Error(`ffmpeg failed: ${r.stderr}`);
+  return out;
+}
+
+// Fetch JSON from the API inside the page (with its session cookie).
+export function pageApi(page, path) {
+  return page.evaluate(async (p) => {
+    const r = await fetch(p, { headers: { Accept: 'application/json' } });
+    return { status: r.status, data: await r.json().catch(() => null) };
+  }, path);
+}
+
+// Poll GET /api/updates/{id} until ready (or failed); returns the update.
+export async function waitReady(page, id, timeoutMs = 120000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await pageApi(page, `/api/updates/${id}`);
+    const u = r.data && (r.data.update || r.data);
+    if (u && (u.status === 'ready' || u.status === 'failed')) return u;
+    if (Date.now() > deadline) throw new Error(`update ${id} not ready: ${JSON.stringify(r.data)}`);
+    await new Promise((res) => setTimeout(res, 1000));
+  }
+}
+
+export function artifactsDir() {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  return ARTIFACTS;
+}

@@ -1,0 +1,116 @@
+// api.js - the one way the app talks to the server: fetch with JSON, the
+// X-CSRF-Token header (from /api/me or sign-in) on every state-changing
+// request, and server error messages ({"error":{"code","message"}}) shown
+// to the person. Also the signed-in user (me) shared by all pages.
+import { t } from './i18n.js';
+
+let csrf = null;
+let me = null;
+
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+export function currentUser() { return me; }
+export function csrfToken() { return csrf; }
+export function isAdmin() { return !!me && me.role === 'admin'; }
+
+// A hint (not a secret: the session cookie is HttpOnly) that this browser
+// has signed in, so an anonymous visitor's first page does not ask /api/me
+// and get a 401 logged in the console.
+const HINT = 'hubcast.signedIn';
+
+function setHint(on) {
+  try {
+    if (on) localStorage.setItem(HINT, '1');
+    else localStorage.removeItem(HINT);
+  } catch { /* storage off */ }
+}
+
+function hasHint() {
+  try { return localStorage.getItem(HINT) === '1'; } catch { return true; }
+}
+
+export function setSession(data) {
+  me = data && data.user ? data.user : null;
+  csrf = data && data.csrf ? data.csrf : null;
+  setHint(!!me);
+}
+
+// Show a message in the alert banner at the top of the page.
+export function flash(message, kind = 'error') {
+  const el = document.getElementById('flash');
+  if (!el) return;
+  el.textContent = message;
+  el.className = `flash flash-${kind}`;
+  el.hidden = !message;
+  if (message && kind !== 'error') {
+    clearTimeout(flash.timer);
+    flash.timer = setTimeout(() => { if (el.textContent === message) el.hidden = true; }, 5000);
+  }
+}
+
+export function clearFlash() { flash(''); }
+
+// api('GET', '/api/me') -> parsed JSON. Throws ApiError; unless opts.quiet,
+// the error message is also shown to the person.
+export async function api(method, path, body, opts = {}) {
+  const headers = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (method !== 'GET' && method !== 'HEAD' && csrf) headers['X-CSRF-Token'] = csrf;
+  let res;
+  try {
+    res = await fetch(path, {
+      method, headers, credentials: 'same-origin',
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (e) {
+    const err = new ApiError(0, 'network', t('err.network'));
+    if (!opts.quiet) flash(err.message);
+    throw err;
+  }
+  let data = null;
+  const text = await res.text();
+  if (text) {
+    try { data = JSON.parse(text); } catch { data = null; }
+  }
+  if (!res.ok) {
+    if (res.status === 401 && me && path !== '/api/session') {
+      setSession(null);
+      window.dispatchEvent(new CustomEvent('hubcast:signedout'));
+    }
+    const e = data && data.error;
+    const err = new ApiError(res.status, e && e.code ? e.code : `http_${res.status}`,
+      e && e.message ? e.message : t('err.http', { status: res.status }));
+    if (!opts.quiet) flash(err.message);
+    throw err;
+  }
+  return data;
+}
+
+// Ask the server who is signed in; null when nobody.
+export async function loadMe() {
+  if (!hasHint()) {
+    setSession(null);
+    return null;
+  }
+  try {
+    const d = await api('GET', '/api/me', undefined, { quiet: true });
+    setSession(d);
+  } catch (e) {
+    if (e.status !== 401 && e.status !== 403) throw e;
+    setSession(null);
+  }
+  return me;
+}
+
+// Does the server know this route? (404/405 from a missing endpoint.)
+export function isMissing(e) {
+  if (!(e instanceof ApiError)) return false;
+  if (e.status === 501 || (e.status === 405 && e.code === 'method_not_allowed')) return true;
+  return e.status === 404 && /no API at this address/i.test(e.message);
+}

@@ -1,0 +1,165 @@
+// main.js - the app shell: header navigation, the history router (every
+// app path loads index.html; this file picks the page), access rules
+// (anonymous visitors go to sign in, admin pages only for admins), the
+// language switch, and page lifecycle (each page may register cleanups).
+import { h, clear, announce } from './dom.js';
+import { t, lang, setLang, onLangChange } from './i18n.js';
+import { api, loadMe, currentUser, isAdmin, setSession, clearFlash, flash } from './api.js';
+
+const routes = [
+  { re: /^\/signin$/, page: () => import('./pages/signin.js'), access: 'anon' },
+  { re: /^\/setup$/, page: () => import('./pages/setup.js'), access: 'anon' },
+  { re: /^\/invite$/, page: () => import('./pages/invite.js'), access: 'anon' },
+  { re: /^\/$/, page: () => import('./pages/home.js'), access: 'member', nav: 'home' },
+  { re: /^\/week\/(\d{4}-W\d{2})$/, page: () => import('./pages/home.js'), access: 'member', nav: 'home' },
+  { re: /^\/record$/, page: () => import('./pages/record.js'), access: 'member', nav: 'record' },
+  { re: /^\/upload$/, page: () => import('./pages/upload.js'), access: 'member', nav: 'upload' },
+  { re: /^\/watch\/(\d+)$/, page: () => import('./pages/watch.js'), access: 'member' },
+  { re: /^\/people$/, page: () => import('./pages/people.js'), access: 'member', nav: 'people' },
+  { re: /^\/people\/(\d+)$/, page: () => import('./pages/person.js'), access: 'member', nav: 'people' },
+  { re: /^\/purpose$/, page: () => import('./pages/purpose.js'), access: 'member', nav: 'purpose' },
+  { re: /^\/admin$/, page: () => import('./pages/admin.js'), access: 'admin', nav: 'admin' },
+  { re: /^\/settings$/, page: () => import('./pages/settings.js'), access: 'member', nav: 'settings' },
+];
+
+let cleanups = [];
+let renderSeq = 0;
+let currentNav = null;
+
+export function navigate(path, { replace = false } = {}) {
+  if (replace) history.replaceState(null, '', path);
+  else history.pushState(null, '', path);
+  render();
+}
+
+function runCleanups() {
+  for (const f of cleanups.splice(0)) {
+    try { f(); } catch (e) { console.warn('cleanup failed', e); }
+  }
+}
+
+function renderNav() {
+  const nav = document.getElementById('nav');
+  const account = document.getElementById('account');
+  clear(nav);
+  clear(account);
+  const me = currentUser();
+  document.getElementById('skip-link').textContent = t('nav.skip');
+  document.getElementById('lang-label').textContent = t('nav.language');
+  if (!me) {
+    account.append(h('a', { href: '/signin', 'data-link': '' }, t('nav.signin')));
+    return;
+  }
+  const items = [
+    ['home', '/', t('nav.home')],
+    ['record', '/record', t('nav.record')],
+    ['upload', '/upload', t('nav.upload')],
+    ['people', '/people', t('nav.people')],
+    ['purpose', '/purpose', t('nav.purpose')],
+  ];
+  if (isAdmin()) items.push(['admin', '/admin', t('nav.admin')]);
+  items.push(['settings', '/settings', t('nav.settings')]);
+  const ul = h('ul');
+  for (const [key, href, label] of items) {
+    const a = h('a', { href, 'data-nav': key }, label);
+    if (key === currentNav) a.setAttribute('aria-current', 'page');
+    ul.append(h('li', a));
+  }
+  nav.append(ul);
+  account.append(
+    h('a.me', { href: `/people/${me.id}` }, me.name),
+    ' ',
+    h('button.link', { type: 'button', id: 'signout', onclick: signOut }, t('nav.signout')),
+  );
+}
+
+async function signOut() {
+  try { await api('DELETE', '/api/session'); } catch { /* shown */ }
+  setSession(null);
+  navigate('/signin');
+}
+
+function notFound(main) {
+  document.title = `${t('notfound.title')} · Hubcast`;
+  main.append(h('h1', t('notfound.title')), h('p', t('notfound.text')), h('p', h('a', { href: '/' }, t('nav.home'))));
+}
+
+function forbidden(main) {
+  document.title = `${t('forbidden.title')} · Hubcast`;
+  main.append(h('h1', t('forbidden.title')), h('p.notice', { id: 'forbidden' }, t('forbidden.text')),
+    h('p', h('a', { href: '/' }, t('nav.home'))));
+}
+
+export async function render({ keepFlash = false } = {}) {
+  const seq = ++renderSeq;
+  runCleanups();
+  if (!keepFlash) clearFlash();
+  const main = document.getElementById('main');
+  const path = location.pathname.replace(/\/+$/, '') || '/';
+  const route = routes.find((r) => r.re.test(path));
+  const me = currentUser();
+  currentNav = route && route.nav ? route.nav : null;
+  renderNav();
+  clear(main);
+  if (!route) return notFound(main);
+  if (route.access !== 'anon' && !me) {
+    const next = location.pathname + location.search;
+    history.replaceState(null, '', `/signin${next !== '/' ? `?next=${encodeURIComponent(next)}` : ''}`);
+    return render({ keepFlash: true });
+  }
+  if (route.access === 'admin' && !isAdmin()) return forbidden(main);
+  const params = path.match(route.re).slice(1);
+  main.setAttribute('aria-busy', 'true');
+  try {
+    const mod = await route.page();
+    if (seq !== renderSeq) return;
+    const ctx = {
+      main, params, query: new URLSearchParams(location.search), hash: new URLSearchParams(location.hash.slice(1)),
+      navigate, rerender: render,
+      onLeave: (f) => cleanups.push(f),
+      title: (s) => { document.title = s ? `${s} · Hubcast` : 'Hubcast'; },
+      alive: () => seq === renderSeq,
+    };
+    await mod.default(ctx);
+  } catch (e) {
+    if (seq !== renderSeq) return;
+    console.warn('page failed', e);
+    main.append(h('p.notice.error', t('err.page', { message: e.message || String(e) })));
+  } finally {
+    if (seq === renderSeq) main.removeAttribute('aria-busy');
+  }
+  if (seq !== renderSeq) return;
+  const h1 = main.querySelector('h1');
+  if (h1) announce(h1.textContent);
+}
+
+// Same-origin links inside the app navigate without a page load.
+function onClick(e) {
+  if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+  const a = e.target.closest('a[href]');
+  if (!a || a.target || a.hasAttribute('download')) return;
+  const url = new URL(a.href, location.href);
+  if (url.origin !== location.origin) return;
+  if (/^\/(api|media|node_modules)\//.test(url.pathname) || /\.[a-z0-9]+$/i.test(url.pathname)) return;
+  if (url.pathname === location.pathname && url.search === location.search && url.hash) return;
+  e.preventDefault();
+  navigate(url.pathname + url.search + url.hash);
+  document.getElementById('main').focus({ preventScroll: false });
+}
+
+export async function start() {
+  document.documentElement.lang = lang();
+  const sel = document.getElementById('lang-select');
+  sel.value = lang();
+  sel.addEventListener('change', () => setLang(sel.value));
+  onLangChange(() => { sel.value = lang(); render({ keepFlash: true }); });
+  document.addEventListener('click', onClick);
+  window.addEventListener('popstate', () => render());
+  window.addEventListener('hubcast:signedout', () => render({ keepFlash: true }));
+  try {
+    await loadMe();
+  } catch (e) {
+    flash(e.message);
+  }
+  await render({ keepFlash: true });
+}

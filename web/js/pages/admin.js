@@ -1,0 +1,185 @@
+// pages/admin.js - administration (admins only; the router refuses others):
+// invite people, change roles, deactivate; the reminder schedule and mail
+// settings with "send a test mail" (/api/admin/*, when the server has them);
+// participation by week and rate per team.
+import { h, clear, field } from '../dom.js';
+import { t } from '../i18n.js';
+import { api, currentUser, isMissing, flash } from '../api.js';
+import { makeForm, input } from '../form.js';
+import { listOf } from '../updates.js';
+
+export default async function admin(ctx) {
+  ctx.title(t('admin.title'));
+  ctx.main.append(h('h1', t('admin.title')));
+  ctx.main.append(inviteSection(), await peopleSection(ctx));
+  if (!ctx.alive()) return;
+  ctx.main.append(await settingsSection(ctx), await participationSection(ctx));
+}
+
+function inviteSection() {
+  const email = input('email', { type: 'email', required: true });
+  const name = input('name');
+  const role = h('select', { name: 'role' }, h('option', { value: 'member' }, t('role.member')), h('option', { value: 'admin' }, t('role.admin')));
+  const result = h('div', { id: 'invite-result' });
+  const form = makeForm({
+    label: t('admin.invite'), submit: t('admin.sendInvite'), id: 'invite-person-form',
+    children: [field(t('field.email'), email), field(t('field.name'), name), field(t('field.role'), role)],
+    onSubmit: async () => {
+      const body = { email: email.value.trim(), role: role.value };
+      if (name.value.trim()) body.name = name.value.trim();
+      const d = await api('POST', '/api/people/invite', body, { quiet: true });
+      const url = d.invite && d.invite.url;
+      clear(result).append(h('p', t('admin.inviteSent', { email: body.email })),
+        url ? h('p', h('label', { for: 'invite-url' }, t('admin.inviteLink')), ' ',
+          h('input', { id: 'invite-url', readonly: true, value: url, size: 50 })) : null);
+      email.value = '';
+      name.value = '';
+      return '';
+    },
+  });
+  return h('section.card-box', { 'aria-labelledby': 'invite-h' }, h('h2', { id: 'invite-h' }, t('admin.invite')), form, result);
+}
+
+async function peopleSection(ctx) {
+  const me = currentUser();
+  const tbody = h('tbody');
+  const box = h('section.card-box', { 'aria-labelledby': 'admin-people-h' }, h('h2', { id: 'admin-people-h' }, t('admin.people')),
+    h('div.table-wrap', h('table.people-table', { id: 'admin-people' },
+      h('thead', h('tr', h('th', { scope: 'col' }, t('field.name')), h('th', { scope: 'col' }, t('field.email')),
+        h('th', { scope: 'col' }, t('field.team')), h('th', { scope: 'col' }, t('field.role')), h('th', { scope: 'col' }, t('admin.status')))),
+      tbody)));
+  const load = async () => {
+    const people = listOf(await api('GET', '/api/people', undefined, { quiet: true }), 'people');
+    if (!ctx.alive()) return;
+    clear(tbody);
+    for (const p of people) {
+      const self = p.id === me.id;
+      const role = h('select', { 'aria-label': t('admin.roleOf', { name: p.name }), disabled: self },
+        h('option', { value: 'member', selected: p.role === 'member' }, t('role.member')),
+        h('option', { value: 'admin', selected: p.role === 'admin' }, t('role.admin')));
+      role.addEventListener('change', async () => {
+        try { await api('PATCH', `/api/people/${p.id}`, { role: role.value }); flash(t('form.saved'), 'ok'); } catch { role.value = p.role; }
+      });
+      const deact = h('button', { type: 'button', disabled: self }, p.deactivated ? t('admin.reactivate') : t('admin.deactivate'));
+      deact.addEventListener('click', async () => {
+        if (!p.deactivated && !confirm(t('admin.confirmDeactivate', { name: p.name }))) return;
+        try { await api('PATCH', `/api/people/${p.id}`, { deactivated: !p.deactivated }); await load(); } catch { /* shown */ }
+      });
+      tbody.append(h('tr' + (p.deactivated ? '.inactive' : ''), h('td', h('a', { href: `/people/${p.id}` }, p.name)),
+        h('td', p.email), h('td', p.team || ''), h('td', role),
+        h('td', p.deactivated ? h('span.badge', t('people.deactivated')) : null, ' ', deact)));
+    }
+  };
+  await load();
+  return box;
+}
+
+async function getOrMissing(path) {
+  try { return await api('GET', path, undefined, { quiet: true }); } catch (e) {
+    if (isMissing(e)) return null;
+    throw e;
+  }
+}
+
+function daySelect(name, value) {
+  return h('select', { name }, [1, 2, 3, 4, 5, 6, 7].map((d) => h('option', { value: String(d), selected: Number(value) === d }, t(`day.${d}`))));
+}
+
+// Reminder schedule (/api/admin/schedule) and mail (/api/admin/mail, with
+// /api/admin/mail/test), each shown only when the server has it.
+async function settingsSection(ctx) {
+  const box = h('section.card-box', { 'aria-labelledby': 'admin-settings-h' }, h('h2', { id: 'admin-settings-h' }, t('admin.settings')));
+  let sched;
+  let mail;
+  try {
+    [sched, mail] = await Promise.all([getOrMissing('/api/admin/schedule'), getOrMissing('/api/admin/mail')]);
+  } catch (e) {
+    box.append(h('p.notice.error', e.message));
+    return box;
+  }
+  if (!sched && !mail) {
+    box.append(h('p.notice', { id: 'settings-missing' }, t('admin.settingsMissing')));
+    return box;
+  }
+  if (sched) {
+    const rd = daySelect('reminder_day', sched.reminder_day);
+    const rt = input('reminder_time', { type: 'time', value: sched.reminder_time || '10:00' });
+    const r2 = h('input', { type: 'checkbox', id: 'reminder-second', checked: !!sched.reminder_second });
+    const dd = daySelect('digest_day', sched.digest_day);
+    const dt = input('digest_time', { type: 'time', value: sched.digest_time || '08:00' });
+    box.append(makeForm({
+      label: t('admin.schedule'), submit: t('form.save'), id: 'schedule-form',
+      children: [h('h3', t('admin.schedule')), field(t('admin.setting.reminder_day'), rd), field(t('admin.setting.reminder_time'), rt),
+        h('div.row', r2, h('label', { for: 'reminder-second' }, t('admin.setting.reminder_second'))),
+        field(t('admin.setting.digest_day'), dd), field(t('admin.setting.digest_time'), dt)],
+      onSubmit: async () => {
+        await api('PUT', '/api/admin/schedule', {
+          reminder_day: Number(rd.value), reminder_time: rt.value, reminder_second: r2.checked,
+          digest_day: Number(dd.value), digest_time: dt.value,
+        }, { quiet: true });
+        return t('form.saved');
+      },
+    }));
+  }
+  if (mail) {
+    const url = input('smtp_url', { value: mail.smtp_url || '', placeholder: 'smtps://user:password@mail.example.com:465' });
+    const from = input('mail_from', { value: mail.mail_from || '', placeholder: 'Hubcast <hubcast@example.com>' });
+    const state = h('p.hint', { id: 'mail-state' }, mail.enabled ? t('admin.mailOn') : t('admin.mailOff'));
+    box.append(makeForm({
+      label: t('admin.mail'), submit: t('form.save'), id: 'mail-form',
+      children: [h('h3', t('admin.mail')), state, field(t('admin.setting.smtp_url'), url, t('admin.smtpHint')),
+        field(t('admin.setting.mail_from'), from)],
+      onSubmit: async () => {
+        const body = {};
+        if (url.value !== (mail.smtp_url || '')) body.smtp_url = url.value.trim();
+        if (from.value !== (mail.mail_from || '')) body.mail_from = from.value.trim();
+        const d = await api('PUT', '/api/admin/mail', body, { quiet: true });
+        mail = d;
+        state.textContent = d.enabled ? t('admin.mailOn') : t('admin.mailOff');
+        return t('form.saved');
+      },
+    }));
+    box.append(makeForm({
+      label: t('admin.testMail'), submit: t('admin.sendTest'), id: 'test-mail-form',
+      children: [h('p.hint', t('admin.testTo', { email: currentUser().email }))],
+      onSubmit: async () => {
+        const d = await api('POST', '/api/admin/mail/test', {}, { quiet: true });
+        return t('admin.testQueued', { email: (d && d.to) || currentUser().email });
+      },
+    }));
+  }
+  return box;
+}
+
+async function participationSection(ctx) {
+  const box = h('section.card-box', { 'aria-labelledby': 'participation-h' }, h('h2', { id: 'participation-h' }, t('admin.participation')));
+  let d;
+  try {
+    d = await api('GET', '/api/participation?weeks=8', undefined, { quiet: true });
+  } catch (e) {
+    box.append(h('p.notice', { id: 'participation-missing' }, isMissing(e) ? t('admin.participationMissing') : e.message));
+    return box;
+  }
+  if (!ctx.alive()) return box;
+  const weeks = listOf(d, 'weeks');
+  if (!weeks.length) { box.append(h('p.empty', t('admin.noParticipation'))); return box; }
+  const table = h('table.participation', { id: 'participation' },
+    h('thead', h('tr', h('th', { scope: 'col' }, t('admin.week')), h('th', { scope: 'col' }, t('admin.posted')),
+      h('th', { scope: 'col' }, t('admin.rate')), h('th', { scope: 'col' }, t('admin.byTeam')))));
+  const tb = h('tbody');
+  for (const w of weeks) {
+    const posted = w.posted_count ?? (Array.isArray(w.posted) ? w.posted.length : w.posted) ?? 0;
+    const total = w.active ?? w.total ?? w.members ?? 0;
+    const rate = w.rate ?? (total ? posted / total : 0);
+    const teams = listOf(w.teams || w.by_team || [], 'teams');
+    const teamText = Array.isArray(teams) && teams.length
+      ? teams.map((x) => `${x.team || t('admin.noTeam')}: ${Math.round((x.rate ?? (x.total ? x.posted / x.total : 0)) * 100)}%`).join(', ')
+      : Object.entries(w.teams || {}).map(([k, v]) => `${k || t('admin.noTeam')}: ${Math.round((typeof v === 'number' ? v : v.rate || 0) * 100)}%`).join(', ');
+    const bar = h('meter', { min: 0, max: 1, value: rate, 'aria-label': t('admin.rateOf', { week: w.week }) });
+    tb.append(h('tr', h('th', { scope: 'row' }, h('a', { href: `/week/${w.week}` }, w.week)),
+      h('td', `${posted} / ${total}`), h('td', bar, ` ${Math.round(rate * 100)}%`), h('td', teamText)));
+  }
+  table.append(tb);
+  box.append(h('div.table-wrap', table));
+  return box;
+}

@@ -1,0 +1,97 @@
+// pages/home.js - "This week" (/ and /week/2026-W05): the all-hands update
+// pinned on top, this week's updates as a grid with an unwatched mark, who
+// has not posted yet, a prominent "Record your update", and the week picker
+// (previous / next / any week).
+import { h, clear } from '../dom.js';
+import { t, tn, lang } from '../i18n.js';
+import { api, currentUser, isMissing } from '../api.js';
+import { currentWeek, shiftWeek, weekRange } from '../week.js';
+import { listOf, normalizeUpdate, updateCard } from '../updates.js';
+
+async function loadWeek(week) {
+  try {
+    const d = await api('GET', `/api/weeks/${encodeURIComponent(week)}`, undefined, { quiet: true });
+    const w = d.week && typeof d.week === 'object' ? d.week : d;
+    let all = listOf(w, 'updates').map(normalizeUpdate);
+    let allhands = w.allhands ? [].concat(w.allhands).map(normalizeUpdate) : [];
+    if (!allhands.length) allhands = all.filter((u) => u.kind === 'allhands');
+    const ids = new Set(allhands.map((u) => u.id));
+    all = all.filter((u) => !ids.has(u.id));
+    const missing = listOf(w.not_posted || w.missing || w.pending || w.waiting || [], 'people');
+    return { allhands, updates: all, missing, source: 'weeks' };
+  } catch (e) {
+    if (!isMissing(e)) throw e;
+  }
+  // Fallback while /api/weeks is not there: the update list and the directory.
+  let list = [];
+  try {
+    const d = await api('GET', `/api/updates?week=${encodeURIComponent(week)}`, undefined, { quiet: true });
+    list = listOf(d, 'updates').map(normalizeUpdate);
+  } catch (e) {
+    if (!isMissing(e)) throw e;
+    return { missingApi: true, allhands: [], updates: [], missing: [] };
+  }
+  const people = listOf(await api('GET', '/api/people', undefined, { quiet: true }), 'people');
+  const posted = new Set(list.filter((u) => u.kind !== 'allhands').map((u) => u.authorId));
+  return {
+    allhands: list.filter((u) => u.kind === 'allhands'),
+    updates: list.filter((u) => u.kind !== 'allhands'),
+    missing: people.filter((p) => !p.deactivated && !posted.has(p.id)),
+  };
+}
+
+export default async function home(ctx) {
+  const me = currentUser();
+  const thisWeek = currentWeek(me.time_zone);
+  const week = ctx.params[0] || thisWeek;
+  const isThis = week === thisWeek;
+  ctx.title(isThis ? t('home.title') : t('home.weekTitle', { week }));
+
+  const picker = h('input', { type: 'week', id: 'week-input', value: week, max: thisWeek });
+  const weekNav = h('nav.weeknav', { 'aria-label': t('home.weekNav') },
+    h('a.btn', { href: `/week/${shiftWeek(week, -1)}`, id: 'prev-week', rel: 'prev' }, `← ${t('home.prevWeek')}`),
+    h('form.inline', { id: 'week-form' },
+      h('label', { for: 'week-input', class: 'sr' }, t('home.pickWeek')), picker,
+      h('button', { type: 'submit' }, t('home.go'))),
+    isThis ? null : h('a.btn', { href: `/week/${shiftWeek(week, 1)}`, id: 'next-week', rel: 'next' }, `${t('home.nextWeek')} →`),
+    isThis ? null : h('a.btn', { href: '/' }, t('home.backToThisWeek')));
+  weekNav.querySelector('form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    if (/^\d{4}-W\d{2}$/.test(picker.value)) ctx.navigate(picker.value === thisWeek ? '/' : `/week/${picker.value}`);
+  });
+
+  const header = h('div.page-head',
+    h('div', h('h1', isThis ? t('home.title') : t('home.weekTitle', { week })),
+      h('p.sub', `${week} · ${weekRange(week, lang())}`)),
+    isThis ? h('div.cta',
+      h('a.btn.primary.big', { href: '/record', id: 'record-cta' }, `● ${t('home.record')}`),
+      h('a.btn', { href: '/upload' }, t('home.upload'))) : null);
+  const body = h('div', h('p', { role: 'status' }, t('loading')));
+  ctx.main.append(header, weekNav, body);
+
+  const data = await loadWeek(week);
+  if (!ctx.alive()) return;
+  clear(body);
+  if (data.missingApi) {
+    body.append(h('p.notice', { id: 'api-missing' }, t('home.apiMissing')));
+    return;
+  }
+  if (data.allhands.length) {
+    body.append(h('section.allhands-section', { 'aria-labelledby': 'allhands-h' },
+      h('h2', { id: 'allhands-h' }, `📌 ${t('home.allhands')}`),
+      h('ul.grid.grid-pinned', data.allhands.map((u) => updateCard(u, { me })))));
+  }
+  const mine = data.updates.some((u) => u.authorId === me.id);
+  body.append(h('section', { 'aria-labelledby': 'updates-h' },
+    h('h2', { id: 'updates-h' }, tn('home.updates', data.updates.length)),
+    data.updates.length
+      ? h('ul.grid', { id: 'week-grid' }, data.updates.map((u) => updateCard(u, { me })))
+      : h('p.empty', { id: 'week-grid-empty' }, isThis ? t('home.noneYet') : t('home.noneThatWeek'))));
+  if (isThis && !mine) body.prepend(h('p.notice.nudge', t('home.yourTurn')));
+  body.append(h('section', { 'aria-labelledby': 'missing-h' },
+    h('h2', { id: 'missing-h' }, isThis ? t('home.notYet') : t('home.didNotPost')),
+    data.missing.length
+      ? h('ul.people-chips', { id: 'not-posted' }, data.missing.map((p) =>
+        h('li', h('a', { href: `/people/${p.id}` }, p.name || p.email), p.team ? h('span.team', p.team) : null)))
+      : h('p.empty', t('home.everyone'))));
+}

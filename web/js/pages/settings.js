@@ -1,0 +1,62 @@
+// pages/settings.js - my profile and preferences: name, title, team, time
+// zone (Intl.supportedValuesOf), notifications for new updates (immediately,
+// daily digest, off) and reminders, and a new password (PATCH /api/me).
+import { h, field } from '../dom.js';
+import { t } from '../i18n.js';
+import { api, currentUser, setSession, csrfToken } from '../api.js';
+import { makeForm, input } from '../form.js';
+
+function zones() {
+  try { return Intl.supportedValuesOf('timeZone'); } catch { return ['UTC', 'Europe/Paris', 'Europe/London', 'America/New_York']; }
+}
+
+export default async function settings(ctx) {
+  ctx.title(t('settings.title'));
+  const me = currentUser();
+  const name = input('name', { value: me.name, required: true, autocomplete: 'name', max: 200 });
+  const title = input('title', { value: me.title || '', autocomplete: 'organization-title', max: 200 });
+  const team = input('team', { value: me.team || '', max: 200 });
+  const zs = zones();
+  if (me.time_zone && !zs.includes(me.time_zone)) zs.unshift(me.time_zone);
+  const tz = h('select', { name: 'time_zone' }, zs.map((z) => h('option', { value: z, selected: z === me.time_zone }, z)));
+  const guess = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const radios = ['immediate', 'digest', 'off'].map((v) => h('label.radio',
+    h('input', { type: 'radio', name: 'notify_updates', value: v, checked: me.notify_updates === v }), ' ', t(`settings.notify.${v}`)));
+  const reminders = h('input', { type: 'checkbox', id: 'notify-reminders', checked: !!me.notify_reminders });
+
+  const profile = makeForm({
+    label: t('settings.profile'), submit: t('form.save'), id: 'profile-form',
+    children: [
+      h('h2', t('settings.profile')),
+      field(t('field.name'), name), field(t('field.jobTitle'), title), field(t('field.team'), team),
+      field(t('field.timeZone'), tz, guess && guess !== me.time_zone ? t('settings.tzGuess', { tz: guess }) : null),
+      h('fieldset', h('legend', t('settings.newUpdates')), radios),
+      h('div.row', reminders, h('label', { for: 'notify-reminders' }, t('settings.reminders'))),
+    ],
+    onSubmit: async (form) => {
+      const nu = form.querySelector('input[name=notify_updates]:checked');
+      const d = await api('PATCH', '/api/me', {
+        name: name.value.trim(), title: title.value.trim(), team: team.value.trim(), time_zone: tz.value,
+        notify_updates: nu ? nu.value : me.notify_updates, notify_reminders: reminders.checked,
+      }, { quiet: true });
+      setSession({ user: d.user, csrf: d.csrf || csrfToken() });
+      document.querySelector('#account .me').textContent = d.user.name;
+      return t('form.saved');
+    },
+  });
+
+  const cur = input('current_password', { type: 'password', required: true, autocomplete: 'current-password' });
+  const pw = input('password', { type: 'password', required: true, autocomplete: 'new-password', min: 8 });
+  const password = makeForm({
+    label: t('settings.password'), submit: t('settings.changePassword'), id: 'password-form',
+    children: [h('h2', t('settings.password')), field(t('field.currentPassword'), cur),
+      field(t('field.newPassword'), pw, t('field.passwordHint'))],
+    onSubmit: async () => {
+      await api('PATCH', '/api/me', { current_password: cur.value, password: pw.value }, { quiet: true });
+      cur.value = '';
+      pw.value = '';
+      return t('settings.passwordChanged');
+    },
+  });
+  ctx.main.append(h('h1', t('settings.title')), h('div.columns', profile, password));
+}

@@ -1,0 +1,250 @@
+// pages/watch.js - one update (/watch/{id}): processing progress and ETA
+// until it is ready (polling GET /api/updates/{id}), then the player;
+// progress reported with POST /api/updates/{id}/views; comments at a time
+// in the video; reactions; who watched (author and admins); edit/delete.
+import { h, clear, fmtDuration, fmtDate, fmtEta, announce } from '../dom.js';
+import { t } from '../i18n.js';
+import { api, currentUser, isAdmin, isMissing, flash } from '../api.js';
+import { normalizeUpdate, listOf } from '../updates.js';
+import { createPlayer } from '../player.js';
+
+const EMOJI = ['👍', '❤️', '🎉', '😂', '🤔', '👏'];
+
+// The person behind a comment, reaction or view, flat or nested.
+function userOf(x) {
+  const u = x.user && typeof x.user === 'object' ? x.user : {};
+  return { id: x.user_id ?? u.id, name: x.user_name ?? u.name ?? x.author_name ?? x.name ?? u.email ?? '' };
+}
+
+export default async function watch(ctx) {
+  const id = ctx.params[0];
+  const me = currentUser();
+  const sec = h('section.watch', h('p', { role: 'status' }, t('loading')));
+  ctx.main.append(sec);
+  let u;
+  try {
+    u = normalizeUpdate(await api('GET', `/api/updates/${id}`, undefined, { quiet: true }));
+  } catch (e) {
+    clear(sec);
+    ctx.title(t('watch.title'));
+    if (isMissing(e)) sec.append(h('h1', t('watch.title')), h('p.notice', { id: 'api-missing' }, t('watch.apiMissing')));
+    else if (e.status === 404) sec.append(h('h1', t('watch.notFound')), h('p', h('a', { href: '/' }, t('nav.home'))));
+    else sec.append(h('h1', t('watch.title')), h('p.notice.error', e.message));
+    return;
+  }
+  if (!ctx.alive()) return;
+  ctx.title(u.title || t('update.untitled'));
+  clear(sec);
+  const mine = me && me.id === u.authorId;
+  const heading = h('h1', { id: 'watch-title' }, u.title || t('update.untitled'));
+  sec.append(heading,
+    h('p.byline', h('a', { href: `/people/${u.authorId}` }, u.authorName || t('update.someone')),
+      u.week ? ` · ${u.week}` : '', u.createdAt ? ` · ${fmtDate(u.createdAt)}` : '',
+      u.kind === 'allhands' ? h('span.badge', t('kind.allhands')) : null));
+  const stage = h('div.stage');
+  const side = h('div.below');
+  sec.append(stage, side);
+
+  if (u.status !== 'ready') await waitReady(ctx, id, stage, (nu) => { u = nu; });
+  if (!ctx.alive() || u.status !== 'ready') return;
+
+  const player = createPlayer({ src: u.hls, poster: u.poster, storyboard: u.storyboard });
+  ctx.onLeave(() => player.destroy());
+  stage.append(player.el, h('p.hint.shortcuts', t('player.shortcuts')));
+  if (u.description) side.append(h('p.description', u.description));
+  trackViews(ctx, id, player.video);
+  side.append(reactions(ctx, id, player), comments(ctx, id, player, me));
+  if (mine || isAdmin()) side.append(viewers(ctx, id), manage(ctx, id, u, heading));
+}
+
+// Poll until the update is ready or failed; shows progress and ETA.
+async function waitReady(ctx, id, stage, set) {
+  const bar = h('progress', { id: 'processing-progress', max: 100, value: 0, 'aria-label': t('watch.processing') });
+  const txt = h('p', { id: 'processing-status', role: 'status', 'aria-live': 'polite' });
+  const box = h('div.processing', h('h2', t('watch.processing')), bar, txt);
+  stage.append(box);
+  for (;;) {
+    let u;
+    try {
+      u = normalizeUpdate(await api('GET', `/api/updates/${id}`, undefined, { quiet: true }));
+    } catch (e) {
+      txt.textContent = e.message;
+      await sleep(3000);
+      if (!ctx.alive()) return;
+      continue;
+    }
+    if (!ctx.alive()) return;
+    set(u);
+    if (u.status === 'ready') {
+      box.remove();
+      announce(t('watch.ready'));
+      return;
+    }
+    if (u.status === 'failed') {
+      clear(box).append(h('h2', t('watch.failed')), h('p.notice.error', { id: 'processing-error' }, u.error || t('watch.failedUnknown')));
+      return;
+    }
+    const p = Number(u.progress) || 0;
+    const pct = p <= 1 && p > 0 && !Number.isInteger(p) ? Math.round(p * 100) : Math.round(p);
+    bar.value = pct;
+    txt.textContent = u.status === 'processing'
+      ? t('watch.progress', { pct, eta: u.eta !== undefined && u.eta !== null ? fmtEta(Number(u.eta)) : t('eta.unknown') })
+      : t(`status.${u.status}`);
+    await sleep(1500);
+    if (!ctx.alive()) return;
+  }
+}
+
+function sleep(ms) { return new Promise((r) => setTimeout(r, ms)); }
+
+// Report the furthest position watched: every 10 s of playing, on pause,
+// at the end and when leaving the page.
+function trackViews(ctx, id, video) {
+  let furthest = 0;
+  let sent = -1;
+  let disabled = false;
+  const send = () => {
+    if (disabled || furthest <= sent + 0.5) return;
+    sent = furthest;
+    api('POST', `/api/updates/${id}/views`, { position: Math.round(furthest * 10) / 10 }, { quiet: true })
+      .catch((e) => { if (isMissing(e)) disabled = true; });
+  };
+  video.addEventListener('timeupdate', () => { furthest = Math.max(furthest, video.currentTime); });
+  video.addEventListener('pause', send);
+  video.addEventListener('ended', () => { furthest = video.duration || furthest; send(); });
+  video.addEventListener('play', () => { if (sent < 0) { sent = -0.6; furthest = Math.max(furthest, 0.01); send(); } });
+  const timer = setInterval(() => { if (!video.paused) send(); }, 10000);
+  ctx.onLeave(() => { clearInterval(timer); send(); });
+}
+
+function reactions(ctx, id, player) {
+  const box = h('div.reactions', { role: 'group', 'aria-label': t('watch.reactions'), id: 'reactions' });
+  let list = [];
+  const me = currentUser();
+  const render = () => {
+    clear(box);
+    for (const e of EMOJI) {
+      const rs = list.filter((r) => r.emoji === e);
+      const count = rs.reduce((n, r) => n + (Number(r.count) || 1), 0);
+      const minee = rs.find((r) => userOf(r).id === me.id || r.mine);
+      const b = h('button.react', { type: 'button', 'aria-pressed': String(!!minee), 'aria-label': t('watch.react', { emoji: e, n: count }) },
+        e, count ? h('span.count', String(count)) : null);
+      b.addEventListener('click', async () => {
+        try {
+          if (minee && minee.id) await api('DELETE', `/api/reactions/${minee.id}`);
+          else if (!minee) await api('POST', `/api/updates/${id}/reactions`, { emoji: e, at_seconds: Math.round(player.video.currentTime * 10) / 10 });
+          await load();
+        } catch { /* shown */ }
+      });
+      box.append(b);
+    }
+  };
+  const load = async () => {
+    try {
+      list = listOf(await api('GET', `/api/updates/${id}/reactions`, undefined, { quiet: true }), 'reactions');
+    } catch (e) {
+      if (isMissing(e)) { box.hidden = true; return; }
+    }
+    if (ctx.alive()) render();
+  };
+  render();
+  load();
+  return box;
+}
+
+function comments(ctx, id, player, me) {
+  const listEl = h('ol.comments', { id: 'comments' });
+  const body = h('textarea', { id: 'comment-body', rows: 2, maxlength: 4000, required: true });
+  const atTime = h('input', { type: 'checkbox', id: 'comment-at', checked: true });
+  const atLabel = h('label', { for: 'comment-at' });
+  const updLabel = () => { atLabel.textContent = t('watch.commentAt', { time: fmtDuration(player.video.currentTime) }); };
+  player.video.addEventListener('timeupdate', updLabel);
+  updLabel();
+  const form = h('form.stack.comment-form', { id: 'comment-form' },
+    h('label', { for: 'comment-body' }, t('watch.addComment')), body,
+    h('div.row', atTime, atLabel), h('div.actions', h('button.primary', { type: 'submit' }, t('watch.post'))));
+  const sectionEl = h('section.comments-section', { 'aria-labelledby': 'comments-h' },
+    h('h2', { id: 'comments-h' }, t('watch.comments')), listEl, form);
+
+  const load = async () => {
+    let list;
+    try {
+      list = listOf(await api('GET', `/api/updates/${id}/comments`, undefined, { quiet: true }), 'comments');
+    } catch (e) {
+      clear(listEl).append(h('li.empty', isMissing(e) ? t('watch.commentsMissing') : e.message));
+      return;
+    }
+    if (!ctx.alive()) return;
+    clear(listEl);
+    list.sort((a, b) => (a.at_seconds ?? 1e9) - (b.at_seconds ?? 1e9) || a.created_at - b.created_at);
+    if (!list.length) listEl.append(h('li.empty', t('watch.noComments')));
+    for (const c of list) {
+      const who = userOf(c).name;
+      const at = c.at_seconds !== null && c.at_seconds !== undefined
+        ? h('button.link.at', { type: 'button', 'aria-label': t('watch.jumpTo', { time: fmtDuration(c.at_seconds) }),
+          onclick: () => { player.seekTo(Number(c.at_seconds)); player.el.focus(); } }, fmtDuration(c.at_seconds))
+        : null;
+      const del = (userOf(c).id === me.id || isAdmin()) && c.id
+        ? h('button.link.danger', { type: 'button', onclick: async () => {
+          try { await api('DELETE', `/api/comments/${c.id}`); load(); } catch { /* shown */ }
+        } }, t('watch.delete'))
+        : null;
+      listEl.append(h('li.comment', h('p.meta', at, ' ', h('strong', who), ' ', h('span.when', fmtDate(c.created_at)), ' ', del),
+        h('p.text', c.body)));
+    }
+  };
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    if (!body.value.trim()) return;
+    const payload = { body: body.value.trim() };
+    if (atTime.checked) payload.at_seconds = Math.round(player.video.currentTime * 10) / 10;
+    try {
+      await api('POST', `/api/updates/${id}/comments`, payload);
+      body.value = '';
+      announce(t('watch.commentPosted'));
+      load();
+    } catch { /* shown */ }
+  });
+  load();
+  return sectionEl;
+}
+
+function viewers(ctx, id) {
+  const box = h('section.viewers', { 'aria-labelledby': 'viewers-h' }, h('h2', { id: 'viewers-h' }, t('watch.whoWatched')));
+  const ul = h('ul.viewer-list', { id: 'viewers' });
+  box.append(ul);
+  api('GET', `/api/updates/${id}/views`, undefined, { quiet: true }).then((d) => {
+    if (!ctx.alive()) return;
+    const list = listOf(d, 'views', 'viewers');
+    if (!list.length) ul.append(h('li.empty', t('watch.noViewers')));
+    for (const v of list) {
+      const name = userOf(v).name;
+      ul.append(h('li', h('strong', name), ' — ',
+        v.completed ? t('watch.completed') : t('watch.watchedUpTo', { time: fmtDuration(v.position ?? v.furthest ?? 0) })));
+    }
+  }).catch((e) => { ul.append(h('li.empty', isMissing(e) ? t('watch.viewsMissing') : e.message)); });
+  return box;
+}
+
+function manage(ctx, id, u, heading) {
+  const title = h('input', { id: 'edit-title', value: u.title, maxlength: 200 });
+  const desc = h('textarea', { id: 'edit-description', rows: 3 });
+  desc.value = u.description;
+  const form = h('form.stack', { id: 'edit-form' },
+    h('label', { for: 'edit-title' }, t('field.title')), title,
+    h('label', { for: 'edit-description' }, t('field.description')), desc,
+    h('div.actions', h('button', { type: 'submit' }, t('form.save')),
+      h('button.danger', { type: 'button', id: 'delete-update', onclick: async () => {
+        if (!confirm(t('watch.confirmDelete'))) return;
+        try { await api('DELETE', `/api/updates/${id}`); ctx.navigate('/'); } catch { /* shown */ }
+      } }, t('watch.deleteUpdate'))));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    try {
+      await api('PATCH', `/api/updates/${id}`, { title: title.value.trim(), description: desc.value });
+      heading.textContent = title.value.trim();
+      flash(t('form.saved'), 'ok');
+    } catch { /* shown */ }
+  });
+  return h('details.manage', h('summary', t('watch.edit')), form);
+}

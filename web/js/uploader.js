@@ -1,0 +1,67 @@
+// uploader.js - shared tus-js-client plumbing for the upload and record
+// pages: options (endpoint, CSRF header, retries), a speed/time-left
+// estimator, and turning a finished upload into the update it created
+// (GET /api/uploads/{id} names the update once complete).
+import { loadScript, TUS_SRC } from './dom.js';
+import { api, csrfToken } from './api.js';
+
+export const ENDPOINT = '/api/uploads';
+
+export async function loadTus() {
+  await loadScript(TUS_SRC);
+  if (!window.tus || !window.tus.isSupported) throw new Error('tus-js-client is not available');
+  return window.tus;
+}
+
+// Chunk size for PATCH requests; localStorage 'hubcast.uploadChunkSize'
+// overrides it (debugging and the browser tests use small chunks).
+export function chunkSize(defaultSize = 8 * 1024 * 1024) {
+  try {
+    const v = Number(localStorage.getItem('hubcast.uploadChunkSize'));
+    if (Number.isFinite(v) && v >= 1024) return v;
+  } catch { /* storage off */ }
+  return defaultSize;
+}
+
+export function tusHeaders() {
+  const c = csrfToken();
+  return c ? { 'X-CSRF-Token': c } : {};
+}
+
+export function uploadIdFromUrl(url) {
+  if (!url) return null;
+  const m = /\/api\/uploads\/([^/?#]+)/.exec(url);
+  return m ? decodeURIComponent(m[1]) : null;
+}
+
+// Speed over the last few seconds and the time left.
+export class RateMeter {
+  constructor() { this.samples = []; }
+  add(bytes) {
+    const now = performance.now();
+    this.samples.push([now, bytes]);
+    while (this.samples.length > 2 && now - this.samples[0][0] > 5000) this.samples.shift();
+  }
+  reset() { this.samples = []; }
+  speed() {
+    if (this.samples.length < 2) return NaN;
+    const [t0, b0] = this.samples[0];
+    const [t1, b1] = this.samples[this.samples.length - 1];
+    return t1 > t0 ? ((b1 - b0) * 1000) / (t1 - t0) : NaN;
+  }
+}
+
+// Wait until the server names the update made from upload `id`.
+// Resolves to the update id; rejects after `timeoutMs`.
+export async function updateForUpload(id, timeoutMs = 30000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const d = await api('GET', `${ENDPOINT}/${encodeURIComponent(id)}`, undefined, { quiet: true });
+    const u = d.upload && typeof d.upload === 'object' ? d.upload : d;
+    const uid = (d.update && typeof d.update === 'object' ? d.update.id : null) ?? u.update_id ??
+      (u.update && typeof u.update === 'object' ? u.update.id : u.update);
+    if (uid) return uid;
+    if (Date.now() > deadline) throw new Error('the server did not create the update');
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
