@@ -21,7 +21,7 @@
 #include "util.h"
 
 #define USER_COLUMNS "id, email, name, title, team, role, time_zone, notify_updates, " \
-                     "notify_reminders, deactivated, created_at"
+                     "notify_reminders, unsubscribed, deactivated, created_at"
 
 json_t *api_user_json(struct catalog *c, int64_t id)
 {
@@ -31,6 +31,8 @@ json_t *api_user_json(struct catalog *c, int64_t id)
                             json_boolean(json_integer_value(json_object_get(u, "notify_reminders"))));
         json_object_set_new(u, "deactivated",
                             json_boolean(json_integer_value(json_object_get(u, "deactivated"))));
+        json_object_set_new(u, "unsubscribed",
+                            json_boolean(json_integer_value(json_object_get(u, "unsubscribed"))));
     }
     return u;
 }
@@ -211,9 +213,10 @@ static int h_me(struct req *r, struct resp *o)
 static int h_me_patch(struct req *r, struct resp *o)
 {
     static const char *const keys[] = { "name", "title", "team", "time_zone", "notify_updates",
-                                        "notify_reminders", "password", "current_password", NULL };
+                                        "notify_reminders", "unsubscribed", "password",
+                                        "current_password", NULL };
     const char *name, *title, *team, *tz, *nu, *pw, *cur;
-    int rem = 0, rem_set = 0, st;
+    int rem = 0, rem_set = 0, unsub = 0, unsub_set = 0, st;
     char hash[crypto_pwhash_STRBYTES];
     json_t *body = http_body_json(r, o);
 
@@ -227,7 +230,8 @@ static int h_me_patch(struct req *r, struct resp *o)
         (st = api_str_field(body, "notify_updates", 0, 16, &nu, o)) ||
         (st = api_str_field(body, "password", 0, 1024, &pw, o)) ||
         (st = api_str_field(body, "current_password", 0, 1024, &cur, o)) ||
-        (st = api_bool_field(body, "notify_reminders", &rem, &rem_set, o)))
+        (st = api_bool_field(body, "notify_reminders", &rem, &rem_set, o)) ||
+        (st = api_bool_field(body, "unsubscribed", &unsub, &unsub_set, o)))
         goto out;
     if (name && !*name) {
         st = http_error(o, 400, "bad_field", "the name must not be empty");
@@ -272,6 +276,7 @@ static int h_me_patch(struct req *r, struct resp *o)
         (tz && cat_exec(r->cat, "UPDATE users SET time_zone = ? WHERE id = ?", "sI", tz, r->user.id) < 0) ||
         (nu && cat_exec(r->cat, "UPDATE users SET notify_updates = ? WHERE id = ?", "sI", nu, r->user.id) < 0) ||
         (rem_set && cat_exec(r->cat, "UPDATE users SET notify_reminders = ? WHERE id = ?", "iI", rem, r->user.id) < 0) ||
+        (unsub_set && cat_exec(r->cat, "UPDATE users SET unsubscribed = ? WHERE id = ?", "iI", unsub, r->user.id) < 0) ||
         (pw && cat_exec(r->cat, "UPDATE users SET password_hash = ? WHERE id = ?", "sI", hash, r->user.id) < 0) ||
         /* A new password signs out every other session. */
         (pw && cat_exec(r->cat, "DELETE FROM sessions WHERE user_id = ? AND id != ?", "II",

@@ -98,8 +98,19 @@ test('a cookie session needs the CSRF token and a same-origin request to change 
   assert.equal(me.data.user.title, '');
   const ok = await member.req('PATCH', '/api/me', { json: { title: 'Engineer', team: 'Platform', time_zone: 'Europe/Paris' } });
   assert.equal(ok.status, 200);
+  assert.equal(ok.data.user.unsubscribed, false);
   assert.equal(ok.data.user.title, 'Engineer');
   assert.equal(ok.data.user.time_zone, 'Europe/Paris');
+});
+
+test('someone who unsubscribed from all mail can subscribe again in their settings', async () => {
+  const c = await addUser(srv, 'unsub@example.com', 'Una', 'member');
+  const off = await c.req('PATCH', '/api/me', { json: { unsubscribed: true, notify_updates: 'off' } });
+  assert.equal(off.data.user.unsubscribed, true);
+  const on = await c.req('PATCH', '/api/me', { json: { unsubscribed: false, notify_updates: 'immediate' } });
+  assert.equal(on.status, 200);
+  assert.equal(on.data.user.unsubscribed, false);
+  assert.equal(on.data.user.notify_updates, 'immediate');
 });
 
 test('repeated wrong passwords are rate limited with 429 and Retry-After', async () => {

@@ -10,6 +10,7 @@ const routes = [
   { re: /^\/signin$/, page: () => import('./pages/signin.js'), access: 'anon' },
   { re: /^\/setup$/, page: () => import('./pages/setup.js'), access: 'anon' },
   { re: /^\/invite$/, page: () => import('./pages/invite.js'), access: 'anon' },
+  { re: /^\/reset$/, page: () => import('./pages/reset.js'), access: 'anon' },
   { re: /^\/$/, page: () => import('./pages/home.js'), access: 'member', nav: 'home' },
   { re: /^\/week\/(\d{4}-W\d{2})$/, page: () => import('./pages/home.js'), access: 'member', nav: 'home' },
   { re: /^\/record$/, page: () => import('./pages/record.js'), access: 'member', nav: 'record' },

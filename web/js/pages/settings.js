@@ -23,6 +23,7 @@ export default async function settings(ctx) {
   const radios = ['immediate', 'digest', 'off'].map((v) => h('label.radio',
     h('input', { type: 'radio', name: 'notify_updates', value: v, checked: me.notify_updates === v }), ' ', t(`settings.notify.${v}`)));
   const reminders = h('input', { type: 'checkbox', id: 'notify-reminders', checked: !!me.notify_reminders });
+  const allMail = h('input', { type: 'checkbox', id: 'all-mail', checked: !me.unsubscribed });
 
   const profile = makeForm({
     label: t('settings.profile'), submit: t('form.save'), id: 'profile-form',
@@ -32,12 +33,14 @@ export default async function settings(ctx) {
       field(t('field.timeZone'), tz, guess && guess !== me.time_zone ? t('settings.tzGuess', { tz: guess }) : null),
       h('fieldset', h('legend', t('settings.newUpdates')), radios),
       h('div.row', reminders, h('label', { for: 'notify-reminders' }, t('settings.reminders'))),
+      h('div.row', allMail, h('label', { for: 'all-mail' }, t('settings.allMail'))),
     ],
     onSubmit: async (form) => {
       const nu = form.querySelector('input[name=notify_updates]:checked');
       const d = await api('PATCH', '/api/me', {
         name: name.value.trim(), title: title.value.trim(), team: team.value.trim(), time_zone: tz.value,
         notify_updates: nu ? nu.value : me.notify_updates, notify_reminders: reminders.checked,
+        unsubscribed: !allMail.checked,
       }, { quiet: true });
       setSession({ user: d.user, csrf: d.csrf || csrfToken() });
       document.querySelector('#account .me').textContent = d.user.name;

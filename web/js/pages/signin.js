@@ -21,7 +21,8 @@ export default async function signin(ctx) {
       ctx.navigate(dest, { replace: true });
     },
   });
-  ctx.main.append(h('section.narrow', h('h1', t('signin.title')), h('p', t('signin.intro')), form));
+  ctx.main.append(h('section.narrow', h('h1', t('signin.title')), h('p', t('signin.intro')), form,
+    h('p', h('a', { href: '/reset' }, t('signin.forgot')))));
   let setup = null;
   try { setup = await api('GET', '/api/setup', undefined, { quiet: true }); } catch { /* optional */ }
   if (setup && setup.needed && ctx.alive())
