@@ -16,6 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#ifdef HAVE_SYS_PRCTL_H
+#include <sys/prctl.h>
+#endif
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -324,6 +327,12 @@ static pid_t spawn(void)
                          sup_conf->test_clock ? "--test-clock" : NULL, NULL };
         sigemptyset(&all);
         pthread_sigmask(SIG_SETMASK, &all, NULL);
+#ifdef HAVE_SYS_PRCTL_H
+        /* A worker does not outlive its server (even one killed with SIGKILL). */
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() == 1)
+            _exit(0);
+#endif
         execv(hc_self_path, args);
         _exit(127);
     }
