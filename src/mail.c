@@ -41,6 +41,7 @@
 #include "http.h"
 #include "isoweek.h"
 #include "mail.h"
+#include "media.h"
 #include "util.h"
 
 #define MAIL_RETRY_FOR   (24 * 3600)    /* keep retrying at least this long */
@@ -554,7 +555,7 @@ static void list_updates(struct msg *m, json_t *ups)
         sb_add(&m->html, "<table role=\"presentation\" style=\"margin:0 0 12px\"><tr><td style=\"padding-right:12px\">"
                          "<a href=\"");
         sb_html(&m->html, url);
-        sb_addf(&m->html, "\"><img src=\"{{base}}/media/%lld/poster.jpg\" width=\"120\" alt=\"\" "
+        sb_addf(&m->html, "\"><img src=\"{{base}}{{poster:%lld}}\" width=\"120\" alt=\"\" "
                           "style=\"border-radius:4px;display:block\"></a></td><td><a href=\"", (long long)JI(p, "id"));
         sb_html(&m->html, url);
         sb_add(&m->html, "\" style=\"font-weight:600;color:#18181b\">");
@@ -795,6 +796,22 @@ static char *expand(const char *body, const char *base, const char *unsub)
         } else if (!strncmp(q, "{{unsubscribe}}", 15)) {
             sb_add(&b, unsub);
             p = q + 15;
+        } else if (!strncmp(q, "{{poster:", 9) && strstr(q, "}}")) {
+            /* A poster a mail client can load without a session: a signed
+             * link that lasts as long as a digest is worth reading. */
+            char idstr[24], url[300];
+            const char *end = strstr(q, "}}");
+            int64_t id;
+            size_t n = (size_t)(end - (q + 9));
+            if (n < sizeof(idstr)) {
+                memcpy(idstr, q + 9, n);
+                idstr[n] = '\0';
+                if (hc_parse_i64(idstr, 1, INT64_MAX, &id) == 0) {
+                    media_url_ttl(id, "poster.jpg", MEDIA_MAIL_TTL, url, sizeof(url));
+                    sb_add(&b, url);
+                }
+            }
+            p = end + 2;
         } else {
             sb_addn(&b, q, 2);
             p = q + 2;

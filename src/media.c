@@ -64,15 +64,20 @@ static void sign(int64_t id, long long exp, char *out, size_t outsz)
     snprintf(out, outsz, "%lld.%s", exp, enc);
 }
 
-void media_url(int64_t update_id, const char *file, char *out, size_t outsz)
+void media_url_ttl(int64_t update_id, const char *file, int ttl, char *out, size_t outsz)
 {
     char tok[96];
     /* Round the expiry so that repeated calls give the same URL for a while
      * and players can cache. */
-    long long exp = ((long long)time(NULL) + MEDIA_TOKEN_TTL) / 600 * 600 + 600;
+    long long exp = ((long long)time(NULL) + ttl) / 600 * 600 + 600;
 
     sign(update_id, exp, tok, sizeof(tok));
     snprintf(out, outsz, "/media/t/%s/%lld/%s", tok, (long long)update_id, file);
+}
+
+void media_url(int64_t update_id, const char *file, char *out, size_t outsz)
+{
+    media_url_ttl(update_id, file, MEDIA_TOKEN_TTL, out, outsz);
 }
 
 static int verify(const char *tok, int64_t id)

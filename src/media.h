@@ -21,7 +21,10 @@ extern const size_t media_nroutes;
 int media_init(struct catalog *c, const struct conf *conf);
 void media_close(void);
 
-/* "/media/t/<token>/<id>/<file>" valid for MEDIA_TOKEN_TTL. */
+#define MEDIA_MAIL_TTL  (30 * 24 * 3600)
+
+/* "/media/t/<token>/<id>/<file>" valid for MEDIA_TOKEN_TTL, or for ttl. */
 void media_url(int64_t update_id, const char *file, char *out, size_t outsz);
+void media_url_ttl(int64_t update_id, const char *file, int ttl, char *out, size_t outsz);
 
 #endif

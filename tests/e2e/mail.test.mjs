@@ -686,3 +686,28 @@ test('live: the server on a fake clock sends the reminder at 10:00 Paris time, t
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a digest shows each update\'s poster through a link that works without signing in', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hubcast-poster-'));
+  const box = await startSmtp();
+  const args = ['--test-clock', '--smtp-url', box.url, '--mail-from', 'hubcast@example.com'];
+  let s = await startServer({ data: dir, workers: 1, args, env: { HUBCAST_FAKE_NOW: '2026-11-25T12:00:00Z' } });
+  try {
+    await addUser(s, 'poster@example.com', 'Pia Poster');
+    await addUser(s, 'reader@example.com', 'Rex Reader');   // daily digest by default
+    await postUpdate(s, 'poster@example.com', 'Poster clip');
+    await s.stop();
+    s = await startServer({ data: dir, args, env: { HUBCAST_FAKE_NOW: '2026-11-26T07:59:57Z' } });
+    const [m] = await box.waitFor((x) => x.rcptTo[0] === 'reader@example.com' && /^New on Hubcast/.test(x.subject));
+    assert.match(m.text, /Poster clip/);
+    const src = (m.html.match(/<img src="([^"]+poster\.jpg)"/) || [])[1];
+    assert.ok(src, 'the digest has a poster image');
+    const img = await fetch(local(s, src));      // no cookie, no token header
+    assert.equal(img.status, 200);
+    assert.equal(img.headers.get('content-type'), 'image/jpeg');
+  } finally {
+    await s.cleanup();
+    await box.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
