@@ -216,8 +216,9 @@ static int h_patch(struct req *r, struct resp *o)
         return o->status;
     json_object_foreach(body, k, v) {
         if (strcmp(k, "title") && strcmp(k, "description")) {
-            json_decref(body);
-            return http_error(o, 400, "unknown_field", "the field \"%s\" is not one this request takes", k);
+            http_error(o, 400, "unknown_field", "the field \"%s\" is not one this request takes", k);
+            json_decref(body);     /* k lives in body */
+            return 400;
         }
     }
     if ((st = api_str_field(body, "title", 0, 200, &title, o)) ||
