@@ -38,7 +38,7 @@ static const struct opt opts[] = {
     { "web",      OPT_SERVE, T_STR, S(web_dir), "DIR", "folder of the web app (default: the installed or source web/)" },
     { "public-url", OPT_SERVE | OPT_MAIL, T_STR, S(public_url), "URL", "base URL of every link Hubcast prints or mails (default http://localhost:PORT)" },
     { "workers",  OPT_SERVE, T_INT, N(workers), "N", "transcode worker processes; 0 = none (default: cores / 2, at least 1)" },
-    { "worker-threads", OPT_SERVE | OPT_MEDIA, T_INT, N(worker_threads), "N", "x264 threads per worker (default: cores / workers)" },
+    { "worker-threads", OPT_SERVE | OPT_MEDIA, T_INT, N(worker_threads), "N", "x264 threads per worker (default 0: chosen by x264)" },
     { "max-upload", OPT_SERVE, T_SIZE, N(max_upload), "SIZE", "largest upload accepted, e.g. 4G (default 4G)" },
     { "max-open-uploads", OPT_SERVE, T_INT, N(max_open_uploads), "N", "unfinished uploads one member may have (default 10)" },
     { "upload-expiry", OPT_SERVE, T_INT, N(upload_expiry), "SECONDS", "abandoned uploads are removed after this (default 86400)" },

@@ -7,7 +7,6 @@
  */
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -47,9 +46,13 @@ int64_t worker_claim(struct catalog *c, const char *worker_id, int64_t *update_i
             "LEFT JOIN updates u ON u.id = j.update_id "
             "WHERE j.state = 'queued' OR (j.state = 'running' AND j.lease_until < ?) "
             "ORDER BY j.priority DESC, "
+            /* Fair turns: a job's place is the number of its author's
+             * jobs that were already waiting when it was queued, so a
+             * second person's first upload passes someone's fifth. */
             " (SELECT COUNT(*) FROM jobs j2 JOIN updates u2 ON u2.id = j2.update_id "
-            "   WHERE u2.author_id = u.author_id AND j2.state IN ('queued', 'running') "
-            "   AND j2.id < j.id) ASC, j.id ASC LIMIT 1", "I", now);
+            "   WHERE u2.author_id = u.author_id AND j2.id < j.id "
+            "   AND (j2.state IN ('queued', 'running') OR j2.updated_at >= j.created_at)) ASC, "
+            " j.id ASC LIMIT 1", "I", now);
         if (!job) {
             cat_rollback(c);
             return 0;
@@ -156,26 +159,6 @@ static void confine(void)
 #endif
 }
 
-/* Work folders of earlier attempts at this update (a worker that died)
- * are ours to remove: the job is claimed by this worker now. */
-static void sweep_work_folders(const struct conf *conf, int64_t update_id)
-{
-    char dir[1100], prefix[64], path[1400];
-    DIR *d;
-    struct dirent *e;
-
-    snprintf(dir, sizeof(dir), "%s/media", conf->data_dir);
-    snprintf(prefix, sizeof(prefix), "%lld.work-", (long long)update_id);
-    if (!(d = opendir(dir)))
-        return;
-    while ((e = readdir(d)))
-        if (!strncmp(e->d_name, prefix, strlen(prefix))) {
-            snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-            hc_rmtree(path);
-        }
-    closedir(d);
-}
-
 static int run_job(const struct conf *conf, struct catalog *cat, const char *worker_id,
                    int64_t job_id, int64_t update_id, const char *input)
 {
@@ -188,8 +171,8 @@ static int run_job(const struct conf *conf, struct catalog *cat, const char *wor
     int rc;
 
     snprintf(out, sizeof(out), "%s/media/%lld", conf->data_dir, (long long)update_id);
-    hc_rmtree(out);     /* a previous attempt that died after publishing */
-    sweep_work_folders(conf, update_id);
+    hc_rmtree(out);     /* a previous attempt that died after publishing; its
+                         * work folders are swept by the transcoder */
     tc_options_default(&opt);
     opt.preset = conf->preset;
     opt.crf = conf->crf;
