@@ -37,7 +37,7 @@ json_t *api_user_json(struct catalog *c, int64_t id)
     return u;
 }
 
-static int valid_utf8_text(const char *s, size_t maxlen)
+int api_text_ok(const char *s, size_t maxlen)
 {
     /* jansson only hands out valid UTF-8; refuse control characters. */
     size_t n = 0;
@@ -60,7 +60,7 @@ int api_str_field(json_t *body, const char *key, int required, size_t maxlen,
     }
     if (!json_is_string(v))
         return http_error(o, 400, "bad_field", "the field \"%s\" must be a string", key);
-    if (!valid_utf8_text(json_string_value(v), maxlen))
+    if (!api_text_ok(json_string_value(v), maxlen))
         return http_error(o, 400, "bad_field", "the field \"%s\" must be text of at most %zu bytes",
                           key, maxlen);
     if (required && !*json_string_value(v))
@@ -83,20 +83,19 @@ int api_bool_field(json_t *body, const char *key, int *out, int *present, struct
     return 0;
 }
 
-static int valid_email(const char *e)
+int api_email_ok(const char *e)
 {
     const char *at = strchr(e, '@');
     if (!at || at == e || strchr(at + 1, '@') || !strchr(at + 1, '.') || strlen(e) > 254)
         return 0;
     for (const char *p = e; *p; p++)
-        if ((unsigned char)*p <= ' ' || *p == '<' || *p == '>' || *p == ',' || *p == ';' ||
-            *p == '"' || *p == '\\')
+        if ((unsigned char)*p <= ' ' || strchr("<>,;\"\\()[]", *p))
             return 0;
     return 1;
 }
 
 /* Only allow keys we know, so a typo is an error rather than a silent no-op. */
-static int only_keys(json_t *body, const char *const *keys, struct resp *o)
+int api_only_keys(json_t *body, const char *const *keys, struct resp *o)
 {
     const char *k;
     json_t *v;
@@ -153,7 +152,7 @@ static int h_login(struct req *r, struct resp *o)
 
     if (!(body = http_body_json(r, o)))
         return o->status;
-    if ((st = only_keys(body, keys, o)) || (st = api_str_field(body, "email", 1, 254, &email, o)) ||
+    if ((st = api_only_keys(body, keys, o)) || (st = api_str_field(body, "email", 1, 254, &email, o)) ||
         (st = api_str_field(body, "password", 1, 1024, &pw, o))) {
         json_decref(body);
         return st;
@@ -222,7 +221,7 @@ static int h_me_patch(struct req *r, struct resp *o)
 
     if (!body)
         return o->status;
-    if ((st = only_keys(body, keys, o)) ||
+    if ((st = api_only_keys(body, keys, o)) ||
         (st = api_str_field(body, "name", 0, 200, &name, o)) ||
         (st = api_str_field(body, "title", 0, 200, &title, o)) ||
         (st = api_str_field(body, "team", 0, 200, &team, o)) ||
@@ -310,14 +309,13 @@ static int redeem(struct req *r, struct resp *o, const char *purpose)
     static const char *const keys[] = { "token", "email", "name", "password", NULL };
     const char *token, *email, *name, *pw, *problem;
     char hash[crypto_pwhash_STRBYTES];
-    unsigned char th[32];
     json_t *body, *inv = NULL;
     int64_t uid, now = (int64_t)hc_now();
     int st;
 
     if (!(body = http_body_json(r, o)))
         return o->status;
-    if ((st = only_keys(body, keys, o)) ||
+    if ((st = api_only_keys(body, keys, o)) ||
         (st = api_str_field(body, "token", 1, 128, &token, o)) ||
         (st = api_str_field(body, "email", !strcmp(purpose, "setup"), 254, &email, o)) ||
         (st = api_str_field(body, "name", !strcmp(purpose, "setup"), 200, &name, o)) ||
@@ -327,7 +325,7 @@ static int redeem(struct req *r, struct resp *o, const char *purpose)
         st = http_error(o, 400, "bad_password", "%s", problem);
         goto out;
     }
-    if (email && !valid_email(email)) {
+    if (email && !api_email_ok(email)) {
         st = http_error(o, 400, "bad_field", "\"%s\" is not an email address", email);
         goto out;
     }
@@ -335,15 +333,11 @@ static int redeem(struct req *r, struct resp *o, const char *purpose)
         st = http_error(o, 500, "internal", "could not store the password");
         goto out;
     }
-    hc_token_hash(token, th);
     if (cat_begin(r->cat) < 0) {
         st = http_error(o, 503, "busy", "the catalog is busy; try again");
         goto out;
     }
-    inv = cat_row(r->cat, "SELECT id, email, name, role, expires_at, used_at FROM invites "
-                          "WHERE token_hash = ? AND purpose = ?", "bs", th, 32, purpose);
-    if (!inv || !json_is_null(json_object_get(inv, "used_at")) ||
-        json_integer_value(json_object_get(inv, "expires_at")) < now) {
+    if (!(inv = auth_invite_find(r->cat, token, purpose))) {
         cat_rollback(r->cat);
         st = http_error(o, 410, "link_expired", "this link has expired or was already used; ask for a new one");
         goto out;
@@ -417,12 +411,12 @@ static int h_invite(struct req *r, struct resp *o)
 
     if (!(body = http_body_json(r, o)))
         return o->status;
-    if ((st = only_keys(body, keys, o)) ||
+    if ((st = api_only_keys(body, keys, o)) ||
         (st = api_str_field(body, "email", 1, 254, &email, o)) ||
         (st = api_str_field(body, "name", 0, 200, &name, o)) ||
         (st = api_str_field(body, "role", 0, 16, &role, o)))
         goto out;
-    if (!valid_email(email)) {
+    if (!api_email_ok(email)) {
         st = http_error(o, 400, "bad_field", "\"%s\" is not an email address", email);
         goto out;
     }
@@ -477,7 +471,7 @@ static int h_people(struct req *r, struct resp *o)
     return http_json(o, 200, json_pack("{s:o}", "people", rows));
 }
 
-static int parse_id(const char *s, int64_t *id)
+int api_parse_id(const char *s, int64_t *id)
 {
     return hc_parse_i64(s, 1, INT64_MAX, id);
 }
@@ -490,11 +484,11 @@ static int h_person_patch(struct req *r, struct resp *o)
     int64_t id;
     json_t *body, *u;
 
-    if (parse_id(r->match.params[0], &id) < 0)
+    if (api_parse_id(r->match.params[0], &id) < 0)
         return http_error(o, 404, "not_found", "there is no such person");
     if (!(body = http_body_json(r, o)))
         return o->status;
-    if ((st = only_keys(body, keys, o)) || (st = api_str_field(body, "role", 0, 16, &role, o)) ||
+    if ((st = api_only_keys(body, keys, o)) || (st = api_str_field(body, "role", 0, 16, &role, o)) ||
         (st = api_bool_field(body, "deactivated", &deact, &deact_set, o)))
         goto out;
     if (role && strcmp(role, "member") && strcmp(role, "admin")) {
@@ -549,7 +543,7 @@ static int h_purpose_put(struct req *r, struct resp *o)
 
     if (!(body = http_body_json(r, o)))
         return o->status;
-    if ((st = only_keys(body, keys, o)) || (st = api_str_field(body, "purpose", 1, 20000, &purpose, o)) ||
+    if ((st = api_only_keys(body, keys, o)) || (st = api_str_field(body, "purpose", 1, 20000, &purpose, o)) ||
         (st = api_str_field(body, "company_name", 0, 200, &name, o))) {
         json_decref(body);
         return st;
@@ -586,7 +580,7 @@ static int h_token_create(struct req *r, struct resp *o)
     if (r->body_len) {
         if (!(body = http_body_json(r, o)))
             return o->status;
-        if ((st = only_keys(body, keys, o)) || (st = api_str_field(body, "label", 0, 200, &label, o))) {
+        if ((st = api_only_keys(body, keys, o)) || (st = api_str_field(body, "label", 0, 200, &label, o))) {
             json_decref(body);
             return st;
         }
@@ -606,7 +600,7 @@ static int h_token_delete(struct req *r, struct resp *o)
 {
     int64_t id;
 
-    if (parse_id(r->match.params[0], &id) < 0 ||
+    if (api_parse_id(r->match.params[0], &id) < 0 ||
         cat_exec(r->cat, "DELETE FROM api_tokens WHERE id = ? AND user_id = ?", "II", id, r->user.id) != 1)
         return http_error(o, 404, "not_found", "you have no token with this id");
     return http_json(o, 200, json_pack("{s:b}", "deleted", 1));

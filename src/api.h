@@ -23,5 +23,13 @@ struct resp;
 int api_str_field(json_t *body, const char *key, int required, size_t maxlen,
                   const char **out, struct resp *o);
 int api_bool_field(json_t *body, const char *key, int *out, int *present, struct resp *o);
+/* 400 naming the first key of body that is not in the NULL-ended keys. */
+int api_only_keys(json_t *body, const char *const *keys, struct resp *o);
+/* Text without control characters (but newline and tab), at most maxlen bytes. */
+int api_text_ok(const char *s, size_t maxlen);
+/* A plausible single email address, safe to put in a header. */
+int api_email_ok(const char *e);
+/* A positive id from a path segment; 0 on success. */
+int api_parse_id(const char *s, int64_t *id);
 
 #endif

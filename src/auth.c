@@ -215,6 +215,15 @@ int64_t auth_invite_create(struct catalog *c, const char *purpose, const char *e
                       role ? role : "member", invited_by, now, now + ttl_seconds);
 }
 
+json_t *auth_invite_find(struct catalog *c, const char *token, const char *purpose)
+{
+    unsigned char h[32];
+
+    hc_token_hash(token, h);
+    return cat_row(c, "SELECT id, email, name, role FROM invites WHERE token_hash = ? AND purpose = ? "
+                      "AND used_at IS NULL AND expires_at >= ?", "bsI", h, 32, purpose, (int64_t)hc_now());
+}
+
 /* ---- login rate limits: a small table of recent failures ---- */
 
 #define RL_SLOTS       1024

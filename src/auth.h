@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 #include <time.h>
+#include <jansson.h>
 
 struct req;
 struct catalog;
@@ -43,6 +44,10 @@ int64_t auth_token_create(struct catalog *c, int64_t user_id, const char *label,
 int64_t auth_invite_create(struct catalog *c, const char *purpose, const char *email,
                            const char *name, const char *role, int64_t invited_by,
                            int ttl_seconds, char *token, size_t tokensz);
+
+/* The unused, unexpired invite of this purpose that token opens (columns
+ * id, email, name, role), or NULL. */
+json_t *auth_invite_find(struct catalog *c, const char *token, const char *purpose);
 
 /* Login rate limiting: 0 = allowed, else seconds to wait. */
 int  auth_rate_check(const char *ip, const char *email);

@@ -1163,33 +1163,6 @@ void mail_stop(void)
  * HTTP: admin outbox, mail settings and schedule; password reset;
  * unsubscribe.
  */
-static int only_keys(json_t *body, const char *const *keys, struct resp *o)
-{
-    const char *k;
-    json_t *v;
-
-    json_object_foreach(body, k, v) {
-        int known = 0;
-        for (const char *const *p = keys; *p; p++)
-            known |= !strcmp(*p, k);
-        if (!known)
-            return http_error(o, 400, "unknown_field", "the field \"%s\" is not one this request takes", k);
-    }
-    return 0;
-}
-
-static int addr_ok(const char *e)
-{
-    const char *at = strchr(e, '@');
-
-    if (!at || at == e || strchr(at + 1, '@') || !strchr(at + 1, '.') || strlen(e) > 254)
-        return 0;
-    for (const char *p = e; *p; p++)
-        if ((unsigned char)*p <= ' ' || strchr("<>,;\"\\()[]", *p))
-            return 0;
-    return 1;
-}
-
 static int h_outbox(struct req *r, struct resp *o)
 {
     json_t *rows = cat_rows(r->cat, "SELECT id, kind, to_addr, subject, state, attempts, next_try, last_error, "
@@ -1258,7 +1231,7 @@ static int h_mail_put(struct req *r, struct resp *o)
 
     if (!body)
         return o->status;
-    if ((st = only_keys(body, keys, o)) || (st = api_str_field(body, "smtp_url", 0, 500, &url, o)) ||
+    if ((st = api_only_keys(body, keys, o)) || (st = api_str_field(body, "smtp_url", 0, 500, &url, o)) ||
         (st = api_str_field(body, "mail_from", 0, 250, &from, o)))
         goto out;
     if (url && *url && (hc_has_crlf(url) || strpbrk(url, " \t") ||
@@ -1269,7 +1242,7 @@ static int h_mail_put(struct req *r, struct resp *o)
     if (from && *from) {
         char n[256], a[256];
         parse_from(from, n, sizeof(n), a, sizeof(a));
-        if (hc_has_crlf(from) || !addr_ok(a)) {
+        if (hc_has_crlf(from) || !api_email_ok(a)) {
             st = http_error(o, 400, "bad_field", "mail_from must be an address, or Name <address>");
             goto out;
         }
@@ -1343,7 +1316,7 @@ static int h_schedule_put(struct req *r, struct resp *o)
 
     if (!body)
         return o->status;
-    if ((st = only_keys(body, keys, o)) || (st = api_str_field(body, "reminder_time", 0, 5, &rt, o)) ||
+    if ((st = api_only_keys(body, keys, o)) || (st = api_str_field(body, "reminder_time", 0, 5, &rt, o)) ||
         (st = api_str_field(body, "digest_time", 0, 5, &dt, o)) ||
         (st = api_bool_field(body, "reminder_second", &second, &second_set, o)))
         goto out;
@@ -1398,7 +1371,7 @@ static int h_reset(struct req *r, struct resp *o)
 
     if (!body)
         return o->status;
-    if ((st = only_keys(body, keys, o)) || (st = api_str_field(body, "email", 1, 254, &email, o)))
+    if ((st = api_only_keys(body, keys, o)) || (st = api_str_field(body, "email", 1, 254, &email, o)))
         goto out;
     u = cat_row(r->cat, "SELECT id, email, name, role FROM users WHERE email = ? AND deactivated = 0", "s", email);
     /* At most three reset mails an hour per person. */
@@ -1424,14 +1397,13 @@ static int h_reset_confirm(struct req *r, struct resp *o)
     static const char *const keys[] = { "token", "password", NULL };
     const char *token, *pw, *problem;
     char hash[crypto_pwhash_STRBYTES];
-    unsigned char th[32];
     json_t *body = http_body_json(r, o), *inv = NULL;
     int64_t now = (int64_t)hc_now(), uid;
     int st;
 
     if (!body)
         return o->status;
-    if ((st = only_keys(body, keys, o)) || (st = api_str_field(body, "token", 1, 128, &token, o)) ||
+    if ((st = api_only_keys(body, keys, o)) || (st = api_str_field(body, "token", 1, 128, &token, o)) ||
         (st = api_str_field(body, "password", 1, 1024, &pw, o)))
         goto out;
     if ((problem = auth_password_problem(pw))) {
@@ -1442,20 +1414,18 @@ static int h_reset_confirm(struct req *r, struct resp *o)
         st = http_error(o, 500, "internal", "could not store the password");
         goto out;
     }
-    hc_token_hash(token, th);
     if (cat_begin(r->cat) < 0) {
         st = http_error(o, 503, "busy", "the catalog is busy; try again");
         goto out;
     }
-    inv = cat_row(r->cat, "SELECT i.id, i.expires_at, i.used_at, u.id AS user_id FROM invites i "
-                          "JOIN users u ON u.email = i.email AND u.deactivated = 0 "
-                          "WHERE i.token_hash = ? AND i.purpose = 'reset'", "b", th, 32);
-    if (!inv || !json_is_null(json_object_get(inv, "used_at")) || JI(inv, "expires_at") < now) {
+    inv = auth_invite_find(r->cat, token, "reset");
+    uid = inv ? cat_int(r->cat, 0, "SELECT id FROM users WHERE email = ? AND deactivated = 0", "s",
+                        JS(inv, "email")) : 0;
+    if (!uid) {
         cat_rollback(r->cat);
         st = http_error(o, 410, "link_expired", "this link has expired or was already used; ask for a new one");
         goto out;
     }
-    uid = JI(inv, "user_id");
     if (cat_exec(r->cat, "UPDATE users SET password_hash = ? WHERE id = ?", "sI", hash, uid) != 1 ||
         cat_exec(r->cat, "UPDATE invites SET used_at = ? WHERE id = ?", "II", now, JI(inv, "id")) != 1 ||
         /* Every session and every other reset link of this person ends. */

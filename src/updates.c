@@ -98,17 +98,12 @@ json_t *updates_json(struct catalog *c, const struct conf *conf, int64_t id, int
     return u;
 }
 
-static int parse_id(const char *s, int64_t *id)
-{
-    return hc_parse_i64(s, 1, INT64_MAX, id);
-}
-
 /* Load the update for a handler: 404 if missing. */
 static json_t *get_update(struct req *r, struct resp *o, int64_t *id)
 {
     json_t *u;
 
-    if (parse_id(r->match.params[0], id) < 0 ||
+    if (api_parse_id(r->match.params[0], id) < 0 ||
         !(u = updates_json(r->cat, r->conf, *id, r->user.id))) {
         http_error(o, 404, "not_found", "there is no such update");
         return NULL;
@@ -158,7 +153,7 @@ static int h_list(struct req *r, struct resp *o)
     }
     if (week && hc_iso_week_parse(week, NULL, NULL) < 0)
         return http_error(o, 400, "bad_week", "week must look like 2026-W48");
-    if (author && parse_id(author, &aid) < 0)
+    if (author && api_parse_id(author, &aid) < 0)
         return http_error(o, 400, "bad_author", "author must be a person's id");
     if (kind && strcmp(kind, "weekly") && strcmp(kind, "allhands"))
         return http_error(o, 400, "bad_kind", "kind must be weekly or allhands");
@@ -200,8 +195,9 @@ static int h_get(struct req *r, struct resp *o)
 
 static int h_patch(struct req *r, struct resp *o)
 {
-    const char *title, *desc, *k;
-    json_t *body, *u, *v;
+    static const char *const keys[] = { "title", "description", NULL };
+    const char *title, *desc;
+    json_t *body, *u;
     int64_t id;
     int st;
 
@@ -214,12 +210,9 @@ static int h_patch(struct req *r, struct resp *o)
     json_decref(u);
     if (!(body = http_body_json(r, o)))
         return o->status;
-    json_object_foreach(body, k, v) {
-        if (strcmp(k, "title") && strcmp(k, "description")) {
-            http_error(o, 400, "unknown_field", "the field \"%s\" is not one this request takes", k);
-            json_decref(body);     /* k lives in body */
-            return 400;
-        }
+    if ((st = api_only_keys(body, keys, o))) {
+        json_decref(body);
+        return st;
     }
     if ((st = api_str_field(body, "title", 0, 200, &title, o)) ||
         (st = api_str_field(body, "description", 0, 5000, &desc, o))) {
@@ -468,7 +461,7 @@ static int delete_own(struct req *r, struct resp *o, const char *sql_owner, cons
 {
     int64_t id, owner;
 
-    if (parse_id(r->match.params[0], &id) < 0 || !(owner = cat_int(r->cat, 0, sql_owner, "I", id)))
+    if (api_parse_id(r->match.params[0], &id) < 0 || !(owner = cat_int(r->cat, 0, sql_owner, "I", id)))
         return http_error(o, 404, "not_found", "there is no such %s", what);
     if (owner != r->user.id && strcmp(r->user.role, "admin"))
         return http_error(o, 403, "forbidden", "you can only delete your own %s", what);

@@ -21,6 +21,7 @@
 #include <nettle/sha2.h>
 #include <sodium.h>
 
+#include "api.h"
 #include "catalog.h"
 #include "conf.h"
 #include "http.h"
@@ -226,24 +227,15 @@ bad:
     return NULL;
 }
 
-static int text_ok(const char *s, size_t maxlen)
-{
-    size_t n = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++, n++)
-        if (*p < 0x20 && *p != '\n' && *p != '\t')
-            return 0;
-    return n <= maxlen;
-}
-
 /* Validate title/description/kind, from tus metadata or query arguments. */
 static int check_fields(struct req *r, const char *title, const char *description,
                         const char *kind, const char *filename)
 {
-    if (title && !text_ok(title, 200))
+    if (title && !api_text_ok(title, 200))
         return http_stream_fail(r, 400, "bad_field", "the title must be text of at most 200 bytes");
-    if (description && !text_ok(description, 5000))
+    if (description && !api_text_ok(description, 5000))
         return http_stream_fail(r, 400, "bad_field", "the description must be text of at most 5000 bytes");
-    if (filename && !text_ok(filename, 255))
+    if (filename && !api_text_ok(filename, 255))
         return http_stream_fail(r, 400, "bad_field", "the file name must be text of at most 255 bytes");
     if (kind && strcmp(kind, "weekly") && strcmp(kind, "allhands"))
         return http_stream_fail(r, 400, "bad_field", "kind must be weekly or allhands");
@@ -588,7 +580,7 @@ static int body_create(struct req *r, const char *data, size_t len)
         desc = json_string_value(json_object_get(meta, "description"));
         kind = json_string_value(json_object_get(meta, "kind"));
         if (check_fields(r, title, desc, kind, filename) < 0 ||
-            (filetype && !text_ok(filetype, 100) && http_stream_fail(r, 400, "bad_field", "filetype is too long") < 0) ||
+            (filetype && !api_text_ok(filetype, 100) && http_stream_fail(r, 400, "bad_field", "filetype is too long") < 0) ||
             check_open_uploads(r) < 0) {
             json_decref(meta);
             return -1;
