@@ -673,7 +673,6 @@ int http_start(const struct conf *conf, const struct route_table *tables, size_t
     char addr[128];
     int port;
     struct sockaddr_storage ss;
-    socklen_t sslen;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG | MHD_USE_ITC;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads;
@@ -700,7 +699,6 @@ int http_start(const struct conf *conf, const struct route_table *tables, size_t
             return -1;
         }
         flags |= MHD_USE_IPv6;
-        sslen = sizeof(*s6);
     } else {
         struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
         s4->sin_family = AF_INET;
@@ -709,9 +707,7 @@ int http_start(const struct conf *conf, const struct route_table *tables, size_t
             hc_log("--listen %s: not an IPv4 address", conf->listen);
             return -1;
         }
-        sslen = sizeof(*s4);
     }
-    (void)sslen;
     threads = conf->http_threads > 0 ? (unsigned)conf->http_threads
                                      : (unsigned)(ncpu > 0 ? ncpu : 2);
     daemon_ = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, NULL,
