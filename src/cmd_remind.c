@@ -19,44 +19,6 @@
 #include "scheduler.h"
 #include "util.h"
 
-/* "2026-10-22T08:00:00Z", "2026-10-22T10:00:00+02:00" or "2026-10-22T08:00Z". */
-static int parse_instant(const char *s, time_t *out)
-{
-    struct tm tm;
-    int y, mo, d, h, mi, sec = 0, n = 0, oh = 0, om = 0, sign = 1;
-    const char *p;
-
-    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d%n", &y, &mo, &d, &h, &mi, &n) < 5)
-        return -1;
-    p = s + n;
-    if (*p == ':') {
-        int k = 0;
-        if (sscanf(p + 1, "%2d%n", &sec, &k) < 1)
-            return -1;
-        p += 1 + k;
-    }
-    if (*p == '+' || *p == '-') {
-        int k = 0;
-        sign = *p == '-' ? -1 : 1;
-        if (sscanf(p + 1, "%2d:%2d%n", &oh, &om, &k) < 2)
-            return -1;
-        p += 1 + k;
-    } else if (*p == 'Z') {
-        p++;
-    }
-    if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
-        return -1;
-    memset(&tm, 0, sizeof(tm));
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = sec;
-    *out = timegm(&tm) - sign * (oh * 3600 + om * 60);
-    return 0;
-}
-
 static void utc(time_t t, char *out, size_t outsz)
 {
     struct tm tm;
@@ -162,12 +124,12 @@ int cmd_remind(int argc, char **argv)
     free(rest);
     hc_clock_init(c.test_clock);
     now = hc_now();
-    if (at && parse_instant(at, &now) < 0) {
+    if (at && hc_parse_instant(at, &now) < 0) {
         fprintf(stderr, "hubcast: --at %s is not an ISO 8601 instant (e.g. 2026-10-22T08:00:00Z)\n", at);
         return 2;
     }
     end = now;
-    if (until && (parse_instant(until, &end) < 0 || end < now || dry)) {
+    if (until && (hc_parse_instant(until, &end) < 0 || end < now || dry)) {
         fprintf(stderr, "hubcast: --until needs an instant after --at, and no --dry-run\n");
         return 2;
     }

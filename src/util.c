@@ -143,27 +143,36 @@ int hc_parse_size(const char *s, int64_t *out)
 /* The clock: real time shifted by a fixed offset in test mode. */
 static time_t clock_offset;
 
-static time_t parse_iso8601(const char *s)
+/* "2026-10-22T08:00:00Z", "2026-10-22T10:00:00+02:00" or "2026-10-22T08:00Z". */
+int hc_parse_instant(const char *s, time_t *out)
 {
     struct tm tm;
-    int y, mo, d, h = 0, mi = 0, sec = 0, n = 0;
-    int64_t off = 0;
+    int y, mo, d, h, mi, sec = 0, n = 0, oh = 0, om = 0, sign = 1;
     const char *p;
 
-    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) < 6)
-        return (time_t)-1;
+    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d%n", &y, &mo, &d, &h, &mi, &n) < 5)
+        return -1;
     p = s + n;
-    if (*p == '.')
-        while (*++p >= '0' && *p <= '9')
-            ;
-    if (*p == '+' || *p == '-') {
-        int oh = 0, om = 0;
-        if (sscanf(p + 1, "%2d:%2d", &oh, &om) < 1)
-            return (time_t)-1;
-        off = (oh * 3600 + om * 60) * (*p == '-' ? -1 : 1);
-    } else if (*p != 'Z' && *p != '\0') {
-        return (time_t)-1;
+    if (*p == ':') {
+        int k = 0;
+        if (sscanf(p + 1, "%2d%n", &sec, &k) < 1)
+            return -1;
+        p += 1 + k;
+        if (*p == '.')
+            while (*++p >= '0' && *p <= '9')
+                ;
     }
+    if (*p == '+' || *p == '-') {
+        int k = 0;
+        sign = *p == '-' ? -1 : 1;
+        if (sscanf(p + 1, "%2d:%2d%n", &oh, &om, &k) < 2)
+            return -1;
+        p += 1 + k;
+    } else if (*p == 'Z') {
+        p++;
+    }
+    if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+        return -1;
     memset(&tm, 0, sizeof(tm));
     tm.tm_year = y - 1900;
     tm.tm_mon = mo - 1;
@@ -171,7 +180,8 @@ static time_t parse_iso8601(const char *s)
     tm.tm_hour = h;
     tm.tm_min = mi;
     tm.tm_sec = sec;
-    return timegm(&tm) - (time_t)off;
+    *out = timegm(&tm) - sign * (oh * 3600 + om * 60);
+    return 0;
 }
 
 void hc_clock_init(int test_clock)
@@ -180,8 +190,8 @@ void hc_clock_init(int test_clock)
 
     clock_offset = 0;
     if (test_clock && fake && *fake) {
-        time_t t = parse_iso8601(fake);
-        if (t == (time_t)-1) {
+        time_t t;
+        if (hc_parse_instant(fake, &t) < 0) {
             hc_log("HUBCAST_FAKE_NOW=%s is not an ISO 8601 instant; using the real clock", fake);
             return;
         }

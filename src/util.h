@@ -26,6 +26,9 @@ int hc_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
 /* Sizes like "4G", "512M", "64k" or plain bytes. */
 int hc_parse_size(const char *s, int64_t *out);
 
+/* "2026-10-22T08:00:00Z", "...T10:00:00.5+02:00" or "...T08:00Z". 0 on success. */
+int hc_parse_instant(const char *s, time_t *out);
+
 /* The one clock. With --test-clock, HUBCAST_FAKE_NOW sets where it starts. */
 void hc_clock_init(int test_clock);
 time_t hc_now(void);

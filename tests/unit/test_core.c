@@ -195,6 +195,22 @@ UNIT_TEST(conf_rejects_unknown_and_bad_values)
     CHECK_INT(conf_load(&c, OPT_SERVE, 3, a2, &n), -1);
 }
 
+UNIT_TEST(iso_instants_parse_with_offsets)
+{
+    time_t t;
+    CHECK_INT(hc_parse_instant("2026-10-22T08:00:00Z", &t), 0);
+    CHECK_INT(t, 1792656000);
+    CHECK_INT(hc_parse_instant("2026-10-22T10:00:00+02:00", &t), 0);
+    CHECK_INT(t, 1792656000);
+    CHECK_INT(hc_parse_instant("2026-10-22T08:00Z", &t), 0);
+    CHECK_INT(t, 1792656000);
+    CHECK_INT(hc_parse_instant("2026-10-22T08:00:00.250Z", &t), 0);
+    CHECK_INT(t, 1792656000);
+    CHECK_INT(hc_parse_instant("2026-13-22T08:00:00Z", &t), -1);
+    CHECK_INT(hc_parse_instant("tomorrow", &t), -1);
+    CHECK_INT(hc_parse_instant("2026-10-22T08:00:00Zjunk", &t), -1);
+}
+
 UNIT_TEST(crlf_detection)
 {
     CHECK(hc_has_crlf("a\r\nBcc: x"));
@@ -220,6 +236,7 @@ int main(void)
     unit_run(listen_address_split, "listen_address_split");
     unit_run(conf_precedence_flag_over_env, "conf_precedence_flag_over_env");
     unit_run(conf_rejects_unknown_and_bad_values, "conf_rejects_unknown_and_bad_values");
+    unit_run(iso_instants_parse_with_offsets, "iso_instants_parse_with_offsets");
     unit_run(crlf_detection, "crlf_detection");
     return unit_done();
 }
