@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -30,6 +31,9 @@
 #include "transcode.h"
 #include "util.h"
 #include "worker.h"
+
+/* How long a claim lasts without a heartbeat; tests may shorten it. */
+static int job_lease = JOB_LEASE;
 
 int64_t worker_claim(struct catalog *c, const char *worker_id, int64_t *update_id,
                      char *input, size_t inputsz)
@@ -81,7 +85,7 @@ int64_t worker_claim(struct catalog *c, const char *worker_id, int64_t *update_i
         json_decref(job);
         if (cat_exec(c, "UPDATE jobs SET state = 'running', attempts = attempts + 1, worker = ?, "
                         "lease_until = ?, heartbeat_at = ?, progress = 0, eta = NULL, updated_at = ? "
-                        "WHERE id = ?", "sIIII", worker_id, now + JOB_LEASE, now, now, id) != 1 ||
+                        "WHERE id = ?", "sIIII", worker_id, now + job_lease, now, now, id) != 1 ||
             cat_exec(c, "UPDATE updates SET status = 'processing', updated_at = ? WHERE id = ?",
                      "II", now, *update_id) < 0 ||
             cat_commit(c) < 0) {
@@ -128,7 +132,7 @@ static int on_progress(void *opaque, double done, double total, double eta)
                          "updated_at = ? WHERE id = ? AND worker = ? AND state = 'running' "
                          "AND update_id IS NOT NULL",
                  "ddIIIIs", pct, eta >= 0 ? eta : -1.0, (int64_t)hc_now(),
-                 (int64_t)hc_now() + JOB_LEASE, (int64_t)hc_now(), j->job_id, j->worker_id) == 0) {
+                 (int64_t)hc_now() + job_lease, (int64_t)hc_now(), j->job_id, j->worker_id) == 0) {
         j->lost = 1;
         return 1;   /* deleted or taken over: stop */
     }
@@ -159,6 +163,26 @@ static void confine(void)
 #endif
 }
 
+/* Work folders of earlier attempts at this update (a worker that died)
+ * are this worker's to remove: it holds the job's claim now. */
+static void sweep_work_folders(const struct conf *conf, int64_t update_id)
+{
+    char dir[1100], prefix[64], path[1400];
+    DIR *d;
+    struct dirent *e;
+
+    snprintf(dir, sizeof(dir), "%s/media", conf->data_dir);
+    snprintf(prefix, sizeof(prefix), "%lld.work-", (long long)update_id);
+    if (!(d = opendir(dir)))
+        return;
+    while ((e = readdir(d)))
+        if (!strncmp(e->d_name, prefix, strlen(prefix))) {
+            snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+            hc_rmtree(path);
+        }
+    closedir(d);
+}
+
 static int run_job(const struct conf *conf, struct catalog *cat, const char *worker_id,
                    int64_t job_id, int64_t update_id, const char *input)
 {
@@ -171,8 +195,8 @@ static int run_job(const struct conf *conf, struct catalog *cat, const char *wor
     int rc;
 
     snprintf(out, sizeof(out), "%s/media/%lld", conf->data_dir, (long long)update_id);
-    hc_rmtree(out);     /* a previous attempt that died after publishing; its
-                         * work folders are swept by the transcoder */
+    hc_rmtree(out);     /* a previous attempt that died after publishing */
+    sweep_work_folders(conf, update_id);
     tc_options_default(&opt);
     opt.preset = conf->preset;
     opt.crf = conf->crf;
@@ -264,6 +288,11 @@ int cmd_worker(int argc, char **argv)
     signal(SIGINT, on_term);
     signal(SIGPIPE, SIG_IGN);
     hc_clock_init(conf.test_clock);
+    if (conf.test_clock && getenv("HUBCAST_JOB_LEASE")) {
+        long v;
+        if (hc_parse_long(getenv("HUBCAST_JOB_LEASE"), 2, 3600, &v) == 0)
+            job_lease = (int)v;
+    }
     confine();
     if (!(cat = hc_open_catalog(&conf, 0)))
         return 1;

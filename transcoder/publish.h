@@ -10,9 +10,7 @@
 
 /*
  * Create "<out_dir>.work-XXXXXX" (same parent as out_dir) and write its
- * path into work. Work folders of earlier attempts at the same out_dir
- * that have not been written for 30 s (a worker that died) are removed
- * first. Returns 0, or -errno with nothing created.
+ * path into work. Returns 0, or -errno with nothing created.
  */
 int tc_work_create(const char *out_dir, char *work, size_t worksz);
 
