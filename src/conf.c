@@ -52,6 +52,7 @@ static const struct opt opts[] = {
     { "smtp-url", OPT_SERVE | OPT_MAIL, T_STR, S(smtp_url), "URL", "smtp:// or smtps:// server for mail (default: mail disabled)" },
     { "mail-from", OPT_SERVE | OPT_MAIL, T_STR, S(mail_from), "ADDR", "From address of Hubcast's mail" },
     { "smtp-allow-plaintext", OPT_SERVE | OPT_MAIL, T_BOOL, N(smtp_allow_plaintext), NULL, "allow smtp:// without STARTTLS to a non-loopback server" },
+    { "smtp-ca", OPT_SERVE | OPT_MAIL, T_STR, S(smtp_ca), "FILE", "PEM certificates to trust for the SMTP server (default: the system's)" },
     { "test-clock", OPT_SERVE | OPT_DATA, T_BOOL, N(test_clock), NULL, "honour HUBCAST_FAKE_NOW (tests only)" },
     { "preset",   OPT_SERVE | OPT_MEDIA, T_STR, S(preset), "NAME", "x264 preset (default veryfast)" },
     { "crf",      OPT_SERVE | OPT_MEDIA, T_INT, N(crf), "N", "x264 CRF (default 23)" },

@@ -28,6 +28,7 @@ struct conf {
     char    smtp_url[512];
     char    mail_from[256];
     int     smtp_allow_plaintext;
+    char    smtp_ca[1024];       /* CA bundle to verify the SMTP server, empty = system's */
     int     test_clock;
     char    preset[32];
     int     crf;

@@ -663,6 +663,7 @@ struct smtp_cfg {
     char domain[256];       /* right-hand side of Message-IDs */
     char base[512];         /* public URL without a trailing slash */
     int  allow_plaintext;   /* smtp:// without STARTTLS to a remote host */
+    char ca[1024];          /* CA bundle for the server's certificate, or "" */
     int  retry_base;        /* seconds before the first retry */
 };
 
@@ -715,6 +716,7 @@ static void load_cfg(struct catalog *c, const struct conf *conf, struct smtp_cfg
     at = strrchr(s->from_addr, '@');
     hc_strlcpy(s->domain, at && at[1] ? at + 1 : "hubcast.invalid", sizeof(s->domain));
     s->allow_plaintext = conf->smtp_allow_plaintext;
+    hc_strlcpy(s->ca, conf->smtp_ca, sizeof(s->ca));
     if (base && hc_parse_long(base, 1, MAIL_RETRY_MAX, &rb) < 0)
         rb = 30;
     s->retry_base = (int)rb;
@@ -946,6 +948,8 @@ static enum send_result smtp_send(const struct smtp_cfg *s, json_t *row, const c
     curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, prereq_cb);
     curl_easy_setopt(h, CURLOPT_PREREQDATA, &connected);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_err);
+    if (s->ca[0])
+        curl_easy_setopt(h, CURLOPT_CAINFO, s->ca);
     if (!strncmp(s->url, "smtp://", 7))
         curl_easy_setopt(h, CURLOPT_USE_SSL, url_is_loopback(s->url) ? (long)CURLUSESSL_NONE
                                              : s->allow_plaintext ? (long)CURLUSESSL_TRY
