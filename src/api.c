@@ -245,25 +245,16 @@ static int h_me_patch(struct req *r, struct resp *o)
         goto out;
     }
     if (pw) {
-        const char *problem = auth_password_problem(pw);
-        char *old;
-        int ok;
+        char *old = cat_text(r->cat, "SELECT password_hash FROM users WHERE id = ?", "I", r->user.id);
+        int ok = old && cur && auth_check_password(old, cur, NULL);
 
-        if (problem) {
-            st = http_error(o, 400, "bad_password", "%s", problem);
-            goto out;
-        }
-        old = cat_text(r->cat, "SELECT password_hash FROM users WHERE id = ?", "I", r->user.id);
-        ok = old && cur && auth_check_password(old, cur, NULL);
         free(old);
         if (!ok) {
             st = http_error(o, 403, "bad_credentials", "the current password is wrong");
             goto out;
         }
-        if (auth_hash_password(pw, hash, sizeof(hash)) < 0) {
-            st = http_error(o, 500, "internal", "could not store the password");
+        if ((st = api_new_password(pw, hash, sizeof(hash), o)))
             goto out;
-        }
     }
     if (cat_begin(r->cat) < 0) {
         st = http_error(o, 503, "busy", "the catalog is busy; try again");
@@ -307,7 +298,7 @@ static int h_setup_get(struct req *r, struct resp *o)
 static int redeem(struct req *r, struct resp *o, const char *purpose)
 {
     static const char *const keys[] = { "token", "email", "name", "password", NULL };
-    const char *token, *email, *name, *pw, *problem;
+    const char *token, *email, *name, *pw;
     char hash[crypto_pwhash_STRBYTES];
     json_t *body, *inv = NULL;
     int64_t uid, now = (int64_t)hc_now();
@@ -321,18 +312,12 @@ static int redeem(struct req *r, struct resp *o, const char *purpose)
         (st = api_str_field(body, "name", !strcmp(purpose, "setup"), 200, &name, o)) ||
         (st = api_str_field(body, "password", 1, 1024, &pw, o)))
         goto out;
-    if ((problem = auth_password_problem(pw))) {
-        st = http_error(o, 400, "bad_password", "%s", problem);
-        goto out;
-    }
     if (email && !api_email_ok(email)) {
         st = http_error(o, 400, "bad_field", "\"%s\" is not an email address", email);
         goto out;
     }
-    if (auth_hash_password(pw, hash, sizeof(hash)) < 0) {
-        st = http_error(o, 500, "internal", "could not store the password");
+    if ((st = api_new_password(pw, hash, sizeof(hash), o)))
         goto out;
-    }
     if (cat_begin(r->cat) < 0) {
         st = http_error(o, 503, "busy", "the catalog is busy; try again");
         goto out;
@@ -469,6 +454,17 @@ static int h_people(struct req *r, struct resp *o)
     json_array_foreach(rows, i, p)
         json_object_set_new(p, "deactivated", json_boolean(json_integer_value(json_object_get(p, "deactivated"))));
     return http_json(o, 200, json_pack("{s:o}", "people", rows));
+}
+
+int api_new_password(const char *pw, char *hash, size_t hashsz, struct resp *o)
+{
+    const char *problem = auth_password_problem(pw);
+
+    if (problem)
+        return http_error(o, 400, "bad_password", "%s", problem);
+    if (auth_hash_password(pw, hash, hashsz) < 0)
+        return http_error(o, 500, "internal", "could not store the password");
+    return 0;
 }
 
 int api_parse_id(const char *s, int64_t *id)

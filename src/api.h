@@ -29,6 +29,9 @@ int api_only_keys(json_t *body, const char *const *keys, struct resp *o);
 int api_text_ok(const char *s, size_t maxlen);
 /* A plausible single email address, safe to put in a header. */
 int api_email_ok(const char *e);
+/* Check a new password's rules and hash it into hash (crypto_pwhash_STRBYTES).
+ * 0 on success, else the status of the JSON error set in o. */
+int api_new_password(const char *pw, char *hash, size_t hashsz, struct resp *o);
 /* A positive id from a path segment; 0 on success. */
 int api_parse_id(const char *s, int64_t *id);
 

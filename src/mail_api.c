@@ -261,7 +261,7 @@ out:
 static int h_reset_confirm(struct req *r, struct resp *o)
 {
     static const char *const keys[] = { "token", "password", NULL };
-    const char *token, *pw, *problem;
+    const char *token, *pw;
     char hash[crypto_pwhash_STRBYTES];
     json_t *body = http_body_json(r, o), *inv = NULL;
     int64_t now = (int64_t)hc_now(), uid;
@@ -272,14 +272,8 @@ static int h_reset_confirm(struct req *r, struct resp *o)
     if ((st = api_only_keys(body, keys, o)) || (st = api_str_field(body, "token", 1, 128, &token, o)) ||
         (st = api_str_field(body, "password", 1, 1024, &pw, o)))
         goto out;
-    if ((problem = auth_password_problem(pw))) {
-        st = http_error(o, 400, "bad_password", "%s", problem);
+    if ((st = api_new_password(pw, hash, sizeof(hash), o)))
         goto out;
-    }
-    if (auth_hash_password(pw, hash, sizeof(hash)) < 0) {
-        st = http_error(o, 500, "internal", "could not store the password");
-        goto out;
-    }
     if (cat_begin(r->cat) < 0) {
         st = http_error(o, 503, "busy", "the catalog is busy; try again");
         goto out;
