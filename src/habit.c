@@ -83,6 +83,19 @@ static json_t *week_stats(struct catalog *c, const char *week, time_t week_end)
     return w;
 }
 
+int habit_week_counts(struct catalog *c, const char *week, time_t week_end,
+                      int64_t *posted, int64_t *active)
+{
+    json_t *w = week_stats(c, week, week_end);
+
+    if (!w)
+        return -1;
+    *posted = json_integer_value(json_object_get(w, "posted"));
+    *active = json_integer_value(json_object_get(w, "active"));
+    json_decref(w);
+    return 0;
+}
+
 /* GET /api/participation?weeks=N (1..52, default 8): oldest week first,
  * ending with the current week on the reader's clock. */
 static int h_participation(struct req *r, struct resp *o)

@@ -104,6 +104,28 @@ int hc_iso_week_parse(const char *s, int *year, int *week)
     return 0;
 }
 
+time_t hc_iso_week_end(const char *week, const char *tz)
+{
+    struct tm tm;
+    int y, w, wd;
+    time_t jan4;
+
+    if (hc_iso_week_parse(week, &y, &w) < 0)
+        return (time_t)-1;
+    /* January 4 is always in week 1; its Monday starts week 1. */
+    memset(&tm, 0, sizeof(tm));
+    tm.tm_year = y - 1900;
+    tm.tm_mday = 4;
+    tm.tm_hour = 12;
+    jan4 = timegm(&tm);
+    gmtime_r(&jan4, &tm);
+    wd = tm.tm_wday == 0 ? 7 : tm.tm_wday;
+    memset(&tm, 0, sizeof(tm));
+    tm.tm_year = y - 1900;
+    tm.tm_mday = 4 - (wd - 1) + 7 * w;    /* normalised by mktime */
+    return hc_mktime_tz(&tm, tz);
+}
+
 int hc_tz_valid(const char *tz)
 {
     char path[512];

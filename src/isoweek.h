@@ -15,6 +15,8 @@ time_t hc_mktime_tz(struct tm *tm, const char *tz);
 int hc_iso_week(time_t t, const char *tz, char *out, size_t outsz);
 /* Validate "YYYY-Www"; 0 if valid (week 1..53, and 53 only if it exists). */
 int hc_iso_week_parse(const char *s, int *year, int *week);
+/* Monday 00:00 after ISO week "YYYY-Www" on the clock of zone tz, or -1. */
+time_t hc_iso_week_end(const char *week, const char *tz);
 /* Is tz a known IANA zone name (and a safe one: no "..", no leading '/')? */
 int hc_tz_valid(const char *tz);
 

@@ -40,6 +40,7 @@
 #include "catalog.h"
 #include "conf.h"
 #include "http.h"
+#include "habit.h"
 #include "isoweek.h"
 #include "mail.h"
 #include "media.h"
@@ -492,6 +493,15 @@ int mail_on_comment(struct catalog *c, const struct conf *conf, int64_t comment_
     return rc;
 }
 
+/* The week's participation as the participation page counts it, on the
+ * recipient's clock. */
+static void participation(struct catalog *c, const char *week, const char *tz,
+                          int64_t *posted, int64_t *active)
+{
+    *posted = *active = 0;
+    habit_week_counts(c, week, hc_iso_week_end(week, tz && *tz ? tz : "UTC"), posted, active);
+}
+
 int mail_queue_reminder(struct catalog *c, int64_t user_id, const char *week, int nth, time_t now)
 {
     json_t *u = mail_user_row(c, user_id);
@@ -506,10 +516,7 @@ int mail_queue_reminder(struct catalog *c, int64_t user_id, const char *week, in
     m.to_name = JS(u, "name");
     snprintf(dedupe, sizeof(dedupe), "reminder:%lld:%s:%d", (long long)user_id, week, nth);
     m.dedupe = dedupe;
-    posted = cat_int(c, 0, "SELECT COUNT(DISTINCT author_id) FROM updates u JOIN users a ON a.id = u.author_id "
-                           "WHERE u.iso_week = ? AND u.status IN ('queued', 'processing', 'ready') "
-                           "AND a.deactivated = 0", "s", week);
-    active = cat_int(c, 0, "SELECT COUNT(*) FROM users WHERE deactivated = 0", "");
+    participation(c, week, JS(u, "time_zone"), &posted, &active);
     if (nth == 1) {
         msg_subject(&m, "Time for your weekly update (%s)", week);
         msg_begin(&m, "Time for your weekly update", JS(u, "name"));
@@ -578,10 +585,7 @@ int mail_queue_weekly_digest(struct catalog *c, int64_t user_id, const char *wee
     ups = cat_rows(c, "SELECT p.id, p.kind, p.title, a.name AS author FROM updates p "
                       "JOIN users a ON a.id = p.author_id WHERE p.iso_week = ? AND p.status = 'ready' "
                       "ORDER BY p.kind = 'allhands' DESC, a.name COLLATE NOCASE, p.id", "s", week);
-    posted = cat_int(c, 0, "SELECT COUNT(DISTINCT author_id) FROM updates p JOIN users a ON a.id = p.author_id "
-                           "WHERE p.iso_week = ? AND p.status IN ('queued', 'processing', 'ready') "
-                           "AND a.deactivated = 0", "s", week);
-    active = cat_int(c, 0, "SELECT COUNT(*) FROM users WHERE deactivated = 0", "");
+    participation(c, week, JS(u, "time_zone"), &posted, &active);
     msg_subject(&m, "Hubcast weekly digest %s: %lld of %lld posted (%d%%)", week, (long long)posted,
                 (long long)active, active ? (int)(posted * 100 / active) : 0);
     msg_begin(&m, "Last week on Hubcast", JS(u, "name"));

@@ -551,7 +551,9 @@ function company() {
   for (const p of PEOPLE) {
     const r = hubcast(['user', 'add', p.email, '--name', p.name, '--data', dir]);
     assert.equal(r.status, 0, r.stderr);
-    sql(dir, `UPDATE users SET time_zone = '${p.tz}' WHERE email = '${p.email}'`);
+    // They joined before the weeks the test plays out.
+    sql(dir, `UPDATE users SET time_zone = '${p.tz}', created_at = ${Date.parse('2026-10-01T00:00:00Z') / 1000}
+      WHERE email = '${p.email}'`);
   }
   return dir;
 }

@@ -117,6 +117,17 @@ UNIT_TEST(iso_week_parse_validates)
     CHECK_INT(hc_iso_week_parse("", &y, &wk), -1);
 }
 
+UNIT_TEST(iso_week_end_is_the_next_local_monday)
+{
+    /* 2026-W48 ends Monday 30 Nov 00:00: UTC, Paris (UTC+1), Tokyo (UTC+9). */
+    CHECK_INT(hc_iso_week_end("2026-W48", "UTC"), 1795996800);
+    CHECK_INT(hc_iso_week_end("2026-W48", "Europe/Paris"), 1795996800 - 3600);
+    CHECK_INT(hc_iso_week_end("2026-W48", "Asia/Tokyo"), 1795996800 - 9 * 3600);
+    /* 2020-W53 ends on Monday 4 January 2021. */
+    CHECK_INT(hc_iso_week_end("2020-W53", "UTC"), 1609718400);
+    CHECK_INT(hc_iso_week_end("2026-W54", "UTC"), -1);
+}
+
 UNIT_TEST(time_zone_names_are_checked)
 {
     CHECK(hc_tz_valid("Europe/Paris"));
@@ -230,6 +241,7 @@ int main(void)
     unit_run(iso_week_of_known_dates, "iso_week_of_known_dates");
     unit_run(iso_week_depends_on_time_zone, "iso_week_depends_on_time_zone");
     unit_run(iso_week_parse_validates, "iso_week_parse_validates");
+    unit_run(iso_week_end_is_the_next_local_monday, "iso_week_end_is_the_next_local_monday");
     unit_run(time_zone_names_are_checked, "time_zone_names_are_checked");
     unit_run(parse_size_units, "parse_size_units");
     unit_run(parse_long_is_strict, "parse_long_is_strict");
