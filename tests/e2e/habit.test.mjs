@@ -4,28 +4,11 @@
 // can only post in the current week).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-import { startServer, addUser } from './lib/server.mjs';
+import { startServer, addUser, sql, isoWeek } from './lib/server.mjs';
 
 let srv, alice, ids = {};
 
-function sql(dir, statement) {
-  const r = spawnSync('sqlite3', ['-cmd', '.timeout 10000', join(dir, 'hubcast.db'), statement], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`sqlite3: ${r.stderr}`);
-  return r.stdout.trim();
-}
 
-// The ISO week of instant t on the clock of zone tz.
-function isoWeek(t, tz) {
-  const p = Object.fromEntries(new Intl.DateTimeFormat('en-CA', {
-    timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit',
-  }).formatToParts(new Date(t)).map((x) => [x.type, x.value]));
-  const d = new Date(Date.UTC(+p.year, +p.month - 1, +p.day));
-  d.setUTCDate(d.getUTCDate() + 4 - (d.getUTCDay() || 7));
-  const y = d.getUTCFullYear();
-  return `${y}-W${String(Math.ceil(((d - Date.UTC(y, 0, 1)) / 86400000 + 1) / 7)).padStart(2, '0')}`;
-}
 const weeksAgo = (k) => isoWeek(Date.now() - k * 7 * 86400000, 'UTC');
 
 function post(email, k, status = 'ready', kind = 'weekly') {

@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync, copyFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
-import { startServer, addUser, apiToken, hubcast, freePort } from './lib/server.mjs';
+import { startServer, addUser, apiToken, hubcast, freePort, sql, isoWeek } from './lib/server.mjs';
 
 const SMTP_USER = 'hubcast';
 const SMTP_PASS = 's3cret-pass';
@@ -148,25 +148,7 @@ function local(srv, link) {
 
 // ---- catalog access for setting up situations the API cannot (yet) make ----
 
-function sql(dir, statement) {
-  const r = spawnSync('sqlite3', ['-cmd', '.timeout 10000', join(dir, 'hubcast.db'), statement],
-    { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`sqlite3: ${r.stderr}`);
-  return r.stdout.trim();
-}
 
-// An ISO week label for instant t on the clock of zone tz.
-function isoWeek(t, tz) {
-  const p = Object.fromEntries(new Intl.DateTimeFormat('en-CA', {
-    timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit',
-  }).formatToParts(new Date(t)).map((x) => [x.type, x.value]));
-  const d = new Date(Date.UTC(+p.year, +p.month - 1, +p.day));
-  const wd = d.getUTCDay() || 7;
-  d.setUTCDate(d.getUTCDate() + 4 - wd);
-  const y = d.getUTCFullYear();
-  const w = Math.ceil(((d - Date.UTC(y, 0, 1)) / 86400000 + 1) / 7);
-  return `${y}-W${String(w).padStart(2, '0')}`;
-}
 
 let clipPath;
 function clip() {

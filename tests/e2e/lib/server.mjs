@@ -123,6 +123,26 @@ export async function addUser(srv, email, name, role = 'member', password = 'a g
   return c;
 }
 
+// Run SQL on a data folder's catalog with the sqlite3 program, for
+// situations the API cannot make (updates in past weeks). Returns stdout.
+export function sql(dir, statement) {
+  const r = spawnSync('sqlite3', ['-cmd', '.timeout 10000', join(dir, 'hubcast.db'), statement], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`sqlite3: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+// The ISO week label ("2026-W48") of instant t on the clock of zone tz.
+export function isoWeek(t, tz) {
+  const p = Object.fromEntries(new Intl.DateTimeFormat('en-CA', {
+    timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit',
+  }).formatToParts(new Date(t)).map((x) => [x.type, x.value]));
+  const d = new Date(Date.UTC(+p.year, +p.month - 1, +p.day));
+  d.setUTCDate(d.getUTCDate() + 4 - (d.getUTCDay() || 7));
+  const y = d.getUTCFullYear();
+  const w = Math.ceil(((d - Date.UTC(y, 0, 1)) / 86400000 + 1) / 7);
+  return `${y}-W${String(w).padStart(2, '0')}`;
+}
+
 // An API token for email, made with the command line.
 export function apiToken(srv, email) {
   const r = hubcast(['user', 'token', email, '--data', srv.dir]);
