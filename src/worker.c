@@ -122,7 +122,7 @@ static int on_progress(void *opaque, double done, double total, double eta)
 
     if (stopping)
         return 1;
-    if (now - j->last_beat < 1.0)
+    if (now - j->last_beat < JOB_HEARTBEAT)
         return 0;
     j->last_beat = now;
     if (pct > 99.9)

@@ -11,7 +11,7 @@ struct catalog;
 struct conf;
 
 #define JOB_LEASE        60     /* seconds a claim lasts without a heartbeat */
-#define JOB_HEARTBEAT    5
+#define JOB_HEARTBEAT    1      /* seconds between progress/lease updates */
 #define JOB_MAX_ATTEMPTS 3
 
 /* Priority of a job: all-hands first. */

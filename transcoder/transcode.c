@@ -591,24 +591,3 @@ void tc_set_log_level(int level)
     av_log_set_level(level <= 0 ? AV_LOG_ERROR :
                      level == 1 ? AV_LOG_WARNING : AV_LOG_INFO);
 }
-
-int tc_probe(const char *in_path, const struct tc_limits *lim,
-             struct tc_result *res)
-{
-    struct tc_limits l = *lim;
-    struct tc_input *in = NULL;
-    int ret;
-
-    memset(res, 0, sizeof(*res));
-    limits_fill(&l);
-    if ((ret = tc_input_open(in_path, &l, 0, &in, res->error,
-                             sizeof(res->error))) < 0)
-        return ret;
-    res->duration = in->duration;
-    res->width = in->width;
-    res->height = in->height;
-    res->fps = in->fps;
-    res->has_audio = in->aindex >= 0;
-    tc_input_close(&in);
-    return 0;
-}

@@ -68,10 +68,6 @@ void tc_options_default(struct tc_options *opt);
 int tc_transcode(const char *in_path, const char *out_dir,
                  const struct tc_options *opt, struct tc_result *res);
 
-/* Probe only (safe-input rules apply): fills duration/size/fps/has_audio. */
-int tc_probe(const char *in_path, const struct tc_limits *lim,
-             struct tc_result *res);
-
 /*
  * How much the media libraries say on stderr: 0 errors only, 1 warnings
  * too, 2 everything. Process-wide; the default is the libraries' own.
