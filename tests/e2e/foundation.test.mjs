@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, addUser, apiToken, hubcast, Client, freePort, BIN } from './lib/server.mjs';
@@ -317,12 +317,38 @@ test('first run prints a one-time setup link that creates the administrator', as
   }
 });
 
-test('SIGTERM stops the server cleanly with exit status 0', async () => {
+test('SIGTERM lets a request in flight finish, refuses new connections, and exits 0', async () => {
   const s = await startServer();
-  const pending = fetch(s.url + '/api/people');   // in flight while stopping
-  const r = await pending;
-  assert.equal(r.status, 401);
-  const { code } = await s.stop('SIGTERM');
+  const { default: http } = await import('node:http');
+  const { execFileSync } = await import('node:child_process');
+  await addUser(s, 'slow@example.com', 'Slow Sender');
+  const tok = apiToken(s, 'slow@example.com');
+  const clip = join(s.dir, 'clip.mp4');
+  execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=s=160x120:d=1',
+    '-c:v', 'libx264', '-preset', 'ultrafast', clip]);
+  const body = readFileSync(clip);
+  // An upload that is still sending its body when the signal arrives.
+  const answer = new Promise((resolve, reject) => {
+    const req = http.request(`${s.url}/api/updates?title=In+flight`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tok}`, 'content-type': 'video/mp4', 'content-length': body.length },
+    }, (res) => {
+      let text = '';
+      res.on('data', (d) => { text += d; });
+      res.on('end', () => resolve({ status: res.statusCode, text }));
+    });
+    req.on('error', reject);
+    req.write(body.subarray(0, 1000));
+    setTimeout(() => {
+      s.proc.kill('SIGTERM');
+      setTimeout(() => req.end(body.subarray(1000)), 500);
+    }, 300);
+  });
+  const r = await answer;
+  assert.equal(r.status, 201, r.text);
+  assert.equal(JSON.parse(r.text).update.title, 'In flight');
+  await assert.rejects(fetch(`${s.url}/healthz`));   // no longer accepting
+  const { code } = await s.exit;
   assert.equal(code, 0);
   assert.match(s.output, /stopped/);
   await s.cleanup();
