@@ -1,12 +1,15 @@
 /*
- * catalog.c - SQLite access for Hubcast. Every statement is fixed SQL text
- * with bound parameters, prepared once per connection and cached by the
- * address of its text. One connection per thread (see http.c).
+ * catalog.c - SQLite access for Hubcast's data layer. Every statement is
+ * fixed SQL text with bound parameters, prepared once per connection and
+ * cached by the address of its text. One connection per thread (see
+ * http.c). Only the db_*.c modules use these helpers.
  */
 #include "config.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sqlite3.h>
@@ -14,16 +17,64 @@
 #include "catalog.h"
 #include "util.h"
 
-#define STMT_CACHE 256
+/* First size of the statement cache; it doubles when half full, so every
+ * distinct statement of the binary stays prepared. */
+#define STMT_CACHE_MIN 256
+
+struct stmt_slot {
+    const char   *sql;          /* the statement's text, by address */
+    sqlite3_stmt *st;
+};
 
 struct catalog {
     sqlite3 *db;
-    int      last_rc;
-    struct {
-        const char   *sql;
-        sqlite3_stmt *st;
-    } cache[STMT_CACHE];
+    int      last_rc;           /* SQLite rc of the last failure */
+    struct stmt_slot *cache;    /* open addressing by text address */
+    size_t   ncache;            /* slots (a power of two) */
+    size_t   nused;             /* slots holding a statement */
 };
+
+/* Test-only: a file whose existence makes every statement fail. */
+static const char *fault_file;
+
+void catalog_fault_init(int test_mode)
+{
+    const char *f = getenv("HUBCAST_CATALOG_FAULT");
+    fault_file = test_mode && f && *f ? f : NULL;
+}
+
+static bool fault_active(void)
+{
+    return fault_file && access(fault_file, F_OK) == 0;
+}
+
+const char *db_rc_name(int rc)
+{
+    switch (rc) {
+    case DB_OK:         return "ok";
+    case DB_NOTFOUND:   return "not found";
+    case DB_FULL:       return "disk full";
+    case DB_BUSY:       return "catalog busy";
+    case DB_CONSTRAINT: return "constraint violated";
+    case DB_INVALID:    return "transition not allowed";
+    default:            return "catalog error";
+    }
+}
+
+int cat_rc(struct catalog *c)
+{
+    switch (c->last_rc & 0xff) {
+    case SQLITE_FULL:       return DB_FULL;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:     return DB_BUSY;
+    case SQLITE_CONSTRAINT: return DB_CONSTRAINT;
+    case SQLITE_IOERR:
+        /* SQLite reports a full disk on write as SQLITE_FULL, but an
+         * fsync or a WAL append can fail as an I/O error with ENOSPC. */
+        return sqlite3_system_errno(c->db) == 28 /* ENOSPC */ ? DB_FULL : DB_ERROR;
+    default:                return DB_ERROR;
+    }
+}
 
 int catalog_path(const char *data_dir, char *out, size_t outsz)
 {
@@ -138,40 +189,64 @@ void catalog_close(struct catalog *c)
 {
     if (!c)
         return;
-    for (int i = 0; i < STMT_CACHE; i++)
+    for (size_t i = 0; i < c->ncache; i++)
         if (c->cache[i].st)
             sqlite3_finalize(c->cache[i].st);
+    free(c->cache);
     if (c->db)
         sqlite3_close(c->db);
     free(c);
 }
 
+static struct stmt_slot *cache_slot(struct stmt_slot *cache, size_t n, const char *sql)
+{
+    size_t k = ((uintptr_t)sql >> 3) & (n - 1);
+    while (cache[k].sql && cache[k].sql != sql)
+        k = (k + 1) & (n - 1);
+    return &cache[k];
+}
+
+/* Double the cache; every prepared statement moves to its new slot. */
+static void cache_grow(struct catalog *c)
+{
+    size_t n = c->ncache ? c->ncache * 2 : STMT_CACHE_MIN;
+    struct stmt_slot *cache = hc_calloc(n, sizeof(*cache));
+
+    for (size_t i = 0; i < c->ncache; i++)
+        if (c->cache[i].sql)
+            *cache_slot(cache, n, c->cache[i].sql) = c->cache[i];
+    free(c->cache);
+    c->cache = cache;
+    c->ncache = n;
+}
+
 static sqlite3_stmt *prepare(struct catalog *c, const char *sql)
 {
-    size_t h = ((uintptr_t)sql >> 3) % STMT_CACHE;
+    struct stmt_slot *slot;
     sqlite3_stmt *st = NULL;
 
-    for (size_t i = 0; i < STMT_CACHE; i++) {
-        size_t k = (h + i) % STMT_CACHE;
-        if (c->cache[k].sql == sql) {
-            sqlite3_reset(c->cache[k].st);
-            sqlite3_clear_bindings(c->cache[k].st);
-            return c->cache[k].st;
-        }
-        if (!c->cache[k].sql) {
-            c->last_rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
-            if (c->last_rc != SQLITE_OK) {
-                hc_log("catalog: prepare failed: %s: %s", sqlite3_errmsg(c->db), sql);
-                return NULL;
-            }
-            c->cache[k].sql = sql;
-            c->cache[k].st = st;
-            return st;
-        }
+    if (fault_active()) {
+        c->last_rc = SQLITE_IOERR;
+        hc_log("catalog: injected fault (%s exists)", fault_file);
+        return NULL;
     }
-    /* Cache full: a statement used once (still prepared, never concatenated). */
-    hc_log("catalog: statement cache full");
-    return NULL;
+    if (2 * (c->nused + 1) > c->ncache)
+        cache_grow(c);
+    slot = cache_slot(c->cache, c->ncache, sql);
+    if (slot->sql) {
+        sqlite3_reset(slot->st);
+        sqlite3_clear_bindings(slot->st);
+        return slot->st;
+    }
+    c->last_rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+    if (c->last_rc != SQLITE_OK) {
+        hc_log("catalog: prepare failed: %s: %s", sqlite3_errmsg(c->db), sql);
+        return NULL;
+    }
+    slot->sql = sql;
+    slot->st = st;
+    c->nused++;
+    return st;
 }
 
 static sqlite3_stmt *bindv(struct catalog *c, const char *sql, const char *fmt, va_list ap)
@@ -339,6 +414,122 @@ int64_t cat_int(struct catalog *c, int64_t dflt, const char *sql, const char *fm
         v = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
     return v;
+}
+
+/* One step for the typed getters: 1 row, DB_NOTFOUND, or a negative rc. */
+static int step_one(struct catalog *c, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        return sqlite3_column_type(st, 0) == SQLITE_NULL ? DB_NOTFOUND : 1;
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return DB_NOTFOUND;
+    c->last_rc = rc;
+    hc_log("catalog: %s", sqlite3_errmsg(c->db));
+    return cat_rc(c);
+}
+
+int cat_get_int(struct catalog *c, int64_t *out, const char *sql, const char *fmt, ...)
+{
+    va_list ap;
+    sqlite3_stmt *st;
+    int rc;
+
+    va_start(ap, fmt);
+    st = bindv(c, sql, fmt, ap);
+    va_end(ap);
+    if (!st)
+        return cat_rc(c);
+    rc = step_one(c, st);
+    if (rc == 1) {
+        *out = sqlite3_column_int64(st, 0);
+        rc = DB_OK;
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+int cat_get_text(struct catalog *c, char **out, const char *sql, const char *fmt, ...)
+{
+    va_list ap;
+    sqlite3_stmt *st;
+    int rc;
+
+    va_start(ap, fmt);
+    st = bindv(c, sql, fmt, ap);
+    va_end(ap);
+    if (!st)
+        return cat_rc(c);
+    rc = step_one(c, st);
+    if (rc == 1) {
+        *out = hc_strdup((const char *)sqlite3_column_text(st, 0));
+        rc = DB_OK;
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* struct cat_stmt is SQLite's statement under another name: db/ modules
+ * read columns through cat_col_* and never include sqlite3.h. */
+#define ST(s) ((sqlite3_stmt *)(void *)(s))
+
+struct cat_stmt *cat_query(struct catalog *c, const char *sql, const char *fmt, ...)
+{
+    va_list ap;
+    sqlite3_stmt *st;
+
+    va_start(ap, fmt);
+    st = bindv(c, sql, fmt, ap);
+    va_end(ap);
+    return (struct cat_stmt *)(void *)st;
+}
+
+int cat_step(struct catalog *c, struct cat_stmt *s)
+{
+    int rc = sqlite3_step(ST(s));
+
+    if (rc == SQLITE_ROW)
+        return 1;
+    sqlite3_reset(ST(s));
+    if (rc == SQLITE_DONE)
+        return 0;
+    c->last_rc = rc;
+    if ((rc & 0xff) != SQLITE_CONSTRAINT)
+        hc_log("catalog: %s", sqlite3_errmsg(c->db));
+    return cat_rc(c);
+}
+
+void cat_end(struct cat_stmt *s)
+{
+    if (s)
+        sqlite3_reset(ST(s));
+}
+
+int64_t cat_col_int(struct cat_stmt *s, int i)
+{
+    return sqlite3_column_int64(ST(s), i);
+}
+
+double cat_col_double(struct cat_stmt *s, int i)
+{
+    return sqlite3_column_double(ST(s), i);
+}
+
+const char *cat_col_text(struct cat_stmt *s, int i)
+{
+    const unsigned char *t = sqlite3_column_text(ST(s), i);
+    return t ? (const char *)t : "";
+}
+
+int cat_col_null(struct cat_stmt *s, int i)
+{
+    return sqlite3_column_type(ST(s), i) == SQLITE_NULL;
+}
+
+void cat_col_copy(struct cat_stmt *s, int i, char *buf, size_t bufsz)
+{
+    hc_strlcpy(buf, cat_col_text(s, i), bufsz);
 }
 
 char *cat_text(struct catalog *c, const char *sql, const char *fmt, ...)

@@ -1,8 +1,8 @@
 /*
  * catalog.h - the SQLite catalog: opening (WAL, foreign keys, durable
- * commits), numbered migrations, and query helpers that only ever bind
- * parameters to fixed SQL text. Rows come back as jansson objects keyed by
- * column name, which is what the HTTP API returns anyway.
+ * commits), numbered migrations, the result codes of the whole data layer,
+ * and the query helpers that the db_*.c modules build on. Only db/ calls the
+ * cat_* helpers; src/ and transcoder/ call the typed db_* functions.
  */
 #ifndef HUBCAST_CATALOG_H
 #define HUBCAST_CATALOG_H
@@ -18,6 +18,25 @@ struct migration {
 extern const struct migration catalog_migrations[];
 
 struct catalog;
+
+/*
+ * The outcome of every data-layer function. "Not found" and "error" are
+ * never the same value: a failed query does not look like an empty answer.
+ * Callers in src/ map DB_FULL to 507, the other errors to 503 (see
+ * api_db_fail), and decide themselves what DB_NOTFOUND, DB_CONSTRAINT and
+ * DB_INVALID mean for them.
+ */
+enum db_rc {
+    DB_OK         = 0,
+    DB_NOTFOUND   = 1,   /* no such row (not an error) */
+    DB_ERROR      = -1,  /* any other catalog failure (I/O, corruption, ...) */
+    DB_FULL       = -2,  /* the disk holding the catalog is full */
+    DB_BUSY       = -3,  /* locked by another connection past busy_timeout */
+    DB_CONSTRAINT = -4,  /* a UNIQUE, CHECK or foreign key refused the write */
+    DB_INVALID    = -5,  /* a state transition that is not allowed */
+};
+/* A short name for logs: "ok", "not found", "disk full", ... */
+const char *db_rc_name(int rc);
 
 /* Path of the database file in a data folder: DATA/hubcast.db */
 int catalog_path(const char *data_dir, char *out, size_t outsz);
@@ -51,6 +70,41 @@ void cat_rollback(struct catalog *c);
 const char *cat_errmsg(struct catalog *c);
 /* Was the last failure a constraint violation (e.g. UNIQUE)? */
 int  cat_was_constraint(struct catalog *c);
+/* The enum db_rc of the last failure on this connection (DB_ERROR if the
+ * last call did not fail). */
+int  cat_rc(struct catalog *c);
+
+/*
+ * Typed reads for db/ modules. cat_get_int/cat_get_text return DB_OK with
+ * *out set, DB_NOTFOUND when there is no row (or the value is NULL), or a
+ * negative enum db_rc. *out from cat_get_text is malloc'd.
+ */
+int cat_get_int(struct catalog *c, int64_t *out, const char *sql, const char *fmt, ...);
+int cat_get_text(struct catalog *c, char **out, const char *sql, const char *fmt, ...);
+
+/*
+ * Row by row, into caller structs: st = cat_query(...) prepares and binds
+ * (NULL on failure: cat_rc says why), then cat_step() returns 1 with a row,
+ * 0 when done, or a negative enum db_rc; it resets the statement when it
+ * returns 0 or an error. Call cat_end() to stop early. Columns are read
+ * with cat_col_* (index from 0); text is valid until the next step.
+ */
+struct cat_stmt;
+struct cat_stmt *cat_query(struct catalog *c, const char *sql, const char *fmt, ...);
+int         cat_step(struct catalog *c, struct cat_stmt *st);
+void        cat_end(struct cat_stmt *st);
+int64_t     cat_col_int(struct cat_stmt *st, int i);
+double      cat_col_double(struct cat_stmt *st, int i);
+const char *cat_col_text(struct cat_stmt *st, int i);   /* "" for NULL */
+int         cat_col_null(struct cat_stmt *st, int i);
+/* Copy a text column into a fixed buffer (truncating). */
+void        cat_col_copy(struct cat_stmt *st, int i, char *buf, size_t bufsz);
+
+/*
+ * Test-only fault hook: with the test clock on, while the file named by
+ * HUBCAST_CATALOG_FAULT exists, every statement fails as an I/O error does.
+ */
+void catalog_fault_init(int test_mode);
 
 /* Settings table helpers. */
 char *cat_setting(struct catalog *c, const char *key);   /* malloc'd or NULL */

@@ -467,6 +467,17 @@ int api_new_password(const char *pw, char *hash, size_t hashsz, struct resp *o)
     return 0;
 }
 
+int api_db_fail(struct resp *o, int rc, const char *doing)
+{
+    hc_log("catalog: %s while %s", db_rc_name(rc), doing);
+    if (rc == DB_FULL)
+        return http_error(o, 507, "storage_full",
+                          "the server's disk is full, so nothing can be saved right now; "
+                          "try again later (an administrator has to free space)");
+    return http_error(o, 503, "catalog_unavailable",
+                      "the server cannot reach its catalog right now; try again in a moment");
+}
+
 int api_parse_id(const char *s, int64_t *id)
 {
     return hc_parse_i64(s, 1, INT64_MAX, id);

@@ -32,6 +32,12 @@ int api_email_ok(const char *e);
 /* Check a new password's rules and hash it into hash (crypto_pwhash_STRBYTES).
  * 0 on success, else the status of the JSON error set in o. */
 int api_new_password(const char *pw, char *hash, size_t hashsz, struct resp *o);
+/*
+ * Answer a data-layer failure (a negative enum db_rc): 507 "storage_full"
+ * for a full disk, 503 "catalog_unavailable" for anything else, each with a
+ * JSON error and a log line naming what was being done. Returns the status.
+ */
+int api_db_fail(struct resp *o, int rc, const char *doing);
 /* A positive id from a path segment; 0 on success. */
 int api_parse_id(const char *s, int64_t *id);
 

@@ -123,6 +123,7 @@ int cmd_remind(int argc, char **argv)
     }
     free(rest);
     hc_clock_init(c.test_clock);
+    catalog_fault_init(c.test_clock);
     now = hc_now();
     if (at && hc_parse_instant(at, &now) < 0) {
         fprintf(stderr, "hubcast: --at %s is not an ISO 8601 instant (e.g. 2026-10-22T08:00:00Z)\n", at);

@@ -112,6 +112,7 @@ int cmd_serve(int argc, char **argv)
     }
     resolve_defaults(&c);
     hc_clock_init(c.test_clock);
+    catalog_fault_init(c.test_clock);
     if (!(cat = hc_open_catalog(&c, 1)))
         return 1;
     print_setup_link(cat, &c);

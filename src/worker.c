@@ -288,6 +288,7 @@ int cmd_worker(int argc, char **argv)
     signal(SIGINT, on_term);
     signal(SIGPIPE, SIG_IGN);
     hc_clock_init(conf.test_clock);
+    catalog_fault_init(conf.test_clock);
     if (conf.test_clock && getenv("HUBCAST_JOB_LEASE")) {
         long v;
         if (hc_parse_long(getenv("HUBCAST_JOB_LEASE"), 2, 3600, &v) == 0)
