@@ -36,6 +36,8 @@ static const struct route_table *gtables;
 static size_t gntables;
 static int webfd = -1;
 static atomic_int inflight;
+/* Set by http_quiesce: requests that have not started are refused. */
+static atomic_int quiescing;
 static char dbpath[1100];
 
 /* ---- per-thread catalog connections ---- */
@@ -569,6 +571,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     memset(&o, 0, sizeof(o));
     o.fd = -1;
     if (!r) {
+        /* Shutting down: a new request on a connection kept alive from
+         * before is refused like a new connection would be (the socket is
+         * closed without an answer). Requests already started finish. */
+        if (atomic_load(&quiescing))
+            return MHD_NO;
         r = hc_calloc(1, sizeof(*r));
         r->conn = conn;
         r->method = method;
@@ -729,6 +736,7 @@ int http_start(const struct conf *conf, const struct route_table *tables, size_t
 
 void http_quiesce(void)
 {
+    atomic_store(&quiescing, 1);
     if (daemon_) {
         MHD_socket s = MHD_quiesce_daemon(daemon_);
         if (s != MHD_INVALID_SOCKET)
