@@ -563,10 +563,15 @@ int cat_commit(struct catalog *c)
     return 0;
 }
 
+/* Keeps the rc of the failure that led here: cat_rc() after a failed
+ * statement and a rollback still says why the statement failed. */
 void cat_rollback(struct catalog *c)
 {
+    int rc = c->last_rc;
+
     if (!sqlite3_get_autocommit(c->db))
         cat_exec(c, "ROLLBACK", "");
+    c->last_rc = rc;
 }
 
 const char *cat_errmsg(struct catalog *c)
