@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sodium.h>
 
 #include "api.h"
@@ -332,8 +333,17 @@ static int redeem(struct req *r, struct resp *o, const char *purpose)
         st = http_error(o, 409, "already_set_up", "Hubcast already has an administrator");
         goto out;
     }
-    if (!email)
-        email = json_string_value(json_object_get(inv, "email"));
+    /* An invite is for the address it was sent to: the account gets that
+     * address, and an accept naming another one is refused. */
+    if (!strcmp(purpose, "invite")) {
+        const char *invited = json_string_value(json_object_get(inv, "email"));
+        if (email && strcasecmp(email, invited)) {
+            cat_rollback(r->cat);
+            st = http_error(o, 400, "bad_field", "this invite is for %s, not %s", invited, email);
+            goto out;
+        }
+        email = invited;
+    }
     if (!name || !*name)
         name = json_string_value(json_object_get(inv, "name"));
     if (!name || !*name)
