@@ -467,6 +467,32 @@ static enum MHD_Result answer_now(struct req *r, struct resp *o)
     return ret;
 }
 
+/*
+ * The web app is every file of web/ but its npm files (package.json,
+ * package-lock.json), and of node_modules/ only the two browser libraries
+ * the app loads (the same two files `make install` copies: WEB_VENDOR in
+ * Makefile.am). Serving the source folder in development must not show more
+ * than an installed server does.
+ */
+static int web_file_allowed(const char *path)
+{
+    static const char *const vendor[] = {
+        "node_modules/hls.js/dist/hls.min.js",
+        "node_modules/tus-js-client/dist/tus.min.js",
+    };
+    const char *base = strrchr(path, '/');
+
+    base = base ? base + 1 : path;
+    if (!strcmp(base, "package.json") || !strcmp(base, "package-lock.json"))
+        return 0;
+    if (strncmp(path, "node_modules/", 13) != 0)
+        return 1;
+    for (size_t i = 0; i < HC_ARRAY_LEN(vendor); i++)
+        if (!strcmp(path, vendor[i]))
+            return 1;
+    return 0;
+}
+
 static int serve_static(struct req *r, struct resp *o)
 {
     const char *path = r->url + 1;
@@ -479,6 +505,8 @@ static int serve_static(struct req *r, struct resp *o)
     /* App pages (no extension) all load the one page; files are files. */
     if (*path == '\0' || !strchr(slash ? slash : path, '.'))
         path = "index.html";
+    if (!web_file_allowed(path))
+        return http_error(o, 404, "not_found", "there is no such file");
     return http_send_file(r, o, webfd, path, !strcmp(path, "index.html") ? "no-cache" : "public, max-age=300");
 }
 
