@@ -520,9 +520,9 @@ int db_user_reset_password(struct catalog *c, const unsigned char hash[DB_TOKEN_
     }
     if (cat_exec(c, "UPDATE users SET password_hash = ? WHERE id = ?", "sI", password_hash, uid) != 1 ||
         use_link(c, inv.id, now) < 0 ||
-        /* Every session and every other reset link of this person ends. */
+        /* Every session, every API token and every other reset link of this person ends. */
         cat_exec(c, "DELETE FROM sessions WHERE user_id = ?", "I", uid) < 0 ||
-        (revoked = 0) < 0 ||
+        (revoked = cat_exec(c, "DELETE FROM api_tokens WHERE user_id = ?", "I", uid)) < 0 ||
         cat_exec(c, "UPDATE invites SET used_at = ? WHERE purpose = 'reset' AND used_at IS NULL "
                     "AND email = ?", "Is", now, inv.email) < 0)
         return tx_failed(c);
