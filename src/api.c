@@ -8,11 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sodium.h>
 
 #include "api.h"
 #include "auth.h"
-#include "catalog.h"
+#include "db_accounts.h"
+#include "db_settings.h"
 #include "conf.h"
 #include "http.h"
 #include "isoweek.h"
@@ -20,21 +22,24 @@
 #include "metrics.h"
 #include "util.h"
 
-#define USER_COLUMNS "id, email, name, title, team, role, time_zone, notify_updates, " \
-                     "notify_reminders, unsubscribed, deactivated, created_at"
-
-json_t *api_user_json(struct catalog *c, int64_t id)
+json_t *api_user_json(const struct db_user *u)
 {
-    json_t *u = cat_row(c, "SELECT " USER_COLUMNS " FROM users WHERE id = ?", "I", id);
-    if (u) {
-        json_object_set_new(u, "notify_reminders",
-                            json_boolean(json_integer_value(json_object_get(u, "notify_reminders"))));
-        json_object_set_new(u, "deactivated",
-                            json_boolean(json_integer_value(json_object_get(u, "deactivated"))));
-        json_object_set_new(u, "unsubscribed",
-                            json_boolean(json_integer_value(json_object_get(u, "unsubscribed"))));
-    }
-    return u;
+    return json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:b,s:b,s:I}",
+                     "id", (json_int_t)u->id, "email", u->email, "name", u->name,
+                     "title", u->title, "team", u->team, "role", db_role_name(u->role),
+                     "time_zone", u->time_zone, "notify_updates", u->notify_updates,
+                     "notify_reminders", u->notify_reminders, "unsubscribed", u->unsubscribed,
+                     "deactivated", u->deactivated, "created_at", (json_int_t)u->created_at);
+}
+
+/* The user as JSON after reading it again: DB_OK with *out, or a db_rc. */
+static int user_json_by_id(struct catalog *c, int64_t id, json_t **out)
+{
+    struct db_user u;
+    int rc = db_user_get(c, id, &u);
+
+    *out = rc == DB_OK ? api_user_json(&u) : NULL;
+    return rc;
 }
 
 int api_text_ok(const char *s, size_t maxlen)
@@ -132,79 +137,91 @@ static int h_metrics(struct req *r, struct resp *o)
 static int start_session(struct req *r, struct resp *o, int64_t user_id, int status)
 {
     char token[TOKEN_CHARS], csrf[TOKEN_CHARS], cookie[256];
+    int64_t sid;
     json_t *u;
+    int rc;
 
-    if (auth_session_create(r->cat, user_id, token, sizeof(token), csrf, sizeof(csrf)) < 0)
-        return http_error(o, 500, "internal", "could not start a session");
-    auth_session_cookie(r, token, cookie, sizeof(cookie));
+    if ((sid = auth_session_create(r->cat, user_id, token, sizeof(token), csrf, sizeof(csrf))) < 0)
+        return api_db_fail(o, (int)sid, "starting a session");
+    if ((rc = user_json_by_id(r->cat, user_id, &u)) != DB_OK) {
+        db_session_delete(r->cat, sid);
+        return rc < 0 ? api_db_fail(o, rc, "reading the account")
+                      : http_error(o, 404, "not_found", "this account no longer exists");
+    }
+    auth_session_cookie(r->conf, token, cookie, sizeof(cookie));
     http_header(o, "Set-Cookie", cookie);
-    u = api_user_json(r->cat, user_id);
-    return http_json(o, status, json_pack("{s:o,s:s}", "user", u ? u : json_null(), "csrf", csrf));
+    return http_json(o, status, json_pack("{s:o,s:s}", "user", u, "csrf", csrf));
 }
 
 static int h_login(struct req *r, struct resp *o)
 {
     static const char *const keys[] = { "email", "password", NULL };
     const char *email, *pw;
-    json_t *body, *row;
-    int wait, rehash = 0, st;
-    int64_t uid;
+    struct db_user u;
+    json_t *body;
+    int wait, rehash = 0, st, rc;
 
     if (!(body = http_body_json(r, o)))
         return o->status;
     if ((st = api_only_keys(body, keys, o)) || (st = api_str_field(body, "email", 1, 254, &email, o)) ||
-        (st = api_str_field(body, "password", 1, 1024, &pw, o))) {
-        json_decref(body);
-        return st;
-    }
+        (st = api_str_field(body, "password", 1, 1024, &pw, o)))
+        goto out;
     if ((wait = auth_rate_check(r->ip, email)) > 0) {
         char ra[16];
         snprintf(ra, sizeof(ra), "%d", wait);
         http_header(o, "Retry-After", ra);
-        json_decref(body);
-        return http_error(o, 429, "too_many_attempts",
-                          "too many failed sign-ins; try again in %d minutes", (wait + 59) / 60);
+        st = http_error(o, 429, "too_many_attempts",
+                        "too many failed sign-ins; try again in %d minutes", (wait + 59) / 60);
+        goto out;
     }
-    row = cat_row(r->cat, "SELECT id, password_hash, deactivated FROM users WHERE email = ?", "s", email);
-    if (!row || json_integer_value(json_object_get(row, "deactivated")) ||
-        !auth_check_password(json_string_value(json_object_get(row, "password_hash")), pw, &rehash)) {
-        if (!row) {   /* spend the same time as a real check */
+    rc = db_user_get_by_email(r->cat, email, &u);
+    if (rc < 0) {
+        st = api_db_fail(o, rc, "checking a sign-in");
+        goto out;
+    }
+    if (rc == DB_NOTFOUND || u.deactivated || !auth_check_password(u.password_hash, pw, &rehash)) {
+        if (rc == DB_NOTFOUND) {   /* spend the same time as a real check */
             char dummy[crypto_pwhash_STRBYTES];
             auth_hash_password(pw, dummy, sizeof(dummy));
         }
         auth_rate_record(r->ip, email, 0);
-        json_decref(row);
-        json_decref(body);
-        return http_error(o, 401, "bad_credentials", "the email or the password is wrong");
+        st = http_error(o, 401, "bad_credentials", "the email or the password is wrong");
+        goto out;
     }
-    uid = json_integer_value(json_object_get(row, "id"));
     auth_rate_record(r->ip, email, 1);
-    if (rehash) {
+    if (rehash) {   /* best effort: the old hash still works */
         char h[crypto_pwhash_STRBYTES];
         if (auth_hash_password(pw, h, sizeof(h)) == 0)
-            cat_exec(r->cat, "UPDATE users SET password_hash = ? WHERE id = ?", "sI", h, uid);
+            db_user_set_password(r->cat, u.id, h);
     }
-    json_decref(row);
+    st = start_session(r, o, u.id, 200);
+out:
+    sodium_memzero(&u, sizeof(u));
     json_decref(body);
-    return start_session(r, o, uid, 200);
+    return st;
 }
 
 static int h_logout(struct req *r, struct resp *o)
 {
     char cookie[256];
+    int rc;
 
-    if (r->user.session_id)
-        cat_exec(r->cat, "DELETE FROM sessions WHERE id = ?", "I", r->user.session_id);
-    auth_session_cookie(r, NULL, cookie, sizeof(cookie));
+    if (r->user.session_id && (rc = db_session_delete(r->cat, r->user.session_id)) < 0)
+        return api_db_fail(o, rc, "ending the session");
+    auth_session_cookie(r->conf, NULL, cookie, sizeof(cookie));
     http_header(o, "Set-Cookie", cookie);
     return http_json(o, 200, json_pack("{s:b}", "signed_out", 1));
 }
 
 static int h_me(struct req *r, struct resp *o)
 {
-    json_t *u = api_user_json(r->cat, r->user.id);
-    if (!u)
+    json_t *u;
+    int rc = user_json_by_id(r->cat, r->user.id, &u);
+
+    if (rc == DB_NOTFOUND)
         return http_error(o, 404, "not_found", "your account no longer exists");
+    if (rc < 0)
+        return api_db_fail(o, rc, "reading your account");
     return http_json(o, 200, json_pack("{s:o,s:s?}", "user", u, "csrf",
                                        r->user.session_id ? r->user.csrf : NULL));
 }
@@ -214,69 +231,65 @@ static int h_me_patch(struct req *r, struct resp *o)
     static const char *const keys[] = { "name", "title", "team", "time_zone", "notify_updates",
                                         "notify_reminders", "unsubscribed", "password",
                                         "current_password", NULL };
-    const char *name, *title, *team, *tz, *nu, *pw, *cur;
-    int rem = 0, rem_set = 0, unsub = 0, unsub_set = 0, st;
+    const char *pw, *cur;
+    int rem = 0, rem_set = 0, unsub = 0, unsub_set = 0, st, rc;
     char hash[crypto_pwhash_STRBYTES];
+    struct db_user_patch p = { .notify_reminders = -1, .unsubscribed = -1 };
+    struct db_user me;
     json_t *body = http_body_json(r, o);
 
     if (!body)
         return o->status;
     if ((st = api_only_keys(body, keys, o)) ||
-        (st = api_str_field(body, "name", 0, 200, &name, o)) ||
-        (st = api_str_field(body, "title", 0, 200, &title, o)) ||
-        (st = api_str_field(body, "team", 0, 200, &team, o)) ||
-        (st = api_str_field(body, "time_zone", 0, 64, &tz, o)) ||
-        (st = api_str_field(body, "notify_updates", 0, 16, &nu, o)) ||
+        (st = api_str_field(body, "name", 0, 200, &p.name, o)) ||
+        (st = api_str_field(body, "title", 0, 200, &p.title, o)) ||
+        (st = api_str_field(body, "team", 0, 200, &p.team, o)) ||
+        (st = api_str_field(body, "time_zone", 0, 64, &p.time_zone, o)) ||
+        (st = api_str_field(body, "notify_updates", 0, 16, &p.notify_updates, o)) ||
         (st = api_str_field(body, "password", 0, 1024, &pw, o)) ||
         (st = api_str_field(body, "current_password", 0, 1024, &cur, o)) ||
         (st = api_bool_field(body, "notify_reminders", &rem, &rem_set, o)) ||
         (st = api_bool_field(body, "unsubscribed", &unsub, &unsub_set, o)))
         goto out;
-    if (name && !*name) {
+    if (p.name && !*p.name) {
         st = http_error(o, 400, "bad_field", "the name must not be empty");
         goto out;
     }
-    if (tz && !hc_tz_valid(tz)) {
-        st = http_error(o, 400, "bad_field", "\"%s\" is not a time zone this server knows (e.g. Europe/Paris)", tz);
+    if (p.time_zone && !hc_tz_valid(p.time_zone)) {
+        st = http_error(o, 400, "bad_field", "\"%s\" is not a time zone this server knows (e.g. Europe/Paris)",
+                        p.time_zone);
         goto out;
     }
-    if (nu && strcmp(nu, "immediate") && strcmp(nu, "digest") && strcmp(nu, "off")) {
+    if (p.notify_updates && strcmp(p.notify_updates, "immediate") && strcmp(p.notify_updates, "digest") &&
+        strcmp(p.notify_updates, "off")) {
         st = http_error(o, 400, "bad_field", "notify_updates must be immediate, digest or off");
         goto out;
     }
     if (pw) {
-        char *old = cat_text(r->cat, "SELECT password_hash FROM users WHERE id = ?", "I", r->user.id);
-        int ok = old && cur && auth_check_password(old, cur, NULL);
-
-        free(old);
-        if (!ok) {
+        if ((rc = db_user_get(r->cat, r->user.id, &me)) < 0) {
+            st = api_db_fail(o, rc, "checking your password");
+            goto out;
+        }
+        if (rc == DB_NOTFOUND || !cur || !auth_check_password(me.password_hash, cur, NULL)) {
             st = http_error(o, 403, "bad_credentials", "the current password is wrong");
             goto out;
         }
         if ((st = api_new_password(pw, hash, sizeof(hash), o)))
             goto out;
+        p.password_hash = hash;
+        p.keep_session = r->user.session_id;
     }
-    if (cat_begin(r->cat) < 0) {
-        st = http_error(o, 503, "busy", "the catalog is busy; try again");
-        goto out;
-    }
-    if ((name && cat_exec(r->cat, "UPDATE users SET name = ? WHERE id = ?", "sI", name, r->user.id) < 0) ||
-        (title && cat_exec(r->cat, "UPDATE users SET title = ? WHERE id = ?", "sI", title, r->user.id) < 0) ||
-        (team && cat_exec(r->cat, "UPDATE users SET team = ? WHERE id = ?", "sI", team, r->user.id) < 0) ||
-        (tz && cat_exec(r->cat, "UPDATE users SET time_zone = ? WHERE id = ?", "sI", tz, r->user.id) < 0) ||
-        (nu && cat_exec(r->cat, "UPDATE users SET notify_updates = ? WHERE id = ?", "sI", nu, r->user.id) < 0) ||
-        (rem_set && cat_exec(r->cat, "UPDATE users SET notify_reminders = ? WHERE id = ?", "iI", rem, r->user.id) < 0) ||
-        (unsub_set && cat_exec(r->cat, "UPDATE users SET unsubscribed = ? WHERE id = ?", "iI", unsub, r->user.id) < 0) ||
-        (pw && cat_exec(r->cat, "UPDATE users SET password_hash = ? WHERE id = ?", "sI", hash, r->user.id) < 0) ||
-        /* A new password signs out every other session. */
-        (pw && cat_exec(r->cat, "DELETE FROM sessions WHERE user_id = ? AND id != ?", "II",
-                        r->user.id, r->user.session_id) < 0) ||
-        cat_commit(r->cat) < 0) {
-        cat_rollback(r->cat);
-        st = http_error(o, 500, "internal", "could not save your settings");
-        goto out;
-    }
-    st = h_me(r, o);
+    if (rem_set)
+        p.notify_reminders = rem;
+    if (unsub_set)
+        p.unsubscribed = unsub;
+    rc = db_user_update(r->cat, r->user.id, &p);
+    if (rc == DB_NOTFOUND)
+        st = http_error(o, 404, "not_found", "your account no longer exists");
+    else if (rc < 0)
+        st = api_db_fail(o, rc, "saving your settings");
+    else
+        st = h_me(r, o);
 out:
     json_decref(body);
     return st;
@@ -284,93 +297,83 @@ out:
 
 /* ---- first-run setup and invites ---- */
 
-static int setup_needed(struct catalog *c)
-{
-    return cat_int(c, 0, "SELECT COUNT(*) FROM users", "") == 0;
-}
-
 static int h_setup_get(struct req *r, struct resp *o)
 {
-    return http_json(o, 200, json_pack("{s:b}", "needed", setup_needed(r->cat)));
+    int64_t n;
+    int rc = db_user_count(r->cat, &n);
+
+    if (rc < 0)
+        return api_db_fail(o, rc, "checking whether setup is needed");
+    return http_json(o, 200, json_pack("{s:b}", "needed", n == 0));
 }
 
-/* Create a user from an invite/setup token inside one transaction. */
-static int redeem(struct req *r, struct resp *o, const char *purpose)
+/* Create a user from an invite/setup token (one transaction, in db/). */
+static int redeem(struct req *r, struct resp *o, enum db_link purpose)
 {
     static const char *const keys[] = { "token", "email", "name", "password", NULL };
     const char *token, *email, *name, *pw;
-    char hash[crypto_pwhash_STRBYTES];
-    json_t *body, *inv = NULL;
-    int64_t uid, now = (int64_t)hc_now();
-    int st;
+    struct db_user nu;
+    struct db_invite inv;
+    json_t *body;
+    int64_t uid;
+    int st, rc, setup = purpose == DB_LINK_SETUP;
 
+    memset(&nu, 0, sizeof(nu));
     if (!(body = http_body_json(r, o)))
         return o->status;
     if ((st = api_only_keys(body, keys, o)) ||
         (st = api_str_field(body, "token", 1, 128, &token, o)) ||
-        (st = api_str_field(body, "email", !strcmp(purpose, "setup"), 254, &email, o)) ||
-        (st = api_str_field(body, "name", !strcmp(purpose, "setup"), 200, &name, o)) ||
+        (st = api_str_field(body, "email", setup, 254, &email, o)) ||
+        (st = api_str_field(body, "name", setup, 200, &name, o)) ||
         (st = api_str_field(body, "password", 1, 1024, &pw, o)))
         goto out;
     if (email && !api_email_ok(email)) {
         st = http_error(o, 400, "bad_field", "\"%s\" is not an email address", email);
         goto out;
     }
-    if ((st = api_new_password(pw, hash, sizeof(hash), o)))
-        goto out;
-    if (cat_begin(r->cat) < 0) {
-        st = http_error(o, 503, "busy", "the catalog is busy; try again");
-        goto out;
+    /* An invite is for the address it was sent to: the account gets that
+     * address (db_invite_redeem sees to it), and an accept naming another
+     * one is refused rather than quietly changed. */
+    if (!setup && email) {
+        rc = auth_invite_find(r->cat, token, purpose, &inv);
+        if (rc < 0) {
+            st = api_db_fail(o, rc, "reading the invite");
+            goto out;
+        }
+        if (rc == DB_OK && strcasecmp(email, inv.email)) {
+            st = http_error(o, 400, "bad_field", "this invite is for %s, not %s", inv.email, email);
+            goto out;
+        }
     }
-    if (!(inv = auth_invite_find(r->cat, token, purpose))) {
-        cat_rollback(r->cat);
+    if ((st = api_new_password(pw, nu.password_hash, sizeof(nu.password_hash), o)))
+        goto out;
+    hc_strlcpy(nu.email, email ? email : "", sizeof(nu.email));
+    hc_strlcpy(nu.name, name ? name : "", sizeof(nu.name));
+    rc = auth_invite_redeem(r->cat, token, purpose, &nu, &uid);
+    if (rc == DB_NOTFOUND)
         st = http_error(o, 410, "link_expired", "this link has expired or was already used; ask for a new one");
-        goto out;
-    }
-    if (!strcmp(purpose, "setup") && !setup_needed(r->cat)) {
-        cat_rollback(r->cat);
+    else if (rc == DB_INVALID)
         st = http_error(o, 409, "already_set_up", "Hubcast already has an administrator");
-        goto out;
-    }
-    if (!email)
-        email = json_string_value(json_object_get(inv, "email"));
-    if (!name || !*name)
-        name = json_string_value(json_object_get(inv, "name"));
-    if (!name || !*name)
-        name = email;
-    uid = cat_insert(r->cat, "INSERT INTO users(email, name, role, password_hash, created_at) "
-                             "VALUES (?, ?, ?, ?, ?)", "ssssI", email, name,
-                     !strcmp(purpose, "setup") ? "admin" : json_string_value(json_object_get(inv, "role")),
-                     hash, now);
-    if (uid < 0) {
-        int dup = cat_was_constraint(r->cat);
-        cat_rollback(r->cat);
-        st = dup ? http_error(o, 409, "exists", "an account with this email already exists")
-                 : http_error(o, 500, "internal", "could not create the account");
-        goto out;
-    }
-    if (cat_exec(r->cat, "UPDATE invites SET used_at = ? WHERE id = ?", "II", now,
-                 (int64_t)json_integer_value(json_object_get(inv, "id"))) < 0 ||
-        cat_commit(r->cat) < 0) {
-        cat_rollback(r->cat);
-        st = http_error(o, 500, "internal", "could not create the account");
-        goto out;
-    }
-    st = start_session(r, o, uid, 201);
+    else if (rc == DB_CONSTRAINT)
+        st = http_error(o, 409, "exists", "an account with this email already exists");
+    else if (rc < 0)
+        st = api_db_fail(o, rc, "creating the account");
+    else
+        st = start_session(r, o, uid, 201);
 out:
-    json_decref(inv);
+    sodium_memzero(&nu, sizeof(nu));
     json_decref(body);
     return st;
 }
 
 static int h_setup_post(struct req *r, struct resp *o)
 {
-    return redeem(r, o, "setup");
+    return redeem(r, o, DB_LINK_SETUP);
 }
 
 static int h_invite_accept(struct req *r, struct resp *o)
 {
-    return redeem(r, o, "invite");
+    return redeem(r, o, DB_LINK_INVITE);
 }
 
 static void public_base(struct req *r, char *out, size_t outsz)
@@ -388,49 +391,57 @@ static void public_base(struct req *r, char *out, size_t outsz)
 static int h_invite(struct req *r, struct resp *o)
 {
     static const char *const keys[] = { "email", "name", "role", NULL };
-    const char *email, *name, *role;
+    const char *email, *name, *role_s;
     char token[TOKEN_CHARS], base[600], url[800];
+    enum role role = ROLE_MEMBER;
+    struct db_user existing;
     json_t *body;
-    int64_t id;
-    int st;
+    int64_t id, now;
+    int st, rc;
 
     if (!(body = http_body_json(r, o)))
         return o->status;
     if ((st = api_only_keys(body, keys, o)) ||
         (st = api_str_field(body, "email", 1, 254, &email, o)) ||
         (st = api_str_field(body, "name", 0, 200, &name, o)) ||
-        (st = api_str_field(body, "role", 0, 16, &role, o)))
+        (st = api_str_field(body, "role", 0, 16, &role_s, o)))
         goto out;
     if (!api_email_ok(email)) {
         st = http_error(o, 400, "bad_field", "\"%s\" is not an email address", email);
         goto out;
     }
-    if (role && strcmp(role, "member") && strcmp(role, "admin")) {
+    if (role_s && db_role_parse(role_s, &role) != DB_OK) {
         st = http_error(o, 400, "bad_field", "role must be member or admin");
         goto out;
     }
-    if (cat_int(r->cat, 0, "SELECT COUNT(*) FROM users WHERE email = ?", "s", email)) {
+    rc = db_user_get_by_email(r->cat, email, &existing);
+    if (rc < 0) {
+        st = api_db_fail(o, rc, "checking the address");
+        goto out;
+    }
+    if (rc == DB_OK) {
         st = http_error(o, 409, "exists", "%s already has an account", email);
         goto out;
     }
     public_base(r, base, sizeof(base));
-    if (cat_begin(r->cat) < 0) {
-        st = http_error(o, 503, "busy", "the catalog is busy; try again");
+    now = (int64_t)hc_now();
+    id = auth_invite_create(r->cat, DB_LINK_INVITE, email, name, role, r->user.id,
+                            INVITE_TTL, token, sizeof(token));
+    if (id < 0) {
+        st = api_db_fail(o, (int)id, "creating the invite");
         goto out;
     }
-    id = auth_invite_create(r->cat, "invite", email, name, role ? role : "member", r->user.id,
-                            7 * 24 * 3600, token, sizeof(token));
     snprintf(url, sizeof(url), "%s/invite#token=%s", base, token);
-    if (id < 0 ||
-        mail_queue_invite(r->cat, r->conf, email, name, r->user.name, url) < 0 ||
-        cat_commit(r->cat) < 0) {
-        cat_rollback(r->cat);
-        st = http_error(o, 500, "internal", "could not create the invite");
+    /* No invite without its mail: if the mail cannot be queued, the link
+     * (never shown to anyone) goes again. */
+    if (mail_queue_invite(r->cat, r->conf, email, name, r->user.name, url) < 0) {
+        db_invite_delete(r->cat, id);
+        st = api_db_fail(o, DB_ERROR, "queueing the invite mail");
         goto out;
     }
     st = http_json(o, 201, json_pack("{s:{s:I,s:s,s:s,s:I}}", "invite", "id", (json_int_t)id,
                                      "email", email, "url", url,
-                                     "expires_at", (json_int_t)(hc_now() + 7 * 24 * 3600)));
+                                     "expires_at", (json_int_t)(now + INVITE_TTL)));
 out:
     json_decref(body);
     return st;
@@ -438,22 +449,33 @@ out:
 
 /* ---- people ---- */
 
+static json_t *person_json(const struct db_person *p)
+{
+    json_t *j = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:b}",
+                          "id", (json_int_t)p->user.id, "email", p->user.email, "name", p->user.name,
+                          "title", p->user.title, "team", p->user.team,
+                          "role", db_role_name(p->user.role), "time_zone", p->user.time_zone,
+                          "deactivated", p->user.deactivated);
+    json_object_set_new(j, "latest_week", p->latest_week[0] ? json_string(p->latest_week) : json_null());
+    json_object_set_new(j, "latest_update",
+                        p->latest_update ? json_integer((json_int_t)p->latest_update) : json_null());
+    return j;
+}
+
 static int h_people(struct req *r, struct resp *o)
 {
-    json_t *rows = cat_rows(r->cat,
-        "SELECT u.id, u.email, u.name, u.title, u.team, u.role, u.time_zone, u.deactivated, "
-        "(SELECT MAX(iso_week) FROM updates p WHERE p.author_id = u.id AND p.status = 'ready') AS latest_week, "
-        "(SELECT p.id FROM updates p WHERE p.author_id = u.id AND p.status = 'ready' "
-        "  ORDER BY p.created_at DESC LIMIT 1) AS latest_update "
-        "FROM users u ORDER BY u.deactivated, u.name COLLATE NOCASE", "");
-    size_t i;
-    json_t *p;
+    struct db_person *people;
+    size_t n;
+    json_t *arr;
+    int rc = db_people_list(r->cat, &people, &n);
 
-    if (!rows)
-        return http_error(o, 500, "internal", "could not read the directory");
-    json_array_foreach(rows, i, p)
-        json_object_set_new(p, "deactivated", json_boolean(json_integer_value(json_object_get(p, "deactivated"))));
-    return http_json(o, 200, json_pack("{s:o}", "people", rows));
+    if (rc < 0)
+        return api_db_fail(o, rc, "reading the directory");
+    arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, person_json(&people[i]));
+    free(people);
+    return http_json(o, 200, json_pack("{s:o}", "people", arr));
 }
 
 int api_new_password(const char *pw, char *hash, size_t hashsz, struct resp *o)
@@ -486,8 +508,9 @@ int api_parse_id(const char *s, int64_t *id)
 static int h_person_patch(struct req *r, struct resp *o)
 {
     static const char *const keys[] = { "role", "deactivated", NULL };
-    const char *role;
-    int deact = 0, deact_set = 0, st;
+    const char *role_s;
+    enum role role = ROLE_MEMBER;
+    int deact = 0, deact_set = 0, st, rc;
     int64_t id;
     json_t *body, *u;
 
@@ -495,34 +518,26 @@ static int h_person_patch(struct req *r, struct resp *o)
         return http_error(o, 404, "not_found", "there is no such person");
     if (!(body = http_body_json(r, o)))
         return o->status;
-    if ((st = api_only_keys(body, keys, o)) || (st = api_str_field(body, "role", 0, 16, &role, o)) ||
+    if ((st = api_only_keys(body, keys, o)) || (st = api_str_field(body, "role", 0, 16, &role_s, o)) ||
         (st = api_bool_field(body, "deactivated", &deact, &deact_set, o)))
         goto out;
-    if (role && strcmp(role, "member") && strcmp(role, "admin")) {
+    if (role_s && db_role_parse(role_s, &role) != DB_OK) {
         st = http_error(o, 400, "bad_field", "role must be member or admin");
         goto out;
     }
-    if (!cat_int(r->cat, 0, "SELECT COUNT(*) FROM users WHERE id = ?", "I", id)) {
-        st = http_error(o, 404, "not_found", "there is no such person");
-        goto out;
-    }
-    if (id == r->user.id && ((role && !strcmp(role, "member")) || (deact_set && deact))) {
+    if (id == r->user.id && ((role_s && role < ROLE_ADMIN) || (deact_set && deact))) {
         st = http_error(o, 409, "last_admin", "you cannot remove your own administrator rights; ask another administrator");
         goto out;
     }
-    if (cat_begin(r->cat) < 0) {
-        st = http_error(o, 503, "busy", "the catalog is busy; try again");
+    rc = db_user_admin_update(r->cat, id, role_s ? &role : NULL, deact_set ? deact : -1);
+    if (rc == DB_NOTFOUND) {
+        st = http_error(o, 404, "not_found", "there is no such person");
         goto out;
     }
-    if ((role && cat_exec(r->cat, "UPDATE users SET role = ? WHERE id = ?", "sI", role, id) < 0) ||
-        (deact_set && cat_exec(r->cat, "UPDATE users SET deactivated = ? WHERE id = ?", "iI", deact, id) < 0) ||
-        (deact_set && deact && cat_exec(r->cat, "DELETE FROM sessions WHERE user_id = ?", "I", id) < 0) ||
-        cat_commit(r->cat) < 0) {
-        cat_rollback(r->cat);
-        st = http_error(o, 500, "internal", "could not change this person");
+    if (rc < 0 || (rc = user_json_by_id(r->cat, id, &u)) < 0) {
+        st = api_db_fail(o, rc, "changing this person");
         goto out;
     }
-    u = api_user_json(r->cat, id);
     st = http_json(o, 200, json_pack("{s:o}", "user", u ? u : json_null()));
 out:
     json_decref(body);
@@ -533,9 +548,16 @@ out:
 
 static int h_purpose(struct req *r, struct resp *o)
 {
-    char *p = cat_setting(r->cat, "purpose");
-    char *n = cat_setting(r->cat, "company_name");
-    json_t *j = json_pack("{s:s,s:s}", "purpose", p ? p : "", "company_name", n ? n : "");
+    char *p = NULL, *n = NULL;
+    int rc;
+    json_t *j;
+
+    if ((rc = db_setting_get(r->cat, "purpose", &p)) < 0 ||
+        (rc = db_setting_get(r->cat, "company_name", &n)) < 0) {
+        free(p);
+        return api_db_fail(o, rc, "reading the purpose");
+    }
+    j = json_pack("{s:s,s:s}", "purpose", p ? p : "", "company_name", n ? n : "");
     free(p);
     free(n);
     return http_json(o, 200, j);
@@ -546,7 +568,7 @@ static int h_purpose_put(struct req *r, struct resp *o)
     static const char *const keys[] = { "purpose", "company_name", NULL };
     const char *purpose, *name;
     json_t *body;
-    int st;
+    int st, rc;
 
     if (!(body = http_body_json(r, o)))
         return o->status;
@@ -555,10 +577,10 @@ static int h_purpose_put(struct req *r, struct resp *o)
         json_decref(body);
         return st;
     }
-    if (cat_set_setting(r->cat, "purpose", purpose) < 0 ||
-        (name && cat_set_setting(r->cat, "company_name", name) < 0)) {
+    if ((rc = db_setting_set(r->cat, "purpose", purpose)) < 0 ||
+        (name && (rc = db_setting_set(r->cat, "company_name", name)) < 0)) {
         json_decref(body);
-        return http_error(o, 500, "internal", "could not save the purpose");
+        return api_db_fail(o, rc, "saving the purpose");
     }
     json_decref(body);
     return h_purpose(r, o);
@@ -566,13 +588,28 @@ static int h_purpose_put(struct req *r, struct resp *o)
 
 /* ---- API tokens ---- */
 
+static json_t *token_json(const struct db_token *t)
+{
+    json_t *j = json_pack("{s:I,s:s,s:I}", "id", (json_int_t)t->id, "label", t->label,
+                          "created_at", (json_int_t)t->created_at);
+    json_object_set_new(j, "last_used", t->last_used ? json_integer((json_int_t)t->last_used) : json_null());
+    return j;
+}
+
 static int h_tokens(struct req *r, struct resp *o)
 {
-    json_t *rows = cat_rows(r->cat, "SELECT id, label, created_at, last_used FROM api_tokens "
-                                    "WHERE user_id = ? ORDER BY id", "I", r->user.id);
-    if (!rows)
-        return http_error(o, 500, "internal", "could not list your tokens");
-    return http_json(o, 200, json_pack("{s:o}", "tokens", rows));
+    struct db_token *toks;
+    size_t n;
+    json_t *arr;
+    int rc = db_token_list(r->cat, r->user.id, &toks, &n);
+
+    if (rc < 0)
+        return api_db_fail(o, rc, "listing your tokens");
+    arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, token_json(&toks[i]));
+    free(toks);
+    return http_json(o, 200, json_pack("{s:o}", "tokens", arr));
 }
 
 static int h_token_create(struct req *r, struct resp *o)
@@ -595,7 +632,7 @@ static int h_token_create(struct req *r, struct resp *o)
     id = auth_token_create(r->cat, r->user.id, label, tok, sizeof(tok));
     if (id < 0) {
         json_decref(body);
-        return http_error(o, 500, "internal", "could not create a token");
+        return api_db_fail(o, (int)id, "creating a token");
     }
     st = http_json(o, 201, json_pack("{s:I,s:s,s:s}", "id", (json_int_t)id, "token", tok,
                                      "label", label ? label : ""));
@@ -606,10 +643,13 @@ static int h_token_create(struct req *r, struct resp *o)
 static int h_token_delete(struct req *r, struct resp *o)
 {
     int64_t id;
+    int rc;
 
     if (api_parse_id(r->match.params[0], &id) < 0 ||
-        cat_exec(r->cat, "DELETE FROM api_tokens WHERE id = ? AND user_id = ?", "II", id, r->user.id) != 1)
+        (rc = db_token_delete(r->cat, id, r->user.id)) == DB_NOTFOUND)
         return http_error(o, 404, "not_found", "you have no token with this id");
+    if (rc < 0)
+        return api_db_fail(o, rc, "deleting the token");
     return http_json(o, 200, json_pack("{s:b}", "deleted", 1));
 }
 

@@ -14,8 +14,9 @@ struct catalog;
 extern const struct route api_routes[];
 extern const size_t api_nroutes;
 
-/* The public JSON of a user row. */
-json_t *api_user_json(struct catalog *c, int64_t id);
+/* The public JSON of an account (no password hash). */
+struct db_user;
+json_t *api_user_json(const struct db_user *u);
 
 /* Validation of JSON body fields. Each returns 0 when fine, else fills o
  * with a 400 JSON error naming the field and returns 400. */

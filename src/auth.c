@@ -9,124 +9,101 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sodium.h>
 
 #include "auth.h"
-#include "catalog.h"
 #include "conf.h"
-#include "http.h"
 #include "util.h"
 
-static void fill_user(struct req *r, json_t *row)
+static void fill_user(struct user *u, const struct db_user *d)
 {
-    hc_strlcpy(r->user.email, json_string_value(json_object_get(row, "email")), sizeof(r->user.email));
-    hc_strlcpy(r->user.name, json_string_value(json_object_get(row, "name")), sizeof(r->user.name));
-    hc_strlcpy(r->user.role, json_string_value(json_object_get(row, "role")), sizeof(r->user.role));
-    hc_strlcpy(r->user.time_zone, json_string_value(json_object_get(row, "time_zone")), sizeof(r->user.time_zone));
-    r->user.id = json_integer_value(json_object_get(row, "id"));
-    r->authed = 1;
+    memset(u, 0, sizeof(*u));
+    u->id = d->id;
+    hc_strlcpy(u->email, d->email, sizeof(u->email));
+    hc_strlcpy(u->name, d->name, sizeof(u->name));
+    u->role = d->role;
+    hc_strlcpy(u->time_zone, d->time_zone, sizeof(u->time_zone));
 }
 
-void auth_resolve(struct req *r)
+int auth_resolve_bearer(struct catalog *c, const char *token, struct user *u)
 {
-    const char *authz = http_get_header(r, "Authorization");
-    const char *cookie;
-    unsigned char h[32];
-    json_t *row;
-    time_t now = hc_now();
+    unsigned char h[DB_TOKEN_HASH_LEN];
+    struct db_token tok;
+    struct db_user du;
+    int rc;
 
-    memset(&r->user, 0, sizeof(r->user));
-    r->authed = 0;
-    if (authz && !strncasecmp(authz, "Bearer ", 7)) {
-        const char *tok = authz + 7;
-        if (strlen(tok) > 128)
-            return;
-        hc_token_hash(tok, h);
-        row = cat_row(r->cat,
-            "SELECT t.id AS token_id, u.id, u.email, u.name, u.role, u.time_zone "
-            "FROM api_tokens t JOIN users u ON u.id = t.user_id "
-            "WHERE t.token_hash = ? AND u.deactivated = 0", "b", h, 32);
-        if (row) {
-            fill_user(r, row);
-            r->user.token_id = json_integer_value(json_object_get(row, "token_id"));
-            json_decref(row);
-            cat_exec(r->cat, "UPDATE api_tokens SET last_used = ? WHERE id = ? AND "
-                             "(last_used IS NULL OR last_used < ?)",
-                     "III", (int64_t)now, r->user.token_id, (int64_t)now - 60);
-        }
-        return;
-    }
-    cookie = http_get_cookie(r, SESSION_COOKIE);
-    if (!cookie || strlen(cookie) > 128)
-        return;
+    memset(u, 0, sizeof(*u));
+    if (!token || strlen(token) > CREDENTIAL_MAX)
+        return DB_NOTFOUND;
+    hc_token_hash(token, h);
+    if ((rc = db_token_find(c, h, &tok, &du)) != DB_OK)
+        return rc;
+    fill_user(u, &du);
+    u->token_id = tok.id;
+    /* Last use is for the token list; failing to note it does not refuse the call. */
+    db_token_touch(c, tok.id, (int64_t)hc_now());
+    return DB_OK;
+}
+
+int auth_resolve_session(struct catalog *c, const char *cookie, struct user *u)
+{
+    unsigned char h[DB_TOKEN_HASH_LEN];
+    struct db_session s;
+    int64_t now = (int64_t)hc_now();
+    int rc;
+
+    memset(u, 0, sizeof(*u));
+    if (!cookie || !*cookie || strlen(cookie) > CREDENTIAL_MAX)
+        return DB_NOTFOUND;
     hc_token_hash(cookie, h);
-    row = cat_row(r->cat,
-        "SELECT s.id AS session_id, s.csrf, s.created_at, s.last_seen, "
-        "u.id, u.email, u.name, u.role, u.time_zone "
-        "FROM sessions s JOIN users u ON u.id = s.user_id "
-        "WHERE s.token_hash = ? AND u.deactivated = 0", "b", h, 32);
-    if (!row)
-        return;
-    {
-        int64_t created = json_integer_value(json_object_get(row, "created_at"));
-        int64_t seen = json_integer_value(json_object_get(row, "last_seen"));
-        int64_t sid = json_integer_value(json_object_get(row, "session_id"));
-
-        if (now - created > SESSION_ABSOLUTE || now - seen > SESSION_IDLE) {
-            cat_exec(r->cat, "DELETE FROM sessions WHERE id = ?", "I", sid);
-            json_decref(row);
-            return;
-        }
-        fill_user(r, row);
-        r->user.session_id = sid;
-        hc_strlcpy(r->user.csrf, json_string_value(json_object_get(row, "csrf")), sizeof(r->user.csrf));
-        if (now - seen > 60)
-            cat_exec(r->cat, "UPDATE sessions SET last_seen = ? WHERE id = ?", "II", (int64_t)now, sid);
+    if ((rc = db_session_find(c, h, &s)) != DB_OK)
+        return rc;
+    if (now - s.created_at > SESSION_ABSOLUTE || now - s.last_seen > SESSION_IDLE) {
+        db_session_delete(c, s.id);
+        return DB_NOTFOUND;
     }
-    json_decref(row);
+    fill_user(u, &s.user);
+    u->session_id = s.id;
+    hc_strlcpy(u->csrf, s.csrf, sizeof(u->csrf));
+    if (now - s.last_seen > 60)
+        db_session_touch(c, s.id, now);
+    return DB_OK;
 }
 
-static int same_origin(struct req *r, const char *origin)
+static int same_origin(const struct auth_origin *o)
 {
-    const char *host = http_get_header(r, "Host");
-    const char *pub = r->conf->public_url;
+    const char *pub = o->public_url ? o->public_url : "";
     char buf[600];
 
     if (pub[0]) {
         size_t n = strlen(pub);
         while (n && pub[n - 1] == '/')
             n--;
-        if (strlen(origin) == n && !strncmp(origin, pub, n))
+        if (strlen(o->origin) == n && !strncmp(o->origin, pub, n))
             return 1;
     }
-    if (!host)
+    if (!o->host)
         return 0;
-    snprintf(buf, sizeof(buf), "http://%s", host);
-    if (!strcmp(origin, buf))
+    snprintf(buf, sizeof(buf), "http://%s", o->host);
+    if (!strcmp(o->origin, buf))
         return 1;
-    snprintf(buf, sizeof(buf), "https://%s", host);
-    return !strcmp(origin, buf);
+    snprintf(buf, sizeof(buf), "https://%s", o->host);
+    return !strcmp(o->origin, buf);
 }
 
-int auth_csrf_ok(struct req *r, int need_token)
+int auth_csrf_ok(const struct user *u, const struct auth_origin *o, int need_token)
 {
-    const char *site = http_get_header(r, "Sec-Fetch-Site");
-    const char *origin = http_get_header(r, "Origin");
-    const char *tok;
+    const char *site = o->sec_fetch_site;
 
-    if (r->authed && !r->user.session_id)
+    if (u && !u->session_id)
         return 1;   /* Bearer token: no ambient authority to abuse */
     if (site && strcmp(site, "same-origin") != 0 && strcmp(site, "none") != 0)
         return 0;
-    if (origin && strcmp(origin, "null") != 0 && !same_origin(r, origin))
+    if (o->origin && (!strcmp(o->origin, "null") || !same_origin(o)))
         return 0;
-    if (origin && !strcmp(origin, "null"))
-        return 0;
-    if (!r->authed || !need_token)
+    if (!u || !need_token)
         return 1;
-    tok = http_get_header(r, "X-CSRF-Token");
-    return tok && r->user.csrf[0] && hc_streq_ct(tok, r->user.csrf);
+    return o->csrf_token && u->csrf[0] && hc_streq_ct(o->csrf_token, u->csrf);
 }
 
 int auth_hash_password(const char *pw, char *out, size_t outsz)
@@ -162,21 +139,22 @@ const char *auth_password_problem(const char *pw)
 int64_t auth_session_create(struct catalog *c, int64_t user_id, char *token, size_t tokensz,
                             char *csrf, size_t csrfsz)
 {
-    unsigned char h[32];
-    int64_t now = (int64_t)hc_now();
+    unsigned char h[DB_TOKEN_HASH_LEN];
+    int64_t id;
+    int rc;
 
     hc_random_token(token, tokensz, 32);
     hc_random_token(csrf, csrfsz, 24);
     hc_token_hash(token, h);
-    return cat_insert(c, "INSERT INTO sessions(token_hash, user_id, csrf, created_at, last_seen) "
-                         "VALUES (?, ?, ?, ?, ?)", "bIsII", h, 32, user_id, csrf, now, now);
+    rc = db_session_create(c, h, user_id, csrf, (int64_t)hc_now(), &id);
+    return rc == DB_OK ? id : (rc < 0 ? rc : DB_ERROR);
 }
 
-void auth_session_cookie(struct req *r, const char *token, char *out, size_t outsz)
+void auth_session_cookie(const struct conf *conf, const char *token, char *out, size_t outsz)
 {
-    const char *mode = r->conf->secure_cookies;
+    const char *mode = conf->secure_cookies;
     int secure = !strcmp(mode, "on") ||
-                 (!strcmp(mode, "auto") && !strncmp(r->conf->public_url, "https://", 8));
+                 (!strcmp(mode, "auto") && !strncmp(conf->public_url, "https://", 8));
 
     if (token && *token)
         snprintf(out, outsz, "%s=%s; Path=/; HttpOnly; SameSite=Lax; Max-Age=%d%s",
@@ -190,38 +168,65 @@ int64_t auth_token_create(struct catalog *c, int64_t user_id, const char *label,
                           char *out, size_t outsz)
 {
     char raw[TOKEN_CHARS];
-    unsigned char h[32];
+    unsigned char h[DB_TOKEN_HASH_LEN];
+    int64_t id;
+    int rc;
 
     hc_random_token(raw, sizeof(raw), 32);
     snprintf(out, outsz, "hc_%s", raw);
     hc_token_hash(out, h);
-    return cat_insert(c, "INSERT INTO api_tokens(token_hash, user_id, label, created_at) "
-                         "VALUES (?, ?, ?, ?)", "bIsI", h, 32, user_id, label ? label : "",
-                      (int64_t)hc_now());
+    rc = db_token_create(c, h, user_id, label, (int64_t)hc_now(), &id);
+    return rc == DB_OK ? id : (rc < 0 ? rc : DB_ERROR);
 }
 
-int64_t auth_invite_create(struct catalog *c, const char *purpose, const char *email,
-                           const char *name, const char *role, int64_t invited_by,
+int64_t auth_invite_create(struct catalog *c, enum db_link purpose, const char *email,
+                           const char *name, enum role role, int64_t invited_by,
                            int ttl_seconds, char *token, size_t tokensz)
 {
-    unsigned char h[32];
-    int64_t now = (int64_t)hc_now();
+    unsigned char h[DB_TOKEN_HASH_LEN];
+    struct db_invite in;
+    int64_t id;
+    int rc;
 
+    memset(&in, 0, sizeof(in));
+    in.purpose = purpose;
+    hc_strlcpy(in.email, email ? email : "", sizeof(in.email));
+    hc_strlcpy(in.name, name ? name : "", sizeof(in.name));
+    in.role = role;
+    in.invited_by = invited_by;
+    in.created_at = (int64_t)hc_now();
+    in.expires_at = in.created_at + ttl_seconds;
     hc_random_token(token, tokensz, 32);
     hc_token_hash(token, h);
-    return cat_insert(c, "INSERT INTO invites(token_hash, purpose, email, name, role, invited_by, "
-                         "created_at, expires_at) VALUES (?, ?, ?, ?, ?, NULLIF(?, 0), ?, ?)",
-                      "bssssIII", h, 32, purpose, email ? email : "", name ? name : "",
-                      role ? role : "member", invited_by, now, now + ttl_seconds);
+    rc = db_invite_create(c, h, &in, &id);
+    return rc == DB_OK ? id : (rc < 0 ? rc : DB_ERROR);
 }
 
-json_t *auth_invite_find(struct catalog *c, const char *token, const char *purpose)
+int auth_invite_find(struct catalog *c, const char *token, enum db_link purpose,
+                     struct db_invite *out)
 {
-    unsigned char h[32];
+    unsigned char h[DB_TOKEN_HASH_LEN];
 
     hc_token_hash(token, h);
-    return cat_row(c, "SELECT id, email, name, role FROM invites WHERE token_hash = ? AND purpose = ? "
-                      "AND used_at IS NULL AND expires_at >= ?", "bsI", h, 32, purpose, (int64_t)hc_now());
+    return db_invite_find(c, h, purpose, (int64_t)hc_now(), out);
+}
+
+int auth_invite_redeem(struct catalog *c, const char *token, enum db_link purpose,
+                       const struct db_user *u, int64_t *uid)
+{
+    unsigned char h[DB_TOKEN_HASH_LEN];
+
+    hc_token_hash(token, h);
+    return db_invite_redeem(c, h, purpose, u, (int64_t)hc_now(), uid);
+}
+
+int auth_reset_password(struct catalog *c, const char *token, const char *password_hash,
+                        int *tokens_revoked)
+{
+    unsigned char h[DB_TOKEN_HASH_LEN];
+
+    hc_token_hash(token, h);
+    return db_user_reset_password(c, h, password_hash, (int64_t)hc_now(), tokens_revoked);
 }
 
 /* ---- login rate limits: a small table of recent failures ---- */
@@ -284,7 +289,7 @@ static void rl_keys(const char *ip, const char *email, char *kip, char *kacct, s
 int auth_rate_check(const char *ip, const char *email)
 {
     char kip[200], kacct[200];
-    time_t now = time(NULL);
+    time_t now = hc_now();
     struct rl_slot *s;
     int wait = 0;
 
@@ -304,7 +309,7 @@ int auth_rate_check(const char *ip, const char *email)
 void auth_rate_record(const char *ip, const char *email, int success)
 {
     char kip[200], kacct[200];
-    time_t now = time(NULL);
+    time_t now = hc_now();
     struct rl_slot *s;
 
     rl_keys(ip, email, kip, kacct, sizeof(kip));

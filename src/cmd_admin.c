@@ -13,6 +13,8 @@
 #include "auth.h"
 #include "catalog.h"
 #include "commands.h"
+#include "db_accounts.h"
+#include "db_settings.h"
 #include "conf.h"
 #include "util.h"
 
@@ -88,7 +90,8 @@ int cmd_user(int argc, char **argv)
 {
     struct conf c;
     struct catalog *cat;
-    const char *sub, *email = NULL, *name = NULL, *role = "member";
+    const char *sub, *email = NULL, *name = NULL, *role_s = "member";
+    enum role role = ROLE_MEMBER;
     int pw_stdin = 0, n, rc, ret = 1;
     char **rest;
 
@@ -102,9 +105,9 @@ int cmd_user(int argc, char **argv)
         else if (!strncmp(argv[i], "--name=", 7))
             name = argv[i] + 7;
         else if (!strcmp(argv[i], "--role") && i + 1 < argc)
-            role = argv[++i];
+            role_s = argv[++i];
         else if (!strncmp(argv[i], "--role=", 7))
-            role = argv[i] + 7;
+            role_s = argv[i] + 7;
         else if (!strcmp(argv[i], "--password-stdin"))
             pw_stdin = 1;
         else
@@ -133,15 +136,17 @@ int cmd_user(int argc, char **argv)
         return 1;
     }
     if (!strcmp(sub, "add")) {
-        char hash[crypto_pwhash_STRBYTES] = "", pw[1100];
+        struct db_user u;
+        char pw[1100];
         int64_t id;
 
+        memset(&u, 0, sizeof(u));
         if (!name || !*name) {
             fputs("hubcast: user add needs --name NAME\n", stderr);
             ret = 2;
             goto out;
         }
-        if (strcmp(role, "admin") && strcmp(role, "member")) {
+        if (db_role_parse(role_s, &role) != DB_OK) {
             fputs("hubcast: --role must be admin or member\n", stderr);
             ret = 2;
             goto out;
@@ -159,46 +164,53 @@ int cmd_user(int argc, char **argv)
                 fprintf(stderr, "hubcast: %s\n", problem);
                 goto out;
             }
-            if (auth_hash_password(pw, hash, sizeof(hash)) < 0)
+            if (auth_hash_password(pw, u.password_hash, sizeof(u.password_hash)) < 0)
                 goto out;
             sodium_memzero(pw, sizeof(pw));
         }
-        id = cat_insert(cat, "INSERT INTO users(email, name, role, password_hash, created_at) "
-                             "VALUES (?, ?, ?, ?, ?)", "ssssI", email, name, role,
-                        hash[0] ? hash : NULL, (int64_t)hc_now());
-        if (id < 0) {
-            fprintf(stderr, "hubcast: %s\n", cat_was_constraint(cat) ?
-                    "a person with this email already exists" : cat_errmsg(cat));
+        hc_strlcpy(u.email, email, sizeof(u.email));
+        hc_strlcpy(u.name, name, sizeof(u.name));
+        u.role = role;
+        u.created_at = (int64_t)hc_now();
+        if ((rc = db_user_insert(cat, &u, &id)) != DB_OK) {
+            fprintf(stderr, "hubcast: %s\n", rc == DB_CONSTRAINT ?
+                    "a person with this email already exists" : db_rc_name(rc));
             goto out;
         }
-        printf("added %s <%s> as %s (id %lld)\n", name, email, role, (long long)id);
+        printf("added %s <%s> as %s (id %lld)\n", name, email, db_role_name(role), (long long)id);
         ret = 0;
     } else if (!strcmp(sub, "token")) {
         char tok[TOKEN_CHARS + 8];
-        int64_t uid = cat_int(cat, 0, "SELECT id FROM users WHERE email = ? AND deactivated = 0", "s", email);
+        struct db_user u;
+        int64_t id;
 
-        if (!uid) {
+        rc = db_user_get_by_email(cat, email, &u);
+        if (rc < 0) {
+            fprintf(stderr, "hubcast: %s\n", db_rc_name(rc));
+            goto out;
+        }
+        if (rc == DB_NOTFOUND || u.deactivated) {
             fprintf(stderr, "hubcast: no active person with the email %s\n", email);
             goto out;
         }
-        if (auth_token_create(cat, uid, name ? name : "command line", tok, sizeof(tok)) < 0) {
-            fprintf(stderr, "hubcast: %s\n", cat_errmsg(cat));
+        if ((id = auth_token_create(cat, u.id, name ? name : "command line", tok, sizeof(tok))) < 0) {
+            fprintf(stderr, "hubcast: %s\n", db_rc_name((int)id));
             goto out;
         }
         puts(tok);
         ret = 0;
     } else {
-        json_t *rows = cat_rows(cat, "SELECT id, email, name, role, deactivated FROM users ORDER BY id", "");
-        size_t i;
-        json_t *u;
+        struct db_user *users;
+        size_t nu;
 
-        json_array_foreach(rows, i, u)
-            printf("%-5lld %-30s %-24s %-6s%s\n", (long long)json_integer_value(json_object_get(u, "id")),
-                   json_string_value(json_object_get(u, "email")),
-                   json_string_value(json_object_get(u, "name")),
-                   json_string_value(json_object_get(u, "role")),
-                   json_integer_value(json_object_get(u, "deactivated")) ? " (deactivated)" : "");
-        json_decref(rows);
+        if ((rc = db_user_list(cat, &users, &nu)) != DB_OK) {
+            fprintf(stderr, "hubcast: %s\n", db_rc_name(rc));
+            goto out;
+        }
+        for (size_t i = 0; i < nu; i++)
+            printf("%-5lld %-30s %-24s %-6s%s\n", (long long)users[i].id, users[i].email, users[i].name,
+                   db_role_name(users[i].role), users[i].deactivated ? " (deactivated)" : "");
+        free(users);
         ret = 0;
     }
 out:
@@ -226,8 +238,13 @@ int cmd_purpose(int argc, char **argv)
     if (!(cat = hc_open_catalog(&c, 1)))
         return 1;
     if (!strcmp(argv[0], "show")) {
-        char *p = cat_setting(cat, "purpose");
-        puts(p ? p : "");
+        char *p = NULL;
+        if ((rc = db_setting_get(cat, "purpose", &p)) < 0) {
+            fprintf(stderr, "hubcast: %s\n", db_rc_name(rc));
+            ret = 1;
+        } else {
+            puts(p ? p : "");
+        }
         free(p);
     } else {
         char buf[20001];
@@ -237,8 +254,8 @@ int cmd_purpose(int argc, char **argv)
             buf[len] = '\0';
             text = buf;
         }
-        if (cat_set_setting(cat, "purpose", text) < 0) {
-            fprintf(stderr, "hubcast: %s\n", cat_errmsg(cat));
+        if ((rc = db_setting_set(cat, "purpose", text)) < 0) {
+            fprintf(stderr, "hubcast: %s\n", db_rc_name(rc));
             ret = 1;
         }
     }

@@ -69,7 +69,7 @@ static void print_setup_link(struct catalog *cat, const struct conf *c)
         return;
     /* One live setup link at a time: a restart replaces the old one. */
     cat_exec(cat, "DELETE FROM invites WHERE purpose = 'setup'", "");
-    if (auth_invite_create(cat, "setup", "", "", "admin", 0, 24 * 3600, token, sizeof(token)) < 0) {
+    if (auth_invite_create(cat, DB_LINK_SETUP, "", "", ROLE_ADMIN, 0, SETUP_TTL, token, sizeof(token)) < 0) {
         hc_log("cannot create the setup link: %s", cat_errmsg(cat));
         return;
     }

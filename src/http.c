@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <netinet/in.h>
@@ -23,6 +24,7 @@
 #include <unistd.h>
 #include <microhttpd.h>
 
+#include "api.h"
 #include "auth.h"
 #include "catalog.h"
 #include "conf.h"
@@ -469,6 +471,32 @@ static enum MHD_Result answer_now(struct req *r, struct resp *o)
     return ret;
 }
 
+/*
+ * The web app is every file of web/ but its npm files (package.json,
+ * package-lock.json), and of node_modules/ only the two browser libraries
+ * the app loads (the same two files `make install` copies: WEB_VENDOR in
+ * Makefile.am). Serving the source folder in development must not show more
+ * than an installed server does.
+ */
+static int web_file_allowed(const char *path)
+{
+    static const char *const vendor[] = {
+        "node_modules/hls.js/dist/hls.min.js",
+        "node_modules/tus-js-client/dist/tus.min.js",
+    };
+    const char *base = strrchr(path, '/');
+
+    base = base ? base + 1 : path;
+    if (!strcmp(base, "package.json") || !strcmp(base, "package-lock.json"))
+        return 0;
+    if (strncmp(path, "node_modules/", 13) != 0)
+        return 1;
+    for (size_t i = 0; i < HC_ARRAY_LEN(vendor); i++)
+        if (!strcmp(path, vendor[i]))
+            return 1;
+    return 0;
+}
+
 static int serve_static(struct req *r, struct resp *o)
 {
     const char *path = r->url + 1;
@@ -481,6 +509,8 @@ static int serve_static(struct req *r, struct resp *o)
     /* App pages (no extension) all load the one page; files are files. */
     if (*path == '\0' || !strchr(slash ? slash : path, '.'))
         path = "index.html";
+    if (!web_file_allowed(path))
+        return http_error(o, 404, "not_found", "there is no such file");
     return http_send_file(r, o, webfd, path, !strcmp(path, "index.html") ? "no-cache" : "public, max-age=300");
 }
 
@@ -517,12 +547,46 @@ static int match_route(struct req *r)
     return -1;
 }
 
+/*
+ * Who is calling: a Bearer token if the request has one, else the session
+ * cookie. 0 (r->authed says whether anyone is signed in) or a negative
+ * db_rc when the catalog could not say.
+ */
+static int resolve_user(struct req *r)
+{
+    const char *authz = http_get_header(r, "Authorization");
+    int rc;
+
+    r->authed = 0;
+    if (authz && !strncasecmp(authz, "Bearer ", 7))
+        rc = auth_resolve_bearer(r->cat, authz + 7, &r->user);
+    else
+        rc = auth_resolve_session(r->cat, http_get_cookie(r, SESSION_COOKIE), &r->user);
+    if (rc < 0)
+        return rc;
+    r->authed = rc == DB_OK;
+    return 0;
+}
+
+static int csrf_ok(struct req *r, int need_token)
+{
+    struct auth_origin ao = {
+        .sec_fetch_site = http_get_header(r, "Sec-Fetch-Site"),
+        .origin         = http_get_header(r, "Origin"),
+        .host           = http_get_header(r, "Host"),
+        .public_url     = r->conf->public_url,
+        .csrf_token     = http_get_header(r, "X-CSRF-Token"),
+    };
+    return auth_csrf_ok(r->authed ? &r->user : NULL, &ao, need_token);
+}
+
 /* First callback: decide whether this request may go on at all. */
 static int admit(struct req *r, struct resp *o)
 {
     const char *cl;
     const struct route *rt;
     int64_t len;
+    int rc;
 
     if (match_route(r) < 0) {
         if (!strncmp(r->url, "/api/", 5) || !strcmp(r->url, "/api"))
@@ -537,12 +601,13 @@ static int admit(struct req *r, struct resp *o)
     r->cat = http_thread_catalog();
     if (!r->cat)
         return http_error(o, 503, "unavailable", "the catalog cannot be opened; try again shortly");
-    auth_resolve(r);
+    if ((rc = resolve_user(r)) < 0)
+        return api_db_fail(o, rc, "checking who is signed in");
     if (rt->role >= ROLE_MEMBER && !r->authed)
         return http_error(o, 401, "unauthenticated", "sign in first");
-    if (rt->role == ROLE_ADMIN && strcmp(r->user.role, "admin") != 0)
+    if (r->authed && r->user.role < rt->role)
         return http_error(o, 403, "forbidden", "only administrators can do this");
-    if (!is_safe_method(r->method) && !auth_csrf_ok(r, !(rt->flags & RF_NOCSRF)))
+    if (!is_safe_method(r->method) && !csrf_ok(r, !(rt->flags & RF_NOCSRF)))
         return http_error(o, 403, "csrf", "this request did not come from a Hubcast page; reload the page and try again");
     cl = http_get_header(r, "Content-Length");
     if (!(rt->flags & RF_STREAM) && cl &&

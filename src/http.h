@@ -11,21 +11,11 @@
 #include <jansson.h>
 
 #include "router.h"
+#include "user.h"
 
 struct conf;
 struct catalog;
 struct MHD_Connection;
-
-struct user {
-    int64_t id;
-    char    email[256];
-    char    name[256];
-    char    role[16];
-    char    time_zone[64];
-    int64_t session_id;      /* 0 when authenticated by API token */
-    int64_t token_id;
-    char    csrf[64];
-};
 
 struct req {
     struct MHD_Connection *conn;
@@ -34,7 +24,7 @@ struct req {
     struct route_match match;
     struct catalog *cat;     /* this thread's catalog connection */
     const struct conf *conf;
-    struct user   user;
+    struct user   user;     /* the caller, when authed (auth.c fills it) */
     int           authed;
     char          ip[64];
     /* Buffered body (non-streaming routes), capped by conf->max_body. */

@@ -244,7 +244,7 @@ static int h_reset(struct req *r, struct resp *o)
     if (u && cat_int(r->cat, 0, "SELECT COUNT(*) FROM outbox WHERE kind = 'reset' AND to_user = ? "
                                 "AND created_at > ?", "II", JI(u, "id"), (int64_t)now - 3600) < 3) {
         if (cat_begin(r->cat) == 0) {
-            if (auth_invite_create(r->cat, "reset", JS(u, "email"), JS(u, "name"), JS(u, "role"), 0,
+            if (auth_invite_create(r->cat, DB_LINK_RESET, JS(u, "email"), JS(u, "name"), ROLE_MEMBER, 0,
                                    RESET_TTL, token, sizeof(token)) < 0 ||
                 mail_queue_reset(r->cat, u, token, now) < 0 || cat_commit(r->cat) < 0)
                 cat_rollback(r->cat);
@@ -263,9 +263,8 @@ static int h_reset_confirm(struct req *r, struct resp *o)
     static const char *const keys[] = { "token", "password", NULL };
     const char *token, *pw;
     char hash[crypto_pwhash_STRBYTES];
-    json_t *body = http_body_json(r, o), *inv = NULL;
-    int64_t now = (int64_t)hc_now(), uid;
-    int st;
+    json_t *body = http_body_json(r, o);
+    int st, rc, revoked = 0;
 
     if (!body)
         return o->status;
@@ -274,32 +273,16 @@ static int h_reset_confirm(struct req *r, struct resp *o)
         goto out;
     if ((st = api_new_password(pw, hash, sizeof(hash), o)))
         goto out;
-    if (cat_begin(r->cat) < 0) {
-        st = http_error(o, 503, "busy", "the catalog is busy; try again");
-        goto out;
-    }
-    inv = auth_invite_find(r->cat, token, "reset");
-    uid = inv ? cat_int(r->cat, 0, "SELECT id FROM users WHERE email = ? AND deactivated = 0", "s",
-                        JS(inv, "email")) : 0;
-    if (!uid) {
-        cat_rollback(r->cat);
+    /* One transaction: the new password, and every session, API token and
+     * other reset link of the person ends. */
+    rc = auth_reset_password(r->cat, token, hash, &revoked);
+    if (rc == DB_NOTFOUND)
         st = http_error(o, 410, "link_expired", "this link has expired or was already used; ask for a new one");
-        goto out;
-    }
-    if (cat_exec(r->cat, "UPDATE users SET password_hash = ? WHERE id = ?", "sI", hash, uid) != 1 ||
-        cat_exec(r->cat, "UPDATE invites SET used_at = ? WHERE id = ?", "II", now, JI(inv, "id")) != 1 ||
-        /* Every session and every other reset link of this person ends. */
-        cat_exec(r->cat, "DELETE FROM sessions WHERE user_id = ?", "I", uid) < 0 ||
-        cat_exec(r->cat, "UPDATE invites SET used_at = ? WHERE purpose = 'reset' AND used_at IS NULL "
-                         "AND email = (SELECT email FROM users WHERE id = ?)", "II", now, uid) < 0 ||
-        cat_commit(r->cat) < 0) {
-        cat_rollback(r->cat);
-        st = http_error(o, 500, "internal", "could not change the password");
-        goto out;
-    }
-    st = http_json(o, 200, json_pack("{s:b}", "reset", 1));
+    else if (rc < 0)
+        st = api_db_fail(o, rc, "changing the password");
+    else
+        st = http_json(o, 200, json_pack("{s:b,s:i}", "reset", 1, "tokens_revoked", revoked));
 out:
-    json_decref(inv);
     json_decref(body);
     return st;
 }

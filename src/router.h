@@ -7,13 +7,9 @@
 
 #include <stddef.h>
 
-#define ROUTE_MAX_PARAMS 4
+#include "db_accounts.h"    /* enum role: the least role a route needs */
 
-enum role {
-    ROLE_ANON = 0,     /* anyone */
-    ROLE_MEMBER,       /* signed in */
-    ROLE_ADMIN
-};
+#define ROUTE_MAX_PARAMS 4
 
 struct req;
 struct resp;

@@ -113,7 +113,7 @@ static json_t *get_update(struct req *r, struct resp *o, int64_t *id)
 
 static int can_edit(struct req *r, json_t *u)
 {
-    return !strcmp(r->user.role, "admin") ||
+    return r->user.role == ROLE_ADMIN ||
            json_integer_value(json_object_get(json_object_get(u, "author"), "id")) == r->user.id;
 }
 
@@ -463,7 +463,7 @@ static int delete_own(struct req *r, struct resp *o, const char *sql_owner, cons
 
     if (api_parse_id(r->match.params[0], &id) < 0 || !(owner = cat_int(r->cat, 0, sql_owner, "I", id)))
         return http_error(o, 404, "not_found", "there is no such %s", what);
-    if (owner != r->user.id && strcmp(r->user.role, "admin"))
+    if (owner != r->user.id && r->user.role != ROLE_ADMIN)
         return http_error(o, 403, "forbidden", "you can only delete your own %s", what);
     if (cat_exec(r->cat, sql_delete, "I", id) != 1)
         return http_error(o, 500, "internal", "could not delete the %s", what);

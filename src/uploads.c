@@ -239,7 +239,7 @@ static int check_fields(struct req *r, const char *title, const char *descriptio
         return http_stream_fail(r, 400, "bad_field", "the file name must be text of at most 255 bytes");
     if (kind && strcmp(kind, "weekly") && strcmp(kind, "allhands"))
         return http_stream_fail(r, 400, "bad_field", "kind must be weekly or allhands");
-    if (kind && !strcmp(kind, "allhands") && strcmp(r->user.role, "admin"))
+    if (kind && !strcmp(kind, "allhands") && r->user.role != ROLE_ADMIN)
         return http_stream_fail(r, 403, "forbidden", "only administrators can post an all-hands update");
     return 0;
 }

@@ -6,8 +6,7 @@ import { api, setSession, currentUser } from '../api.js';
 import { makeForm, input } from '../form.js';
 
 export default async function signin(ctx) {
-  const next = ctx.query.get('next');
-  const dest = next && next.startsWith('/') && !next.startsWith('//') ? next : '/';
+  const dest = localNext(ctx.query.get('next'));
   if (currentUser()) return ctx.navigate(dest, { replace: true });
   ctx.title(t('signin.title'));
   const email = input('email', { type: 'email', required: true, autocomplete: 'username' });
@@ -28,4 +27,17 @@ export default async function signin(ctx) {
   if (setup && setup.needed && ctx.alive())
     ctx.main.querySelector('section').append(h('p.notice', t('signin.setupNeeded')));
   email.focus();
+}
+
+// Where to go after signing in: next when it is a page of this site, else
+// '/'. Browsers read a backslash as a slash, so "/\evil.example" is another
+// site: refuse backslashes (raw or %5C), control characters and "//", and
+// check what the URL resolves to.
+function localNext(next) {
+  if (!next || !/^\/(?![/\\])/.test(next) || /[\\\x00-\x1f]|%5c/i.test(next)) return '/';
+  try {
+    return new URL(next, location.origin).origin === location.origin ? next : '/';
+  } catch {
+    return '/';
+  }
 }
