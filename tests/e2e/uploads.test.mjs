@@ -587,3 +587,22 @@ test('updates: deleting an update removes it and its media', async () => {
   assert.equal((await api('GET', `/api/updates/${u.id}`)).status, 404);
   assert.equal((await raw(u.poster_url)).status, 404);
 });
+
+test('updates: a deleted update\'s signed media links never play the next upload', async () => {
+  // The newest update is deleted, so a catalog that reuses ids would give
+  // its id to the next upload, and the old signed links would play it.
+  const a = await waitReady(curlUpload(fx.small, 'title=Deleted+first').data.update.id);
+  const oldPoster = a.poster_url, oldMaster = a.playback_url;
+  assert.equal((await raw(oldPoster)).status, 200);
+  assert.equal((await api('DELETE', `/api/updates/${a.id}`, tokMember)).status, 200);
+  const b = await waitReady(curlUpload(fx.big, 'title=Uploaded+next', tokOther).data.update.id, tokOther);
+  assert.equal(b.status, 'ready');
+  assert.notEqual(b.id, a.id, 'an update id was given out twice');
+  assert.equal((await raw(oldPoster)).status, 404);
+  assert.equal((await raw(oldMaster)).status, 404);
+  // The link of the new update plays, and a link with the new id but the
+  // old token does not.
+  assert.equal((await raw(b.poster_url)).status, 200);
+  const tokA = oldPoster.split('/')[3];
+  assert.notEqual((await raw(`/media/t/${tokA}/${b.id}/poster.jpg`)).status, 200);
+});
