@@ -14,6 +14,7 @@
 #include "api.h"
 #include "catalog.h"
 #include "conf.h"
+#include "db_updates.h"
 #include "http.h"
 #include "isoweek.h"
 #include "mail.h"
@@ -39,7 +40,7 @@ static void move_prefixed(json_t *from, json_t *to, const char *prefix)
 json_t *updates_json(struct catalog *c, const struct conf *conf, int64_t id, int64_t viewer)
 {
     json_t *u, *author, *rend, *view;
-    char url[300];
+    char url[300], nonce[DB_NONCE_SIZE];
     const char *status;
 
     (void)conf;
@@ -78,12 +79,12 @@ json_t *updates_json(struct catalog *c, const struct conf *conf, int64_t id, int
     rend = cat_rows(c, "SELECT name, width, height, bandwidth FROM renditions WHERE update_id = ? "
                        "ORDER BY height DESC", "I", id);
     json_object_set_new(u, "renditions", rend ? rend : json_array());
-    if (!strcmp(status, "ready")) {
-        media_url(id, "master.m3u8", url, sizeof(url));
+    if (!strcmp(status, "ready") && db_update_nonce(c, id, nonce) == DB_OK) {
+        media_url(id, nonce, "master.m3u8", url, sizeof(url));
         json_object_set_new(u, "playback_url", json_string(url));
-        media_url(id, "poster.jpg", url, sizeof(url));
+        media_url(id, nonce, "poster.jpg", url, sizeof(url));
         json_object_set_new(u, "poster_url", json_string(url));
-        media_url(id, "storyboard.vtt", url, sizeof(url));
+        media_url(id, nonce, "storyboard.vtt", url, sizeof(url));
         json_object_set_new(u, "storyboard_url", json_string(url));
     } else {
         json_object_set_new(u, "playback_url", json_null());
