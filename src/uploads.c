@@ -24,6 +24,7 @@
 #include "api.h"
 #include "catalog.h"
 #include "conf.h"
+#include "db_updates.h"
 #include "http.h"
 #include "isoweek.h"
 #include "metrics.h"
@@ -691,8 +692,11 @@ static int h_head(struct req *r, struct resp *o)
         return 200;
     }
     {
-        json_t *update = json_is_null(json_object_get(row, "update_id")) ? json_null() :
-            updates_json(r->cat, r->conf, json_integer_value(json_object_get(row, "update_id")), r->user.id);
+        json_t *update = NULL;
+        struct db_viewer v;
+        updates_viewer(r, &v);
+        if (!json_is_null(json_object_get(row, "update_id")))
+            updates_get_json(r->cat, &v, json_integer_value(json_object_get(row, "update_id")), &update);
         json_object_del(row, "metadata");
         return http_json(o, 200, json_pack("{s:o,s:o}", "upload", row, "update", update ? update : json_null()));
     }
@@ -868,7 +872,11 @@ static int h_oneshot(struct req *r, struct resp *o)
     }
     u->kept = 1;
     metrics_upload_done();
-    j = updates_json(r->cat, r->conf, id, r->user.id);
+    {
+        struct db_viewer v;
+        updates_viewer(r, &v);
+        updates_get_json(r->cat, &v, id, &j);
+    }
     {
         char loc[64];
         snprintf(loc, sizeof(loc), "/api/updates/%lld", (long long)id);
