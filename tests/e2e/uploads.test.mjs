@@ -302,6 +302,48 @@ test('an upload larger than the limit is refused with 413 before its bytes are r
   assert.match(JSON.parse(c.body).error.message, /limit/);
 });
 
+test('a PATCH refused past the size limit (deferred length) leaves no byte past the stored offset', async () => {
+  const { statSync } = await import('node:fs');
+  const hdr = { authorization: `Bearer ${tokMember}`, 'tus-resumable': '1.0.0' };
+  const c = await fetch(`${srv.url}/api/uploads`, { method: 'POST', headers: { ...hdr, 'upload-defer-length': '1' } });
+  assert.equal(c.status, 201);
+  const url = srv.url + c.headers.get('location');
+  const id = uploadIdOf(url);
+  const patch = (offset, body) => fetch(url, { method: 'PATCH', body,
+    headers: { ...hdr, 'content-type': 'application/offset+octet-stream', 'upload-offset': String(offset) } });
+  const head = readFileSync(fx.big).subarray(0, 1024 * 1024);
+  const first = await patch(0, head);
+  assert.equal(first.status, 204);
+  assert.equal(statSync(join(srv.dir, 'uploads', `${id}.part`)).size, head.length);
+  // 8 MB more would pass --max-upload 8M: refused, and the bytes of the
+  // refused request do not stay on disk.
+  const tooMuch = await patch(head.length, Buffer.alloc(8 * 1024 * 1024, 7));
+  assert.equal(tooMuch.status, 413);
+  assert.equal((await tooMuch.json()).error.code, 'too_large');
+  assert.equal(statSync(join(srv.dir, 'uploads', `${id}.part`)).size, head.length);
+  const h = await fetch(url, { method: 'HEAD', headers: hdr });
+  assert.equal(h.headers.get('upload-offset'), String(head.length));
+  // The upload carries on from the stored offset.
+  const more = await patch(head.length, Buffer.alloc(1000, 1));
+  assert.equal(more.status, 204);
+  assert.equal(statSync(join(srv.dir, 'uploads', `${id}.part`)).size, head.length + 1000);
+  assert.equal((await fetch(url, { method: 'DELETE', headers: hdr })).status, 204);
+});
+
+test('a PATCH refused for sending past the declared length keeps only the stored bytes', async () => {
+  const { statSync } = await import('node:fs');
+  const hdr = { authorization: `Bearer ${tokMember}`, 'tus-resumable': '1.0.0' };
+  const c = await fetch(`${srv.url}/api/uploads`, { method: 'POST', headers: { ...hdr, 'upload-length': '200000' } });
+  const url = srv.url + c.headers.get('location');
+  const id = uploadIdOf(url);
+  const body = Buffer.concat([readFileSync(fx.small).subarray(0, 4096), Buffer.alloc(300000, 3)]);
+  const r = await fetch(url, { method: 'PATCH', body,
+    headers: { ...hdr, 'content-type': 'application/offset+octet-stream', 'upload-offset': '0' } });
+  assert.equal(r.status, 400);
+  assert.equal(statSync(join(srv.dir, 'uploads', `${id}.part`)).size, 0);
+  assert.equal((await fetch(url, { method: 'DELETE', headers: hdr })).status, 204);
+});
+
 test('a member cannot post an all-hands update', async () => {
   const meta = `kind ${Buffer.from('allhands').toString('base64')}`;
   const c = await createUpload(1000, tokMember, { 'upload-metadata': meta });
