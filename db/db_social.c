@@ -1,6 +1,300 @@
 /*
- * db_social.c - views, comments and reactions: every SQL statement about them.
+ * db_social.c - every SQL statement about views, comments and reactions.
+ * Writes that also read back their result are one transaction.
  */
 #include "config.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "db_social.h"
+#include "util.h"
+
+static int fail_tx(struct catalog *c)
+{
+    int rc = cat_rc(c);
+    cat_rollback(c);
+    return rc < 0 ? rc : DB_ERROR;
+}
+
+static int commit(struct catalog *c)
+{
+    int rc;
+    if (cat_commit(c) == 0)
+        return DB_OK;
+    rc = cat_rc(c);
+    return rc < 0 ? rc : DB_ERROR;
+}
+
+/* Grow a caller's array by one element; returns the new element. */
+static void *grow(void **arr, size_t *n, size_t *cap, size_t size)
+{
+    if (*n == *cap) {
+        *cap = *cap ? *cap * 2 : 8;
+        *arr = hc_realloc(*arr, *cap * size);
+    }
+    return (char *)*arr + (*n)++ * size;
+}
+
+/* ---- views ---- */
+
+#define VIEW_COLUMNS "v.update_id, v.user_id, s.name, v.first_seen, v.last_seen, v.position, v.completed "
+
+static void read_view(struct cat_stmt *st, struct db_view *v)
+{
+    v->update_id = cat_col_int(st, 0);
+    v->user_id = cat_col_int(st, 1);
+    cat_col_copy(st, 2, v->user_name, sizeof(v->user_name));
+    v->first_seen = cat_col_int(st, 3);
+    v->last_seen = cat_col_int(st, 4);
+    v->position = cat_col_double(st, 5);
+    v->completed = cat_col_int(st, 6) != 0;
+}
+
+int db_view_get(struct catalog *c, int64_t update_id, int64_t user_id, struct db_view *out)
+{
+    struct cat_stmt *st;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    st = cat_query(c, "SELECT " VIEW_COLUMNS "FROM views v JOIN users s ON s.id = v.user_id "
+                      "WHERE v.update_id = ? AND v.user_id = ?", "II", update_id, user_id);
+    if (!st)
+        return cat_rc(c);
+    if ((rc = cat_step(c, st)) != 1)
+        return rc == 0 ? DB_NOTFOUND : rc;
+    read_view(st, out);
+    cat_end(st);
+    return DB_OK;
+}
+
+int db_view_record(struct catalog *c, int64_t update_id, int64_t user_id, int64_t now,
+                   double position, int completed, struct db_view *out)
+{
+    int rc;
+
+    if (cat_begin(c) < 0)
+        return fail_tx(c);
+    if (cat_exec(c, "INSERT INTO views(update_id, user_id, first_seen, last_seen, position, completed) "
+                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(update_id, user_id) DO UPDATE SET "
+                    "last_seen = excluded.last_seen, position = MAX(position, excluded.position), "
+                    "completed = MAX(completed, excluded.completed)",
+                 "IIIIdi", update_id, user_id, now, now, position, completed ? 1 : 0) < 0)
+        return fail_tx(c);
+    rc = db_view_get(c, update_id, user_id, out);
+    if (rc != DB_OK) {
+        cat_rollback(c);
+        return rc < 0 ? rc : DB_ERROR;
+    }
+    return commit(c);
+}
+
+int db_view_list(struct catalog *c, int64_t update_id, struct db_view **out, size_t *n)
+{
+    struct cat_stmt *st;
+    size_t cap = 0;
+    int rc;
+
+    *out = NULL;
+    *n = 0;
+    st = cat_query(c, "SELECT " VIEW_COLUMNS "FROM views v JOIN users s ON s.id = v.user_id "
+                      "WHERE v.update_id = ? ORDER BY v.last_seen DESC, v.user_id", "I", update_id);
+    if (!st)
+        return cat_rc(c);
+    while ((rc = cat_step(c, st)) == 1)
+        read_view(st, grow((void **)out, n, &cap, sizeof(**out)));
+    if (rc < 0) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+        return rc;
+    }
+    return DB_OK;
+}
+
+/* ---- comments ---- */
+
+#define COMMENT_COLUMNS "m.id, m.update_id, m.user_id, s.name, m.body, m.at_seconds, m.created_at "
+
+static void read_comment(struct cat_stmt *st, struct db_comment *m)
+{
+    memset(m, 0, sizeof(*m));
+    m->id = cat_col_int(st, 0);
+    m->update_id = cat_col_int(st, 1);
+    m->user_id = cat_col_int(st, 2);
+    cat_col_copy(st, 3, m->user_name, sizeof(m->user_name));
+    m->body = hc_strdup(cat_col_text(st, 4));
+    m->has_at = !cat_col_null(st, 5);
+    m->at_seconds = cat_col_double(st, 5);
+    m->created_at = cat_col_int(st, 6);
+}
+
+void db_comment_free(struct db_comment *m)
+{
+    if (!m)
+        return;
+    free(m->body);
+    m->body = NULL;
+}
+
+void db_comment_list_free(struct db_comment **list, size_t n)
+{
+    if (!*list)
+        return;
+    for (size_t i = 0; i < n; i++)
+        db_comment_free(&(*list)[i]);
+    free(*list);
+    *list = NULL;
+}
+
+int db_comment_add(struct catalog *c, int64_t update_id, int64_t user_id, double at, const char *body,
+                   int64_t now, int (*on_added)(struct catalog *c, int64_t comment_id, void *arg),
+                   void *arg, int64_t *id)
+{
+    int64_t cid;
+
+    if (cat_begin(c) < 0)
+        return fail_tx(c);
+    cid = cat_insert(c, "INSERT INTO comments(update_id, user_id, at_seconds, body, created_at) "
+                        "VALUES (?, ?, NULLIF(?, -1.0), ?, ?)",
+                     "IIdsI", update_id, user_id, at >= 0 ? at : -1.0, body, now);
+    if (cid < 0)
+        return fail_tx(c);
+    if (on_added && on_added(c, cid, arg) < 0)
+        return fail_tx(c);
+    *id = cid;
+    return commit(c);
+}
+
+int db_comment_get(struct catalog *c, int64_t id, struct db_comment *out)
+{
+    struct cat_stmt *st;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    st = cat_query(c, "SELECT " COMMENT_COLUMNS "FROM comments m JOIN users s ON s.id = m.user_id "
+                      "WHERE m.id = ?", "I", id);
+    if (!st)
+        return cat_rc(c);
+    if ((rc = cat_step(c, st)) != 1)
+        return rc == 0 ? DB_NOTFOUND : rc;
+    read_comment(st, out);
+    cat_end(st);
+    return DB_OK;
+}
+
+int db_comment_list(struct catalog *c, int64_t update_id, struct db_comment **out, size_t *n)
+{
+    struct cat_stmt *st;
+    size_t cap = 0;
+    int rc;
+
+    *out = NULL;
+    *n = 0;
+    st = cat_query(c, "SELECT " COMMENT_COLUMNS "FROM comments m JOIN users s ON s.id = m.user_id "
+                      "WHERE m.update_id = ? ORDER BY COALESCE(m.at_seconds, 1e12), m.id", "I", update_id);
+    if (!st)
+        return cat_rc(c);
+    while ((rc = cat_step(c, st)) == 1)
+        read_comment(st, grow((void **)out, n, &cap, sizeof(**out)));
+    if (rc < 0) {
+        db_comment_list_free(out, *n);
+        *n = 0;
+        return rc;
+    }
+    return DB_OK;
+}
+
+int db_comment_owner(struct catalog *c, int64_t id, int64_t *user_id)
+{
+    return cat_get_int(c, user_id, "SELECT user_id FROM comments WHERE id = ?", "I", id);
+}
+
+int db_comment_delete(struct catalog *c, int64_t id)
+{
+    int n = cat_exec(c, "DELETE FROM comments WHERE id = ?", "I", id);
+    if (n < 0)
+        return cat_rc(c);
+    return n ? DB_OK : DB_NOTFOUND;
+}
+
+/* ---- reactions ---- */
+
+#define REACTION_COLUMNS "x.id, x.update_id, x.user_id, s.name, x.emoji, x.at_seconds, x.created_at "
+
+static void read_reaction(struct cat_stmt *st, struct db_reaction *x)
+{
+    memset(x, 0, sizeof(*x));
+    x->id = cat_col_int(st, 0);
+    x->update_id = cat_col_int(st, 1);
+    x->user_id = cat_col_int(st, 2);
+    cat_col_copy(st, 3, x->user_name, sizeof(x->user_name));
+    cat_col_copy(st, 4, x->emoji, sizeof(x->emoji));
+    x->has_at = !cat_col_null(st, 5);
+    x->at_seconds = cat_col_double(st, 5);
+    x->created_at = cat_col_int(st, 6);
+}
+
+int db_reaction_add(struct catalog *c, int64_t update_id, int64_t user_id, const char *emoji, double at,
+                    int64_t now, struct db_reaction *out, int *created)
+{
+    struct cat_stmt *st;
+    int n, rc;
+
+    memset(out, 0, sizeof(*out));
+    if (cat_begin(c) < 0)
+        return fail_tx(c);
+    n = cat_exec(c, "INSERT INTO reactions(update_id, user_id, emoji, at_seconds, created_at) "
+                    "VALUES (?, ?, ?, NULLIF(?, -1.0), ?) ON CONFLICT(update_id, user_id, emoji) DO NOTHING",
+                 "IIsdI", update_id, user_id, emoji, at >= 0 ? at : -1.0, now);
+    if (n < 0)
+        return fail_tx(c);
+    st = cat_query(c, "SELECT " REACTION_COLUMNS "FROM reactions x JOIN users s ON s.id = x.user_id "
+                      "WHERE x.update_id = ? AND x.user_id = ? AND x.emoji = ?", "IIs", update_id, user_id, emoji);
+    if (!st)
+        return fail_tx(c);
+    if ((rc = cat_step(c, st)) != 1) {
+        cat_rollback(c);
+        return rc < 0 ? rc : DB_ERROR;
+    }
+    read_reaction(st, out);
+    cat_end(st);
+    *created = n > 0;
+    return commit(c);
+}
+
+int db_reaction_list(struct catalog *c, int64_t update_id, struct db_reaction **out, size_t *n)
+{
+    struct cat_stmt *st;
+    size_t cap = 0;
+    int rc;
+
+    *out = NULL;
+    *n = 0;
+    st = cat_query(c, "SELECT " REACTION_COLUMNS "FROM reactions x JOIN users s ON s.id = x.user_id "
+                      "WHERE x.update_id = ? ORDER BY x.id", "I", update_id);
+    if (!st)
+        return cat_rc(c);
+    while ((rc = cat_step(c, st)) == 1)
+        read_reaction(st, grow((void **)out, n, &cap, sizeof(**out)));
+    if (rc < 0) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+        return rc;
+    }
+    return DB_OK;
+}
+
+int db_reaction_owner(struct catalog *c, int64_t id, int64_t *user_id)
+{
+    return cat_get_int(c, user_id, "SELECT user_id FROM reactions WHERE id = ?", "I", id);
+}
+
+int db_reaction_delete(struct catalog *c, int64_t id)
+{
+    int n = cat_exec(c, "DELETE FROM reactions WHERE id = ?", "I", id);
+    if (n < 0)
+        return cat_rc(c);
+    return n ? DB_OK : DB_NOTFOUND;
+}

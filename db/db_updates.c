@@ -1,6 +1,527 @@
 /*
- * db_updates.c - the update and job lifecycle (uploading, queued, processing, ready, failed, deleted), renditions, leases, and the one visibility rule: every SQL statement about them.
+ * db_updates.c - every SQL statement about updates, renditions and
+ * transcode jobs: the visibility rule, reads for the API, edits, deletion
+ * and the lifecycle transitions documented in db_updates.h. Each public
+ * function that writes is one transaction (BEGIN IMMEDIATE ... COMMIT);
+ * on any failure it rolls back, so nothing is half done.
  */
 #include "config.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "db_updates.h"
+#include "util.h"
+
+/* The visibility rule, once: ?V1 the viewer's id, ?V2 1 for an admin.
+ * Used with named parameters so that every query binds it the same way. */
+#define VISIBLE "(u.status = 'ready' OR u.author_id = :viewer OR :admin = 1)"
+
+/* The columns of struct db_update, in read_update's order. */
+#define UPDATE_COLUMNS \
+    "u.id, u.author_id, a.name, a.email, a.title, a.team, u.kind, u.iso_week, u.title, " \
+    "u.description, u.status, u.error, u.duration, u.width, u.height, u.created_at, " \
+    "u.updated_at, u.ready_at, u.nonce, j.progress, j.eta, " \
+    "(SELECT COUNT(*) FROM views v WHERE v.update_id = u.id), " \
+    "(SELECT COUNT(*) FROM comments m WHERE m.update_id = u.id) "
+#define UPDATE_FROM \
+    "FROM updates u JOIN users a ON a.id = u.author_id " \
+    "LEFT JOIN jobs j ON j.id = (SELECT MAX(id) FROM jobs WHERE update_id = u.id) "
+
+static void read_update(struct cat_stmt *st, struct db_update *u)
+{
+    memset(u, 0, sizeof(*u));
+    u->id = cat_col_int(st, 0);
+    u->author_id = cat_col_int(st, 1);
+    cat_col_copy(st, 2, u->author_name, sizeof(u->author_name));
+    cat_col_copy(st, 3, u->author_email, sizeof(u->author_email));
+    cat_col_copy(st, 4, u->author_title, sizeof(u->author_title));
+    cat_col_copy(st, 5, u->author_team, sizeof(u->author_team));
+    cat_col_copy(st, 6, u->kind, sizeof(u->kind));
+    cat_col_copy(st, 7, u->iso_week, sizeof(u->iso_week));
+    cat_col_copy(st, 8, u->title, sizeof(u->title));
+    u->description = hc_strdup(cat_col_text(st, 9));
+    cat_col_copy(st, 10, u->status, sizeof(u->status));
+    cat_col_copy(st, 11, u->error, sizeof(u->error));
+    u->has_duration = !cat_col_null(st, 12);
+    u->duration = cat_col_double(st, 12);
+    u->width = (int)cat_col_int(st, 13);
+    u->height = (int)cat_col_int(st, 14);
+    u->created_at = cat_col_int(st, 15);
+    u->updated_at = cat_col_int(st, 16);
+    u->ready_at = cat_col_int(st, 17);
+    cat_col_copy(st, 18, u->nonce, sizeof(u->nonce));
+    u->progress = cat_col_double(st, 19);
+    u->eta = cat_col_null(st, 20) ? -1 : cat_col_double(st, 20);
+    u->views_count = cat_col_int(st, 21);
+    u->comments_count = cat_col_int(st, 22);
+}
+
+void db_update_free(struct db_update *u)
+{
+    if (!u)
+        return;
+    free(u->description);
+    u->description = NULL;
+}
+
+void db_update_list_free(struct db_update **list, size_t n)
+{
+    if (!*list)
+        return;
+    for (size_t i = 0; i < n; i++)
+        db_update_free(&(*list)[i]);
+    free(*list);
+    *list = NULL;
+}
+
+void db_strings_free(char ***list, size_t n)
+{
+    if (!*list)
+        return;
+    for (size_t i = 0; i < n; i++)
+        free((*list)[i]);
+    free(*list);
+    *list = NULL;
+}
+
+/* A failed write: roll back and say why. */
+static int fail_tx(struct catalog *c)
+{
+    int rc = cat_rc(c);
+    cat_rollback(c);
+    return rc < 0 ? rc : DB_ERROR;
+}
+
+static int begin(struct catalog *c)
+{
+    return cat_begin(c) < 0 ? fail_tx(c) : DB_OK;
+}
+
+static int commit(struct catalog *c)
+{
+    int rc;
+    if (cat_commit(c) == 0)
+        return DB_OK;
+    rc = cat_rc(c);
+    return rc < 0 ? rc : DB_ERROR;
+}
+
+int db_update_get(struct catalog *c, const struct db_viewer *v, int64_t id, struct db_update *out)
+{
+    struct cat_stmt *st;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    st = cat_query(c, "SELECT " UPDATE_COLUMNS UPDATE_FROM
+                      "WHERE u.id = :id AND " VISIBLE, "IIi", id, v->user_id, v->admin ? 1 : 0);
+    if (!st)
+        return cat_rc(c);
+    rc = cat_step(c, st);
+    if (rc == 1) {
+        read_update(st, out);
+        cat_end(st);
+        return DB_OK;
+    }
+    return rc == 0 ? DB_NOTFOUND : rc;
+}
+
+/* Filters bound as NULL when absent ("?x IS NULL OR col = ?x"), never
+ * spliced into the text. */
+#define LIST_WHERE \
+    "WHERE (:week IS NULL OR u.iso_week = :week) AND (:author IS NULL OR u.author_id = :author) " \
+    "AND (:kind IS NULL OR u.kind = :kind) AND (:status IS NULL OR u.status = :status) AND " VISIBLE
+
+int db_update_list(struct catalog *c, const struct db_viewer *v, const struct db_update_filter *f,
+                   struct db_update **out, size_t *n, int64_t *total)
+{
+    struct cat_stmt *st;
+    size_t cap = 0;
+    int rc;
+    const char *author = NULL;
+    char abuf[24];
+
+    *out = NULL;
+    *n = 0;
+    if (f->author_id > 0) {
+        snprintf(abuf, sizeof(abuf), "%lld", (long long)f->author_id);
+        author = abuf;
+    }
+    if (total) {
+        rc = cat_get_int(c, total, "SELECT COUNT(*) FROM updates u " LIST_WHERE,
+                         "ssssIi", f->week, author, f->kind, f->status, v->user_id, v->admin ? 1 : 0);
+        if (rc != DB_OK)
+            return rc < 0 ? rc : DB_ERROR;
+    }
+    st = cat_query(c, "SELECT " UPDATE_COLUMNS UPDATE_FROM LIST_WHERE
+                      "ORDER BY u.kind = 'allhands' DESC, u.created_at DESC, u.id DESC "
+                      "LIMIT :limit OFFSET :offset",
+                   "ssssIiII", f->week, author, f->kind, f->status, v->user_id, v->admin ? 1 : 0,
+                   (int64_t)(f->limit < 0 ? -1 : f->limit), (int64_t)f->offset);
+    if (!st)
+        return cat_rc(c);
+    while ((rc = cat_step(c, st)) == 1) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            *out = hc_realloc(*out, cap * sizeof(**out));
+        }
+        read_update(st, &(*out)[(*n)++]);
+    }
+    if (rc < 0) {
+        db_update_list_free(out, *n);
+        *n = 0;
+        return rc;
+    }
+    return DB_OK;
+}
+
+int db_update_week_people(struct catalog *c, const char *week, int posted,
+                          struct db_week_person **out, size_t *n)
+{
+    struct cat_stmt *st;
+    size_t cap = 0;
+    int rc;
+
+    *out = NULL;
+    *n = 0;
+    st = cat_query(c, "SELECT id, name, title, team FROM users s WHERE deactivated = 0 AND "
+                      "EXISTS (SELECT 1 FROM updates p WHERE p.author_id = s.id AND p.iso_week = ? "
+                      "        AND p.status IN ('queued', 'processing', 'ready')) = ? "
+                      "ORDER BY name COLLATE NOCASE", "si", week, posted ? 1 : 0);
+    if (!st)
+        return cat_rc(c);
+    while ((rc = cat_step(c, st)) == 1) {
+        struct db_week_person *p;
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            *out = hc_realloc(*out, cap * sizeof(**out));
+        }
+        p = &(*out)[(*n)++];
+        p->id = cat_col_int(st, 0);
+        cat_col_copy(st, 1, p->name, sizeof(p->name));
+        cat_col_copy(st, 2, p->title, sizeof(p->title));
+        cat_col_copy(st, 3, p->team, sizeof(p->team));
+    }
+    if (rc < 0) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+        return rc;
+    }
+    return DB_OK;
+}
+
+static int get_nonce(struct catalog *c, const char *sql, int64_t id, char nonce[DB_NONCE_SIZE])
+{
+    char *s = NULL;
+    int rc = cat_get_text(c, &s, sql, "I", id);
+
+    nonce[0] = '\0';
+    if (rc == DB_OK)
+        hc_strlcpy(nonce, s, DB_NONCE_SIZE);
+    free(s);
+    return rc;
+}
+
+int db_update_media(struct catalog *c, int64_t id, char nonce[DB_NONCE_SIZE])
+{
+    return get_nonce(c, "SELECT nonce FROM updates WHERE id = ? AND status = 'ready'", id, nonce);
+}
+
+int db_update_nonce(struct catalog *c, int64_t id, char nonce[DB_NONCE_SIZE])
+{
+    return get_nonce(c, "SELECT nonce FROM updates WHERE id = ?", id, nonce);
+}
+
+int db_update_edit(struct catalog *c, int64_t id, const char *title, const char *description, int64_t now)
+{
+    int rc, n;
+
+    if ((rc = begin(c)) < 0)
+        return rc;
+    n = cat_exec(c, "UPDATE updates SET title = COALESCE(?, title), description = COALESCE(?, description), "
+                    "updated_at = ? WHERE id = ?", "ssII", title, description, now, id);
+    if (n < 0)
+        return fail_tx(c);
+    if (n == 0) {
+        cat_rollback(c);
+        return DB_NOTFOUND;
+    }
+    return commit(c);
+}
+
+int db_update_delete(struct catalog *c, int64_t id, char ***inputs, size_t *n)
+{
+    struct cat_stmt *st;
+    size_t cap = 0;
+    int rc, changed;
+
+    *inputs = NULL;
+    *n = 0;
+    if ((rc = begin(c)) < 0)
+        return rc;
+    st = cat_query(c, "SELECT input_path FROM jobs WHERE update_id = ?", "I", id);
+    if (!st)
+        return fail_tx(c);
+    while ((rc = cat_step(c, st)) == 1) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 4;
+            *inputs = hc_realloc(*inputs, cap * sizeof(**inputs));
+        }
+        (*inputs)[(*n)++] = hc_strdup(cat_col_text(st, 0));
+    }
+    if (rc < 0 ||
+        cat_exec(c, "DELETE FROM uploads WHERE update_id = ?", "I", id) < 0 ||
+        (changed = cat_exec(c, "DELETE FROM updates WHERE id = ?", "I", id)) < 0) {
+        db_strings_free(inputs, *n);
+        *n = 0;
+        return fail_tx(c);
+    }
+    if (changed == 0) {
+        cat_rollback(c);
+        db_strings_free(inputs, *n);
+        *n = 0;
+        return DB_NOTFOUND;
+    }
+    if ((rc = commit(c)) < 0) {
+        db_strings_free(inputs, *n);
+        *n = 0;
+    }
+    return rc;
+}
+
+int db_update_insert_queued(struct catalog *c, const struct db_update_new *in, int64_t *id)
+{
+    int64_t uid;
+
+    uid = cat_insert(c, "INSERT INTO updates(author_id, kind, iso_week, title, description, status, "
+                        "created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?)",
+                     "IssssII", in->author_id, in->kind, in->iso_week, in->title,
+                     in->description ? in->description : "", in->now, in->now);
+    if (uid < 0)
+        return cat_rc(c);
+    if (cat_insert(c, "INSERT INTO jobs(update_id, input_path, priority, created_at, updated_at) "
+                      "VALUES (?, ?, ?, ?, ?)", "IsiII", uid, in->input_path, in->priority,
+                   in->now, in->now) < 0)
+        return cat_rc(c);
+    *id = uid;
+    return DB_OK;
+}
+
+/* ---- renditions ---- */
+
+int db_rendition_list(struct catalog *c, int64_t update_id, struct db_rendition **out, size_t *n)
+{
+    struct cat_stmt *st;
+    size_t cap = 0;
+    int rc;
+
+    *out = NULL;
+    *n = 0;
+    st = cat_query(c, "SELECT name, width, height, bandwidth, avg_bandwidth, codecs FROM renditions "
+                      "WHERE update_id = ? ORDER BY height DESC, id", "I", update_id);
+    if (!st)
+        return cat_rc(c);
+    while ((rc = cat_step(c, st)) == 1) {
+        struct db_rendition *x;
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 4;
+            *out = hc_realloc(*out, cap * sizeof(**out));
+        }
+        x = &(*out)[(*n)++];
+        cat_col_copy(st, 0, x->name, sizeof(x->name));
+        x->width = (int)cat_col_int(st, 1);
+        x->height = (int)cat_col_int(st, 2);
+        x->bandwidth = (int)cat_col_int(st, 3);
+        x->avg_bandwidth = (int)cat_col_int(st, 4);
+        cat_col_copy(st, 5, x->codecs, sizeof(x->codecs));
+    }
+    if (rc < 0) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+        return rc;
+    }
+    return DB_OK;
+}
+
+/* ---- jobs ---- */
+
+/* The next claimable job: its id, update (0 if deleted), input, attempts.
+ * 1 with a row, 0 if none, or a negative db_rc. */
+static int next_job(struct catalog *c, int64_t now, struct db_job *out)
+{
+    struct cat_stmt *st;
+    int rc;
+
+    st = cat_query(c,
+        "SELECT j.id, j.update_id, j.input_path, j.attempts FROM jobs j "
+        "LEFT JOIN updates u ON u.id = j.update_id "
+        "WHERE j.state = 'queued' OR (j.state = 'running' AND j.lease_until < ?) "
+        "ORDER BY j.priority DESC, "
+        /* Fair turns: a job's place is the number of its author's jobs
+         * that were already waiting when it was queued, so a second
+         * person's first upload passes someone's fifth. */
+        " (SELECT COUNT(*) FROM jobs j2 JOIN updates u2 ON u2.id = j2.update_id "
+        "   WHERE u2.author_id = u.author_id AND j2.id < j.id "
+        "   AND (j2.state IN ('queued', 'running') OR j2.updated_at >= j.created_at)) ASC, "
+        " j.id ASC LIMIT 1", "I", now);
+    if (!st)
+        return cat_rc(c);
+    rc = cat_step(c, st);
+    if (rc != 1)
+        return rc;
+    out->id = cat_col_int(st, 0);
+    out->update_id = cat_col_null(st, 1) ? 0 : cat_col_int(st, 1);
+    cat_col_copy(st, 2, out->input_path, sizeof(out->input_path));
+    out->attempts = (int)cat_col_int(st, 3);
+    cat_end(st);
+    return 1;
+}
+
+int db_job_claim(struct catalog *c, const char *worker_id, int64_t now, int lease, int max_attempts,
+                 const char *exhausted, struct db_job *out)
+{
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    for (;;) {
+        if ((rc = begin(c)) < 0)
+            return rc;
+        rc = next_job(c, now, out);
+        if (rc <= 0) {
+            cat_rollback(c);
+            return rc == 0 ? DB_NOTFOUND : rc;
+        }
+        if (out->update_id == 0) {
+            /* queued | running -> dropped: its update was deleted. */
+            if (cat_exec(c, "UPDATE jobs SET state = 'dropped', worker = NULL, updated_at = ? WHERE id = ?",
+                         "II", now, out->id) < 0)
+                return fail_tx(c);
+            if ((rc = commit(c)) < 0)
+                return rc;
+            continue;
+        }
+        if (out->attempts >= max_attempts) {
+            /* running (attempts used up) -> failed, with its update. */
+            if (cat_exec(c, "UPDATE jobs SET state = 'failed', error = ?, updated_at = ? WHERE id = ?",
+                         "sII", exhausted, now, out->id) < 0 ||
+                cat_exec(c, "UPDATE updates SET status = 'failed', error = ?, updated_at = ? WHERE id = ?",
+                         "sII", exhausted, now, out->update_id) < 0)
+                return fail_tx(c);
+            if ((rc = commit(c)) < 0)
+                return rc;
+            continue;
+        }
+        if (cat_exec(c, "UPDATE jobs SET state = 'running', attempts = attempts + 1, worker = ?, "
+                        "lease_until = ?, heartbeat_at = ?, progress = 0, eta = NULL, updated_at = ? "
+                        "WHERE id = ?", "sIIII", worker_id, now + lease, now, now, out->id) != 1 ||
+            cat_exec(c, "UPDATE updates SET status = 'processing', updated_at = ? WHERE id = ?",
+                     "II", now, out->update_id) != 1)
+            return fail_tx(c);
+        if ((rc = commit(c)) < 0)
+            return rc;
+        out->attempts++;
+        return DB_OK;
+    }
+}
+
+int db_job_heartbeat(struct catalog *c, int64_t job_id, const char *worker_id, double progress,
+                     double eta, int64_t now, int lease)
+{
+    int n = cat_exec(c, "UPDATE jobs SET progress = ?, eta = NULLIF(?, -1.0), heartbeat_at = ?, "
+                        "lease_until = ?, updated_at = ? WHERE id = ? AND worker = ? AND state = 'running' "
+                        "AND update_id IS NOT NULL",
+                     "ddIIIIs", progress, eta >= 0 ? eta : -1.0, now, now + lease, now, job_id, worker_id);
+    if (n < 0)
+        return cat_rc(c);
+    return n == 1 ? DB_OK : DB_INVALID;
+}
+
+int db_job_release(struct catalog *c, int64_t job_id, const char *worker_id, int64_t now)
+{
+    int n = cat_exec(c, "UPDATE jobs SET state = 'queued', attempts = MAX(attempts - 1, 0), worker = NULL, "
+                        "lease_until = NULL, updated_at = ? WHERE id = ? AND worker = ? AND state = 'running'",
+                     "IIs", now, job_id, worker_id);
+    if (n < 0)
+        return cat_rc(c);
+    return n == 1 ? DB_OK : DB_INVALID;
+}
+
+int db_job_fail(struct catalog *c, int64_t job_id, const char *worker_id, const char *reason, int64_t now)
+{
+    int rc, n;
+
+    if ((rc = begin(c)) < 0)
+        return rc;
+    n = cat_exec(c, "UPDATE jobs SET state = 'failed', error = ?, updated_at = ? "
+                    "WHERE id = ? AND worker = ? AND state = 'running'", "sIIs", reason, now, job_id, worker_id);
+    if (n < 0)
+        return fail_tx(c);
+    if (n == 0) {
+        cat_rollback(c);
+        return DB_INVALID;
+    }
+    if (cat_exec(c, "UPDATE updates SET status = 'failed', error = ?, updated_at = ? WHERE id = "
+                    "(SELECT update_id FROM jobs WHERE id = ?) AND status = 'processing'",
+                 "sII", reason, now, job_id) < 0)
+        return fail_tx(c);
+    return commit(c);
+}
+
+int db_job_finish(struct catalog *c, int64_t job_id, const char *worker_id, const struct db_ready *r,
+                  int (*on_ready)(struct catalog *c, int64_t update_id, void *arg), void *arg)
+{
+    int64_t update_id = 0;
+    int rc, n;
+
+    if ((rc = begin(c)) < 0)
+        return rc;
+    rc = cat_get_int(c, &update_id, "SELECT update_id FROM jobs WHERE id = ? AND worker = ? "
+                                    "AND state = 'running'", "Is", job_id, worker_id);
+    if (rc < 0)
+        return fail_tx(c);
+    if (rc == DB_NOTFOUND) {
+        /* Either the claim was taken over, or the update is gone
+         * (update_id NULL): tell them apart. */
+        int64_t ours = 0;
+        rc = cat_get_int(c, &ours, "SELECT COUNT(*) FROM jobs WHERE id = ? AND worker = ? "
+                                   "AND state = 'running'", "Is", job_id, worker_id);
+        if (rc < 0)
+            return fail_tx(c);
+        if (!ours) {
+            cat_rollback(c);
+            return DB_INVALID;
+        }
+        /* running -> dropped: its update was deleted. */
+        if (cat_exec(c, "UPDATE jobs SET state = 'dropped', updated_at = ? WHERE id = ?",
+                     "II", r->now, job_id) != 1)
+            return fail_tx(c);
+        rc = commit(c);
+        return rc < 0 ? rc : DB_NOTFOUND;
+    }
+    if (cat_exec(c, "DELETE FROM renditions WHERE update_id = ?", "I", update_id) < 0)
+        return fail_tx(c);
+    for (size_t i = 0; i < r->nrungs; i++) {
+        const struct db_rendition *x = &r->rungs[i];
+        if (cat_insert(c, "INSERT INTO renditions(update_id, name, width, height, bandwidth, avg_bandwidth, "
+                          "codecs) VALUES (?, ?, ?, ?, ?, ?, ?)", "Isiiiis", update_id, x->name, x->width,
+                       x->height, x->bandwidth, x->avg_bandwidth, x->codecs) < 0)
+            return fail_tx(c);
+    }
+    n = cat_exec(c, "UPDATE updates SET status = 'ready', error = '', duration = ?, width = ?, height = ?, "
+                    "ready_at = ?, updated_at = ? WHERE id = ? AND status = 'processing'",
+                 "diiIII", r->duration, r->width, r->height, r->now, r->now, update_id);
+    if (n < 0)
+        return fail_tx(c);
+    if (n == 0) {
+        cat_rollback(c);
+        return DB_INVALID;
+    }
+    if (cat_exec(c, "UPDATE jobs SET state = 'done', progress = 100, eta = 0, updated_at = ? WHERE id = ?",
+                 "II", r->now, job_id) != 1)
+        return fail_tx(c);
+    if (on_ready && on_ready(c, update_id, arg) < 0)
+        return fail_tx(c);
+    return commit(c);
+}

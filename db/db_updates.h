@@ -1,10 +1,227 @@
 /*
- * db_updates.h - the data layer for the update and job lifecycle (uploading, queued, processing, ready, failed, deleted), renditions, leases, and the one visibility rule. Typed functions returning enum db_rc
- * (catalog.h); no caller outside db/ sees SQL.
+ * db_updates.h - the data layer for updates and their transcode jobs: the
+ * one visibility rule, reads for the API, edits, deletion, renditions, and
+ * the whole update/job lifecycle as functions that are each one
+ * transaction. Typed functions returning enum db_rc (catalog.h); no caller
+ * outside db/ sees SQL. Not here: uploads in progress (db_uploads.h) and
+ * views, comments, reactions (db_social.h).
+ *
+ * The lifecycle. An update and its job are created together, already
+ * `queued` (the tus upload row stands for the "uploading" stage):
+ *
+ *   update:  queued -> processing -> ready | failed ;  any -> (deleted)
+ *   job:     queued -> running -> done | failed | queued (handed back)
+ *            queued | running -> dropped (its update was deleted)
+ *            running (lease ran out) -> running (claimed again, attempt+1)
+ *            running (attempts used up) -> failed
+ *
+ * A function asked for a transition that the current state does not allow
+ * changes nothing and returns DB_INVALID.
  */
 #ifndef HUBCAST_DB_UPDATES_H
 #define HUBCAST_DB_UPDATES_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "catalog.h"
+
+#define DB_NONCE_SIZE 33        /* 32 hex digits and the NUL */
+#define DB_PATH_SIZE  1100      /* a stored file path (DATA is at most 1024) */
+
+/* Who is asking, for the visibility rule. */
+struct db_viewer {
+    int64_t user_id;            /* the signed-in person */
+    int     admin;              /* 1 for administrators: they see everything */
+};
+
+/* One update as the API shows it (with author and progress). */
+struct db_update {
+    int64_t id;
+    int64_t author_id;
+    char    author_name[256];
+    char    author_email[256];
+    char    author_title[256];
+    char    author_team[256];
+    char    kind[16];           /* "weekly" or "allhands" */
+    char    iso_week[16];       /* "2026-W48", in the author's time zone */
+    char    title[256];
+    char   *description;        /* malloc'd; free with db_update_free */
+    char    status[16];         /* "queued", "processing", "ready", "failed" */
+    char    error[512];         /* why it failed, for the uploader; "" otherwise */
+    double  duration;           /* seconds; 0 until ready */
+    int     has_duration;       /* duration is known */
+    int     width, height;      /* of the source, 0 until ready */
+    int64_t created_at;
+    int64_t updated_at;
+    int64_t ready_at;           /* 0 until ready */
+    char    nonce[DB_NONCE_SIZE]; /* random, named by signed media links */
+    double  progress;           /* 0..100 of the latest job */
+    double  eta;                /* seconds left of the latest job, < 0 unknown */
+    int64_t views_count;        /* people who watched */
+    int64_t comments_count;
+};
+void db_update_free(struct db_update *u);
+/* Free an array of n updates and the array; *list becomes NULL. */
+void db_update_list_free(struct db_update **list, size_t n);
+
+/*
+ * The one visibility rule: a member sees an update when it is ready, and
+ * always their own; an administrator sees every update. Lists, GET by id,
+ * the week, views, comments and reactions all go through it.
+ */
+
+/* DB_OK with *out filled (free with db_update_free), DB_NOTFOUND when
+ * there is no such update or v may not see it, or a negative db_rc. */
+int db_update_get(struct catalog *c, const struct db_viewer *v, int64_t id, struct db_update *out);
+
+/* Optional filters of a list; NULL / 0 means "any". */
+struct db_update_filter {
+    const char *week;           /* "2026-W48" */
+    int64_t     author_id;
+    const char *kind;           /* "weekly" or "allhands" */
+    const char *status;         /* narrows what v may see, never widens it */
+    long        limit;          /* < 0: no limit */
+    long        offset;
+};
+/*
+ * The updates v may see that match f: all-hands first, then newest first.
+ * DB_OK with *out (an array of *n, free with db_update_list_free) and
+ * *total (the count without limit/offset; total may be NULL), or a
+ * negative db_rc with *out NULL.
+ */
+int db_update_list(struct catalog *c, const struct db_viewer *v, const struct db_update_filter *f,
+                   struct db_update **out, size_t *n, int64_t *total);
+
+/* A person in the week view. */
+struct db_week_person {
+    int64_t id;
+    char    name[256];
+    char    title[256];
+    char    team[256];
+};
+/* Active people who have (posted != 0) or have not (posted == 0) an update
+ * queued, processing or ready in week, by name. DB_OK with *out (free())
+ * and *n, or a negative db_rc. */
+int db_update_week_people(struct catalog *c, const char *week, int posted,
+                          struct db_week_person **out, size_t *n);
+
+/* What /media needs: DB_OK with nonce filled when the update exists and
+ * is ready (its media are published), DB_NOTFOUND otherwise, or a negative
+ * db_rc. */
+int db_update_media(struct catalog *c, int64_t id, char nonce[DB_NONCE_SIZE]);
+/* The nonce of an update in any state: DB_OK, DB_NOTFOUND or negative. */
+int db_update_nonce(struct catalog *c, int64_t id, char nonce[DB_NONCE_SIZE]);
+
+/* Change the title and/or the description (NULL leaves one as is), in one
+ * transaction. DB_OK, DB_NOTFOUND, or a negative db_rc (nothing changed). */
+int db_update_edit(struct catalog *c, int64_t id, const char *title, const char *description, int64_t now);
+
+/*
+ * Delete an update in any state, with its renditions, views, comments,
+ * reactions and upload record, in one transaction; its jobs stay, with no
+ * update (a worker on it loses its claim at the next heartbeat; a queued
+ * one is dropped). DB_OK with *inputs (the jobs' input files, for the
+ * caller to remove: an array of *n malloc'd strings, free with
+ * db_strings_free), DB_NOTFOUND, or a negative db_rc (nothing deleted).
+ */
+int db_update_delete(struct catalog *c, int64_t id, char ***inputs, size_t *n);
+void db_strings_free(char ***list, size_t n);
+
+/* A new update and its job (see db_update_insert_queued). */
+struct db_update_new {
+    int64_t     author_id;
+    const char *kind;           /* "weekly" or "allhands" */
+    const char *iso_week;       /* of now, in the author's time zone */
+    const char *title;
+    const char *description;    /* NULL for "" */
+    const char *input_path;     /* the stored upload, read by the worker */
+    int         priority;       /* higher is claimed first */
+    int64_t     now;
+};
+/*
+ * (none) -> update queued + job queued. Only inside the caller's
+ * transaction (db_upload_finish, db_upload_oneshot): DB_OK with *id, or a
+ * negative db_rc.
+ */
+int db_update_insert_queued(struct catalog *c, const struct db_update_new *in, int64_t *id);
+
+/* ---- renditions ---- */
+
+/* One rung of the published ladder. */
+struct db_rendition {
+    char name[32];              /* folder and label, e.g. "720p" */
+    int  width, height;
+    int  bandwidth;             /* peak bits per second, as in the playlist */
+    int  avg_bandwidth;
+    char codecs[64];            /* RFC 6381, e.g. "avc1.64001f,mp4a.40.2" */
+};
+/* The renditions of an update, tallest first. DB_OK with *out (free())
+ * and *n (0 if none), or a negative db_rc. */
+int db_rendition_list(struct catalog *c, int64_t update_id, struct db_rendition **out, size_t *n);
+
+/* ---- jobs ---- */
+
+/* A claimed job, as the worker needs it. */
+struct db_job {
+    int64_t id;
+    int64_t update_id;
+    char    input_path[DB_PATH_SIZE];
+    int     attempts;           /* including this one */
+};
+
+/*
+ * Claim the next job for worker_id, in one transaction per job looked at:
+ * job queued, or running with its lease run out -> running (attempts + 1,
+ * lease until now + lease), update -> processing. Order: priority first
+ * (all-hands), then fair turns (a job's place is the number of its
+ * author's jobs already waiting when it was queued), then age.
+ * On the way, a job whose update was deleted -> dropped, and one that has
+ * used max_attempts -> failed with `exhausted` as the reason (its update
+ * too). DB_OK with *out, DB_NOTFOUND when nothing is waiting, or a
+ * negative db_rc (nothing claimed).
+ */
+int db_job_claim(struct catalog *c, const char *worker_id, int64_t now, int lease, int max_attempts,
+                 const char *exhausted, struct db_job *out);
+
+/*
+ * Heartbeat of a running job: progress (0..100), eta (seconds, < 0 for
+ * unknown) and a lease until now + lease. DB_OK; DB_INVALID when the job
+ * is no longer worker_id's running job or its update was deleted (stop
+ * work); or a negative db_rc (the catalog could not be reached: not a
+ * reason to stop).
+ */
+int db_job_heartbeat(struct catalog *c, int64_t job_id, const char *worker_id, double progress,
+                     double eta, int64_t now, int lease);
+
+/* running (worker_id's) -> queued, the attempt given back (the worker is
+ * stopping). DB_OK, DB_INVALID if it is not worker_id's running job, or a
+ * negative db_rc. */
+int db_job_release(struct catalog *c, int64_t job_id, const char *worker_id, int64_t now);
+
+/* running (worker_id's) -> failed, and its update processing -> failed
+ * with reason. DB_OK, DB_INVALID (not worker_id's running job: nothing
+ * changed), or a negative db_rc. */
+int db_job_fail(struct catalog *c, int64_t job_id, const char *worker_id, const char *reason, int64_t now);
+
+/* What a finished transcode produced. */
+struct db_ready {
+    double duration;
+    int    width, height;
+    const struct db_rendition *rungs;
+    size_t nrungs;
+    int64_t now;
+};
+/*
+ * running (worker_id's) -> done and its update processing -> ready with
+ * its renditions (every insert checked), then on_ready(c, update_id, arg)
+ * inside the same transaction (the mail notifications; < 0 aborts all).
+ * DB_OK; DB_NOTFOUND when the update was deleted (the job -> dropped, so
+ * the output is the caller's to remove); DB_INVALID when the job is not
+ * worker_id's running job any more (nothing changed); or a negative db_rc
+ * (nothing changed: keep the output and report again).
+ */
+int db_job_finish(struct catalog *c, int64_t job_id, const char *worker_id, const struct db_ready *r,
+                  int (*on_ready)(struct catalog *c, int64_t update_id, void *arg), void *arg);
 
 #endif

@@ -1,6 +1,196 @@
 /*
- * db_uploads.c - tus uploads in progress: offsets, metadata, expiry: every SQL statement about them.
+ * db_uploads.c - every SQL statement about tus uploads in progress, and
+ * the transaction that turns a finished one into an update and a job.
  */
 #include "config.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "db_uploads.h"
+#include "util.h"
+
+static int fail_tx(struct catalog *c)
+{
+    int rc = cat_rc(c);
+    cat_rollback(c);
+    return rc < 0 ? rc : DB_ERROR;
+}
+
+static int commit(struct catalog *c)
+{
+    int rc;
+    if (cat_commit(c) == 0)
+        return DB_OK;
+    rc = cat_rc(c);
+    return rc < 0 ? rc : DB_ERROR;
+}
+
+void db_upload_free(struct db_upload *u)
+{
+    if (!u)
+        return;
+    free(u->metadata);
+    free(u->description);
+    u->metadata = u->description = NULL;
+}
+
+int db_upload_count_open(struct catalog *c, int64_t user_id, int64_t now, int64_t *n)
+{
+    return cat_get_int(c, n, "SELECT COUNT(*) FROM uploads WHERE user_id = ? AND update_id IS NULL "
+                             "AND expires_at > ?", "II", user_id, now);
+}
+
+int db_upload_create(struct catalog *c, const struct db_upload *u)
+{
+    if (cat_exec(c, "INSERT INTO uploads(id, user_id, length, offset, metadata, filename, filetype, "
+                    "title, description, kind, created_at, expires_at) "
+                    "VALUES (?, ?, NULLIF(?, -1), 0, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 "sIIssssssII", u->id, u->user_id, u->length, u->metadata ? u->metadata : "", u->filename,
+                 u->filetype, u->title, u->description ? u->description : "", u->kind,
+                 u->created_at, u->expires_at) < 0)
+        return cat_rc(c);
+    return DB_OK;
+}
+
+int db_upload_get(struct catalog *c, const char *id, int64_t user_id, struct db_upload *out)
+{
+    struct cat_stmt *st;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    st = cat_query(c, "SELECT id, user_id, length, offset, metadata, filename, filetype, title, description, "
+                      "kind, update_id, created_at, expires_at FROM uploads WHERE id = ? AND user_id = ?",
+                   "sI", id, user_id);
+    if (!st)
+        return cat_rc(c);
+    if ((rc = cat_step(c, st)) != 1)
+        return rc == 0 ? DB_NOTFOUND : rc;
+    cat_col_copy(st, 0, out->id, sizeof(out->id));
+    out->user_id = cat_col_int(st, 1);
+    out->length = cat_col_null(st, 2) ? -1 : cat_col_int(st, 2);
+    out->offset = cat_col_int(st, 3);
+    out->metadata = hc_strdup(cat_col_text(st, 4));
+    cat_col_copy(st, 5, out->filename, sizeof(out->filename));
+    cat_col_copy(st, 6, out->filetype, sizeof(out->filetype));
+    cat_col_copy(st, 7, out->title, sizeof(out->title));
+    out->description = hc_strdup(cat_col_text(st, 8));
+    cat_col_copy(st, 9, out->kind, sizeof(out->kind));
+    out->update_id = cat_col_null(st, 10) ? 0 : cat_col_int(st, 10);
+    out->created_at = cat_col_int(st, 11);
+    out->expires_at = cat_col_int(st, 12);
+    cat_end(st);
+    return DB_OK;
+}
+
+/* After an UPDATE that changed nothing: DB_NOTFOUND if the row is gone,
+ * else DB_INVALID (it is in another state). */
+static int why_unchanged(struct catalog *c, const char *id)
+{
+    int64_t n = 0;
+    int rc = cat_get_int(c, &n, "SELECT COUNT(*) FROM uploads WHERE id = ?", "s", id);
+    if (rc < 0)
+        return rc;
+    return n ? DB_INVALID : DB_NOTFOUND;
+}
+
+int db_upload_set_length(struct catalog *c, const char *id, int64_t length)
+{
+    int n = cat_exec(c, "UPDATE uploads SET length = ? WHERE id = ? AND length IS NULL AND update_id IS NULL",
+                     "Is", length, id);
+    if (n < 0)
+        return cat_rc(c);
+    return n ? DB_OK : why_unchanged(c, id);
+}
+
+int db_upload_advance(struct catalog *c, const char *id, int64_t from, int64_t to, int64_t expires_at)
+{
+    int n = cat_exec(c, "UPDATE uploads SET offset = ?, expires_at = ? WHERE id = ? AND offset = ? "
+                        "AND update_id IS NULL", "IIsI", to, expires_at, id, from);
+    if (n < 0)
+        return cat_rc(c);
+    return n ? DB_OK : why_unchanged(c, id);
+}
+
+int db_upload_delete(struct catalog *c, const char *id)
+{
+    int n = cat_exec(c, "DELETE FROM uploads WHERE id = ?", "s", id);
+    if (n < 0)
+        return cat_rc(c);
+    return n ? DB_OK : DB_NOTFOUND;
+}
+
+int db_upload_finish(struct catalog *c, const char *id, int64_t offset, const struct db_update_new *in,
+                     int64_t *update_id)
+{
+    int64_t uid;
+    int rc, n;
+
+    if (cat_begin(c) < 0)
+        return fail_tx(c);
+    if ((rc = db_update_insert_queued(c, in, &uid)) < 0) {
+        cat_rollback(c);
+        return rc;
+    }
+    n = cat_exec(c, "UPDATE uploads SET update_id = ?, offset = ? WHERE id = ? AND update_id IS NULL",
+                 "IIs", uid, offset, id);
+    if (n < 0)
+        return fail_tx(c);
+    if (n == 0) {
+        rc = why_unchanged(c, id);
+        cat_rollback(c);
+        return rc;
+    }
+    if ((rc = commit(c)) == DB_OK)
+        *update_id = uid;
+    return rc;
+}
+
+int db_upload_oneshot(struct catalog *c, const struct db_upload *u, const struct db_update_new *in,
+                      int64_t *update_id)
+{
+    int64_t uid;
+    int rc;
+
+    if (cat_begin(c) < 0)
+        return fail_tx(c);
+    if ((rc = db_update_insert_queued(c, in, &uid)) < 0) {
+        cat_rollback(c);
+        return rc;
+    }
+    if (cat_exec(c, "INSERT INTO uploads(id, user_id, length, offset, kind, title, description, "
+                    "update_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 "sIIIsssIII", u->id, u->user_id, u->length, u->offset, u->kind, u->title,
+                 u->description ? u->description : "", uid, u->created_at, u->expires_at) < 0)
+        return fail_tx(c);
+    if ((rc = commit(c)) == DB_OK)
+        *update_id = uid;
+    return rc;
+}
+
+int db_upload_expired(struct catalog *c, int64_t now, char (**ids)[DB_UPLOAD_ID_SIZE], size_t *n)
+{
+    struct cat_stmt *st;
+    size_t cap = 0;
+    int rc;
+
+    *ids = NULL;
+    *n = 0;
+    st = cat_query(c, "SELECT id FROM uploads WHERE update_id IS NULL AND expires_at < ? ORDER BY id", "I", now);
+    if (!st)
+        return cat_rc(c);
+    while ((rc = cat_step(c, st)) == 1) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 8;
+            *ids = hc_realloc(*ids, cap * sizeof(**ids));
+        }
+        cat_col_copy(st, 0, (*ids)[(*n)++], DB_UPLOAD_ID_SIZE);
+    }
+    if (rc < 0) {
+        free(*ids);
+        *ids = NULL;
+        *n = 0;
+        return rc;
+    }
+    return DB_OK;
+}

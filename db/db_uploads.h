@@ -1,10 +1,74 @@
 /*
- * db_uploads.h - the data layer for tus uploads in progress: offsets, metadata, expiry. Typed functions returning enum db_rc
- * (catalog.h); no caller outside db/ sees SQL.
+ * db_uploads.h - the data layer for tus uploads in progress: the row that
+ * stands for an upload's "uploading" stage (length, confirmed offset,
+ * metadata, expiry) and its end, when it becomes an update and a job in
+ * one transaction. Typed functions returning enum db_rc (catalog.h); no
+ * caller outside db/ sees SQL. The bytes themselves are the caller's
+ * (DATA/uploads/<id>.part, see src/layout.h).
  */
 #ifndef HUBCAST_DB_UPLOADS_H
 #define HUBCAST_DB_UPLOADS_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "catalog.h"
+#include "db_updates.h"
+
+#define DB_UPLOAD_ID_SIZE 24     /* an upload id and its NUL */
+
+struct db_upload {
+    char    id[DB_UPLOAD_ID_SIZE]; /* random, URL-safe */
+    int64_t user_id;             /* whose upload it is */
+    int64_t length;              /* total bytes, -1 while deferred */
+    int64_t offset;              /* bytes confirmed on disk */
+    char   *metadata;            /* the Upload-Metadata header as sent; malloc'd */
+    char    filename[256];
+    char    filetype[104];
+    char    title[256];
+    char   *description;         /* malloc'd */
+    char    kind[16];            /* "weekly" or "allhands" */
+    int64_t update_id;           /* the update it became, 0 while uploading */
+    int64_t created_at;
+    int64_t expires_at;          /* an unfinished upload is removed after this */
+};
+void db_upload_free(struct db_upload *u);
+
+/* Unfinished, unexpired uploads of user_id: DB_OK with *n, or negative. */
+int db_upload_count_open(struct catalog *c, int64_t user_id, int64_t now, int64_t *n);
+/* Insert a new upload (offset 0, no update). DB_OK, DB_CONSTRAINT (the id
+ * is taken), or a negative db_rc. */
+int db_upload_create(struct catalog *c, const struct db_upload *u);
+/* user_id's upload id (someone else's is not found): DB_OK with *out (free
+ * with db_upload_free), DB_NOTFOUND, or a negative db_rc. */
+int db_upload_get(struct catalog *c, const char *id, int64_t user_id, struct db_upload *out);
+/* Give a deferred length its value. DB_OK; DB_INVALID when the length was
+ * already known or the upload is finished; DB_NOTFOUND; or negative. */
+int db_upload_set_length(struct catalog *c, const char *id, int64_t length);
+/* Move the confirmed offset from `from` to `to` (bytes that fdatasync put
+ * on disk) and push the expiry to expires_at. DB_OK; DB_INVALID when the
+ * stored offset is not `from` any more (another request moved it) or the
+ * upload is finished; DB_NOTFOUND; or negative (nothing changed). */
+int db_upload_advance(struct catalog *c, const char *id, int64_t from, int64_t to, int64_t expires_at);
+/* Remove the record (the caller removes the bytes when they are not an
+ * update's). DB_OK, DB_NOTFOUND, or negative. */
+int db_upload_delete(struct catalog *c, const char *id);
+
+/*
+ * uploading -> finished: the upload, complete at `offset`, becomes an
+ * update and a job (queued), all in one transaction. DB_OK with
+ * *update_id; DB_INVALID when it is already finished; DB_NOTFOUND; or a
+ * negative db_rc (nothing changed).
+ */
+int db_upload_finish(struct catalog *c, const char *id, int64_t offset, const struct db_update_new *in,
+                     int64_t *update_id);
+/* A one-request upload: its record (already finished) and its update and
+ * job, in one transaction. DB_OK with *update_id, or negative. */
+int db_upload_oneshot(struct catalog *c, const struct db_upload *u, const struct db_update_new *in,
+                      int64_t *update_id);
+
+/* Ids of unfinished uploads that expired before now: DB_OK with *ids (an
+ * array of *n, free()) or negative. */
+int db_upload_expired(struct catalog *c, int64_t now, char (**ids)[DB_UPLOAD_ID_SIZE], size_t *n);
 
 #endif

@@ -15,22 +15,19 @@
 #include "commands.h"
 #include "db_accounts.h"
 #include "db_settings.h"
+#include "layout.h"
 #include "conf.h"
 #include "util.h"
 
 struct catalog *hc_open_catalog(const struct conf *c, int migrate)
 {
-    char path[1100], err[512], sub[1100];
+    char path[1100], err[512];
     struct catalog *cat;
 
-    if (hc_mkdirs(c->data_dir, 0700) < 0) {
+    if (layout_prepare(c->data_dir) < 0) {
         fprintf(stderr, "hubcast: cannot create the data folder %s\n", c->data_dir);
         return NULL;
     }
-    snprintf(sub, sizeof(sub), "%s/uploads", c->data_dir);
-    hc_mkdirs(sub, 0700);
-    snprintf(sub, sizeof(sub), "%s/media", c->data_dir);
-    hc_mkdirs(sub, 0755);
     catalog_path(c->data_dir, path, sizeof(path));
     cat = catalog_open(path, migrate, err, sizeof(err));
     if (!cat)

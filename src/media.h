@@ -23,8 +23,13 @@ void media_close(void);
 
 #define MEDIA_MAIL_TTL  (30 * 24 * 3600)
 
-/* "/media/t/<token>/<id>/<file>" valid for MEDIA_TOKEN_TTL, or for ttl. */
-void media_url(int64_t update_id, const char *file, char *out, size_t outsz);
+/* "/media/t/<token>/<id>/<file>" for the update with this nonce (struct
+ * db_update), valid for MEDIA_TOKEN_TTL, or for ttl. */
+void media_url(int64_t update_id, const char *nonce, const char *file, char *out, size_t outsz);
+void media_url_nonce(int64_t update_id, const char *nonce, const char *file, int ttl,
+                     char *out, size_t outsz);
+/* The same for a caller without the nonce at hand (mail): looked up in the
+ * catalog; out is "" when there is no such update. */
 void media_url_ttl(int64_t update_id, const char *file, int ttl, char *out, size_t outsz);
 
 #endif

@@ -25,6 +25,8 @@
 #include "conf.h"
 #include "isoweek.h"
 #include "mail.h"
+#include "db_uploads.h"
+#include "layout.h"
 #include "scheduler.h"
 #include "util.h"
 
@@ -315,23 +317,25 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
 static int stopping, running;
 
-/* Abandoned uploads: remove their bytes and their row. */
+/* Abandoned uploads: remove their row, then their bytes. */
 static void expire_uploads(struct catalog *cat, const struct conf *c)
 {
-    json_t *rows = cat_rows(cat, "SELECT id FROM uploads WHERE update_id IS NULL AND expires_at < ?",
-                            "I", (int64_t)hc_now());
-    size_t i;
-    json_t *u;
+    char (*ids)[DB_UPLOAD_ID_SIZE], part[LAYOUT_PATH_MAX];
+    size_t n;
+    int rc = db_upload_expired(cat, (int64_t)hc_now(), &ids, &n);
 
-    json_array_foreach(rows, i, u) {
-        char part[1200];
-        const char *id = json_string_value(json_object_get(u, "id"));
-        snprintf(part, sizeof(part), "%s/uploads/%s.part", c->data_dir, id);
-        unlink(part);
-        cat_exec(cat, "DELETE FROM uploads WHERE id = ?", "s", id);
-        hc_log("scheduler: removed abandoned upload %s", id);
+    if (rc < 0) {
+        hc_log("scheduler: cannot list abandoned uploads: %s", db_rc_name(rc));
+        return;
     }
-    json_decref(rows);
+    for (size_t i = 0; i < n; i++) {
+        if (db_upload_delete(cat, ids[i]) < 0)
+            continue;
+        if (layout_upload_part(c->data_dir, ids[i], part, sizeof(part)) == 0)
+            unlink(part);
+        hc_log("scheduler: removed abandoned upload %s", ids[i]);
+    }
+    free(ids);
 }
 
 static int log_queued(struct catalog *cat, const struct sched_item *it, time_t now, void *arg)

@@ -1,7 +1,9 @@
 /*
  * updates.c - handlers for /api/updates, /api/weeks, views, comments and
- * reactions. Optional filters are bound as NULL into fixed SQL
- * ("?1 IS NULL OR column = ?1"), never spliced into it.
+ * reactions. Every catalog access goes through db_updates and db_social;
+ * who may see an update is decided there, by the one visibility rule
+ * (db_update_get, db_update_list). JSON is built here, one *_json() per
+ * type.
  */
 #include "config.h"
 
@@ -12,109 +14,215 @@
 #include <unistd.h>
 
 #include "api.h"
-#include "catalog.h"
 #include "conf.h"
+#include "db_social.h"
+#include "db_updates.h"
 #include "http.h"
 #include "isoweek.h"
+#include "layout.h"
 #include "mail.h"
 #include "media.h"
 #include "updates.h"
 #include "util.h"
 
-static void move_prefixed(json_t *from, json_t *to, const char *prefix)
+static int is_admin(const struct req *r)
 {
-    const char *k;
-    json_t *v;
-    void *tmp;
-    size_t plen = strlen(prefix);
+    return r->user.role == ROLE_ADMIN;
+}
 
-    json_object_foreach_safe(from, tmp, k, v) {
-        if (!strncmp(k, prefix, plen)) {
-            json_object_set(to, k + plen, v);
-            json_object_del(from, k);
+void updates_viewer(const struct req *r, struct db_viewer *v)
+{
+    v->user_id = r->user.id;
+    v->admin = is_admin(r);
+}
+
+/* ---- JSON, one function per type ---- */
+
+static json_t *int_or_null(int64_t v)
+{
+    return v ? json_integer(v) : json_null();
+}
+
+static json_t *at_json(int has_at, double at)
+{
+    return has_at ? json_real(at) : json_null();
+}
+
+static json_t *view_json(const struct db_view *v)
+{
+    return json_pack("{s:f,s:b}", "position", v->position, "completed", v->completed);
+}
+
+static json_t *rendition_json(const struct db_rendition *x)
+{
+    return json_pack("{s:s,s:i,s:i,s:i}", "name", x->name, "width", x->width, "height", x->height,
+                     "bandwidth", x->bandwidth);
+}
+
+static json_t *progress_json(const struct db_update *u, json_t **eta)
+{
+    *eta = json_null();
+    if (!strcmp(u->status, "ready"))
+        return json_integer(100);
+    if (!strcmp(u->status, "processing")) {
+        if (u->eta >= 0) {
+            json_decref(*eta);
+            *eta = json_integer((json_int_t)ceil(u->eta));
         }
+        return json_integer((json_int_t)floor(u->progress));
     }
+    return json_integer(0);
 }
 
-json_t *updates_json(struct catalog *c, const struct conf *conf, int64_t id, int64_t viewer)
+static void set_urls(json_t *o, const struct db_update *u)
 {
-    json_t *u, *author, *rend, *view;
+    static const char *const keys[][2] = {
+        { "playback_url", "master.m3u8" }, { "poster_url", "poster.jpg" },
+        { "storyboard_url", "storyboard.vtt" },
+    };
     char url[300];
-    const char *status;
 
-    (void)conf;
-    u = cat_row(c,
-        "SELECT u.id, u.kind, u.iso_week, u.title, u.description, u.status, u.error, u.duration, "
-        "u.width, u.height, u.created_at, u.ready_at, "
-        "a.id AS author_id, a.name AS author_name, a.email AS author_email, "
-        "a.title AS author_title, a.team AS author_team, "
-        "j.progress AS progress, j.eta AS eta, "
-        "(SELECT COUNT(*) FROM views v WHERE v.update_id = u.id) AS views_count, "
-        "(SELECT COUNT(*) FROM comments m WHERE m.update_id = u.id) AS comments_count "
-        "FROM updates u JOIN users a ON a.id = u.author_id "
-        "LEFT JOIN jobs j ON j.id = (SELECT MAX(id) FROM jobs WHERE update_id = u.id) "
-        "WHERE u.id = ?", "I", id);
-    if (!u)
-        return NULL;
-    author = json_object();
-    move_prefixed(u, author, "author_");
-    json_object_set_new(u, "author", author);
-    status = json_string_value(json_object_get(u, "status"));
-    if (!strcmp(status, "ready")) {
-        json_object_set_new(u, "progress", json_integer(100));
-        json_object_set_new(u, "eta", json_null());
-    } else if (!strcmp(status, "processing")) {
-        double p = json_number_value(json_object_get(u, "progress"));
-        json_t *eta = json_object_get(u, "eta");
-        json_object_set_new(u, "progress", json_integer((json_int_t)floor(p)));
-        if (!json_is_number(eta) || json_number_value(eta) < 0)
-            json_object_set_new(u, "eta", json_null());
-        else
-            json_object_set_new(u, "eta", json_integer((json_int_t)ceil(json_number_value(eta))));
-    } else {
-        json_object_set_new(u, "progress", json_integer(0));
-        json_object_set_new(u, "eta", json_null());
+    for (size_t i = 0; i < HC_ARRAY_LEN(keys); i++) {
+        if (strcmp(u->status, "ready")) {
+            json_object_set_new(o, keys[i][0], json_null());
+            continue;
+        }
+        media_url(u->id, u->nonce, keys[i][1], url, sizeof(url));
+        json_object_set_new(o, keys[i][0], json_string(url));
     }
-    rend = cat_rows(c, "SELECT name, width, height, bandwidth FROM renditions WHERE update_id = ? "
-                       "ORDER BY height DESC", "I", id);
-    json_object_set_new(u, "renditions", rend ? rend : json_array());
-    if (!strcmp(status, "ready")) {
-        media_url(id, "master.m3u8", url, sizeof(url));
-        json_object_set_new(u, "playback_url", json_string(url));
-        media_url(id, "poster.jpg", url, sizeof(url));
-        json_object_set_new(u, "poster_url", json_string(url));
-        media_url(id, "storyboard.vtt", url, sizeof(url));
-        json_object_set_new(u, "storyboard_url", json_string(url));
-    } else {
-        json_object_set_new(u, "playback_url", json_null());
-        json_object_set_new(u, "poster_url", json_null());
-        json_object_set_new(u, "storyboard_url", json_null());
-    }
-    view = cat_row(c, "SELECT position, completed FROM views WHERE update_id = ? AND user_id = ?",
-                   "II", id, viewer);
-    if (view)
-        json_object_set_new(view, "completed", json_boolean(json_integer_value(json_object_get(view, "completed"))));
-    json_object_set_new(u, "viewed", view ? view : json_null());
-    return u;
 }
 
-/* Load the update for a handler: 404 if missing. */
-static json_t *get_update(struct req *r, struct resp *o, int64_t *id)
+/* The JSON of one update as viewer sees it: DB_OK with *out, or a
+ * negative db_rc (renditions or the viewer's progress unreadable). */
+static int update_json(struct catalog *c, const struct db_update *u, int64_t viewer, json_t **out)
 {
-    json_t *u;
+    struct db_rendition *rend;
+    struct db_view view;
+    size_t n;
+    json_t *o, *arr, *eta, *progress;
+    int rc;
 
-    if (api_parse_id(r->match.params[0], id) < 0 ||
-        !(u = updates_json(r->cat, r->conf, *id, r->user.id))) {
-        http_error(o, 404, "not_found", "there is no such update");
-        return NULL;
+    *out = NULL;
+    if ((rc = db_rendition_list(c, u->id, &rend, &n)) < 0)
+        return rc;
+    if ((rc = db_view_get(c, u->id, viewer, &view)) < 0) {
+        free(rend);
+        return rc;
     }
-    return u;
+    arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, rendition_json(&rend[i]));
+    free(rend);
+    progress = progress_json(u, &eta);
+    o = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:I,s:o,"
+                  "s:{s:I,s:s,s:s,s:s,s:s},s:o,s:o,s:I,s:I,s:o,s:o}",
+                  "id", (json_int_t)u->id, "kind", u->kind, "iso_week", u->iso_week, "title", u->title,
+                  "description", u->description ? u->description : "", "status", u->status,
+                  "error", u->error,
+                  "duration", u->has_duration ? json_real(u->duration) : json_null(),
+                  "width", int_or_null(u->width), "height", int_or_null(u->height),
+                  "created_at", (json_int_t)u->created_at, "ready_at", int_or_null(u->ready_at),
+                  "author", "id", (json_int_t)u->author_id, "name", u->author_name,
+                  "email", u->author_email, "title", u->author_title, "team", u->author_team,
+                  "progress", progress, "eta", eta,
+                  "views_count", (json_int_t)u->views_count, "comments_count", (json_int_t)u->comments_count,
+                  "renditions", arr, "viewed", rc == DB_OK ? view_json(&view) : json_null());
+    if (!o)
+        return DB_ERROR;
+    set_urls(o, u);
+    *out = o;
+    return DB_OK;
 }
 
-static int can_edit(struct req *r, json_t *u)
+int updates_get_json(struct catalog *c, const struct db_viewer *v, int64_t id, json_t **out)
 {
-    return r->user.role == ROLE_ADMIN ||
-           json_integer_value(json_object_get(json_object_get(u, "author"), "id")) == r->user.id;
+    struct db_update u;
+    int rc;
+
+    *out = NULL;
+    if ((rc = db_update_get(c, v, id, &u)) != DB_OK)
+        return rc;
+    rc = update_json(c, &u, v->user_id, out);
+    db_update_free(&u);
+    return rc;
+}
+
+/* A JSON array of updates; DB_OK or a negative db_rc. */
+static int list_json(struct catalog *c, struct db_update *list, size_t n, int64_t viewer, json_t **out)
+{
+    json_t *arr = json_array(), *j;
+    int rc;
+
+    for (size_t i = 0; i < n; i++) {
+        if ((rc = update_json(c, &list[i], viewer, &j)) < 0) {
+            json_decref(arr);
+            *out = NULL;
+            return rc;
+        }
+        json_array_append_new(arr, j);
+    }
+    *out = arr;
+    return DB_OK;
+}
+
+static json_t *user_ref_json(int64_t id, const char *name)
+{
+    return json_pack("{s:I,s:s}", "id", (json_int_t)id, "name", name);
+}
+
+static json_t *comment_json(const struct db_comment *m)
+{
+    return json_pack("{s:I,s:o,s:s,s:o,s:I}", "id", (json_int_t)m->id,
+                     "user", user_ref_json(m->user_id, m->user_name), "body", m->body ? m->body : "",
+                     "at_seconds", at_json(m->has_at, m->at_seconds), "created_at", (json_int_t)m->created_at);
+}
+
+static json_t *reaction_json(const struct db_reaction *x)
+{
+    return json_pack("{s:I,s:o,s:s,s:o,s:I}", "id", (json_int_t)x->id,
+                     "user", user_ref_json(x->user_id, x->user_name), "emoji", x->emoji,
+                     "at_seconds", at_json(x->has_at, x->at_seconds), "created_at", (json_int_t)x->created_at);
+}
+
+static json_t *watcher_json(const struct db_view *v)
+{
+    return json_pack("{s:o,s:I,s:I,s:f,s:b}", "user", user_ref_json(v->user_id, v->user_name),
+                     "first_seen", (json_int_t)v->first_seen, "last_seen", (json_int_t)v->last_seen,
+                     "position", v->position, "completed", v->completed);
+}
+
+static json_t *person_json(const struct db_week_person *p)
+{
+    return json_pack("{s:I,s:s,s:s,s:s}", "id", (json_int_t)p->id, "name", p->name, "title", p->title,
+                     "team", p->team);
+}
+
+/* ---- loading the update a request is about ---- */
+
+/* The update named by the path, if this person may see it: 0 with *u
+ * filled (free with db_update_free), else the status of the error answered
+ * (404 for missing or not visible, 503/507 for the catalog). */
+static int load_update(struct req *r, struct resp *o, struct db_update *u)
+{
+    struct db_viewer v;
+    int64_t id;
+    int rc;
+
+    memset(u, 0, sizeof(*u));
+    updates_viewer(r, &v);
+    if (api_parse_id(r->match.params[0], &id) < 0)
+        return http_error(o, 404, "not_found", "there is no such update");
+    rc = db_update_get(r->cat, &v, id, u);
+    if (rc == DB_NOTFOUND)
+        return http_error(o, 404, "not_found", "there is no such update");
+    if (rc < 0)
+        return api_db_fail(o, rc, "reading the update");
+    return 0;
+}
+
+static int can_edit(struct req *r, const struct db_update *u)
+{
+    return is_admin(r) || u->author_id == r->user.id;
 }
 
 static int current_week(struct req *r, char *out, size_t outsz)
@@ -122,30 +230,32 @@ static int current_week(struct req *r, char *out, size_t outsz)
     return hc_iso_week(hc_now(), r->user.time_zone[0] ? r->user.time_zone : "UTC", out, outsz);
 }
 
-/* ---- list, get, edit, delete ---- */
-
-static json_t *build_list(struct req *r, json_t *ids)
+/* Answer {"update": ...} for u. */
+static int answer_update(struct req *r, struct resp *o, int status, const struct db_update *u)
 {
-    json_t *list = json_array(), *row;
-    size_t i;
+    json_t *j;
+    int rc = update_json(r->cat, u, r->user.id, &j);
 
-    json_array_foreach(ids, i, row) {
-        json_t *u = updates_json(r->cat, r->conf, json_integer_value(json_object_get(row, "id")), r->user.id);
-        if (u)
-            json_array_append_new(list, u);
-    }
-    return list;
+    if (rc < 0)
+        return api_db_fail(o, rc, "reading the update");
+    return http_json(o, status, json_pack("{s:o}", "update", j));
 }
+
+/* ---- list, get, edit, delete ---- */
 
 static int h_list(struct req *r, struct resp *o)
 {
     const char *week = http_get_arg(r, "week"), *author = http_get_arg(r, "author");
     const char *kind = http_get_arg(r, "kind"), *status = http_get_arg(r, "status");
     const char *ls = http_get_arg(r, "limit"), *os = http_get_arg(r, "offset");
-    char wbuf[16], viewer[32];
-    long limit = 50, offset = 0;
-    int64_t aid;
-    json_t *ids, *total;
+    struct db_update_filter f = { .limit = 50 };
+    struct db_viewer v;
+    struct db_update *list;
+    size_t n;
+    int64_t total;
+    char wbuf[16];
+    json_t *arr;
+    int rc;
 
     if (week && !strcmp(week, "current")) {
         current_week(r, wbuf, sizeof(wbuf));
@@ -153,68 +263,61 @@ static int h_list(struct req *r, struct resp *o)
     }
     if (week && hc_iso_week_parse(week, NULL, NULL) < 0)
         return http_error(o, 400, "bad_week", "week must look like 2026-W48");
-    if (author && api_parse_id(author, &aid) < 0)
+    if (author && api_parse_id(author, &f.author_id) < 0)
         return http_error(o, 400, "bad_author", "author must be a person's id");
     if (kind && strcmp(kind, "weekly") && strcmp(kind, "allhands"))
         return http_error(o, 400, "bad_kind", "kind must be weekly or allhands");
     if (status && strcmp(status, "queued") && strcmp(status, "processing") && strcmp(status, "ready") &&
         strcmp(status, "failed") && strcmp(status, "uploading"))
         return http_error(o, 400, "bad_status", "status must be uploading, queued, processing, ready or failed");
-    if ((ls && hc_parse_long(ls, 1, 200, &limit) < 0) || (os && hc_parse_long(os, 0, 1000000, &offset) < 0))
+    if ((ls && hc_parse_long(ls, 1, 200, &f.limit) < 0) || (os && hc_parse_long(os, 0, 1000000, &f.offset) < 0))
         return http_error(o, 400, "bad_page", "limit must be 1 to 200 and offset 0 or more");
-    snprintf(viewer, sizeof(viewer), "%lld", (long long)r->user.id);
-#define LIST_WHERE "FROM updates u WHERE (?1 IS NULL OR u.iso_week = ?1) AND (?2 IS NULL OR u.author_id = ?2) " \
-                   "AND (?3 IS NULL OR u.kind = ?3) AND (?4 IS NULL OR u.status = ?4) " \
-                   "AND (u.status = 'ready' OR u.author_id = ?5 OR ?4 IS NOT NULL) "
-    ids = cat_rows(r->cat, "SELECT u.id " LIST_WHERE
-                   "ORDER BY u.kind = 'allhands' DESC, u.created_at DESC, u.id DESC LIMIT ?6 OFFSET ?7",
-                   "sssssII", week, author, kind, status, viewer, (int64_t)limit, (int64_t)offset);
-    total = cat_row(r->cat, "SELECT COUNT(*) AS n " LIST_WHERE, "sssss", week, author, kind, status, viewer);
-#undef LIST_WHERE
-    if (!ids || !total) {
-        json_decref(ids);
-        json_decref(total);
-        return http_error(o, 500, "internal", "could not list updates");
-    }
-    {
-        json_t *body = json_pack("{s:o,s:O}", "updates", build_list(r, ids), "total", json_object_get(total, "n"));
-        json_decref(ids);
-        json_decref(total);
-        return http_json(o, 200, body);
-    }
+    f.week = week;
+    f.kind = kind;
+    f.status = status;
+    updates_viewer(r, &v);
+    if ((rc = db_update_list(r->cat, &v, &f, &list, &n, &total)) < 0)
+        return api_db_fail(o, rc, "listing updates");
+    rc = list_json(r->cat, list, n, r->user.id, &arr);
+    db_update_list_free(&list, n);
+    if (rc < 0)
+        return api_db_fail(o, rc, "listing updates");
+    return http_json(o, 200, json_pack("{s:o,s:I}", "updates", arr, "total", (json_int_t)total));
 }
 
 static int h_get(struct req *r, struct resp *o)
 {
-    int64_t id;
-    json_t *u = get_update(r, o, &id);
-    if (!u)
-        return o->status;
-    return http_json(o, 200, json_pack("{s:o}", "update", u));
+    struct db_update u;
+    int st;
+
+    if ((st = load_update(r, o, &u)))
+        return st;
+    st = answer_update(r, o, 200, &u);
+    db_update_free(&u);
+    return st;
 }
 
 static int h_patch(struct req *r, struct resp *o)
 {
     static const char *const keys[] = { "title", "description", NULL };
     const char *title, *desc;
-    json_t *body, *u;
+    struct db_update u;
+    struct db_viewer v;
+    json_t *body;
     int64_t id;
-    int st;
+    int st, rc;
 
-    if (!(u = get_update(r, o, &id)))
-        return o->status;
-    if (!can_edit(r, u)) {
-        json_decref(u);
+    if ((st = load_update(r, o, &u)))
+        return st;
+    id = u.id;
+    st = can_edit(r, &u);
+    db_update_free(&u);
+    if (!st)
         return http_error(o, 403, "forbidden", "only the author or an administrator can edit this update");
-    }
-    json_decref(u);
     if (!(body = http_body_json(r, o)))
         return o->status;
-    if ((st = api_only_keys(body, keys, o))) {
-        json_decref(body);
-        return st;
-    }
-    if ((st = api_str_field(body, "title", 0, 200, &title, o)) ||
+    if ((st = api_only_keys(body, keys, o)) ||
+        (st = api_str_field(body, "title", 0, 200, &title, o)) ||
         (st = api_str_field(body, "description", 0, 5000, &desc, o))) {
         json_decref(body);
         return st;
@@ -223,62 +326,91 @@ static int h_patch(struct req *r, struct resp *o)
         json_decref(body);
         return http_error(o, 400, "bad_field", "the title must not be empty");
     }
-    if ((title && cat_exec(r->cat, "UPDATE updates SET title = ?, updated_at = ? WHERE id = ?", "sII",
-                           title, (int64_t)hc_now(), id) < 0) ||
-        (desc && cat_exec(r->cat, "UPDATE updates SET description = ?, updated_at = ? WHERE id = ?", "sII",
-                          desc, (int64_t)hc_now(), id) < 0)) {
-        json_decref(body);
-        return http_error(o, 500, "internal", "could not save the update");
-    }
+    rc = db_update_edit(r->cat, id, title, desc, (int64_t)hc_now());
     json_decref(body);
-    return h_get(r, o);
+    if (rc == DB_NOTFOUND)
+        return http_error(o, 404, "not_found", "there is no such update");
+    if (rc < 0)
+        return api_db_fail(o, rc, "saving the update");
+    updates_viewer(r, &v);
+    if ((rc = db_update_get(r->cat, &v, id, &u)) != DB_OK)
+        return rc == DB_NOTFOUND ? http_error(o, 404, "not_found", "there is no such update")
+                                 : api_db_fail(o, rc, "reading the update");
+    st = answer_update(r, o, 200, &u);
+    db_update_free(&u);
+    return st;
 }
 
 static int h_delete(struct req *r, struct resp *o)
 {
-    char path[1200];
-    json_t *u, *inputs, *row;
+    char path[LAYOUT_PATH_MAX], **inputs;
+    struct db_update u;
+    size_t n;
     int64_t id;
-    size_t i;
+    int st, rc;
 
-    if (!(u = get_update(r, o, &id)))
-        return o->status;
-    if (!can_edit(r, u)) {
-        json_decref(u);
+    if ((st = load_update(r, o, &u)))
+        return st;
+    id = u.id;
+    st = can_edit(r, &u);
+    db_update_free(&u);
+    if (!st)
         return http_error(o, 403, "forbidden", "only the author or an administrator can delete this update");
-    }
-    json_decref(u);
-    inputs = cat_rows(r->cat, "SELECT input_path FROM jobs WHERE update_id = ?", "I", id);
-    if (cat_begin(r->cat) < 0) {
-        json_decref(inputs);
-        return http_error(o, 503, "busy", "the catalog is busy; try again");
-    }
-    if (cat_exec(r->cat, "DELETE FROM uploads WHERE update_id = ?", "I", id) < 0 ||
-        cat_exec(r->cat, "DELETE FROM updates WHERE id = ?", "I", id) != 1 ||
-        cat_commit(r->cat) < 0) {
-        cat_rollback(r->cat);
-        json_decref(inputs);
-        return http_error(o, 500, "internal", "could not delete the update");
-    }
+    rc = db_update_delete(r->cat, id, &inputs, &n);
+    if (rc == DB_NOTFOUND)
+        return http_error(o, 404, "not_found", "there is no such update");
+    if (rc < 0)
+        return api_db_fail(o, rc, "deleting the update");
     /* The catalog no longer knows it; now its files go. A worker still on
      * it notices at its next heartbeat and stops. */
-    snprintf(path, sizeof(path), "%s/media/%lld", r->conf->data_dir, (long long)id);
-    hc_rmtree(path);
-    json_array_foreach(inputs, i, row) {
-        const char *p = json_string_value(json_object_get(row, "input_path"));
-        if (p)
-            unlink(p);
-    }
-    json_decref(inputs);
+    if (layout_update_media(r->conf->data_dir, id, path, sizeof(path)) == 0)
+        hc_rmtree(path);
+    for (size_t i = 0; i < n; i++)
+        if (*inputs[i])
+            unlink(inputs[i]);
+    db_strings_free(&inputs, n);
     return http_json(o, 200, json_pack("{s:b}", "deleted", 1));
 }
 
 /* ---- the week ---- */
 
+static int week_updates(struct req *r, const char *week, const char *kind, json_t **out)
+{
+    struct db_update_filter f = { .week = week, .kind = kind, .limit = -1 };
+    struct db_viewer v;
+    struct db_update *list;
+    size_t n;
+    int rc;
+
+    updates_viewer(r, &v);
+    if ((rc = db_update_list(r->cat, &v, &f, &list, &n, NULL)) < 0)
+        return rc;
+    rc = list_json(r->cat, list, n, r->user.id, out);
+    db_update_list_free(&list, n);
+    return rc;
+}
+
+static int week_people(struct req *r, const char *week, int posted, json_t **out)
+{
+    struct db_week_person *p;
+    size_t n;
+    int rc = db_update_week_people(r->cat, week, posted, &p, &n);
+
+    *out = NULL;
+    if (rc < 0)
+        return rc;
+    *out = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(*out, person_json(&p[i]));
+    free(p);
+    return DB_OK;
+}
+
 static int h_week(struct req *r, struct resp *o)
 {
-    char week[16], viewer[32];
-    json_t *allhands, *weekly, *posted, *missing, *ids;
+    char week[16];
+    json_t *allhands = NULL, *weekly = NULL, *posted = NULL, *missing = NULL;
+    int rc;
 
     if (!strcmp(r->match.params[0], "current"))
         current_week(r, week, sizeof(week));
@@ -286,43 +418,35 @@ static int h_week(struct req *r, struct resp *o)
         hc_strlcpy(week, r->match.params[0], sizeof(week));
     else
         return http_error(o, 400, "bad_week", "week must look like 2026-W48 or be \"current\"");
-    snprintf(viewer, sizeof(viewer), "%lld", (long long)r->user.id);
-    ids = cat_rows(r->cat, "SELECT id FROM updates WHERE iso_week = ? AND kind = 'allhands' "
-                           "AND (status = 'ready' OR author_id = ?) ORDER BY created_at DESC",
-                   "ss", week, viewer);
-    allhands = build_list(r, ids);
-    json_decref(ids);
-    ids = cat_rows(r->cat, "SELECT id FROM updates WHERE iso_week = ? AND kind = 'weekly' "
-                           "AND (status = 'ready' OR author_id = ?) ORDER BY created_at DESC",
-                   "ss", week, viewer);
-    weekly = build_list(r, ids);
-    json_decref(ids);
-    posted = cat_rows(r->cat,
-        "SELECT id, name, title, team FROM users u WHERE deactivated = 0 AND EXISTS "
-        "(SELECT 1 FROM updates p WHERE p.author_id = u.id AND p.iso_week = ? "
-        " AND p.status IN ('queued', 'processing', 'ready')) ORDER BY name COLLATE NOCASE", "s", week);
-    missing = cat_rows(r->cat,
-        "SELECT id, name, title, team FROM users u WHERE deactivated = 0 AND NOT EXISTS "
-        "(SELECT 1 FROM updates p WHERE p.author_id = u.id AND p.iso_week = ? "
-        " AND p.status IN ('queued', 'processing', 'ready')) ORDER BY name COLLATE NOCASE", "s", week);
+    if ((rc = week_updates(r, week, "allhands", &allhands)) < 0 ||
+        (rc = week_updates(r, week, "weekly", &weekly)) < 0 ||
+        (rc = week_people(r, week, 1, &posted)) < 0 ||
+        (rc = week_people(r, week, 0, &missing)) < 0) {
+        json_decref(allhands);
+        json_decref(weekly);
+        json_decref(posted);
+        return api_db_fail(o, rc, "reading the week");
+    }
     return http_json(o, 200, json_pack("{s:s,s:o,s:o,s:o,s:o}", "week", week, "allhands", allhands,
-                                       "updates", weekly, "posted", posted ? posted : json_array(),
-                                       "missing", missing ? missing : json_array()));
+                                       "updates", weekly, "posted", posted, "missing", missing));
 }
 
 /* ---- views ---- */
 
 static int h_view_post(struct req *r, struct resp *o)
 {
-    json_t *body, *u, *pos, *comp;
-    int64_t id, now = (int64_t)hc_now();
+    struct db_update u;
+    struct db_view view;
+    json_t *body, *pos, *comp;
     double p, dur;
-    int completed = 0;
+    int completed, st, rc;
+    int64_t id;
 
-    if (!(u = get_update(r, o, &id)))
-        return o->status;
-    dur = json_number_value(json_object_get(u, "duration"));
-    json_decref(u);
+    if ((st = load_update(r, o, &u)))
+        return st;
+    id = u.id;
+    dur = u.has_duration ? u.duration : 0;
+    db_update_free(&u);
     if (!(body = http_body_json(r, o)))
         return o->status;
     pos = json_object_get(body, "position");
@@ -335,145 +459,140 @@ static int h_view_post(struct req *r, struct resp *o)
     }
     completed = (comp && json_is_true(comp)) || (dur > 0 && p >= dur - 1.5);
     json_decref(body);
-    if (cat_exec(r->cat,
-            "INSERT INTO views(update_id, user_id, first_seen, last_seen, position, completed) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(update_id, user_id) DO UPDATE SET "
-            "last_seen = excluded.last_seen, position = MAX(position, excluded.position), "
-            "completed = MAX(completed, excluded.completed)",
-            "IIIIdi", id, r->user.id, now, now, p, completed) < 0)
-        return http_error(o, 500, "internal", "could not record the view");
-    u = cat_row(r->cat, "SELECT position, completed FROM views WHERE update_id = ? AND user_id = ?",
-                "II", id, r->user.id);
-    if (u)
-        json_object_set_new(u, "completed", json_boolean(json_integer_value(json_object_get(u, "completed"))));
-    return http_json(o, 200, json_pack("{s:o}", "viewed", u ? u : json_null()));
+    rc = db_view_record(r->cat, id, r->user.id, (int64_t)hc_now(), p, completed, &view);
+    if (rc == DB_CONSTRAINT)
+        return http_error(o, 404, "not_found", "there is no such update");
+    if (rc < 0)
+        return api_db_fail(o, rc, "recording the view");
+    return http_json(o, 200, json_pack("{s:o}", "viewed", view_json(&view)));
 }
 
 static int h_views(struct req *r, struct resp *o)
 {
-    json_t *u, *rows, *row;
-    int64_t id;
-    size_t i;
+    struct db_update u;
+    struct db_view *views;
+    size_t n;
+    json_t *arr;
+    int st, rc;
 
-    if (!(u = get_update(r, o, &id)))
-        return o->status;
-    if (!can_edit(r, u)) {
-        json_decref(u);
+    if ((st = load_update(r, o, &u)))
+        return st;
+    st = can_edit(r, &u);
+    db_update_free(&u);
+    if (!st)
         return http_error(o, 403, "forbidden", "only the author or an administrator can see who watched");
-    }
-    json_decref(u);
-    rows = cat_rows(r->cat, "SELECT v.user_id AS user_id, s.name AS user_name, v.first_seen, v.last_seen, "
-                            "v.position, v.completed FROM views v JOIN users s ON s.id = v.user_id "
-                            "WHERE v.update_id = ? ORDER BY v.last_seen DESC", "I", id);
-    json_array_foreach(rows, i, row) {
-        json_t *user = json_object();
-        move_prefixed(row, user, "user_");
-        json_object_set_new(row, "user", user);
-        json_object_set_new(row, "completed", json_boolean(json_integer_value(json_object_get(row, "completed"))));
-    }
-    return http_json(o, 200, json_pack("{s:o}", "views", rows ? rows : json_array()));
+    if ((rc = db_view_list(r->cat, u.id, &views, &n)) < 0)
+        return api_db_fail(o, rc, "reading who watched");
+    arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, watcher_json(&views[i]));
+    free(views);
+    return http_json(o, 200, json_pack("{s:o}", "views", arr));
 }
 
 /* ---- comments ---- */
 
-static json_t *with_user(json_t *rows)
-{
-    json_t *row;
-    size_t i;
-
-    json_array_foreach(rows, i, row) {
-        json_t *user = json_object();
-        move_prefixed(row, user, "user_");
-        json_object_set_new(row, "user", user);
-    }
-    return rows;
-}
-
 static int h_comments(struct req *r, struct resp *o)
 {
-    json_t *u, *rows;
-    int64_t id;
+    struct db_update u;
+    struct db_comment *list;
+    size_t n;
+    json_t *arr;
+    int st, rc;
 
-    if (!(u = get_update(r, o, &id)))
-        return o->status;
-    json_decref(u);
-    rows = cat_rows(r->cat, "SELECT c.id, c.user_id AS user_id, s.name AS user_name, c.body, c.at_seconds, "
-                            "c.created_at FROM comments c JOIN users s ON s.id = c.user_id "
-                            "WHERE c.update_id = ? ORDER BY COALESCE(c.at_seconds, 1e12), c.id", "I", id);
-    return http_json(o, 200, json_pack("{s:o}", "comments", with_user(rows ? rows : json_array())));
+    if ((st = load_update(r, o, &u)))
+        return st;
+    db_update_free(&u);
+    if ((rc = db_comment_list(r->cat, u.id, &list, &n)) < 0)
+        return api_db_fail(o, rc, "reading the comments");
+    arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, comment_json(&list[i]));
+    db_comment_list_free(&list, n);
+    return http_json(o, 200, json_pack("{s:o}", "comments", arr));
 }
 
-static int at_seconds(json_t *body, double *out, int *present, struct resp *o)
+/* at_seconds of a body: 0 with *out (-1 when absent), else the 400 answered. */
+static int at_seconds(json_t *body, double *out, struct resp *o)
 {
     json_t *v = json_object_get(body, "at_seconds");
 
-    *present = 0;
+    *out = -1;
     if (!v || json_is_null(v))
         return 0;
     if (!json_is_number(v) || json_number_value(v) < 0 || !isfinite(json_number_value(v)) ||
         json_number_value(v) > 86400)
         return http_error(o, 400, "bad_field", "at_seconds must be a time in the video, in seconds");
     *out = json_number_value(v);
-    *present = 1;
     return 0;
+}
+
+/* Inside the comment's transaction: the mail to the update's author. */
+static int comment_mail(struct catalog *c, int64_t comment_id, void *arg)
+{
+    return mail_on_comment(c, arg, comment_id);
 }
 
 static int h_comment_post(struct req *r, struct resp *o)
 {
-    json_t *body, *u, *row;
+    struct db_update u;
+    struct db_comment m;
     const char *text;
-    double at = 0;
-    int has_at, st;
-    int64_t id, cid;
+    json_t *body;
+    double at;
+    int st, rc;
+    int64_t cid;
 
-    if (!(u = get_update(r, o, &id)))
-        return o->status;
-    json_decref(u);
+    if ((st = load_update(r, o, &u)))
+        return st;
+    db_update_free(&u);
     if (!(body = http_body_json(r, o)))
         return o->status;
-    if ((st = api_str_field(body, "body", 1, 5000, &text, o)) || (st = at_seconds(body, &at, &has_at, o))) {
+    if ((st = api_str_field(body, "body", 1, 5000, &text, o)) || (st = at_seconds(body, &at, o))) {
         json_decref(body);
         return st;
     }
-    if (cat_begin(r->cat) < 0) {
-        json_decref(body);
-        return http_error(o, 503, "busy", "the catalog is busy; try again");
-    }
-    cid = cat_insert(r->cat, has_at ?
-                     "INSERT INTO comments(update_id, user_id, at_seconds, body, created_at) VALUES (?, ?, ?, ?, ?)" :
-                     "INSERT INTO comments(update_id, user_id, at_seconds, body, created_at) VALUES (?, ?, NULLIF(?, -1), ?, ?)",
-                     "IIdsI", id, r->user.id, has_at ? at : -1.0, text, (int64_t)hc_now());
+    rc = db_comment_add(r->cat, u.id, r->user.id, at, text, (int64_t)hc_now(), comment_mail,
+                        (void *)r->conf, &cid);
     json_decref(body);
-    if (cid < 0 || mail_on_comment(r->cat, r->conf, cid) < 0 || cat_commit(r->cat) < 0) {
-        cat_rollback(r->cat);
-        return http_error(o, 500, "internal", "could not save the comment");
-    }
-    row = with_user(cat_rows(r->cat, "SELECT c.id, c.user_id AS user_id, s.name AS user_name, c.body, "
-                                     "c.at_seconds, c.created_at FROM comments c JOIN users s ON s.id = c.user_id "
-                                     "WHERE c.id = ?", "I", cid));
-    st = http_json(o, 201, json_pack("{s:O}", "comment", json_array_get(row, 0)));
-    json_decref(row);
+    if (rc == DB_CONSTRAINT)
+        return http_error(o, 404, "not_found", "there is no such update");
+    if (rc < 0)
+        return api_db_fail(o, rc, "saving the comment");
+    if ((rc = db_comment_get(r->cat, cid, &m)) != DB_OK)
+        return api_db_fail(o, rc < 0 ? rc : DB_ERROR, "reading the comment");
+    st = http_json(o, 201, json_pack("{s:o}", "comment", comment_json(&m)));
+    db_comment_free(&m);
     return st;
 }
 
-static int delete_own(struct req *r, struct resp *o, const char *sql_owner, const char *sql_delete,
-                      const char *what)
+/* Delete a comment or reaction of one's own (admins: anyone's). */
+static int delete_own(struct req *r, struct resp *o, int (*owner)(struct catalog *, int64_t, int64_t *),
+                      int (*del)(struct catalog *, int64_t), const char *what)
 {
-    int64_t id, owner;
+    int64_t id, uid;
+    int rc;
 
-    if (api_parse_id(r->match.params[0], &id) < 0 || !(owner = cat_int(r->cat, 0, sql_owner, "I", id)))
+    if (api_parse_id(r->match.params[0], &id) < 0)
         return http_error(o, 404, "not_found", "there is no such %s", what);
-    if (owner != r->user.id && r->user.role != ROLE_ADMIN)
+    rc = owner(r->cat, id, &uid);
+    if (rc == DB_NOTFOUND)
+        return http_error(o, 404, "not_found", "there is no such %s", what);
+    if (rc < 0)
+        return api_db_fail(o, rc, "reading what to delete");
+    if (uid != r->user.id && !is_admin(r))
         return http_error(o, 403, "forbidden", "you can only delete your own %s", what);
-    if (cat_exec(r->cat, sql_delete, "I", id) != 1)
-        return http_error(o, 500, "internal", "could not delete the %s", what);
+    rc = del(r->cat, id);
+    if (rc == DB_NOTFOUND)
+        return http_error(o, 404, "not_found", "there is no such %s", what);
+    if (rc < 0)
+        return api_db_fail(o, rc, "deleting");
     return http_json(o, 200, json_pack("{s:b}", "deleted", 1));
 }
 
 static int h_comment_delete(struct req *r, struct resp *o)
 {
-    return delete_own(r, o, "SELECT user_id FROM comments WHERE id = ?", "DELETE FROM comments WHERE id = ?",
-                      "comment");
+    return delete_own(r, o, db_comment_owner, db_comment_delete, "comment");
 }
 
 /* ---- reactions ---- */
@@ -492,32 +611,39 @@ static int emoji_ok(const char *e)
 
 static int h_reactions(struct req *r, struct resp *o)
 {
-    json_t *u, *rows;
-    int64_t id;
+    struct db_update u;
+    struct db_reaction *list;
+    size_t n;
+    json_t *arr;
+    int st, rc;
 
-    if (!(u = get_update(r, o, &id)))
-        return o->status;
-    json_decref(u);
-    rows = cat_rows(r->cat, "SELECT x.id, x.user_id AS user_id, s.name AS user_name, x.emoji, x.at_seconds, "
-                            "x.created_at FROM reactions x JOIN users s ON s.id = x.user_id "
-                            "WHERE x.update_id = ? ORDER BY x.id", "I", id);
-    return http_json(o, 200, json_pack("{s:o}", "reactions", with_user(rows ? rows : json_array())));
+    if ((st = load_update(r, o, &u)))
+        return st;
+    db_update_free(&u);
+    if ((rc = db_reaction_list(r->cat, u.id, &list, &n)) < 0)
+        return api_db_fail(o, rc, "reading the reactions");
+    arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, reaction_json(&list[i]));
+    free(list);
+    return http_json(o, 200, json_pack("{s:o}", "reactions", arr));
 }
 
 static int h_reaction_post(struct req *r, struct resp *o)
 {
-    json_t *body, *u, *row;
+    struct db_update u;
+    struct db_reaction x;
     const char *emoji;
-    double at = 0;
-    int has_at, st, created;
-    int64_t id;
+    json_t *body;
+    double at;
+    int st, rc, created;
 
-    if (!(u = get_update(r, o, &id)))
-        return o->status;
-    json_decref(u);
+    if ((st = load_update(r, o, &u)))
+        return st;
+    db_update_free(&u);
     if (!(body = http_body_json(r, o)))
         return o->status;
-    if ((st = api_str_field(body, "emoji", 1, 32, &emoji, o)) || (st = at_seconds(body, &at, &has_at, o))) {
+    if ((st = api_str_field(body, "emoji", 1, 32, &emoji, o)) || (st = at_seconds(body, &at, o))) {
         json_decref(body);
         return st;
     }
@@ -525,27 +651,18 @@ static int h_reaction_post(struct req *r, struct resp *o)
         json_decref(body);
         return http_error(o, 400, "bad_field", "emoji must be an emoji");
     }
-    created = cat_exec(r->cat, "INSERT INTO reactions(update_id, user_id, emoji, at_seconds, created_at) "
-                               "VALUES (?, ?, ?, NULLIF(?, -1), ?) ON CONFLICT DO NOTHING",
-                       "IIsdI", id, r->user.id, emoji, has_at ? at : -1.0, (int64_t)hc_now());
-    row = with_user(cat_rows(r->cat, "SELECT x.id, x.user_id AS user_id, s.name AS user_name, x.emoji, "
-                                     "x.at_seconds, x.created_at FROM reactions x JOIN users s ON s.id = x.user_id "
-                                     "WHERE x.update_id = ? AND x.user_id = ? AND x.emoji = ?",
-                             "IIs", id, r->user.id, emoji));
+    rc = db_reaction_add(r->cat, u.id, r->user.id, emoji, at, (int64_t)hc_now(), &x, &created);
     json_decref(body);
-    if (created < 0 || !row || !json_array_size(row)) {
-        json_decref(row);
-        return http_error(o, 500, "internal", "could not save the reaction");
-    }
-    st = http_json(o, created ? 201 : 200, json_pack("{s:O}", "reaction", json_array_get(row, 0)));
-    json_decref(row);
-    return st;
+    if (rc == DB_CONSTRAINT)
+        return http_error(o, 404, "not_found", "there is no such update");
+    if (rc < 0)
+        return api_db_fail(o, rc, "saving the reaction");
+    return http_json(o, created ? 201 : 200, json_pack("{s:o}", "reaction", reaction_json(&x)));
 }
 
 static int h_reaction_delete(struct req *r, struct resp *o)
 {
-    return delete_own(r, o, "SELECT user_id FROM reactions WHERE id = ?", "DELETE FROM reactions WHERE id = ?",
-                      "reaction");
+    return delete_own(r, o, db_reaction_owner, db_reaction_delete, "reaction");
 }
 
 const struct route update_routes[] = {

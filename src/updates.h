@@ -12,12 +12,17 @@
 #include "router.h"
 
 struct catalog;
-struct conf;
+struct db_viewer;
+struct req;
 
 extern const struct route update_routes[];
 extern const size_t update_nroutes;
 
-/* The JSON of one update as the viewer sees it, or NULL if none. */
-json_t *updates_json(struct catalog *c, const struct conf *conf, int64_t id, int64_t viewer);
+/* The person making request r, for the visibility rule. */
+void updates_viewer(const struct req *r, struct db_viewer *v);
+
+/* The JSON of update id as v sees it: DB_OK with *out, DB_NOTFOUND (no
+ * such update, or v may not see it), or a negative db_rc. */
+int updates_get_json(struct catalog *c, const struct db_viewer *v, int64_t id, json_t **out);
 
 #endif

@@ -22,10 +22,12 @@
 #include <sodium.h>
 
 #include "api.h"
-#include "catalog.h"
 #include "conf.h"
+#include "db_updates.h"
+#include "db_uploads.h"
 #include "http.h"
 #include "isoweek.h"
+#include "layout.h"
 #include "metrics.h"
 #include "sniff.h"
 #include "updates.h"
@@ -34,7 +36,7 @@
 #include "worker.h"
 
 #define TUS_VERSION "1.0.0"
-#define ID_CHARS    24
+#define ID_CHARS    DB_UPLOAD_ID_SIZE
 
 /* ---- uploads being written: one request at a time per upload ---- */
 
@@ -77,7 +79,7 @@ enum { CK_NONE, CK_SHA1, CK_SHA256 };
 struct up {
     int      fd;
     char     id[ID_CHARS];
-    char     path[1200];
+    char     path[LAYOUT_PATH_MAX];
     int      locked;
     int      oneshot;            /* POST /api/updates */
     int      kept;               /* the bytes became an update */
@@ -116,8 +118,14 @@ static void up_free(struct req *r)
                 if (ftruncate(u->fd, u->start) < 0)
                     hc_log("upload %s: truncate: %s", u->id, strerror(errno));
             } else if (r->cat) {
-                cat_exec(r->cat, "UPDATE uploads SET offset = ? WHERE id = ? AND offset = ?",
-                         "IsI", u->start + u->written, u->id, u->start);
+                int rc = db_upload_advance(r->cat, u->id, u->start, u->start + u->written,
+                                           (int64_t)hc_now() + r->conf->upload_expiry);
+                if (rc != DB_OK) {
+                    /* Not recorded: the bytes past the stored offset go. */
+                    hc_log("upload %s: keeping the bytes of an interrupted request: %s", u->id, db_rc_name(rc));
+                    if (ftruncate(u->fd, u->start) < 0)
+                        hc_log("upload %s: truncate: %s", u->id, strerror(errno));
+                }
             }
         }
         close(u->fd);
@@ -142,8 +150,28 @@ static struct up *up_new(struct req *r)
 
 static void upload_path(const struct conf *c, const char *id, char *out, size_t outsz)
 {
-    if (snprintf(out, outsz, "%s/uploads/%s.part", c->data_dir, id) >= (int)outsz)
-        out[0] = '\0';
+    layout_upload_part(c->data_dir, id, out, outsz);
+}
+
+/* A catalog failure while streaming: 507 for a full disk, 503 otherwise. */
+static int stream_db_fail(struct req *r, int rc, const char *doing)
+{
+    hc_log("catalog: %s while %s", db_rc_name(rc), doing);
+    if (rc == DB_FULL)
+        return http_stream_fail(r, 507, "storage_full", "the server's disk is full, so nothing can be saved "
+                                "right now; try again later (an administrator has to free space)");
+    return http_stream_fail(r, 503, "catalog_unavailable",
+                            "the server cannot reach its catalog right now; try again in a moment");
+}
+
+/* The server's disk refused bytes: 507 for a full disk (or file too large), else 500. */
+static int stream_disk_fail(struct req *r, int err, const char *doing)
+{
+    hc_log("upload: %s: %s", doing, strerror(err));
+    if (err == ENOSPC || err == EFBIG || err == EDQUOT)
+        return http_stream_fail(r, 507, "storage_full", "the server's disk is full, so the upload cannot be "
+                                "stored right now; try again later");
+    return http_stream_fail(r, 500, "storage", "the server could not store the upload (%s)", strerror(err));
 }
 
 static int valid_id(const char *id)
@@ -246,9 +274,11 @@ static int check_fields(struct req *r, const char *title, const char *descriptio
 
 static int check_open_uploads(struct req *r)
 {
-    int64_t open = cat_int(r->cat, 0, "SELECT COUNT(*) FROM uploads WHERE user_id = ? AND "
-                                      "update_id IS NULL AND expires_at > ?", "II",
-                           r->user.id, (int64_t)hc_now());
+    int64_t open = 0;
+    int rc = db_upload_count_open(r->cat, r->user.id, (int64_t)hc_now(), &open);
+
+    if (rc < 0)
+        return stream_db_fail(r, rc, "counting unfinished uploads");
     if (open >= r->conf->max_open_uploads)
         return http_stream_fail(r, 429, "too_many_uploads",
                                 "you already have %lld unfinished uploads; finish or cancel one first",
@@ -270,8 +300,7 @@ static int create_file(struct req *r, struct up *u)
         if (errno != EEXIST)
             break;
     }
-    hc_log("upload: cannot create %s: %s", u->path, strerror(errno));
-    return http_stream_fail(r, 507, "storage", "the server cannot store the upload right now");
+    return stream_disk_fail(r, errno == EEXIST ? EIO : errno, "creating the upload's file");
 }
 
 /* ---- writing bytes ---- */
@@ -294,16 +323,31 @@ static int sniff_now(struct req *r, struct up *u, int final)
 
 static int write_bytes_(struct req *r, struct up *u, const char *data, size_t len);
 
-/* A refused one-request upload leaves nothing behind, before it answers. */
+/*
+ * A refused request leaves nothing behind, before it answers: a one-request
+ * upload's file goes, a tus upload's file is cut back to the offset the
+ * catalog holds (so a refused PATCH does not keep the disk full).
+ */
+static void refuse_bytes(struct up *u)
+{
+    if (u->fd < 0)
+        return;
+    if (u->oneshot) {
+        unlink(u->path);
+        close(u->fd);
+        u->fd = -1;
+        return;
+    }
+    if (ftruncate(u->fd, u->start) < 0)
+        hc_log("upload %s: truncate: %s", u->id, strerror(errno));
+    u->written = 0;
+}
+
 static int write_bytes(struct req *r, struct up *u, const char *data, size_t len)
 {
     if (write_bytes_(r, u, data, len) == 0)
         return 0;
-    if (u->oneshot && u->fd >= 0) {
-        unlink(u->path);
-        close(u->fd);
-        u->fd = -1;
-    }
+    refuse_bytes(u);
     return -1;
 }
 
@@ -335,9 +379,7 @@ static int write_bytes_(struct req *r, struct up *u, const char *data, size_t le
         if (w < 0) {
             if (errno == EINTR)
                 continue;
-            hc_log("upload %s: write: %s", u->id, strerror(errno));
-            return http_stream_fail(r, errno == ENOSPC || errno == EFBIG ? 507 : 500, "storage",
-                                    "the server could not store the upload (%s)", strerror(errno));
+            return stream_disk_fail(r, errno, "writing the upload");
         }
         data += w;
         len -= (size_t)w;
@@ -364,26 +406,23 @@ static void load_head(struct up *u)
 
 /* ---- finishing ---- */
 
-int64_t uploads_make_update(struct catalog *c, int64_t author_id, const char *kind,
-                            const char *title, const char *description, const char *input_path)
+/* The update a finished upload becomes, of now in the uploader's week. */
+static void new_update(struct req *r, const char *kind, const char *title, const char *desc,
+                       const char *input_path, char week[16], struct db_update_new *in)
 {
-    char week[16], *tz;
-    int64_t now = (int64_t)hc_now(), id;
+    int64_t now = (int64_t)hc_now();
 
-    tz = cat_text(c, "SELECT time_zone FROM users WHERE id = ?", "I", author_id);
-    if (hc_iso_week((time_t)now, tz ? tz : "UTC", week, sizeof(week)) < 0)
-        hc_iso_week((time_t)now, "UTC", week, sizeof(week));
-    free(tz);
-    id = cat_insert(c, "INSERT INTO updates(author_id, kind, iso_week, title, description, status, "
-                       "created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?)",
-                    "IssssII", author_id, kind, week, title, description ? description : "", now, now);
-    if (id < 0)
-        return -1;
-    if (cat_insert(c, "INSERT INTO jobs(update_id, input_path, priority, created_at, updated_at) "
-                      "VALUES (?, ?, ?, ?, ?)", "IsiII", id, input_path,
-                   !strcmp(kind, "allhands") ? JOB_PRIO_ALLHANDS : JOB_PRIO_WEEKLY, now, now) < 0)
-        return -1;
-    return id;
+    if (hc_iso_week((time_t)now, r->user.time_zone[0] ? r->user.time_zone : "UTC", week, 16) < 0)
+        hc_iso_week((time_t)now, "UTC", week, 16);
+    memset(in, 0, sizeof(*in));
+    in->author_id = r->user.id;
+    in->kind = kind;
+    in->iso_week = week;
+    in->title = title;
+    in->description = desc;
+    in->input_path = input_path;
+    in->priority = !strcmp(kind, "allhands") ? JOB_PRIO_ALLHANDS : JOB_PRIO_WEEKLY;
+    in->now = now;
 }
 
 static const char *title_or_default(const char *title, const char *filename, char *buf, size_t bufsz)
@@ -403,40 +442,36 @@ static const char *title_or_default(const char *title, const char *filename, cha
 /* A tus upload reached its length: it becomes an update and a job. */
 static int finish_upload(struct req *r, struct up *u, int64_t *update_id)
 {
-    json_t *row;
-    const char *kind, *title, *desc, *filename;
-    char tbuf[256];
-    int64_t id;
+    struct db_upload row;
+    struct db_update_new in;
+    char tbuf[256], week[16];
+    int64_t id = 0;
+    int rc;
 
     if (sniff_now(r, u, 1) < 0 || !u->sniffed) {
         if (!r->stream_status)
             http_stream_fail(r, 415, "not_a_video", "this file is not a video Hubcast can read");
         /* Refused: the upload is gone, nothing of it is kept. */
         unlink(u->path);
-        cat_exec(r->cat, "DELETE FROM uploads WHERE id = ?", "s", u->id);
+        if ((rc = db_upload_delete(r->cat, u->id)) < 0)
+            hc_log("upload %s: removing its record: %s", u->id, db_rc_name(rc));
         return -1;
     }
-    row = cat_row(r->cat, "SELECT kind, title, description, filename FROM uploads WHERE id = ?", "s", u->id);
-    if (!row)
+    rc = db_upload_get(r->cat, u->id, r->user.id, &row);
+    if (rc == DB_NOTFOUND)
         return http_stream_fail(r, 404, "not_found", "there is no such upload");
-    kind = json_string_value(json_object_get(row, "kind"));
-    title = json_string_value(json_object_get(row, "title"));
-    desc = json_string_value(json_object_get(row, "description"));
-    filename = json_string_value(json_object_get(row, "filename"));
-    if (cat_begin(r->cat) < 0) {
-        json_decref(row);
-        return http_stream_fail(r, 503, "busy", "the catalog is busy; retry the request");
-    }
-    id = uploads_make_update(r->cat, r->user.id, kind, title_or_default(title, filename, tbuf, sizeof(tbuf)),
-                             desc, u->path);
-    json_decref(row);
-    if (id < 0 ||
-        cat_exec(r->cat, "UPDATE uploads SET update_id = ?, offset = ? WHERE id = ?", "IIs",
-                 id, u->start + u->written, u->id) != 1 ||
-        cat_commit(r->cat) < 0) {
-        cat_rollback(r->cat);
-        return http_stream_fail(r, 500, "internal", "the upload could not be turned into an update");
-    }
+    if (rc < 0)
+        return stream_db_fail(r, rc, "reading the upload");
+    new_update(r, row.kind, title_or_default(row.title, row.filename, tbuf, sizeof(tbuf)), row.description,
+               u->path, week, &in);
+    rc = db_upload_finish(r->cat, u->id, u->start + u->written, &in, &id);
+    db_upload_free(&row);
+    if (rc == DB_INVALID)
+        return http_stream_fail(r, 409, "complete", "this upload is already complete");
+    if (rc == DB_NOTFOUND)
+        return http_stream_fail(r, 404, "not_found", "there is no such upload");
+    if (rc < 0)
+        return stream_db_fail(r, rc, "turning the upload into an update");
     metrics_upload_done();
     *update_id = id;
     return 0;
@@ -445,6 +480,8 @@ static int finish_upload(struct req *r, struct up *u, int64_t *update_id)
 /* Flush this request's bytes and move the stored offset over them. */
 static int commit_bytes(struct req *r, struct up *u)
 {
+    int rc;
+
     if (u->ck != CK_NONE) {
         unsigned char got[SHA256_DIGEST_SIZE];
         if (u->ck == CK_SHA1)
@@ -460,12 +497,22 @@ static int commit_bytes(struct req *r, struct up *u)
         }
     }
     if (u->written > 0 && fdatasync(u->fd) < 0) {
-        hc_log("upload %s: fdatasync: %s", u->id, strerror(errno));
-        return http_stream_fail(r, 500, "storage", "the server could not store the upload");
+        int err = errno;
+        refuse_bytes(u);
+        return stream_disk_fail(r, err, "flushing the upload");
     }
-    if (cat_exec(r->cat, "UPDATE uploads SET offset = ?, expires_at = ? WHERE id = ?", "IIs",
-                 u->start + u->written, (int64_t)hc_now() + r->conf->upload_expiry, u->id) != 1)
-        return http_stream_fail(r, 500, "internal", "the upload's progress could not be saved");
+    rc = db_upload_advance(r->cat, u->id, u->start, u->start + u->written,
+                           (int64_t)hc_now() + r->conf->upload_expiry);
+    if (rc != DB_OK) {
+        /* The catalog still says u->start: so do the bytes on disk. */
+        refuse_bytes(u);
+        if (rc == DB_INVALID)
+            return http_stream_fail(r, 409, "offset_mismatch", "the upload moved on in another request; "
+                                    "ask with HEAD and resume from there");
+        if (rc == DB_NOTFOUND)
+            return http_stream_fail(r, 404, "not_found", "there is no such upload");
+        return stream_db_fail(r, rc, "saving the upload's progress");
+    }
     return 0;
 }
 
@@ -593,18 +640,27 @@ static int body_create(struct req *r, const char *data, size_t len)
             json_decref(meta);
             return -1;
         }
-        if (cat_exec(r->cat, "INSERT INTO uploads(id, user_id, length, offset, metadata, filename, filetype, "
-                             "title, description, kind, created_at, expires_at) "
-                             "VALUES (?, ?, NULLIF(?, -1), 0, ?, ?, ?, ?, ?, ?, ?, ?)",
-                     "sIIssssssII", u->id, r->user.id, length, hm ? hm : "", filename ? filename : "",
-                     filetype ? filetype : "", title ? title : "", desc ? desc : "",
-                     kind ? kind : "weekly", (int64_t)hc_now(),
-                     (int64_t)hc_now() + r->conf->upload_expiry) != 1) {
+        {
+            struct db_upload row = { .user_id = r->user.id, .length = length, .metadata = (char *)(hm ? hm : ""),
+                                     .description = (char *)(desc ? desc : ""),
+                                     .created_at = (int64_t)hc_now(),
+                                     .expires_at = (int64_t)hc_now() + r->conf->upload_expiry };
+            int rc;
+
+            hc_strlcpy(row.id, u->id, sizeof(row.id));
+            hc_strlcpy(row.filename, filename ? filename : "", sizeof(row.filename));
+            hc_strlcpy(row.filetype, filetype ? filetype : "", sizeof(row.filetype));
+            hc_strlcpy(row.title, title ? title : "", sizeof(row.title));
+            hc_strlcpy(row.kind, kind ? kind : "weekly", sizeof(row.kind));
+            rc = db_upload_create(r->cat, &row);
             json_decref(meta);
-            unlink(u->path);
-            return http_stream_fail(r, 500, "internal", "the upload could not be created");
+            if (rc < 0) {
+                unlink(u->path);
+                close(u->fd);
+                u->fd = -1;
+                return stream_db_fail(r, rc, "creating the upload");
+            }
         }
-        json_decref(meta);
         busy_take(u->id);
         u->locked = 1;
         return 0;
@@ -640,61 +696,91 @@ static int h_create(struct req *r, struct resp *o)
 fail:
     if (r->stream_status == 415 || r->stream_status == 460) {
         /* Nothing usable was created. */
+        int rc;
         unlink(u->path);
-        cat_exec(r->cat, "DELETE FROM uploads WHERE id = ?", "s", u->id);
+        if ((rc = db_upload_delete(r->cat, u->id)) < 0)
+            hc_log("upload %s: removing its record: %s", u->id, db_rc_name(rc));
     }
     return http_error(o, r->stream_status, r->stream_code, "%s", r->stream_msg);
 }
 
 /* ---- tus: HEAD / GET ---- */
 
-static json_t *load_upload(struct req *r, const char *id)
+/* This person's upload id: 0 with *row (free with db_upload_free), else
+ * the status of the error set with http_stream_fail (someone else's upload
+ * is indistinguishable from a missing one). */
+static int load_upload(struct req *r, const char *id, struct db_upload *row)
 {
+    int rc;
+
+    memset(row, 0, sizeof(*row));
     if (!valid_id(id))
-        return NULL;
-    /* Someone else's upload is indistinguishable from a missing one. */
-    return cat_row(r->cat, "SELECT id, length, offset, metadata, filename, title, kind, update_id, "
-                           "created_at, expires_at FROM uploads WHERE id = ? AND user_id = ?",
-                   "sI", id, r->user.id);
+        return http_stream_fail(r, 404, "not_found", "there is no such upload");
+    rc = db_upload_get(r->cat, id, r->user.id, row);
+    if (rc == DB_NOTFOUND)
+        return http_stream_fail(r, 404, "not_found", "there is no such upload");
+    if (rc < 0)
+        return stream_db_fail(r, rc, "reading the upload");
+    return 0;
+}
+
+/* The JSON of an upload (without its raw metadata header). */
+static json_t *upload_json(const struct db_upload *u)
+{
+    return json_pack("{s:s,s:o,s:I,s:s,s:s,s:s,s:o,s:I,s:I}", "id", u->id,
+                     "length", u->length >= 0 ? json_integer(u->length) : json_null(),
+                     "offset", (json_int_t)u->offset, "filename", u->filename, "title", u->title,
+                     "kind", u->kind, "update_id", u->update_id ? json_integer(u->update_id) : json_null(),
+                     "created_at", (json_int_t)u->created_at, "expires_at", (json_int_t)u->expires_at);
 }
 
 static int h_head(struct req *r, struct resp *o)
 {
-    json_t *row = load_upload(r, r->match.params[0]);
+    struct db_upload row;
     char buf[64];
     int head = !strcmp(r->method, "HEAD");
+    json_t *update = NULL;
 
     if (head)
         tus_headers(o);
-    if (!row)
-        return http_error(o, 404, "not_found", "there is no such upload");
-    if (json_is_null(json_object_get(row, "update_id")) &&
-        json_integer_value(json_object_get(row, "expires_at")) < hc_now()) {
-        json_decref(row);
+    if (load_upload(r, r->match.params[0], &row) < 0)
+        return http_error(o, r->stream_status, r->stream_code, "%s", r->stream_msg);
+    if (!row.update_id && row.expires_at < hc_now()) {
+        db_upload_free(&row);
         return http_error(o, 410, "expired", "this upload expired; start it again");
     }
     if (head) {
-        snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(json_object_get(row, "offset")));
+        snprintf(buf, sizeof(buf), "%lld", (long long)row.offset);
         http_header(o, "Upload-Offset", buf);
-        if (json_is_null(json_object_get(row, "length"))) {
+        if (row.length < 0) {
             http_header(o, "Upload-Defer-Length", "1");
         } else {
-            snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(json_object_get(row, "length")));
+            snprintf(buf, sizeof(buf), "%lld", (long long)row.length);
             http_header(o, "Upload-Length", buf);
         }
-        if (*json_string_value(json_object_get(row, "metadata")))
-            http_header(o, "Upload-Metadata", json_string_value(json_object_get(row, "metadata")));
-        http_date((time_t)json_integer_value(json_object_get(row, "expires_at")), buf, sizeof(buf));
+        if (*row.metadata)
+            http_header(o, "Upload-Metadata", row.metadata);
+        http_date((time_t)row.expires_at, buf, sizeof(buf));
         http_header(o, "Upload-Expires", buf);
-        json_decref(row);
+        db_upload_free(&row);
         o->status = 200;
         return 200;
     }
+    if (row.update_id) {
+        struct db_viewer v;
+        int rc;
+
+        updates_viewer(r, &v);
+        rc = updates_get_json(r->cat, &v, row.update_id, &update);
+        if (rc < 0) {
+            db_upload_free(&row);
+            return api_db_fail(o, rc, "reading the upload's update");
+        }
+    }
     {
-        json_t *update = json_is_null(json_object_get(row, "update_id")) ? json_null() :
-            updates_json(r->cat, r->conf, json_integer_value(json_object_get(row, "update_id")), r->user.id);
-        json_object_del(row, "metadata");
-        return http_json(o, 200, json_pack("{s:o,s:o}", "upload", row, "update", update ? update : json_null()));
+        json_t *j = upload_json(&row);
+        db_upload_free(&row);
+        return http_json(o, 200, json_pack("{s:o,s:o}", "upload", j, "update", update ? update : json_null()));
     }
 }
 
@@ -703,9 +789,10 @@ static int h_head(struct req *r, struct resp *o)
 static int body_patch(struct req *r, const char *data, size_t len)
 {
     struct up *u = r->state;
-    json_t *row;
+    struct db_upload row;
     const char *ho, *hl;
     int64_t offset, stored;
+    int rc;
 
     if (data)
         return write_bytes(r, u, data, len);
@@ -713,23 +800,21 @@ static int body_patch(struct req *r, const char *data, size_t len)
         return -1;
     if (!content_type_is_offset(r))
         return http_stream_fail(r, 415, "bad_content_type", "PATCH bodies must be application/offset+octet-stream");
-    row = load_upload(r, r->match.params[0]);
-    if (!row)
-        return http_stream_fail(r, 404, "not_found", "there is no such upload");
-    if (!json_is_null(json_object_get(row, "update_id"))) {
-        json_decref(row);
+    if (load_upload(r, r->match.params[0], &row) < 0)
+        return -1;
+    if (row.update_id) {
+        db_upload_free(&row);
         return http_stream_fail(r, 409, "complete", "this upload is already complete");
     }
-    if (json_integer_value(json_object_get(row, "expires_at")) < hc_now()) {
-        json_decref(row);
+    if (row.expires_at < hc_now()) {
+        db_upload_free(&row);
         return http_stream_fail(r, 410, "expired", "this upload expired; start it again");
     }
-    stored = json_integer_value(json_object_get(row, "offset"));
+    stored = row.offset;
     u = up_new(r);
-    hc_strlcpy(u->id, r->match.params[0], sizeof(u->id));
-    u->length = json_is_null(json_object_get(row, "length")) ? -1 :
-                json_integer_value(json_object_get(row, "length"));
-    json_decref(row);
+    hc_strlcpy(u->id, row.id, sizeof(u->id));
+    u->length = row.length;
+    db_upload_free(&row);
     ho = http_get_header(r, "Upload-Offset");
     if (!ho || hc_parse_i64(ho, 0, INT64_MAX, &offset) < 0)
         return http_stream_fail(r, 400, "bad_offset", "Upload-Offset is required");
@@ -746,9 +831,14 @@ static int body_patch(struct req *r, const char *data, size_t len)
             return http_stream_fail(r, 400, "bad_length", "Upload-Length cannot change");
         if (total < stored)
             return http_stream_fail(r, 400, "bad_length", "Upload-Length is smaller than what was already sent");
-        if (u->length < 0 &&
-            cat_exec(r->cat, "UPDATE uploads SET length = ? WHERE id = ?", "Is", total, u->id) != 1)
-            return http_stream_fail(r, 500, "internal", "could not record the upload's length");
+        if (u->length < 0 && (rc = db_upload_set_length(r->cat, u->id, total)) != DB_OK) {
+            if (rc == DB_INVALID)
+                return http_stream_fail(r, 409, "offset_mismatch", "the upload changed in another request; "
+                                        "ask with HEAD and resume from there");
+            if (rc == DB_NOTFOUND)
+                return http_stream_fail(r, 404, "not_found", "there is no such upload");
+            return stream_db_fail(r, rc, "recording the upload's length");
+        }
         u->length = total;
     }
     if (parse_checksum(r, u) < 0)
@@ -764,7 +854,7 @@ static int body_patch(struct req *r, const char *data, size_t len)
         return http_stream_fail(r, 404, "not_found", "the upload's data is gone; start it again");
     /* Bytes past the stored offset (a crash mid-request) are not ours to keep. */
     if (ftruncate(u->fd, stored) < 0)
-        return http_stream_fail(r, 500, "storage", "the server could not prepare the upload");
+        return stream_disk_fail(r, errno, "preparing the upload");
     load_head(u);
     return 0;
 }
@@ -789,24 +879,29 @@ static int h_patch(struct req *r, struct resp *o)
 
 static int h_delete(struct req *r, struct resp *o)
 {
-    json_t *row = load_upload(r, r->match.params[0]);
-    char path[1200];
+    struct db_upload row;
+    char path[LAYOUT_PATH_MAX];
+    int rc;
 
     tus_headers(o);
-    if (!row)
-        return http_error(o, 404, "not_found", "there is no such upload");
-    if (!busy_take(r->match.params[0])) {
-        json_decref(row);
+    if (load_upload(r, r->match.params[0], &row) < 0)
+        return http_error(o, r->stream_status, r->stream_code, "%s", r->stream_msg);
+    if (!busy_take(row.id)) {
+        db_upload_free(&row);
         return http_error(o, 423, "locked", "this upload is receiving data; try again when it stops");
     }
-    if (json_is_null(json_object_get(row, "update_id"))) {
-        upload_path(r->conf, r->match.params[0], path, sizeof(path));
+    /* The record goes first: bytes without a record are swept, a record
+     * without bytes would promise what is gone. A finished upload's bytes
+     * belong to its update now; only the record goes. */
+    rc = db_upload_delete(r->cat, row.id);
+    if (rc == DB_OK && !row.update_id) {
+        upload_path(r->conf, row.id, path, sizeof(path));
         unlink(path);
     }
-    /* A finished upload's bytes belong to its update now; only the record goes. */
-    cat_exec(r->cat, "DELETE FROM uploads WHERE id = ?", "s", r->match.params[0]);
-    busy_release(r->match.params[0]);
-    json_decref(row);
+    busy_release(row.id);
+    db_upload_free(&row);
+    if (rc < 0)
+        return api_db_fail(o, rc, "deleting the upload");
     o->status = 204;
     return 204;
 }
@@ -842,8 +937,14 @@ static int body_oneshot(struct req *r, const char *data, size_t len)
 static int h_oneshot(struct req *r, struct resp *o)
 {
     struct up *u = r->state;
-    int64_t id, now = (int64_t)hc_now();
-    json_t *j;
+    int64_t id = 0, now = (int64_t)hc_now();
+    struct db_upload row = { .user_id = r->user.id, .length = u->written, .offset = u->written,
+                             .description = u->description, .created_at = now, .expires_at = now };
+    struct db_update_new in;
+    struct db_viewer v;
+    char week[16];
+    json_t *j = NULL;
+    int rc;
 
     if (u->written == 0 || sniff_now(r, u, 1) < 0 || !u->sniffed) {
         unlink(u->path);
@@ -852,23 +953,21 @@ static int h_oneshot(struct req *r, struct resp *o)
         return http_error(o, 415, "not_a_video", "%s", r->stream_msg[0] ? r->stream_msg :
                           "this file is not a video Hubcast can read");
     }
-    if (fdatasync(u->fd) < 0)
-        return http_error(o, 500, "storage", "the server could not store the upload");
-    if (cat_begin(r->cat) < 0)
-        return http_error(o, 503, "busy", "the catalog is busy; try again");
-    id = uploads_make_update(r->cat, r->user.id, u->kind, u->title, u->description, u->path);
-    if (id < 0 ||
-        cat_exec(r->cat, "INSERT INTO uploads(id, user_id, length, offset, kind, title, description, "
-                         "update_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                 "sIIIsssIII", u->id, r->user.id, u->written, u->written, u->kind, u->title,
-                 u->description, id, now, now) != 1 ||
-        cat_commit(r->cat) < 0) {
-        cat_rollback(r->cat);
-        return http_error(o, 500, "internal", "the upload could not be turned into an update");
+    if (fdatasync(u->fd) < 0) {
+        stream_disk_fail(r, errno, "flushing the upload");
+        return http_error(o, r->stream_status, r->stream_code, "%s", r->stream_msg);
     }
+    hc_strlcpy(row.id, u->id, sizeof(row.id));
+    hc_strlcpy(row.kind, u->kind, sizeof(row.kind));
+    hc_strlcpy(row.title, u->title, sizeof(row.title));
+    new_update(r, u->kind, u->title, u->description, u->path, week, &in);
+    if ((rc = db_upload_oneshot(r->cat, &row, &in, &id)) < 0)
+        return api_db_fail(o, rc, "turning the upload into an update");
     u->kept = 1;
     metrics_upload_done();
-    j = updates_json(r->cat, r->conf, id, r->user.id);
+    updates_viewer(r, &v);
+    if ((rc = updates_get_json(r->cat, &v, id, &j)) < 0)
+        hc_log("upload %s: reading update %lld back: %s", u->id, (long long)id, db_rc_name(rc));
     {
         char loc[64];
         snprintf(loc, sizeof(loc), "/api/updates/%lld", (long long)id);

@@ -21,11 +21,4 @@ extern const size_t upload_nroutes;
 #include <jansson.h>
 json_t *tus_parse_metadata(const char *header, const char **why);
 
-/*
- * Create the update and its job for a finished upload, inside the
- * caller's transaction. Returns the update id, or -1.
- */
-int64_t uploads_make_update(struct catalog *c, int64_t author_id, const char *kind,
-                            const char *title, const char *description, const char *input_path);
-
 #endif

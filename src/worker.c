@@ -20,6 +20,7 @@
 #include <sys/prctl.h>
 #endif
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -27,6 +28,8 @@
 #include "catalog.h"
 #include "commands.h"
 #include "conf.h"
+#include "db_updates.h"
+#include "layout.h"
 #include "mail.h"
 #include "transcode.h"
 #include "util.h"
@@ -38,62 +41,20 @@ static int job_lease = JOB_LEASE;
 int64_t worker_claim(struct catalog *c, const char *worker_id, int64_t *update_id,
                      char *input, size_t inputsz)
 {
-    int64_t now = (int64_t)hc_now();
-    json_t *job;
-    int64_t id;
+    static const char exhausted[] = "processing stopped unexpectedly three times (the file may be damaged "
+                                    "or too demanding); try uploading it again";
+    struct db_job job;
+    int rc = db_job_claim(c, worker_id, (int64_t)hc_now(), job_lease, JOB_MAX_ATTEMPTS, exhausted, &job);
 
-    for (;;) {
-        if (cat_begin(c) < 0)
-            return -1;
-        job = cat_row(c,
-            "SELECT j.id, j.update_id, j.input_path, j.attempts, j.state FROM jobs j "
-            "LEFT JOIN updates u ON u.id = j.update_id "
-            "WHERE j.state = 'queued' OR (j.state = 'running' AND j.lease_until < ?) "
-            "ORDER BY j.priority DESC, "
-            /* Fair turns: a job's place is the number of its author's
-             * jobs that were already waiting when it was queued, so a
-             * second person's first upload passes someone's fifth. */
-            " (SELECT COUNT(*) FROM jobs j2 JOIN updates u2 ON u2.id = j2.update_id "
-            "   WHERE u2.author_id = u.author_id AND j2.id < j.id "
-            "   AND (j2.state IN ('queued', 'running') OR j2.updated_at >= j.created_at)) ASC, "
-            " j.id ASC LIMIT 1", "I", now);
-        if (!job) {
-            cat_rollback(c);
-            return 0;
-        }
-        id = json_integer_value(json_object_get(job, "id"));
-        if (json_is_null(json_object_get(job, "update_id"))) {
-            /* Its update was deleted: nothing to do. */
-            cat_exec(c, "UPDATE jobs SET state = 'dropped', updated_at = ? WHERE id = ?", "II", now, id);
-            cat_commit(c);
-            json_decref(job);
-            continue;
-        }
-        *update_id = json_integer_value(json_object_get(job, "update_id"));
-        if (json_integer_value(json_object_get(job, "attempts")) >= JOB_MAX_ATTEMPTS) {
-            const char *why = "processing stopped unexpectedly three times (the file may be damaged "
-                              "or too demanding); try uploading it again";
-            cat_exec(c, "UPDATE jobs SET state = 'failed', error = ?, updated_at = ? WHERE id = ?",
-                     "sII", why, now, id);
-            cat_exec(c, "UPDATE updates SET status = 'failed', error = ?, updated_at = ? WHERE id = ?",
-                     "sII", why, now, *update_id);
-            cat_commit(c);
-            json_decref(job);
-            continue;
-        }
-        hc_strlcpy(input, json_string_value(json_object_get(job, "input_path")), inputsz);
-        json_decref(job);
-        if (cat_exec(c, "UPDATE jobs SET state = 'running', attempts = attempts + 1, worker = ?, "
-                        "lease_until = ?, heartbeat_at = ?, progress = 0, eta = NULL, updated_at = ? "
-                        "WHERE id = ?", "sIIII", worker_id, now + job_lease, now, now, id) != 1 ||
-            cat_exec(c, "UPDATE updates SET status = 'processing', updated_at = ? WHERE id = ?",
-                     "II", now, *update_id) < 0 ||
-            cat_commit(c) < 0) {
-            cat_rollback(c);
-            return -1;
-        }
-        return id;
+    if (rc == DB_NOTFOUND)
+        return 0;
+    if (rc < 0) {
+        hc_log("worker %s: cannot claim a job: %s", worker_id, db_rc_name(rc));
+        return -1;
     }
+    *update_id = job.update_id;
+    hc_strlcpy(input, job.input_path, inputsz);
+    return job.id;
 }
 
 /* ---- the worker process ---- */
@@ -119,6 +80,7 @@ static int on_progress(void *opaque, double done, double total, double eta)
     struct job_ctx *j = opaque;
     double now = hc_monotonic();
     double pct = total > 0 ? done * 100.0 / total : 0;
+    int rc;
 
     if (stopping)
         return 1;
@@ -127,15 +89,16 @@ static int on_progress(void *opaque, double done, double total, double eta)
     j->last_beat = now;
     if (pct > 99.9)
         pct = 99.9;
-    /* The heartbeat: extend the lease only if the job is still ours. */
-    if (cat_exec(j->cat, "UPDATE jobs SET progress = ?, eta = ?, heartbeat_at = ?, lease_until = ?, "
-                         "updated_at = ? WHERE id = ? AND worker = ? AND state = 'running' "
-                         "AND update_id IS NOT NULL",
-                 "ddIIIIs", pct, eta >= 0 ? eta : -1.0, (int64_t)hc_now(),
-                 (int64_t)hc_now() + job_lease, (int64_t)hc_now(), j->job_id, j->worker_id) == 0) {
+    /* The heartbeat: extend the lease only if the job is still ours. A
+     * catalog that cannot be reached is no reason to stop. */
+    rc = db_job_heartbeat(j->cat, j->job_id, j->worker_id, pct, eta, (int64_t)hc_now(), job_lease);
+    if (rc == DB_INVALID) {
         j->lost = 1;
         return 1;   /* deleted or taken over: stop */
     }
+    if (rc < 0)
+        hc_log("worker %s: heartbeat of job %lld not recorded: %s", j->worker_id, (long long)j->job_id,
+               db_rc_name(rc));
     return 0;
 }
 
@@ -167,13 +130,12 @@ static void confine(void)
  * are this worker's to remove: it holds the job's claim now. */
 static void sweep_work_folders(const struct conf *conf, int64_t update_id)
 {
-    char dir[1100], prefix[64], path[1400];
+    char dir[LAYOUT_PATH_MAX], prefix[64], path[LAYOUT_PATH_MAX + 256];
     DIR *d;
     struct dirent *e;
 
-    snprintf(dir, sizeof(dir), "%s/media", conf->data_dir);
-    snprintf(prefix, sizeof(prefix), "%lld.work-", (long long)update_id);
-    if (!(d = opendir(dir)))
+    if (layout_media_dir(conf->data_dir, dir, sizeof(dir)) < 0 ||
+        layout_work_prefix(update_id, prefix, sizeof(prefix)) < 0 || !(d = opendir(dir)))
         return;
     while ((e = readdir(d)))
         if (!strncmp(e->d_name, prefix, strlen(prefix))) {
@@ -183,18 +145,86 @@ static void sweep_work_folders(const struct conf *conf, int64_t update_id)
     closedir(d);
 }
 
+/* Is the disk of the data folder (nearly) full? Then a failed transcode
+ * says nothing about the video. */
+static int disk_full(const struct conf *conf)
+{
+    struct statvfs vfs;
+    return statvfs(conf->data_dir, &vfs) == 0 && (uint64_t)vfs.f_bavail * vfs.f_frsize < ((uint64_t)1 << 20);
+}
+
+/* Inside the "ready" transaction: the notifications, queued with it. */
+static int ready_mail(struct catalog *c, int64_t update_id, void *arg)
+{
+    return mail_on_update_ready(c, arg, update_id);
+}
+
+/*
+ * Report a finished transcode. A catalog that cannot be reached (a full
+ * disk, a lock) is asked again, with the output kept, until it answers or
+ * the worker is told to stop: finished output is never thrown away because
+ * a report failed. Only an update that is gone has its output removed.
+ */
+static void report_ready(const struct conf *conf, struct catalog *cat, const char *worker_id, int64_t job_id,
+                         int64_t update_id, const struct tc_result *res, const char *out)
+{
+    struct db_rendition rungs[TC_MAX_RUNGS];
+    struct db_ready ready = { res->duration, res->width, res->height, rungs, 0, 0 };
+    int rc, wait_ms = 250;
+
+    for (int i = 0; i < res->nrungs && i < TC_MAX_RUNGS; i++) {
+        memset(&rungs[i], 0, sizeof(rungs[i]));
+        hc_strlcpy(rungs[i].name, res->rungs[i].name, sizeof(rungs[i].name));
+        rungs[i].width = res->rungs[i].width;
+        rungs[i].height = res->rungs[i].height;
+        rungs[i].bandwidth = res->rungs[i].bandwidth;
+        rungs[i].avg_bandwidth = res->rungs[i].avg_bandwidth;
+        hc_strlcpy(rungs[i].codecs, res->rungs[i].codecs, sizeof(rungs[i].codecs));
+        ready.nrungs++;
+    }
+    for (;;) {
+        ready.now = (int64_t)hc_now();
+        rc = db_job_finish(cat, job_id, worker_id, &ready, ready_mail, (void *)conf);
+        if (rc == DB_OK) {
+            hc_log("worker %s: job %lld done: update %lld ready, %d rungs, %.1f s", worker_id,
+                   (long long)job_id, (long long)update_id, res->nrungs, res->duration);
+            return;
+        }
+        if (rc == DB_NOTFOUND) {
+            hc_log("worker %s: job %lld: its update was deleted meanwhile", worker_id, (long long)job_id);
+            hc_rmtree(out);
+            return;
+        }
+        if (rc == DB_INVALID) {
+            /* Another worker holds the claim now; the output is its business. */
+            hc_log("worker %s: job %lld is no longer ours; leaving its output", worker_id, (long long)job_id);
+            return;
+        }
+        hc_log("worker %s: job %lld finished but not recorded (%s); output kept, asking again",
+               worker_id, (long long)job_id, db_rc_name(rc));
+        if (stopping)
+            return;     /* the claim runs out; whoever takes it over redoes it */
+        /* Keep the claim while waiting (this fails too while the disk is full). */
+        db_job_heartbeat(cat, job_id, worker_id, 99.9, 0, (int64_t)hc_now(), job_lease);
+        for (int t = 0; t < wait_ms && !stopping; t += 50)
+            usleep(50 * 1000);
+        if (wait_ms < 4000)
+            wait_ms *= 2;
+    }
+}
+
 static int run_job(const struct conf *conf, struct catalog *cat, const char *worker_id,
                    int64_t job_id, int64_t update_id, const char *input)
 {
-    char out[1200], msg[300];
+    char out[LAYOUT_PATH_MAX], msg[300], nonce[DB_NONCE_SIZE];
     struct tc_options opt;
     struct tc_result res;
     struct job_ctx ctx = { cat, job_id, worker_id, 0, 0 };
     struct rusage ru;
-    int64_t now;
     int rc;
 
-    snprintf(out, sizeof(out), "%s/media/%lld", conf->data_dir, (long long)update_id);
+    if (layout_update_media(conf->data_dir, update_id, out, sizeof(out)) < 0)
+        return -1;
     hc_rmtree(out);     /* a previous attempt that died after publishing */
     sweep_work_folders(conf, update_id);
     tc_options_default(&opt);
@@ -218,51 +248,38 @@ static int run_job(const struct conf *conf, struct catalog *cat, const char *wor
     memset(&res, 0, sizeof(res));
     hc_log("worker %s: job %lld: transcoding update %lld", worker_id, (long long)job_id, (long long)update_id);
     rc = tc_transcode(input, out, &opt, &res);
-    now = (int64_t)hc_now();
     if (ctx.lost || stopping) {
+        if (stopping && !ctx.lost) {
+            /* Hand it back without spending an attempt. */
+            hc_rmtree(out);
+            if ((rc = db_job_release(cat, job_id, worker_id, (int64_t)hc_now())) < 0)
+                hc_log("worker %s: job %lld not handed back (%s); its claim runs out", worker_id,
+                       (long long)job_id, db_rc_name(rc));
+        } else if (db_update_nonce(cat, update_id, nonce) == DB_NOTFOUND) {
+            hc_rmtree(out);     /* deleted: nothing of it stays */
+        }
+        return 0;
+    }
+    if (rc < 0 && disk_full(conf)) {
+        /* Not the video's fault: hand it back to be tried once there is room. */
+        hc_log("worker %s: job %lld stopped on a full disk: %s", worker_id, (long long)job_id, res.error);
         hc_rmtree(out);
-        if (stopping && !ctx.lost)   /* hand it back without spending an attempt */
-            cat_exec(cat, "UPDATE jobs SET state = 'queued', attempts = attempts - 1, worker = NULL "
-                          "WHERE id = ? AND worker = ?", "Is", job_id, worker_id);
+        sweep_work_folders(conf, update_id);
+        if ((rc = db_job_release(cat, job_id, worker_id, (int64_t)hc_now())) < 0)
+            hc_log("worker %s: job %lld not handed back (%s); its claim runs out", worker_id,
+                   (long long)job_id, db_rc_name(rc));
+        sleep(1);
         return 0;
     }
     if (rc < 0) {
         snprintf(msg, sizeof(msg), "%s", res.error[0] ? res.error : "the video could not be processed");
         hc_log("worker %s: job %lld failed: %s", worker_id, (long long)job_id, msg);
-        if (cat_begin(cat) == 0) {
-            cat_exec(cat, "UPDATE jobs SET state = 'failed', error = ?, updated_at = ? WHERE id = ?",
-                     "sII", msg, now, job_id);
-            cat_exec(cat, "UPDATE updates SET status = 'failed', error = ?, updated_at = ? WHERE id = ?",
-                     "sII", msg, now, update_id);
-            cat_commit(cat);
-        }
+        if ((rc = db_job_fail(cat, job_id, worker_id, msg, (int64_t)hc_now())) < 0)
+            hc_log("worker %s: job %lld: failure not recorded (%s); its claim runs out and it is retried",
+                   worker_id, (long long)job_id, db_rc_name(rc));
         return 0;
     }
-    if (cat_begin(cat) < 0)
-        return -1;
-    if (!cat_int(cat, 0, "SELECT COUNT(*) FROM updates WHERE id = ?", "I", update_id)) {
-        cat_rollback(cat);
-        hc_rmtree(out);
-        cat_exec(cat, "UPDATE jobs SET state = 'dropped' WHERE id = ?", "I", job_id);
-        return 0;
-    }
-    cat_exec(cat, "DELETE FROM renditions WHERE update_id = ?", "I", update_id);
-    for (int i = 0; i < res.nrungs; i++)
-        cat_insert(cat, "INSERT INTO renditions(update_id, name, width, height, bandwidth, avg_bandwidth, codecs) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?)", "Isiiiis", update_id, res.rungs[i].name,
-                   res.rungs[i].width, res.rungs[i].height, res.rungs[i].bandwidth,
-                   res.rungs[i].avg_bandwidth, res.rungs[i].codecs);
-    if (cat_exec(cat, "UPDATE updates SET status = 'ready', error = '', duration = ?, width = ?, height = ?, "
-                      "ready_at = ?, updated_at = ? WHERE id = ?", "diiIII", res.duration, res.width,
-                 res.height, now, now, update_id) < 0 ||
-        cat_exec(cat, "UPDATE jobs SET state = 'done', progress = 100, eta = 0, updated_at = ? WHERE id = ?",
-                 "II", now, job_id) < 0 ||
-        mail_on_update_ready(cat, conf, update_id) < 0 ||
-        cat_commit(cat) < 0) {
-        cat_rollback(cat);
-        return -1;
-    }
-    hc_log("worker %s: job %lld done: %d rungs, %.1f s", worker_id, (long long)job_id, res.nrungs, res.duration);
+    report_ready(conf, cat, worker_id, job_id, update_id, &res, out);
     return 0;
 }
 

@@ -302,6 +302,48 @@ test('an upload larger than the limit is refused with 413 before its bytes are r
   assert.match(JSON.parse(c.body).error.message, /limit/);
 });
 
+test('a PATCH refused past the size limit (deferred length) leaves no byte past the stored offset', async () => {
+  const { statSync } = await import('node:fs');
+  const hdr = { authorization: `Bearer ${tokMember}`, 'tus-resumable': '1.0.0' };
+  const c = await fetch(`${srv.url}/api/uploads`, { method: 'POST', headers: { ...hdr, 'upload-defer-length': '1' } });
+  assert.equal(c.status, 201);
+  const url = srv.url + c.headers.get('location');
+  const id = uploadIdOf(url);
+  const patch = (offset, body) => fetch(url, { method: 'PATCH', body,
+    headers: { ...hdr, 'content-type': 'application/offset+octet-stream', 'upload-offset': String(offset) } });
+  const head = readFileSync(fx.big).subarray(0, 1024 * 1024);
+  const first = await patch(0, head);
+  assert.equal(first.status, 204);
+  assert.equal(statSync(join(srv.dir, 'uploads', `${id}.part`)).size, head.length);
+  // 8 MB more would pass --max-upload 8M: refused, and the bytes of the
+  // refused request do not stay on disk.
+  const tooMuch = await patch(head.length, Buffer.alloc(8 * 1024 * 1024, 7));
+  assert.equal(tooMuch.status, 413);
+  assert.equal((await tooMuch.json()).error.code, 'too_large');
+  assert.equal(statSync(join(srv.dir, 'uploads', `${id}.part`)).size, head.length);
+  const h = await fetch(url, { method: 'HEAD', headers: hdr });
+  assert.equal(h.headers.get('upload-offset'), String(head.length));
+  // The upload carries on from the stored offset.
+  const more = await patch(head.length, Buffer.alloc(1000, 1));
+  assert.equal(more.status, 204);
+  assert.equal(statSync(join(srv.dir, 'uploads', `${id}.part`)).size, head.length + 1000);
+  assert.equal((await fetch(url, { method: 'DELETE', headers: hdr })).status, 204);
+});
+
+test('a PATCH refused for sending past the declared length keeps only the stored bytes', async () => {
+  const { statSync } = await import('node:fs');
+  const hdr = { authorization: `Bearer ${tokMember}`, 'tus-resumable': '1.0.0' };
+  const c = await fetch(`${srv.url}/api/uploads`, { method: 'POST', headers: { ...hdr, 'upload-length': '200000' } });
+  const url = srv.url + c.headers.get('location');
+  const id = uploadIdOf(url);
+  const body = Buffer.concat([readFileSync(fx.small).subarray(0, 4096), Buffer.alloc(300000, 3)]);
+  const r = await fetch(url, { method: 'PATCH', body,
+    headers: { ...hdr, 'content-type': 'application/offset+octet-stream', 'upload-offset': '0' } });
+  assert.equal(r.status, 400);
+  assert.equal(statSync(join(srv.dir, 'uploads', `${id}.part`)).size, 0);
+  assert.equal((await fetch(url, { method: 'DELETE', headers: hdr })).status, 204);
+});
+
 test('a member cannot post an all-hands update', async () => {
   const meta = `kind ${Buffer.from('allhands').toString('base64')}`;
   const c = await createUpload(1000, tokMember, { 'upload-metadata': meta });
@@ -586,4 +628,23 @@ test('updates: deleting an update removes it and its media', async () => {
   assert.equal(existsSync(mediaDir), false);
   assert.equal((await api('GET', `/api/updates/${u.id}`)).status, 404);
   assert.equal((await raw(u.poster_url)).status, 404);
+});
+
+test('updates: a deleted update\'s signed media links never play the next upload', async () => {
+  // The newest update is deleted, so a catalog that reuses ids would give
+  // its id to the next upload, and the old signed links would play it.
+  const a = await waitReady(curlUpload(fx.small, 'title=Deleted+first').data.update.id);
+  const oldPoster = a.poster_url, oldMaster = a.playback_url;
+  assert.equal((await raw(oldPoster)).status, 200);
+  assert.equal((await api('DELETE', `/api/updates/${a.id}`, tokMember)).status, 200);
+  const b = await waitReady(curlUpload(fx.big, 'title=Uploaded+next', tokOther).data.update.id, tokOther);
+  assert.equal(b.status, 'ready');
+  assert.notEqual(b.id, a.id, 'an update id was given out twice');
+  assert.equal((await raw(oldPoster)).status, 404);
+  assert.equal((await raw(oldMaster)).status, 404);
+  // The link of the new update plays, and a link with the new id but the
+  // old token does not.
+  assert.equal((await raw(b.poster_url)).status, 200);
+  const tokA = oldPoster.split('/')[3];
+  assert.notEqual((await raw(`/media/t/${tokA}/${b.id}/poster.jpg`)).status, 200);
 });

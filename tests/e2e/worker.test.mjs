@@ -246,7 +246,9 @@ async function queueThenRun(t, workers, uploads) {
     }
     await srv.stop();
     srv = await startServer({ data, workers, args: ['--preset', 'ultrafast'] });
-    const token = tokens['dee@example.com'];
+    // An administrator sees every update in every state (a member sees
+    // only ready ones and their own).
+    const token = tokens['ceo@example.com'];
     const order = [];
     for (const end = Date.now() + 60000; order.length < ids.length;) {
       for (const id of ids) {

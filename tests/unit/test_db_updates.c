@@ -1,0 +1,651 @@
+/*
+ * test_db_updates.c - unit tests of db_updates, db_uploads and db_social
+ * against a real SQLite catalog in a temporary folder: found, not found,
+ * constraint, busy (a second connection holding the write lock), an
+ * injected error (the HUBCAST_CATALOG_FAULT hook), the lifecycle's allowed
+ * and refused transitions, the visibility rule, and migration 003 on a
+ * catalog made by the first two migrations.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sqlite3.h>
+
+#include "catalog.h"
+#include "db_social.h"
+#include "db_updates.h"
+#include "db_uploads.h"
+#include "unit.h"
+#include "util.h"
+
+static char tmp[256], dbpath[300], faultpath[300];
+static struct catalog *cat;
+static int64_t ann, ben, boss;  /* two members and an admin */
+
+/* Run SQL on a second connection (seeding what the API cannot make). */
+static void seed(const char *sql)
+{
+    sqlite3 *db;
+    char *err = NULL;
+
+    if (sqlite3_open(dbpath, &db) != SQLITE_OK || sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
+        fprintf(stderr, "seed: %s: %s\n", sql, err ? err : sqlite3_errmsg(db));
+        exit(2);
+    }
+    sqlite3_close(db);
+}
+
+static void fault(int on)
+{
+    if (on) {
+        FILE *f = fopen(faultpath, "w");
+        if (f)
+            fclose(f);
+    } else {
+        unlink(faultpath);
+    }
+}
+
+static int64_t new_update(int64_t author, const char *kind, const char *status)
+{
+    struct db_update_new in = { author, kind, "2026-W10", "A title", "words", "/nowhere/input.part",
+                                !strcmp(kind, "allhands") ? 10 : 0, 1000 };
+    int64_t id = 0;
+    char sql[200];
+
+    if (cat_begin(cat) < 0 || db_update_insert_queued(cat, &in, &id) != DB_OK || cat_commit(cat) < 0) {
+        fprintf(stderr, "new_update failed\n");
+        exit(2);
+    }
+    if (strcmp(status, "queued")) {
+        snprintf(sql, sizeof(sql), "UPDATE updates SET status = '%s' WHERE id = %lld", status, (long long)id);
+        seed(sql);
+    }
+    return id;
+}
+
+/* A second connection that holds the write lock until release_lock(). */
+static sqlite3 *locker;
+static void hold_lock(void)
+{
+    sqlite3_open(dbpath, &locker);
+    sqlite3_exec(locker, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+}
+static void release_lock(void)
+{
+    sqlite3_exec(locker, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_close(locker);
+    locker = NULL;
+}
+
+/* ---- the visibility rule ---- */
+
+UNIT_TEST(visibility_member_sees_ready_and_own_admin_all)
+{
+    int64_t queued = new_update(ann, "weekly", "queued");
+    int64_t failed = new_update(ann, "weekly", "failed");
+    int64_t ready = new_update(ann, "weekly", "ready");
+    struct db_viewer vben = { ben, 0 }, vann = { ann, 0 }, vboss = { boss, 1 };
+    struct db_update u;
+
+    CHECK_INT(db_update_get(cat, &vben, ready, &u), DB_OK);
+    CHECK_STR(u.status, "ready");
+    CHECK_STR(u.author_name, "Ann");
+    CHECK_INT(strlen(u.nonce), 32);
+    db_update_free(&u);
+    CHECK_INT(db_update_get(cat, &vben, queued, &u), DB_NOTFOUND);
+    CHECK_INT(db_update_get(cat, &vben, failed, &u), DB_NOTFOUND);
+    CHECK_INT(db_update_get(cat, &vann, failed, &u), DB_OK);
+    db_update_free(&u);
+    CHECK_INT(db_update_get(cat, &vboss, queued, &u), DB_OK);
+    db_update_free(&u);
+    CHECK_INT(db_update_get(cat, &vboss, 999999, &u), DB_NOTFOUND);
+}
+
+UNIT_TEST(list_status_filter_never_widens_visibility)
+{
+    struct db_viewer vben = { ben, 0 }, vann = { ann, 0 }, vboss = { boss, 1 };
+    struct db_update_filter f = { .status = "failed", .limit = 50 };
+    struct db_update *list;
+    size_t n;
+    int64_t total = -1;
+
+    CHECK_INT(db_update_list(cat, &vben, &f, &list, &n, &total), DB_OK);
+    CHECK_INT(n, 0);
+    CHECK_INT(total, 0);
+    db_update_list_free(&list, n);
+    CHECK_INT(db_update_list(cat, &vann, &f, &list, &n, &total), DB_OK);
+    CHECK(n >= 1);
+    CHECK_INT(total, (int64_t)n);
+    db_update_list_free(&list, n);
+    CHECK_INT(db_update_list(cat, &vboss, &f, &list, &n, NULL), DB_OK);
+    CHECK(n >= 1);
+    db_update_list_free(&list, n);
+    fault(1);
+    CHECK_INT(db_update_list(cat, &vboss, &f, &list, &n, &total), DB_ERROR);
+    CHECK(list == NULL);
+    fault(0);
+}
+
+UNIT_TEST(week_people_posted_and_missing)
+{
+    struct db_week_person *p;
+    size_t n;
+
+    CHECK_INT(db_update_week_people(cat, "2026-W10", 1, &p, &n), DB_OK);
+    CHECK(n >= 1);
+    CHECK_STR(p[0].name, "Ann");
+    free(p);
+    CHECK_INT(db_update_week_people(cat, "2026-W10", 0, &p, &n), DB_OK);
+    free(p);
+    fault(1);
+    CHECK_INT(db_update_week_people(cat, "2026-W10", 0, &p, &n), DB_ERROR);
+    fault(0);
+}
+
+/* ---- reads and edits ---- */
+
+UNIT_TEST(media_needs_a_ready_update)
+{
+    int64_t ready = new_update(ben, "weekly", "ready"), queued = new_update(ben, "weekly", "queued");
+    char nonce[DB_NONCE_SIZE], again[DB_NONCE_SIZE];
+
+    CHECK_INT(db_update_media(cat, ready, nonce), DB_OK);
+    CHECK_INT(db_update_nonce(cat, ready, again), DB_OK);
+    CHECK_STR(nonce, again);
+    CHECK_INT(db_update_media(cat, queued, nonce), DB_NOTFOUND);
+    CHECK_INT(db_update_nonce(cat, queued, again), DB_OK);
+    CHECK(strcmp(nonce, again) != 0);   /* one nonce per update */
+    CHECK_INT(db_update_nonce(cat, 999999, nonce), DB_NOTFOUND);
+    fault(1);
+    CHECK_INT(db_update_media(cat, ready, nonce), DB_ERROR);
+    CHECK_INT(db_update_nonce(cat, ready, nonce), DB_ERROR);
+    fault(0);
+}
+
+UNIT_TEST(edit_found_notfound_busy_error)
+{
+    int64_t id = new_update(ann, "weekly", "ready");
+    struct db_viewer v = { ann, 0 };
+    struct db_update u;
+
+    CHECK_INT(db_update_edit(cat, id, "New title", NULL, 2000), DB_OK);
+    CHECK_INT(db_update_get(cat, &v, id, &u), DB_OK);
+    CHECK_STR(u.title, "New title");
+    CHECK_STR(u.description, "words");
+    db_update_free(&u);
+    CHECK_INT(db_update_edit(cat, 999999, "x", NULL, 2000), DB_NOTFOUND);
+    fault(1);
+    CHECK_INT(db_update_edit(cat, id, "x", NULL, 2000), DB_ERROR);
+    fault(0);
+    hold_lock();
+    CHECK_INT(db_update_edit(cat, id, "x", NULL, 2000), DB_BUSY);
+    release_lock();
+    CHECK_INT(db_update_get(cat, &v, id, &u), DB_OK);
+    CHECK_STR(u.title, "New title");     /* nothing half done */
+    db_update_free(&u);
+}
+
+UNIT_TEST(insert_queued_constraint)
+{
+    struct db_update_new in = { ann, "monthly", "2026-W10", "t", NULL, "/x", 0, 1000 };
+    int64_t id = 0;
+
+    CHECK_INT(cat_begin(cat), 0);
+    CHECK_INT(db_update_insert_queued(cat, &in, &id), DB_CONSTRAINT);   /* kind CHECK */
+    in.kind = "weekly";
+    in.author_id = 999999;
+    CHECK_INT(db_update_insert_queued(cat, &in, &id), DB_CONSTRAINT);   /* no such author */
+    cat_rollback(cat);
+}
+
+UNIT_TEST(delete_returns_inputs_and_ids_are_never_reused)
+{
+    int64_t id = new_update(ben, "weekly", "ready"), next;
+    struct db_viewer v = { boss, 1 };
+    struct db_update u;
+    char **inputs;
+    size_t n;
+
+    CHECK_INT(db_update_delete(cat, id, &inputs, &n), DB_OK);
+    CHECK_INT(n, 1);
+    CHECK_STR(inputs[0], "/nowhere/input.part");
+    db_strings_free(&inputs, n);
+    CHECK_INT(db_update_get(cat, &v, id, &u), DB_NOTFOUND);
+    CHECK_INT(db_update_delete(cat, id, &inputs, &n), DB_NOTFOUND);
+    next = new_update(ben, "weekly", "ready");
+    CHECK(next > id);
+    fault(1);
+    CHECK_INT(db_update_delete(cat, next, &inputs, &n), DB_ERROR);
+    CHECK(inputs == NULL);
+    fault(0);
+}
+
+/* ---- the job lifecycle ---- */
+
+static int ready_hook_calls;
+static int ready_hook(struct catalog *c, int64_t update_id, void *arg)
+{
+    (void)c;
+    (void)update_id;
+    ready_hook_calls++;
+    return arg ? -1 : 0;
+}
+
+static void drain_jobs(void)
+{
+    /* Long done: they no longer count in anyone's turn. */
+    seed("UPDATE jobs SET state = CASE WHEN state IN ('queued', 'running') THEN 'done' ELSE state END, "
+         "updated_at = 0");
+}
+
+UNIT_TEST(job_claim_heartbeat_finish)
+{
+    struct db_rendition rungs[2] = { { "360p", 640, 360, 900000, 800000, "avc1.64001e,mp4a.40.2" },
+                                     { "720p", 1280, 720, 3000000, 2500000, "avc1.64001f,mp4a.40.2" } };
+    struct db_ready r = { 12.5, 1280, 720, rungs, 2, 3000 };
+    struct db_viewer v = { boss, 1 };
+    struct db_rendition *rl;
+    struct db_update u;
+    struct db_job job, none;
+    size_t n;
+    int64_t id;
+
+    drain_jobs();
+    id = new_update(ann, "weekly", "queued");
+    CHECK_INT(db_job_claim(cat, "w1", 2000, 60, 3, "used up", &job), DB_OK);
+    CHECK_INT(job.update_id, id);
+    CHECK_INT(job.attempts, 1);
+    CHECK(!strcmp(job.input_path, "/nowhere/input.part"));
+    CHECK_INT(db_job_claim(cat, "w2", 2000, 60, 3, "used up", &none), DB_NOTFOUND);
+    CHECK_INT(db_update_get(cat, &v, id, &u), DB_OK);
+    CHECK_STR(u.status, "processing");
+    db_update_free(&u);
+    CHECK_INT(db_job_heartbeat(cat, job.id, "w1", 50, 10, 2001, 60), DB_OK);
+    CHECK_INT(db_job_heartbeat(cat, job.id, "w2", 50, 10, 2001, 60), DB_INVALID);
+    /* A hook that refuses aborts everything: still processing, no renditions. */
+    ready_hook_calls = 0;
+    CHECK(db_job_finish(cat, job.id, "w1", &r, ready_hook, (void *)1) < 0);
+    CHECK_INT(ready_hook_calls, 1);
+    CHECK_INT(db_rendition_list(cat, id, &rl, &n), DB_OK);
+    CHECK_INT(n, 0);
+    free(rl);
+    fault(1);
+    CHECK_INT(db_job_finish(cat, job.id, "w1", &r, ready_hook, NULL), DB_ERROR);
+    CHECK_INT(db_job_heartbeat(cat, job.id, "w1", 50, 10, 2001, 60), DB_ERROR);
+    fault(0);
+    hold_lock();
+    CHECK_INT(db_job_finish(cat, job.id, "w1", &r, ready_hook, NULL), DB_BUSY);
+    release_lock();
+    CHECK_INT(db_job_finish(cat, job.id, "w2", &r, ready_hook, NULL), DB_INVALID);
+    CHECK_INT(db_job_finish(cat, job.id, "w1", &r, ready_hook, NULL), DB_OK);
+    CHECK_INT(db_update_get(cat, &v, id, &u), DB_OK);
+    CHECK_STR(u.status, "ready");
+    CHECK_INT(u.width, 1280);
+    CHECK_INT((int)(u.progress), 100);
+    db_update_free(&u);
+    CHECK_INT(db_rendition_list(cat, id, &rl, &n), DB_OK);
+    CHECK_INT(n, 2);
+    CHECK_STR(rl[0].name, "720p");
+    free(rl);
+    /* done is final */
+    CHECK_INT(db_job_finish(cat, job.id, "w1", &r, ready_hook, NULL), DB_INVALID);
+    CHECK_INT(db_job_fail(cat, job.id, "w1", "late", 3001), DB_INVALID);
+    CHECK_INT(db_job_release(cat, job.id, "w1", 3001), DB_INVALID);
+}
+
+UNIT_TEST(job_fail_release_and_lease)
+{
+    struct db_viewer v = { boss, 1 };
+    struct db_update u;
+    struct db_job job, again;
+    int64_t id;
+
+    drain_jobs();
+    id = new_update(ann, "weekly", "queued");
+    CHECK_INT(db_job_claim(cat, "w1", 2000, 60, 3, "used up", &job), DB_OK);
+    CHECK_INT(db_job_release(cat, job.id, "w1", 2001), DB_OK);
+    CHECK_INT(db_job_claim(cat, "w2", 2002, 60, 3, "used up", &again), DB_OK);
+    CHECK_INT(again.id, job.id);
+    CHECK_INT(again.attempts, 1);       /* the handed-back attempt was not spent */
+    /* The lease runs out: another worker takes it over. */
+    CHECK_INT(db_job_claim(cat, "w3", 2002 + 61, 60, 3, "used up", &again), DB_OK);
+    CHECK_INT(again.attempts, 2);
+    CHECK_INT(db_job_fail(cat, job.id, "w2", "not yours", 2100), DB_INVALID);
+    fault(1);
+    CHECK_INT(db_job_fail(cat, job.id, "w3", "broken", 2100), DB_ERROR);
+    CHECK_INT(db_job_release(cat, job.id, "w3", 2100), DB_ERROR);
+    CHECK_INT(db_job_claim(cat, "w4", 2100, 60, 3, "used up", &again), DB_ERROR);
+    fault(0);
+    CHECK_INT(db_job_fail(cat, job.id, "w3", "broken", 2100), DB_OK);
+    CHECK_INT(db_update_get(cat, &v, id, &u), DB_OK);
+    CHECK_STR(u.status, "failed");
+    CHECK(!strcmp(u.error, "broken"));
+    db_update_free(&u);
+}
+
+UNIT_TEST(job_attempts_used_up_and_deleted_update_dropped)
+{
+    struct db_viewer v = { boss, 1 };
+    struct db_ready r = { 1, 2, 2, NULL, 0, 3000 };
+    struct db_update u;
+    struct db_job job;
+    char **inputs;
+    size_t n;
+    int64_t id, gone;
+
+    drain_jobs();
+    id = new_update(ann, "weekly", "queued");
+    seed("UPDATE jobs SET attempts = 3 WHERE state = 'queued'");
+    CHECK_INT(db_job_claim(cat, "w1", 2000, 60, 3, "used up", &job), DB_NOTFOUND);
+    CHECK_INT(db_update_get(cat, &v, id, &u), DB_OK);
+    CHECK_STR(u.status, "failed");
+    CHECK(!strcmp(u.error, "used up"));
+    db_update_free(&u);
+    /* Deleted while queued: dropped at the next claim. */
+    gone = new_update(ann, "weekly", "queued");
+    CHECK_INT(db_update_delete(cat, gone, &inputs, &n), DB_OK);
+    db_strings_free(&inputs, n);
+    CHECK_INT(db_job_claim(cat, "w1", 2000, 60, 3, "used up", &job), DB_NOTFOUND);
+    /* Deleted while running: the heartbeat says stop, the report says gone. */
+    gone = new_update(ann, "weekly", "queued");
+    CHECK_INT(db_job_claim(cat, "w1", 2000, 60, 3, "used up", &job), DB_OK);
+    CHECK_INT(db_update_delete(cat, gone, &inputs, &n), DB_OK);
+    db_strings_free(&inputs, n);
+    CHECK_INT(db_job_heartbeat(cat, job.id, "w1", 1, -1, 2001, 60), DB_INVALID);
+    CHECK_INT(db_job_finish(cat, job.id, "w1", &r, NULL, NULL), DB_NOTFOUND);
+    CHECK_INT(db_job_finish(cat, job.id, "w1", &r, NULL, NULL), DB_INVALID);
+}
+
+UNIT_TEST(job_claim_order_allhands_then_fair_turns)
+{
+    struct db_job job;
+    int64_t a1, a2, a3, b1, ah;
+
+    drain_jobs();
+    a1 = new_update(ann, "weekly", "queued");
+    a2 = new_update(ann, "weekly", "queued");
+    a3 = new_update(ann, "weekly", "queued");
+    b1 = new_update(ben, "weekly", "queued");
+    ah = new_update(boss, "allhands", "queued");
+    CHECK_INT(db_job_claim(cat, "w", 2000, 60, 3, "x", &job), DB_OK);
+    CHECK_INT(job.update_id, ah);
+    CHECK_INT(db_job_claim(cat, "w", 2000, 60, 3, "x", &job), DB_OK);
+    CHECK_INT(job.update_id, a1);
+    CHECK_INT(db_job_claim(cat, "w", 2000, 60, 3, "x", &job), DB_OK);
+    CHECK_INT(job.update_id, b1);
+    CHECK_INT(db_job_claim(cat, "w", 2000, 60, 3, "x", &job), DB_OK);
+    CHECK_INT(job.update_id, a2);
+    CHECK_INT(db_job_claim(cat, "w", 2000, 60, 3, "x", &job), DB_OK);
+    CHECK_INT(job.update_id, a3);
+}
+
+UNIT_TEST(job_claim_busy)
+{
+    struct db_job job;
+
+    hold_lock();
+    CHECK_INT(db_job_claim(cat, "w", 2000, 60, 3, "x", &job), DB_BUSY);
+    release_lock();
+}
+
+/* ---- uploads ---- */
+
+UNIT_TEST(upload_create_get_advance_finish)
+{
+    struct db_upload up = { .user_id = 0, .length = -1, .metadata = "title eA==", .description = "d",
+                            .created_at = 1000, .expires_at = 5000 };
+    struct db_update_new in = { 0, "weekly", "2026-W10", "From tus", "d", "/up/x.part", 0, 1100 };
+    struct db_upload got;
+    int64_t n = -1, uid = 0;
+
+    up.user_id = in.author_id = ann;
+    hc_strlcpy(up.id, "upload-one", sizeof(up.id));
+    hc_strlcpy(up.kind, "weekly", sizeof(up.kind));
+    CHECK_INT(db_upload_create(cat, &up), DB_OK);
+    CHECK_INT(db_upload_create(cat, &up), DB_CONSTRAINT);
+    CHECK_INT(db_upload_count_open(cat, ann, 1000, &n), DB_OK);
+    CHECK_INT(n, 1);
+    CHECK_INT(db_upload_get(cat, "upload-one", ann, &got), DB_OK);
+    CHECK_INT(got.length, -1);
+    CHECK_STR(got.metadata, "title eA==");
+    db_upload_free(&got);
+    CHECK_INT(db_upload_get(cat, "upload-one", ben, &got), DB_NOTFOUND);   /* someone else's */
+    CHECK_INT(db_upload_set_length(cat, "upload-one", 100), DB_OK);
+    CHECK_INT(db_upload_set_length(cat, "upload-one", 200), DB_INVALID);
+    CHECK_INT(db_upload_set_length(cat, "nope", 200), DB_NOTFOUND);
+    CHECK_INT(db_upload_advance(cat, "upload-one", 0, 60, 6000), DB_OK);
+    CHECK_INT(db_upload_advance(cat, "upload-one", 0, 90, 6000), DB_INVALID);  /* moved on */
+    CHECK_INT(db_upload_advance(cat, "nope", 0, 90, 6000), DB_NOTFOUND);
+    hold_lock();
+    CHECK_INT(db_upload_advance(cat, "upload-one", 60, 90, 6000), DB_BUSY);
+    release_lock();
+    fault(1);
+    CHECK_INT(db_upload_advance(cat, "upload-one", 60, 100, 6000), DB_ERROR);
+    CHECK_INT(db_upload_get(cat, "upload-one", ann, &got), DB_ERROR);
+    CHECK_INT(db_upload_finish(cat, "upload-one", 100, &in, &uid), DB_ERROR);
+    CHECK_INT(db_upload_count_open(cat, ann, 1000, &n), DB_ERROR);
+    fault(0);
+    CHECK_INT(db_upload_advance(cat, "upload-one", 60, 100, 6000), DB_OK);
+    CHECK_INT(db_upload_finish(cat, "upload-one", 100, &in, &uid), DB_OK);
+    CHECK(uid > 0);
+    CHECK_INT(db_upload_finish(cat, "upload-one", 100, &in, &uid), DB_INVALID);
+    CHECK_INT(db_upload_finish(cat, "nope", 100, &in, &uid), DB_NOTFOUND);
+    CHECK_INT(db_upload_advance(cat, "upload-one", 100, 120, 6000), DB_INVALID);  /* finished */
+    CHECK_INT(db_upload_get(cat, "upload-one", ann, &got), DB_OK);
+    CHECK_INT(got.update_id, uid);
+    CHECK_INT(got.offset, 100);
+    db_upload_free(&got);
+    CHECK_INT(db_upload_delete(cat, "upload-one"), DB_OK);
+    CHECK_INT(db_upload_delete(cat, "upload-one"), DB_NOTFOUND);
+}
+
+UNIT_TEST(upload_oneshot_and_expiry)
+{
+    struct db_upload up = { .length = 10, .offset = 10, .created_at = 1000, .expires_at = 1000 };
+    struct db_update_new in = { 0, "weekly", "2026-W10", "One shot", NULL, "/up/y.part", 0, 1000 };
+    char (*ids)[DB_UPLOAD_ID_SIZE];
+    size_t n;
+    int64_t uid = 0;
+
+    up.user_id = in.author_id = ben;
+    hc_strlcpy(up.id, "oneshot-one", sizeof(up.id));
+    hc_strlcpy(up.kind, "weekly", sizeof(up.kind));
+    hc_strlcpy(up.title, "One shot", sizeof(up.title));
+    CHECK_INT(db_upload_oneshot(cat, &up, &in, &uid), DB_OK);
+    CHECK(uid > 0);
+    CHECK_INT(db_upload_oneshot(cat, &up, &in, &uid), DB_CONSTRAINT);  /* the id is taken */
+    hc_strlcpy(up.id, "abandoned", sizeof(up.id));
+    up.length = -1;
+    CHECK_INT(db_upload_create(cat, &up), DB_OK);
+    CHECK_INT(db_upload_expired(cat, 2000, &ids, &n), DB_OK);
+    CHECK_INT(n, 1);                    /* finished uploads never expire */
+    CHECK_STR(ids[0], "abandoned");
+    free(ids);
+    fault(1);
+    CHECK_INT(db_upload_expired(cat, 2000, &ids, &n), DB_ERROR);
+    CHECK_INT(db_upload_delete(cat, "abandoned"), DB_ERROR);
+    CHECK_INT(db_upload_create(cat, &up), DB_ERROR);
+    CHECK_INT(db_upload_oneshot(cat, &up, &in, &uid), DB_ERROR);
+    fault(0);
+}
+
+/* ---- social ---- */
+
+UNIT_TEST(views_comments_reactions)
+{
+    int64_t id = new_update(ann, "weekly", "ready"), cid = 0, owner = 0;
+    struct db_view view, *views;
+    struct db_comment m, *ml;
+    struct db_reaction x, other, *xl;
+    size_t n;
+    int created = -1;
+
+    CHECK_INT(db_view_get(cat, id, ben, &view), DB_NOTFOUND);
+    CHECK_INT(db_view_record(cat, id, ben, 2000, 5.0, 0, &view), DB_OK);
+    CHECK_INT(db_view_record(cat, id, ben, 2001, 2.0, 1, &view), DB_OK);
+    CHECK(view.position == 5.0);        /* never moves back */
+    CHECK_INT(view.completed, 1);
+    CHECK_INT(db_view_record(cat, 999999, ben, 2001, 2.0, 0, &view), DB_CONSTRAINT);
+    CHECK_INT(db_view_list(cat, id, &views, &n), DB_OK);
+    CHECK_INT(n, 1);
+    CHECK_STR(views[0].user_name, "Ben");
+    free(views);
+
+    CHECK_INT(db_comment_add(cat, id, ben, 1.5, "Nice", 2000, NULL, NULL, &cid), DB_OK);
+    CHECK_INT(db_comment_add(cat, 999999, ben, -1, "x", 2000, NULL, NULL, &cid), DB_CONSTRAINT);
+    ready_hook_calls = 0;
+    CHECK(db_comment_add(cat, id, ben, -1, "aborted", 2000, ready_hook, (void *)1, &owner) < 0);
+    CHECK_INT(ready_hook_calls, 1);
+    CHECK_INT(db_comment_list(cat, id, &ml, &n), DB_OK);
+    CHECK_INT(n, 1);                    /* the aborted one left nothing */
+    CHECK_STR(ml[0].body, "Nice");
+    CHECK_INT(ml[0].has_at, 1);
+    db_comment_list_free(&ml, n);
+    CHECK_INT(db_comment_get(cat, cid, &m), DB_OK);
+    CHECK_STR(m.user_name, "Ben");
+    db_comment_free(&m);
+    CHECK_INT(db_comment_owner(cat, cid, &owner), DB_OK);
+    CHECK_INT(owner, ben);
+    CHECK_INT(db_comment_delete(cat, cid), DB_OK);
+    CHECK_INT(db_comment_delete(cat, cid), DB_NOTFOUND);
+    CHECK_INT(db_comment_get(cat, cid, &m), DB_NOTFOUND);
+    CHECK_INT(db_comment_owner(cat, cid, &owner), DB_NOTFOUND);
+
+    CHECK_INT(db_reaction_add(cat, id, ben, "\xf0\x9f\x8e\x89", -1, 2000, &x, &created), DB_OK);
+    CHECK_INT(created, 1);
+    CHECK_INT(db_reaction_add(cat, id, ben, "\xf0\x9f\x8e\x89", 3, 2001, &x, &created), DB_OK);
+    CHECK_INT(created, 0);
+    CHECK_INT(x.has_at, 0);             /* the first one stays */
+    CHECK_INT(db_reaction_add(cat, 999999, ben, "x", -1, 2000, &other, &created), DB_CONSTRAINT);
+    CHECK_INT(db_reaction_list(cat, id, &xl, &n), DB_OK);
+    CHECK_INT(n, 1);
+    free(xl);
+    CHECK_INT(db_reaction_owner(cat, x.id, &owner), DB_OK);
+    CHECK_INT(db_reaction_delete(cat, x.id), DB_OK);
+    CHECK_INT(db_reaction_delete(cat, x.id), DB_NOTFOUND);
+
+    fault(1);
+    CHECK_INT(db_view_record(cat, id, ben, 2000, 1, 0, &view), DB_ERROR);
+    CHECK_INT(db_view_get(cat, id, ben, &view), DB_ERROR);
+    CHECK_INT(db_view_list(cat, id, &views, &n), DB_ERROR);
+    CHECK_INT(db_comment_add(cat, id, ben, -1, "x", 2000, NULL, NULL, &cid), DB_ERROR);
+    CHECK_INT(db_comment_list(cat, id, &ml, &n), DB_ERROR);
+    CHECK_INT(db_comment_delete(cat, 1), DB_ERROR);
+    CHECK_INT(db_reaction_add(cat, id, ben, "x", -1, 2000, &x, &created), DB_ERROR);
+    CHECK_INT(db_reaction_list(cat, id, &xl, &n), DB_ERROR);
+    CHECK_INT(db_reaction_delete(cat, 1), DB_ERROR);
+    CHECK_INT(db_rendition_list(cat, id, (struct db_rendition **)&xl, &n), DB_ERROR);
+    fault(0);
+}
+
+/* ---- migration 003 on an existing catalog ---- */
+
+UNIT_TEST(migration_003_keeps_rows_and_references)
+{
+    char path[400], err[256], sql[256];
+    struct catalog *c;
+    sqlite3 *db;
+    int64_t v = 0;
+    int rc;
+
+    snprintf(path, sizeof(path), "%s/old.db", tmp);
+    sqlite3_open(path, &db);
+    sqlite3_exec(db, "PRAGMA foreign_keys=ON; CREATE TABLE schema_version (version INTEGER PRIMARY KEY, "
+                     "name TEXT NOT NULL, applied_at INTEGER NOT NULL)", NULL, NULL, NULL);
+    for (const struct migration *m = catalog_migrations; m->sql && m->version <= 2; m++) {
+        CHECK_INT(sqlite3_exec(db, m->sql, NULL, NULL, NULL), SQLITE_OK);
+        snprintf(sql, sizeof(sql), "INSERT INTO schema_version VALUES (%d, '%s', 0)", m->version, m->name);
+        sqlite3_exec(db, sql, NULL, NULL, NULL);
+    }
+    rc = sqlite3_exec(db,
+        "INSERT INTO users(id, email, name, created_at) VALUES (1, 'a@x', 'A', 0), (2, 'b@x', 'B', 0);"
+        "INSERT INTO updates(id, author_id, iso_week, status, created_at, updated_at) VALUES "
+        " (1, 1, '2026-W01', 'ready', 0, 0), (7, 2, '2026-W01', 'queued', 0, 0);"
+        "INSERT INTO renditions VALUES (1, 1, '360p', 640, 360, 1, 1, 'c');"
+        "INSERT INTO jobs(id, update_id, input_path, created_at, updated_at) VALUES (3, 7, 'p', 0, 0);"
+        "INSERT INTO views VALUES (1, 2, 0, 0, 1.5, 1);"
+        "INSERT INTO comments VALUES (4, 1, 2, NULL, 'hi', 0);"
+        "INSERT INTO reactions VALUES (5, 1, 2, 'x', NULL, 0);"
+        "INSERT INTO uploads(id, user_id, update_id, created_at, expires_at) VALUES ('u1', 1, 1, 0, 0);",
+        NULL, NULL, NULL);
+    CHECK_INT(rc, SQLITE_OK);
+    sqlite3_close(db);
+
+    c = catalog_open(path, 1, err, sizeof(err));
+    CHECK(c != NULL);
+    if (!c)
+        return;
+    CHECK_INT(catalog_schema_version(c), catalog_latest_version());
+    CHECK_INT(cat_get_int(c, &v, "SELECT COUNT(*) FROM renditions WHERE update_id = 1", ""), DB_OK);
+    CHECK_INT(v, 1);
+    CHECK_INT(cat_get_int(c, &v, "SELECT COUNT(*) FROM views JOIN comments USING (update_id) "
+                                 "JOIN reactions USING (update_id) WHERE update_id = 1", ""), DB_OK);
+    CHECK_INT(v, 1);
+    CHECK_INT(cat_get_int(c, &v, "SELECT update_id FROM jobs WHERE id = 3", ""), DB_OK);
+    CHECK_INT(v, 7);
+    CHECK_INT(cat_get_int(c, &v, "SELECT update_id FROM uploads WHERE id = 'u1'", ""), DB_OK);
+    CHECK_INT(v, 1);
+    CHECK_INT(cat_get_int(c, &v, "SELECT COUNT(*) FROM updates WHERE length(nonce) = 32", ""), DB_OK);
+    CHECK_INT(v, 2);
+    /* The references still cascade to the rebuilt table. */
+    CHECK_INT(cat_exec(c, "DELETE FROM updates WHERE id = 1", ""), 1);
+    CHECK_INT(cat_get_int(c, &v, "SELECT COUNT(*) FROM comments", ""), DB_OK);
+    CHECK_INT(v, 0);
+    CHECK_INT(cat_get_int(c, &v, "SELECT COUNT(*) FROM uploads WHERE update_id IS NULL", ""), DB_OK);
+    CHECK_INT(v, 1);
+    /* And the highest id ever given is never given again. */
+    CHECK_INT(cat_exec(c, "DELETE FROM updates WHERE id = 7", ""), 1);
+    CHECK_INT(cat_insert(c, "INSERT INTO updates(author_id, iso_week, created_at, updated_at) "
+                            "VALUES (1, 'w', 0, 0)", ""), 8);
+    catalog_close(c);
+}
+
+int main(void)
+{
+    char err[256];
+
+    snprintf(tmp, sizeof(tmp), "%s/hubcast-dbu-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    if (!mkdtemp(tmp))
+        return 2;
+    snprintf(dbpath, sizeof(dbpath), "%s/hubcast.db", tmp);
+    snprintf(faultpath, sizeof(faultpath), "%s/fault", tmp);
+    setenv("HUBCAST_CATALOG_FAULT", faultpath, 1);
+    catalog_fault_init(1);
+    if (!(cat = catalog_open(dbpath, 1, err, sizeof(err)))) {
+        fprintf(stderr, "%s\n", err);
+        return 2;
+    }
+    seed("INSERT INTO users(id, email, name, role, created_at) VALUES "
+         "(1, 'ann@x', 'Ann', 'member', 0), (2, 'ben@x', 'Ben', 'member', 0), (3, 'boss@x', 'Boss', 'admin', 0)");
+    ann = 1;
+    ben = 2;
+    boss = 3;
+    unit_run(visibility_member_sees_ready_and_own_admin_all, "visibility_member_sees_ready_and_own_admin_all");
+    unit_run(list_status_filter_never_widens_visibility, "list_status_filter_never_widens_visibility");
+    unit_run(week_people_posted_and_missing, "week_people_posted_and_missing");
+    unit_run(media_needs_a_ready_update, "media_needs_a_ready_update");
+    unit_run(edit_found_notfound_busy_error, "edit_found_notfound_busy_error");
+    unit_run(insert_queued_constraint, "insert_queued_constraint");
+    unit_run(delete_returns_inputs_and_ids_are_never_reused, "delete_returns_inputs_and_ids_are_never_reused");
+    unit_run(job_claim_heartbeat_finish, "job_claim_heartbeat_finish");
+    unit_run(job_fail_release_and_lease, "job_fail_release_and_lease");
+    unit_run(job_attempts_used_up_and_deleted_update_dropped, "job_attempts_used_up_and_deleted_update_dropped");
+    unit_run(job_claim_order_allhands_then_fair_turns, "job_claim_order_allhands_then_fair_turns");
+    unit_run(job_claim_busy, "job_claim_busy");
+    unit_run(upload_create_get_advance_finish, "upload_create_get_advance_finish");
+    unit_run(upload_oneshot_and_expiry, "upload_oneshot_and_expiry");
+    unit_run(views_comments_reactions, "views_comments_reactions");
+    unit_run(migration_003_keeps_rows_and_references, "migration_003_keeps_rows_and_references");
+    catalog_close(cat);
+    {
+        char cmd[400];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
+        if (system(cmd) != 0)
+            fprintf(stderr, "could not remove %s\n", tmp);
+    }
+    return unit_done();
+}
