@@ -4,3 +4,10 @@
 #include "config.h"
 
 #include "db_updates.h"
+
+/* ---- used by /metrics ---- */
+
+int db_job_count_state(struct catalog *c, const char *state, int64_t *n)
+{
+    return cat_get_int(c, n, "SELECT COUNT(*) FROM jobs WHERE state = ?", "s", state);
+}

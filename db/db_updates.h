@@ -7,4 +7,13 @@
 
 #include "catalog.h"
 
+
+#include <stdint.h>
+
+/* ---- used by /metrics ---- */
+
+/* How many transcode jobs are in state ("queued", "running", "done",
+ * "failed", "dropped"). DB_OK with *n, or a negative db_rc. */
+int db_job_count_state(struct catalog *c, const char *state, int64_t *n);
+
 #endif
