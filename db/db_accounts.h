@@ -17,15 +17,15 @@ int db_user_count(struct catalog *c, int64_t *n);
  * negative db_rc. */
 int db_invite_drop_setup(struct catalog *c);
 /*
- * Complete a password reset opened by the reset link invite_id, sent to
- * email: the active account with that address gets password_hash, the link
- * is used up, and so is every other open reset link of that person; every
- * session of theirs ends. Call inside a transaction (the link was checked
- * in it). DB_OK with *uid set, DB_NOTFOUND (no active account with that
- * address, or the link is gone), or a negative db_rc; on failure the caller
- * rolls back.
+ * Complete a password reset, in one transaction: the open (unused,
+ * unexpired at now) reset link whose token hashes to token_hash is used
+ * up, the active account with the link's address gets password_hash, every
+ * other open reset link of that person is used up and every session of
+ * theirs ends. DB_OK with *uid set; DB_NOTFOUND (no such open link, or no
+ * active account with its address; nothing changed); or a negative db_rc
+ * (nothing changed).
  */
-int db_user_reset_password(struct catalog *c, int64_t invite_id, const char *email,
+int db_user_reset_password(struct catalog *c, const unsigned char token_hash[32],
                            const char *password_hash, int64_t now, int64_t *uid);
 
 #endif
