@@ -416,12 +416,14 @@ int64_t cat_int(struct catalog *c, int64_t dflt, const char *sql, const char *fm
     return v;
 }
 
-/* One step for the typed getters: 1 row, DB_NOTFOUND, or a negative rc. */
+/* One step for the typed getters: STEP_ROW, DB_NOTFOUND, or a negative rc.
+ * (STEP_ROW is not 1: DB_NOTFOUND is.) */
+#define STEP_ROW 2
 static int step_one(struct catalog *c, sqlite3_stmt *st)
 {
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
-        return sqlite3_column_type(st, 0) == SQLITE_NULL ? DB_NOTFOUND : 1;
+        return sqlite3_column_type(st, 0) == SQLITE_NULL ? DB_NOTFOUND : STEP_ROW;
     sqlite3_reset(st);
     if (rc == SQLITE_DONE)
         return DB_NOTFOUND;
@@ -442,7 +444,7 @@ int cat_get_int(struct catalog *c, int64_t *out, const char *sql, const char *fm
     if (!st)
         return cat_rc(c);
     rc = step_one(c, st);
-    if (rc == 1) {
+    if (rc == STEP_ROW) {
         *out = sqlite3_column_int64(st, 0);
         rc = DB_OK;
     }
@@ -462,7 +464,7 @@ int cat_get_text(struct catalog *c, char **out, const char *sql, const char *fmt
     if (!st)
         return cat_rc(c);
     rc = step_one(c, st);
-    if (rc == 1) {
+    if (rc == STEP_ROW) {
         *out = hc_strdup((const char *)sqlite3_column_text(st, 0));
         rc = DB_OK;
     }
