@@ -17,6 +17,20 @@
 static char fx_dir[256], fx_db[300], fx_fault[300];
 static struct catalog *fx_holder;
 
+/* Remove the catalog's files and the folder (at exit). */
+static void fx_cleanup(void)
+{
+    static const char *const sfx[] = { "", "-wal", "-shm" };
+    char p[320];
+
+    for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+        snprintf(p, sizeof(p), "%s/hubcast.db%s", fx_dir, sfx[i]);
+        unlink(p);
+    }
+    unlink(fx_fault);
+    rmdir(fx_dir);
+}
+
 /* A migrated catalog in a new temporary folder (the same folder for the
  * whole run; each call starts from an empty catalog). */
 static struct catalog *fx_open(void)
@@ -31,6 +45,7 @@ static struct catalog *fx_open(void)
             exit(2);
         }
         snprintf(fx_fault, sizeof(fx_fault), "%s/fault", fx_dir);
+        atexit(fx_cleanup);
         setenv("HUBCAST_CATALOG_FAULT", fx_fault, 1);
         catalog_fault_init(1);
     }
