@@ -530,7 +530,7 @@ static void *mail_run(void *arg)
     struct catalog *c;
     struct record out = { 0 };
     time_t pause_until = 0;
-    int n = 0, rc, released = 0;
+    int n = 0, rc, released = 0;   /* released: claims of an earlier run freed */
 
     catalog_path(conf->data_dir, path, sizeof(path));
     if (!(c = catalog_open(path, 0, err, sizeof(err)))) {
@@ -542,12 +542,12 @@ static void *mail_run(void *arg)
 
         /* Rows claimed by a process that died: send them again (see the
          * top of mail.c). Until that is done, nothing else is sent. */
+        rc = DB_OK;
         if (!released && (rc = db_outbox_release_claims(c, &n)) == DB_OK) {
             released = 1;
             if (n > 0)
                 hc_log("mail: %d message(s) were being sent when hubcast stopped; sending them again", n);
         }
-        rc = released ? DB_OK : rc;
         if (rc == DB_OK && out.pending)
             rc = record(c, &out);
         if (rc == DB_OK && (rc = load_cfg(c, conf, &s)) == DB_OK && s.url[0] && hc_now() >= pause_until)
@@ -560,6 +560,8 @@ static void *mail_run(void *arg)
             hc_cond_wait_seconds(&mail_wake, &mail_lock, 1);
         pthread_mutex_unlock(&mail_lock);
     }
+    if (out.pending)
+        record(c, &out);   /* a last try; left claimed, the next start sends it again */
     catalog_close(c);
     return NULL;
 }
