@@ -576,6 +576,32 @@ void cat_rollback(struct catalog *c)
     c->last_rc = rc;
 }
 
+int db_begin(struct catalog *c)
+{
+    return cat_exec(c, "BEGIN IMMEDIATE", "") < 0 ? cat_rc(c) : DB_OK;
+}
+
+int db_commit(struct catalog *c)
+{
+    int rc;
+
+    if (cat_exec(c, "COMMIT", "") >= 0)
+        return DB_OK;
+    rc = cat_rc(c);
+    cat_rollback(c);
+    return rc;
+}
+
+void db_rollback(struct catalog *c)
+{
+    cat_rollback(c);
+}
+
+void catalog_busy_timeout(struct catalog *c, int ms)
+{
+    sqlite3_busy_timeout(c->db, ms);
+}
+
 const char *cat_errmsg(struct catalog *c)
 {
     return sqlite3_errmsg(c->db);

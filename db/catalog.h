@@ -106,6 +106,20 @@ void        cat_col_copy(struct cat_stmt *st, int i, char *buf, size_t bufsz);
  */
 void catalog_fault_init(int test_mode);
 
+/*
+ * Transactions for callers outside db/ that must make several db_* calls
+ * (or a db_* call and a mail_* hook) one unit. db_begin takes the write
+ * lock (BEGIN IMMEDIATE); db_commit rolls back when it fails. Each returns
+ * DB_OK or a negative enum db_rc.
+ */
+int  db_begin(struct catalog *c);
+int  db_commit(struct catalog *c);
+void db_rollback(struct catalog *c);
+
+/* How long a statement waits for another connection's lock before it
+ * fails with DB_BUSY (10 s after catalog_open). */
+void catalog_busy_timeout(struct catalog *c, int ms);
+
 /* Settings table helpers. */
 char *cat_setting(struct catalog *c, const char *key);   /* malloc'd or NULL */
 int   cat_set_setting(struct catalog *c, const char *key, const char *value);

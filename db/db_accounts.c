@@ -532,3 +532,10 @@ int db_user_reset_password(struct catalog *c, const unsigned char hash[DB_TOKEN_
         *tokens_revoked = revoked;
     return DB_OK;
 }
+
+/* ---- used by `hubcast serve` (first-run setup link) ---- */
+
+int db_invite_drop_setup(struct catalog *c)
+{
+    return cat_exec(c, "DELETE FROM invites WHERE purpose = 'setup'", "") < 0 ? cat_rc(c) : DB_OK;
+}

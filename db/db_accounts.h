@@ -184,4 +184,8 @@ int db_invite_redeem(struct catalog *c, const unsigned char hash[DB_TOKEN_HASH_L
 int db_user_reset_password(struct catalog *c, const unsigned char hash[DB_TOKEN_HASH_LEN],
                            const char *password_hash, int64_t now, int *tokens_revoked);
 
+/* Remove every setup link (one live setup link at a time). DB_OK or a
+ * negative db_rc. */
+int db_invite_drop_setup(struct catalog *c);
+
 #endif

@@ -1,6 +1,150 @@
 /*
- * db_habit.c - participation and streak statistics for pages, reminders and digests: every SQL statement about them.
+ * db_habit.c - every SQL statement about participation and streaks, and
+ * the list of people reminders and digests are for (see db_habit.h).
  */
 #include "config.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "db_habit.h"
+#include "util.h"
+
+/* The one rule for "posted in week ?1" of person u (see db_habit.h). */
+#define POSTED_IN_WEEK "EXISTS (SELECT 1 FROM updates p WHERE p.author_id = u.id AND p.iso_week = ?1 " \
+                       "AND p.status IN ('queued', 'processing', 'ready'))"
+
+/* Grow *arr (of elem-sized items) by one zeroed slot and return it. */
+static void *push(void **arr, size_t *n, size_t *cap, size_t elem)
+{
+    char *slot;
+
+    if (*n == *cap) {
+        *cap = *cap ? *cap * 2 : 16;
+        *arr = hc_realloc(*arr, *cap * elem);
+    }
+    slot = (char *)*arr + *n * elem;
+    memset(slot, 0, elem);
+    (*n)++;
+    return slot;
+}
+
+/* Every row of st through fill(); on failure nothing is handed out. */
+static int read_list(struct catalog *c, struct cat_stmt *st, size_t elem,
+                     void (*fill)(struct cat_stmt *, void *), void **out, size_t *n)
+{
+    size_t cap = 0;
+    int rc;
+
+    *out = NULL;
+    *n = 0;
+    if (!st)
+        return cat_rc(c);
+    while ((rc = cat_step(c, st)) == 1)
+        fill(st, push(out, n, &cap, elem));
+    if (rc < 0) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+        return rc;
+    }
+    return DB_OK;
+}
+
+static void fill_team(struct cat_stmt *st, void *p)
+{
+    struct db_habit_team *t = p;
+
+    cat_col_copy(st, 0, t->team, sizeof(t->team));
+    t->active = cat_col_int(st, 1);
+    t->posted = cat_col_int(st, 2);
+}
+
+int db_habit_week_teams(struct catalog *c, const char *week, int64_t week_end,
+                        struct db_habit_team **out, size_t *n)
+{
+    return read_list(c, cat_query(c,
+        "SELECT u.team, COUNT(*), SUM(" POSTED_IN_WEEK ") FROM users u "
+        "WHERE u.deactivated = 0 AND (u.created_at < ?2 OR " POSTED_IN_WEEK ") "
+        "GROUP BY u.team ORDER BY u.team COLLATE NOCASE", "sI", week, week_end),
+        sizeof(**out), fill_team, (void **)out, n);
+}
+
+int db_habit_week_counts(struct catalog *c, const char *week, int64_t week_end,
+                         int64_t *posted, int64_t *active)
+{
+    struct db_habit_team *t;
+    size_t n;
+    int rc = db_habit_week_teams(c, week, week_end, &t, &n);
+
+    *posted = *active = 0;
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        *posted += t[i].posted;
+        *active += t[i].active;
+    }
+    free(t);
+    return DB_OK;
+}
+
+int db_habit_person_zone(struct catalog *c, int64_t uid, char *tz, size_t tzsz)
+{
+    char *v = NULL;
+    int rc = cat_get_text(c, &v, "SELECT time_zone FROM users WHERE id = ?", "I", uid);
+
+    if (rc == DB_OK)
+        hc_strlcpy(tz, v, tzsz);
+    free(v);
+    return rc;
+}
+
+static void fill_post(struct cat_stmt *st, void *p)
+{
+    struct db_habit_post *x = p;
+
+    x->update_id = cat_col_int(st, 0);
+    cat_col_copy(st, 1, x->week, sizeof(x->week));
+}
+
+int db_habit_person_posts(struct catalog *c, int64_t uid, struct db_habit_post **out, size_t *n)
+{
+    return read_list(c, cat_query(c,
+        "SELECT id, iso_week FROM updates WHERE author_id = ? AND status IN ('ready', 'processing') "
+        "ORDER BY iso_week DESC, id", "I", uid), sizeof(**out), fill_post, (void **)out, n);
+}
+
+int db_habit_has_posted(struct catalog *c, int64_t uid, const char *week, int64_t by, int *posted)
+{
+    int64_t k = 0;
+    int rc = cat_get_int(c, &k,
+        "SELECT EXISTS (SELECT 1 FROM updates p WHERE p.author_id = ?2 AND p.iso_week = ?1 "
+        "AND p.status IN ('queued', 'processing', 'ready') AND (?3 < 0 OR p.created_at <= ?3))",
+        "sII", week, uid, by);
+
+    *posted = 0;
+    if (rc < 0)
+        return rc;
+    *posted = rc == DB_OK && k != 0;
+    return DB_OK;
+}
+
+static void fill_member(struct cat_stmt *st, void *p)
+{
+    struct db_habit_member *m = p;
+
+    m->id = cat_col_int(st, 0);
+    cat_col_copy(st, 1, m->email, sizeof(m->email));
+    cat_col_copy(st, 2, m->name, sizeof(m->name));
+    cat_col_copy(st, 3, m->time_zone, sizeof(m->time_zone));
+    cat_col_copy(st, 4, m->notify_updates, sizeof(m->notify_updates));
+    m->notify_reminders = (int)cat_col_int(st, 5);
+}
+
+int db_habit_members(struct catalog *c, struct db_habit_member **out, size_t *n)
+{
+    return read_list(c, cat_query(c,
+        "SELECT id, email, name, time_zone, notify_updates, notify_reminders FROM users "
+        "WHERE deactivated = 0 AND unsubscribed = 0 ORDER BY id", ""),
+        sizeof(**out), fill_member, (void **)out, n);
+}

@@ -525,3 +525,10 @@ int db_job_finish(struct catalog *c, int64_t job_id, const char *worker_id, cons
         return fail_tx(c);
     return commit(c);
 }
+
+/* ---- used by /metrics ---- */
+
+int db_job_count_state(struct catalog *c, const char *state, int64_t *n)
+{
+    return cat_get_int(c, n, "SELECT COUNT(*) FROM jobs WHERE state = ?", "s", state);
+}

@@ -224,4 +224,10 @@ struct db_ready {
 int db_job_finish(struct catalog *c, int64_t job_id, const char *worker_id, const struct db_ready *r,
                   int (*on_ready)(struct catalog *c, int64_t update_id, void *arg), void *arg);
 
+/* ---- used by /metrics ---- */
+
+/* How many transcode jobs are in state ("queued", "running", "done",
+ * "failed", "dropped"). DB_OK with *n, or a negative db_rc. */
+int db_job_count_state(struct catalog *c, const char *state, int64_t *n);
+
 #endif

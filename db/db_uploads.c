@@ -194,3 +194,10 @@ int db_upload_expired(struct catalog *c, int64_t now, char (**ids)[DB_UPLOAD_ID_
     }
     return DB_OK;
 }
+
+/* ---- used by /metrics ---- */
+
+int db_upload_count_all_open(struct catalog *c, int64_t *n)
+{
+    return cat_get_int(c, n, "SELECT COUNT(*) FROM uploads WHERE update_id IS NULL", "");
+}

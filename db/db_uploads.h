@@ -71,4 +71,8 @@ int db_upload_oneshot(struct catalog *c, const struct db_upload *u, const struct
  * array of *n, free()) or negative. */
 int db_upload_expired(struct catalog *c, int64_t now, char (**ids)[DB_UPLOAD_ID_SIZE], size_t *n);
 
+/* Unfinished uploads of everyone (for /metrics). DB_OK with *n, or a
+ * negative db_rc. */
+int db_upload_count_all_open(struct catalog *c, int64_t *n);
+
 #endif

@@ -86,7 +86,7 @@ int cmd_remind(int argc, char **argv)
     const char *at = NULL, *until = NULL, *step = "60";
     time_t end;
     long stepsec;
-    int dry = 0, all = 0, n, rc, ret = 0;
+    int dry = 0, all = 0, n, rc, ret = 0, dbrc = DB_OK;
     char **rest, when[32];
     time_t now;
 
@@ -143,16 +143,16 @@ int cmd_remind(int argc, char **argv)
     utc(now, when, sizeof(when));
     if (dry) {
         printf("# at %s\n", when);
-        if (sched_plan(cat, now, print_item, &all) < 0)
+        if ((dbrc = sched_plan(cat, now, print_item, &all)) < 0)
             ret = 1;
     } else {
         /* One tick, or the ticks of a whole period (a simulation). */
         for (time_t t = now; t <= end && !ret; t += stepsec)
-            if (sched_run(cat, t, print_queued, NULL) < 0)
+            if ((dbrc = sched_run(cat, t, print_queued, NULL)) < 0)
                 ret = 1;
     }
     if (ret)
-        fprintf(stderr, "hubcast: %s\n", cat_errmsg(cat));
+        fprintf(stderr, "hubcast: the catalog could not be read or written (%s)\n", db_rc_name(dbrc));
     catalog_close(cat);
     return ret;
 }

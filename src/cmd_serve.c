@@ -20,6 +20,7 @@
 #include "catalog.h"
 #include "commands.h"
 #include "conf.h"
+#include "db_accounts.h"
 #include "http.h"
 #include "habit.h"
 #include "mail.h"
@@ -64,13 +65,19 @@ static void resolve_defaults(struct conf *c)
 static void print_setup_link(struct catalog *cat, const struct conf *c)
 {
     char token[TOKEN_CHARS];
+    int64_t users = 0;
+    int rc;
 
-    if (cat_int(cat, 0, "SELECT COUNT(*) FROM users", "") > 0)
+    if ((rc = db_user_count(cat, &users)) < 0) {
+        hc_log("cannot tell whether an administrator exists (%s); no setup link printed", db_rc_name(rc));
+        return;
+    }
+    if (users > 0)
         return;
     /* One live setup link at a time: a restart replaces the old one. */
-    cat_exec(cat, "DELETE FROM invites WHERE purpose = 'setup'", "");
-    if (auth_invite_create(cat, DB_LINK_SETUP, "", "", ROLE_ADMIN, 0, SETUP_TTL, token, sizeof(token)) < 0) {
-        hc_log("cannot create the setup link: %s", cat_errmsg(cat));
+    if ((rc = db_invite_drop_setup(cat)) < 0 ||
+        auth_invite_create(cat, DB_LINK_SETUP, "", "", ROLE_ADMIN, 0, SETUP_TTL, token, sizeof(token)) < 0) {
+        hc_log("cannot create the setup link (%s)", db_rc_name(rc < 0 ? rc : DB_ERROR));
         return;
     }
     printf("\nHubcast has no administrator yet. Open this link within 24 hours to create one:\n\n"

@@ -14,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api.h"
 #include "catalog.h"
+#include "db_habit.h"
 #include "habit.h"
 #include "http.h"
 #include "isoweek.h"
@@ -53,47 +55,35 @@ static json_t *rate_obj(json_t *o, int64_t posted, int64_t active)
     return o;
 }
 
-/* One week: totals and per team. Members count from the week they joined
- * (or earlier, if they posted that week); deactivated people do not count. */
-static json_t *week_stats(struct catalog *c, const char *week, time_t week_end)
+/* One team's participation as the API shows it. */
+static json_t *team_json(const struct db_habit_team *t)
 {
-    json_t *teams = cat_rows(c,
-        "SELECT u.team AS team, COUNT(*) AS active, SUM(EXISTS (SELECT 1 FROM updates p "
-        "  WHERE p.author_id = u.id AND p.iso_week = ?1 AND p.status IN ('queued', 'processing', 'ready'))) AS posted "
-        "FROM users u WHERE u.deactivated = 0 AND (u.created_at < ?2 OR EXISTS (SELECT 1 FROM updates p "
-        "  WHERE p.author_id = u.id AND p.iso_week = ?1 AND p.status IN ('queued', 'processing', 'ready'))) "
-        "GROUP BY u.team ORDER BY u.team COLLATE NOCASE", "sI", week, (int64_t)week_end);
-    json_t *w = json_pack("{s:s}", "week", week), *t;
-    int64_t posted = 0, active = 0;
-    size_t i;
-
-    if (!teams) {
-        json_decref(w);
-        return NULL;
-    }
-    json_array_foreach(teams, i, t) {
-        int64_t p = json_integer_value(json_object_get(t, "posted"));
-        int64_t a = json_integer_value(json_object_get(t, "active"));
-        posted += p;
-        active += a;
-        rate_obj(t, p, a);
-    }
-    rate_obj(w, posted, active);
-    json_object_set_new(w, "teams", teams);
-    return w;
+    return rate_obj(json_pack("{s:s}", "team", t->team), t->posted, t->active);
 }
 
-int habit_week_counts(struct catalog *c, const char *week, time_t week_end,
-                      int64_t *posted, int64_t *active)
+/* One week: totals and per team. Members count from the week they joined
+ * (or earlier, if they posted that week); deactivated people do not count.
+ * DB_OK with *out, or a negative db_rc. */
+static int week_stats(struct catalog *c, const char *week, time_t week_end, json_t **out)
 {
-    json_t *w = week_stats(c, week, week_end);
+    struct db_habit_team *t;
+    json_t *teams;
+    int64_t posted = 0, active = 0;
+    size_t n;
+    int rc;
 
-    if (!w)
-        return -1;
-    *posted = json_integer_value(json_object_get(w, "posted"));
-    *active = json_integer_value(json_object_get(w, "active"));
-    json_decref(w);
-    return 0;
+    *out = NULL;
+    if ((rc = db_habit_week_teams(c, week, (int64_t)week_end, &t, &n)) < 0)
+        return rc;
+    teams = json_array();
+    for (size_t i = 0; i < n; i++) {
+        posted += t[i].posted;
+        active += t[i].active;
+        json_array_append_new(teams, team_json(&t[i]));
+    }
+    free(t);
+    *out = rate_obj(json_pack("{s:s,s:o}", "week", week, "teams", teams), posted, active);
+    return DB_OK;
 }
 
 /* GET /api/participation?weeks=N (1..52, default 8): oldest week first,
@@ -115,12 +105,16 @@ static int h_participation(struct req *r, struct resp *o)
         time_t end;
         char label[16];
         json_t *w;
+        int rc;
 
         week_anchor(anchor - k * 7 * DAY, tz, &end);
-        if (hc_iso_week(anchor - k * 7 * DAY, tz, label, sizeof(label)) < 0 ||
-            !(w = week_stats(r->cat, label, end))) {
+        if (hc_iso_week(anchor - k * 7 * DAY, tz, label, sizeof(label)) < 0) {
             json_decref(weeks);
             return http_error(o, 500, "internal", "could not compute participation");
+        }
+        if ((rc = week_stats(r->cat, label, end, &w)) < 0) {
+            json_decref(weeks);
+            return api_db_fail(o, rc, "computing participation");
         }
         json_array_append_new(weeks, w);
     }
@@ -133,34 +127,31 @@ static int h_participation(struct req *r, struct resp *o)
  * yet, last week) and the weeks with updates, newest first. */
 static int h_person_stats(struct req *r, struct resp *o)
 {
+    struct db_habit_post *posts;
     int64_t id;
-    json_t *u, *rows, *weeks, *row, *cur = NULL, *set;
+    json_t *weeks, *cur = NULL, *set;
     char tz[64], now_week[16];
     time_t anchor;
-    int streak = 0, k;
-    size_t i;
+    int streak = 0, k, rc;
+    size_t n;
 
-    if (hc_parse_i64(r->match.params[0], 1, INT64_MAX, &id) < 0 ||
-        !(u = cat_row(r->cat, "SELECT id, time_zone FROM users WHERE id = ?", "I", id)))
+    if (hc_parse_i64(r->match.params[0], 1, INT64_MAX, &id) < 0)
         return http_error(o, 404, "not_found", "there is no such person");
-    hc_strlcpy(tz, json_string_value(json_object_get(u, "time_zone")), sizeof(tz));
-    json_decref(u);
-    rows = cat_rows(r->cat, "SELECT id, iso_week FROM updates WHERE author_id = ? "
-                            "AND status IN ('ready', 'processing') ORDER BY iso_week DESC, id", "I", id);
-    if (!rows)
-        return http_error(o, 500, "internal", "could not read the updates");
+    if ((rc = db_habit_person_zone(r->cat, id, tz, sizeof(tz))) == DB_NOTFOUND)
+        return http_error(o, 404, "not_found", "there is no such person");
+    if (rc < 0 || (rc = db_habit_person_posts(r->cat, id, &posts, &n)) < 0)
+        return api_db_fail(o, rc, "reading the updates");
     weeks = json_array();
     set = json_object();
-    json_array_foreach(rows, i, row) {
-        const char *wk = json_string_value(json_object_get(row, "iso_week"));
-        if (!cur || strcmp(json_string_value(json_object_get(cur, "week")), wk)) {
-            cur = json_pack("{s:s,s:[]}", "week", wk, "updates");
+    for (size_t i = 0; i < n; i++) {
+        if (!cur || strcmp(posts[i].week, posts[i - 1].week)) {
+            cur = json_pack("{s:s,s:[]}", "week", posts[i].week, "updates");
             json_array_append_new(weeks, cur);
-            json_object_set_new(set, wk, json_true());
+            json_object_set_new(set, posts[i].week, json_true());
         }
-        json_array_append(json_object_get(cur, "updates"), json_object_get(row, "id"));
+        json_array_append_new(json_object_get(cur, "updates"), json_integer(posts[i].update_id));
     }
-    json_decref(rows);
+    free(posts);
     anchor = week_anchor(hc_now(), tz, NULL);
     hc_iso_week(anchor, tz, now_week, sizeof(now_week));
     for (k = json_object_get(set, now_week) ? 0 : 1;; k++) {

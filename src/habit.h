@@ -10,12 +10,7 @@
 #include <time.h>
 #include "router.h"
 
-struct catalog;
-
-/* Who posted in week and who could have (active members who had joined by
- * week_end), as on the participation page. 0 on success. */
-int habit_week_counts(struct catalog *c, const char *week, time_t week_end,
-                      int64_t *posted, int64_t *active);
+/* The numbers themselves are in db/db_habit.h. */
 
 extern const struct route habit_routes[];
 extern const size_t habit_nroutes;

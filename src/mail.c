@@ -26,24 +26,19 @@
  */
 #include "config.h"
 
-#include <pthread.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <curl/curl.h>
 #include <sodium.h>
 
-#include "api.h"
-#include "auth.h"
 #include "catalog.h"
 #include "conf.h"
-#include "http.h"
-#include "habit.h"
+#include "db_habit.h"
+#include "db_outbox.h"
+#include "db_settings.h"
 #include "isoweek.h"
 #include "mail.h"
-#include "media.h"
 #include "mail_int.h"
 #include "util.h"
 
@@ -197,61 +192,70 @@ char *mail_header_encode(const char *value, int is_phrase)
  */
 static int unsub_key(struct catalog *c, unsigned char key[32])
 {
-    char *secret = cat_setting(c, "mail_secret");
+    char fresh[64], *secret = NULL;
+    int rc;
 
-    if (!secret) {
-        char fresh[64];
-        hc_random_token(fresh, sizeof(fresh), 32);
-        cat_exec(c, "INSERT INTO settings(key, value) VALUES ('mail_secret', ?) "
-                    "ON CONFLICT(key) DO NOTHING", "s", fresh);
-        secret = cat_setting(c, "mail_secret");
-        if (!secret)
-            return -1;
+    hc_random_token(fresh, sizeof(fresh), 32);
+    rc = db_setting_get_or_init(c, "mail_secret", fresh, &secret);
+    sodium_memzero(fresh, sizeof(fresh));
+    if (rc != DB_OK) {
+        free(secret);
+        return rc < 0 ? rc : DB_ERROR;
     }
     crypto_generichash(key, 32, (const unsigned char *)secret, strlen(secret), NULL, 0);
     sodium_memzero(secret, strlen(secret));
     free(secret);
-    return 0;
+    return DB_OK;
 }
 
 static int unsub_mac(struct catalog *c, int64_t user_id, char *out, size_t outsz)
 {
     unsigned char key[32], mac[crypto_auth_hmacsha256_BYTES];
     char msg[64];
+    int rc;
 
-    if (unsub_key(c, key) < 0)
-        return -1;
+    if ((rc = unsub_key(c, key)) < 0)
+        return rc;
     snprintf(msg, sizeof(msg), "unsubscribe:%lld", (long long)user_id);
     crypto_auth_hmacsha256(mac, (const unsigned char *)msg, strlen(msg), key);
     sodium_bin2base64(out, outsz, mac, 16, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     sodium_memzero(key, sizeof(key));
-    return 0;
+    return DB_OK;
 }
 
 int mail_unsubscribe_token(struct catalog *c, int64_t user_id, char *out, size_t outsz)
 {
     char mac[64];
+    int rc;
 
-    if (outsz < 128 || unsub_mac(c, user_id, mac, sizeof(mac)) < 0)
-        return -1;
+    if (outsz < 128)
+        return DB_INVALID;
+    if ((rc = unsub_mac(c, user_id, mac, sizeof(mac))) < 0)
+        return rc;
     snprintf(out, outsz, "%lld.%s", (long long)user_id, mac);
-    return 0;
+    return DB_OK;
 }
 
-/* The user id a token was made for, or 0 if it is not one of ours. */
-int64_t mail_unsub_verify(struct catalog *c, const char *token)
+int mail_unsub_verify(struct catalog *c, const char *token, int64_t *uid)
 {
     const char *dot = token ? strchr(token, '.') : NULL;
     char idpart[24], mac[64];
-    int64_t uid;
+    int64_t id;
+    int rc;
 
+    *uid = 0;
     if (!dot || (size_t)(dot - token) >= sizeof(idpart))
-        return 0;
+        return DB_NOTFOUND;
     memcpy(idpart, token, (size_t)(dot - token));
     idpart[dot - token] = '\0';
-    if (hc_parse_i64(idpart, 1, INT64_MAX, &uid) < 0 || unsub_mac(c, uid, mac, sizeof(mac)) < 0)
-        return 0;
-    return hc_streq_ct(mac, dot + 1) ? uid : 0;
+    if (hc_parse_i64(idpart, 1, INT64_MAX, &id) < 0)
+        return DB_NOTFOUND;
+    if ((rc = unsub_mac(c, id, mac, sizeof(mac))) < 0)
+        return rc;
+    if (!hc_streq_ct(mac, dot + 1))
+        return DB_NOTFOUND;
+    *uid = id;
+    return DB_OK;
 }
 
 /* ------------------------------------------------------------------------
@@ -341,30 +345,25 @@ static void msg_free(struct msg *m)
     m->text.p = m->html.p = NULL;
 }
 
-/* Insert m into the outbox at now. 1 queued, 0 duplicate (dedupe key),
- * -1 catalog error. Frees the message's bodies either way. */
-static int msg_put(struct catalog *c, struct msg *m, time_t now)
+/* Write m to the outbox at now: 1 queued (*id set when id is given), 0
+ * already queued (its dedupe key) or addressed to nobody, or a negative
+ * db_rc. Frees the message's bodies either way. */
+static int msg_put(struct catalog *c, struct msg *m, time_t now, int64_t *id)
 {
     char *name = one_line(m->to_name);   /* a display name never spans lines */
-    int n = cat_exec(c, "INSERT INTO outbox(kind, to_user, to_addr, to_name, subject, body_text, body_html, "
-                        "dedupe_key, unsubscribe, next_try, created_at) "
-                        "VALUES (?, NULLIF(?, 0), ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(dedupe_key) DO NOTHING",
-                     "sIssssssiII",
-                     m->kind, m->to_user, m->to_addr, name, m->subject,
-                     m->text.p ? m->text.p : "", m->html.p ? m->html.p : "", m->dedupe,
-                     m->unsubscribe, (int64_t)now, (int64_t)now);
+    struct db_outbox_new n = {
+        .kind = m->kind, .to_user = m->to_user, .to_addr = m->to_addr, .to_name = name,
+        .subject = m->subject, .body_text = m->text.p ? m->text.p : "",
+        .body_html = m->html.p ? m->html.p : "", .dedupe_key = m->dedupe, .unsubscribe = m->unsubscribe,
+    };
+    int rc = db_outbox_enqueue(c, &n, (int64_t)now, id);
+
     free(name);
     msg_free(m);
-    return n < 0 ? -1 : n > 0;
+    if (rc == DB_CONSTRAINT)
+        return 0;
+    return rc < 0 ? rc : 1;
 }
-
-/* The user as an object {id, email, name, time_zone}, or NULL. */
-json_t *mail_user_row(struct catalog *c, int64_t id)
-{
-    return cat_row(c, "SELECT id, email, name, time_zone, notify_updates, unsubscribed, deactivated "
-                      "FROM users WHERE id = ?", "I", id);
-}
-
 
 /* ------------------------------------------------------------------------
  * The messages.
@@ -374,6 +373,7 @@ int mail_queue_invite(struct catalog *c, const struct conf *conf, const char *em
 {
     struct msg m = { .kind = "invite", .to_addr = email, .to_name = name };
     char line[1024];
+    int rc;
 
     (void)conf;
     msg_subject(&m, "%s invited you to Hubcast", inviter && *inviter ? inviter : "Your team");
@@ -384,147 +384,155 @@ int mail_queue_invite(struct catalog *c, const struct conf *conf, const char *em
     msg_button(&m, url, "Choose your password");
     msg_para(&m, "The link works for 7 days.");
     msg_end(&m);
-    return msg_put(c, &m, hc_now()) < 0 ? -1 : 0;
+    rc = msg_put(c, &m, hc_now(), NULL);
+    return rc < 0 ? rc : 0;
 }
 
-int mail_queue_reset(struct catalog *c, json_t *u, const char *token, time_t now)
+int mail_queue_reset(struct catalog *c, const struct db_outbox_person *u, const char *token, time_t now)
 {
-    struct msg m = { .kind = "reset", .to_user = JI(u, "id"), .to_addr = JS(u, "email"),
-                     .to_name = JS(u, "name") };
+    struct msg m = { .kind = "reset", .to_user = u->id, .to_addr = u->email, .to_name = u->name };
     char url[256];
 
     snprintf(url, sizeof(url), "{{base}}/reset#token=%s", token);
     msg_subject(&m, "Reset your Hubcast password");
-    msg_begin(&m, "Reset your password", JS(u, "name"));
+    msg_begin(&m, "Reset your password", u->name);
     msg_para(&m, "Someone (hopefully you) asked to reset your Hubcast password.");
     msg_button(&m, url, "Choose a new password");
     msg_para(&m, "The link works for one hour. If you did not ask for this, ignore this message: "
                  "your password stays as it is.");
     msg_end(&m);
-    return msg_put(c, &m, now);
+    return msg_put(c, &m, now, NULL);
+}
+
+/* The notification of update up to one recipient r. */
+static int queue_update_notice(struct catalog *c, const struct db_outbox_update *up,
+                               const struct db_outbox_person *r, time_t now)
+{
+    struct msg m = { .kind = up->allhands ? "allhands" : "update", .to_user = r->id,
+                     .to_addr = r->email, .to_name = r->name, .unsubscribe = 1 };
+    char dedupe[96], url[96], line[1024];
+    const char *title = up->title[0] ? up->title : NULL;
+
+    snprintf(dedupe, sizeof(dedupe), "update:%lld:%lld", (long long)up->id, (long long)r->id);
+    snprintf(url, sizeof(url), "{{base}}/watch/%lld", (long long)up->id);
+    m.dedupe = dedupe;
+    if (up->allhands)
+        msg_subject(&m, "All-hands from %s%s%s", up->author, title ? ": " : "", title ? title : "");
+    else
+        msg_subject(&m, "%s posted their weekly update%s%s", up->author, title ? ": " : "",
+                    title ? title : "");
+    msg_begin(&m, up->allhands ? "A new all-hands update" : "A new weekly update", r->name);
+    if (up->allhands)
+        snprintf(line, sizeof(line), "%s shared an all-hands update for everyone%s%s%s.", up->author,
+                 title ? ": \xe2\x80\x9c" : "", title ? title : "", title ? "\xe2\x80\x9d" : "");
+    else
+        snprintf(line, sizeof(line), "%s shared their update for %s%s%s%s.", up->author,
+                 up->iso_week, title ? ": \xe2\x80\x9c" : "", title ? title : "",
+                 title ? "\xe2\x80\x9d" : "");
+    msg_para(&m, line);
+    msg_button(&m, url, "Watch it");
+    msg_end(&m);
+    return msg_put(c, &m, now, NULL);
 }
 
 int mail_on_update_ready(struct catalog *c, const struct conf *conf, int64_t update_id)
 {
-    json_t *up, *rcpts, *r;
-    size_t i;
-    int allhands, rc = 0;
+    struct db_outbox_update up;
+    struct db_outbox_person *rcpts = NULL;
+    size_t n = 0;
     time_t now = hc_now();
+    int rc;
 
     (void)conf;
-    up = cat_row(c, "SELECT u.id, u.kind, u.title, u.iso_week, u.author_id, a.name AS author "
-                    "FROM updates u JOIN users a ON a.id = u.author_id WHERE u.id = ?", "I", update_id);
-    if (!up)
-        return 0;
-    allhands = !strcmp(JS(up, "kind"), "allhands");
-    rcpts = allhands
-        ? cat_rows(c, "SELECT id, email, name FROM users WHERE deactivated = 0 AND unsubscribed = 0 "
-                      "AND id != ? ORDER BY id", "I", JI(up, "author_id"))
-        : cat_rows(c, "SELECT id, email, name FROM users WHERE deactivated = 0 AND unsubscribed = 0 "
-                      "AND notify_updates = 'immediate' AND id != ? ORDER BY id", "I", JI(up, "author_id"));
-    json_array_foreach(rcpts, i, r) {
-        struct msg m = { .kind = allhands ? "allhands" : "update", .to_user = JI(r, "id"),
-                         .to_addr = JS(r, "email"), .to_name = JS(r, "name"), .unsubscribe = 1 };
-        char dedupe[96], url[96], line[1024];
-        const char *title = *JS(up, "title") ? JS(up, "title") : NULL;
-
-        snprintf(dedupe, sizeof(dedupe), "update:%lld:%lld", (long long)update_id, (long long)JI(r, "id"));
-        snprintf(url, sizeof(url), "{{base}}/watch/%lld", (long long)update_id);
-        m.dedupe = dedupe;
-        if (allhands)
-            msg_subject(&m, "All-hands from %s%s%s", JS(up, "author"), title ? ": " : "", title ? title : "");
-        else
-            msg_subject(&m, "%s posted their weekly update%s%s", JS(up, "author"), title ? ": " : "",
-                        title ? title : "");
-        msg_begin(&m, allhands ? "A new all-hands update" : "A new weekly update", JS(r, "name"));
-        if (allhands)
-            snprintf(line, sizeof(line), "%s shared an all-hands update for everyone%s%s%s.", JS(up, "author"),
-                     title ? ": \xe2\x80\x9c" : "", title ? title : "", title ? "\xe2\x80\x9d" : "");
-        else
-            snprintf(line, sizeof(line), "%s shared their update for %s%s%s%s.", JS(up, "author"),
-                     JS(up, "iso_week"), title ? ": \xe2\x80\x9c" : "", title ? title : "",
-                     title ? "\xe2\x80\x9d" : "");
-        msg_para(&m, line);
-        msg_button(&m, url, "Watch it");
-        msg_end(&m);
-        if (msg_put(c, &m, now) < 0) {
-            rc = -1;
-            break;
-        }
-    }
-    json_decref(rcpts);
-    json_decref(up);
-    return rc;
+    if ((rc = db_outbox_update_notice(c, update_id, &up)) != DB_OK)
+        return rc == DB_NOTFOUND ? 0 : rc;   /* deleted meanwhile: nobody to tell */
+    if ((rc = db_outbox_update_recipients(c, up.author_id, up.allhands, &rcpts, &n)) < 0)
+        return rc;
+    for (size_t i = 0; i < n && rc >= 0; i++)
+        rc = queue_update_notice(c, &up, &rcpts[i], now);
+    free(rcpts);
+    return rc < 0 ? rc : 0;
 }
 
 int mail_on_comment(struct catalog *c, const struct conf *conf, int64_t comment_id)
 {
-    json_t *cm;
-    int rc = 0;
+    struct db_outbox_comment cm;
+    struct msg m = { .kind = "comment", .unsubscribe = 1 };
+    char dedupe[64], url[128], line[512];
+    int rc;
 
     (void)conf;
-    cm = cat_row(c, "SELECT c.id, c.body, c.update_id, c.user_id, w.name AS commenter, u.title, "
-                    "u.author_id, a.email, a.name, a.deactivated, a.unsubscribed "
-                    "FROM comments c JOIN users w ON w.id = c.user_id JOIN updates u ON u.id = c.update_id "
-                    "JOIN users a ON a.id = u.author_id WHERE c.id = ?", "I", comment_id);
-    if (cm && JI(cm, "user_id") != JI(cm, "author_id") && !JI(cm, "deactivated") && !JI(cm, "unsubscribed")) {
-        struct msg m = { .kind = "comment", .to_user = JI(cm, "author_id"), .to_addr = JS(cm, "email"),
-                         .to_name = JS(cm, "name"), .unsubscribe = 1 };
-        char dedupe[64], url[128], line[512];
-
-        snprintf(dedupe, sizeof(dedupe), "comment:%lld", (long long)comment_id);
-        snprintf(url, sizeof(url), "{{base}}/watch/%lld#comment-%lld", (long long)JI(cm, "update_id"),
-                 (long long)comment_id);
-        m.dedupe = dedupe;
-        msg_subject(&m, "%s commented on your update%s%s", JS(cm, "commenter"),
-                    *JS(cm, "title") ? ": " : "", JS(cm, "title"));
-        msg_begin(&m, "A new comment on your update", JS(cm, "name"));
-        snprintf(line, sizeof(line), "%s wrote:", JS(cm, "commenter"));
-        msg_para(&m, line);
-        sb_add(&m.html, "<blockquote style=\"margin:0;padding:8px 16px;border-left:3px solid #e4e4e7\">");
-        sb_html(&m.html, JS(cm, "body"));
-        sb_add(&m.html, "</blockquote>");
-        sb_addf(&m.text, "> %s\n\n", JS(cm, "body"));
-        msg_button(&m, url, "Reply");
-        msg_end(&m);
-        rc = msg_put(c, &m, hc_now()) < 0 ? -1 : 0;
+    if ((rc = db_outbox_comment_notice(c, comment_id, &cm)) != DB_OK)
+        return rc == DB_NOTFOUND ? 0 : rc;
+    if (cm.commenter_id == cm.author.id || cm.author.deactivated || cm.author.unsubscribed) {
+        db_outbox_comment_free(&cm);
+        return 0;
     }
-    json_decref(cm);
-    return rc;
+    m.to_user = cm.author.id;
+    m.to_addr = cm.author.email;
+    m.to_name = cm.author.name;
+    snprintf(dedupe, sizeof(dedupe), "comment:%lld", (long long)comment_id);
+    snprintf(url, sizeof(url), "{{base}}/watch/%lld#comment-%lld", (long long)cm.update_id,
+             (long long)comment_id);
+    m.dedupe = dedupe;
+    msg_subject(&m, "%s commented on your update%s%s", cm.commenter, cm.title[0] ? ": " : "", cm.title);
+    msg_begin(&m, "A new comment on your update", cm.author.name);
+    snprintf(line, sizeof(line), "%s wrote:", cm.commenter);
+    msg_para(&m, line);
+    sb_add(&m.html, "<blockquote style=\"margin:0;padding:8px 16px;border-left:3px solid #e4e4e7\">");
+    sb_html(&m.html, cm.body);
+    sb_add(&m.html, "</blockquote>");
+    sb_addf(&m.text, "> %s\n\n", cm.body);
+    msg_button(&m, url, "Reply");
+    msg_end(&m);
+    rc = msg_put(c, &m, hc_now(), NULL);
+    db_outbox_comment_free(&cm);
+    return rc < 0 ? rc : 0;
 }
 
 /* The week's participation as the participation page counts it, on the
- * recipient's clock. */
-static void participation(struct catalog *c, const char *week, const char *tz,
-                          int64_t *posted, int64_t *active)
+ * recipient's clock. DB_OK or a negative db_rc. */
+static int participation(struct catalog *c, const char *week, const char *tz,
+                         int64_t *posted, int64_t *active)
 {
-    *posted = *active = 0;
-    habit_week_counts(c, week, hc_iso_week_end(week, tz && *tz ? tz : "UTC"), posted, active);
+    return db_habit_week_counts(c, week, (int64_t)hc_iso_week_end(week, tz && *tz ? tz : "UTC"),
+                                posted, active);
+}
+
+/* The recipient of a scheduled message: DB_OK, DB_NOTFOUND (gone: nothing
+ * to send) or a negative db_rc. */
+static int recipient(struct catalog *c, int64_t user_id, struct msg *m, struct db_outbox_person *u)
+{
+    int rc = db_outbox_person(c, user_id, u);
+
+    if (rc == DB_OK) {
+        m->to_addr = u->email;
+        m->to_name = u->name;
+    }
+    return rc;
 }
 
 int mail_queue_reminder(struct catalog *c, int64_t user_id, const char *week, int nth, time_t now)
 {
-    json_t *u = mail_user_row(c, user_id);
+    struct db_outbox_person u;
     struct msg m = { .kind = "reminder", .to_user = user_id, .unsubscribe = 1 };
     char dedupe[96], line[512];
     int64_t posted, active;
     int rc;
 
-    if (!u)
-        return 0;
-    m.to_addr = JS(u, "email");
-    m.to_name = JS(u, "name");
+    if ((rc = recipient(c, user_id, &m, &u)) != DB_OK ||
+        (rc = participation(c, week, u.time_zone, &posted, &active)) < 0)
+        return rc == DB_NOTFOUND ? 0 : rc;
     snprintf(dedupe, sizeof(dedupe), "reminder:%lld:%s:%d", (long long)user_id, week, nth);
     m.dedupe = dedupe;
-    participation(c, week, JS(u, "time_zone"), &posted, &active);
     if (nth == 1) {
         msg_subject(&m, "Time for your weekly update (%s)", week);
-        msg_begin(&m, "Time for your weekly update", JS(u, "name"));
+        msg_begin(&m, "Time for your weekly update", u.name);
         msg_para(&m, "Take two minutes to share where things are and where they are going: "
                      "record a short video for your team.");
     } else {
         msg_subject(&m, "A gentle nudge: your update for %s", week);
-        msg_begin(&m, "Still time to share your update", JS(u, "name"));
+        msg_begin(&m, "Still time to share your update", u.name);
         msg_para(&m, "No pressure: if you have a couple of minutes today, your team would love to hear "
                      "how your week went.");
     }
@@ -533,117 +541,104 @@ int mail_queue_reminder(struct catalog *c, int64_t user_id, const char *week, in
     msg_para(&m, line);
     msg_button(&m, "{{base}}/record", "Record your update");
     msg_end(&m);
-    rc = msg_put(c, &m, now);
-    json_decref(u);
-    return rc;
+    return msg_put(c, &m, now, NULL);
 }
 
 /* Updates as a list in both parts: title, poster, author, link. */
-static void list_updates(struct msg *m, json_t *ups)
+static void list_updates(struct msg *m, const struct db_outbox_digest_item *ups, size_t n)
 {
-    size_t i;
-    json_t *p;
-
-    json_array_foreach(ups, i, p) {
+    for (size_t i = 0; i < n; i++) {
+        const struct db_outbox_digest_item *p = &ups[i];
+        const char *title = p->title[0] ? p->title : "Weekly update";
         char url[96];
-        const char *title = *JS(p, "title") ? JS(p, "title") : "Weekly update";
-        int ah = !strcmp(JS(p, "kind"), "allhands");
 
-        snprintf(url, sizeof(url), "{{base}}/watch/%lld", (long long)JI(p, "id"));
+        snprintf(url, sizeof(url), "{{base}}/watch/%lld", (long long)p->update_id);
         sb_add(&m->html, "<table role=\"presentation\" style=\"margin:0 0 12px\"><tr><td style=\"padding-right:12px\">"
                          "<a href=\"");
         sb_html(&m->html, url);
         sb_addf(&m->html, "\"><img src=\"{{base}}{{poster:%lld}}\" width=\"120\" alt=\"\" "
-                          "style=\"border-radius:4px;display:block\"></a></td><td><a href=\"", (long long)JI(p, "id"));
+                          "style=\"border-radius:4px;display:block\"></a></td><td><a href=\"",
+                (long long)p->update_id);
         sb_html(&m->html, url);
         sb_add(&m->html, "\" style=\"font-weight:600;color:#18181b\">");
-        if (ah)
+        if (p->allhands)
             sb_add(&m->html, "All-hands: ");
         sb_html(&m->html, title);
         sb_add(&m->html, "</a><br><span style=\"color:#71717a\">");
-        sb_html(&m->html, JS(p, "author"));
+        sb_html(&m->html, p->author);
         sb_add(&m->html, "</span></td></tr></table>");
-        sb_addf(&m->text, "* %s%s - %s\n  %s\n", ah ? "All-hands: " : "", title, JS(p, "author"), url);
+        sb_addf(&m->text, "* %s%s - %s\n  %s\n", p->allhands ? "All-hands: " : "", title, p->author, url);
     }
     sb_add(&m->text, "\n");
 }
 
 int mail_queue_weekly_digest(struct catalog *c, int64_t user_id, const char *week, time_t now)
 {
-    json_t *u = mail_user_row(c, user_id), *ups;
+    struct db_outbox_person u;
+    struct db_outbox_digest_item *ups = NULL;
     struct msg m = { .kind = "digest", .to_user = user_id, .unsubscribe = 1 };
     char dedupe[96], line[512];
     int64_t posted, active;
+    size_t n = 0;
     int rc;
 
-    if (!u)
-        return 0;
-    m.to_addr = JS(u, "email");
-    m.to_name = JS(u, "name");
+    if ((rc = recipient(c, user_id, &m, &u)) != DB_OK ||
+        (rc = participation(c, week, u.time_zone, &posted, &active)) < 0 ||
+        (rc = db_outbox_digest_week(c, week, &ups, &n)) < 0)
+        return rc == DB_NOTFOUND ? 0 : rc;
     snprintf(dedupe, sizeof(dedupe), "digest:%lld:%s", (long long)user_id, week);
     m.dedupe = dedupe;
-    ups = cat_rows(c, "SELECT p.id, p.kind, p.title, a.name AS author FROM updates p "
-                      "JOIN users a ON a.id = p.author_id WHERE p.iso_week = ? AND p.status = 'ready' "
-                      "ORDER BY p.kind = 'allhands' DESC, a.name COLLATE NOCASE, p.id", "s", week);
-    participation(c, week, JS(u, "time_zone"), &posted, &active);
     msg_subject(&m, "Hubcast weekly digest %s: %lld of %lld posted (%d%%)", week, (long long)posted,
                 (long long)active, active ? (int)(posted * 100 / active) : 0);
-    msg_begin(&m, "Last week on Hubcast", JS(u, "name"));
+    msg_begin(&m, "Last week on Hubcast", u.name);
     snprintf(line, sizeof(line), "Participation for %s: %lld of %lld people posted (%d%%).", week,
              (long long)posted, (long long)active, active ? (int)(posted * 100 / active) : 0);
     msg_para(&m, line);
-    if (json_array_size(ups))
-        list_updates(&m, ups);
+    if (n)
+        list_updates(&m, ups, n);
     else
         msg_para(&m, "Nobody posted last week. Be the first this week!");
     msg_button(&m, "{{base}}/record", "Record this week's update");
     msg_end(&m);
-    rc = msg_put(c, &m, now);
-    json_decref(ups);
-    json_decref(u);
-    return rc;
+    free(ups);
+    return msg_put(c, &m, now, NULL);
 }
 
 int mail_queue_daily_digest(struct catalog *c, int64_t user_id, const char *date,
                             time_t from, time_t to, time_t now)
 {
-    json_t *u = mail_user_row(c, user_id), *ups;
+    struct db_outbox_person u;
+    struct db_outbox_digest_item *ups = NULL;
     struct msg m = { .kind = "daily", .to_user = user_id, .unsubscribe = 1 };
     char dedupe[96];
-    int rc = 0;
+    size_t n = 0;
+    int rc;
 
-    if (!u)
-        return 0;
-    ups = cat_rows(c, "SELECT p.id, p.kind, p.title, a.name AS author FROM updates p "
-                      "JOIN users a ON a.id = p.author_id WHERE p.kind = 'weekly' AND p.status = 'ready' "
-                      "AND p.author_id != ? AND p.ready_at >= ? AND p.ready_at < ? "
-                      "ORDER BY a.name COLLATE NOCASE, p.id", "III", user_id, (int64_t)from, (int64_t)to);
-    if (json_array_size(ups)) {
-        m.to_addr = JS(u, "email");
-        m.to_name = JS(u, "name");
-        snprintf(dedupe, sizeof(dedupe), "daily:%lld:%s", (long long)user_id, date);
-        m.dedupe = dedupe;
-        msg_subject(&m, "New on Hubcast: %zu update%s from your team", json_array_size(ups),
-                    json_array_size(ups) == 1 ? "" : "s");
-        msg_begin(&m, "New updates from your team", JS(u, "name"));
-        list_updates(&m, ups);
-        msg_end(&m);
-        rc = msg_put(c, &m, now);
-    }
-    json_decref(ups);
-    json_decref(u);
-    return rc;
+    if ((rc = recipient(c, user_id, &m, &u)) != DB_OK ||
+        (rc = db_outbox_digest_daily(c, user_id, (int64_t)from, (int64_t)to, &ups, &n)) < 0)
+        return rc == DB_NOTFOUND ? 0 : rc;
+    if (!n)
+        return 0;   /* nothing new: no mail */
+    snprintf(dedupe, sizeof(dedupe), "daily:%lld:%s", (long long)user_id, date);
+    m.dedupe = dedupe;
+    msg_subject(&m, "New on Hubcast: %zu update%s from your team", n, n == 1 ? "" : "s");
+    msg_begin(&m, "New updates from your team", u.name);
+    list_updates(&m, ups, n);
+    msg_end(&m);
+    free(ups);
+    return msg_put(c, &m, now, NULL);
 }
 
-int mail_queue_test(struct catalog *c, const struct user *u, time_t now)
+int mail_queue_test(struct catalog *c, int64_t user_id, const char *email, const char *name,
+                    time_t now, int64_t *id)
 {
-    struct msg m = { .kind = "test", .to_user = u->id, .to_addr = u->email, .to_name = u->name };
+    struct msg m = { .kind = "test", .to_user = user_id, .to_addr = email, .to_name = name };
 
     msg_subject(&m, "Hubcast test message");
-    msg_begin(&m, "Mail from Hubcast works", u->name);
+    msg_begin(&m, "Mail from Hubcast works", name);
     msg_para(&m, "This is the test message you asked for on the admin page. "
                  "Invites, reminders and digests will arrive the same way.");
     msg_button(&m, "{{base}}/", "Open Hubcast");
     msg_end(&m);
-    return msg_put(c, &m, now);
+    return msg_put(c, &m, now, id);
 }

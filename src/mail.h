@@ -20,8 +20,9 @@ struct conf;
 extern const struct route mail_routes[];
 extern const size_t mail_nroutes;
 
-/* Hooks called inside the caller's open transaction. 0 on success, -1 on a
- * catalog error (the caller rolls back). */
+/* Hooks called inside the caller's open transaction. 0 on success (also
+ * when there is nobody to tell), or a negative enum db_rc (catalog.h) on a
+ * catalog error: the caller rolls back, and answers 507 for DB_FULL. */
 int mail_queue_invite(struct catalog *c, const struct conf *conf, const char *email,
                       const char *name, const char *inviter, const char *url);
 int mail_on_update_ready(struct catalog *c, const struct conf *conf, int64_t update_id);
@@ -31,7 +32,8 @@ int mail_on_comment(struct catalog *c, const struct conf *conf, int64_t comment_
  * Scheduled mail, written by the scheduler (or `hubcast remind`) when due.
  * `now` is the instant the message is queued at. Each returns 1 if a message
  * was queued, 0 if there was nothing to send or it was already queued (the
- * outbox's dedupe key), -1 on a catalog error.
+ * outbox's dedupe key), or a negative enum db_rc on a catalog error (never
+ * 0: a failed read is not "nothing to send").
  */
 int mail_queue_reminder(struct catalog *c, int64_t user_id, const char *week, int nth, time_t now);
 int mail_queue_weekly_digest(struct catalog *c, int64_t user_id, const char *week, time_t now);
@@ -46,7 +48,8 @@ int mail_queue_daily_digest(struct catalog *c, int64_t user_id, const char *date
  */
 char *mail_header_encode(const char *value, int is_phrase);
 
-/* The signed token of the unsubscribe link for user_id (out >= 128 bytes). */
+/* The signed token of the unsubscribe link for user_id (out >= 128 bytes).
+ * DB_OK, or a negative enum db_rc. */
 int mail_unsubscribe_token(struct catalog *c, int64_t user_id, char *out, size_t outsz);
 
 /* The delivery thread, inside `hubcast serve`. */

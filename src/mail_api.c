@@ -5,49 +5,61 @@
  */
 #include "config.h"
 
-#include <pthread.h>
-#include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <curl/curl.h>
 #include <sodium.h>
 
 #include "api.h"
 #include "auth.h"
 #include "catalog.h"
 #include "conf.h"
+#include "db_accounts.h"
+#include "db_outbox.h"
+#include "db_settings.h"
 #include "http.h"
-#include "isoweek.h"
 #include "mail.h"
 #include "mail_int.h"
-#include "media.h"
 #include "util.h"
 
 /* ------------------------------------------------------------------------
  * HTTP: admin outbox, mail settings and schedule; password reset;
  * unsubscribe.
  */
+/* The JSON of a row of the admin's outbox page. */
+static json_t *outbox_entry_json(const struct db_outbox_entry *e)
+{
+    return json_pack("{s:I,s:s,s:s,s:s,s:s,s:i,s:I,s:s,s:I,s:o}", "id", (json_int_t)e->id, "kind", e->kind,
+                     "to_addr", e->to_addr, "subject", e->subject, "state", e->state, "attempts", e->attempts,
+                     "next_try", (json_int_t)e->next_try, "last_error", e->last_error,
+                     "created_at", (json_int_t)e->created_at,
+                     "claimed_at", e->claimed_at ? json_integer(e->claimed_at) : json_null());
+}
+
 static int h_outbox(struct req *r, struct resp *o)
 {
-    json_t *rows = cat_rows(r->cat, "SELECT id, kind, to_addr, subject, state, attempts, next_try, last_error, "
-                                    "created_at, claimed_at FROM outbox WHERE state IN ('pending', 'failed') "
-                                    "ORDER BY id DESC LIMIT 500", "");
-    json_t *counts = cat_rows(r->cat, "SELECT state, COUNT(*) AS n FROM outbox GROUP BY state", "");
-    json_t *byst = json_pack("{s:i,s:i,s:i}", "pending", 0, "sent", 0, "failed", 0), *cnt;
-    size_t i;
+    struct db_outbox_entry *rows;
+    struct db_outbox_counts cnt;
+    json_t *list;
+    size_t n;
+    int rc;
 
-    if (!rows || !counts) {
-        json_decref(rows);
-        json_decref(counts);
-        json_decref(byst);
-        return http_error(o, 500, "internal", "could not read the outbox");
-    }
-    json_array_foreach(counts, i, cnt)
-        json_object_set(byst, JS(cnt, "state"), json_object_get(cnt, "n"));
-    json_decref(counts);
-    return http_json(o, 200, json_pack("{s:o,s:o}", "messages", rows, "counts", byst));
+    if ((rc = db_outbox_count(r->cat, &cnt)) < 0 || (rc = db_outbox_unsent(r->cat, 500, &rows, &n)) < 0)
+        return api_db_fail(o, rc, "reading the outbox");
+    list = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(list, outbox_entry_json(&rows[i]));
+    free(rows);
+    return http_json(o, 200, json_pack("{s:o,s:{s:I,s:I,s:I}}", "messages", list, "counts",
+                                       "pending", (json_int_t)cnt.pending, "sent", (json_int_t)cnt.sent,
+                                       "failed", (json_int_t)cnt.failed));
+}
+
+/* A setting, or NULL when it is not set. DB_OK or a negative db_rc. */
+static int setting(struct catalog *c, const char *key, char **out)
+{
+    int rc = db_setting_get(c, key, out);
+    return rc == DB_NOTFOUND ? DB_OK : rc;
 }
 
 /* The URL with its password replaced by "********". */
@@ -71,12 +83,17 @@ static void redact_url(const char *url, char *out, size_t outsz)
 
 static int h_mail_get(struct req *r, struct resp *o)
 {
-    char *url = cat_setting(r->cat, "smtp_url"), *from = cat_setting(r->cat, "mail_from");
-    const char *eff_url = url && *url ? url : r->conf->smtp_url;
-    const char *eff_from = from && *from ? from : r->conf->mail_from;
-    char red[600];
+    char *url = NULL, *from = NULL, red[600];
+    const char *eff_url, *eff_from;
     json_t *j;
+    int rc;
 
+    if ((rc = setting(r->cat, "smtp_url", &url)) < 0 || (rc = setting(r->cat, "mail_from", &from)) < 0) {
+        free(url);
+        return api_db_fail(o, rc, "reading the mail settings");
+    }
+    eff_url = url && *url ? url : r->conf->smtp_url;
+    eff_from = from && *from ? from : r->conf->mail_from;
     redact_url(eff_url, red, sizeof(red));
     j = json_pack("{s:s,s:s,s:s,s:s,s:b,s:b}", "smtp_url", red, "mail_from", eff_from,
                   "smtp_url_source", url && *url ? "admin" : eff_url[0] ? "config" : "none",
@@ -93,7 +110,7 @@ static int h_mail_put(struct req *r, struct resp *o)
     const char *url, *from;
     char keep[600], *old = NULL;
     json_t *body = http_body_json(r, o);
-    int st;
+    int st, rc;
 
     if (!body)
         return o->status;
@@ -114,7 +131,11 @@ static int h_mail_put(struct req *r, struct resp *o)
         }
     }
     /* The page shows the URL redacted; sending it back keeps the password. */
-    if (url && strstr(url, ":********@") && (old = cat_setting(r->cat, "smtp_url"))) {
+    if (url && strstr(url, ":********@") && (rc = setting(r->cat, "smtp_url", &old)) < 0) {
+        st = api_db_fail(o, rc, "reading the mail settings");
+        goto out;
+    }
+    if (url && strstr(url, ":********@") && old) {
         const char *oat = strrchr(old, '@'), *nat = strstr(url, ":********@");
         const char *ocolon = oat ? memchr(old, ':', (size_t)(oat - old)) : NULL;
         if (ocolon && strstr(old, "://") && (ocolon = strchr(strstr(old, "://") + 3, ':')) && ocolon < oat) {
@@ -123,9 +144,9 @@ static int h_mail_put(struct req *r, struct resp *o)
             url = keep;
         }
     }
-    if ((url && cat_set_setting(r->cat, "smtp_url", url) < 0) ||
-        (from && cat_set_setting(r->cat, "mail_from", from) < 0)) {
-        st = http_error(o, 500, "internal", "could not save the mail settings");
+    if ((url && (rc = db_setting_set(r->cat, "smtp_url", url)) < 0) ||
+        (from && (rc = db_setting_set(r->cat, "mail_from", from)) < 0)) {
+        st = api_db_fail(o, rc, "saving the mail settings");
         goto out;
     }
     st = h_mail_get(r, o);
@@ -137,11 +158,11 @@ out:
 
 static int h_mail_test(struct req *r, struct resp *o)
 {
-    int64_t id;
+    int64_t id = 0;
+    int rc = mail_queue_test(r->cat, r->user.id, r->user.email, r->user.name, hc_now(), &id);
 
-    if (mail_queue_test(r->cat, &r->user, hc_now()) < 0)
-        return http_error(o, 500, "internal", "could not queue the test message");
-    id = cat_int(r->cat, 0, "SELECT MAX(id) FROM outbox WHERE kind = 'test' AND to_user = ?", "I", r->user.id);
+    if (rc < 0)
+        return api_db_fail(o, rc, "queueing the test message");
     return http_json(o, 202, json_pack("{s:I,s:s}", "queued", (json_int_t)id, "to", r->user.email));
 }
 
@@ -158,8 +179,13 @@ static int h_schedule_get(struct req *r, struct resp *o)
     json_t *j = json_object();
 
     for (size_t i = 0; i < HC_ARRAY_LEN(keys); i++) {
-        char *v = cat_setting(r->cat, keys[i]);
+        char *v = NULL;
         long n = 0;
+        int rc = setting(r->cat, keys[i], &v);
+        if (rc < 0) {
+            json_decref(j);
+            return api_db_fail(o, rc, "reading the schedule");
+        }
         if (strstr(keys[i], "_time"))
             json_object_set_new(j, keys[i], json_string(v && valid_hhmm(v) ? v : "10:00"));
         else if (!strcmp(keys[i], "reminder_second"))
@@ -171,14 +197,33 @@ static int h_schedule_get(struct req *r, struct resp *o)
     return http_json(o, 200, j);
 }
 
+/* The schedule's new values (NULL: unchanged), in one transaction. */
+static int save_schedule(struct catalog *c, const char *rday, const char *dday, const char *rt,
+                         const char *dt, const char *second)
+{
+    int rc;
+
+    if ((rc = db_begin(c)) < 0)
+        return rc;
+    if ((rday && (rc = db_setting_set(c, "reminder_day", rday)) < 0) ||
+        (dday && (rc = db_setting_set(c, "digest_day", dday)) < 0) ||
+        (rt && (rc = db_setting_set(c, "reminder_time", rt)) < 0) ||
+        (dt && (rc = db_setting_set(c, "digest_time", dt)) < 0) ||
+        (second && (rc = db_setting_set(c, "reminder_second", second)) < 0)) {
+        db_rollback(c);
+        return rc;
+    }
+    return db_commit(c);
+}
+
 static int h_schedule_put(struct req *r, struct resp *o)
 {
     static const char *const keys[] = { "reminder_day", "reminder_time", "reminder_second",
                                         "digest_day", "digest_time", NULL };
     json_t *body = http_body_json(r, o), *v;
     const char *rt, *dt;
-    int second = 0, second_set = 0, st;
-    char num[8];
+    int second = 0, second_set = 0, st, rc;
+    char num[2][8], *day[2] = { NULL, NULL };
 
     if (!body)
         return o->status;
@@ -197,26 +242,13 @@ static int h_schedule_put(struct req *r, struct resp *o)
                             k ? "digest_day" : "reminder_day");
             goto out;
         }
-    }
-    if (cat_begin(r->cat) < 0) {
-        st = http_error(o, 503, "busy", "the catalog is busy; try again");
-        goto out;
-    }
-    for (int k = 0; k < 2; k++) {
-        if ((v = json_object_get(body, k ? "digest_day" : "reminder_day"))) {
-            snprintf(num, sizeof(num), "%d", (int)json_integer_value(v));
-            cat_set_setting(r->cat, k ? "digest_day" : "reminder_day", num);
+        if (v) {
+            snprintf(num[k], sizeof(num[k]), "%d", (int)json_integer_value(v));
+            day[k] = num[k];
         }
     }
-    if (rt)
-        cat_set_setting(r->cat, "reminder_time", rt);
-    if (dt)
-        cat_set_setting(r->cat, "digest_time", dt);
-    if (second_set)
-        cat_set_setting(r->cat, "reminder_second", second ? "1" : "0");
-    if (cat_commit(r->cat) < 0) {
-        cat_rollback(r->cat);
-        st = http_error(o, 500, "internal", "could not save the schedule");
+    if ((rc = save_schedule(r->cat, day[0], day[1], rt, dt, !second_set ? NULL : second ? "1" : "0")) < 0) {
+        st = api_db_fail(o, rc, "saving the schedule");
         goto out;
     }
     st = h_schedule_get(r, o);
@@ -225,35 +257,53 @@ out:
     return st;
 }
 
+/* Open a reset link for u and queue its mail, in one transaction. */
+static int queue_reset(struct catalog *c, const struct db_outbox_person *u, time_t now)
+{
+    char token[TOKEN_CHARS];
+    int rc;
+
+    if ((rc = db_begin(c)) < 0)
+        return rc;
+    if (auth_invite_create(c, DB_LINK_RESET, u->email, u->name, ROLE_MEMBER, 0, RESET_TTL, token, sizeof(token)) < 0) {
+        db_rollback(c);
+        return DB_ERROR;
+    }
+    if ((rc = mail_queue_reset(c, u, token, now)) < 0) {
+        db_rollback(c);
+        return rc;
+    }
+    return db_commit(c);
+}
+
 /* Always 202, whether or not the address has an account. */
 static int h_reset(struct req *r, struct resp *o)
 {
     static const char *const keys[] = { "email", NULL };
+    struct db_outbox_person u;
     const char *email;
-    json_t *body = http_body_json(r, o), *u = NULL;
-    char token[TOKEN_CHARS];
+    json_t *body = http_body_json(r, o);
     time_t now = hc_now();
-    int st;
+    int64_t recent = 0;
+    int st, rc;
 
     if (!body)
         return o->status;
     if ((st = api_only_keys(body, keys, o)) || (st = api_str_field(body, "email", 1, 254, &email, o)))
         goto out;
-    u = cat_row(r->cat, "SELECT id, email, name, role FROM users WHERE email = ? AND deactivated = 0", "s", email);
+    rc = db_outbox_person_by_email(r->cat, email, &u);
     /* At most three reset mails an hour per person. */
-    if (u && cat_int(r->cat, 0, "SELECT COUNT(*) FROM outbox WHERE kind = 'reset' AND to_user = ? "
-                                "AND created_at > ?", "II", JI(u, "id"), (int64_t)now - 3600) < 3) {
-        if (cat_begin(r->cat) == 0) {
-            if (auth_invite_create(r->cat, DB_LINK_RESET, JS(u, "email"), JS(u, "name"), ROLE_MEMBER, 0,
-                                   RESET_TTL, token, sizeof(token)) < 0 ||
-                mail_queue_reset(r->cat, u, token, now) < 0 || cat_commit(r->cat) < 0)
-                cat_rollback(r->cat);
-        }
+    if (rc == DB_OK)
+        rc = db_outbox_count_since(r->cat, "reset", u.id, (int64_t)now - 3600, &recent);
+    if (rc == DB_OK && recent < 3)
+        rc = queue_reset(r->cat, &u, now);
+    if (rc < 0) {
+        st = api_db_fail(o, rc, "sending a reset link");
+        goto out;
     }
     st = http_json(o, 202, json_pack("{s:s}", "status",
                                      "if this address has an account, a reset link is on its way"));
 out:
-    json_decref(u);
     json_decref(body);
     return st;
 }
@@ -283,6 +333,7 @@ static int h_reset_confirm(struct req *r, struct resp *o)
     else
         st = http_json(o, 200, json_pack("{s:b,s:i}", "reset", 1, "tokens_revoked", revoked));
 out:
+    sodium_memzero(hash, sizeof(hash));
     json_decref(body);
     return st;
 }
@@ -322,37 +373,32 @@ static int unsub_page(struct resp *o, int status, const char *title, const char 
 static int h_unsubscribe(struct req *r, struct resp *o)
 {
     const char *token = http_get_arg(r, "token");
-    int64_t uid = token ? mail_unsub_verify(r->cat, token) : 0;
-    int post = !strcmp(r->method, "POST");
-    json_t *u;
+    int post = !strcmp(r->method, "POST"), done, rc;
+    struct db_outbox_person u;
+    int64_t uid = 0;
 
-    if (!uid || !(u = mail_user_row(r->cat, uid))) {
+    rc = token ? mail_unsub_verify(r->cat, token, &uid) : DB_NOTFOUND;
+    if (rc == DB_OK)
+        rc = db_outbox_person(r->cat, uid, &u);
+    if (rc == DB_OK && post)
+        rc = db_outbox_unsubscribe(r->cat, uid);
+    if (rc < 0)
+        return api_db_fail(o, rc, post ? "unsubscribing" : "reading an unsubscribe link");
+    if (rc == DB_NOTFOUND) {
         if (wants_html(r))
             return unsub_page(o, 400, "Link not valid", "This unsubscribe link is not valid.", NULL);
         return http_error(o, 400, "bad_token", "this unsubscribe link is not valid");
     }
-    if (post && cat_exec(r->cat, "UPDATE users SET unsubscribed = 1 WHERE id = ?", "I", uid) < 0) {
-        json_decref(u);
-        return http_error(o, 500, "internal", "could not unsubscribe you; try again");
-    }
+    done = post || u.unsubscribed;
     if (wants_html(r)) {
         char msg[512];
-        int st;
-        if (post || JI(u, "unsubscribed"))
-            snprintf(msg, sizeof(msg), "%s will get no more mail from Hubcast.", JS(u, "email"));
+        if (done)
+            snprintf(msg, sizeof(msg), "%s will get no more mail from Hubcast.", u.email);
         else
-            snprintf(msg, sizeof(msg), "Stop all Hubcast mail to %s?", JS(u, "email"));
-        st = unsub_page(o, 200, post || JI(u, "unsubscribed") ? "Unsubscribed" : "Unsubscribe",
-                        msg, post || JI(u, "unsubscribed") ? NULL : token);
-        json_decref(u);
-        return st;
+            snprintf(msg, sizeof(msg), "Stop all Hubcast mail to %s?", u.email);
+        return unsub_page(o, 200, done ? "Unsubscribed" : "Unsubscribe", msg, done ? NULL : token);
     }
-    {
-        int st = http_json(o, 200, json_pack("{s:s,s:b}", "email", JS(u, "email"), "unsubscribed",
-                                             post || JI(u, "unsubscribed")));
-        json_decref(u);
-        return st;
-    }
+    return http_json(o, 200, json_pack("{s:s,s:b}", "email", u.email, "unsubscribed", done));
 }
 
 const struct route mail_routes[] = {

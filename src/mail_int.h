@@ -9,17 +9,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
-#include <jansson.h>
 
 struct catalog;
-struct user;
+struct db_outbox_person;
 
 #define MAIL_RETRY_FOR   (24 * 3600)    /* keep retrying at least this long */
 #define MAIL_RETRY_MAX   3600           /* longest wait between two attempts */
 #define RESET_TTL        3600           /* password reset links */
-
-#define JS(o, k) json_string_value(json_object_get((o), (k)))
-#define JI(o, k) ((int64_t)json_integer_value(json_object_get((o), (k))))
 
 /* A growing string. Allocation failure aborts (hc_realloc), so none of
  * these can fail and a caller only ever frees b->p. */
@@ -35,13 +31,15 @@ void sb_addf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf,
 /* s with &, <, >, " and ' escaped for HTML text and attribute values. */
 void sb_html(struct sbuf *b, const char *s);
 
-/* A user row (id, email, name, ...) or NULL. */
-json_t *mail_user_row(struct catalog *c, int64_t id);
-/* Queue a password reset / the admin's test mail. 0 on success. */
-int mail_queue_reset(struct catalog *c, json_t *u, const char *token, time_t now);
-int mail_queue_test(struct catalog *c, const struct user *u, time_t now);
-/* The user id an unsubscribe token names, or 0. */
-int64_t mail_unsub_verify(struct catalog *c, const char *token);
+/* Queue a password reset for u. 1 queued, or a negative db_rc. */
+int mail_queue_reset(struct catalog *c, const struct db_outbox_person *u, const char *token, time_t now);
+/* Queue the admin's test mail. 1 queued (*id set), or a negative db_rc. */
+int mail_queue_test(struct catalog *c, int64_t user_id, const char *email, const char *name,
+                    time_t now, int64_t *id);
+/* The user an unsubscribe token was made for: DB_OK with *uid set,
+ * DB_NOTFOUND if the token is not one of ours, or a negative db_rc (the
+ * key could not be read). */
+int mail_unsub_verify(struct catalog *c, const char *token, int64_t *uid);
 /* "Name <addr>" or "addr" into its two halves. */
 void mail_parse_from(const char *from, char *name, size_t namesz, char *addr, size_t addrsz);
 

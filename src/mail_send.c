@@ -7,20 +7,17 @@
 #include "config.h"
 
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <curl/curl.h>
-#include <sodium.h>
 
-#include "api.h"
-#include "auth.h"
 #include "catalog.h"
 #include "conf.h"
-#include "http.h"
-#include "isoweek.h"
+#include "db_habit.h"
+#include "db_outbox.h"
+#include "db_settings.h"
 #include "mail.h"
 #include "mail_int.h"
 #include "media.h"
@@ -68,14 +65,26 @@ void mail_parse_from(const char *from, char *name, size_t namesz, char *addr, si
     }
 }
 
-static void load_cfg(struct catalog *c, const struct conf *conf, struct smtp_cfg *s)
+/* A setting, or NULL when it is not set. DB_OK or a negative db_rc. */
+static int setting(struct catalog *c, const char *key, char **out)
 {
-    char *url = cat_setting(c, "smtp_url"), *from = cat_setting(c, "mail_from");
-    char *base = cat_setting(c, "mail_retry_base"), *at;
+    int rc = db_setting_get(c, key, out);
+    return rc == DB_NOTFOUND ? DB_OK : rc;
+}
+
+/* The delivery configuration now. DB_OK, or a negative db_rc when the
+ * settings could not be read (s is then unusable). */
+static int load_cfg(struct catalog *c, const struct conf *conf, struct smtp_cfg *s)
+{
+    char *url = NULL, *from = NULL, *base = NULL, *at;
     long rb = 30;
     size_t n;
+    int rc;
 
     memset(s, 0, sizeof(*s));
+    if ((rc = setting(c, "smtp_url", &url)) < 0 || (rc = setting(c, "mail_from", &from)) < 0 ||
+        (rc = setting(c, "mail_retry_base", &base)) < 0)
+        goto out;
     hc_strlcpy(s->url, url && *url ? url : conf->smtp_url, sizeof(s->url));
     mail_parse_from(from && *from ? from : conf->mail_from, s->from_name, sizeof(s->from_name),
                s->from_addr, sizeof(s->from_addr));
@@ -93,9 +102,11 @@ static void load_cfg(struct catalog *c, const struct conf *conf, struct smtp_cfg
     if (base && hc_parse_long(base, 1, MAIL_RETRY_MAX, &rb) < 0)
         rb = 30;
     s->retry_base = (int)rb;
+out:
     free(url);
     free(from);
     free(base);
+    return rc;
 }
 
 /* Is the host of an smtp:// URL a loopback address? */
@@ -245,10 +256,10 @@ enum send_result { SEND_OK = 0, SEND_RETRY = -1, SEND_PERMANENT = -2, SEND_STOPP
  * whether the SMTP server refused (per-message) rather than being out of
  * reach (the whole queue waits). Nothing here touches the catalog.
  */
-static enum send_result smtp_send(const struct smtp_cfg *s, json_t *row, const char *unsub_url,
-                                  char *err, size_t errsz, int *server_answered)
+static enum send_result smtp_send(const struct smtp_cfg *s, const struct db_outbox_msg *row,
+                                  const char *unsub_url, char *err, size_t errsz, int *server_answered)
 {
-    const char *to = JS(row, "to_addr"), *to_name = JS(row, "to_name"), *subject = JS(row, "subject");
+    const char *to = row->to_addr, *to_name = row->to_name, *subject = row->subject;
     char line[1200], *text = NULL, *html = NULL, *subj = NULL;
     char curl_err[CURL_ERROR_SIZE] = "";
     struct curl_slist *hdr = NULL, *rcpt = NULL;
@@ -271,8 +282,8 @@ static enum send_result smtp_send(const struct smtp_cfg *s, json_t *row, const c
         snprintf(err, errsz, "cannot start libcurl");
         return SEND_RETRY;
     }
-    text = expand(JS(row, "body_text"), s->base, unsub_url ? unsub_url : "");
-    html = expand(JS(row, "body_html"), s->base, unsub_url ? unsub_url : "");
+    text = expand(row->body_text, s->base, unsub_url ? unsub_url : "");
+    html = expand(row->body_html, s->base, unsub_url ? unsub_url : "");
     subj = mail_header_encode(subject, 0);
 
     date_header(hc_now(), line, sizeof(line));
@@ -281,8 +292,8 @@ static enum send_result smtp_send(const struct smtp_cfg *s, json_t *row, const c
     hdr = addr_header(hdr, "To", to_name, to);
     snprintf(line, sizeof(line), "Subject: %s", subj);
     hdr = curl_slist_append(hdr, line);
-    snprintf(line, sizeof(line), "Message-ID: <hubcast.%lld.%lld@%s>", (long long)JI(row, "id"),
-             (long long)JI(row, "created_at"), s->domain);
+    snprintf(line, sizeof(line), "Message-ID: <hubcast.%lld.%lld@%s>", (long long)row->id,
+             (long long)row->created_at, s->domain);
     hdr = curl_slist_append(hdr, line);
     hdr = curl_slist_append(hdr, "Auto-Submitted: auto-generated");
     if (unsub_url) {
@@ -351,120 +362,157 @@ static enum send_result smtp_send(const struct smtp_cfg *s, json_t *row, const c
     return res;
 }
 
-/* Should a queued notification no longer go out? (recipient unsubscribed
- * or left; a reminder for a week they have since posted in) */
-static const char *stale_reason(struct catalog *c, json_t *row)
+/*
+ * Should a queued notification no longer go out? (the recipient
+ * unsubscribed or left; a reminder for a week they have since posted in)
+ * DB_OK with *why NULL (send it) or a sentence, or a negative db_rc.
+ */
+static int stale_reason(struct catalog *c, const struct db_outbox_msg *row, const char **why)
 {
-    int64_t uid = JI(row, "to_user");
-    const char *kind = JS(row, "kind"), *key = JS(row, "dedupe_key");
-    json_t *u;
-    const char *why = NULL;
+    struct db_outbox_person u;
+    int rc, posted = 0;
 
-    if (!uid || !JI(row, "unsubscribe"))
-        return NULL;
-    u = mail_user_row(c, uid);
-    if (!u || JI(u, "deactivated"))
-        why = "cancelled: the recipient's account is deactivated";
-    else if (JI(u, "unsubscribed"))
-        why = "cancelled: the recipient unsubscribed";
-    else if (!strcmp(kind, "reminder") && key) {
+    *why = NULL;
+    if (!row->to_user || !row->unsubscribe)
+        return DB_OK;
+    if ((rc = db_outbox_person(c, row->to_user, &u)) < 0)
+        return rc;
+    if (rc == DB_NOTFOUND || u.deactivated)
+        *why = "cancelled: the recipient's account is deactivated";
+    else if (u.unsubscribed)
+        *why = "cancelled: the recipient unsubscribed";
+    else if (!strcmp(row->kind, "reminder")) {
         char week[16] = "";
-        const char *p = strchr(key + 9, ':');     /* "reminder:<uid>:<week>:<n>" */
-        if (p && strlen(p + 1) >= 8) {
+        const char *p = strchr(row->dedupe_key + 9, ':');     /* "reminder:<uid>:<week>:<n>" */
+        if (strlen(row->dedupe_key) > 9 && p && strlen(p + 1) >= 8) {
             memcpy(week, p + 1, 8);
             week[8] = '\0';
-            if (cat_int(c, 0, "SELECT COUNT(*) FROM updates WHERE author_id = ? AND iso_week = ? "
-                              "AND status IN ('queued', 'processing', 'ready')", "Is", uid, week))
-                why = "cancelled: the recipient has posted since";
+            if ((rc = db_habit_has_posted(c, row->to_user, week, -1, &posted)) < 0)
+                return rc;
+            if (posted)
+                *why = "cancelled: the recipient has posted since";
         }
     }
-    json_decref(u);
-    return why;
-}
-
-/* Claim the next due row: marked claimed in its own committed transaction
- * before any byte goes to the SMTP server. NULL if nothing is due. */
-static json_t *claim_next(struct catalog *c, time_t now)
-{
-    json_t *row;
-
-    if (cat_begin(c) < 0)
-        return NULL;
-    row = cat_row(c, "SELECT id, kind, to_user, to_addr, to_name, subject, body_text, body_html, dedupe_key, "
-                     "unsubscribe, attempts, created_at FROM outbox WHERE state = 'pending' AND claimed_at IS NULL "
-                     "AND next_try <= ? ORDER BY next_try, id LIMIT 1", "I", (int64_t)now);
-    if (!row ||
-        cat_exec(c, "UPDATE outbox SET claimed_at = ?, attempts = attempts + 1 WHERE id = ?", "II",
-                 (int64_t)now, JI(row, "id")) != 1 ||
-        cat_commit(c) < 0) {
-        cat_rollback(c);
-        json_decref(row);
-        return NULL;
-    }
-    return row;
+    return DB_OK;
 }
 
 /*
- * Deliver one due row. Returns 1 if a row was handled (try the next one
- * now), 0 if nothing is due, and sets *pause_until when the server is out
- * of reach so the whole queue waits.
+ * The outcome of a message that left the catalog's hands: written back by
+ * record(). When writing it fails, the delivery thread keeps it and writes
+ * it before claiming anything else, so a message delivered but not marked
+ * is never claimed again by this process.
  */
-static int deliver_one(struct catalog *c, const struct smtp_cfg *s, time_t *pause_until)
+enum outcome { OUT_SENT, OUT_FAILED, OUT_RETRY, OUT_UNCLAIM };
+struct record {
+    int          pending;       /* an outcome not written yet */
+    enum outcome what;
+    int64_t      id;
+    int64_t      at;            /* sent at (OUT_SENT) or next try (OUT_RETRY) */
+    char         why[512];      /* last_error (OUT_FAILED, OUT_RETRY) */
+};
+
+static int record(struct catalog *c, struct record *r)
 {
+    int rc = DB_OK;
+
+    switch (r->what) {
+    case OUT_SENT:    rc = db_outbox_sent(c, r->id, r->at); break;
+    case OUT_FAILED:  rc = db_outbox_failed(c, r->id, r->why); break;
+    case OUT_RETRY:   rc = db_outbox_retry(c, r->id, r->at, r->why); break;
+    case OUT_UNCLAIM: rc = db_outbox_unclaim(c, r->id); break;
+    }
+    /* Not found or not claimed any more: someone else decided; nothing to keep. */
+    r->pending = rc < 0 && rc != DB_INVALID;
+    if (r->pending)
+        hc_log("mail: cannot record the outcome of message %lld (%s); trying again shortly",
+               (long long)r->id, db_rc_name(rc));
+    return r->pending ? rc : DB_OK;
+}
+
+static void set_outcome(struct record *r, enum outcome what, int64_t id, int64_t at, const char *why)
+{
+    r->what = what;
+    r->id = id;
+    r->at = at;
+    hc_strlcpy(r->why, why ? why : "", sizeof(r->why));
+}
+
+/* Seconds before attempt number `attempts` + 1: base, doubling, capped. */
+static int64_t backoff(int attempts, int base)
+{
+    int64_t delay = base;
+
+    while (--attempts > 0 && delay < MAIL_RETRY_MAX)
+        delay *= 2;
+    return delay > MAIL_RETRY_MAX ? MAIL_RETRY_MAX : delay;
+}
+
+/*
+ * Deliver one due message. Returns 1 if one was handled (try the next one
+ * now), 0 if nothing is due or the queue waits (*pause_until set when the
+ * server is out of reach), or a negative db_rc when the catalog failed
+ * (the caller logs it and tries again on its next tick).
+ */
+static int deliver_one(struct catalog *c, const struct smtp_cfg *s, struct record *out,
+                       time_t *pause_until)
+{
+    struct db_outbox_msg row;
     time_t now = hc_now();
-    json_t *row = claim_next(c, now);
     char err[512] = "", unsub[700], token[160];
     const char *why;
     enum send_result r;
-    int answered = 0;
-    int64_t id;
+    int answered = 0, rc;
 
-    if (!row)
-        return 0;
-    id = JI(row, "id");
-    if ((why = stale_reason(c, row))) {
-        cat_exec(c, "UPDATE outbox SET state = 'failed', claimed_at = NULL, last_error = ? WHERE id = ?",
-                 "sI", why, id);
-        json_decref(row);
-        return 1;
+    if ((rc = db_outbox_claim(c, (int64_t)now, &row)) != DB_OK)
+        return rc == DB_NOTFOUND ? 0 : rc;
+    if ((rc = stale_reason(c, &row, &why)) < 0) {
+        set_outcome(out, OUT_UNCLAIM, row.id, 0, NULL);
+        record(c, out);
+        db_outbox_msg_free(&row);
+        return rc;
+    }
+    if (why) {
+        set_outcome(out, OUT_FAILED, row.id, 0, why);
+        db_outbox_msg_free(&row);
+        return record(c, out) < 0 ? DB_ERROR : 1;
     }
     unsub[0] = '\0';
-    if (JI(row, "unsubscribe") && JI(row, "to_user") &&
-        mail_unsubscribe_token(c, JI(row, "to_user"), token, sizeof(token)) == 0)
+    if (row.unsubscribe && row.to_user) {
+        if ((rc = mail_unsubscribe_token(c, row.to_user, token, sizeof(token))) < 0) {
+            set_outcome(out, OUT_UNCLAIM, row.id, 0, NULL);
+            record(c, out);
+            db_outbox_msg_free(&row);
+            return rc;
+        }
         snprintf(unsub, sizeof(unsub), "%s/api/unsubscribe?token=%s", s->base, token);
-    r = smtp_send(s, row, unsub[0] ? unsub : NULL, err, sizeof(err), &answered);
+    }
+    r = smtp_send(s, &row, unsub[0] ? unsub : NULL, err, sizeof(err), &answered);
     now = hc_now();
+    rc = 1;
     if (r == SEND_STOPPED) {
         /* Not an attempt: nothing reached the server. */
-        cat_exec(c, "UPDATE outbox SET claimed_at = NULL, attempts = attempts - 1 WHERE id = ?", "I", id);
-        json_decref(row);
-        return 0;
+        set_outcome(out, OUT_UNCLAIM, row.id, 0, NULL);
+        rc = 0;
     } else if (r == SEND_OK) {
         /* The window: delivered, not yet marked. Nothing else happens here. */
-        cat_exec(c, "UPDATE outbox SET state = 'sent', sent_at = ?, claimed_at = NULL, last_error = '' "
-                    "WHERE id = ?", "II", (int64_t)now, id);
-    } else if (r == SEND_PERMANENT || now - (time_t)JI(row, "created_at") >= MAIL_RETRY_FOR) {
-        cat_exec(c, "UPDATE outbox SET state = 'failed', claimed_at = NULL, last_error = ? WHERE id = ?",
-                 "sI", err, id);
-        hc_log("mail: gave up on message %lld to %s: %s", (long long)id, JS(row, "to_addr"), err);
+        set_outcome(out, OUT_SENT, row.id, (int64_t)now, NULL);
+    } else if (r == SEND_PERMANENT || now - (time_t)row.created_at >= MAIL_RETRY_FOR) {
+        set_outcome(out, OUT_FAILED, row.id, 0, err);
+        hc_log("mail: gave up on message %lld to %s: %s", (long long)row.id, row.to_addr, err);
     } else {
-        int64_t attempts = JI(row, "attempts") + 1, delay = s->retry_base;
-        while (--attempts > 0 && delay < MAIL_RETRY_MAX)
-            delay *= 2;
-        if (delay > MAIL_RETRY_MAX)
-            delay = MAIL_RETRY_MAX;
-        cat_exec(c, "UPDATE outbox SET claimed_at = NULL, next_try = ?, last_error = ? WHERE id = ?",
-                 "IsI", (int64_t)now + delay, err, id);
-        hc_log("mail: message %lld to %s not sent (%s); next try in %lld s", (long long)id,
-               JS(row, "to_addr"), err, (long long)delay);
+        int64_t delay = backoff(row.attempts, s->retry_base);
+        set_outcome(out, OUT_RETRY, row.id, (int64_t)now + delay, err);
+        hc_log("mail: message %lld to %s not sent (%s); next try in %lld s", (long long)row.id,
+               row.to_addr, err, (long long)delay);
         if (!answered) {
             *pause_until = now + delay;
-            json_decref(row);
-            return 0;
+            rc = 0;
         }
     }
-    json_decref(row);
-    return 1;
+    db_outbox_msg_free(&row);
+    if (record(c, out) < 0)
+        return DB_ERROR;
+    return rc;
 }
 
 /* ------------------------------------------------------------------------
@@ -480,33 +528,40 @@ static void *mail_run(void *arg)
     const struct conf *conf = arg;
     char err[512], path[1100];
     struct catalog *c;
-    struct timespec ts;
+    struct record out = { 0 };
     time_t pause_until = 0;
-    int n;
+    int n = 0, rc, released = 0;   /* released: claims of an earlier run freed */
 
     catalog_path(conf->data_dir, path, sizeof(path));
     if (!(c = catalog_open(path, 0, err, sizeof(err)))) {
         hc_log("mail: %s", err);
         return NULL;
     }
-    /* Rows claimed by a process that died: send them again (see the top). */
-    n = cat_exec(c, "UPDATE outbox SET claimed_at = NULL WHERE state = 'pending' AND claimed_at IS NOT NULL", "");
-    if (n > 0)
-        hc_log("mail: %d message(s) were being sent when hubcast stopped; sending them again", n);
     while (!atomic_load(&mail_stopping)) {
         struct smtp_cfg s;
 
-        load_cfg(c, conf, &s);
-        if (s.url[0] && hc_now() >= pause_until)
-            while (!atomic_load(&mail_stopping) && deliver_one(c, &s, &pause_until) == 1)
+        /* Rows claimed by a process that died: send them again (see the
+         * top of mail.c). Until that is done, nothing else is sent. */
+        rc = DB_OK;
+        if (!released && (rc = db_outbox_release_claims(c, &n)) == DB_OK) {
+            released = 1;
+            if (n > 0)
+                hc_log("mail: %d message(s) were being sent when hubcast stopped; sending them again", n);
+        }
+        if (rc == DB_OK && out.pending)
+            rc = record(c, &out);
+        if (rc == DB_OK && (rc = load_cfg(c, conf, &s)) == DB_OK && s.url[0] && hc_now() >= pause_until)
+            while (!atomic_load(&mail_stopping) && (rc = deliver_one(c, &s, &out, &pause_until)) == 1)
                 ;
+        if (rc < 0)
+            hc_log("mail: the outbox cannot be read or written (%s); trying again shortly", db_rc_name(rc));
         pthread_mutex_lock(&mail_lock);
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += 1;
         if (!atomic_load(&mail_stopping))
-            pthread_cond_timedwait(&mail_wake, &mail_lock, &ts);
+            hc_cond_wait_seconds(&mail_wake, &mail_lock, 1);
         pthread_mutex_unlock(&mail_lock);
     }
+    if (out.pending)
+        record(c, &out);   /* a last try; left claimed, the next start sends it again */
     catalog_close(c);
     return NULL;
 }

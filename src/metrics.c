@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "catalog.h"
+#include "db_updates.h"
+#include "db_uploads.h"
 #include "metrics.h"
 #include "util.h"
 
@@ -130,14 +132,25 @@ char *metrics_render(struct catalog *c)
                 "# TYPE hubcast_uploads_completed_total counter\n"
                 "hubcast_uploads_completed_total %llu\n", upload_bytes, uploads_done);
     pthread_mutex_unlock(&lock);
+    /* A gauge the catalog cannot answer is left out, not reported as 0;
+     * hubcast_catalog_up says why numbers are missing. */
     if (c) {
-        bprintf(&b, "# HELP hubcast_uploads_open Unfinished uploads.\n# TYPE hubcast_uploads_open gauge\n"
-                    "hubcast_uploads_open %lld\n",
-                (long long)cat_int(c, 0, "SELECT COUNT(*) FROM uploads WHERE update_id IS NULL", ""));
+        int64_t k;
+        int up = 1;
+        bprintf(&b, "# HELP hubcast_uploads_open Unfinished uploads.\n# TYPE hubcast_uploads_open gauge\n");
+        if (db_upload_count_all_open(c, &k) == DB_OK)
+            bprintf(&b, "hubcast_uploads_open %lld\n", (long long)k);
+        else
+            up = 0;
         bprintf(&b, "# HELP hubcast_jobs Transcode jobs by state.\n# TYPE hubcast_jobs gauge\n");
-        for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++)
-            bprintf(&b, "hubcast_jobs{state=\"%s\"} %lld\n", states[i],
-                    (long long)cat_int(c, 0, "SELECT COUNT(*) FROM jobs WHERE state = ?", "s", states[i]));
+        for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
+            if (db_job_count_state(c, states[i], &k) == DB_OK)
+                bprintf(&b, "hubcast_jobs{state=\"%s\"} %lld\n", states[i], (long long)k);
+            else
+                up = 0;
+        }
+        bprintf(&b, "# HELP hubcast_catalog_up Whether the catalog answered the gauges above.\n"
+                    "# TYPE hubcast_catalog_up gauge\nhubcast_catalog_up %d\n", up);
     }
     return b.p;
 }

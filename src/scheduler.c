@@ -23,10 +23,13 @@
 
 #include "catalog.h"
 #include "conf.h"
-#include "isoweek.h"
-#include "mail.h"
+#include "db_habit.h"
+#include "db_outbox.h"
+#include "db_settings.h"
 #include "db_uploads.h"
+#include "isoweek.h"
 #include "layout.h"
+#include "mail.h"
 #include "scheduler.h"
 #include "util.h"
 
@@ -57,32 +60,44 @@ static int parse_hhmm(const char *s, int *hh, int *mm)
     return 0;
 }
 
-static int setting_int(struct catalog *cat, const char *key, long min, long max, int dflt)
+/* A setting as a number in [min, max]; dflt when unset or not one.
+ * DB_OK or a negative db_rc (a failed read is not the default). */
+static int setting_int(struct catalog *cat, const char *key, long min, long max, int dflt, int *out)
 {
-    char *v = cat_setting(cat, key);
+    char *v = NULL;
     long n;
-    int r = v && hc_parse_long(v, min, max, &n) == 0 ? (int)n : dflt;
+    int rc = db_setting_get(cat, key, &v);
+
+    *out = rc == DB_OK && hc_parse_long(v, min, max, &n) == 0 ? (int)n : dflt;
     free(v);
-    return r;
+    return rc == DB_NOTFOUND ? DB_OK : rc;
 }
 
-static void load_schedule(struct catalog *cat, struct schedule *s)
+/* hh:mm from a setting, or the default. DB_OK or a negative db_rc. */
+static int setting_hhmm(struct catalog *cat, const char *key, int dh, int dm, int *hh, int *mm)
 {
-    char *rt = cat_setting(cat, "reminder_time"), *dt = cat_setting(cat, "digest_time");
+    char *v = NULL;
+    int rc = db_setting_get(cat, key, &v);
 
-    s->reminder_day = setting_int(cat, "reminder_day", 1, 7, 4);
-    s->second = setting_int(cat, "reminder_second", 0, 1, 1);
-    s->digest_day = setting_int(cat, "digest_day", 1, 7, 1);
-    if (parse_hhmm(rt, &s->reminder_hh, &s->reminder_mm) < 0) {
-        s->reminder_hh = 10;
-        s->reminder_mm = 0;
+    if (rc != DB_OK || parse_hhmm(v, hh, mm) < 0) {
+        *hh = dh;
+        *mm = dm;
     }
-    if (parse_hhmm(dt, &s->digest_hh, &s->digest_mm) < 0) {
-        s->digest_hh = 8;
-        s->digest_mm = 0;
-    }
-    free(rt);
-    free(dt);
+    free(v);
+    return rc == DB_NOTFOUND ? DB_OK : rc;
+}
+
+static int load_schedule(struct catalog *cat, struct schedule *s)
+{
+    int rc;
+
+    if ((rc = setting_int(cat, "reminder_day", 1, 7, 4, &s->reminder_day)) < 0 ||
+        (rc = setting_int(cat, "reminder_second", 0, 1, 1, &s->second)) < 0 ||
+        (rc = setting_int(cat, "digest_day", 1, 7, 1, &s->digest_day)) < 0 ||
+        (rc = setting_hhmm(cat, "reminder_time", 10, 0, &s->reminder_hh, &s->reminder_mm)) < 0 ||
+        (rc = setting_hhmm(cat, "digest_time", 8, 0, &s->digest_hh, &s->digest_mm)) < 0)
+        return rc;
+    return DB_OK;
 }
 
 /*
@@ -139,40 +154,55 @@ static void format_local(time_t t, const char *tz, char *out, size_t outsz)
     snprintf(out, outsz, "%s %c%02d:%02d", day, tm.tm_gmtoff < 0 ? '-' : '+', off / 3600, off % 3600 / 60);
 }
 
-static int queued(struct catalog *cat, const char *key, time_t *created)
+/* Is the message with this dedupe key in the outbox? DB_OK with *is_queued
+ * (and *created, if given), or a negative db_rc. */
+static int queued(struct catalog *cat, const char *key, int *is_queued, time_t *created)
 {
-    int64_t t = cat_int(cat, -1, "SELECT created_at FROM outbox WHERE dedupe_key = ?", "s", key);
+    int64_t t = 0;
+    int rc = db_outbox_queued_at(cat, key, &t);
+
+    *is_queued = rc == DB_OK;
     if (created)
         *created = (time_t)t;
-    return t >= 0;
+    return rc == DB_NOTFOUND ? DB_OK : rc;
 }
 
+/* Tell fn of it, with its state. fn's value, or a negative db_rc. */
 static int emit(struct catalog *cat, struct sched_item *it, const char *key, time_t now,
                 sched_fn fn, void *arg)
 {
-    it->state = queued(cat, key, NULL) ? SCHED_QUEUED : now >= it->when ? SCHED_DUE : SCHED_LATER;
+    int q, rc;
+
+    if ((rc = queued(cat, key, &q, NULL)) < 0)
+        return rc;
+    it->state = q ? SCHED_QUEUED : now >= it->when ? SCHED_DUE : SCHED_LATER;
     format_local(it->when, it->time_zone, it->local, sizeof(it->local));
     return fn(cat, it, now, arg);
 }
 
+static void item_for(struct sched_item *it, const struct db_habit_member *u)
+{
+    it->user_id = u->id;
+    it->email = u->email;
+    it->name = u->name;
+    it->time_zone = u->time_zone;
+}
+
 /* Reminders of one person for the week containing now. */
-static int plan_reminders(struct catalog *cat, json_t *u, const struct schedule *s, time_t now,
-                          sched_fn fn, void *arg)
+static int plan_reminders(struct catalog *cat, const struct db_habit_member *u, const struct schedule *s,
+                          time_t now, sched_fn fn, void *arg)
 {
     struct sched_item it = { .kind = SCHED_REMINDER };
     char key[96];
     time_t first_at;
-    int rc, first_out;
+    int rc, first_out, second_out, posted;
 
-    it.user_id = json_integer_value(json_object_get(u, "id"));
-    it.email = json_string_value(json_object_get(u, "email"));
-    it.name = json_string_value(json_object_get(u, "name"));
-    it.time_zone = json_string_value(json_object_get(u, "time_zone"));
+    item_for(&it, u);
     if (hc_iso_week(now, it.time_zone, it.label, sizeof(it.label)) < 0)
         return 0;
-    if (cat_int(cat, 0, "SELECT COUNT(*) FROM updates WHERE author_id = ? AND iso_week = ? "
-                        "AND status IN ('queued', 'processing', 'ready') AND created_at <= ?", "IsI",
-                it.user_id, it.label, (int64_t)now))
+    if ((rc = db_habit_has_posted(cat, it.user_id, it.label, (int64_t)now, &posted)) < 0)
+        return rc;
+    if (posted)
         return 0;   /* posted (by now): nothing to remind */
     it.nth = 1;
     it.when = local_instant(now, it.time_zone, s->reminder_day, s->reminder_hh, s->reminder_mm);
@@ -185,13 +215,16 @@ static int plan_reminders(struct catalog *cat, json_t *u, const struct schedule 
         return 0;
     it.nth = 2;
     it.when = local_instant(now, it.time_zone, s->reminder_day + 1, s->reminder_hh, s->reminder_mm);
-    first_out = queued(cat, key, &first_at);
+    if ((rc = queued(cat, key, &first_out, &first_at)) < 0)
+        return rc;
     if (first_out && first_at + 12 * 3600 > it.when)
         it.when = first_at + 12 * 3600;
     if (it.when >= local_instant(now, it.time_zone, 8, 0, 0))
         return 0;   /* would fall in the next week */
     snprintf(key, sizeof(key), "reminder:%lld:%s:2", (long long)it.user_id, it.label);
-    if (!first_out && !queued(cat, key, NULL)) {
+    if ((rc = queued(cat, key, &second_out, NULL)) < 0)
+        return rc;
+    if (!first_out && !second_out) {
         /* The first has not gone out yet: the second waits for it. */
         it.state = SCHED_LATER;
         format_local(it.when, it.time_zone, it.local, sizeof(it.local));
@@ -201,19 +234,16 @@ static int plan_reminders(struct catalog *cat, json_t *u, const struct schedule 
 }
 
 /* The weekly digest (of the previous week) and the daily digest. */
-static int plan_digests(struct catalog *cat, json_t *u, const struct schedule *s, time_t now,
-                        sched_fn fn, void *arg)
+static int plan_digests(struct catalog *cat, const struct db_habit_member *u, const struct schedule *s,
+                        time_t now, sched_fn fn, void *arg)
 {
     struct sched_item it = { .kind = SCHED_DIGEST };
-    const char *pref = json_string_value(json_object_get(u, "notify_updates"));
+    const char *pref = u->notify_updates;
     char key[96];
     time_t anchor;
     int rc;
 
-    it.user_id = json_integer_value(json_object_get(u, "id"));
-    it.email = json_string_value(json_object_get(u, "email"));
-    it.name = json_string_value(json_object_get(u, "name"));
-    it.time_zone = json_string_value(json_object_get(u, "time_zone"));
+    item_for(&it, u);
     if (!strcmp(pref, "off"))
         return 0;
     /* Thursday noon of this week, minus seven days, is safely last week
@@ -240,23 +270,19 @@ static int plan_digests(struct catalog *cat, json_t *u, const struct schedule *s
 int sched_plan(struct catalog *cat, time_t now, sched_fn fn, void *arg)
 {
     struct schedule s;
-    json_t *users, *u;
-    size_t i;
-    int rc = 0;
+    struct db_habit_member *users;
+    size_t n;
+    int rc;
 
-    load_schedule(cat, &s);
-    users = cat_rows(cat, "SELECT id, email, name, time_zone, notify_updates, notify_reminders FROM users "
-                          "WHERE deactivated = 0 AND unsubscribed = 0 ORDER BY id", "");
-    if (!users)
-        return -1;
-    json_array_foreach(users, i, u) {
-        if (json_integer_value(json_object_get(u, "notify_reminders")) &&
-            (rc = plan_reminders(cat, u, &s, now, fn, arg)))
+    if ((rc = load_schedule(cat, &s)) < 0 || (rc = db_habit_members(cat, &users, &n)) < 0)
+        return rc;
+    rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        if (users[i].notify_reminders && (rc = plan_reminders(cat, &users[i], &s, now, fn, arg)))
             break;
-        if ((rc = plan_digests(cat, u, &s, now, fn, arg)))
-            break;
+        rc = plan_digests(cat, &users[i], &s, now, fn, arg);
     }
-    json_decref(users);
+    free(users);
     return rc;
 }
 
@@ -283,20 +309,21 @@ static int run_item(struct catalog *cat, const struct sched_item *it, time_t now
     case SCHED_DAILY: {
         struct schedule s;
         time_t from;
-        load_schedule(cat, &s);
+        if ((r = load_schedule(cat, &s)) < 0)
+            return r;
         from = local_today(it->when, it->time_zone, -1, s.digest_hh, s.digest_mm, NULL, 0);
         r = mail_queue_daily_digest(cat, it->user_id, it->label, from, it->when, now);
         break;
     }
     }
     if (r < 0)
-        return -1;
+        return r;
     if (r > 0) {
         struct sched_item done = *it;
         done.state = SCHED_QUEUED;
         x->queued++;
-        if (x->fn && x->fn(cat, &done, now, x->arg) < 0)
-            return -1;
+        if (x->fn && (r = x->fn(cat, &done, now, x->arg)) < 0)
+            return r;
     }
     return 0;
 }
@@ -304,10 +331,9 @@ static int run_item(struct catalog *cat, const struct sched_item *it, time_t now
 int sched_run(struct catalog *cat, time_t now, sched_fn fn, void *arg)
 {
     struct run_ctx x = { fn, arg, 0 };
+    int rc = sched_plan(cat, now, run_item, &x);
 
-    if (sched_plan(cat, now, run_item, &x) < 0)
-        return -1;
-    return x.queued;
+    return rc < 0 ? rc : x.queued;
 }
 
 /* ---- the thread ---- */
@@ -317,25 +343,30 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
 static int stopping, running;
 
-/* Abandoned uploads: remove their row, then their bytes. */
-static void expire_uploads(struct catalog *cat, const struct conf *c)
+/* Abandoned uploads: remove their row, then their bytes. DB_OK or a
+ * negative db_rc (the rest waits for the next tick). */
+static int expire_uploads(struct catalog *cat, const struct conf *c)
 {
     char (*ids)[DB_UPLOAD_ID_SIZE], part[LAYOUT_PATH_MAX];
     size_t n;
     int rc = db_upload_expired(cat, (int64_t)hc_now(), &ids, &n);
 
-    if (rc < 0) {
-        hc_log("scheduler: cannot list abandoned uploads: %s", db_rc_name(rc));
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (db_upload_delete(cat, ids[i]) < 0)
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; i < n && rc >= 0; i++) {
+        rc = db_upload_delete(cat, ids[i]);
+        if (rc == DB_NOTFOUND) {        /* gone meanwhile */
+            rc = DB_OK;
             continue;
+        }
+        if (rc < 0)
+            break;
         if (layout_upload_part(c->data_dir, ids[i], part, sizeof(part)) == 0)
             unlink(part);
         hc_log("scheduler: removed abandoned upload %s", ids[i]);
     }
     free(ids);
+    return rc < 0 ? rc : DB_OK;
 }
 
 static int log_queued(struct catalog *cat, const struct sched_item *it, time_t now, void *arg)
@@ -355,7 +386,7 @@ static void *run(void *arg)
     const struct conf *c = arg;
     char err[512], path[1100];
     struct catalog *cat;
-    struct timespec ts;
+    int rc;
 
     catalog_path(c->data_dir, path, sizeof(path));
     cat = catalog_open(path, 0, err, sizeof(err));
@@ -366,14 +397,15 @@ static void *run(void *arg)
     pthread_mutex_lock(&lock);
     while (!stopping) {
         pthread_mutex_unlock(&lock);
-        expire_uploads(cat, c);
-        if (sched_run(cat, hc_now(), log_queued, NULL) < 0)
-            hc_log("scheduler: %s", cat_errmsg(cat));
+        /* A failed read is never "nothing due": say so, and the next tick
+         * (two seconds on) tries again; dedupe keys keep that exactly-once. */
+        if ((rc = expire_uploads(cat, c)) < 0)
+            hc_log("scheduler: cannot expire abandoned uploads (%s); trying again shortly", db_rc_name(rc));
+        if ((rc = sched_run(cat, hc_now(), log_queued, NULL)) < 0)
+            hc_log("scheduler: cannot queue reminders and digests (%s); trying again shortly", db_rc_name(rc));
         pthread_mutex_lock(&lock);
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += 2;
         if (!stopping)
-            pthread_cond_timedwait(&wake, &lock, &ts);
+            hc_cond_wait_seconds(&wake, &lock, 2);
     }
     pthread_mutex_unlock(&lock);
     catalog_close(cat);

@@ -45,11 +45,13 @@ typedef int (*sched_fn)(struct catalog *cat, const struct sched_item *it, time_t
 
 /* Call fn for every reminder and digest of the week containing now, per
  * person, with its state. Reminders only for people who have not posted.
- * Returns 0, or the first non-zero value fn returned, or -1. */
+ * Returns 0, or the first non-zero value fn returned, or a negative enum
+ * db_rc when the catalog could not be read (never 0: a failed read is not
+ * "nothing due"). */
 int sched_plan(struct catalog *cat, time_t now, sched_fn fn, void *arg);
 
 /* Queue everything due at now; fn (may be NULL) hears of each queued item.
- * Returns the number of messages queued, or -1. */
+ * Returns the number of messages queued, or a negative enum db_rc. */
 int sched_run(struct catalog *cat, time_t now, sched_fn fn, void *arg);
 
 int  scheduler_start(const struct conf *conf);

@@ -212,6 +212,15 @@ double hc_monotonic(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+int hc_cond_wait_seconds(pthread_cond_t *cond, pthread_mutex_t *mutex, int seconds)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += seconds;
+    return pthread_cond_timedwait(cond, mutex, &ts);
+}
+
 void hc_random_token(char *out, size_t outsz, size_t nbytes)
 {
     unsigned char buf[64];

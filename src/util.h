@@ -5,6 +5,7 @@
 #ifndef HUBCAST_UTIL_H
 #define HUBCAST_UTIL_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -33,6 +34,13 @@ int hc_parse_instant(const char *s, time_t *out);
 void hc_clock_init(int test_clock);
 time_t hc_now(void);
 double hc_monotonic(void);
+/*
+ * Wait on cond (mutex held, as pthread_cond_timedwait wants) for at most
+ * `seconds`. The one place that reads CLOCK_REALTIME, which the deadline of
+ * pthread_cond_timedwait is measured on; it decides nothing else. Decisions
+ * read hc_now(). Returns what pthread_cond_timedwait returns.
+ */
+int hc_cond_wait_seconds(pthread_cond_t *cond, pthread_mutex_t *mutex, int seconds);
 
 /* Random bytes as base64url (no padding); out must hold 4*n/3+4 bytes. */
 void hc_random_token(char *out, size_t outsz, size_t nbytes);
