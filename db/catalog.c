@@ -105,7 +105,11 @@ static int simple_exec(struct catalog *c, const char *sql)
 
 int catalog_schema_version(struct catalog *c)
 {
-    return (int)cat_int(c, 0, "SELECT COALESCE(MAX(version), 0) FROM schema_version", "");
+    int64_t v = 0;
+
+    if (cat_get_int(c, &v, "SELECT COALESCE(MAX(version), 0) FROM schema_version", "") < 0)
+        return -1;
+    return (int)v;
 }
 
 static int migrate(struct catalog *c, int apply, char *err, size_t errsz)
@@ -286,31 +290,6 @@ static sqlite3_stmt *bindv(struct catalog *c, const char *sql, const char *fmt, 
     return st;
 }
 
-static json_t *column_json(sqlite3_stmt *st, int i)
-{
-    switch (sqlite3_column_type(st, i)) {
-    case SQLITE_INTEGER: return json_integer(sqlite3_column_int64(st, i));
-    case SQLITE_FLOAT:   return json_real(sqlite3_column_double(st, i));
-    case SQLITE_TEXT:    return json_stringn((const char *)sqlite3_column_text(st, i),
-                                             (size_t)sqlite3_column_bytes(st, i));
-    case SQLITE_NULL:    return json_null();
-    default:             return json_null();  /* blobs never leave the catalog */
-    }
-}
-
-static json_t *row_json(sqlite3_stmt *st)
-{
-    json_t *o = json_object();
-    int n = sqlite3_column_count(st);
-    for (int i = 0; i < n; i++) {
-        json_t *v = column_json(st, i);
-        if (!v)     /* invalid UTF-8 stored: hand out null, not a crash */
-            v = json_null();
-        json_object_set_new(o, sqlite3_column_name(st, i), v);
-    }
-    return o;
-}
-
 static int step_done(struct catalog *c, sqlite3_stmt *st)
 {
     int rc;
@@ -350,70 +329,6 @@ int64_t cat_insert(struct catalog *c, const char *sql, const char *fmt, ...)
     if (!st || step_done(c, st) < 0)
         return -1;
     return sqlite3_last_insert_rowid(c->db);
-}
-
-json_t *cat_rows(struct catalog *c, const char *sql, const char *fmt, ...)
-{
-    va_list ap;
-    sqlite3_stmt *st;
-    json_t *arr;
-    int rc;
-
-    va_start(ap, fmt);
-    st = bindv(c, sql, fmt, ap);
-    va_end(ap);
-    if (!st)
-        return NULL;
-    arr = json_array();
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        json_array_append_new(arr, row_json(st));
-    c->last_rc = rc;
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) {
-        hc_log("catalog: %s", sqlite3_errmsg(c->db));
-        json_decref(arr);
-        return NULL;
-    }
-    return arr;
-}
-
-json_t *cat_row(struct catalog *c, const char *sql, const char *fmt, ...)
-{
-    va_list ap;
-    sqlite3_stmt *st;
-    json_t *o = NULL;
-    int rc;
-
-    va_start(ap, fmt);
-    st = bindv(c, sql, fmt, ap);
-    va_end(ap);
-    if (!st)
-        return NULL;
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        o = row_json(st);
-    else if (rc != SQLITE_DONE)
-        hc_log("catalog: %s", sqlite3_errmsg(c->db));
-    c->last_rc = rc;
-    sqlite3_reset(st);
-    return o;
-}
-
-int64_t cat_int(struct catalog *c, int64_t dflt, const char *sql, const char *fmt, ...)
-{
-    va_list ap;
-    sqlite3_stmt *st;
-    int64_t v = dflt;
-
-    va_start(ap, fmt);
-    st = bindv(c, sql, fmt, ap);
-    va_end(ap);
-    if (!st)
-        return dflt;
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-        v = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    return v;
 }
 
 /* One step for the typed getters: STEP_ROW, DB_NOTFOUND, or a negative rc.
@@ -534,23 +449,6 @@ void cat_col_copy(struct cat_stmt *s, int i, char *buf, size_t bufsz)
     hc_strlcpy(buf, cat_col_text(s, i), bufsz);
 }
 
-char *cat_text(struct catalog *c, const char *sql, const char *fmt, ...)
-{
-    va_list ap;
-    sqlite3_stmt *st;
-    char *v = NULL;
-
-    va_start(ap, fmt);
-    st = bindv(c, sql, fmt, ap);
-    va_end(ap);
-    if (!st)
-        return NULL;
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-        v = hc_strdup((const char *)sqlite3_column_text(st, 0));
-    sqlite3_reset(st);
-    return v;
-}
-
 int cat_begin(struct catalog *c)
 {
     return cat_exec(c, "BEGIN IMMEDIATE", "") < 0 ? -1 : 0;
@@ -607,19 +505,3 @@ const char *cat_errmsg(struct catalog *c)
     return sqlite3_errmsg(c->db);
 }
 
-int cat_was_constraint(struct catalog *c)
-{
-    return (c->last_rc & 0xff) == SQLITE_CONSTRAINT;
-}
-
-char *cat_setting(struct catalog *c, const char *key)
-{
-    return cat_text(c, "SELECT value FROM settings WHERE key = ?", "s", key);
-}
-
-int cat_set_setting(struct catalog *c, const char *key, const char *value)
-{
-    return cat_exec(c, "INSERT INTO settings(key, value) VALUES (?, ?) "
-                       "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                    "ss", key, value) < 0 ? -1 : 0;
-}

@@ -7,8 +7,8 @@
 #ifndef HUBCAST_CATALOG_H
 #define HUBCAST_CATALOG_H
 
+#include <stddef.h>
 #include <stdint.h>
-#include <jansson.h>
 
 struct migration {
     int         version;
@@ -58,18 +58,11 @@ int catalog_latest_version(void);
  */
 int     cat_exec(struct catalog *c, const char *sql, const char *fmt, ...);    /* changes or -1 */
 int64_t cat_insert(struct catalog *c, const char *sql, const char *fmt, ...);  /* rowid or -1 */
-json_t *cat_rows(struct catalog *c, const char *sql, const char *fmt, ...);    /* array or NULL */
-json_t *cat_row(struct catalog *c, const char *sql, const char *fmt, ...);     /* object, NULL if none */
-int64_t cat_int(struct catalog *c, int64_t dflt, const char *sql, const char *fmt, ...);
-/* First column of the first row as a newly allocated string, or NULL. */
-char   *cat_text(struct catalog *c, const char *sql, const char *fmt, ...);
 
 int  cat_begin(struct catalog *c);      /* BEGIN IMMEDIATE */
 int  cat_commit(struct catalog *c);
 void cat_rollback(struct catalog *c);
 const char *cat_errmsg(struct catalog *c);
-/* Was the last failure a constraint violation (e.g. UNIQUE)? */
-int  cat_was_constraint(struct catalog *c);
 /* The enum db_rc of the last failure on this connection (DB_ERROR if the
  * last call did not fail). */
 int  cat_rc(struct catalog *c);
@@ -120,8 +113,5 @@ void db_rollback(struct catalog *c);
  * fails with DB_BUSY (10 s after catalog_open). */
 void catalog_busy_timeout(struct catalog *c, int ms);
 
-/* Settings table helpers. */
-char *cat_setting(struct catalog *c, const char *key);   /* malloc'd or NULL */
-int   cat_set_setting(struct catalog *c, const char *key, const char *value);
 
 #endif
