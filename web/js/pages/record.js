@@ -447,6 +447,17 @@ function setupView(ctx, root, me) {
   stopBtn.addEventListener('click', stop);
   publishBtn.addEventListener('click', publish);
   retakeBtn.addEventListener('click', retake);
-  modes.addEventListener('change', () => { if (!rec) enable(); });
+  // Choosing a mode (arrow keys move between the radios) never starts a
+  // capture: a preview already on is turned off, and Enable starts the new one.
+  modes.addEventListener('change', () => {
+    if (rec) return;
+    if (streams.length) {
+      release();
+      live.srcObject = null;
+      stream = null;
+      status.textContent = t('record.intro');
+    }
+    show(enableBtn);
+  });
   status.textContent = t('record.intro');
 }
