@@ -51,26 +51,27 @@ export function normalizeUpdate(raw) {
   };
 }
 
-// A card in a grid: poster, duration, title, author, unwatched mark.
+// A card in a grid: poster, duration, title, author, unwatched mark. The
+// link is the title alone (its name is what it shows); CSS stretches its
+// click area over the whole card.
 export function updateCard(u, { showAuthor = true, me } = {}) {
   const ready = u.status === 'ready';
   const unwatched = ready && u.watched === false && (!me || me.id !== u.authorId);
-  const label = [u.title || t('update.untitled'), showAuthor ? u.authorName : null].filter(Boolean).join(' — ');
   const thumb = h('div.thumb');
   if (ready) {
     const img = h('img', { src: u.poster, alt: '', loading: 'lazy', width: 320, height: 180 });
     img.addEventListener('error', () => img.remove());
     thumb.append(img);
-    if (u.duration) thumb.append(h('span.duration', { 'aria-label': t('update.duration', { d: fmtDuration(u.duration) }) }, fmtDuration(u.duration)));
+    if (u.duration) thumb.append(h('span.duration', h('span.sr', `${t('update.durationLabel')} `), fmtDuration(u.duration)));
   } else {
     thumb.append(h('span.status-chip', t(`status.${u.status}`)));
   }
-  if (unwatched) thumb.append(h('span.unwatched', t('update.unwatched')));
+  if (unwatched) thumb.append(h('span.unwatched', { 'aria-hidden': 'true' }, t('update.unwatched')));
   return h('li.card' + (u.kind === 'allhands' ? '.allhands' : '') + (unwatched ? '.is-unwatched' : ''),
     { dataset: { updateId: String(u.id) } },
-    h('a.card-link', { href: `/watch/${u.id}`, 'aria-label': label + (unwatched ? ` (${t('update.unwatched')})` : '') },
-      thumb,
-      h('div.card-body',
-        h('h3.card-title', u.title || t('update.untitled')),
-        showAuthor ? h('p.card-author', u.authorName) : null)));
+    thumb,
+    h('div.card-body',
+      h('h3.card-title', h('a.card-link', { href: `/watch/${u.id}` }, u.title || t('update.untitled'),
+        unwatched ? h('span.sr', ` (${t('update.unwatched')})`) : null)),
+      showAuthor ? h('p.card-author', u.authorName) : null));
 }

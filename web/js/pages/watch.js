@@ -127,8 +127,8 @@ function reactions(ctx, id, player) {
       const rs = list.filter((r) => r.emoji === e);
       const count = rs.reduce((n, r) => n + (Number(r.count) || 1), 0);
       const minee = rs.find((r) => userOf(r).id === me.id || r.mine);
-      const b = h('button.react', { type: 'button', 'aria-pressed': String(!!minee), 'aria-label': t('watch.react', { emoji: e, n: count }) },
-        e, count ? h('span.count', String(count)) : null);
+      const b = h('button.react', { type: 'button', 'aria-pressed': String(!!minee) },
+        h('span.sr', `${t('watch.reactWith')} `), e, count ? h('span.count', String(count)) : null);
       b.addEventListener('click', async () => {
         try {
           if (minee && minee.id) await api('DELETE', `/api/reactions/${minee.id}`);
