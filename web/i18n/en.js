@@ -107,4 +107,5 @@ export default {
   'admin.mailOn': 'Mail is on.',
   'admin.mailOff': 'Mail is off until an SMTP server is set.',
   'admin.smtpHint': 'For example smtps://user:password@mail.example.com:465. The password is never shown again.',
+  'record.refused': 'The server refused this recording: {message}. You can watch it here, then discard it.',
 };
