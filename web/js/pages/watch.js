@@ -189,9 +189,24 @@ function comments(ctx, id, player, me) {
           try { await api('DELETE', `/api/comments/${c.id}`); load(); } catch { /* shown */ }
         } }, t('watch.delete'))
         : null;
-      listEl.append(h('li.comment', h('p.meta', at, ' ', h('strong', who), ' ', h('span.when', fmtDate(c.created_at)), ' ', del),
+      listEl.append(h('li.comment', { id: `comment-${c.id}`, tabindex: '-1' },
+        h('p.meta', at, ' ', h('strong', who), ' ', h('span.when', fmtDate(c.created_at)), ' ', del),
         h('p.text', c.body)));
     }
+    showLinkedComment();
+  };
+  // A link to one comment (/watch/ID#comment-N, as the comment mail sends):
+  // once the comments are there, bring it into view and mark it.
+  let linkedShown = false;
+  const showLinkedComment = () => {
+    const m = /^#comment-(\d+)$/.exec(location.hash);
+    if (linkedShown || !m) return;
+    const el = document.getElementById(`comment-${m[1]}`);
+    if (!el) return;
+    linkedShown = true;
+    el.classList.add('is-linked');
+    el.scrollIntoView({ block: 'center' });
+    el.focus({ preventScroll: true });
   };
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
