@@ -433,6 +433,19 @@ function setupView(ctx, root, me) {
     meta.finished = true;
     meta.title = title.value.trim() || meta.title;
     status.textContent = t('record.publishing');
+    const chosen = isAdmin() ? kind.value : 'weekly';
+    if (chosen !== meta.kind && !meta.refused) {
+      // The upload was created (when recording started) with another kind,
+      // and an upload's kind is fixed at creation: end that upload and
+      // send the recording again as the kind chosen now.
+      meta.kind = chosen;
+      meta.uploadUrl = null;
+      await putRecording(meta);
+      if (upload) await upload.abort(true).catch(() => {});
+      source = new RecordingSource(meta, source.chunks);
+      upload = await runUpload(ctx, meta, source, upBar, upText, () => title.value.trim());
+      return;
+    }
     await putRecording(meta);
     source.finish();
     if (meta.refused) return;
