@@ -108,4 +108,5 @@ export default {
   'admin.mailOff': 'Mail is off until an SMTP server is set.',
   'admin.smtpHint': 'For example smtps://user:password@mail.example.com:465. The password is never shown again.',
   'record.refused': 'The server refused this recording: {message}. You can watch it here, then discard it.',
+  'watch.copyLink': 'Copy link', 'watch.linkCopied': 'Link copied', 'watch.linkToCopy': 'Link to this update',
 };

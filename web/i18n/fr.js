@@ -107,4 +107,5 @@ export default {
   'admin.mailOff': 'Aucun e-mail n\'est envoyé tant qu\'un serveur SMTP n\'est pas configuré.',
   'admin.smtpHint': 'Par exemple smtps://utilisateur:motdepasse@mail.example.com:465. Le mot de passe n\'est plus jamais affiché.',
   'record.refused': 'Le serveur a refusé cet enregistrement : {message}. Vous pouvez le regarder ici, puis le supprimer.',
+  'watch.copyLink': 'Copier le lien', 'watch.linkCopied': 'Lien copié', 'watch.linkToCopy': 'Lien vers cette vidéo',
 };

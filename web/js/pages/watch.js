@@ -7,6 +7,7 @@ import { t } from '../i18n.js';
 import { api, currentUser, isAdmin, isMissing, flash } from '../api.js';
 import { normalizeUpdate, listOf } from '../updates.js';
 import { createPlayer } from '../player.js';
+import { svgIcon } from '../icons.js';
 
 const EMOJI = ['👍', '❤️', '🎉', '😂', '🤔', '👏'];
 
@@ -41,6 +42,7 @@ export default async function watch(ctx) {
     h('p.byline', h('a', { href: `/people/${u.authorId}` }, u.authorName || t('update.someone')),
       u.week ? ` · ${u.week}` : '', u.createdAt ? ` · ${fmtDate(u.createdAt)}` : '',
       u.kind === 'allhands' ? h('span.badge', t('kind.allhands')) : null));
+  sec.append(copyLink(id));
   const stage = h('div.stage');
   const side = h('div.below');
   sec.append(stage, side);
@@ -55,6 +57,29 @@ export default async function watch(ctx) {
   trackViews(ctx, id, player.video);
   side.append(reactions(ctx, id, player), comments(ctx, id, player, me));
   if (mine || isAdmin()) side.append(viewers(ctx, id), manage(ctx, id, u, heading));
+}
+
+// A button that copies the update's address, and says that it did (or
+// shows the address to copy by hand where the clipboard is not allowed).
+function copyLink(id) {
+  const url = `${location.origin}/watch/${id}`;
+  const note = h('span.copy-status', { id: 'copy-link-status', role: 'status' });
+  const btn = h('button.copy-link', { type: 'button', id: 'copy-link' }, svgIcon('link'), t('watch.copyLink'));
+  let timer = null;
+  btn.addEventListener('click', async () => {
+    clearTimeout(timer);
+    try {
+      await navigator.clipboard.writeText(url);
+      note.replaceChildren(svgIcon('check'), t('watch.linkCopied'));
+    } catch {
+      const input = h('input', { readonly: true, value: url, 'aria-label': t('watch.linkToCopy'), size: Math.min(url.length, 40) });
+      note.replaceChildren(input);
+      input.select();
+      return;
+    }
+    timer = setTimeout(() => note.replaceChildren(), 4000);
+  });
+  return h('div.share', btn, note);
 }
 
 // Poll until the update is ready or failed; shows progress and ETA.
