@@ -34,7 +34,7 @@ export default {
   'home.pickWeek': 'Go to week', 'home.go': 'Go', 'home.backToThisWeek': 'Back to this week', 'home.record': 'Record your update',
   'home.upload': 'Upload a video', 'home.allhands': 'All-hands', 'home.updates.one': '{n} update', 'home.updates.other': '{n} updates',
   'home.noneYet': 'No updates yet this week. Be the first!', 'home.noneThatWeek': 'Nobody posted an update that week.',
-  'home.notYet': 'Not posted yet', 'home.didNotPost': 'Did not post', 'home.everyone': 'Everyone has posted. 🎉',
+  'home.notYet': 'Not posted yet', 'home.didNotPost': 'Did not post', 'home.everyone': 'Everyone has posted.',
   'home.yourTurn': 'You have not shared your update this week yet.',
   'home.apiMissing': 'This server cannot list updates yet (the updates API is not installed). Recording and uploading will work once it is.',
   'update.untitled': 'Untitled update', 'update.someone': 'Someone', 'update.unwatched': 'New', 'update.durationLabel': 'Duration',
@@ -109,4 +109,5 @@ export default {
   'admin.smtpHint': 'For example smtps://user:password@mail.example.com:465. The password is never shown again.',
   'record.refused': 'The server refused this recording: {message}. You can watch it here, then discard it.',
   'watch.copyLink': 'Copy link', 'watch.linkCopied': 'Link copied', 'watch.linkToCopy': 'Link to this update',
+  'nav.menu': 'Menu',
 };

@@ -33,7 +33,7 @@ export default {
   'home.pickWeek': 'Aller à la semaine', 'home.go': 'Aller', 'home.backToThisWeek': 'Revenir à cette semaine', 'home.record': 'Enregistrer votre vidéo',
   'home.upload': 'Téléverser une vidéo', 'home.allhands': 'Message à tous', 'home.updates.one': '{n} vidéo', 'home.updates.other': '{n} vidéos',
   'home.noneYet': 'Aucune vidéo cette semaine pour l\'instant. Soyez le premier !', 'home.noneThatWeek': 'Personne n\'a publié de vidéo cette semaine-là.',
-  'home.notYet': 'Pas encore publié', 'home.didNotPost': 'N\'ont pas publié', 'home.everyone': 'Tout le monde a publié. 🎉',
+  'home.notYet': 'Pas encore publié', 'home.didNotPost': 'N\'ont pas publié', 'home.everyone': 'Tout le monde a publié.',
   'home.yourTurn': 'Vous n\'avez pas encore partagé votre vidéo cette semaine.',
   'home.apiMissing': 'Ce serveur ne sait pas encore lister les vidéos (l\'API des vidéos n\'est pas installée). L\'enregistrement et le téléversement marcheront dès qu\'elle le sera.',
   'update.untitled': 'Vidéo sans titre', 'update.someone': 'Quelqu\'un', 'update.unwatched': 'Nouveau', 'update.durationLabel': 'Durée',
@@ -108,4 +108,5 @@ export default {
   'admin.smtpHint': 'Par exemple smtps://utilisateur:motdepasse@mail.example.com:465. Le mot de passe n\'est plus jamais affiché.',
   'record.refused': 'Le serveur a refusé cet enregistrement : {message}. Vous pouvez le regarder ici, puis le supprimer.',
   'watch.copyLink': 'Copier le lien', 'watch.linkCopied': 'Lien copié', 'watch.linkToCopy': 'Lien vers cette vidéo',
+  'nav.menu': 'Menu',
 };

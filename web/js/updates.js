@@ -2,7 +2,7 @@
 // field names the server uses (author as an object or flat fields, media
 // URLs given or derived from /media/{id}/...), and the update card used by
 // the home, person and people pages.
-import { h, fmtDuration } from './dom.js';
+import { h, fmtDuration, avatar } from './dom.js';
 import { t } from './i18n.js';
 
 function first(...vals) {
@@ -73,5 +73,5 @@ export function updateCard(u, { showAuthor = true, me } = {}) {
     h('div.card-body',
       h('h3.card-title', h('a.card-link', { href: `/watch/${u.id}` }, u.title || t('update.untitled'),
         unwatched ? h('span.sr', ` (${t('update.unwatched')})`) : null)),
-      showAuthor ? h('p.card-author', u.authorName) : null));
+      showAuthor ? h('p.card-author', avatar(u.authorName), h('span', u.authorName)) : null));
 }

@@ -2,7 +2,7 @@
 // invite people, change roles, deactivate; the reminder schedule and mail
 // settings with "send a test mail" (/api/admin/*, when the server has them);
 // participation by week and rate per team.
-import { h, clear, field } from '../dom.js';
+import { h, clear, field, avatar } from '../dom.js';
 import { t } from '../i18n.js';
 import { api, currentUser, isMissing, flash } from '../api.js';
 import { makeForm, input } from '../form.js';
@@ -44,7 +44,7 @@ async function peopleSection(ctx) {
   const me = currentUser();
   const tbody = h('tbody');
   const box = h('section.card-box', { 'aria-labelledby': 'admin-people-h' }, h('h2', { id: 'admin-people-h' }, t('admin.people')),
-    h('div.table-wrap', h('table.people-table', { id: 'admin-people' },
+    h('div.table-wrap', h('table.people-table.stack', { id: 'admin-people' },
       h('thead', h('tr', h('th', { scope: 'col' }, t('field.name')), h('th', { scope: 'col' }, t('field.email')),
         h('th', { scope: 'col' }, t('field.team')), h('th', { scope: 'col' }, t('field.role')), h('th', { scope: 'col' }, t('admin.status')))),
       tbody)));
@@ -65,9 +65,11 @@ async function peopleSection(ctx) {
         if (!p.deactivated && !confirm(t('admin.confirmDeactivate', { name: p.name }))) return;
         try { await api('PATCH', `/api/people/${p.id}`, { deactivated: !p.deactivated }); await load(); } catch { /* shown */ }
       });
-      tbody.append(h('tr' + (p.deactivated ? '.inactive' : ''), h('td', h('a', { href: `/people/${p.id}` }, p.name)),
-        h('td', p.email), h('td', p.team || ''), h('td', role),
-        h('td', p.deactivated ? h('span.badge', t('people.deactivated')) : null, ' ', deact)));
+      const cell = (label, ...c) => h('td', { 'data-label': label }, ...c);
+      tbody.append(h('tr' + (p.deactivated ? '.inactive' : ''),
+        cell(t('field.name'), h('span.person-line', avatar(p.name), h('a', { href: `/people/${p.id}` }, p.name))),
+        cell(t('field.email'), p.email), cell(t('field.team'), p.team || ''), cell(t('field.role'), role),
+        cell(t('admin.status'), p.deactivated ? h('span.badge', t('people.deactivated')) : null, ' ', deact)));
     }
   };
   await load();

@@ -2,7 +2,8 @@
 // pinned on top, this week's updates as a grid with an unwatched mark, who
 // has not posted yet, a prominent "Record your update", and the week picker
 // (previous / next / any week).
-import { h, clear } from '../dom.js';
+import { h, clear, avatar } from '../dom.js';
+import { svgIcon } from '../icons.js';
 import { t, tn, lang } from '../i18n.js';
 import { api, currentUser, isMissing } from '../api.js';
 import { currentWeek, shiftWeek, weekRange } from '../week.js';
@@ -78,7 +79,7 @@ export default async function home(ctx) {
   }
   if (data.allhands.length) {
     body.append(h('section.allhands-section', { 'aria-labelledby': 'allhands-h' },
-      h('h2', { id: 'allhands-h' }, `📌 ${t('home.allhands')}`),
+      h('h2', { id: 'allhands-h' }, svgIcon('pin'), ' ', t('home.allhands')),
       h('ul.grid.grid-pinned', data.allhands.map((u) => updateCard(u, { me })))));
   }
   const mine = data.updates.some((u) => u.authorId === me.id);
@@ -92,6 +93,6 @@ export default async function home(ctx) {
     h('h2', { id: 'missing-h' }, isThis ? t('home.notYet') : t('home.didNotPost')),
     data.missing.length
       ? h('ul.people-chips', { id: 'not-posted' }, data.missing.map((p) =>
-        h('li', h('a', { href: `/people/${p.id}` }, p.name || p.email), p.team ? h('span.team', p.team) : null)))
-      : h('p.empty', t('home.everyone'))));
+        h('li', avatar(p.name), h('a', { href: `/people/${p.id}` }, p.name), p.team ? h('span.team', p.team) : null)))
+      : h('p.empty', { id: 'everyone-posted' }, t('home.everyone'), ' ', svgIcon('celebrate'))));
 }

@@ -1,6 +1,6 @@
 // pages/people.js - the directory: everyone's name, title, team and their
 // latest update, filterable by a search box.
-import { h, clear } from '../dom.js';
+import { h, clear, avatar } from '../dom.js';
 import { t } from '../i18n.js';
 import { api } from '../api.js';
 import { listOf } from '../updates.js';
@@ -20,7 +20,7 @@ export default async function people(ctx) {
     if (!shown.length) list.append(h('li.empty', t('people.none')));
     for (const p of shown) {
       list.append(h('li.person' + (p.deactivated ? '.inactive' : ''),
-        h('a.person-name', { href: `/people/${p.id}` }, p.name || p.email),
+        h('span.person-line', avatar(p.name), h('a.person-name', { href: `/people/${p.id}` }, p.name)),
         h('span.person-title', [p.title, p.team].filter(Boolean).join(' · ')),
         p.deactivated ? h('span.badge', t('people.deactivated')) : null,
         p.latest_update

@@ -1,6 +1,7 @@
 // pages/person.js - one person (/people/{id}): who they are, their streak
 // of consecutive weeks with an update, and their updates grouped by week.
-import { h, append } from '../dom.js';
+import { h, append, avatar } from '../dom.js';
+import { svgIcon } from '../icons.js';
 import { t, tn } from '../i18n.js';
 import { api, currentUser, isMissing } from '../api.js';
 import { listOf, normalizeUpdate, updateCard } from '../updates.js';
@@ -28,7 +29,8 @@ export default async function person(ctx) {
     return;
   }
   ctx.title(p.name);
-  append(ctx.main, [h('h1', p.name), h('p.sub', [p.title, p.team].filter(Boolean).join(' · ')),
+  append(ctx.main, [h('div.person-head', avatar(p.name, { big: true }), h('div', h('h1', p.name),
+    h('p.sub', [p.title, p.team].filter(Boolean).join(' · ')))),
     p.deactivated ? h('p.badge', t('people.deactivated')) : null]);
   const body = h('div', h('p', { role: 'status' }, t('loading')));
   ctx.main.append(body);
@@ -42,7 +44,7 @@ export default async function person(ctx) {
   if (!ctx.alive()) return;
   const weeks = [...new Set(list.map((u) => u.week).filter(Boolean))].sort().reverse();
   const s = streak(weeks, currentWeek(me.time_zone));
-  body.replaceChildren(h('p.streak', { id: 'streak' }, `🔥 ${tn('person.streak', s)}`));
+  body.replaceChildren(h('p.streak', { id: 'streak' }, svgIcon('flame'), ' ', tn('person.streak', s)));
   if (!list.length) body.append(h('p.empty', t('person.none')));
   for (const w of weeks) {
     body.append(h('section', h('h2', h('a', { href: `/week/${w}` }, w)),
