@@ -67,7 +67,7 @@ function states() {
     { name: 'purpose', who: 'mia', path: '/purpose', ready: '#purpose-text' },
     { name: 'purpose-edit', who: 'ada', path: '/purpose', ready: '#purpose-text',
       then: async (p) => { await p.click('details.manage summary'); } },
-    { name: 'admin', who: 'ada', path: '/admin', ready: '#participation' },
+    { name: 'admin', who: 'ada', path: '/admin', ready: '#participation-chart' },
     { name: 'admin-forbidden', who: 'mia', path: '/admin', ready: '#forbidden' },
     { name: 'settings', who: 'mia', path: '/settings', ready: '#profile-form' },
     { name: 'not-found', who: 'mia', path: '/no/such/page', ready: 'h1' },

@@ -3,7 +3,6 @@
 import { h, clear, avatar } from '../dom.js';
 import { t } from '../i18n.js';
 import { api } from '../api.js';
-import { listOf } from '../updates.js';
 
 export default async function people(ctx) {
   ctx.title(t('people.title'));
@@ -11,7 +10,7 @@ export default async function people(ctx) {
   const list = h('ul.directory', { id: 'directory' });
   ctx.main.append(h('h1', t('people.title')),
     h('div.field.inline', h('label', { for: 'people-filter' }, t('people.filter')), q), list);
-  const all = listOf(await api('GET', '/api/people', undefined, { quiet: true }), 'people');
+  const all = (await api('GET', '/api/people', undefined, { quiet: true })).people;
   if (!ctx.alive()) return;
   const render = () => {
     clear(list);
