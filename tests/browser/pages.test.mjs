@@ -162,3 +162,33 @@ test('at 390x844 every page fits the width, the navigation is behind a menu butt
   assert.equal(await desk.locator('#menu-button').isVisible(), false);
   assert.equal(await desk.locator('#nav a[href="/people"]').isVisible(), true);
 });
+
+test('avatars (initials on a colour from the name) on cards and in the not-posted list; participation charts on the admin and person pages', async () => {
+  const page = await signedInPage(browser, srv, 'ada@example.com');
+  await page.goto(`${srv.url}/`);
+  await page.locator('#week-grid').waitFor();
+  const card = page.locator(`[data-update-id="${weekly.id}"] .avatar`);
+  assert.equal(await card.textContent(), 'MM');
+  const chip = page.locator('#not-posted .avatar');
+  assert.equal(await chip.textContent(), 'MN');
+  // The colour comes from the name: the same person has the same colour everywhere.
+  const colour = (l) => l.evaluate((e) => getComputedStyle(e).backgroundColor);
+  const onCard = await colour(card);
+  assert.notEqual(onCard, 'rgba(0, 0, 0, 0)');
+  await page.goto(`${srv.url}/people`);
+  await page.locator('#directory .person').first().waitFor();
+  assert.equal(await colour(page.locator('#directory .person', { hasText: 'Mia Member' }).locator('.avatar')), onCard);
+
+  await page.goto(`${srv.url}/people/${mia.user.id}`);
+  await page.locator('#person-weeks svg').waitFor();
+  assert.equal(await page.locator('#person-weeks rect.week-on').count(), 1);
+  assert.equal(await page.locator('#person-weeks rect').count(), 12);
+  assert.match(await page.locator('#person-weeks').innerText(), /Posted in 1 of the last 12 weeks/);
+
+  await page.goto(`${srv.url}/admin`);
+  await page.locator('#participation-chart svg').waitFor();
+  assert.equal(await page.locator('#participation-chart rect.bar').count(), 8);
+  // This week: Ada and Mia posted, Max did not.
+  assert.match(await page.locator('#participation-chart svg').innerHTML(), />67%</);
+  assert.equal(await page.locator('#team-charts figure').count(), 3);
+});
