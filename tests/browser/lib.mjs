@@ -4,7 +4,8 @@
 // generated media fixtures (ffmpeg lavfi).
 import { chromium } from 'playwright-core';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, existsSync } from 'node:fs';
+import { mkdirSync, existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { startServer, addUser, hubcast } from '../e2e/lib/server.mjs';
@@ -24,8 +25,8 @@ export async function launch() {
 }
 
 // A new browser context signed in as email (through the real sign-in page).
-export async function signedInPage(browser, srv, email, { locale = 'en-US', errors } = {}) {
-  const context = await browser.newContext({ locale, viewport: { width: 1280, height: 800 } });
+export async function signedInPage(browser, srv, email, { locale = 'en-US', errors, viewport = { width: 1280, height: 800 } } = {}) {
+  const context = await browser.newContext({ locale, viewport });
   await context.grantPermissions(['camera', 'microphone'], { origin: srv.url });
   const page = await context.newPage();
   if (errors) collectErrors(page, errors);
@@ -85,3 +86,57 @@ export function artifactsDir() {
   mkdirSync(ARTIFACTS, { recursive: true });
   return ARTIFACTS;
 }
+
+// Wait (from Node, with a signed-in Client) until an update is ready.
+export async function clientWaitReady(client, id, timeoutMs = 120000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await client.req('GET', `/api/updates/${id}`);
+    const u = r.data && r.data.update;
+    if (u && (u.status === 'ready' || u.status === 'failed')) return u;
+    if (Date.now() > deadline) throw new Error(`update ${id} not ready: ${r.text}`);
+    await new Promise((res) => setTimeout(res, 500));
+  }
+}
+
+// Post a generated clip as `client` with the one-request API and wait until
+// it is ready; returns the update.
+export async function postClip(client, { title, kind = 'weekly', seconds = 3 } = {}) {
+  const q = new URLSearchParams({ title, kind });
+  const r = await client.req('POST', `/api/updates?${q}`, {
+    body: readFileSync(makeClip({ seconds, name: `clip-${seconds}s.mp4` })), headers: { 'content-type': 'video/mp4' },
+  });
+  if (r.status !== 201) throw new Error(`upload failed: ${r.status} ${r.text}`);
+  const u = await clientWaitReady(client, r.data.update.id);
+  if (u.status !== 'ready') throw new Error(`update failed: ${u.error}`);
+  return u;
+}
+
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+// Run axe-core on the page as it is now. Returns the violations of impact
+// serious or critical, each as "rule: target (summary)". Rules tagged
+// experimental (label-content-name-mismatch) are switched on as well.
+export async function axeViolations(page, { only } = {}) {
+  if (!(await page.evaluate(() => !!window.axe))) await page.evaluate(AXE_SOURCE);
+  const result = await page.evaluate(async (opts) => window.axe.run(document, opts), only
+    ? { runOnly: { type: 'rule', values: only } }
+    : { rules: { 'label-content-name-mismatch': { enabled: true } } });
+  const out = [];
+  for (const v of result.violations) {
+    if (v.impact !== 'serious' && v.impact !== 'critical') continue;
+    for (const n of v.nodes) out.push(`${v.id}: ${n.target.join(' ')} (${n.failureSummary.replace(/\s+/g, ' ').slice(0, 200)})`);
+  }
+  return out;
+}
+
+// Is the page wider than the window (sideways scrolling)?
+export function sideways(page) {
+  return page.evaluate(() => ({
+    scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth,
+    over: document.documentElement.scrollWidth > window.innerWidth,
+  }));
+}
+
+export const PHONE = { width: 390, height: 844 };
+export const DESKTOP = { width: 1280, height: 800 };

@@ -1,7 +1,7 @@
 // api.js - the one way the app talks to the server: fetch with JSON, the
 // X-CSRF-Token header (from /api/me or sign-in) on every state-changing
-// request, and server error messages ({"error":{"code","message"}}) shown
-// to the person. Also the signed-in user (me) shared by all pages.
+// request, and server errors ({"error":{"code","message"}}) shown to the
+// person; the app decides what to do by the error's code, never its text. Also the signed-in user (me) shared by all pages.
 import { t } from './i18n.js';
 
 let csrf = null;
@@ -79,13 +79,15 @@ export async function api(method, path, body, opts = {}) {
     try { data = JSON.parse(text); } catch { data = null; }
   }
   if (!res.ok) {
-    if (res.status === 401 && me && path !== '/api/session') {
+    const e = data && data.error;
+    const code = e ? e.code : `http_${res.status}`;
+    if (code === 'unauthenticated' && me) {
       setSession(null);
       window.dispatchEvent(new CustomEvent('hubcast:signedout'));
     }
-    const e = data && data.error;
-    const err = new ApiError(res.status, e && e.code ? e.code : `http_${res.status}`,
-      e && e.message ? e.message : t('err.http', { status: res.status }));
+    // Every error from Hubcast is {"error": {code, message}} (README, "Error
+    // codes"); anything else came from something in between (a proxy).
+    const err = new ApiError(res.status, code, e ? e.message : t('err.http', { status: res.status }));
     if (!opts.quiet) flash(err.message);
     throw err;
   }
@@ -102,15 +104,9 @@ export async function loadMe() {
     const d = await api('GET', '/api/me', undefined, { quiet: true });
     setSession(d);
   } catch (e) {
-    if (e.status !== 401 && e.status !== 403) throw e;
+    if (e.code !== 'unauthenticated') throw e;
     setSession(null);
   }
   return me;
 }
 
-// Does the server know this route? (404/405 from a missing endpoint.)
-export function isMissing(e) {
-  if (!(e instanceof ApiError)) return false;
-  if (e.status === 501 || (e.status === 405 && e.code === 'method_not_allowed')) return true;
-  return e.status === 404 && /no API at this address/i.test(e.message);
-}

@@ -78,6 +78,18 @@ export function announce(msg) {
   setTimeout(() => { live.textContent = msg; }, 30);
 }
 
+// A person's avatar: their initials on a colour derived from their name
+// (one of twelve, each dark enough for white text). Decorative: the name
+// is always written beside it.
+export function avatar(name, { big = false } = {}) {
+  const words = String(name || '').trim().split(/\s+/).filter(Boolean);
+  const first = (w) => (w ? [...w][0] : '');
+  const initials = (first(words[0]) + (words.length > 1 ? first(words[words.length - 1]) : '')).toUpperCase() || '?';
+  let hash = 0;
+  for (const ch of String(name || '')) hash = (hash * 31 + ch.codePointAt(0)) >>> 0;
+  return h(`span.avatar.avatar-${hash % 12}${big ? '.avatar-big' : ''}`, { 'aria-hidden': 'true' }, initials);
+}
+
 // A labelled form field: returns {wrap, input}.
 export function field(label, input, hint) {
   const id = input.id || `f-${Math.random().toString(36).slice(2, 9)}`;

@@ -3,6 +3,7 @@
 // (anonymous visitors go to sign in, admin pages only for admins), the
 // language switch, and page lifecycle (each page may register cleanups).
 import { h, clear, announce } from './dom.js';
+import { svgIcon } from './icons.js';
 import { t, lang, setLang, onLangChange } from './i18n.js';
 import { api, loadMe, currentUser, isAdmin, setSession, clearFlash, flash } from './api.js';
 
@@ -47,6 +48,11 @@ function renderNav() {
   const me = currentUser();
   document.getElementById('skip-link').textContent = t('nav.skip');
   document.getElementById('lang-label').textContent = t('nav.language');
+  const menu = document.getElementById('menu-button');
+  setMenu(false);
+  menu.replaceChildren(svgIcon('menu', 22), h('span', t('nav.menu')));
+  menu.hidden = !me;
+  document.querySelector('header.top').classList.toggle('signed-in', !!me);
   if (!me) {
     account.append(h('a', { href: '/signin', 'data-link': '' }, t('nav.signin')));
     return;
@@ -72,6 +78,13 @@ function renderNav() {
     ' ',
     h('button.link', { type: 'button', id: 'signout', onclick: signOut }, t('nav.signout')),
   );
+}
+
+// On a narrow screen the navigation sits behind the menu button (CSS
+// shows it only when the header is marked open).
+function setMenu(open) {
+  document.getElementById('menu-button').setAttribute('aria-expanded', String(open));
+  document.querySelector('header.top').classList.toggle('menu-open', open);
 }
 
 async function signOut() {
@@ -155,6 +168,13 @@ export async function start() {
   sel.addEventListener('change', () => setLang(sel.value));
   onLangChange(() => { sel.value = lang(); render({ keepFlash: true }); });
   document.addEventListener('click', onClick);
+  document.getElementById('menu-button').addEventListener('click', (e) => {
+    setMenu(e.currentTarget.getAttribute('aria-expanded') !== 'true');
+  });
+  document.addEventListener('keydown', (e) => {
+    const menu = document.getElementById('menu-button');
+    if (e.key === 'Escape' && menu.getAttribute('aria-expanded') === 'true') { setMenu(false); menu.focus(); }
+  });
   window.addEventListener('popstate', () => render());
   window.addEventListener('hubcast:signedout', () => render({ keepFlash: true }));
   try {

@@ -51,16 +51,48 @@ export class RateMeter {
   }
 }
 
+// Error codes (README, "Error codes") that say "not now" rather than "no".
+const RETRYABLE = new Set(['busy', 'locked', 'storage', 'storage_full', 'catalog_unavailable', 'unavailable', 'internal']);
+
+// What the server said when tus-js-client gave up: {status, code, message,
+// refused}. `refused` is a 4xx answer that trying again cannot change (not
+// a timeout, a conflict, a lock or a rate limit): such an upload is over.
+export function tusFailure(err) {
+  const res = err && err.originalResponse;
+  const status = res && res.getStatus ? res.getStatus() : 0;
+  let code = null;
+  let message = (err && err.message) || String(err);
+  try {
+    const j = JSON.parse(res.getBody());
+    if (j && j.error) ({ code, message } = j.error);
+  } catch { /* no answer, or not ours */ }
+  const refused = status >= 400 && status < 500 && !RETRYABLE.has(code) && ![408, 409, 423, 429].includes(status);
+  return { status, code, message, refused };
+}
+
+// Forget what tus-js-client remembers (localStorage "tus::...") about the
+// upload at `url`, so that no later visit offers to resume it.
+export function forgetUpload(url) {
+  if (!url) return;
+  try {
+    for (let i = localStorage.length - 1; i >= 0; i--) {
+      const k = localStorage.key(i);
+      if (!k || !k.startsWith('tus::')) continue;
+      let v = null;
+      try { v = JSON.parse(localStorage.getItem(k)); } catch { /* malformed: leave it */ }
+      if (v && v.uploadUrl && new URL(v.uploadUrl, location.href).href === new URL(url, location.href).href) localStorage.removeItem(k);
+    }
+  } catch { /* storage off */ }
+}
+
 // Wait until the server names the update made from upload `id`.
 // Resolves to the update id; rejects after `timeoutMs`.
 export async function updateForUpload(id, timeoutMs = 30000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    // {"upload": {...}, "update": {...} or null until the last byte is in}
     const d = await api('GET', `${ENDPOINT}/${encodeURIComponent(id)}`, undefined, { quiet: true });
-    const u = d.upload && typeof d.upload === 'object' ? d.upload : d;
-    const uid = (d.update && typeof d.update === 'object' ? d.update.id : null) ?? u.update_id ??
-      (u.update && typeof u.update === 'object' ? u.update.id : u.update);
-    if (uid) return uid;
+    if (d.update) return d.update.id;
     if (Date.now() > deadline) throw new Error('the server did not create the update');
     await new Promise((r) => setTimeout(r, 500));
   }

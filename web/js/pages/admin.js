@@ -1,12 +1,12 @@
 // pages/admin.js - administration (admins only; the router refuses others):
 // invite people, change roles, deactivate; the reminder schedule and mail
-// settings with "send a test mail" (/api/admin/*, when the server has them);
-// participation by week and rate per team.
-import { h, clear, field } from '../dom.js';
+// settings with "send a test mail" (/api/admin/*); participation by week,
+// overall and per team, as charts and as a table.
+import { h, clear, field, avatar } from '../dom.js';
 import { t } from '../i18n.js';
-import { api, currentUser, isMissing, flash } from '../api.js';
+import { api, currentUser, flash } from '../api.js';
 import { makeForm, input } from '../form.js';
-import { listOf } from '../updates.js';
+import { barChart, shortWeek } from '../charts.js';
 
 export default async function admin(ctx) {
   ctx.title(t('admin.title'));
@@ -28,10 +28,9 @@ function inviteSection() {
       const body = { email: email.value.trim(), role: role.value };
       if (name.value.trim()) body.name = name.value.trim();
       const d = await api('POST', '/api/people/invite', body, { quiet: true });
-      const url = d.invite && d.invite.url;
       clear(result).append(h('p', t('admin.inviteSent', { email: body.email })),
-        url ? h('p', h('label', { for: 'invite-url' }, t('admin.inviteLink')), ' ',
-          h('input', { id: 'invite-url', readonly: true, value: url, size: 50 })) : null);
+        h('p', h('label', { for: 'invite-url' }, t('admin.inviteLink')), ' ',
+          h('input', { id: 'invite-url', readonly: true, value: d.invite.url, size: 50 })));
       email.value = '';
       name.value = '';
       return '';
@@ -44,12 +43,12 @@ async function peopleSection(ctx) {
   const me = currentUser();
   const tbody = h('tbody');
   const box = h('section.card-box', { 'aria-labelledby': 'admin-people-h' }, h('h2', { id: 'admin-people-h' }, t('admin.people')),
-    h('div.table-wrap', h('table.people-table', { id: 'admin-people' },
+    h('div.table-wrap', h('table.people-table.stack', { id: 'admin-people' },
       h('thead', h('tr', h('th', { scope: 'col' }, t('field.name')), h('th', { scope: 'col' }, t('field.email')),
         h('th', { scope: 'col' }, t('field.team')), h('th', { scope: 'col' }, t('field.role')), h('th', { scope: 'col' }, t('admin.status')))),
       tbody)));
   const load = async () => {
-    const people = listOf(await api('GET', '/api/people', undefined, { quiet: true }), 'people');
+    const { people } = await api('GET', '/api/people', undefined, { quiet: true });
     if (!ctx.alive()) return;
     clear(tbody);
     for (const p of people) {
@@ -65,20 +64,15 @@ async function peopleSection(ctx) {
         if (!p.deactivated && !confirm(t('admin.confirmDeactivate', { name: p.name }))) return;
         try { await api('PATCH', `/api/people/${p.id}`, { deactivated: !p.deactivated }); await load(); } catch { /* shown */ }
       });
-      tbody.append(h('tr' + (p.deactivated ? '.inactive' : ''), h('td', h('a', { href: `/people/${p.id}` }, p.name)),
-        h('td', p.email), h('td', p.team || ''), h('td', role),
-        h('td', p.deactivated ? h('span.badge', t('people.deactivated')) : null, ' ', deact)));
+      const cell = (label, ...c) => h('td', { 'data-label': label }, ...c);
+      tbody.append(h('tr' + (p.deactivated ? '.inactive' : ''),
+        cell(t('field.name'), h('span.person-line', avatar(p.name), h('a', { href: `/people/${p.id}` }, p.name))),
+        cell(t('field.email'), p.email), cell(t('field.team'), p.team || ''), cell(t('field.role'), role),
+        cell(t('admin.status'), p.deactivated ? h('span.badge', t('people.deactivated')) : null, ' ', deact)));
     }
   };
   await load();
   return box;
-}
-
-async function getOrMissing(path) {
-  try { return await api('GET', path, undefined, { quiet: true }); } catch (e) {
-    if (isMissing(e)) return null;
-    throw e;
-  }
 }
 
 function daySelect(name, value) {
@@ -92,16 +86,13 @@ async function settingsSection(ctx) {
   let sched;
   let mail;
   try {
-    [sched, mail] = await Promise.all([getOrMissing('/api/admin/schedule'), getOrMissing('/api/admin/mail')]);
+    [sched, mail] = await Promise.all([api('GET', '/api/admin/schedule', undefined, { quiet: true }),
+      api('GET', '/api/admin/mail', undefined, { quiet: true })]);
   } catch (e) {
     box.append(h('p.notice.error', e.message));
     return box;
   }
-  if (!sched && !mail) {
-    box.append(h('p.notice', { id: 'settings-missing' }, t('admin.settingsMissing')));
-    return box;
-  }
-  if (sched) {
+  {
     const rd = daySelect('reminder_day', sched.reminder_day);
     const rt = input('reminder_time', { type: 'time', value: sched.reminder_time || '10:00' });
     const r2 = h('input', { type: 'checkbox', id: 'reminder-second', checked: !!sched.reminder_second });
@@ -121,7 +112,7 @@ async function settingsSection(ctx) {
       },
     }));
   }
-  if (mail) {
+  {
     const url = input('smtp_url', { value: mail.smtp_url || '', placeholder: 'smtps://user:password@mail.example.com:465' });
     const from = input('mail_from', { value: mail.mail_from || '', placeholder: 'Hubcast <hubcast@example.com>' });
     const state = h('p.hint', { id: 'mail-state' }, mail.enabled ? t('admin.mailOn') : t('admin.mailOff'));
@@ -144,42 +135,50 @@ async function settingsSection(ctx) {
       children: [h('p.hint', t('admin.testTo', { email: currentUser().email }))],
       onSubmit: async () => {
         const d = await api('POST', '/api/admin/mail/test', {}, { quiet: true });
-        return t('admin.testQueued', { email: (d && d.to) || currentUser().email });
+        return t('admin.testQueued', { email: d.to });
       },
     }));
   }
   return box;
 }
 
+// Participation (GET /api/participation: {weeks: [{week, posted, active,
+// rate, teams: [{team, posted, active, rate}]}]}, oldest week first): a
+// chart of the rate per week, one small chart per team, and the numbers
+// as a table.
 async function participationSection(ctx) {
   const box = h('section.card-box', { 'aria-labelledby': 'participation-h' }, h('h2', { id: 'participation-h' }, t('admin.participation')));
-  let d;
+  let weeks;
   try {
-    d = await api('GET', '/api/participation?weeks=8', undefined, { quiet: true });
+    weeks = (await api('GET', '/api/participation?weeks=8', undefined, { quiet: true })).weeks;
   } catch (e) {
-    box.append(h('p.notice', { id: 'participation-missing' }, isMissing(e) ? t('admin.participationMissing') : e.message));
+    box.append(h('p.notice.error', e.message));
     return box;
   }
   if (!ctx.alive()) return box;
-  const weeks = listOf(d, 'weeks');
-  if (!weeks.length) { box.append(h('p.empty', t('admin.noParticipation'))); return box; }
-  const table = h('table.participation', { id: 'participation' },
+  const pct = (r) => `${Math.round(r * 100)}%`;
+  box.append(barChart({ id: 'participation-chart', caption: t('admin.rateChart'),
+    bars: weeks.map((w) => ({ label: shortWeek(w.week), value: w.rate, text: w.active ? pct(w.rate) : '–' })) }));
+  const teams = [...new Set(weeks.flatMap((w) => w.teams.map((x) => x.team)))];
+  box.append(h('h3', t('admin.byTeam')), h('div.team-charts', { id: 'team-charts' }, teams.map((team) => barChart({
+    id: null, small: true, height: 80, caption: team || t('admin.noTeam'),
+    bars: weeks.map((w) => {
+      const x = w.teams.find((y) => y.team === team);
+      return { label: shortWeek(w.week), value: x ? x.rate : 0, text: x && x.active ? pct(x.rate) : '–' };
+    }),
+  }))));
+  const table = h('table.participation.stack', { id: 'participation' },
     h('thead', h('tr', h('th', { scope: 'col' }, t('admin.week')), h('th', { scope: 'col' }, t('admin.posted')),
       h('th', { scope: 'col' }, t('admin.rate')), h('th', { scope: 'col' }, t('admin.byTeam')))));
   const tb = h('tbody');
-  for (const w of weeks) {
-    const posted = w.posted_count ?? (Array.isArray(w.posted) ? w.posted.length : w.posted) ?? 0;
-    const total = w.active ?? w.total ?? w.members ?? 0;
-    const rate = w.rate ?? (total ? posted / total : 0);
-    const teams = listOf(w.teams || w.by_team || [], 'teams');
-    const teamText = Array.isArray(teams) && teams.length
-      ? teams.map((x) => `${x.team || t('admin.noTeam')}: ${Math.round((x.rate ?? (x.total ? x.posted / x.total : 0)) * 100)}%`).join(', ')
-      : Object.entries(w.teams || {}).map(([k, v]) => `${k || t('admin.noTeam')}: ${Math.round((typeof v === 'number' ? v : v.rate || 0) * 100)}%`).join(', ');
-    const bar = h('meter', { min: 0, max: 1, value: rate, 'aria-label': t('admin.rateOf', { week: w.week }) });
-    tb.append(h('tr', h('th', { scope: 'row' }, h('a', { href: `/week/${w.week}` }, w.week)),
-      h('td', `${posted} / ${total}`), h('td', bar, ` ${Math.round(rate * 100)}%`), h('td', teamText)));
+  for (const w of [...weeks].reverse()) {
+    const teamText = w.teams.map((x) => `${x.team || t('admin.noTeam')}: ${pct(x.rate)}`).join(', ');
+    tb.append(h('tr', h('th', { scope: 'row', 'data-label': t('admin.week') }, h('a', { href: `/week/${w.week}` }, w.week)),
+      h('td', { 'data-label': t('admin.posted') }, `${w.posted} / ${w.active}`),
+      h('td', { 'data-label': t('admin.rate') }, pct(w.rate)),
+      h('td', { 'data-label': t('admin.byTeam') }, teamText)));
   }
   table.append(tb);
-  box.append(h('div.table-wrap', table));
+  box.append(h('details.table-details', h('summary', t('admin.asTable')), h('div.table-wrap', table)));
   return box;
 }

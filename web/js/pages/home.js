@@ -2,42 +2,16 @@
 // pinned on top, this week's updates as a grid with an unwatched mark, who
 // has not posted yet, a prominent "Record your update", and the week picker
 // (previous / next / any week).
-import { h, clear } from '../dom.js';
+import { h, clear, avatar } from '../dom.js';
+import { svgIcon } from '../icons.js';
 import { t, tn, lang } from '../i18n.js';
-import { api, currentUser, isMissing } from '../api.js';
+import { api, currentUser } from '../api.js';
 import { currentWeek, shiftWeek, weekRange } from '../week.js';
-import { listOf, normalizeUpdate, updateCard } from '../updates.js';
+import { updateCard } from '../updates.js';
 
-async function loadWeek(week) {
-  try {
-    const d = await api('GET', `/api/weeks/${encodeURIComponent(week)}`, undefined, { quiet: true });
-    const w = d.week && typeof d.week === 'object' ? d.week : d;
-    let all = listOf(w, 'updates').map(normalizeUpdate);
-    let allhands = w.allhands ? [].concat(w.allhands).map(normalizeUpdate) : [];
-    if (!allhands.length) allhands = all.filter((u) => u.kind === 'allhands');
-    const ids = new Set(allhands.map((u) => u.id));
-    all = all.filter((u) => !ids.has(u.id));
-    const missing = listOf(w.not_posted || w.missing || w.pending || w.waiting || [], 'people');
-    return { allhands, updates: all, missing, source: 'weeks' };
-  } catch (e) {
-    if (!isMissing(e)) throw e;
-  }
-  // Fallback while /api/weeks is not there: the update list and the directory.
-  let list = [];
-  try {
-    const d = await api('GET', `/api/updates?week=${encodeURIComponent(week)}`, undefined, { quiet: true });
-    list = listOf(d, 'updates').map(normalizeUpdate);
-  } catch (e) {
-    if (!isMissing(e)) throw e;
-    return { missingApi: true, allhands: [], updates: [], missing: [] };
-  }
-  const people = listOf(await api('GET', '/api/people', undefined, { quiet: true }), 'people');
-  const posted = new Set(list.filter((u) => u.kind !== 'allhands').map((u) => u.authorId));
-  return {
-    allhands: list.filter((u) => u.kind === 'allhands'),
-    updates: list.filter((u) => u.kind !== 'allhands'),
-    missing: people.filter((p) => !p.deactivated && !posted.has(p.id)),
-  };
+// GET /api/weeks/{week}: {week, allhands, updates, posted, missing}.
+function loadWeek(week) {
+  return api('GET', `/api/weeks/${encodeURIComponent(week)}`, undefined, { quiet: true });
 }
 
 export default async function home(ctx) {
@@ -72,16 +46,13 @@ export default async function home(ctx) {
   const data = await loadWeek(week);
   if (!ctx.alive()) return;
   clear(body);
-  if (data.missingApi) {
-    body.append(h('p.notice', { id: 'api-missing' }, t('home.apiMissing')));
-    return;
-  }
   if (data.allhands.length) {
     body.append(h('section.allhands-section', { 'aria-labelledby': 'allhands-h' },
-      h('h2', { id: 'allhands-h' }, `📌 ${t('home.allhands')}`),
+      h('h2', { id: 'allhands-h' }, svgIcon('pin'), ' ', t('home.allhands')),
       h('ul.grid.grid-pinned', data.allhands.map((u) => updateCard(u, { me })))));
   }
-  const mine = data.updates.some((u) => u.authorId === me.id);
+  // Posted this week is what the server says (an all-hands counts too).
+  const mine = !data.missing.some((p) => p.id === me.id);
   body.append(h('section', { 'aria-labelledby': 'updates-h' },
     h('h2', { id: 'updates-h' }, tn('home.updates', data.updates.length)),
     data.updates.length
@@ -92,6 +63,6 @@ export default async function home(ctx) {
     h('h2', { id: 'missing-h' }, isThis ? t('home.notYet') : t('home.didNotPost')),
     data.missing.length
       ? h('ul.people-chips', { id: 'not-posted' }, data.missing.map((p) =>
-        h('li', h('a', { href: `/people/${p.id}` }, p.name || p.email), p.team ? h('span.team', p.team) : null)))
-      : h('p.empty', t('home.everyone'))));
+        h('li', avatar(p.name), h('a', { href: `/people/${p.id}` }, p.name), p.team ? h('span.team', p.team) : null)))
+      : h('p.empty', { id: 'everyone-posted' }, t('home.everyone'), ' ', svgIcon('celebrate'))));
 }

@@ -1,9 +1,8 @@
 // pages/people.js - the directory: everyone's name, title, team and their
 // latest update, filterable by a search box.
-import { h, clear } from '../dom.js';
+import { h, clear, avatar } from '../dom.js';
 import { t } from '../i18n.js';
 import { api } from '../api.js';
-import { listOf } from '../updates.js';
 
 export default async function people(ctx) {
   ctx.title(t('people.title'));
@@ -11,7 +10,7 @@ export default async function people(ctx) {
   const list = h('ul.directory', { id: 'directory' });
   ctx.main.append(h('h1', t('people.title')),
     h('div.field.inline', h('label', { for: 'people-filter' }, t('people.filter')), q), list);
-  const all = listOf(await api('GET', '/api/people', undefined, { quiet: true }), 'people');
+  const all = (await api('GET', '/api/people', undefined, { quiet: true })).people;
   if (!ctx.alive()) return;
   const render = () => {
     clear(list);
@@ -20,7 +19,7 @@ export default async function people(ctx) {
     if (!shown.length) list.append(h('li.empty', t('people.none')));
     for (const p of shown) {
       list.append(h('li.person' + (p.deactivated ? '.inactive' : ''),
-        h('a.person-name', { href: `/people/${p.id}` }, p.name || p.email),
+        h('span.person-line', avatar(p.name), h('a.person-name', { href: `/people/${p.id}` }, p.name)),
         h('span.person-title', [p.title, p.team].filter(Boolean).join(' · ')),
         p.deactivated ? h('span.badge', t('people.deactivated')) : null,
         p.latest_update

@@ -13,8 +13,8 @@ export default async function purpose(ctx) {
   ctx.title(t('purpose.title'));
   const d = await api('GET', '/api/purpose', undefined, { quiet: true });
   if (!ctx.alive()) return;
-  const text = typeof d.purpose === 'string' ? d.purpose : (d.purpose && d.purpose.text) || d.text || '';
-  const company = d.company_name || d.company || '';
+  const text = d.purpose;
+  const company = d.company_name;
   const view = h('div.purpose-text', { id: 'purpose-text' });
   const show = (s) => {
     clear(view);
@@ -34,7 +34,7 @@ export default async function purpose(ctx) {
     e.preventDefault();
     try {
       const r = await api('PUT', '/api/purpose', { purpose: ta.value });
-      show(typeof r?.purpose === 'string' ? r.purpose : ta.value);
+      show(r.purpose);
       flash(t('form.saved'), 'ok');
     } catch { /* shown */ }
   });

@@ -8,7 +8,7 @@ import { h, append, fmtDuration, fmtBytes, announce } from '../dom.js';
 import { t } from '../i18n.js';
 import { api, currentUser, isAdmin, flash } from '../api.js';
 import { currentWeek } from '../week.js';
-import { updateForUpload } from '../uploader.js';
+import { updateForUpload, tusFailure } from '../uploader.js';
 import { putRecording, appendChunk, listRecordings, getChunks, deleteRecording } from '../chunkstore.js';
 import { RecordingSource, startRecordingUpload } from '../recupload.js';
 
@@ -66,8 +66,10 @@ async function resumeView(ctx, root, meta) {
   const finishBtn = h('button.primary', { type: 'button', id: 'record-finish' }, t('record.finish'));
   const discardBtn = h('button.danger', { type: 'button', id: 'record-discard' }, t('record.discard'));
   const preview = h('video', { id: 'record-preview', controls: true, playsInline: true });
-  root.append(h('div.notice', { id: 'pending-recording' },
-    h('p', t('record.pending', { duration: fmtDuration(meta.duration / 1000), size: fmtBytes(bytes) })),
+  if (meta.refused) finishBtn.hidden = true;
+  root.append(h('div.notice', { id: meta.refused ? 'refused-recording' : 'pending-recording' },
+    h('p', meta.refused ? t('record.refused', { message: meta.refused })
+      : t('record.pending', { duration: fmtDuration(meta.duration / 1000), size: fmtBytes(bytes) })),
     h('span.sr', { id: 'pending-duration' }, String(meta.duration / 1000))),
   h('div.field', h('label', { for: 'record-title' }, t('field.title')), title),
   h('div.actions', finishBtn, discardBtn), bar, status, h('div.rec-stage', preview));
@@ -102,10 +104,18 @@ async function runUpload(ctx, meta, source, bar, status, getTitle) {
       bar.value = total ? Math.floor((sent / total) * 100) : 0;
       bar.dataset.sent = String(sent);
     },
-    onError: (err) => {
+    onError: async (err) => {
+      const f = tusFailure(err);
       source.failed = true;
-      status.textContent = t('record.uploadFailed', { message: err.message });
-      flash(t('record.uploadFailed', { message: err.message }));
+      if (f.refused) {
+        // The server will not take this upload: the recording stays on this
+        // device to watch or discard, but is not offered for resuming.
+        meta.refused = f.message;
+        meta.uploadUrl = null;
+        await putRecording(meta).catch(() => {});
+      }
+      status.textContent = t('record.uploadFailed', { message: f.message });
+      flash(t('record.uploadFailed', { message: f.message }));
     },
     onSuccess: async (uploadId) => {
       bar.value = 100;
@@ -422,9 +432,23 @@ function setupView(ctx, root, me) {
     retakeBtn.disabled = true;
     meta.finished = true;
     meta.title = title.value.trim() || meta.title;
-    await putRecording(meta);
     status.textContent = t('record.publishing');
+    const chosen = isAdmin() ? kind.value : 'weekly';
+    if (chosen !== meta.kind && !meta.refused) {
+      // The upload was created (when recording started) with another kind,
+      // and an upload's kind is fixed at creation: end that upload and
+      // send the recording again as the kind chosen now.
+      meta.kind = chosen;
+      meta.uploadUrl = null;
+      await putRecording(meta);
+      if (upload) await upload.abort(true).catch(() => {});
+      source = new RecordingSource(meta, source.chunks);
+      upload = await runUpload(ctx, meta, source, upBar, upText, () => title.value.trim());
+      return;
+    }
+    await putRecording(meta);
     source.finish();
+    if (meta.refused) return;
     if (source.failed && upload) {
       // tus gave up after its retries: start again from the server's offset.
       source.failed = false;
@@ -447,6 +471,17 @@ function setupView(ctx, root, me) {
   stopBtn.addEventListener('click', stop);
   publishBtn.addEventListener('click', publish);
   retakeBtn.addEventListener('click', retake);
-  modes.addEventListener('change', () => { if (!rec) enable(); });
+  // Choosing a mode (arrow keys move between the radios) never starts a
+  // capture: a preview already on is turned off, and Enable starts the new one.
+  modes.addEventListener('change', () => {
+    if (rec) return;
+    if (streams.length) {
+      release();
+      live.srcObject = null;
+      stream = null;
+      status.textContent = t('record.intro');
+    }
+    show(enableBtn);
+  });
   status.textContent = t('record.intro');
 }

@@ -5,7 +5,7 @@
 import { h, field, fmtBytes, fmtEta, announce } from '../dom.js';
 import { t } from '../i18n.js';
 import { isAdmin, flash } from '../api.js';
-import { loadTus, chunkSize, tusHeaders, uploadIdFromUrl, RateMeter, updateForUpload, ENDPOINT } from '../uploader.js';
+import { loadTus, chunkSize, tusHeaders, uploadIdFromUrl, RateMeter, updateForUpload, tusFailure, forgetUpload, ENDPOINT } from '../uploader.js';
 
 // Uploads tus remembers in localStorage that never finished.
 function interruptedUploads() {
@@ -128,15 +128,11 @@ export default async function upload(ctx) {
       },
       onProgress: showProgress,
       onError: (err) => {
-        const res = err.originalResponse;
-        let msg = err.message;
-        try {
-          const j = res && JSON.parse(res.getBody());
-          if (j && j.error && j.error.message) msg = j.error.message;
-        } catch { /* not JSON */ }
-        if (res && res.getStatus && res.getStatus() === 404 && !res.getBody()) msg = t('upload.noServer');
-        status.textContent = t('upload.failed', { message: msg });
-        flash(t('upload.failed', { message: msg }));
+        const f = tusFailure(err);
+        // A refusal is final: nothing is left to resume on the next visit.
+        if (f.refused) forgetUpload(up.url);
+        status.textContent = t('upload.failed', { message: f.message });
+        flash(t('upload.failed', { message: f.message }));
         startBtn.disabled = false;
         fileInput.disabled = false;
         pauseBtn.hidden = true;

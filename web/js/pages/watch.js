@@ -2,19 +2,13 @@
 // until it is ready (polling GET /api/updates/{id}), then the player;
 // progress reported with POST /api/updates/{id}/views; comments at a time
 // in the video; reactions; who watched (author and admins); edit/delete.
-import { h, clear, fmtDuration, fmtDate, fmtEta, announce } from '../dom.js';
+import { h, clear, fmtDuration, fmtDate, fmtEta, announce, avatar } from '../dom.js';
 import { t } from '../i18n.js';
-import { api, currentUser, isAdmin, isMissing, flash } from '../api.js';
-import { normalizeUpdate, listOf } from '../updates.js';
+import { api, currentUser, isAdmin, flash } from '../api.js';
 import { createPlayer } from '../player.js';
+import { svgIcon } from '../icons.js';
 
 const EMOJI = ['👍', '❤️', '🎉', '😂', '🤔', '👏'];
-
-// The person behind a comment, reaction or view, flat or nested.
-function userOf(x) {
-  const u = x.user && typeof x.user === 'object' ? x.user : {};
-  return { id: x.user_id ?? u.id, name: x.user_name ?? u.name ?? x.author_name ?? x.name ?? u.email ?? '' };
-}
 
 export default async function watch(ctx) {
   const id = ctx.params[0];
@@ -23,24 +17,24 @@ export default async function watch(ctx) {
   ctx.main.append(sec);
   let u;
   try {
-    u = normalizeUpdate(await api('GET', `/api/updates/${id}`, undefined, { quiet: true }));
+    u = (await api('GET', `/api/updates/${id}`, undefined, { quiet: true })).update;
   } catch (e) {
     clear(sec);
     ctx.title(t('watch.title'));
-    if (isMissing(e)) sec.append(h('h1', t('watch.title')), h('p.notice', { id: 'api-missing' }, t('watch.apiMissing')));
-    else if (e.status === 404) sec.append(h('h1', t('watch.notFound')), h('p', h('a', { href: '/' }, t('nav.home'))));
+    if (e.code === 'not_found') sec.append(h('h1', t('watch.notFound')), h('p', h('a', { href: '/' }, t('nav.home'))));
     else sec.append(h('h1', t('watch.title')), h('p.notice.error', e.message));
     return;
   }
   if (!ctx.alive()) return;
   ctx.title(u.title || t('update.untitled'));
   clear(sec);
-  const mine = me && me.id === u.authorId;
+  const mine = me.id === u.author.id;
   const heading = h('h1', { id: 'watch-title' }, u.title || t('update.untitled'));
   sec.append(heading,
-    h('p.byline', h('a', { href: `/people/${u.authorId}` }, u.authorName || t('update.someone')),
-      u.week ? ` · ${u.week}` : '', u.createdAt ? ` · ${fmtDate(u.createdAt)}` : '',
+    h('p.byline', avatar(u.author.name), h('a', { href: `/people/${u.author.id}` }, u.author.name),
+      ` · ${u.iso_week} · ${fmtDate(u.created_at)}`,
       u.kind === 'allhands' ? h('span.badge', t('kind.allhands')) : null));
+  sec.append(copyLink(id));
   const stage = h('div.stage');
   const side = h('div.below');
   sec.append(stage, side);
@@ -48,13 +42,36 @@ export default async function watch(ctx) {
   if (u.status !== 'ready') await waitReady(ctx, id, stage, (nu) => { u = nu; });
   if (!ctx.alive() || u.status !== 'ready') return;
 
-  const player = createPlayer({ src: u.hls, poster: u.poster, storyboard: u.storyboard });
+  const player = createPlayer({ src: u.playback_url, poster: u.poster_url, storyboard: u.storyboard_url });
   ctx.onLeave(() => player.destroy());
   stage.append(player.el, h('p.hint.shortcuts', t('player.shortcuts')));
   if (u.description) side.append(h('p.description', u.description));
   trackViews(ctx, id, player.video);
   side.append(reactions(ctx, id, player), comments(ctx, id, player, me));
   if (mine || isAdmin()) side.append(viewers(ctx, id), manage(ctx, id, u, heading));
+}
+
+// A button that copies the update's address, and says that it did (or
+// shows the address to copy by hand where the clipboard is not allowed).
+function copyLink(id) {
+  const url = `${location.origin}/watch/${id}`;
+  const note = h('span.copy-status', { id: 'copy-link-status', role: 'status' });
+  const btn = h('button.copy-link', { type: 'button', id: 'copy-link' }, svgIcon('link'), t('watch.copyLink'));
+  let timer = null;
+  btn.addEventListener('click', async () => {
+    clearTimeout(timer);
+    try {
+      await navigator.clipboard.writeText(url);
+      note.replaceChildren(svgIcon('check'), t('watch.linkCopied'));
+    } catch {
+      const input = h('input', { readonly: true, value: url, 'aria-label': t('watch.linkToCopy'), size: Math.min(url.length, 40) });
+      note.replaceChildren(input);
+      input.select();
+      return;
+    }
+    timer = setTimeout(() => note.replaceChildren(), 4000);
+  });
+  return h('div.share', btn, note);
 }
 
 // Poll until the update is ready or failed; shows progress and ETA.
@@ -66,7 +83,7 @@ async function waitReady(ctx, id, stage, set) {
   for (;;) {
     let u;
     try {
-      u = normalizeUpdate(await api('GET', `/api/updates/${id}`, undefined, { quiet: true }));
+      u = (await api('GET', `/api/updates/${id}`, undefined, { quiet: true })).update;
     } catch (e) {
       txt.textContent = e.message;
       await sleep(3000);
@@ -84,11 +101,10 @@ async function waitReady(ctx, id, stage, set) {
       clear(box).append(h('h2', t('watch.failed')), h('p.notice.error', { id: 'processing-error' }, u.error || t('watch.failedUnknown')));
       return;
     }
-    const p = Number(u.progress) || 0;
-    const pct = p <= 1 && p > 0 && !Number.isInteger(p) ? Math.round(p * 100) : Math.round(p);
-    bar.value = pct;
+    // progress is a whole percentage, 0-100; eta seconds or null.
+    bar.value = u.progress;
     txt.textContent = u.status === 'processing'
-      ? t('watch.progress', { pct, eta: u.eta !== undefined && u.eta !== null ? fmtEta(Number(u.eta)) : t('eta.unknown') })
+      ? t('watch.progress', { pct: u.progress, eta: u.eta === null ? t('eta.unknown') : fmtEta(u.eta) })
       : t(`status.${u.status}`);
     await sleep(1500);
     if (!ctx.alive()) return;
@@ -107,7 +123,7 @@ function trackViews(ctx, id, video) {
     if (disabled || furthest <= sent + 0.5) return;
     sent = furthest;
     api('POST', `/api/updates/${id}/views`, { position: Math.round(furthest * 10) / 10 }, { quiet: true })
-      .catch((e) => { if (isMissing(e)) disabled = true; });
+      .catch((e) => { if (e.code === 'not_found') disabled = true; });
   };
   video.addEventListener('timeupdate', () => { furthest = Math.max(furthest, video.currentTime); });
   video.addEventListener('pause', send);
@@ -125,14 +141,14 @@ function reactions(ctx, id, player) {
     clear(box);
     for (const e of EMOJI) {
       const rs = list.filter((r) => r.emoji === e);
-      const count = rs.reduce((n, r) => n + (Number(r.count) || 1), 0);
-      const minee = rs.find((r) => userOf(r).id === me.id || r.mine);
-      const b = h('button.react', { type: 'button', 'aria-pressed': String(!!minee), 'aria-label': t('watch.react', { emoji: e, n: count }) },
-        e, count ? h('span.count', String(count)) : null);
+      const count = rs.length;
+      const minee = rs.find((r) => r.user.id === me.id);
+      const b = h('button.react', { type: 'button', 'aria-pressed': String(!!minee) },
+        h('span.sr', `${t('watch.reactWith')} `), e, count ? h('span.count', String(count)) : null);
       b.addEventListener('click', async () => {
         try {
-          if (minee && minee.id) await api('DELETE', `/api/reactions/${minee.id}`);
-          else if (!minee) await api('POST', `/api/updates/${id}/reactions`, { emoji: e, at_seconds: Math.round(player.video.currentTime * 10) / 10 });
+          if (minee) await api('DELETE', `/api/reactions/${minee.id}`);
+          else await api('POST', `/api/updates/${id}/reactions`, { emoji: e, at_seconds: Math.round(player.video.currentTime * 10) / 10 });
           await load();
         } catch { /* shown */ }
       });
@@ -141,10 +157,8 @@ function reactions(ctx, id, player) {
   };
   const load = async () => {
     try {
-      list = listOf(await api('GET', `/api/updates/${id}/reactions`, undefined, { quiet: true }), 'reactions');
-    } catch (e) {
-      if (isMissing(e)) { box.hidden = true; return; }
-    }
+      list = (await api('GET', `/api/updates/${id}/reactions`, undefined, { quiet: true })).reactions;
+    } catch { return; }
     if (ctx.alive()) render();
   };
   render();
@@ -169,29 +183,43 @@ function comments(ctx, id, player, me) {
   const load = async () => {
     let list;
     try {
-      list = listOf(await api('GET', `/api/updates/${id}/comments`, undefined, { quiet: true }), 'comments');
+      list = (await api('GET', `/api/updates/${id}/comments`, undefined, { quiet: true })).comments;
     } catch (e) {
-      clear(listEl).append(h('li.empty', isMissing(e) ? t('watch.commentsMissing') : e.message));
+      clear(listEl).append(h('li.empty', e.message));
       return;
     }
     if (!ctx.alive()) return;
     clear(listEl);
-    list.sort((a, b) => (a.at_seconds ?? 1e9) - (b.at_seconds ?? 1e9) || a.created_at - b.created_at);
     if (!list.length) listEl.append(h('li.empty', t('watch.noComments')));
     for (const c of list) {
-      const who = userOf(c).name;
+      const who = c.user.name;
       const at = c.at_seconds !== null && c.at_seconds !== undefined
         ? h('button.link.at', { type: 'button', 'aria-label': t('watch.jumpTo', { time: fmtDuration(c.at_seconds) }),
           onclick: () => { player.seekTo(Number(c.at_seconds)); player.el.focus(); } }, fmtDuration(c.at_seconds))
         : null;
-      const del = (userOf(c).id === me.id || isAdmin()) && c.id
+      const del = c.user.id === me.id || isAdmin()
         ? h('button.link.danger', { type: 'button', onclick: async () => {
           try { await api('DELETE', `/api/comments/${c.id}`); load(); } catch { /* shown */ }
         } }, t('watch.delete'))
         : null;
-      listEl.append(h('li.comment', h('p.meta', at, ' ', h('strong', who), ' ', h('span.when', fmtDate(c.created_at)), ' ', del),
+      listEl.append(h('li.comment', { id: `comment-${c.id}`, tabindex: '-1' },
+        h('p.meta', at, ' ', h('strong', who), ' ', h('span.when', fmtDate(c.created_at)), ' ', del),
         h('p.text', c.body)));
     }
+    showLinkedComment();
+  };
+  // A link to one comment (/watch/ID#comment-N, as the comment mail sends):
+  // once the comments are there, bring it into view and mark it.
+  let linkedShown = false;
+  const showLinkedComment = () => {
+    const m = /^#comment-(\d+)$/.exec(location.hash);
+    if (linkedShown || !m) return;
+    const el = document.getElementById(`comment-${m[1]}`);
+    if (!el) return;
+    linkedShown = true;
+    el.classList.add('is-linked');
+    el.scrollIntoView({ block: 'center' });
+    el.focus({ preventScroll: true });
   };
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -215,14 +243,14 @@ function viewers(ctx, id) {
   box.append(ul);
   api('GET', `/api/updates/${id}/views`, undefined, { quiet: true }).then((d) => {
     if (!ctx.alive()) return;
-    const list = listOf(d, 'views', 'viewers');
+    const list = d.views;
     if (!list.length) ul.append(h('li.empty', t('watch.noViewers')));
     for (const v of list) {
-      const name = userOf(v).name;
+      const name = v.user.name;
       ul.append(h('li', h('strong', name), ' — ',
-        v.completed ? t('watch.completed') : t('watch.watchedUpTo', { time: fmtDuration(v.position ?? v.furthest ?? 0) })));
+        v.completed ? t('watch.completed') : t('watch.watchedUpTo', { time: fmtDuration(v.position) })));
     }
-  }).catch((e) => { ul.append(h('li.empty', isMissing(e) ? t('watch.viewsMissing') : e.message)); });
+  }).catch((e) => { ul.append(h('li.empty', e.message)); });
   return box;
 }
 
