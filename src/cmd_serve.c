@@ -22,6 +22,7 @@
 #include "conf.h"
 #include "http.h"
 #include "habit.h"
+#include "onboarding.h"
 #include "mail.h"
 #include "media.h"
 #include "updates.h"
@@ -93,6 +94,7 @@ int cmd_serve(int argc, char **argv)
         { media_routes, media_nroutes },
         { mail_routes, mail_nroutes },
         { habit_routes, habit_nroutes },
+        { onboarding_routes, onboarding_nroutes },
     };
 
     conf_defaults(&c);
