@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "db_accounts.h"
+#include "db_settings.h"
 #include "util.h"
 
 /* ---- roles ---- */
@@ -36,6 +37,11 @@ int db_role_parse(const char *s, enum role *out)
 
 static const char *const link_names[] = { "invite", "reset", "setup" };
 
+int db_lang_ok(const char *s)
+{
+    return s && (!strcmp(s, "en") || !strcmp(s, "fr"));
+}
+
 /* ---- helpers ---- */
 
 /* The db_rc of the statement that just failed (never DB_OK). */
@@ -56,8 +62,8 @@ static int tx_failed(struct catalog *c)
 /* The columns read_user() expects, in order, for the users table as "u". */
 #define USER_COLS "u.id, u.email, u.name, u.title, u.team, u.role, u.time_zone, " \
                   "u.notify_updates, u.notify_reminders, u.unsubscribed, u.deactivated, " \
-                  "u.created_at, COALESCE(u.password_hash, '')"
-#define USER_NCOLS 13
+                  "u.created_at, COALESCE(u.password_hash, ''), u.lang"
+#define USER_NCOLS 14
 
 static void read_user(struct cat_stmt *st, int k, struct db_user *u)
 {
@@ -77,6 +83,7 @@ static void read_user(struct cat_stmt *st, int k, struct db_user *u)
     u->deactivated = cat_col_int(st, k + 10) != 0;
     u->created_at = cat_col_int(st, k + 11);
     cat_col_copy(st, k + 12, u->password_hash, sizeof(u->password_hash));
+    cat_col_copy(st, k + 13, u->lang, sizeof(u->lang));
 }
 
 /* Step a prepared one-row query: DB_OK (row read by the caller before
@@ -152,10 +159,10 @@ int db_user_list(struct catalog *c, struct db_user **out, size_t *n)
 
 int db_user_insert(struct catalog *c, const struct db_user *u, int64_t *id)
 {
-    int64_t got = cat_insert(c, "INSERT INTO users(email, name, role, password_hash, created_at) "
-                                "VALUES (?, ?, ?, NULLIF(?, ''), ?)", "ssssI",
-                             u->email, u->name, db_role_name(u->role), u->password_hash,
-                             u->created_at);
+    int64_t got = cat_insert(c, "INSERT INTO users(email, name, title, team, role, password_hash, "
+                                "lang, created_at) VALUES (?, ?, ?, ?, ?, NULLIF(?, ''), ?, ?)",
+                             "sssssssI", u->email, u->name, u->title, u->team, db_role_name(u->role),
+                             u->password_hash, u->lang[0] ? u->lang : "en", u->created_at);
     if (got < 0)
         return failed(c);
     *id = got;
@@ -168,6 +175,18 @@ int db_user_set_password(struct catalog *c, int64_t id, const char *password_has
     if (n < 0)
         return failed(c);
     return n ? DB_OK : DB_NOTFOUND;
+}
+
+int db_user_lang(struct catalog *c, int64_t id, char out[DB_LANG_MAX])
+{
+    char *v = NULL;
+    int rc = cat_get_text(c, &v, "SELECT lang FROM users WHERE id = ?", "I", id);
+
+    out[0] = '\0';
+    if (rc == DB_OK)
+        hc_strlcpy(out, v, DB_LANG_MAX);
+    free(v);
+    return rc;
 }
 
 /* One text column of users (its name from our own list, never from a caller). */
@@ -197,6 +216,7 @@ int db_user_update(struct catalog *c, int64_t id, const struct db_user_patch *p)
         set_text(c, id, "UPDATE users SET team = ? WHERE id = ?", p->team) < 0 ||
         set_text(c, id, "UPDATE users SET time_zone = ? WHERE id = ?", p->time_zone) < 0 ||
         set_text(c, id, "UPDATE users SET notify_updates = ? WHERE id = ?", p->notify_updates) < 0 ||
+        set_text(c, id, "UPDATE users SET lang = ? WHERE id = ?", p->lang) < 0 ||
         set_int(c, id, "UPDATE users SET notify_reminders = ? WHERE id = ?", p->notify_reminders) < 0 ||
         set_int(c, id, "UPDATE users SET unsubscribed = ? WHERE id = ?", p->unsubscribed) < 0 ||
         set_text(c, id, "UPDATE users SET password_hash = ? WHERE id = ?", p->password_hash) < 0 ||
@@ -459,8 +479,10 @@ static int use_link(struct catalog *c, int64_t id, int64_t now)
         ? 0 : -1;
 }
 
-int db_invite_redeem(struct catalog *c, const unsigned char hash[DB_TOKEN_HASH_LEN],
-                     enum db_link purpose, const struct db_user *u, int64_t now, int64_t *uid)
+/* db_invite_redeem and db_setup_redeem: company_name only for setup. */
+static int redeem(struct catalog *c, const unsigned char hash[DB_TOKEN_HASH_LEN],
+                  enum db_link purpose, const struct db_user *u, const char *company_name,
+                  int64_t now, int64_t *uid)
 {
     struct db_invite inv;
     struct db_user nu;
@@ -495,12 +517,170 @@ int db_invite_redeem(struct catalog *c, const unsigned char hash[DB_TOKEN_HASH_L
         goto fail;
     if (use_link(c, inv.id, now) < 0)
         return tx_failed(c);
+    /* Same connection, so inside this transaction. */
+    if (company_name && (rc = db_setting_set(c, "company_name", company_name)) != DB_OK)
+        goto fail;
     if (cat_commit(c) < 0)
         return failed(c);
     return DB_OK;
 fail:
     cat_rollback(c);
     return rc;
+}
+
+int db_invite_redeem(struct catalog *c, const unsigned char hash[DB_TOKEN_HASH_LEN],
+                     enum db_link purpose, const struct db_user *u, int64_t now, int64_t *uid)
+{
+    return redeem(c, hash, purpose, u, NULL, now, uid);
+}
+
+int db_setup_redeem(struct catalog *c, const unsigned char hash[DB_TOKEN_HASH_LEN],
+                    const struct db_user *u, const char *company_name, int64_t now, int64_t *uid)
+{
+    return redeem(c, hash, DB_LINK_SETUP, u, company_name, now, uid);
+}
+
+/* ---- the administrator's invites ---- */
+
+#define INVITE_COLS "i.id, i.email, i.name, i.role, COALESCE(i.invited_by, 0), i.created_at, i.expires_at"
+
+static void read_invite(struct cat_stmt *st, enum db_link purpose, struct db_invite *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->id = cat_col_int(st, 0);
+    out->purpose = purpose;
+    cat_col_copy(st, 1, out->email, sizeof(out->email));
+    cat_col_copy(st, 2, out->name, sizeof(out->name));
+    if (db_role_parse(cat_col_text(st, 3), &out->role) != DB_OK)
+        out->role = ROLE_MEMBER;
+    out->invited_by = cat_col_int(st, 4);
+    out->created_at = cat_col_int(st, 5);
+    out->expires_at = cat_col_int(st, 6);
+}
+
+int db_invite_list_pending(struct catalog *c, int64_t now, struct db_pending_invite **out, size_t *n)
+{
+    struct cat_stmt *st = cat_query(c,
+        "SELECT " INVITE_COLS ", COALESCE(b.name, '') FROM invites i "
+        "LEFT JOIN users b ON b.id = i.invited_by "
+        "WHERE i.purpose = 'invite' AND i.used_at IS NULL "
+        "AND NOT EXISTS (SELECT 1 FROM users u WHERE u.email = i.email) "
+        "ORDER BY i.created_at DESC, i.id DESC", "");
+    size_t cap = 0;
+    int rc;
+
+    *out = NULL;
+    *n = 0;
+    if (!st)
+        return failed(c);
+    while ((rc = cat_step(c, st)) == 1) {
+        struct db_pending_invite *p;
+
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 16;
+            *out = hc_realloc(*out, cap * sizeof(**out));
+        }
+        p = &(*out)[(*n)++];
+        read_invite(st, DB_LINK_INVITE, &p->invite);
+        cat_col_copy(st, 7, p->invited_by_name, sizeof(p->invited_by_name));
+        p->expired = p->invite.expires_at < now;
+    }
+    if (rc < 0) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+        return rc;
+    }
+    return DB_OK;
+}
+
+int db_invite_get_pending(struct catalog *c, int64_t id, struct db_invite *out)
+{
+    struct cat_stmt *st = cat_query(c, "SELECT " INVITE_COLS " FROM invites i "
+                                       "WHERE i.id = ? AND i.purpose = 'invite' AND i.used_at IS NULL",
+                                    "I", id);
+    int rc = one_row(c, st);
+
+    if (rc == DB_OK) {
+        read_invite(st, DB_LINK_INVITE, out);
+        cat_end(st);
+    }
+    return rc;
+}
+
+int db_invite_pending_by_email(struct catalog *c, const char *email, struct db_invite *out)
+{
+    struct cat_stmt *st = cat_query(c, "SELECT " INVITE_COLS " FROM invites i "
+                                       "WHERE i.email = ? COLLATE NOCASE AND i.purpose = 'invite' "
+                                       "AND i.used_at IS NULL ORDER BY i.created_at DESC, i.id DESC LIMIT 1",
+                                    "s", email);
+    int rc = one_row(c, st);
+
+    if (rc == DB_OK) {
+        read_invite(st, DB_LINK_INVITE, out);
+        cat_end(st);
+    }
+    return rc;
+}
+
+int db_invite_renew(struct catalog *c, int64_t id, const unsigned char hash[DB_TOKEN_HASH_LEN],
+                    int64_t now, int64_t ttl, struct db_invite *out)
+{
+    int n, rc;
+
+    if (cat_begin(c) < 0)
+        return failed(c);
+    n = cat_exec(c, "UPDATE invites SET token_hash = ?, created_at = ?, expires_at = ? "
+                    "WHERE id = ? AND purpose = 'invite' AND used_at IS NULL",
+                 "bIII", hash, DB_TOKEN_HASH_LEN, now, now + ttl, id);
+    if (n < 0)
+        return tx_failed(c);
+    if (n == 0) {
+        cat_rollback(c);
+        return DB_NOTFOUND;
+    }
+    if ((rc = db_invite_get_pending(c, id, out)) != DB_OK) {
+        cat_rollback(c);
+        return rc == DB_NOTFOUND ? DB_ERROR : rc;
+    }
+    if (cat_commit(c) < 0)
+        return failed(c);
+    return DB_OK;
+}
+
+int db_invite_revoke(struct catalog *c, int64_t id)
+{
+    int n = cat_exec(c, "DELETE FROM invites WHERE id = ? AND purpose = 'invite' AND used_at IS NULL",
+                     "I", id);
+    if (n < 0)
+        return failed(c);
+    return n ? DB_OK : DB_NOTFOUND;
+}
+
+/* ---- the first-run checklist ---- */
+
+int db_onboarding_get(struct catalog *c, int64_t user_id, struct db_onboarding *out)
+{
+    /* Reads settings, invites, users and updates (owned by db_updates);
+     * writes nothing. */
+    struct cat_stmt *st = cat_query(c,
+        "SELECT (SELECT COUNT(*) FROM settings WHERE key = 'purpose' AND trim(value) != ''), "
+        "       (SELECT COUNT(*) FROM invites WHERE purpose = 'invite') "
+        "         + (SELECT COUNT(*) > 1 FROM users), "
+        "       (SELECT COUNT(*) FROM updates WHERE author_id = ? "
+        "         AND status IN ('queued', 'processing', 'ready'))", "I", user_id);
+    int rc = one_row(c, st);
+
+    if (rc == DB_NOTFOUND)
+        return DB_ERROR;    /* a SELECT of counts always has a row */
+    if (rc != DB_OK)
+        return rc;
+    memset(out, 0, sizeof(*out));
+    out->purpose_written = cat_col_int(st, 0) > 0;
+    out->invited_someone = cat_col_int(st, 1) > 0;
+    out->recorded_first_update = cat_col_int(st, 2) > 0;
+    cat_end(st);
+    return DB_OK;
 }
 
 int db_user_reset_password(struct catalog *c, const unsigned char hash[DB_TOKEN_HASH_LEN],

@@ -34,6 +34,7 @@ int db_role_parse(const char *s, enum role *out);
 #define DB_TZ_MAX         64
 #define DB_PWHASH_MAX     128     /* crypto_pwhash_STRBYTES */
 #define DB_CSRF_MAX       64
+#define DB_LANG_MAX       8       /* "en", "fr" */
 
 struct db_user {
     int64_t   id;
@@ -49,7 +50,11 @@ struct db_user {
     int       deactivated;              /* 0/1: cannot sign in */
     int64_t   created_at;               /* Unix seconds */
     char      password_hash[DB_PWHASH_MAX]; /* "" when no password was set */
+    char      lang[DB_LANG_MAX];        /* "en" or "fr": the language the server writes in */
 };
+
+/* Is s a language a person can have ("en", "fr")? 1 or 0. */
+int db_lang_ok(const char *s);
 
 /* DB_OK with *out filled, DB_NOTFOUND, or a negative db_rc. */
 int db_user_get(struct catalog *c, int64_t id, struct db_user *out);
@@ -59,23 +64,28 @@ int db_user_count(struct catalog *c, int64_t *n);
 /* Every account, by id: DB_OK with *out (caller frees, NULL when *n is 0). */
 int db_user_list(struct catalog *c, struct db_user **out, size_t *n);
 /*
- * New account from u's email, name, role, password_hash ("" for none) and
- * created_at. DB_OK with *id set, DB_CONSTRAINT when the email is taken,
- * or another negative db_rc; nothing is written on failure.
+ * New account from u's email, name, title, team, role, password_hash (""
+ * for none), lang ("" for "en") and created_at. DB_OK with *id set,
+ * DB_CONSTRAINT when the email is taken or lang is not one we know, or
+ * another negative db_rc; nothing is written on failure.
  */
 int db_user_insert(struct catalog *c, const struct db_user *u, int64_t *id);
 /* Replace the password hash (a rehash after sign-in). DB_OK, DB_NOTFOUND or negative. */
 int db_user_set_password(struct catalog *c, int64_t id, const char *password_hash);
+/* The language person id reads ("en" or "fr") into out: DB_OK, DB_NOTFOUND or negative. */
+int db_user_lang(struct catalog *c, int64_t id, char out[DB_LANG_MAX]);
 
 /* What a person may change about themselves; NULL / -1 = unchanged. */
 struct db_user_patch {
     const char *name, *title, *team, *time_zone, *notify_updates;
+    const char *lang;                   /* "en" or "fr" (DB_CONSTRAINT otherwise) */
     int         notify_reminders;       /* 0/1, -1 unchanged */
     int         unsubscribed;           /* 0/1, -1 unchanged */
     const char *password_hash;          /* a new password: every session but keep_session ends */
     int64_t     keep_session;
 };
-/* All of p in one transaction: DB_OK, DB_NOTFOUND, or negative (nothing changed). */
+/* All of p in one transaction: DB_OK, DB_NOTFOUND, or negative (nothing changed;
+ * DB_CONSTRAINT for a lang or notify_updates the catalog does not take). */
 int db_user_update(struct catalog *c, int64_t id, const struct db_user_patch *p);
 /*
  * What an administrator changes: role (NULL = unchanged) and deactivated
@@ -162,6 +172,34 @@ int db_invite_find(struct catalog *c, const unsigned char hash[DB_TOKEN_HASH_LEN
                    enum db_link purpose, int64_t now, struct db_invite *out);
 /* Remove a link that was never handed out: DB_OK, DB_NOTFOUND or negative. */
 int db_invite_delete(struct catalog *c, int64_t id);
+
+/* An invite not used yet, as the administrator's list shows it. */
+struct db_pending_invite {
+    struct db_invite invite;
+    char    invited_by_name[DB_NAME_MAX];   /* "" when the inviter is gone or none */
+    int     expired;                        /* 1 when expires_at < now */
+};
+/*
+ * Invites (purpose invite) not used yet whose address has no account,
+ * newest first, expired ones too (flagged, so they can be sent again).
+ * DB_OK with *out (caller frees; NULL when *n is 0) or negative.
+ */
+int db_invite_list_pending(struct catalog *c, int64_t now, struct db_pending_invite **out, size_t *n);
+/* The unused invite (purpose invite) for this address (compared without
+ * case), expired or not, the newest if several: DB_OK, DB_NOTFOUND or negative. */
+int db_invite_pending_by_email(struct catalog *c, const char *email, struct db_invite *out);
+/* The unused invite (purpose invite) with this id, expired or not: DB_OK, DB_NOTFOUND or negative. */
+int db_invite_get_pending(struct catalog *c, int64_t id, struct db_invite *out);
+/*
+ * Send an unused invite again: its link becomes hash (the old one stops
+ * working), created_at = now, expires_at = now + ttl. DB_OK with *out
+ * filled as it is now, DB_NOTFOUND (no unused invite with this id), or
+ * negative with nothing changed.
+ */
+int db_invite_renew(struct catalog *c, int64_t id, const unsigned char hash[DB_TOKEN_HASH_LEN],
+                    int64_t now, int64_t ttl, struct db_invite *out);
+/* Withdraw an unused invite (its link stops working): DB_OK, DB_NOTFOUND or negative. */
+int db_invite_revoke(struct catalog *c, int64_t id);
 /*
  * Open an account with an invite or the setup link, in one transaction: the
  * link is checked (unused, unexpired) and marked used, and the account made.
@@ -174,6 +212,28 @@ int db_invite_delete(struct catalog *c, int64_t id);
  */
 int db_invite_redeem(struct catalog *c, const unsigned char hash[DB_TOKEN_HASH_LEN],
                      enum db_link purpose, const struct db_user *u, int64_t now, int64_t *uid);
+/*
+ * The first-run setup: as db_invite_redeem with DB_LINK_SETUP, and, when
+ * company_name is not NULL, the company's name saved in the same
+ * transaction (nothing is written unless DB_OK).
+ */
+int db_setup_redeem(struct catalog *c, const unsigned char hash[DB_TOKEN_HASH_LEN],
+                    const struct db_user *u, const char *company_name, int64_t now, int64_t *uid);
+
+/*
+ * What the first-run checklist of an administrator shows, derived from the
+ * catalog (nothing stored): the purpose is written (not empty), someone
+ * was invited (an invite was ever made, or there is more than one
+ * account), and user_id has recorded an update (one that did not fail).
+ */
+struct db_onboarding {
+    int purpose_written;
+    int invited_someone;
+    int recorded_first_update;
+};
+/* DB_OK with *out filled, or negative. */
+int db_onboarding_get(struct catalog *c, int64_t user_id, struct db_onboarding *out);
+
 /*
  * A password reset, in one transaction: the reset link is checked and used,
  * the active person it was sent to gets password_hash, and everything that

@@ -17,6 +17,7 @@
 #include "db_settings.h"
 #include "conf.h"
 #include "http.h"
+#include "i18n.h"
 #include "isoweek.h"
 #include "mail.h"
 #include "metrics.h"
@@ -24,12 +25,13 @@
 
 json_t *api_user_json(const struct db_user *u)
 {
-    return json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:b,s:b,s:I}",
+    return json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:b,s:b,s:I,s:s}",
                      "id", (json_int_t)u->id, "email", u->email, "name", u->name,
                      "title", u->title, "team", u->team, "role", db_role_name(u->role),
                      "time_zone", u->time_zone, "notify_updates", u->notify_updates,
                      "notify_reminders", u->notify_reminders, "unsubscribed", u->unsubscribed,
-                     "deactivated", u->deactivated, "created_at", (json_int_t)u->created_at);
+                     "deactivated", u->deactivated, "created_at", (json_int_t)u->created_at,
+                     "lang", u->lang[0] ? u->lang : "en");
 }
 
 /* The user as JSON after reading it again: DB_OK with *out, or a db_rc. */
@@ -230,7 +232,7 @@ static int h_me_patch(struct req *r, struct resp *o)
 {
     static const char *const keys[] = { "name", "title", "team", "time_zone", "notify_updates",
                                         "notify_reminders", "unsubscribed", "password",
-                                        "current_password", NULL };
+                                        "current_password", "lang", NULL };
     const char *pw, *cur;
     int rem = 0, rem_set = 0, unsub = 0, unsub_set = 0, st, rc;
     char hash[crypto_pwhash_STRBYTES];
@@ -246,6 +248,7 @@ static int h_me_patch(struct req *r, struct resp *o)
         (st = api_str_field(body, "team", 0, 200, &p.team, o)) ||
         (st = api_str_field(body, "time_zone", 0, 64, &p.time_zone, o)) ||
         (st = api_str_field(body, "notify_updates", 0, 16, &p.notify_updates, o)) ||
+        (st = api_str_field(body, "lang", 0, 8, &p.lang, o)) ||
         (st = api_str_field(body, "password", 0, 1024, &pw, o)) ||
         (st = api_str_field(body, "current_password", 0, 1024, &cur, o)) ||
         (st = api_bool_field(body, "notify_reminders", &rem, &rem_set, o)) ||
@@ -253,6 +256,10 @@ static int h_me_patch(struct req *r, struct resp *o)
         goto out;
     if (p.name && !*p.name) {
         st = http_error(o, 400, "bad_field", "the name must not be empty");
+        goto out;
+    }
+    if (p.lang && !db_lang_ok(p.lang)) {
+        st = http_error(o, 400, "bad_field", "lang must be en or fr");
         goto out;
     }
     if (p.time_zone && !hc_tz_valid(p.time_zone)) {
@@ -307,11 +314,18 @@ static int h_setup_get(struct req *r, struct resp *o)
     return http_json(o, 200, json_pack("{s:b}", "needed", n == 0));
 }
 
-/* Create a user from an invite/setup token (one transaction, in db/). */
+/*
+ * Create a user from an invite/setup token (one transaction, in db/). Both
+ * take the person's title, team and language (lang, else the browser's
+ * Accept-Language, else English); the setup also takes the company's name.
+ */
 static int redeem(struct req *r, struct resp *o, enum db_link purpose)
 {
-    static const char *const keys[] = { "token", "email", "name", "password", NULL };
-    const char *token, *email, *name, *pw;
+    static const char *const setup_keys[] = { "token", "email", "name", "password", "title", "team",
+                                              "lang", "company_name", NULL };
+    static const char *const accept_keys[] = { "token", "email", "name", "password", "title", "team",
+                                               "lang", NULL };
+    const char *token, *email, *name, *pw, *title, *team, *lang, *company = NULL;
     struct db_user nu;
     struct db_invite inv;
     json_t *body;
@@ -321,14 +335,26 @@ static int redeem(struct req *r, struct resp *o, enum db_link purpose)
     memset(&nu, 0, sizeof(nu));
     if (!(body = http_body_json(r, o)))
         return o->status;
-    if ((st = api_only_keys(body, keys, o)) ||
+    if ((st = api_only_keys(body, setup ? setup_keys : accept_keys, o)) ||
         (st = api_str_field(body, "token", 1, 128, &token, o)) ||
         (st = api_str_field(body, "email", setup, 254, &email, o)) ||
         (st = api_str_field(body, "name", setup, 200, &name, o)) ||
-        (st = api_str_field(body, "password", 1, 1024, &pw, o)))
+        (st = api_str_field(body, "password", 1, 1024, &pw, o)) ||
+        (st = api_str_field(body, "title", 0, 200, &title, o)) ||
+        (st = api_str_field(body, "team", 0, 200, &team, o)) ||
+        (st = api_str_field(body, "lang", 0, 8, &lang, o)) ||
+        (setup && (st = api_str_field(body, "company_name", 0, 200, &company, o))))
         goto out;
     if (email && !api_email_ok(email)) {
         st = http_error(o, 400, "bad_field", "\"%s\" is not an email address", email);
+        goto out;
+    }
+    if (lang && !db_lang_ok(lang)) {
+        st = http_error(o, 400, "bad_field", "lang must be en or fr");
+        goto out;
+    }
+    if (company && !*company) {
+        st = http_error(o, 400, "bad_field", "the company name must not be empty");
         goto out;
     }
     /* An invite is for the address it was sent to: the account gets that
@@ -349,7 +375,11 @@ static int redeem(struct req *r, struct resp *o, enum db_link purpose)
         goto out;
     hc_strlcpy(nu.email, email ? email : "", sizeof(nu.email));
     hc_strlcpy(nu.name, name ? name : "", sizeof(nu.name));
-    rc = auth_invite_redeem(r->cat, token, purpose, &nu, &uid);
+    hc_strlcpy(nu.title, title ? title : "", sizeof(nu.title));
+    hc_strlcpy(nu.team, team ? team : "", sizeof(nu.team));
+    hc_strlcpy(nu.lang, lang ? lang : i18n_lang_name((enum lang)r->lang), sizeof(nu.lang));
+    rc = setup ? auth_setup_redeem(r->cat, token, &nu, company, &uid)
+               : auth_invite_redeem(r->cat, token, purpose, &nu, &uid);
     if (rc == DB_NOTFOUND)
         st = http_error(o, 410, "link_expired", "this link has expired or was already used; ask for a new one");
     else if (rc == DB_INVALID)
@@ -376,7 +406,7 @@ static int h_invite_accept(struct req *r, struct resp *o)
     return redeem(r, o, DB_LINK_INVITE);
 }
 
-static void public_base(struct req *r, char *out, size_t outsz)
+void api_public_base(struct req *r, char *out, size_t outsz)
 {
     if (r->conf->public_url[0]) {
         size_t n = hc_strlcpy(out, r->conf->public_url, outsz);
@@ -388,61 +418,303 @@ static void public_base(struct req *r, char *out, size_t outsz)
     }
 }
 
+/* What became of one address of an invite request. */
+enum invite_outcome {
+    INVITE_SENT,        /* a new link mailed, or an unused invite's link renewed and mailed */
+    INVITE_MEMBER,      /* the address already has an account */
+    INVITE_INVALID      /* not an email address */
+};
+
+/*
+ * Invite email (name may be NULL): *outcome, and for INVITE_SENT *inv
+ * (the invite as JSON: id, email, url, expires_at, resent). An address
+ * with an unused invite gets that invite again with a fresh link (the
+ * old one stops working), not a second one. Returns 0, or the status of
+ * the catalog failure set in o.
+ */
+static int invite_one(struct req *r, struct resp *o, const char *email, const char *name,
+                      enum role role, enum invite_outcome *outcome, json_t **inv)
+{
+    char token[TOKEN_CHARS], base[600], url[800];
+    struct db_user existing;
+    struct db_invite pend;
+    int64_t id, expires;
+    int rc, resent = 0;
+
+    *inv = NULL;
+    if (!api_email_ok(email)) {
+        *outcome = INVITE_INVALID;
+        return 0;
+    }
+    if ((rc = db_user_get_by_email(r->cat, email, &existing)) < 0)
+        return api_db_fail(o, rc, "checking the address");
+    if (rc == DB_OK) {
+        *outcome = INVITE_MEMBER;
+        return 0;
+    }
+    if ((rc = db_invite_pending_by_email(r->cat, email, &pend)) < 0)
+        return api_db_fail(o, rc, "checking the address");
+    if (rc == DB_OK && (rc = auth_invite_renew(r->cat, pend.id, INVITE_TTL, token, sizeof(token), &pend)) == DB_OK) {
+        resent = 1;
+        id = pend.id;
+        expires = pend.expires_at;
+        if (!name || !*name)
+            name = pend.name;
+    } else if (rc < 0 && rc != DB_NOTFOUND) {
+        return api_db_fail(o, rc, "renewing the invite");
+    } else {    /* none, or it was used or revoked meanwhile: a new one */
+        expires = (int64_t)hc_now() + INVITE_TTL;
+        id = auth_invite_create(r->cat, DB_LINK_INVITE, email, name, role, r->user.id,
+                                INVITE_TTL, token, sizeof(token));
+        if (id < 0)
+            return api_db_fail(o, (int)id, "creating the invite");
+    }
+    api_public_base(r, base, sizeof(base));
+    snprintf(url, sizeof(url), "%s/invite#token=%s", base, token);
+    /* No new invite without its mail: if the mail cannot be queued, the
+     * link (never shown to anyone) goes again. A renewed invite stays, to
+     * be sent again. */
+    if (mail_queue_invite(r->cat, r->conf, email, name, r->user.name, url) < 0) {
+        if (!resent)
+            db_invite_delete(r->cat, id);
+        return api_db_fail(o, DB_ERROR, "queueing the invite mail");
+    }
+    *outcome = INVITE_SENT;
+    *inv = json_pack("{s:I,s:s,s:s,s:I,s:b}", "id", (json_int_t)id, "email", email, "url", url,
+                     "expires_at", (json_int_t)expires, "resent", resent);
+    return 0;
+}
+
+#define INVITE_BATCH_MAX 100
+
+/* One address and its display name, from a pasted list or an array. */
+struct invitee {
+    char email[DB_EMAIL_MAX];
+    char name[DB_NAME_MAX];
+};
+
+/* Trim spaces and quotes at both ends of s[0..n) into out. */
+static void trimmed(const char *s, size_t n, char *out, size_t outsz)
+{
+    while (n && strchr(" \t\r\n\"'", *s)) {
+        s++;
+        n--;
+    }
+    while (n && strchr(" \t\r\n\"'", s[n - 1]))
+        n--;
+    if (n >= outsz)
+        n = outsz - 1;
+    memcpy(out, s, n);
+    out[n] = '\0';
+}
+
+/* Append one to list unless its address is there already (without case).
+ * -1 past INVITE_BATCH_MAX, else 0. */
+static int add_invitee(const struct invitee *one, struct invitee *list, size_t *count)
+{
+    if (!one->email[0])
+        return 0;
+    for (size_t k = 0; k < *count; k++)
+        if (!strcasecmp(list[k].email, one->email))
+            return 0;
+    if (*count == INVITE_BATCH_MAX)
+        return -1;
+    list[(*count)++] = *one;
+    return 0;
+}
+
+/*
+ * Add the addresses of one item of a pasted list s[0..n): "Name <addr>"
+ * (as mail programs copy them), "Name addr", or addresses separated by
+ * spaces. Words without an @ name the address when the item has exactly
+ * one; in an item with no address at all each word is kept (and will be
+ * reported as not an address). -1 past INVITE_BATCH_MAX, else 0.
+ */
+static int add_item(const char *s, size_t n, struct invitee *list, size_t *count)
+{
+    const char *lt = memchr(s, '<', n), *gt = lt ? memchr(lt, '>', n - (size_t)(lt - s)) : NULL;
+    struct invitee one;
+    size_t i, start, ats = 0, words = 0;
+
+    memset(&one, 0, sizeof(one));
+    if (lt && gt) {
+        trimmed(lt + 1, (size_t)(gt - lt - 1), one.email, sizeof(one.email));
+        trimmed(s, (size_t)(lt - s), one.name, sizeof(one.name));
+        return add_invitee(&one, list, count);
+    }
+    for (i = 0; i < n; ) {          /* count words, and words with an @ */
+        while (i < n && (s[i] == ' ' || s[i] == '\t'))
+            i++;
+        for (start = i; i < n && s[i] != ' ' && s[i] != '\t'; i++)
+            ;
+        if (i > start) {
+            words++;
+            ats += memchr(s + start, '@', i - start) != NULL;
+        }
+    }
+    if (ats == 1 && words > 1) {    /* "Zoë Martin zoe@example.com" */
+        size_t at = (size_t)((const char *)memchr(s, '@', n) - s), b = at, e = at;
+        while (b > 0 && s[b - 1] != ' ' && s[b - 1] != '\t')
+            b--;
+        while (e < n && s[e] != ' ' && s[e] != '\t')
+            e++;
+        trimmed(s + b, e - b, one.email, sizeof(one.email));
+        trimmed(s, b, one.name, sizeof(one.name));
+        if (!one.name[0])
+            trimmed(s + e, n - e, one.name, sizeof(one.name));
+        return add_invitee(&one, list, count);
+    }
+    for (i = 0; i < n; ) {
+        while (i < n && (s[i] == ' ' || s[i] == '\t'))
+            i++;
+        for (start = i; i < n && s[i] != ' ' && s[i] != '\t'; i++)
+            ;
+        memset(&one, 0, sizeof(one));
+        trimmed(s + start, i - start, one.email, sizeof(one.email));
+        if (add_invitee(&one, list, count) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Pasted text: at most 100 kB, no control characters but line ends and tabs. */
+static int pasted_ok(const char *s)
+{
+    size_t n = 0;
+
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++, n++)
+        if (*p < 0x20 && *p != '\n' && *p != '\r' && *p != '\t')
+            return 0;
+    return n <= 100000;
+}
+
+/* Split text at commas, semicolons and line ends into list. 0, or -1 when too many. */
+static int parse_list(const char *text, struct invitee *list, size_t *count)
+{
+    while (*text) {
+        size_t n = strcspn(text, ",;\r\n");
+        if (add_item(text, n, list, count) < 0)
+            return -1;
+        text += n;
+        if (*text)
+            text++;
+    }
+    return 0;
+}
+
+/*
+ * The addresses of an invite request: "email" (one, with "name"), or
+ * "emails" as an array of addresses or as pasted text. Returns 0 with
+ * *list (caller frees) and *count, else the status of the error set in o.
+ */
+static int invitees(json_t *body, struct resp *o, struct invitee **list, size_t *count)
+{
+    json_t *emails = json_object_get(body, "emails"), *v;
+    const char *email, *name;
+    size_t i;
+    int st;
+
+    *list = hc_calloc(INVITE_BATCH_MAX, sizeof(**list));
+    *count = 0;
+    if (emails && json_object_get(body, "email")) {
+        st = http_error(o, 400, "bad_field", "send email or emails, not both");
+        goto fail;
+    }
+    if (!emails) {
+        if ((st = api_str_field(body, "email", 1, 254, &email, o)) ||
+            (st = api_str_field(body, "name", 0, 200, &name, o)))
+            goto fail;
+        hc_strlcpy((*list)[0].email, email, sizeof((*list)[0].email));
+        hc_strlcpy((*list)[0].name, name ? name : "", sizeof((*list)[0].name));
+        *count = 1;
+        return 0;
+    }
+    if (json_is_string(emails) && pasted_ok(json_string_value(emails))) {
+        if (parse_list(json_string_value(emails), *list, count) < 0)
+            goto too_many;
+    } else if (json_is_array(emails)) {
+        json_array_foreach(emails, i, v) {
+            if (!json_is_string(v) || !api_text_ok(json_string_value(v), 1000))
+                goto bad;
+            if (add_item(json_string_value(v), strlen(json_string_value(v)), *list, count) < 0)
+                goto too_many;
+        }
+    } else {
+        goto bad;
+    }
+    if (*count == 0) {
+        st = http_error(o, 400, "bad_field", "give at least one email address");
+        goto fail;
+    }
+    return 0;
+bad:
+    st = http_error(o, 400, "bad_field",
+                    "emails must be a list of addresses or a text of addresses separated by commas or lines");
+    goto fail;
+too_many:
+    st = http_error(o, 400, "bad_field", "at most %d addresses at once", INVITE_BATCH_MAX);
+fail:
+    free(*list);
+    *list = NULL;
+    return st;
+}
+
+/*
+ * POST /api/people/invite. {"email", "name"?, "role"?}: 201 {invite},
+ * 400 when not an address, 409 when it has an account. {"emails": [..] or
+ * "pasted text", "role"?}: 200 {results: [{email, name, status:
+ * "invited" | "member" | "invalid", invite?}], invited: N}.
+ */
 static int h_invite(struct req *r, struct resp *o)
 {
-    static const char *const keys[] = { "email", "name", "role", NULL };
-    const char *email, *name, *role_s;
-    char token[TOKEN_CHARS], base[600], url[800];
+    static const char *const keys[] = { "email", "emails", "name", "role", NULL };
+    const char *role_s;
     enum role role = ROLE_MEMBER;
-    struct db_user existing;
-    json_t *body;
-    int64_t id, now;
-    int st, rc;
+    enum invite_outcome oc;
+    struct invitee *list = NULL;
+    size_t count = 0, sent = 0;
+    json_t *body, *results = NULL, *inv;
+    int st, batch;
 
     if (!(body = http_body_json(r, o)))
         return o->status;
-    if ((st = api_only_keys(body, keys, o)) ||
-        (st = api_str_field(body, "email", 1, 254, &email, o)) ||
-        (st = api_str_field(body, "name", 0, 200, &name, o)) ||
-        (st = api_str_field(body, "role", 0, 16, &role_s, o)))
+    batch = json_object_get(body, "emails") != NULL;
+    if ((st = api_only_keys(body, keys, o)) || (st = api_str_field(body, "role", 0, 16, &role_s, o)) ||
+        (st = invitees(body, o, &list, &count)))
         goto out;
-    if (!api_email_ok(email)) {
-        st = http_error(o, 400, "bad_field", "\"%s\" is not an email address", email);
-        goto out;
-    }
     if (role_s && db_role_parse(role_s, &role) != DB_OK) {
         st = http_error(o, 400, "bad_field", "role must be member or admin");
         goto out;
     }
-    rc = db_user_get_by_email(r->cat, email, &existing);
-    if (rc < 0) {
-        st = api_db_fail(o, rc, "checking the address");
+    if (!batch) {
+        if ((st = invite_one(r, o, list[0].email, list[0].name, role, &oc, &inv)))
+            goto out;
+        if (oc == INVITE_INVALID)
+            st = http_error(o, 400, "bad_field", "\"%s\" is not an email address", list[0].email);
+        else if (oc == INVITE_MEMBER)
+            st = http_error(o, 409, "exists", "%s already has an account", list[0].email);
+        else
+            st = http_json(o, 201, json_pack("{s:o}", "invite", inv));
         goto out;
     }
-    if (rc == DB_OK) {
-        st = http_error(o, 409, "exists", "%s already has an account", email);
-        goto out;
+    results = json_array();
+    for (size_t i = 0; i < count; i++) {
+        static const char *const names[] = { "invited", "member", "invalid" };
+        json_t *one;
+
+        if ((st = invite_one(r, o, list[i].email, list[i].name, role, &oc, &inv)))
+            goto out;
+        one = json_pack("{s:s,s:s,s:s}", "email", list[i].email, "name", list[i].name,
+                        "status", names[oc]);
+        if (inv)
+            json_object_set_new(one, "invite", inv);
+        json_array_append_new(results, one);
+        sent += oc == INVITE_SENT;
     }
-    public_base(r, base, sizeof(base));
-    now = (int64_t)hc_now();
-    id = auth_invite_create(r->cat, DB_LINK_INVITE, email, name, role, r->user.id,
-                            INVITE_TTL, token, sizeof(token));
-    if (id < 0) {
-        st = api_db_fail(o, (int)id, "creating the invite");
-        goto out;
-    }
-    snprintf(url, sizeof(url), "%s/invite#token=%s", base, token);
-    /* No invite without its mail: if the mail cannot be queued, the link
-     * (never shown to anyone) goes again. */
-    if (mail_queue_invite(r->cat, r->conf, email, name, r->user.name, url) < 0) {
-        db_invite_delete(r->cat, id);
-        st = api_db_fail(o, DB_ERROR, "queueing the invite mail");
-        goto out;
-    }
-    st = http_json(o, 201, json_pack("{s:{s:I,s:s,s:s,s:I}}", "invite", "id", (json_int_t)id,
-                                     "email", email, "url", url,
-                                     "expires_at", (json_int_t)(now + INVITE_TTL)));
+    st = http_json(o, 200, json_pack("{s:O,s:I}", "results", results, "invited", (json_int_t)sent));
 out:
+    json_decref(results);
+    free(list);
     json_decref(body);
     return st;
 }
@@ -563,6 +835,7 @@ static int h_purpose(struct req *r, struct resp *o)
     return http_json(o, 200, j);
 }
 
+/* PUT /api/purpose: {purpose?, company_name?}, at least one. */
 static int h_purpose_put(struct req *r, struct resp *o)
 {
     static const char *const keys[] = { "purpose", "company_name", NULL };
@@ -572,18 +845,26 @@ static int h_purpose_put(struct req *r, struct resp *o)
 
     if (!(body = http_body_json(r, o)))
         return o->status;
-    if ((st = api_only_keys(body, keys, o)) || (st = api_str_field(body, "purpose", 1, 20000, &purpose, o)) ||
-        (st = api_str_field(body, "company_name", 0, 200, &name, o))) {
-        json_decref(body);
-        return st;
+    if ((st = api_only_keys(body, keys, o)) || (st = api_str_field(body, "purpose", 0, 20000, &purpose, o)) ||
+        (st = api_str_field(body, "company_name", 0, 200, &name, o)))
+        goto out;
+    if (!purpose && !name) {
+        st = http_error(o, 400, "missing_field", "send purpose, company_name or both");
+        goto out;
     }
-    if ((rc = db_setting_set(r->cat, "purpose", purpose)) < 0 ||
+    if (name && !*name) {
+        st = http_error(o, 400, "bad_field", "the company name must not be empty");
+        goto out;
+    }
+    if ((purpose && (rc = db_setting_set(r->cat, "purpose", purpose)) < 0) ||
         (name && (rc = db_setting_set(r->cat, "company_name", name)) < 0)) {
-        json_decref(body);
-        return api_db_fail(o, rc, "saving the purpose");
+        st = api_db_fail(o, rc, "saving the purpose");
+        goto out;
     }
+    st = h_purpose(r, o);
+out:
     json_decref(body);
-    return h_purpose(r, o);
+    return st;
 }
 
 /* ---- API tokens ---- */

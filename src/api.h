@@ -39,6 +39,10 @@ int api_new_password(const char *pw, char *hash, size_t hashsz, struct resp *o);
  * JSON error and a log line naming what was being done. Returns the status.
  */
 int api_db_fail(struct resp *o, int rc, const char *doing);
+/* The address people reach this server at, without a trailing slash:
+ * --public-url, else http://Host. */
+struct req;
+void api_public_base(struct req *r, char *out, size_t outsz);
 /* A positive id from a path segment; 0 on success. */
 int api_parse_id(const char *s, int64_t *id);
 

@@ -23,6 +23,7 @@ static void fill_user(struct user *u, const struct db_user *d)
     hc_strlcpy(u->name, d->name, sizeof(u->name));
     u->role = d->role;
     hc_strlcpy(u->time_zone, d->time_zone, sizeof(u->time_zone));
+    hc_strlcpy(u->lang, d->lang, sizeof(u->lang));
 }
 
 int auth_resolve_bearer(struct catalog *c, const char *token, struct user *u)
@@ -218,6 +219,25 @@ int auth_invite_redeem(struct catalog *c, const char *token, enum db_link purpos
 
     hc_token_hash(token, h);
     return db_invite_redeem(c, h, purpose, u, (int64_t)hc_now(), uid);
+}
+
+int auth_setup_redeem(struct catalog *c, const char *token, const struct db_user *u,
+                      const char *company_name, int64_t *uid)
+{
+    unsigned char h[DB_TOKEN_HASH_LEN];
+
+    hc_token_hash(token, h);
+    return db_setup_redeem(c, h, u, company_name, (int64_t)hc_now(), uid);
+}
+
+int auth_invite_renew(struct catalog *c, int64_t id, int ttl_seconds, char *token, size_t tokensz,
+                      struct db_invite *out)
+{
+    unsigned char h[DB_TOKEN_HASH_LEN];
+
+    hc_random_token(token, tokensz, 32);
+    hc_token_hash(token, h);
+    return db_invite_renew(c, id, h, (int64_t)hc_now(), ttl_seconds, out);
 }
 
 int auth_reset_password(struct catalog *c, const char *token, const char *password_hash,

@@ -77,6 +77,13 @@ int auth_invite_find(struct catalog *c, const char *token, enum db_link purpose,
 /* Open an account with an invite or setup token: as db_invite_redeem. */
 int auth_invite_redeem(struct catalog *c, const char *token, enum db_link purpose,
                        const struct db_user *u, int64_t *uid);
+/* The first-run setup with its token: as db_setup_redeem. */
+int auth_setup_redeem(struct catalog *c, const char *token, const struct db_user *u,
+                      const char *company_name, int64_t *uid);
+/* Send invite id again with a fresh link written to token (the old link
+ * stops working): as db_invite_renew, the new link lasting ttl_seconds. */
+int auth_invite_renew(struct catalog *c, int64_t id, int ttl_seconds, char *token, size_t tokensz,
+                      struct db_invite *out);
 /* Set a new password with a reset token: as db_user_reset_password (the
  * person's sessions and API tokens end; *tokens_revoked says how many). */
 int auth_reset_password(struct catalog *c, const char *token, const char *password_hash,

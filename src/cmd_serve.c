@@ -23,6 +23,7 @@
 #include "db_accounts.h"
 #include "http.h"
 #include "habit.h"
+#include "onboarding.h"
 #include "mail.h"
 #include "media.h"
 #include "updates.h"
@@ -100,6 +101,7 @@ int cmd_serve(int argc, char **argv)
         { media_routes, media_nroutes },
         { mail_routes, mail_nroutes },
         { habit_routes, habit_nroutes },
+        { onboarding_routes, onboarding_nroutes },
     };
 
     conf_defaults(&c);

@@ -29,6 +29,7 @@
 #include "catalog.h"
 #include "conf.h"
 #include "http.h"
+#include "i18n.h"
 #include "metrics.h"
 #include "util.h"
 
@@ -87,13 +88,32 @@ int http_json(struct resp *o, int status, json_t *body)
     return status;
 }
 
+/*
+ * Format an error message into msg in language lang: the translation of
+ * fmt when i18n.c has one (it has the same conversions as fmt: the unit
+ * tests check the table), else the English, then the translation of the
+ * finished English text when that is a fixed text i18n.c knows.
+ */
+static void error_message(int lang, const char *code, char *msg, size_t msgsz,
+                          const char *fmt, va_list ap)
+{
+    const char *tr = i18n_error_text((enum lang)lang, code, fmt);
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+    vsnprintf(msg, msgsz, tr ? tr : fmt, ap);
+#pragma GCC diagnostic pop
+    if (!tr && (tr = i18n_error_text((enum lang)lang, code, msg)) && !strchr(tr, '%'))
+        hc_strlcpy(msg, tr, msgsz);
+}
+
 int http_error(struct resp *o, int status, const char *code, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    error_message(o->lang, code, msg, sizeof(msg), fmt, ap);
     va_end(ap);
     return http_json(o, status, json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", msg));
 }
@@ -139,7 +159,7 @@ int http_stream_fail(struct req *r, int status, const char *code, const char *fm
     r->stream_status = status;
     hc_strlcpy(r->stream_code, code, sizeof(r->stream_code));
     va_start(ap, fmt);
-    vsnprintf(r->stream_msg, sizeof(r->stream_msg), fmt, ap);
+    error_message(r->lang, code, r->stream_msg, sizeof(r->stream_msg), fmt, ap);
     va_end(ap);
     return -1;
 }
@@ -580,6 +600,17 @@ static int csrf_ok(struct req *r, int need_token)
     return auth_csrf_ok(r->authed ? &r->user : NULL, &ao, need_token);
 }
 
+/* The language of the caller's messages: their setting when signed in,
+ * else the first of English and French that the browser asks for. */
+static int request_lang(struct req *r)
+{
+    enum lang l;
+
+    if (r->authed && i18n_lang_parse(r->user.lang, &l) == 0)
+        return l;
+    return i18n_accept_language(http_get_header(r, "Accept-Language"), NULL);
+}
+
 /* First callback: decide whether this request may go on at all. */
 static int admit(struct req *r, struct resp *o)
 {
@@ -603,6 +634,8 @@ static int admit(struct req *r, struct resp *o)
         return http_error(o, 503, "unavailable", "the catalog cannot be opened; try again shortly");
     if ((rc = resolve_user(r)) < 0)
         return api_db_fail(o, rc, "checking who is signed in");
+    if (r->authed)
+        o->lang = r->lang = request_lang(r);
     if (rt->role >= ROLE_MEMBER && !r->authed)
         return http_error(o, 401, "unauthenticated", "sign in first");
     if (r->authed && r->user.role < rt->role)
@@ -648,6 +681,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r->conf = gconf;
         r->t_start = hc_monotonic();
         client_ip(r);
+        o.lang = r->lang = request_lang(r);
         atomic_fetch_add(&inflight, 1);
         *con_cls = r;
         /* CORS preflight for media and uploads. */
@@ -667,6 +701,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         resp_free(&o);
         return MHD_YES;
     }
+    o.lang = r->lang;
     if (*upload_data_size) {
         const struct route *rt = r->match.route;
         size_t n = *upload_data_size;

@@ -45,6 +45,8 @@ struct req {
     char          stream_msg[300];
     double        t_start;
     int           done;
+    int           lang;     /* enum lang (i18n.h) of error messages: the caller's
+                             * setting, else Accept-Language; set before any handler */
 };
 
 #define RESP_MAX_HEADERS 16
@@ -60,9 +62,14 @@ struct resp {
     int      nheaders;
     char    *hname[RESP_MAX_HEADERS];
     char    *hvalue[RESP_MAX_HEADERS];
+    int      lang;           /* enum lang (i18n.h) that http_error writes in */
 };
 
-/* Set a JSON error body {"error":{"code":..,"message":..}}; returns status. */
+/*
+ * Set a JSON error body {"error":{"code":..,"message":..}}; returns status.
+ * The message is in o->lang when i18n.c has the text of fmt (or of the
+ * finished message) under code; otherwise in English. code never changes.
+ */
 int http_error(struct resp *o, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* Set a JSON body (steals the reference); returns status. */

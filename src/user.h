@@ -16,6 +16,7 @@ struct user {
     char      name[DB_NAME_MAX];
     enum role role;                 /* ROLE_MEMBER or ROLE_ADMIN */
     char      time_zone[DB_TZ_MAX];
+    char      lang[DB_LANG_MAX];    /* "en" or "fr": the language answers are written in */
     int64_t   session_id;           /* 0 when authenticated by API token */
     int64_t   token_id;             /* 0 when authenticated by session */
     char      csrf[DB_CSRF_MAX];    /* the session's CSRF token, "" for API tokens */

@@ -12,8 +12,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "catalog.h"
 #include "db_accounts.h"
+#include "db_settings.h"
 #include "unit.h"
 
 static char dir[256], dbpath[300], faultpath[300];
@@ -161,6 +164,30 @@ static int f_reset_password(void)
     hash_of("no such link", h);
     return db_user_reset_password(cat, h, "x", 1000, NULL);
 }
+static int f_user_lang(void) { char l[DB_LANG_MAX]; return db_user_lang(cat, alice, l); }
+static int f_invite_list_pending(void)
+{
+    struct db_pending_invite *l; size_t n; int rc = db_invite_list_pending(cat, 1000, &l, &n);
+    free(l);
+    return rc;
+}
+static int f_invite_pending_by_email(void) { struct db_invite in; return db_invite_pending_by_email(cat, "x@example.com", &in); }
+static int f_invite_get_pending(void) { struct db_invite in; return db_invite_get_pending(cat, 999999, &in); }
+static int f_invite_renew(void)
+{
+    unsigned char h[DB_TOKEN_HASH_LEN]; struct db_invite in;
+    hash_of("renewed", h);
+    return db_invite_renew(cat, 999999, h, 1000, 100, &in);
+}
+static int f_invite_revoke(void) { return db_invite_revoke(cat, 999999); }
+static int f_setup_redeem(void)
+{
+    unsigned char h[DB_TOKEN_HASH_LEN]; struct db_user u; int64_t id;
+    memset(&u, 0, sizeof(u));
+    hash_of("no such link", h);
+    return db_setup_redeem(cat, h, &u, "Acme", 1000, &id);
+}
+static int f_onboarding_get(void) { struct db_onboarding ob; return db_onboarding_get(cat, bob, &ob); }
 
 static const struct {
     const char *name;
@@ -190,6 +217,14 @@ static const struct {
     { "db_invite_delete", f_invite_delete, 1 },
     { "db_invite_redeem", f_invite_redeem, 1 },
     { "db_user_reset_password", f_reset_password, 1 },
+    { "db_user_lang", f_user_lang, 0 },
+    { "db_invite_list_pending", f_invite_list_pending, 0 },
+    { "db_invite_pending_by_email", f_invite_pending_by_email, 0 },
+    { "db_invite_get_pending", f_invite_get_pending, 0 },
+    { "db_invite_renew", f_invite_renew, 1 },
+    { "db_invite_revoke", f_invite_revoke, 1 },
+    { "db_setup_redeem", f_setup_redeem, 1 },
+    { "db_onboarding_get", f_onboarding_get, 0 },
 };
 
 UNIT_TEST(every_function_reports_an_injected_error)
@@ -481,6 +516,227 @@ UNIT_TEST(reset_sets_the_password_and_ends_sessions_tokens_and_other_links)
     CHECK_INT(db_invite_find(cat, h, DB_LINK_RESET, 1000, &in), DB_OK);
 }
 
+/* ---- languages, pending invites, setup, the first-run checklist ---- */
+
+UNIT_TEST(language_defaults_to_english_and_takes_only_en_or_fr)
+{
+    struct db_user u;
+    struct db_user_patch p = { .lang = "fr", .notify_reminders = -1, .unsubscribed = -1 };
+    char l[DB_LANG_MAX];
+    int64_t id = 0;
+
+    CHECK_INT(db_user_lang(cat, alice, l), DB_OK);
+    CHECK_STR(l, "en");
+    CHECK_INT(db_user_lang(cat, 424242, l), DB_NOTFOUND);
+    CHECK_INT(db_user_update(cat, alice, &p), DB_OK);
+    CHECK_INT(db_user_lang(cat, alice, l), DB_OK);
+    CHECK_STR(l, "fr");
+    CHECK_INT(db_user_get(cat, alice, &u), DB_OK);
+    CHECK_STR(u.lang, "fr");
+    p.lang = "de";
+    p.title = "Changed";
+    CHECK_INT(db_user_update(cat, alice, &p), DB_CONSTRAINT);
+    CHECK_INT(db_user_get(cat, alice, &u), DB_OK);
+    CHECK_STR(u.lang, "fr");
+    CHECK(strcmp(u.title, "Changed") != 0);       /* all or nothing */
+    p.lang = "en";
+    p.title = NULL;
+    CHECK_INT(db_user_update(cat, alice, &p), DB_OK);
+    CHECK(db_lang_ok("en") && db_lang_ok("fr") && !db_lang_ok("de") && !db_lang_ok("") && !db_lang_ok(NULL));
+
+    memset(&u, 0, sizeof(u));
+    snprintf(u.email, sizeof(u.email), "franck@example.com");
+    snprintf(u.name, sizeof(u.name), "Franck");
+    snprintf(u.title, sizeof(u.title), "Designer");
+    snprintf(u.team, sizeof(u.team), "Product");
+    snprintf(u.lang, sizeof(u.lang), "fr");
+    u.role = ROLE_MEMBER;
+    CHECK_INT(db_user_insert(cat, &u, &id), DB_OK);
+    CHECK_INT(db_user_get(cat, id, &u), DB_OK);
+    CHECK_STR(u.title, "Designer");
+    CHECK_STR(u.team, "Product");
+    CHECK_STR(u.lang, "fr");
+    snprintf(u.email, sizeof(u.email), "klingon@example.com");
+    snprintf(u.lang, sizeof(u.lang), "tlh");
+    CHECK_INT(db_user_insert(cat, &u, &id), DB_CONSTRAINT);
+    CHECK_INT(db_user_get_by_email(cat, "klingon@example.com", &u), DB_NOTFOUND);
+}
+
+UNIT_TEST(pending_invites_are_listed_renewed_and_revoked)
+{
+    unsigned char h[DB_TOKEN_HASH_LEN], h2[DB_TOKEN_HASH_LEN];
+    struct db_pending_invite *l = NULL;
+    struct db_invite in;
+    struct db_user nu;
+    size_t n = 0;
+    int64_t gus, hana, uid;
+    int found_gus = 0, found_hana = 0;
+
+    gus = add_link("invite gus", DB_LINK_INVITE, "gus@example.com", ROLE_MEMBER, 5000);
+    hana = add_link("invite hana", DB_LINK_INVITE, "hana@example.com", ROLE_MEMBER, 1500);
+    CHECK(gus > 0 && hana > 0);
+    CHECK(add_link("reset bob", DB_LINK_RESET, "bob@example.com", ROLE_MEMBER, 5000) > 0);
+    CHECK_INT(db_invite_list_pending(cat, 2000, &l, &n), DB_OK);
+    for (size_t i = 0; i < n; i++) {
+        CHECK_INT(l[i].invite.purpose, DB_LINK_INVITE);          /* no reset links */
+        CHECK(strcmp(l[i].invite.email, "bob@example.com") != 0);
+        if (l[i].invite.id == gus) {
+            found_gus = 1;
+            CHECK_INT(l[i].expired, 0);
+        }
+        if (l[i].invite.id == hana) {
+            found_hana = 1;
+            CHECK_INT(l[i].expired, 1);                          /* listed, flagged */
+        }
+    }
+    free(l);
+    CHECK(found_gus && found_hana);
+
+    CHECK_INT(db_invite_pending_by_email(cat, "GUS@example.com", &in), DB_OK);
+    CHECK_INT(in.id, gus);
+    CHECK_INT(db_invite_pending_by_email(cat, "nobody@example.com", &in), DB_NOTFOUND);
+    CHECK_INT(db_invite_get_pending(cat, gus, &in), DB_OK);
+    CHECK_STR(in.email, "gus@example.com");
+    CHECK_INT(db_invite_get_pending(cat, 424242, &in), DB_NOTFOUND);
+
+    /* Renewing: a new link and a new expiry; the old link stops working. */
+    hash_of("invite hana", h);
+    hash_of("invite hana again", h2);
+    CHECK_INT(db_invite_renew(cat, hana, h2, 3000, 7000, &in), DB_OK);
+    CHECK_INT(in.id, hana);
+    CHECK_INT(in.created_at, 3000);
+    CHECK_INT(in.expires_at, 10000);
+    CHECK_INT(db_invite_find(cat, h, DB_LINK_INVITE, 3000, &in), DB_NOTFOUND);
+    CHECK_INT(db_invite_find(cat, h2, DB_LINK_INVITE, 3000, &in), DB_OK);
+    CHECK_INT(db_invite_renew(cat, 424242, h, 3000, 7000, &in), DB_NOTFOUND);
+    /* The hash of another link is a constraint, and nothing changes. */
+    hash_of("invite gus", h);
+    CHECK_INT(db_invite_renew(cat, hana, h, 3000, 7000, &in), DB_CONSTRAINT);
+    CHECK_INT(db_invite_find(cat, h2, DB_LINK_INVITE, 3000, &in), DB_OK);
+
+    /* Revoking: the link stops working; a used invite is neither renewed nor revoked. */
+    CHECK_INT(db_invite_revoke(cat, gus), DB_OK);
+    CHECK_INT(db_invite_revoke(cat, gus), DB_NOTFOUND);
+    CHECK_INT(db_invite_find(cat, h, DB_LINK_INVITE, 1000, &in), DB_NOTFOUND);
+    memset(&nu, 0, sizeof(nu));
+    CHECK_INT(db_invite_redeem(cat, h2, DB_LINK_INVITE, &nu, 3000, &uid), DB_OK);
+    CHECK_INT(db_invite_get_pending(cat, hana, &in), DB_NOTFOUND);
+    CHECK_INT(db_invite_renew(cat, hana, h, 3000, 7000, &in), DB_NOTFOUND);
+    CHECK_INT(db_invite_revoke(cat, hana), DB_NOTFOUND);
+    CHECK_INT(db_invite_list_pending(cat, 3000, &l, &n), DB_OK);
+    for (size_t i = 0; i < n; i++)
+        CHECK(l[i].invite.id != hana && l[i].invite.id != gus);
+    free(l);
+}
+
+UNIT_TEST(setup_saves_the_company_name_with_the_account_or_not_at_all)
+{
+    unsigned char h[DB_TOKEN_HASH_LEN];
+    struct db_user nu;
+    char *name = NULL;
+    int64_t uid = 0;
+
+    CHECK(add_link("setup 2", DB_LINK_SETUP, "", ROLE_ADMIN, 5000) > 0);
+    hash_of("setup 2", h);
+    memset(&nu, 0, sizeof(nu));
+    snprintf(nu.email, sizeof(nu.email), "first@example.com");
+    /* Accounts exist: refused, and the name stays. */
+    CHECK_INT(db_setup_redeem(cat, h, &nu, "Not Saved", 1000, &uid), DB_INVALID);
+    CHECK_INT(db_setting_get(cat, "company_name", &name), DB_OK);
+    CHECK_STR(name, "Our company");
+    free(name);
+}
+
+UNIT_TEST(checklist_follows_purpose_invites_and_own_updates)
+{
+    struct db_onboarding ob;
+    int64_t carl = add_user("cleo@example.com", "Cleo", ROLE_ADMIN);
+
+    CHECK(carl > 0);
+    CHECK_INT(db_setting_set(cat, "purpose", "  "), DB_OK);
+    CHECK_INT(db_onboarding_get(cat, carl, &ob), DB_OK);
+    CHECK_INT(ob.purpose_written, 0);                    /* blank is not written */
+    CHECK_INT(ob.invited_someone, 1);                    /* several accounts already */
+    CHECK_INT(ob.recorded_first_update, 0);
+    CHECK_INT(db_setting_set(cat, "purpose", "Why we are here."), DB_OK);
+    CHECK(cat_exec(cat, "INSERT INTO updates(author_id, iso_week, status, created_at, updated_at) "
+                        "VALUES (?, '2026-W01', 'failed', 1, 1)", "I", carl) >= 0);
+    CHECK_INT(db_onboarding_get(cat, carl, &ob), DB_OK);
+    CHECK_INT(ob.purpose_written, 1);
+    CHECK_INT(ob.recorded_first_update, 0);              /* a failed upload is not a recording */
+    CHECK(cat_exec(cat, "INSERT INTO updates(author_id, iso_week, status, created_at, updated_at) "
+                        "VALUES (?, '2026-W01', 'queued', 1, 1)", "I", bob) >= 0);
+    CHECK_INT(db_onboarding_get(cat, carl, &ob), DB_OK);
+    CHECK_INT(ob.recorded_first_update, 0);              /* someone else's */
+    CHECK(cat_exec(cat, "INSERT INTO updates(author_id, iso_week, status, created_at, updated_at) "
+                        "VALUES (?, '2026-W01', 'ready', 1, 1)", "I", carl) >= 0);
+    CHECK_INT(db_onboarding_get(cat, carl, &ob), DB_OK);
+    CHECK_INT(ob.recorded_first_update, 1);
+}
+
+/* A fresh catalog: setup names the company; the checklist of the first
+ * administrator starts empty. Then a catalog from before 004 keeps its
+ * people, who read English. */
+UNIT_TEST(fresh_catalog_setup_and_migration_to_004)
+{
+    char path[400], path2[400], err[256];
+    unsigned char h[DB_TOKEN_HASH_LEN];
+    struct catalog *c;
+    struct db_onboarding ob;
+    struct db_invite in;
+    struct db_user nu, u;
+    char *name = NULL;
+    int64_t uid = 0, id;
+    sqlite3 *db;
+
+    snprintf(path, sizeof(path), "%s/fresh.db", dir);
+    CHECK((c = catalog_open(path, 1, err, sizeof(err))) != NULL);
+    if (!c)
+        return;
+    memset(&in, 0, sizeof(in));
+    in.purpose = DB_LINK_SETUP;
+    in.role = ROLE_ADMIN;
+    in.expires_at = 5000;
+    hash_of("fresh setup", h);
+    CHECK_INT(db_invite_create(c, h, &in, &id), DB_OK);
+    memset(&nu, 0, sizeof(nu));
+    snprintf(nu.email, sizeof(nu.email), "founder@example.com");
+    snprintf(nu.name, sizeof(nu.name), "Founder");
+    snprintf(nu.lang, sizeof(nu.lang), "fr");
+    CHECK_INT(db_setup_redeem(c, h, &nu, "Acme", 1000, &uid), DB_OK);
+    CHECK_INT(db_setting_get(c, "company_name", &name), DB_OK);
+    CHECK_STR(name, "Acme");
+    free(name);
+    CHECK_INT(db_user_get(c, uid, &u), DB_OK);
+    CHECK_INT(u.role, ROLE_ADMIN);
+    CHECK_STR(u.lang, "fr");
+    CHECK_INT(db_onboarding_get(c, uid, &ob), DB_OK);
+    CHECK(!ob.purpose_written && !ob.invited_someone && !ob.recorded_first_update);
+    CHECK_INT(db_setup_redeem(c, h, &nu, "Again", 1000, &uid), DB_NOTFOUND);   /* used */
+    catalog_close(c);
+
+    /* Schema 2 with one person, as an older hubcast left it. */
+    snprintf(path2, sizeof(path2), "%s/old.db", dir);
+    CHECK_INT(sqlite3_open(path2, &db), SQLITE_OK);
+    CHECK_INT(sqlite3_exec(db, "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, "
+                               "name TEXT NOT NULL, applied_at INTEGER NOT NULL)", NULL, NULL, NULL), SQLITE_OK);
+    for (const struct migration *m = catalog_migrations; m->sql && m->version <= 2; m++)
+        CHECK_INT(sqlite3_exec(db, m->sql, NULL, NULL, NULL), SQLITE_OK);
+    CHECK_INT(sqlite3_exec(db, "INSERT INTO schema_version VALUES (1, '001_init', 0), (2, '002_mail', 0);"
+                               "INSERT INTO users(email, name, title, created_at) "
+                               "VALUES ('old@example.com', 'Old Timer', 'Founder', 5)", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    CHECK((c = catalog_open(path2, 1, err, sizeof(err))) != NULL);
+    if (!c)
+        return;
+    CHECK_INT(catalog_schema_version(c), catalog_latest_version());
+    CHECK_INT(db_user_get_by_email(c, "old@example.com", &u), DB_OK);
+    CHECK_STR(u.name, "Old Timer");
+    CHECK_STR(u.title, "Founder");
+    CHECK_STR(u.lang, "en");
+    catalog_close(c);
+}
+
 int main(void)
 {
     char err[512];
@@ -520,6 +776,14 @@ int main(void)
     unit_run(setup_link_works_only_while_there_is_no_account, "setup_link_works_only_while_there_is_no_account");
     unit_run(reset_sets_the_password_and_ends_sessions_tokens_and_other_links,
              "reset_sets_the_password_and_ends_sessions_tokens_and_other_links");
+    unit_run(language_defaults_to_english_and_takes_only_en_or_fr,
+             "language_defaults_to_english_and_takes_only_en_or_fr");
+    unit_run(pending_invites_are_listed_renewed_and_revoked, "pending_invites_are_listed_renewed_and_revoked");
+    unit_run(setup_saves_the_company_name_with_the_account_or_not_at_all,
+             "setup_saves_the_company_name_with_the_account_or_not_at_all");
+    unit_run(checklist_follows_purpose_invites_and_own_updates,
+             "checklist_follows_purpose_invites_and_own_updates");
+    unit_run(fresh_catalog_setup_and_migration_to_004, "fresh_catalog_setup_and_migration_to_004");
     unit_run(every_function_reports_an_injected_error, "every_function_reports_an_injected_error");
     unit_run(every_write_is_busy_while_another_connection_holds_the_lock,
              "every_write_is_busy_while_another_connection_holds_the_lock");
