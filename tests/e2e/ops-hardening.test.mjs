@@ -1,0 +1,104 @@
+// ops-hardening.test.mjs - operational weak points of `hubcast serve`
+// found by the attack run (issue 13): connections that never finish their
+// headers, and what the server does about them. Real sockets on loopback
+// only; the slow clients come from 127.0.0.2-6 and the normal requests
+// from 127.0.0.1, as they would from other machines.
+//
+// Run: HUBCAST_BIN=$PWD/src/hubcast node --test tests/e2e/ops-hardening.test.mjs
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+
+import { startServer } from './lib/server.mjs';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// One slow client: sends a request line, then a header line every
+// `every` ms, and never ends its headers. Resolves `closed` when the
+// server closes the connection (with the time it took).
+function slowConnection(port, localAddress, every = 2000) {
+  const s = net.connect({ port, host: '127.0.0.1', localAddress });
+  const c = { socket: s, connected: false, t0: Date.now() };
+  c.closed = new Promise((resolve) => {
+    s.on('close', () => resolve(Date.now() - c.t0));
+  });
+  s.on('error', () => {});
+  s.on('connect', () => {
+    c.connected = true;
+    c.t0 = Date.now();
+    s.write('GET /healthz HTTP/1.1\r\nHost: x\r\n');
+    c.timer = setInterval(() => {
+      if (!s.destroyed) s.write(`X-Slow-${Date.now() % 1000}: ${'a'.repeat(8)}\r\n`);
+    }, every);
+  });
+  c.end = () => { clearInterval(c.timer); s.destroy(); };
+  return c;
+}
+
+// GET path with a time limit; resolves { status } or { error }.
+async function timedGet(url, ms) {
+  try {
+    const r = await fetch(url, { signal: AbortSignal.timeout(ms) });
+    await r.text();
+    return { status: r.status };
+  } catch (e) {
+    return { error: String(e) };
+  }
+}
+
+test('1,100 slow connections from five addresses do not lock out /healthz', async () => {
+  // The defaults: nothing in the flags helps the server here.
+  const srv = await startServer();
+  const slow = [];
+  try {
+    for (let a = 2; a <= 6; a++) {
+      for (let i = 0; i < 220; i++) slow.push(slowConnection(srv.port, `127.0.0.${a}`));
+      await sleep(200);
+    }
+    await sleep(2500);   // all of them are in and have trickled a line
+    const r = await timedGet(`${srv.url}/healthz`, 5000);
+    assert.equal(r.status, 200, `GET /healthz from 127.0.0.1: ${JSON.stringify(r)}`);
+  } finally {
+    slow.forEach((c) => c.end());
+    await srv.cleanup();
+  }
+});
+
+test('a connection that has not finished its headers within --header-timeout is closed', async () => {
+  const srv = await startServer({ args: ['--header-timeout', '3'] });
+  try {
+    const c = slowConnection(srv.port, '127.0.0.2', 500);
+    // Meanwhile normal requests are answered.
+    for (let i = 0; i < 3; i++) {
+      const r = await timedGet(`${srv.url}/healthz`, 2000);
+      assert.equal(r.status, 200, JSON.stringify(r));
+      await sleep(500);
+    }
+    const took = await Promise.race([c.closed, sleep(8000).then(() => -1)]);
+    c.end();
+    assert.ok(took > 0, 'the slow connection was still open after 8 s');
+    assert.ok(took >= 2500 && took <= 5500, `closed after ${took} ms, expected about 3 s`);
+  } finally {
+    await srv.cleanup();
+  }
+});
+
+test('a keep-alive connection answers requests past --header-timeout while it keeps asking', async () => {
+  const srv = await startServer({ args: ['--header-timeout', '2'] });
+  try {
+    // One connection, a complete request every 700 ms for 4 s: every
+    // request finishes its headers at once, so none is cut.
+    const s = net.connect({ port: srv.port, host: '127.0.0.1' });
+    let got = '';
+    s.on('data', (d) => { got += d; });
+    await new Promise((r) => s.on('connect', r));
+    for (let i = 0; i < 6; i++) {
+      s.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+      await sleep(700);
+    }
+    s.destroy();
+    assert.equal((got.match(/HTTP\/1\.1 200/g) || []).length, 6, got);
+  } finally {
+    await srv.cleanup();
+  }
+});
