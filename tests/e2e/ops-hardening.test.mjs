@@ -102,3 +102,23 @@ test('a keep-alive connection answers requests past --header-timeout while it ke
     await srv.cleanup();
   }
 });
+
+test('past three quarters of --conn-limit, the connections waiting longest for their headers give way', async () => {
+  // One address may take every connection here: only the room kept for
+  // prompt clients lets /healthz in.
+  const srv = await startServer({ args: ['--conn-limit', '200', '--per-ip-limit', '200'] });
+  const slow = [];
+  try {
+    for (let i = 0; i < 250; i++) slow.push(slowConnection(srv.port, '127.0.0.2'));
+    await sleep(2000);
+    for (let i = 0; i < 3; i++) {
+      const r = await timedGet(`${srv.url}/healthz`, 5000);
+      assert.equal(r.status, 200, `GET /healthz from 127.0.0.1: ${JSON.stringify(r)}`);
+    }
+    const open = slow.filter((c) => c.connected && !c.socket.destroyed && c.socket.readyState === 'open');
+    assert.ok(open.length <= 150, `${open.length} slow connections still open, at most 150 expected`);
+  } finally {
+    slow.forEach((c) => c.end());
+    await srv.cleanup();
+  }
+});
