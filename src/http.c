@@ -5,6 +5,12 @@
  * is buffered up to a cap or streamed to the route; the last callback runs
  * the handler and queues the response it filled. Everything a request
  * allocated is freed in the completion callback.
+ *
+ * Connection admission lives here too: a connection must finish the headers
+ * of each request within --header-timeout of its accept (or of the end of
+ * its previous request), and connections still waiting for their headers
+ * may hold at most three quarters of --conn-limit, the oldest giving way
+ * first, so that slow clients cannot lock out those that ask promptly.
  */
 #include "config.h"
 
@@ -18,6 +24,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <unistd.h>
@@ -37,6 +44,212 @@ static size_t gntables;
 static int webfd = -1;
 static atomic_int inflight;
 static char dbpath[1100];
+
+/* ---- connection admission: the header deadline ---- */
+
+/*
+ * One TCP connection from accept to close. It is "waiting" while the
+ * headers of its next request have not all arrived: from accept, and again
+ * from the end of each request on a kept-alive connection. Waiting
+ * connections sit in one list, oldest first.
+ */
+struct hconn {
+    struct hconn *prev, *next;   /* the waiting list */
+    int           fd;            /* the socket; valid until NOTIFY_CLOSED */
+    int           waiting;       /* 1 while in the waiting list */
+    int           cut;           /* 1 once shut down by us */
+    double        since;         /* hc_monotonic() when it began waiting */
+};
+
+static pthread_mutex_t adm_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t adm_cond;
+static struct hconn *wait_head, *wait_tail;
+static int nwaiting;             /* length of the waiting list */
+static int wait_cap;             /* most waiting connections kept */
+static int sweeper_run;          /* 1 while the sweeper should go on */
+static pthread_t sweeper;
+static int sweeper_started;
+static long ncut_late, ncut_crowd;   /* closed since the last log line */
+
+/* Append h to the waiting list. Caller holds adm_lock. */
+static void wait_push(struct hconn *h)
+{
+    if (h->waiting || h->cut)
+        return;
+    h->since = hc_monotonic();
+    h->prev = wait_tail;
+    h->next = NULL;
+    if (wait_tail)
+        wait_tail->next = h;
+    else
+        wait_head = h;
+    wait_tail = h;
+    h->waiting = 1;
+    nwaiting++;
+}
+
+/* Take h out of the waiting list. Caller holds adm_lock. */
+static void wait_pop(struct hconn *h)
+{
+    if (!h->waiting)
+        return;
+    if (h->prev)
+        h->prev->next = h->next;
+    else
+        wait_head = h->next;
+    if (h->next)
+        h->next->prev = h->prev;
+    else
+        wait_tail = h->prev;
+    h->prev = h->next = NULL;
+    h->waiting = 0;
+    nwaiting--;
+}
+
+/*
+ * Close a waiting connection: shutting the socket down makes
+ * libmicrohttpd read end-of-file and close it in its own thread. The
+ * socket is still open here because libmicrohttpd closes it only after
+ * NOTIFY_CLOSED, which takes adm_lock first. Caller holds adm_lock.
+ */
+static void wait_cut(struct hconn *h)
+{
+    wait_pop(h);
+    h->cut = 1;
+    shutdown(h->fd, SHUT_RDWR);
+}
+
+/* The connection's admission record, or NULL. */
+static struct hconn *conn_rec(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    struct hconn *h = *socket_context;
+
+    (void)cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        h = hc_calloc(1, sizeof(*h));
+        h->fd = ci ? ci->connect_fd : -1;
+        pthread_mutex_lock(&adm_lock);
+        /* Keep room for clients that ask promptly: past the cap, the
+         * connection that has waited longest for its headers goes. */
+        while (nwaiting >= wait_cap && wait_head) {
+            wait_cut(wait_head);
+            ncut_crowd++;
+        }
+        if (h->fd >= 0)
+            wait_push(h);
+        pthread_mutex_unlock(&adm_lock);
+        *socket_context = h;
+        return;
+    }
+    if (!h)
+        return;
+    pthread_mutex_lock(&adm_lock);
+    wait_pop(h);
+    pthread_mutex_unlock(&adm_lock);
+    free(h);
+    *socket_context = NULL;
+}
+
+/* The headers of a request are all in: the connection stops waiting. */
+static void conn_headers_done(struct MHD_Connection *conn)
+{
+    struct hconn *h = conn_rec(conn);
+
+    if (!h)
+        return;
+    pthread_mutex_lock(&adm_lock);
+    wait_pop(h);
+    pthread_mutex_unlock(&adm_lock);
+}
+
+/* A request ended and its connection stays open: it waits for the next. */
+static void conn_request_done(struct MHD_Connection *conn)
+{
+    struct hconn *h = conn_rec(conn);
+
+    if (!h)
+        return;
+    pthread_mutex_lock(&adm_lock);
+    wait_push(h);
+    pthread_mutex_unlock(&adm_lock);
+}
+
+/* Close connections past the header deadline, about four times a deadline. */
+static void *sweep_main(void *arg)
+{
+    double deadline = gconf->header_timeout, last_log = 0;
+    long step_ms = deadline >= 4 ? 1000 : (long)(deadline * 250);
+    struct timespec ts;
+
+    (void)arg;
+    pthread_mutex_lock(&adm_lock);
+    while (sweeper_run) {
+        double now = hc_monotonic();
+
+        while (wait_head && now - wait_head->since >= deadline) {
+            wait_cut(wait_head);
+            ncut_late++;
+        }
+        if ((ncut_late || ncut_crowd) && now - last_log >= 60) {
+            hc_log("closed %ld connections that did not send their headers within %d s "
+                   "and %ld that gave way to newer ones", ncut_late, gconf->header_timeout,
+                   ncut_crowd);
+            ncut_late = ncut_crowd = 0;
+            last_log = now;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_nsec += (step_ms % 1000) * 1000000L;
+        ts.tv_sec += step_ms / 1000 + ts.tv_nsec / 1000000000L;
+        ts.tv_nsec %= 1000000000L;
+        pthread_cond_timedwait(&adm_cond, &adm_lock, &ts);
+    }
+    pthread_mutex_unlock(&adm_lock);
+    return NULL;
+}
+
+static int sweeper_start(void)
+{
+    pthread_condattr_t ca;
+
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&adm_cond, &ca);
+    pthread_condattr_destroy(&ca);
+    wait_cap = gconf->conn_limit - gconf->conn_limit / 4;
+    if (wait_cap < 1)
+        wait_cap = 1;
+    if (gconf->header_timeout <= 0)
+        return 0;
+    sweeper_run = 1;
+    if (pthread_create(&sweeper, NULL, sweep_main, NULL) != 0) {
+        hc_log("cannot start the connection sweeper");
+        return -1;
+    }
+    sweeper_started = 1;
+    return 0;
+}
+
+static void sweeper_stop(void)
+{
+    if (!sweeper_started)
+        return;
+    pthread_mutex_lock(&adm_lock);
+    sweeper_run = 0;
+    pthread_cond_signal(&adm_cond);
+    pthread_mutex_unlock(&adm_lock);
+    pthread_join(sweeper, NULL);
+    sweeper_started = 0;
+}
 
 /* ---- per-thread catalog connections ---- */
 
@@ -569,6 +782,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     memset(&o, 0, sizeof(o));
     o.fd = -1;
     if (!r) {
+        conn_headers_done(conn);
         r = hc_calloc(1, sizeof(*r));
         r->conn = conn;
         r->method = method;
@@ -641,6 +855,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     int status = 0;
 
     (void)cls;
+    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        conn_request_done(conn);
     if (!r)
         return;
     r->aborted = toe != MHD_REQUEST_TERMINATED_COMPLETED_OK;
@@ -675,16 +891,13 @@ int http_start(const struct conf *conf, const struct route_table *tables, size_t
     struct sockaddr_storage ss;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG | MHD_USE_ITC;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    unsigned threads;
+    unsigned threads, per_ip;
 
     gconf = conf;
     gtables = tables;
     gntables = ntables;
     catalog_path(conf->data_dir, dbpath, sizeof(dbpath));
     MHD_set_panic_func(on_panic, NULL);
-    webfd = open(conf->web_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (webfd < 0)
-        hc_log("web app folder %s: %s (pages will answer 404)", conf->web_dir, strerror(errno));
     if (conf_listen_split(conf->listen, addr, sizeof(addr), &port) < 0) {
         hc_log("--listen %s: expected ADDR:PORT", conf->listen);
         return -1;
@@ -708,20 +921,30 @@ int http_start(const struct conf *conf, const struct route_table *tables, size_t
             return -1;
         }
     }
+    webfd = open(conf->web_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (webfd < 0)
+        hc_log("web app folder %s: %s (pages will answer 404)", conf->web_dir, strerror(errno));
     threads = conf->http_threads > 0 ? (unsigned)conf->http_threads
                                      : (unsigned)(ncpu > 0 ? ncpu : 2);
+    /* One address may hold an eighth of the connections unless told. */
+    per_ip = conf->per_ip_limit > 0 ? (unsigned)conf->per_ip_limit
+                                    : (unsigned)(conf->conn_limit / 8 > 0 ? conf->conn_limit / 8 : 1);
+    if (sweeper_start() < 0)
+        return -1;
     daemon_ = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, NULL,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, threads,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)conf->conn_timeout,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)conf->conn_limit,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)conf->per_ip_limit,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
         MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
         MHD_OPTION_END);
     if (!daemon_) {
         hc_log("cannot listen on %s (is another server using the port?)", conf->listen);
+        sweeper_stop();
         return -1;
     }
     return 0;
@@ -743,6 +966,7 @@ int http_inflight(void)
 
 void http_stop(void)
 {
+    sweeper_stop();
     if (daemon_)
         MHD_stop_daemon(daemon_);
     daemon_ = NULL;
