@@ -1,6 +1,7 @@
 // ops-hardening.test.mjs - operational weak points of `hubcast serve`
 // found by the attack run (issue 13): connections that never finish their
-// headers, and what the server does about them. Real sockets on loopback
+// headers, two servers on one data folder or one port, and what the
+// server does about them. Real sockets on loopback
 // only; the slow clients come from 127.0.0.2-6 and the normal requests
 // from 127.0.0.1, as they would from other machines.
 //
@@ -8,8 +9,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
-import { startServer } from './lib/server.mjs';
+import { BIN, startServer, freePort } from './lib/server.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -120,5 +125,63 @@ test('past three quarters of --conn-limit, the connections waiting longest for t
   } finally {
     slow.forEach((c) => c.end());
     await srv.cleanup();
+  }
+});
+
+// Start `hubcast ARGS` and wait up to `ms` for it to exit by itself:
+// { code, output } or { running: true, output } (then it is killed).
+function runFor(args, ms) {
+  return new Promise((resolve) => {
+    const p = spawn(BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    p.stdout.on('data', (d) => { output += d; });
+    p.stderr.on('data', (d) => { output += d; });
+    const t = setTimeout(() => {
+      p.kill('SIGKILL');
+      resolve({ running: true, output });
+    }, ms);
+    p.on('exit', (code) => { clearTimeout(t); resolve({ code, output }); });
+  });
+}
+
+test('a second serve on the same data folder refuses to start and the first keeps serving', async () => {
+  const srv = await startServer();
+  try {
+    // Same folder, same address: today SO_REUSEPORT lets it in.
+    const same = await runFor(['serve', '--data', srv.dir, '--listen', `127.0.0.1:${srv.port}`,
+                               '--workers', '0'], 6000);
+    assert.ok(!same.running, `the second server started:\n${same.output}`);
+    assert.notEqual(same.code, 0);
+    assert.match(same.output, /data folder .* is in use by another hubcast serve/i);
+    // Same folder, another port.
+    const other = await runFor(['serve', '--data', srv.dir, '--listen', `127.0.0.1:${await freePort()}`,
+                                '--workers', '0'], 6000);
+    assert.ok(!other.running, `the second server started:\n${other.output}`);
+    assert.notEqual(other.code, 0);
+    assert.match(other.output, /data folder .* is in use by another hubcast serve/i);
+    // Every request still reaches the first one.
+    for (let i = 0; i < 10; i++) assert.equal((await fetch(`${srv.url}/healthz`)).status, 200);
+  } finally {
+    await srv.cleanup();
+  }
+  // Once it has stopped, the folder can be served again.
+  const again = await startServer({ data: srv.dir });
+  await again.stop();
+  rmSync(srv.dir, { recursive: true, force: true });
+});
+
+test('serve refuses a port another process listens on, with a clear message', async () => {
+  const holder = net.createServer((s) => s.end('HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nholder'));
+  await new Promise((r) => holder.listen(0, '127.0.0.1', r));
+  const { port } = holder.address();
+  const dir = mkdtempSync(join(tmpdir(), 'hubcast-test-'));
+  try {
+    const r = await runFor(['serve', '--data', dir, '--listen', `127.0.0.1:${port}`, '--workers', '0'], 6000);
+    assert.ok(!r.running, `hubcast started on a port in use:\n${r.output}`);
+    assert.notEqual(r.code, 0);
+    assert.match(r.output, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: another process is already listening`));
+  } finally {
+    holder.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
