@@ -884,11 +884,66 @@ static void on_panic(void *cls, const char *file, unsigned int line, const char 
     abort();
 }
 
+/*
+ * Bind and listen on addr:port ourselves, so that the reason of a failure
+ * can be told, and without SO_REUSEPORT: a port another process listens on
+ * is refused (EADDRINUSE), never shared. Returns the socket, or -1 with
+ * the reason logged.
+ */
+static int listen_socket(const struct conf *conf, const char *addr, int port, int *v6)
+{
+    struct sockaddr_storage ss;
+    socklen_t sslen;
+    int fd, one = 1;
+
+    memset(&ss, 0, sizeof(ss));
+    *v6 = strchr(addr, ':') != NULL;
+    if (*v6) {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons((uint16_t)port);
+        sslen = sizeof(*s6);
+        if (inet_pton(AF_INET6, addr, &s6->sin6_addr) != 1) {
+            hc_log("--listen %s: not an IPv6 address", conf->listen);
+            return -1;
+        }
+    } else {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons((uint16_t)port);
+        sslen = sizeof(*s4);
+        if (inet_pton(AF_INET, *addr ? addr : "0.0.0.0", &s4->sin_addr) != 1) {
+            hc_log("--listen %s: not an IPv4 address", conf->listen);
+            return -1;
+        }
+    }
+    fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        hc_log("cannot listen on %s: %s", conf->listen, strerror(errno));
+        return -1;
+    }
+    /* SO_REUSEADDR only lets a restart bind while old connections linger
+     * in TIME_WAIT; on Linux it never lets two sockets listen at once. */
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (*v6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    if (bind(fd, (struct sockaddr *)&ss, sslen) < 0 || listen(fd, SOMAXCONN) < 0) {
+        int e = errno;
+        if (e == EADDRINUSE)
+            hc_log("cannot listen on %s: another process is already listening on this port "
+                   "(stop it, or choose another --listen)", conf->listen);
+        else
+            hc_log("cannot listen on %s: %s", conf->listen, strerror(e));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 int http_start(const struct conf *conf, const struct route_table *tables, size_t ntables)
 {
     char addr[128];
-    int port;
-    struct sockaddr_storage ss;
+    int port, lfd, v6;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG | MHD_USE_ITC;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads, per_ip;
@@ -902,25 +957,10 @@ int http_start(const struct conf *conf, const struct route_table *tables, size_t
         hc_log("--listen %s: expected ADDR:PORT", conf->listen);
         return -1;
     }
-    memset(&ss, 0, sizeof(ss));
-    if (strchr(addr, ':')) {
-        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-        s6->sin6_family = AF_INET6;
-        s6->sin6_port = htons((uint16_t)port);
-        if (inet_pton(AF_INET6, addr, &s6->sin6_addr) != 1) {
-            hc_log("--listen %s: not an IPv6 address", conf->listen);
-            return -1;
-        }
+    if ((lfd = listen_socket(conf, addr, port, &v6)) < 0)
+        return -1;
+    if (v6)
         flags |= MHD_USE_IPv6;
-    } else {
-        struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-        s4->sin_family = AF_INET;
-        s4->sin_port = htons((uint16_t)port);
-        if (inet_pton(AF_INET, *addr ? addr : "0.0.0.0", &s4->sin_addr) != 1) {
-            hc_log("--listen %s: not an IPv4 address", conf->listen);
-            return -1;
-        }
-    }
     webfd = open(conf->web_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (webfd < 0)
         hc_log("web app folder %s: %s (pages will answer 404)", conf->web_dir, strerror(errno));
@@ -929,10 +969,12 @@ int http_start(const struct conf *conf, const struct route_table *tables, size_t
     /* One address may hold an eighth of the connections unless told. */
     per_ip = conf->per_ip_limit > 0 ? (unsigned)conf->per_ip_limit
                                     : (unsigned)(conf->conn_limit / 8 > 0 ? conf->conn_limit / 8 : 1);
-    if (sweeper_start() < 0)
+    if (sweeper_start() < 0) {
+        close(lfd);
         return -1;
+    }
     daemon_ = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, NULL,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_LISTEN_SOCKET, (MHD_socket)lfd,
         MHD_OPTION_THREAD_POOL_SIZE, threads,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)conf->conn_timeout,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)conf->conn_limit,
@@ -940,11 +982,11 @@ int http_start(const struct conf *conf, const struct route_table *tables, size_t
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
         MHD_OPTION_END);
     if (!daemon_) {
-        hc_log("cannot listen on %s (is another server using the port?)", conf->listen);
+        hc_log("cannot start the HTTP server on %s", conf->listen);
         sweeper_stop();
+        close(lfd);
         return -1;
     }
     return 0;
