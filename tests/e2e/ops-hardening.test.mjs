@@ -1,7 +1,8 @@
 // ops-hardening.test.mjs - operational weak points of `hubcast serve`
 // found by the attack run (issue 13): connections that never finish their
 // headers, two servers on one data folder or one port, and what the
-// server does about them. Real sockets on loopback
+// server does about them; and `hubcast transcode` into a folder named
+// with a %. Real sockets on loopback
 // only; the slow clients come from 127.0.0.2-6 and the normal requests
 // from 127.0.0.1, as they would from other machines.
 //
@@ -9,10 +10,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, readFileSync, readdirSync, existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, dirname } from 'node:path';
 
 import { BIN, startServer, freePort } from './lib/server.mjs';
 
@@ -182,6 +183,36 @@ test('serve refuses a port another process listens on, with a clear message', as
     assert.match(r.output, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: another process is already listening`));
   } finally {
     holder.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('hubcast transcode writes into an output folder whose name has % in it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hubcast-pct-'));
+  try {
+    const clip = join(dir, 'clip.mp4');
+    execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=25',
+      '-f', 'lavfi', '-i', 'sine=frequency=440', '-t', '2', '-c:v', 'libx264', '-preset', 'ultrafast',
+      '-c:a', 'aac', '-shortest', clip]);
+    // Printf patterns, the muxer's own %v, a literal %%, and a % in a parent.
+    const names = ['100% done', 'a%d', 'b%05d', 'c%v', 'd%%', join('e%3v', 'f%s')];
+    mkdirSync(join(dir, 'e%3v'));
+    for (const name of names) {
+      const out = join(dir, name);
+      const r = await runFor(['transcode', clip, out, '--preset', 'ultrafast'], 120000);
+      assert.equal(r.code, 0, `transcode into "${name}":\n${r.output}`);
+      const master = readFileSync(join(out, 'master.m3u8'), 'utf8');
+      for (const uri of master.split('\n').filter((l) => l && !l.startsWith('#'))) {
+        const pl = readFileSync(join(out, uri), 'utf8');
+        const segs = pl.split('\n').filter((l) => l && !l.startsWith('#'));
+        assert.ok(segs.length > 0, `${name}/${uri} lists no segment`);
+        for (const s of segs) assert.ok(existsSync(join(out, dirname(uri), s)), `${name}: ${s} is missing`);
+      }
+    }
+    // Nothing was written anywhere else.
+    assert.deepEqual(readdirSync(dir).sort(), ['100% done', 'a%d', 'b%05d', 'c%v', 'clip.mp4', 'd%%', 'e%3v']);
+    assert.deepEqual(readdirSync(join(dir, 'e%3v')), ['f%s']);
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
