@@ -1,17 +1,20 @@
 #!/bin/sh
 # run.sh - every test: the C unit tests, then the end-to-end tests and the
 # browser tests (Node's test runner against the real binary; headless
-# Chromium for the browser). Ends with "N passed, N failed".
+# Chromium for the browser). Prints one "ok"/"not ok" line per test and
+# ends with "N passed, N failed, N skipped". `make check` runs it through
+# tests/log-driver.sh, with HUBCAST_BUILDDIR set to the build folder.
 set -u
 cd "$(dirname "$0")/.."
+build=$(cd "${HUBCAST_BUILDDIR:-.}" && pwd)
 passed=0
 failed=0
 skipped=0
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
-for t in tests/unit/test_*; do
-    case "$t" in *.c|*.h|*.o) continue ;; esac
+for t in "$build"/tests/unit/test_*; do
+    case "$t" in *.c|*.h|*.o|*.log|*.trs) continue ;; esac
     [ -x "$t" ] || continue
     echo "== $t"
     "$t" >"$log" 2>&1
@@ -26,7 +29,7 @@ run_node() {
     name=$1
     shift
     echo "== $name"
-    HUBCAST_BIN="$(pwd)/src/hubcast" node --test --test-reporter=tap \
+    HUBCAST_BIN="$build/src/hubcast" node --test --test-reporter=tap \
         --test-concurrency="${HUBCAST_TEST_CONCURRENCY:-1}" "$@" >"$log" 2>&1
     rc=$?
     grep -E '^(not )?ok ' "$log" || true
@@ -44,6 +47,10 @@ run_node() {
     skipped=$((skipped + ${s:-0}))
 }
 
+if [ ! -d tests/node_modules ]; then
+    echo "not ok the test clients are not installed: run (cd tests && npm ci)"
+    failed=$((failed + 1))
+fi
 ls tests/e2e/*.test.mjs >/dev/null 2>&1 && run_node end-to-end tests/e2e/*.test.mjs
 ls tests/browser/*.test.mjs >/dev/null 2>&1 && run_node browser tests/browser/*.test.mjs
 
