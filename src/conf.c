@@ -46,7 +46,7 @@ static const struct opt opts[] = {
     { "conn-limit", OPT_SERVE, T_INT, N(conn_limit), "N", "simultaneous connections (default 1024)" },
     { "per-ip-limit", OPT_SERVE, T_INT, N(per_ip_limit), "N", "simultaneous connections from one address (default 0: conn-limit / 8)" },
     { "conn-timeout", OPT_SERVE, T_INT, N(conn_timeout), "SECONDS", "idle connection timeout (default 60)" },
-    { "header-timeout", OPT_SERVE, T_INT, N(header_timeout), "SECONDS", "a connection must send a request's headers within this, from its start or its previous request; 0 = no limit (default 15)" },
+    { "header-timeout", OPT_SERVE, T_INT, N(header_timeout), "SECONDS", "a new connection must send its request's headers within this (a kept-alive one within conn-timeout); 0 = no limit (default 15)" },
     { "http-threads", OPT_SERVE, T_INT, N(http_threads), "N", "HTTP threads (default: number of cores)" },
     { "secure-cookies", OPT_SERVE, T_STR, S(secure_cookies), "auto|on|off", "mark cookies Secure (auto: when public-url is https)" },
     { "cors-origins", OPT_SERVE, T_STR, S(cors_origins), "LIST", "comma-separated origins allowed to call media and uploads" },

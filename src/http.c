@@ -58,6 +58,7 @@ struct hconn {
     int           fd;            /* the socket; valid until NOTIFY_CLOSED */
     int           waiting;       /* 1 while in the waiting list */
     int           cut;           /* 1 once shut down by us */
+    int           kept;          /* 1 after its first request (kept alive) */
     double        since;         /* hc_monotonic() when it began waiting */
 };
 
@@ -180,14 +181,22 @@ static void conn_request_done(struct MHD_Connection *conn)
     if (!h)
         return;
     pthread_mutex_lock(&adm_lock);
+    h->kept = 1;
     wait_push(h);
     pthread_mutex_unlock(&adm_lock);
 }
 
-/* Close connections past the header deadline, about four times a deadline. */
+/*
+ * Close connections past their header deadline, about four times a
+ * deadline. A new connection has --header-timeout; a kept-alive one may
+ * also sit idle between requests as long as --conn-timeout allows, as it
+ * always could (clients reuse such connections without warning).
+ */
 static void *sweep_main(void *arg)
 {
     double deadline = gconf->header_timeout, last_log = 0;
+    double kept_deadline = gconf->conn_timeout > gconf->header_timeout ?
+                           gconf->conn_timeout : gconf->header_timeout;
     long step_ms = deadline >= 4 ? 1000 : (long)(deadline * 250);
     struct timespec ts;
 
@@ -195,10 +204,14 @@ static void *sweep_main(void *arg)
     pthread_mutex_lock(&adm_lock);
     while (sweeper_run) {
         double now = hc_monotonic();
+        struct hconn *h = wait_head, *next;
 
-        while (wait_head && now - wait_head->since >= deadline) {
-            wait_cut(wait_head);
-            ncut_late++;
+        for (; h; h = next) {
+            next = h->next;
+            if (now - h->since >= (h->kept ? kept_deadline : deadline)) {
+                wait_cut(h);
+                ncut_late++;
+            }
         }
         if ((ncut_late || ncut_crowd) && now - last_log >= 60) {
             hc_log("closed %ld connections that did not send their headers within %d s "
