@@ -71,6 +71,7 @@ static int sweeper_run;          /* 1 while the sweeper should go on */
 static pthread_t sweeper;
 static int sweeper_started;
 static long ncut_late, ncut_crowd;   /* closed since the last log line */
+static int quiescing;            /* 1 once no new request is taken */
 
 /* Append h to the waiting list. Caller holds adm_lock. */
 static void wait_push(struct hconn *h)
@@ -182,7 +183,10 @@ static void conn_request_done(struct MHD_Connection *conn)
         return;
     pthread_mutex_lock(&adm_lock);
     h->kept = 1;
-    wait_push(h);
+    if (quiescing)
+        wait_cut(h);    /* stopping: no next request on this connection */
+    else
+        wait_push(h);
     pthread_mutex_unlock(&adm_lock);
 }
 
@@ -1005,6 +1009,11 @@ int http_start(const struct conf *conf, const struct route_table *tables, size_t
     return 0;
 }
 
+/*
+ * Stop taking requests: close the listen socket, close the connections
+ * that wait for a request (kept-alive or new), and close every other one
+ * once its request in flight is answered.
+ */
 void http_quiesce(void)
 {
     if (daemon_) {
@@ -1012,6 +1021,11 @@ void http_quiesce(void)
         if (s != MHD_INVALID_SOCKET)
             close(s);
     }
+    pthread_mutex_lock(&adm_lock);
+    quiescing = 1;
+    while (wait_head)
+        wait_cut(wait_head);
+    pthread_mutex_unlock(&adm_lock);
 }
 
 int http_inflight(void)
