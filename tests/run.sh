@@ -1,11 +1,12 @@
 #!/bin/sh
 # run.sh - every test: the C unit tests, then the end-to-end tests and the
 # browser tests (Node's test runner against the real binary; headless
-# Chromium for the browser). Prints one "ok"/"not ok" line per test and
+# Chromium for the browser) and short runs of the fuzzers. Prints one "ok"/"not ok" line per test and
 # ends with "N passed, N failed, N skipped". `make check` runs it through
 # tests/log-driver.sh, with HUBCAST_BUILDDIR set to the build folder.
 set -u
 cd "$(dirname "$0")/.."
+src=$(pwd)
 build=$(cd "${HUBCAST_BUILDDIR:-.}" && pwd)
 passed=0
 failed=0
@@ -46,6 +47,25 @@ run_node() {
     failed=$((failed + ${f:-0}))
     skipped=$((skipped + ${s:-0}))
 }
+
+# Fuzz smoke runs: every libFuzzer target of tests/fuzz (make fuzz) for a
+# few seconds each, one ok / not ok line per target.
+if command -v clang-14 >/dev/null 2>&1 && [ -f "$build/Makefile" ]; then
+    echo "== fuzz"
+    if (cd "$build" && make -s fuzz-build) >"$log" 2>&1; then
+        (cd "$build" && sh "$src/tests/fuzz/run.sh" "${HUBCAST_FUZZ_SECONDS:-12}") >"$log" 2>&1
+    else
+        tail -20 "$log" >"$log.build"
+        echo "not ok fuzz: the targets do not build" >>"$log.build"
+        mv "$log.build" "$log"
+    fi
+    cat "$log"
+    passed=$((passed + $(grep -c '^ok ' "$log")))
+    failed=$((failed + $(grep -c '^not ok ' "$log")))
+else
+    echo "ok fuzz # SKIP clang-14 is not installed (sh build-aux/deps.sh test)"
+    skipped=$((skipped + 1))
+fi
 
 if [ ! -d tests/node_modules ]; then
     echo "not ok the test clients are not installed: run (cd tests && npm ci)"
