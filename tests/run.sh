@@ -34,7 +34,8 @@ run_node() {
         --test-concurrency="${HUBCAST_TEST_CONCURRENCY:-1}" "$@" >"$log" 2>&1
     rc=$?
     grep -E '^(not )?ok ' "$log" || true
-    grep -A40 '^not ok' "$log" | head -300 || true
+    # The details of each failure, indented so that they are not counted again.
+    grep -A40 '^not ok' "$log" | grep -v '^--$' | head -300 | sed 's/^/    /' || true
     p=$(sed -n 's/^# pass \([0-9]*\)/\1/p' "$log" | tail -1)
     f=$(sed -n 's/^# fail \([0-9]*\)/\1/p' "$log" | tail -1)
     s=$(sed -n 's/^# skipped \([0-9]*\)/\1/p' "$log" | tail -1)
