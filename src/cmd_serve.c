@@ -2,16 +2,19 @@
  * cmd_serve.c - `hubcast serve`: migrate the catalog, print the first-run
  * setup link, start the HTTP server, the scheduler and the workers, and on
  * SIGTERM/SIGINT stop accepting, let in-flight requests finish, stop the
- * workers and close the catalog.
+ * workers and close the catalog. One serve per data folder: a second one
+ * on the same folder stops at once (serve.lock).
  */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,6 +31,7 @@
 #include "media.h"
 #include "updates.h"
 #include "uploads.h"
+#include "routes.h"
 #include "scheduler.h"
 #include "util.h"
 #include "worker.h"
@@ -63,6 +67,50 @@ static void resolve_defaults(struct conf *c)
         snprintf(c->public_url, sizeof(c->public_url), "http://localhost:%d", port);
 }
 
+/*
+ * Take DATA/serve.lock (flock, held until the process ends) so that two
+ * servers never share one data folder and its local SQLite catalog. The
+ * lock goes with the process, even after SIGKILL; the file keeps the pid
+ * of its holder for the message. Returns the descriptor to keep open, or
+ * -1 with the reason logged.
+ */
+static int lock_data_folder(const struct conf *c)
+{
+    char path[1100], pid[32] = "";
+    ssize_t n;
+    int fd;
+
+    if (hc_mkdirs(c->data_dir, 0700) < 0) {
+        hc_log("cannot create the data folder %s: %s", c->data_dir, strerror(errno));
+        return -1;
+    }
+    snprintf(path, sizeof(path), "%s/serve.lock", c->data_dir);
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        hc_log("cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        int e = errno;
+        if (e == EWOULDBLOCK) {
+            n = pread(fd, pid, sizeof(pid) - 1, 0);
+            pid[n > 0 ? n : 0] = '\0';
+            pid[strcspn(pid, "\n")] = '\0';
+            hc_log("cannot start: the data folder %s is in use by another hubcast serve%s%s%s; "
+                   "stop it first, or give this one another --data", c->data_dir,
+                   *pid ? " (pid " : "", pid, *pid ? ")" : "");
+        } else {
+            hc_log("cannot lock %s: %s", path, strerror(e));
+        }
+        close(fd);
+        return -1;
+    }
+    n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)n, 0) != n)
+        hc_log("cannot write %s: %s (the lock holds anyway)", path, strerror(errno));
+    return fd;
+}
+
 static void print_setup_link(struct catalog *cat, const struct conf *c)
 {
     char token[TOKEN_CHARS];
@@ -91,18 +139,10 @@ int cmd_serve(int argc, char **argv)
     struct conf c;
     struct catalog *cat;
     sigset_t set;
-    int n, rc, sig;
+    int n, rc, sig, lockfd;
     double deadline;
-    /* Every module's routes, looked up in this order. */
-    const struct route_table tables[] = {
-        { api_routes, api_nroutes },
-        { upload_routes, upload_nroutes },
-        { update_routes, update_nroutes },
-        { media_routes, media_nroutes },
-        { mail_routes, mail_nroutes },
-        { habit_routes, habit_nroutes },
-        { onboarding_routes, onboarding_nroutes },
-    };
+    struct route_table tables[ROUTES_MAX];
+    size_t ntables = routes_all(tables, ROUTES_MAX);
 
     conf_defaults(&c);
     if ((rc = conf_load(&c, OPT_SERVE | OPT_MEDIA | OPT_MAIL, argc, argv, &n)) != 0) {
@@ -122,8 +162,13 @@ int cmd_serve(int argc, char **argv)
     resolve_defaults(&c);
     hc_clock_init(c.test_clock);
     catalog_fault_init(c.test_clock);
-    if (!(cat = hc_open_catalog(&c, 1)))
+    /* The catalog is the local SQLite file in the data folder. */
+    if ((lockfd = lock_data_folder(&c)) < 0)
         return 1;
+    if (!(cat = hc_open_catalog(&c, 1))) {
+        close(lockfd);
+        return 1;
+    }
     print_setup_link(cat, &c);
     if (media_init(cat, &c) < 0) {
         hc_log("cannot prepare media delivery in %s/media", c.data_dir);
@@ -138,7 +183,7 @@ int cmd_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    if (http_start(&c, tables, HC_ARRAY_LEN(tables)) < 0) {
+    if (http_start(&c, tables, ntables) < 0) {
         catalog_close(cat);
         return 1;
     }
@@ -163,5 +208,6 @@ int cmd_serve(int argc, char **argv)
     supervisor_stop();
     catalog_close(cat);
     hc_log("stopped");
+    close(lockfd);
     return 0;
 }

@@ -44,8 +44,9 @@ static const struct opt opts[] = {
     { "upload-expiry", OPT_SERVE, T_INT, N(upload_expiry), "SECONDS", "abandoned uploads are removed after this (default 86400)" },
     { "max-body", OPT_SERVE, T_SIZE, N(max_body), "SIZE", "largest JSON request body (default 64k)" },
     { "conn-limit", OPT_SERVE, T_INT, N(conn_limit), "N", "simultaneous connections (default 1024)" },
-    { "per-ip-limit", OPT_SERVE, T_INT, N(per_ip_limit), "N", "simultaneous connections from one address (default 256)" },
+    { "per-ip-limit", OPT_SERVE, T_INT, N(per_ip_limit), "N", "simultaneous connections from one address (default 0: conn-limit / 8)" },
     { "conn-timeout", OPT_SERVE, T_INT, N(conn_timeout), "SECONDS", "idle connection timeout (default 60)" },
+    { "header-timeout", OPT_SERVE, T_INT, N(header_timeout), "SECONDS", "a new connection must send its request's headers within this (a kept-alive one within conn-timeout); 0 = no limit (default 15)" },
     { "http-threads", OPT_SERVE, T_INT, N(http_threads), "N", "HTTP threads (default: number of cores)" },
     { "secure-cookies", OPT_SERVE, T_STR, S(secure_cookies), "auto|on|off", "mark cookies Secure (auto: when public-url is https)" },
     { "cors-origins", OPT_SERVE, T_STR, S(cors_origins), "LIST", "comma-separated origins allowed to call media and uploads" },
@@ -75,7 +76,8 @@ void conf_defaults(struct conf *c)
     c->upload_expiry = 24 * 3600;
     c->max_body = 64 * 1024;
     c->conn_limit = 1024;
-    c->per_ip_limit = 256;
+    c->per_ip_limit = 0;
+    c->header_timeout = 15;
     c->conn_timeout = 60;
     c->max_duration = 7200;
     c->job_deadline = 7200;

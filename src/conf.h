@@ -20,8 +20,9 @@ struct conf {
     int     upload_expiry;       /* seconds */
     int64_t max_body;            /* JSON request bodies */
     int     conn_limit;
-    int     per_ip_limit;
-    int     conn_timeout;        /* seconds */
+    int     per_ip_limit;        /* 0 = conn_limit / 8 */
+    int     conn_timeout;        /* seconds a connection may stay idle */
+    int     header_timeout;      /* seconds to send a request's headers, 0 = no limit */
     int     http_threads;
     char    secure_cookies[8];   /* auto|on|off */
     char    cors_origins[1024];  /* comma-separated, empty = same origin only */

@@ -5,6 +5,12 @@
  * is buffered up to a cap or streamed to the route; the last callback runs
  * the handler and queues the response it filled. Everything a request
  * allocated is freed in the completion callback.
+ *
+ * Connection admission lives here too: a connection must finish the headers
+ * of each request within --header-timeout of its accept (or of the end of
+ * its previous request), and connections still waiting for their headers
+ * may hold at most three quarters of --conn-limit, the oldest giving way
+ * first, so that slow clients cannot lock out those that ask promptly.
  */
 #include "config.h"
 
@@ -19,6 +25,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <unistd.h>
@@ -39,9 +46,230 @@ static const struct route_table *gtables;
 static size_t gntables;
 static int webfd = -1;
 static atomic_int inflight;
-/* Set by http_quiesce: requests that have not started are refused. */
-static atomic_int quiescing;
 static char dbpath[1100];
+
+/* ---- connection admission: the header deadline ---- */
+
+/*
+ * One TCP connection from accept to close. It is "waiting" while the
+ * headers of its next request have not all arrived: from accept, and again
+ * from the end of each request on a kept-alive connection. Waiting
+ * connections sit in one list, oldest first.
+ */
+struct hconn {
+    struct hconn *prev, *next;   /* the waiting list */
+    int           fd;            /* the socket; valid until NOTIFY_CLOSED */
+    int           waiting;       /* 1 while in the waiting list */
+    int           cut;           /* 1 once shut down by us */
+    int           kept;          /* 1 after its first request (kept alive) */
+    double        since;         /* hc_monotonic() when it began waiting */
+};
+
+static pthread_mutex_t adm_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t adm_cond;
+static struct hconn *wait_head, *wait_tail;
+static int nwaiting;             /* length of the waiting list */
+static int wait_cap;             /* most waiting connections kept */
+static int sweeper_run;          /* 1 while the sweeper should go on */
+static pthread_t sweeper;
+static int sweeper_started;
+static long ncut_late, ncut_crowd;   /* closed since the last log line */
+static int quiescing;            /* 1 once no new request is taken */
+
+/* Append h to the waiting list. Caller holds adm_lock. */
+static void wait_push(struct hconn *h)
+{
+    if (h->waiting || h->cut)
+        return;
+    h->since = hc_monotonic();
+    h->prev = wait_tail;
+    h->next = NULL;
+    if (wait_tail)
+        wait_tail->next = h;
+    else
+        wait_head = h;
+    wait_tail = h;
+    h->waiting = 1;
+    nwaiting++;
+}
+
+/* Take h out of the waiting list. Caller holds adm_lock. */
+static void wait_pop(struct hconn *h)
+{
+    if (!h->waiting)
+        return;
+    if (h->prev)
+        h->prev->next = h->next;
+    else
+        wait_head = h->next;
+    if (h->next)
+        h->next->prev = h->prev;
+    else
+        wait_tail = h->prev;
+    h->prev = h->next = NULL;
+    h->waiting = 0;
+    nwaiting--;
+}
+
+/*
+ * Close a waiting connection: shutting the socket down makes
+ * libmicrohttpd read end-of-file and close it in its own thread. The
+ * socket is still open here because libmicrohttpd closes it only after
+ * NOTIFY_CLOSED, which takes adm_lock first. Caller holds adm_lock.
+ */
+static void wait_cut(struct hconn *h)
+{
+    wait_pop(h);
+    h->cut = 1;
+    shutdown(h->fd, SHUT_RDWR);
+}
+
+/* The connection's admission record, or NULL. */
+static struct hconn *conn_rec(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    struct hconn *h = *socket_context;
+
+    (void)cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        h = hc_calloc(1, sizeof(*h));
+        h->fd = ci ? ci->connect_fd : -1;
+        pthread_mutex_lock(&adm_lock);
+        /* Keep room for clients that ask promptly: past the cap, the
+         * connection that has waited longest for its headers goes. */
+        while (nwaiting >= wait_cap && wait_head) {
+            wait_cut(wait_head);
+            ncut_crowd++;
+        }
+        if (h->fd >= 0)
+            wait_push(h);
+        pthread_mutex_unlock(&adm_lock);
+        *socket_context = h;
+        return;
+    }
+    if (!h)
+        return;
+    pthread_mutex_lock(&adm_lock);
+    wait_pop(h);
+    pthread_mutex_unlock(&adm_lock);
+    free(h);
+    *socket_context = NULL;
+}
+
+/* The headers of a request are all in: the connection stops waiting. */
+static void conn_headers_done(struct MHD_Connection *conn)
+{
+    struct hconn *h = conn_rec(conn);
+
+    if (!h)
+        return;
+    pthread_mutex_lock(&adm_lock);
+    wait_pop(h);
+    pthread_mutex_unlock(&adm_lock);
+}
+
+/* A request ended and its connection stays open: it waits for the next. */
+static void conn_request_done(struct MHD_Connection *conn)
+{
+    struct hconn *h = conn_rec(conn);
+
+    if (!h)
+        return;
+    pthread_mutex_lock(&adm_lock);
+    h->kept = 1;
+    if (quiescing)
+        wait_cut(h);    /* stopping: no next request on this connection */
+    else
+        wait_push(h);
+    pthread_mutex_unlock(&adm_lock);
+}
+
+/*
+ * Close connections past their header deadline, about four times a
+ * deadline. A new connection has --header-timeout; a kept-alive one may
+ * also sit idle between requests as long as --conn-timeout allows, as it
+ * always could (clients reuse such connections without warning).
+ */
+static void *sweep_main(void *arg)
+{
+    double deadline = gconf->header_timeout, last_log = 0;
+    double kept_deadline = gconf->conn_timeout > gconf->header_timeout ?
+                           gconf->conn_timeout : gconf->header_timeout;
+    long step_ms = deadline >= 4 ? 1000 : (long)(deadline * 250);
+    struct timespec ts;
+
+    (void)arg;
+    pthread_mutex_lock(&adm_lock);
+    while (sweeper_run) {
+        double now = hc_monotonic();
+        struct hconn *h = wait_head, *next;
+
+        for (; h; h = next) {
+            next = h->next;
+            if (now - h->since >= (h->kept ? kept_deadline : deadline)) {
+                wait_cut(h);
+                ncut_late++;
+            }
+        }
+        if ((ncut_late || ncut_crowd) && now - last_log >= 60) {
+            hc_log("closed %ld connections that did not send their headers within %d s "
+                   "and %ld that gave way to newer ones", ncut_late, gconf->header_timeout,
+                   ncut_crowd);
+            ncut_late = ncut_crowd = 0;
+            last_log = now;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_nsec += (step_ms % 1000) * 1000000L;
+        ts.tv_sec += step_ms / 1000 + ts.tv_nsec / 1000000000L;
+        ts.tv_nsec %= 1000000000L;
+        pthread_cond_timedwait(&adm_cond, &adm_lock, &ts);
+    }
+    pthread_mutex_unlock(&adm_lock);
+    return NULL;
+}
+
+static int sweeper_start(void)
+{
+    pthread_condattr_t ca;
+
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&adm_cond, &ca);
+    pthread_condattr_destroy(&ca);
+    wait_cap = gconf->conn_limit - gconf->conn_limit / 4;
+    if (wait_cap < 1)
+        wait_cap = 1;
+    if (gconf->header_timeout <= 0)
+        return 0;
+    sweeper_run = 1;
+    if (pthread_create(&sweeper, NULL, sweep_main, NULL) != 0) {
+        hc_log("cannot start the connection sweeper");
+        return -1;
+    }
+    sweeper_started = 1;
+    return 0;
+}
+
+static void sweeper_stop(void)
+{
+    if (!sweeper_started)
+        return;
+    pthread_mutex_lock(&adm_lock);
+    sweeper_run = 0;
+    pthread_cond_signal(&adm_cond);
+    pthread_mutex_unlock(&adm_lock);
+    pthread_join(sweeper, NULL);
+    sweeper_started = 0;
+}
 
 /* ---- per-thread catalog connections ---- */
 
@@ -669,11 +897,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     memset(&o, 0, sizeof(o));
     o.fd = -1;
     if (!r) {
-        /* Shutting down: a new request on a connection kept alive from
-         * before is refused like a new connection would be (the socket is
-         * closed without an answer). Requests already started finish. */
-        if (atomic_load(&quiescing))
-            return MHD_NO;
+        conn_headers_done(conn);
         r = hc_calloc(1, sizeof(*r));
         r->conn = conn;
         r->method = method;
@@ -748,6 +972,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     int status = 0;
 
     (void)cls;
+    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        conn_request_done(conn);
     if (!r)
         return;
     r->aborted = toe != MHD_REQUEST_TERMINATED_COMPLETED_OK;
@@ -775,73 +1001,131 @@ static void on_panic(void *cls, const char *file, unsigned int line, const char 
     abort();
 }
 
+/*
+ * Bind and listen on addr:port ourselves, so that the reason of a failure
+ * can be told, and without SO_REUSEPORT: a port another process listens on
+ * is refused (EADDRINUSE), never shared. Returns the socket, or -1 with
+ * the reason logged.
+ */
+static int listen_socket(const struct conf *conf, const char *addr, int port, int *v6)
+{
+    struct sockaddr_storage ss;
+    socklen_t sslen;
+    int fd, one = 1;
+
+    memset(&ss, 0, sizeof(ss));
+    *v6 = strchr(addr, ':') != NULL;
+    if (*v6) {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons((uint16_t)port);
+        sslen = sizeof(*s6);
+        if (inet_pton(AF_INET6, addr, &s6->sin6_addr) != 1) {
+            hc_log("--listen %s: not an IPv6 address", conf->listen);
+            return -1;
+        }
+    } else {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons((uint16_t)port);
+        sslen = sizeof(*s4);
+        if (inet_pton(AF_INET, *addr ? addr : "0.0.0.0", &s4->sin_addr) != 1) {
+            hc_log("--listen %s: not an IPv4 address", conf->listen);
+            return -1;
+        }
+    }
+    fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        hc_log("cannot listen on %s: %s", conf->listen, strerror(errno));
+        return -1;
+    }
+    /* SO_REUSEADDR only lets a restart bind while old connections linger
+     * in TIME_WAIT; on Linux it never lets two sockets listen at once. */
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (*v6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    if (bind(fd, (struct sockaddr *)&ss, sslen) < 0 || listen(fd, SOMAXCONN) < 0) {
+        int e = errno;
+        if (e == EADDRINUSE)
+            hc_log("cannot listen on %s: another process is already listening on this port "
+                   "(stop it, or choose another --listen)", conf->listen);
+        else
+            hc_log("cannot listen on %s: %s", conf->listen, strerror(e));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 int http_start(const struct conf *conf, const struct route_table *tables, size_t ntables)
 {
     char addr[128];
-    int port;
-    struct sockaddr_storage ss;
+    int port, lfd, v6;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG | MHD_USE_ITC;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    unsigned threads;
+    unsigned threads, per_ip;
 
     gconf = conf;
     gtables = tables;
     gntables = ntables;
     catalog_path(conf->data_dir, dbpath, sizeof(dbpath));
     MHD_set_panic_func(on_panic, NULL);
-    webfd = open(conf->web_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (webfd < 0)
-        hc_log("web app folder %s: %s (pages will answer 404)", conf->web_dir, strerror(errno));
     if (conf_listen_split(conf->listen, addr, sizeof(addr), &port) < 0) {
         hc_log("--listen %s: expected ADDR:PORT", conf->listen);
         return -1;
     }
-    memset(&ss, 0, sizeof(ss));
-    if (strchr(addr, ':')) {
-        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-        s6->sin6_family = AF_INET6;
-        s6->sin6_port = htons((uint16_t)port);
-        if (inet_pton(AF_INET6, addr, &s6->sin6_addr) != 1) {
-            hc_log("--listen %s: not an IPv6 address", conf->listen);
-            return -1;
-        }
+    if ((lfd = listen_socket(conf, addr, port, &v6)) < 0)
+        return -1;
+    if (v6)
         flags |= MHD_USE_IPv6;
-    } else {
-        struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-        s4->sin_family = AF_INET;
-        s4->sin_port = htons((uint16_t)port);
-        if (inet_pton(AF_INET, *addr ? addr : "0.0.0.0", &s4->sin_addr) != 1) {
-            hc_log("--listen %s: not an IPv4 address", conf->listen);
-            return -1;
-        }
-    }
+    webfd = open(conf->web_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (webfd < 0)
+        hc_log("web app folder %s: %s (pages will answer 404)", conf->web_dir, strerror(errno));
     threads = conf->http_threads > 0 ? (unsigned)conf->http_threads
                                      : (unsigned)(ncpu > 0 ? ncpu : 2);
+    /* One address may hold an eighth of the connections unless told. */
+    per_ip = conf->per_ip_limit > 0 ? (unsigned)conf->per_ip_limit
+                                    : (unsigned)(conf->conn_limit / 8 > 0 ? conf->conn_limit / 8 : 1);
+    if (sweeper_start() < 0) {
+        close(lfd);
+        return -1;
+    }
     daemon_ = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, NULL,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_LISTEN_SOCKET, (MHD_socket)lfd,
         MHD_OPTION_THREAD_POOL_SIZE, threads,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)conf->conn_timeout,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)conf->conn_limit,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)conf->per_ip_limit,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
         MHD_OPTION_END);
     if (!daemon_) {
-        hc_log("cannot listen on %s (is another server using the port?)", conf->listen);
+        hc_log("cannot start the HTTP server on %s", conf->listen);
+        sweeper_stop();
+        close(lfd);
         return -1;
     }
     return 0;
 }
 
+/*
+ * Stop taking requests: close the listen socket, close the connections
+ * that wait for a request (kept-alive or new), and close every other one
+ * once its request in flight is answered.
+ */
 void http_quiesce(void)
 {
-    atomic_store(&quiescing, 1);
     if (daemon_) {
         MHD_socket s = MHD_quiesce_daemon(daemon_);
         if (s != MHD_INVALID_SOCKET)
             close(s);
     }
+    pthread_mutex_lock(&adm_lock);
+    quiescing = 1;
+    while (wait_head)
+        wait_cut(wait_head);
+    pthread_mutex_unlock(&adm_lock);
 }
 
 int http_inflight(void)
@@ -851,6 +1135,7 @@ int http_inflight(void)
 
 void http_stop(void)
 {
+    sweeper_stop();
     if (daemon_)
         MHD_stop_daemon(daemon_);
     daemon_ = NULL;

@@ -144,34 +144,50 @@ int hc_parse_size(const char *s, int64_t *out)
 static time_t clock_offset;
 
 /* "2026-10-22T08:00:00Z", "2026-10-22T10:00:00+02:00" or "2026-10-22T08:00Z". */
+/* n decimal digits at *p, advanced past them; -1 if any is not a digit. */
+static int digits(const char **p, int n)
+{
+    int v = 0;
+
+    for (int i = 0; i < n; i++, (*p)++) {
+        if (**p < '0' || **p > '9')
+            return -1;
+        v = v * 10 + (**p - '0');
+    }
+    return v;
+}
+
 int hc_parse_instant(const char *s, time_t *out)
 {
+    static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
     struct tm tm;
-    int y, mo, d, h, mi, sec = 0, n = 0, oh = 0, om = 0, sign = 1;
-    const char *p;
+    int y, mo, d, h, mi, sec = 0, oh = 0, om = 0, sign = 1;
+    const char *p = s;
 
-    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d%n", &y, &mo, &d, &h, &mi, &n) < 5)
+    /* Exactly YYYY-MM-DDTHH:MM, digits only (no signs, no blanks). */
+    if ((y = digits(&p, 4)) < 0 || *p++ != '-' || (mo = digits(&p, 2)) < 0 || *p++ != '-' ||
+        (d = digits(&p, 2)) < 0 || *p++ != 'T' || (h = digits(&p, 2)) < 0 || *p++ != ':' ||
+        (mi = digits(&p, 2)) < 0)
         return -1;
-    p = s + n;
     if (*p == ':') {
-        int k = 0;
-        if (sscanf(p + 1, "%2d%n", &sec, &k) < 1)
+        p++;
+        if ((sec = digits(&p, 2)) < 0)
             return -1;
-        p += 1 + k;
         if (*p == '.')
             while (*++p >= '0' && *p <= '9')
                 ;
     }
     if (*p == '+' || *p == '-') {
-        int k = 0;
-        sign = *p == '-' ? -1 : 1;
-        if (sscanf(p + 1, "%2d:%2d%n", &oh, &om, &k) < 2)
+        sign = *p++ == '-' ? -1 : 1;
+        if ((oh = digits(&p, 2)) < 0 || *p++ != ':' || (om = digits(&p, 2)) < 0 || oh > 23 || om > 59)
             return -1;
-        p += 1 + k;
     } else if (*p == 'Z') {
         p++;
     }
-    if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+    /* The years ISO weeks are kept for (hc_iso_week_parse). */
+    if (*p || y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
+        (mo == 2 && d == 29 && (y % 4 || (y % 100 == 0 && y % 400))) ||
+        h > 23 || mi > 59 || sec > 60)
         return -1;
     memset(&tm, 0, sizeof(tm));
     tm.tm_year = y - 1900;

@@ -24,18 +24,56 @@ static int leftover(AVDictionary *d, const char *where)
     return bad ? AVERROR(EINVAL) : 0;
 }
 
+/*
+ * The hls muxer reads the names it is given as patterns (%d, %v), so the
+ * real folder, which may hold any character, never reaches it: it writes
+ * below a placeholder folder and its io_open puts the real one back.
+ */
+#define MUX_DIR "rung"
+
+struct mux_dir {
+    char dir[4096];                   /* the real output folder */
+    int (*io_open)(AVFormatContext *s, AVIOContext **pb, const char *url,
+                   int flags, AVDictionary **options);   /* libavformat's */
+};
+
+static int mux_io_open(AVFormatContext *s, AVIOContext **pb, const char *url,
+                       int flags, AVDictionary **options)
+{
+    const struct mux_dir *md = s->opaque;
+    char path[8192];
+    int n;
+
+    if (strncmp(url, MUX_DIR "/", sizeof(MUX_DIR)) != 0 ||
+        strstr(url, "/../")) {
+        av_log(s, AV_LOG_ERROR, "refused to open '%s'\n", url);
+        return AVERROR(EPERM);
+    }
+    n = snprintf(path, sizeof(path), "%s/%s", md->dir, url + sizeof(MUX_DIR));
+    if (n < 0 || (size_t)n >= sizeof(path))
+        return AVERROR(ENAMETOOLONG);
+    return md->io_open(s, pb, path, flags, options);
+}
+
 /* Create the hls muxer for dir/index.m3u8 (no header yet). */
 static int mux_alloc(struct tc_output *o, const char *dir)
 {
-    char path[4096];
+    struct mux_dir *md;
     int ret;
 
-    snprintf(path, sizeof(path), "%s/index.m3u8", dir);
+    if (strlen(dir) >= sizeof(md->dir))
+        return AVERROR(ENAMETOOLONG);
     if ((ret = avformat_alloc_output_context2(&o->mux, NULL, "hls",
-                                              path)) < 0) {
+                                              MUX_DIR "/index.m3u8")) < 0) {
         av_log(NULL, AV_LOG_ERROR, "hls muxer: %s\n", av_err2str(ret));
         return ret;
     }
+    if (!(md = av_mallocz(sizeof(*md))))
+        return AVERROR(ENOMEM);
+    memcpy(md->dir, dir, strlen(dir) + 1);
+    md->io_open = o->mux->io_open;
+    o->mux->opaque = md;
+    o->mux->io_open = mux_io_open;
     if (!(o->pkt = av_packet_alloc()))
         return AVERROR(ENOMEM);
     return 0;
@@ -53,7 +91,7 @@ static int mux_start(struct tc_output *o, const char *dir)
     if ((ret = avcodec_parameters_from_context(o->st->codecpar, o->enc)) < 0)
         return ret;
     o->st->time_base = o->enc->time_base;
-    snprintf(seg, sizeof(seg), "%s/seg_%%05d.m4s", dir);
+    snprintf(seg, sizeof(seg), MUX_DIR "/seg_%%05d.m4s");
     av_dict_set(&opts, "hls_segment_type", "fmp4", 0);
     av_dict_set_int(&opts, "hls_time", TC_SEGMENT_SECONDS, 0);
     av_dict_set(&opts, "hls_playlist_type", "vod", 0);
@@ -239,6 +277,8 @@ void tc_output_free(struct tc_output *o)
     if (o->open)
         av_write_trailer(o->mux);  /* failure path: result not needed */
     avcodec_free_context(&o->enc);
+    if (o->mux)
+        av_freep(&o->mux->opaque);
     avformat_free_context(o->mux);
     av_packet_free(&o->pkt);
     memset(o, 0, sizeof(*o));

@@ -15,6 +15,8 @@
 #include <libavutil/display.h>
 #include <libavutil/time.h>
 
+#include "sniff.h"
+
 /* Demuxers we read (their short names). */
 #define TC_FORMATS "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,mpegts"
 
@@ -80,46 +82,12 @@ static int input_interrupt(void *opaque)
 }
 
 /*
- * Classify the first bytes. Returns NULL when they look like a container
- * we read, else the sentence to give the person.
+ * Read the first bytes through pb, classify them with the sniffer uploads
+ * use too (src/sniff.c), and go back to 0.
  */
-static const char *sniff(const unsigned char *b, int n)
-{
-    static const char *const mov_boxes[] = {
-        "ftyp", "moov", "mdat", "free", "skip", "wide", "pnot", "uuid", NULL
-    };
-    const unsigned char *p = b;
-    int i;
-
-    if (n <= 0)
-        return "this file is empty";
-    if (n >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)
-        p += 3;  /* UTF-8 byte order mark */
-    while (p < b + n && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
-        p++;
-    if (b + n - p >= 7 && (memcmp(p, "#EXTM3U", 7) == 0 ||
-                           memcmp(p, "#EXTINF", 7) == 0))
-        return "this file is a playlist, not a video";
-    if ((b + n - p >= 8 && memcmp(p, "ffconcat", 8) == 0) ||
-        (b + n - p >= 9 && memcmp(p, "[playlist", 9) == 0))
-        return "this file is a playlist, not a video";
-    if (n >= 8)
-        for (i = 0; mov_boxes[i]; i++)
-            if (memcmp(b + 4, mov_boxes[i], 4) == 0)
-                return NULL;
-    if (n >= 4 && b[0] == 0x1a && b[1] == 0x45 && b[2] == 0xdf && b[3] == 0xa3)
-        return NULL;  /* EBML: Matroska, WebM */
-    if (n >= 12 && memcmp(b, "RIFF", 4) == 0 && memcmp(b + 8, "AVI ", 4) == 0)
-        return NULL;
-    if (b[0] == 0x47 && (n < 189 || b[188] == 0x47))
-        return NULL;  /* MPEG-TS sync bytes */
-    return msg_unreadable;
-}
-
-/* Read the first bytes through pb, classify them, and go back to 0. */
 static int input_sniff(AVIOContext *pb, char *err, size_t errsz)
 {
-    unsigned char head[512];
+    unsigned char head[SNIFF_BYTES];
     const char *why;
     int n, ret;
 
@@ -130,8 +98,9 @@ static int input_sniff(AVIOContext *pb, char *err, size_t errsz)
         snprintf(err, errsz, "%s", read_failure(n));
         return n;
     }
-    if ((why = sniff(head, n))) {
-        snprintf(err, errsz, "%s", why);
+    /* Fewer bytes than asked for: the file ends there. */
+    if (sniff_media(head, (size_t)n, n < (int)sizeof(head), &why) != SNIFF_MEDIA) {
+        snprintf(err, errsz, "%s", why ? why : msg_unreadable);
         return AVERROR_INVALIDDATA;
     }
     if ((ret = avio_seek(pb, 0, SEEK_SET)) < 0) {

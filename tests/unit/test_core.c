@@ -220,6 +220,15 @@ UNIT_TEST(iso_instants_parse_with_offsets)
     CHECK_INT(hc_parse_instant("2026-13-22T08:00:00Z", &t), -1);
     CHECK_INT(hc_parse_instant("tomorrow", &t), -1);
     CHECK_INT(hc_parse_instant("2026-10-22T08:00:00Zjunk", &t), -1);
+    /* Found by fuzz_time: each of these used to parse. */
+    CHECK_INT(hc_parse_instant("1013-10-22T08:00Z", &t), -1);       /* no ISO week for it */
+    CHECK_INT(hc_parse_instant("2026-10-22T-1:00Z", &t), -1);       /* negative hour */
+    CHECK_INT(hc_parse_instant("2026-10-22T08:-5Z", &t), -1);
+    CHECK_INT(hc_parse_instant(" 2026-10-22T08:00Z", &t), -1);      /* blanks, signs */
+    CHECK_INT(hc_parse_instant("+2026-10-22T08:00Z", &t), -1);
+    CHECK_INT(hc_parse_instant("2026-02-31T08:00Z", &t), -1);       /* no such day */
+    CHECK_INT(hc_parse_instant("2026-10-22T08:00+99:99", &t), -1);  /* no such offset */
+    CHECK_INT(hc_parse_instant("2024-02-29T08:00Z", &t), 0);
 }
 
 UNIT_TEST(crlf_detection)
