@@ -178,37 +178,7 @@ int db_update_list(struct catalog *c, const struct db_viewer *v, const struct db
 int db_update_week_people(struct catalog *c, const char *week, int posted,
                           struct db_week_person **out, size_t *n)
 {
-    struct cat_stmt *st;
-    size_t cap = 0;
-    int rc;
-
-    *out = NULL;
-    *n = 0;
-    st = cat_query(c, "SELECT id, name, title, team FROM users s WHERE deactivated = 0 AND "
-                      "EXISTS (SELECT 1 FROM updates p WHERE p.author_id = s.id AND p.iso_week = ? "
-                      "        AND p.status IN ('queued', 'processing', 'ready')) = ? "
-                      "ORDER BY name COLLATE NOCASE", "si", week, posted ? 1 : 0);
-    if (!st)
-        return cat_rc(c);
-    while ((rc = cat_step(c, st)) == 1) {
-        struct db_week_person *p;
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 16;
-            *out = hc_realloc(*out, cap * sizeof(**out));
-        }
-        p = &(*out)[(*n)++];
-        p->id = cat_col_int(st, 0);
-        cat_col_copy(st, 1, p->name, sizeof(p->name));
-        cat_col_copy(st, 2, p->title, sizeof(p->title));
-        cat_col_copy(st, 3, p->team, sizeof(p->team));
-    }
-    if (rc < 0) {
-        free(*out);
-        *out = NULL;
-        *n = 0;
-        return rc;
-    }
-    return DB_OK;
+    return db_habit_week_people(c, week, INT64_MAX, posted, out, n);
 }
 
 static int get_nonce(struct catalog *c, const char *sql, int64_t id, char nonce[DB_NONCE_SIZE])

@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "catalog.h"
+#include "db_habit.h"
 
 #define DB_NONCE_SIZE 33        /* 32 hex digits and the NUL */
 #define DB_PATH_SIZE  1100      /* a stored file path (DATA is at most 1024) */
@@ -93,16 +94,10 @@ struct db_update_filter {
 int db_update_list(struct catalog *c, const struct db_viewer *v, const struct db_update_filter *f,
                    struct db_update **out, size_t *n, int64_t *total);
 
-/* A person in the week view. */
-struct db_week_person {
-    int64_t id;
-    char    name[256];
-    char    title[256];
-    char    team[256];
-};
-/* Active people who have (posted != 0) or have not (posted == 0) an update
- * queued, processing or ready in week, by name. DB_OK with *out (free())
- * and *n, or a negative db_rc. */
+/* Active people who have (posted != 0) or have not (posted == 0) posted in
+ * week, by name, whenever they joined: db_habit_week_people with no end of
+ * week (the "posted" rule is db_habit.h's). DB_OK with *out (free()) and
+ * *n, or a negative db_rc. */
 int db_update_week_people(struct catalog *c, const char *week, int posted,
                           struct db_week_person **out, size_t *n);
 

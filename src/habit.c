@@ -87,20 +87,24 @@ static int week_stats(struct catalog *c, const char *week, time_t week_end, json
 }
 
 /* GET /api/participation?weeks=N (1..52, default 8): oldest week first,
- * ending with the current week on the reader's clock. */
+ * ending with the current week on the reader's clock; weeks that ended
+ * before the company began (its first person joined) are left out. */
 static int h_participation(struct req *r, struct resp *o)
 {
     const char *arg = http_get_arg(r, "weeks");
     const char *tz = r->user.time_zone[0] ? r->user.time_zone : "UTC";
     long n = 8;
     time_t anchor = week_anchor(hc_now(), tz, NULL);
-    json_t *weeks = json_array();
+    json_t *weeks;
+    int64_t start = 0;
     char cur[16];
+    int src;
 
-    if (arg && hc_parse_long(arg, 1, 52, &n) < 0) {
-        json_decref(weeks);
+    if (arg && hc_parse_long(arg, 1, 52, &n) < 0)
         return http_error(o, 400, "bad_param", "weeks must be a whole number from 1 to 52");
-    }
+    if ((src = db_habit_company_start(r->cat, &start)) < 0)
+        return api_db_fail(o, src, "computing participation");
+    weeks = json_array();
     for (long k = n - 1; k >= 0; k--) {
         time_t end;
         char label[16];
@@ -108,6 +112,8 @@ static int h_participation(struct req *r, struct resp *o)
         int rc;
 
         week_anchor(anchor - k * 7 * DAY, tz, &end);
+        if (src == DB_OK && (int64_t)end <= start)
+            continue;   /* the company did not exist yet */
         if (hc_iso_week(anchor - k * 7 * DAY, tz, label, sizeof(label)) < 0) {
             json_decref(weeks);
             return http_error(o, 500, "internal", "could not compute participation");
@@ -122,9 +128,10 @@ static int h_participation(struct req *r, struct resp *o)
     return http_json(o, 200, json_pack("{s:s,s:s,s:o}", "current_week", cur, "time_zone", tz, "weeks", weeks));
 }
 
-/* GET /api/people/{id}/stats: the streak (consecutive ISO weeks with a
- * ready or processing update, ending this week or, if this week has none
- * yet, last week) and the weeks with updates, newest first. */
+/* GET /api/people/{id}/stats: the streak (consecutive ISO weeks in which
+ * the person posted, by the one rule of db_habit.h, ending this week or,
+ * if they have not posted yet this week, last week) and the weeks they
+ * posted in with those updates, newest first. */
 static int h_person_stats(struct req *r, struct resp *o)
 {
     struct db_habit_post *posts;

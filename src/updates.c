@@ -15,6 +15,7 @@
 
 #include "api.h"
 #include "conf.h"
+#include "db_habit.h"
 #include "db_social.h"
 #include "db_updates.h"
 #include "http.h"
@@ -390,11 +391,14 @@ static int week_updates(struct req *r, const char *week, const char *kind, json_
     return rc;
 }
 
+/* Who posted (or not) in week: only people who had joined before it
+ * ended on the reader's clock (db_habit.h has the rules). */
 static int week_people(struct req *r, const char *week, int posted, json_t **out)
 {
     struct db_week_person *p;
     size_t n;
-    int rc = db_update_week_people(r->cat, week, posted, &p, &n);
+    time_t end = hc_iso_week_end(week, r->user.time_zone[0] ? r->user.time_zone : "UTC");
+    int rc = db_habit_week_people(r->cat, week, (int64_t)end, posted, &p, &n);
 
     *out = NULL;
     if (rc < 0)
