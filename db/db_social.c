@@ -97,8 +97,11 @@ int db_view_list(struct catalog *c, int64_t update_id, struct db_view **out, siz
 
     *out = NULL;
     *n = 0;
+    /* The author opening their own update is not a view of it. */
     st = cat_query(c, "SELECT " VIEW_COLUMNS "FROM views v JOIN users s ON s.id = v.user_id "
-                      "WHERE v.update_id = ? ORDER BY v.last_seen DESC, v.user_id", "I", update_id);
+                      "JOIN updates p ON p.id = v.update_id "
+                      "WHERE v.update_id = ? AND v.user_id <> p.author_id "
+                      "ORDER BY v.last_seen DESC, v.user_id", "I", update_id);
     if (!st)
         return cat_rc(c);
     while ((rc = cat_step(c, st)) == 1)

@@ -33,7 +33,7 @@ int db_view_record(struct catalog *c, int64_t update_id, int64_t user_id, int64_
                    double position, int completed, struct db_view *out);
 /* DB_OK with *out, DB_NOTFOUND when user has not watched it, or negative. */
 int db_view_get(struct catalog *c, int64_t update_id, int64_t user_id, struct db_view *out);
-/* Everyone who watched, latest first. DB_OK with *out (free()) and *n, or
+/* Everyone but the author who watched, latest first. DB_OK with *out (free()) and *n, or
  * a negative db_rc. */
 int db_view_list(struct catalog *c, int64_t update_id, struct db_view **out, size_t *n);
 

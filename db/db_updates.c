@@ -22,7 +22,7 @@
     "u.id, u.author_id, a.name, a.email, a.title, a.team, u.kind, u.iso_week, u.title, " \
     "u.description, u.status, u.error, u.duration, u.width, u.height, u.created_at, " \
     "u.updated_at, u.ready_at, u.nonce, j.progress, j.eta, " \
-    "(SELECT COUNT(*) FROM views v WHERE v.update_id = u.id), " \
+    "(SELECT COUNT(*) FROM views v WHERE v.update_id = u.id AND v.user_id <> u.author_id), " \
     "(SELECT COUNT(*) FROM comments m WHERE m.update_id = u.id) "
 #define UPDATE_FROM \
     "FROM updates u JOIN users a ON a.id = u.author_id " \

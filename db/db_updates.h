@@ -59,7 +59,7 @@ struct db_update {
     char    nonce[DB_NONCE_SIZE]; /* random, named by signed media links */
     double  progress;           /* 0..100 of the latest job */
     double  eta;                /* seconds left of the latest job, < 0 unknown */
-    int64_t views_count;        /* people who watched */
+    int64_t views_count;        /* people who watched, the author not counted */
     int64_t comments_count;
 };
 void db_update_free(struct db_update *u);
