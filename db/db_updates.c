@@ -220,6 +220,32 @@ int db_update_edit(struct catalog *c, int64_t id, const char *title, const char 
     return commit(c);
 }
 
+int db_update_change(struct catalog *c, int64_t id, const struct db_update_change *ch,
+                     int (*after)(struct catalog *c, int64_t id, void *arg), void *arg)
+{
+    int rc, n;
+
+    if ((rc = begin(c)) < 0)
+        return rc;
+    n = cat_exec(c, "UPDATE updates SET title = COALESCE(?, title), description = COALESCE(?, description), "
+                    "kind = COALESCE(?, kind), updated_at = ? WHERE id = ?",
+                 "sssII", ch->title, ch->description, ch->kind, ch->now, id);
+    if (n < 0)
+        return fail_tx(c);
+    if (n == 0) {
+        cat_rollback(c);
+        return DB_NOTFOUND;
+    }
+    if (ch->kind && cat_exec(c, "UPDATE jobs SET priority = ?, updated_at = ? WHERE update_id = ? "
+                                "AND state IN ('queued', 'running')", "iII", ch->priority, ch->now, id) < 0)
+        return fail_tx(c);
+    if (after && (rc = after(c, id, arg)) < 0) {
+        cat_rollback(c);
+        return rc;
+    }
+    return commit(c);
+}
+
 int db_update_delete(struct catalog *c, int64_t id, char ***inputs, size_t *n)
 {
     struct cat_stmt *st;

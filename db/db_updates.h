@@ -112,6 +112,23 @@ int db_update_nonce(struct catalog *c, int64_t id, char nonce[DB_NONCE_SIZE]);
  * transaction. DB_OK, DB_NOTFOUND, or a negative db_rc (nothing changed). */
 int db_update_edit(struct catalog *c, int64_t id, const char *title, const char *description, int64_t now);
 
+/* A change of an update (PATCH): NULL leaves a field as it is. */
+struct db_update_change {
+    const char *title;
+    const char *description;
+    const char *kind;           /* "weekly" or "allhands" */
+    int         priority;       /* with kind: its jobs' priority from now on */
+    int64_t     now;
+};
+/*
+ * Apply ch to update id and then run after(c, id, arg) (when not NULL)
+ * inside the same transaction (the mails the change causes; < 0 aborts
+ * all). A new kind also moves the update's waiting or running jobs to
+ * ch->priority. DB_OK, DB_NOTFOUND, or a negative db_rc (nothing changed).
+ */
+int db_update_change(struct catalog *c, int64_t id, const struct db_update_change *ch,
+                     int (*after)(struct catalog *c, int64_t id, void *arg), void *arg);
+
 /*
  * Delete an update in any state, with its renditions, views, comments,
  * reactions and upload record, in one transaction; its jobs stay, with no

@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sodium.h>
 
 #include "catalog.h"
@@ -404,6 +405,34 @@ int mail_queue_reset(struct catalog *c, const struct db_outbox_person *u, const 
     return msg_put(c, &m, now, NULL);
 }
 
+/* The title of an all-hands as its mail shows it, after our own
+ * "All-hands" prefix: a title that already starts with "All-hands:" (or
+ * "All hands -", "Allhands", any case, alone or before ':', '-', '|' or a
+ * dash) loses that start, so the prefix is written once. A pointer into
+ * title; "" when nothing is left. */
+static const char *allhands_title(const char *title)
+{
+    static const char *const starts[] = { "all-hands", "all hands", "allhands" };
+    const char *p = NULL;
+
+    for (size_t i = 0; i < HC_ARRAY_LEN(starts) && !p; i++)
+        if (!strncasecmp(title, starts[i], strlen(starts[i])))
+            p = title + strlen(starts[i]);
+    if (!p)
+        return title;
+    while (*p == ' ')
+        p++;
+    if (*p == ':' || *p == '-' || *p == '|')
+        p++;
+    else if (!strncmp(p, "\xe2\x80\x93", 3) || !strncmp(p, "\xe2\x80\x94", 3))   /* en or em dash */
+        p += 3;
+    else if (*p)
+        return title;   /* "All-hands meeting": a title of its own */
+    while (*p == ' ')
+        p++;
+    return p;
+}
+
 /* The notification of update up to one recipient r. */
 static int queue_update_notice(struct catalog *c, const struct db_outbox_update *up,
                                const struct db_outbox_person *r, time_t now)
@@ -411,9 +440,15 @@ static int queue_update_notice(struct catalog *c, const struct db_outbox_update 
     struct msg m = { .kind = up->allhands ? "allhands" : "update", .to_user = r->id,
                      .to_addr = r->email, .to_name = r->name, .unsubscribe = 1 };
     char dedupe[96], url[96], line[1024];
-    const char *title = up->title[0] ? up->title : NULL;
+    const char *title = up->allhands ? allhands_title(up->title) : up->title;
 
-    snprintf(dedupe, sizeof(dedupe), "update:%lld:%lld", (long long)up->id, (long long)r->id);
+    if (!*title)
+        title = NULL;
+    /* An update turned all-hands later (PATCH kind) mails everyone once
+     * more, under its own key: once per update and person, however often
+     * its kind goes back and forth. */
+    snprintf(dedupe, sizeof(dedupe), "%s:%lld:%lld", up->allhands ? "allhands" : "update",
+             (long long)up->id, (long long)r->id);
     snprintf(url, sizeof(url), "{{base}}/watch/%lld", (long long)up->id);
     m.dedupe = dedupe;
     if (up->allhands)
@@ -549,7 +584,7 @@ static void list_updates(struct msg *m, const struct db_outbox_digest_item *ups,
 {
     for (size_t i = 0; i < n; i++) {
         const struct db_outbox_digest_item *p = &ups[i];
-        const char *title = p->title[0] ? p->title : "Weekly update";
+        const char *title = p->allhands ? allhands_title(p->title) : p->title;
         char url[96];
 
         snprintf(url, sizeof(url), "{{base}}/watch/%lld", (long long)p->update_id);
@@ -562,12 +597,13 @@ static void list_updates(struct msg *m, const struct db_outbox_digest_item *ups,
         sb_html(&m->html, url);
         sb_add(&m->html, "\" style=\"font-weight:600;color:#18181b\">");
         if (p->allhands)
-            sb_add(&m->html, "All-hands: ");
-        sb_html(&m->html, title);
+            sb_add(&m->html, *title ? "All-hands: " : "All-hands");
+        sb_html(&m->html, p->allhands || *title ? title : "Weekly update");
         sb_add(&m->html, "</a><br><span style=\"color:#71717a\">");
         sb_html(&m->html, p->author);
         sb_add(&m->html, "</span></td></tr></table>");
-        sb_addf(&m->text, "* %s%s - %s\n  %s\n", p->allhands ? "All-hands: " : "", title, p->author, url);
+        sb_addf(&m->text, "* %s%s - %s\n  %s\n", p->allhands ? (*title ? "All-hands: " : "All-hands") : "",
+                p->allhands || *title ? title : "Weekly update", p->author, url);
     }
     sb_add(&m->text, "\n");
 }

@@ -25,6 +25,7 @@
 #include "media.h"
 #include "updates.h"
 #include "util.h"
+#include "worker.h"
 
 static int is_admin(const struct req *r)
 {
@@ -298,19 +299,67 @@ static int h_get(struct req *r, struct resp *o)
     return st;
 }
 
+/* What a PATCH's transaction needs after the change. */
+struct patch_ctx {
+    const struct conf *conf;
+    int became_allhands;        /* the kind changed to all-hands */
+};
+
+/* Inside the PATCH's transaction: an update that became all-hands and is
+ * ready mails everyone now (one not ready yet does when it is: the worker
+ * reads its kind then). The outbox keys make that once per person,
+ * however often the kind flips. */
+static int patch_mail(struct catalog *c, int64_t id, void *arg)
+{
+    struct patch_ctx *x = arg;
+    struct db_viewer all = { .admin = 1 };
+    struct db_update u;
+    int rc, ready;
+
+    if (!x->became_allhands)
+        return 0;
+    if ((rc = db_update_get(c, &all, id, &u)) != DB_OK)
+        return rc < 0 ? rc : DB_ERROR;
+    ready = !strcmp(u.status, "ready");
+    db_update_free(&u);
+    return ready ? mail_on_update_ready(c, x->conf, id) : 0;
+}
+
+/* The kind of a PATCH body: 0 with *kind (NULL when absent), else the
+ * error answered. All-hands only for administrators. */
+static int patch_kind(struct req *r, json_t *body, const char **kind, struct resp *o)
+{
+    json_t *k = json_object_get(body, "kind");
+
+    *kind = NULL;
+    if (!k)
+        return 0;
+    if (!json_is_string(k) || (strcmp(json_string_value(k), "weekly") && strcmp(json_string_value(k), "allhands")))
+        return http_error(o, 400, "bad_kind", "kind must be weekly or allhands");
+    *kind = json_string_value(k);
+    if (!strcmp(*kind, "allhands") && !is_admin(r))
+        return http_error(o, 403, "forbidden", "only an administrator can make an update all-hands");
+    return 0;
+}
+
+/* PATCH /api/updates/{id}: title, description, kind (author or admin;
+ * all-hands only by an admin). */
 static int h_patch(struct req *r, struct resp *o)
 {
-    static const char *const keys[] = { "title", "description", NULL };
-    const char *title, *desc;
+    static const char *const keys[] = { "title", "description", "kind", NULL };
+    struct db_update_change ch = { .now = (int64_t)hc_now() };
+    struct patch_ctx x = { .conf = r->conf };
     struct db_update u;
     struct db_viewer v;
     json_t *body;
     int64_t id;
     int st, rc;
+    char old_kind[16];
 
     if ((st = load_update(r, o, &u)))
         return st;
     id = u.id;
+    hc_strlcpy(old_kind, u.kind, sizeof(old_kind));
     st = can_edit(r, &u);
     db_update_free(&u);
     if (!st)
@@ -318,16 +367,21 @@ static int h_patch(struct req *r, struct resp *o)
     if (!(body = http_body_json(r, o)))
         return o->status;
     if ((st = api_only_keys(body, keys, o)) ||
-        (st = api_str_field(body, "title", 0, 200, &title, o)) ||
-        (st = api_str_field(body, "description", 0, 5000, &desc, o))) {
+        (st = api_str_field(body, "title", 0, 200, &ch.title, o)) ||
+        (st = api_str_field(body, "description", 0, 5000, &ch.description, o)) ||
+        (st = patch_kind(r, body, &ch.kind, o))) {
         json_decref(body);
         return st;
     }
-    if (title && !*title) {
+    if (ch.title && !*ch.title) {
         json_decref(body);
         return http_error(o, 400, "bad_field", "the title must not be empty");
     }
-    rc = db_update_edit(r->cat, id, title, desc, (int64_t)hc_now());
+    if (ch.kind) {
+        ch.priority = !strcmp(ch.kind, "allhands") ? JOB_PRIO_ALLHANDS : JOB_PRIO_WEEKLY;
+        x.became_allhands = !strcmp(ch.kind, "allhands") && strcmp(old_kind, "allhands");
+    }
+    rc = db_update_change(r->cat, id, &ch, patch_mail, &x);
     json_decref(body);
     if (rc == DB_NOTFOUND)
         return http_error(o, 404, "not_found", "there is no such update");
