@@ -112,12 +112,24 @@ int db_update_nonce(struct catalog *c, int64_t id, char nonce[DB_NONCE_SIZE]);
  * transaction. DB_OK, DB_NOTFOUND, or a negative db_rc (nothing changed). */
 int db_update_edit(struct catalog *c, int64_t id, const char *title, const char *description, int64_t now);
 
+/* One short text answer to a check-in prompt. */
+struct db_answer {
+    char prompt[256];           /* the prompt as it read when answered */
+    char text[1024];            /* the answer (the API takes up to 1000 bytes) */
+};
+/* The answers of an update, in the order given. DB_OK with *out (free();
+ * NULL when *n is 0), or a negative db_rc. */
+int db_update_answers(struct catalog *c, int64_t update_id, struct db_answer **out, size_t *n);
+
 /* A change of an update (PATCH): NULL leaves a field as it is. */
 struct db_update_change {
     const char *title;
     const char *description;
     const char *kind;           /* "weekly" or "allhands" */
     int         priority;       /* with kind: its jobs' priority from now on */
+    int         set_answers;    /* replace the answers with answers[0..nanswers) */
+    const struct db_answer *answers;
+    size_t      nanswers;
     int64_t     now;
 };
 /*
@@ -128,6 +140,23 @@ struct db_update_change {
  */
 int db_update_change(struct catalog *c, int64_t id, const struct db_update_change *ch,
                      int (*after)(struct catalog *c, int64_t id, void *arg), void *arg);
+
+/* A mention of someone (kudos) as their person page lists it. */
+struct db_kudos {
+    int64_t update_id;
+    char    title[256];         /* of the update */
+    char    kind[16];           /* of the update */
+    int64_t comment_id;         /* 0: in the update's description or answers */
+    int64_t by_id;              /* who wrote it */
+    char    by_name[256];
+    char    excerpt[512];       /* the words around the mention */
+    int64_t created_at;
+};
+/* The mentions of person user_id in updates v may see (the visibility
+ * rule), newest first, at most 200. DB_OK with *out (free(); NULL when *n
+ * is 0), or a negative db_rc. */
+int db_update_kudos(struct catalog *c, const struct db_viewer *v, int64_t user_id,
+                    struct db_kudos **out, size_t *n);
 
 /*
  * Delete an update in any state, with its renditions, views, comments,

@@ -261,3 +261,93 @@ test('no reminder for a reminder time that passed before the person joined (setu
     await box.stop();
   }
 });
+
+// ---- check-in prompts and answers ----
+
+test('the admin sets the check-in prompts; an update carries answers, shown in its JSON and in the digest', async () => {
+  const def = await bob.req('GET', '/api/prompts');
+  assert.equal(def.status, 200);
+  assert.deepEqual(def.data.prompts, ['What I did', 'What I learned', "Where I'm going"]);
+  assert.equal((await bob.req('PUT', '/api/prompts', { json: { prompts: ['x'] } })).status, 403);
+  assert.equal((await zoe.req('PUT', '/api/prompts', { json: { prompts: [''] } })).status, 400);
+  assert.equal((await zoe.req('PUT', '/api/prompts', { json: { prompts: ['a\nb'] } })).status, 400);
+  assert.equal((await zoe.req('PUT', '/api/prompts', { json: { prompts: 'What I did' } })).status, 400);
+  const put = await zoe.req('PUT', '/api/prompts', { json: { prompts: ['What I did', 'What I learned', "Where I'm going", 'Who helped me'] } });
+  assert.equal(put.status, 200, put.text);
+  assert.deepEqual((await chloe.req('GET', '/api/prompts')).data.prompts.at(-1), 'Who helped me');
+
+  const id = await postClip(srv, 'bob@example.com', 'Uploader week');
+  assert.deepEqual((await bob.req('GET', `/api/updates/${id}`)).data.update.answers, []);
+  const answers = [
+    { prompt: 'What I did', text: 'Shipped the resumable uploader' },
+    { prompt: 'What I learned', text: '' },
+    { prompt: "Where I'm going", text: 'Trimming <before> publishing' },
+  ];
+  assert.equal((await chloe.req('PATCH', `/api/updates/${id}`, { json: { answers } })).status, 403);
+  assert.equal((await bob.req('PATCH', `/api/updates/${id}`, { json: { answers: [{ prompt: '', text: 'x' }] } })).status, 400);
+  assert.equal((await bob.req('PATCH', `/api/updates/${id}`, { json: { answers: [{ prompt: 'p', text: 'x'.repeat(1001) }] } })).status, 400);
+  const r = await bob.req('PATCH', `/api/updates/${id}`, { json: { answers } });
+  assert.equal(r.status, 200, r.text);
+  const want = [answers[0], answers[2]];
+  assert.deepEqual(r.data.update.answers, want, 'empty answers are left out');
+  assert.deepEqual((await chloe.req('GET', `/api/updates/${id}`)).data.update.answers, want);
+  const week = await chloe.req('GET', '/api/weeks/current');
+  assert.deepEqual(week.data.updates.find((u) => u.id === id).answers, want);
+
+  // This week's digest, as `hubcast remind` queues it next Monday (an
+  // earlier test queued one already: it goes once per week, so start over).
+  sql(srv.dir, "DELETE FROM outbox WHERE kind = 'digest'");
+  const rr = hubcast(['remind', '--at', nextMonday8(), '--data', srv.dir]);
+  assert.equal(rr.status, 0, rr.stderr);
+  const key = `digest:${chloe.user.id}:${thisWeek()}`;
+  const text = sql(srv.dir, `SELECT body_text FROM outbox WHERE dedupe_key = '${key}'`);
+  const html = sql(srv.dir, `SELECT body_html FROM outbox WHERE dedupe_key = '${key}'`);
+  assert.match(text, /Uploader week - Bob Builder\n.*\n {2}What I did: Shipped the resumable uploader\n {2}Where I'm going: Trimming <before> publishing\n/);
+  assert.match(html, /What I did:<\/strong> Shipped the resumable uploader/);
+  assert.match(html, /Trimming &lt;before&gt; publishing/);
+});
+
+// ---- recognition: @mentions ----
+
+test('@mentions in an all-hands and in a comment mail the person once per source, and list as kudos', async () => {
+  const ac = await bob.req('GET', '/api/people?q=chl');
+  assert.equal(ac.status, 200);
+  assert.deepEqual(ac.data.people, [{ id: chloe.user.id, name: 'Chloé Dupont', handle: 'chloe' }]);
+  assert.deepEqual((await bob.req('GET', '/api/people?q=Zo')).data.people.map((p) => p.handle), ['zoe']);
+  assert.deepEqual((await bob.req('GET', '/api/people?q=dup')).data.people.map((p) => p.name), ['Chloé Dupont']);
+  assert.ok((await bob.req('GET', '/api/people')).data.people.some((p) => p.email === 'bob@example.com'),
+    'without q, the directory as before');
+
+  const id = await postClip(srv, 'ceo@example.com', 'Launch', {
+    kind: 'allhands', description: 'Kudos to @chloe for the launch, and thanks @Bob! (write to zoe@bob.example)',
+  });
+  const [mc] = await smtp.waitFor((x) => x.rcptTo.includes('chloe@example.com') && /mentioned you/.test(x.subject));
+  assert.equal(mc.subject, 'Zoë Martin mentioned you in the all-hands');
+  assert.match(mc.text, /Kudos to @chloe for the launch/);
+  assert.ok(links(mc.text).some((l) => l.endsWith(`/watch/${id}`)));
+  await smtp.waitFor((x) => x.rcptTo.includes('bob@example.com') && x.subject === 'Zoë Martin mentioned you in the all-hands');
+
+  const c = await bob.req('POST', `/api/updates/${id}/comments`, { json: { body: 'Thanks @Zoë! And @ChloéDupont, well done. @bob' } });
+  assert.equal(c.status, 201);
+  const cid = c.data.comment.id;
+  const [mz] = await smtp.waitFor((x) => x.rcptTo.includes('ceo@example.com') && /mentioned you/.test(x.subject));
+  assert.equal(mz.subject, 'Bob Builder mentioned you in a comment');
+  assert.ok(links(mz.text).some((l) => l.endsWith(`/watch/${id}#comment-${cid}`)));
+  await smtp.waitFor((x) => x.rcptTo.includes('chloe@example.com') && x.subject === 'Bob Builder mentioned you in a comment');
+
+  // Editing the description with the same mention mails nobody again.
+  const e = await zoe.req('PATCH', `/api/updates/${id}`, { json: { description: 'Kudos again to @chloe' } });
+  assert.equal(e.status, 200);
+  await sleep(2000);
+  assert.equal(mailsTo('chloe@example.com', (x) => /mentioned you/.test(x.subject)).length, 2);
+  assert.equal(mailsTo('bob@example.com', (x) => /mentioned you/.test(x.subject)).length, 1, 'not by oneself');
+  assert.equal(mailsTo('ceo@example.com', (x) => /mentioned you/.test(x.subject)).length, 1);
+
+  const k = await bob.req('GET', `/api/people/${chloe.user.id}/kudos`);
+  assert.equal(k.status, 200);
+  assert.deepEqual(k.data.kudos.map((x) => [x.update_id, x.comment_id, x.by.name, x.title]),
+    [[id, cid, 'Bob Builder', 'Launch'], [id, null, 'Zoë Martin', 'Launch']]);
+  assert.match(k.data.kudos[1].excerpt, /Kudos to @chloe for the launch/);
+  assert.equal(typeof k.data.kudos[0].at, 'number');
+  assert.equal((await bob.req('GET', '/api/people/99999/kudos')).status, 404);
+});
