@@ -10,9 +10,14 @@
 #include "db_habit.h"
 #include "util.h"
 
-/* The one rule for "posted in week ?1" of person u (see db_habit.h). */
+/* The one rule for "posted" (see db_habit.h): the states of an update that
+ * count, whatever its kind. */
+#define POSTED_STATUS "p.status IN ('queued', 'processing', 'ready')"
+/* Person u posted in week ?1. */
 #define POSTED_IN_WEEK "EXISTS (SELECT 1 FROM updates p WHERE p.author_id = u.id AND p.iso_week = ?1 " \
-                       "AND p.status IN ('queued', 'processing', 'ready'))"
+                       "AND " POSTED_STATUS ")"
+/* Person u counts in week ?1 ending at ?2. */
+#define COUNTS_IN_WEEK "u.deactivated = 0 AND (u.created_at < ?2 OR " POSTED_IN_WEEK ")"
 
 /* Grow *arr (of elem-sized items) by one zeroed slot and return it. */
 static void *push(void **arr, size_t *n, size_t *cap, size_t elem)
@@ -64,8 +69,7 @@ int db_habit_week_teams(struct catalog *c, const char *week, int64_t week_end,
                         struct db_habit_team **out, size_t *n)
 {
     return read_list(c, cat_query(c,
-        "SELECT u.team, COUNT(*), SUM(" POSTED_IN_WEEK ") FROM users u "
-        "WHERE u.deactivated = 0 AND (u.created_at < ?2 OR " POSTED_IN_WEEK ") "
+        "SELECT u.team, COUNT(*), SUM(" POSTED_IN_WEEK ") FROM users u WHERE " COUNTS_IN_WEEK " "
         "GROUP BY u.team ORDER BY u.team COLLATE NOCASE", "sI", week, week_end),
         sizeof(**out), fill_team, (void **)out, n);
 }
@@ -86,6 +90,31 @@ int db_habit_week_counts(struct catalog *c, const char *week, int64_t week_end,
     }
     free(t);
     return DB_OK;
+}
+
+static void fill_person(struct cat_stmt *st, void *p)
+{
+    struct db_week_person *x = p;
+
+    x->id = cat_col_int(st, 0);
+    cat_col_copy(st, 1, x->name, sizeof(x->name));
+    cat_col_copy(st, 2, x->title, sizeof(x->title));
+    cat_col_copy(st, 3, x->team, sizeof(x->team));
+}
+
+int db_habit_week_people(struct catalog *c, const char *week, int64_t week_end, int posted,
+                         struct db_week_person **out, size_t *n)
+{
+    return read_list(c, cat_query(c,
+        "SELECT u.id, u.name, u.title, u.team FROM users u WHERE " COUNTS_IN_WEEK " "
+        "AND " POSTED_IN_WEEK " = ?3 ORDER BY u.name COLLATE NOCASE, u.id",
+        "sIi", week, week_end, posted ? 1 : 0), sizeof(**out), fill_person, (void **)out, n);
+}
+
+int db_habit_company_start(struct catalog *c, int64_t *t)
+{
+    *t = 0;
+    return cat_get_int(c, t, "SELECT created_at FROM users ORDER BY created_at LIMIT 1", "");
 }
 
 int db_habit_person_zone(struct catalog *c, int64_t uid, char *tz, size_t tzsz)
@@ -110,8 +139,8 @@ static void fill_post(struct cat_stmt *st, void *p)
 int db_habit_person_posts(struct catalog *c, int64_t uid, struct db_habit_post **out, size_t *n)
 {
     return read_list(c, cat_query(c,
-        "SELECT id, iso_week FROM updates WHERE author_id = ? AND status IN ('ready', 'processing') "
-        "ORDER BY iso_week DESC, id", "I", uid), sizeof(**out), fill_post, (void **)out, n);
+        "SELECT p.id, p.iso_week FROM updates p WHERE p.author_id = ? AND " POSTED_STATUS " "
+        "ORDER BY p.iso_week DESC, p.id", "I", uid), sizeof(**out), fill_post, (void **)out, n);
 }
 
 int db_habit_has_posted(struct catalog *c, int64_t uid, const char *week, int64_t by, int *posted)
@@ -119,7 +148,7 @@ int db_habit_has_posted(struct catalog *c, int64_t uid, const char *week, int64_
     int64_t k = 0;
     int rc = cat_get_int(c, &k,
         "SELECT EXISTS (SELECT 1 FROM updates p WHERE p.author_id = ?2 AND p.iso_week = ?1 "
-        "AND p.status IN ('queued', 'processing', 'ready') AND (?3 < 0 OR p.created_at <= ?3))",
+        "AND " POSTED_STATUS " AND (?3 < 0 OR p.created_at <= ?3))",
         "sII", week, uid, by);
 
     *posted = 0;
@@ -139,12 +168,13 @@ static void fill_member(struct cat_stmt *st, void *p)
     cat_col_copy(st, 3, m->time_zone, sizeof(m->time_zone));
     cat_col_copy(st, 4, m->notify_updates, sizeof(m->notify_updates));
     m->notify_reminders = (int)cat_col_int(st, 5);
+    m->created_at = cat_col_int(st, 6);
 }
 
 int db_habit_members(struct catalog *c, struct db_habit_member **out, size_t *n)
 {
     return read_list(c, cat_query(c,
-        "SELECT id, email, name, time_zone, notify_updates, notify_reminders FROM users "
+        "SELECT id, email, name, time_zone, notify_updates, notify_reminders, created_at FROM users "
         "WHERE deactivated = 0 AND unsubscribed = 0 ORDER BY id", ""),
         sizeof(**out), fill_member, (void **)out, n);
 }

@@ -5,10 +5,16 @@
  * people reminders and digests are for. Read-only. Typed functions
  * returning enum db_rc (catalog.h); no caller outside db/ sees SQL.
  *
- * One rule for "posted", written once here: a person posted in week W when
- * they have an update of W that is queued, processing or ready (a failed or
- * unfinished upload does not count). Streaks count ready or processing
- * updates only (what others can already watch or soon will).
+ * One rule for "posted", written once here and used by every page, mail
+ * and statistic (the week view's posted/missing, participation, a person's
+ * weeks and streak, reminders, digests): a person posted in week W when
+ * they have an update of W, weekly or all-hands (the all-hands counts as
+ * its author's update), that is queued, processing or ready. A failed or
+ * unfinished upload does not count.
+ *
+ * One rule for "counts in week W": an active person who joined before W
+ * ended (or posted in W anyway). Nobody is "missing" from a week before
+ * they joined.
  */
 #ifndef HUBCAST_DB_HABIT_H
 #define HUBCAST_DB_HABIT_H
@@ -41,6 +47,25 @@ int db_habit_week_teams(struct catalog *c, const char *week, int64_t week_end,
 int db_habit_week_counts(struct catalog *c, const char *week, int64_t week_end,
                          int64_t *posted, int64_t *active);
 
+/* A person in the week view. */
+struct db_week_person {
+    int64_t id;
+    char    name[256];
+    char    title[256];
+    char    team[256];
+};
+/*
+ * Active people who count in week `week` ending at week_end (see the top)
+ * and have (posted != 0) or have not (posted == 0) posted in it, by name.
+ * DB_OK with *out (caller frees; NULL when *n is 0) or a negative db_rc.
+ */
+int db_habit_week_people(struct catalog *c, const char *week, int64_t week_end, int posted,
+                         struct db_week_person **out, size_t *n);
+
+/* When the company began: the first person's created_at. DB_OK with *t,
+ * DB_NOTFOUND when there is nobody yet, or a negative db_rc. */
+int db_habit_company_start(struct catalog *c, int64_t *t);
+
 /* The time zone of person uid: DB_OK with tz filled, DB_NOTFOUND, or a
  * negative db_rc. */
 int db_habit_person_zone(struct catalog *c, int64_t uid, char *tz, size_t tzsz);
@@ -50,8 +75,8 @@ struct db_habit_post {
     int64_t update_id;
     char    week[16];              /* "2026-W43" */
 };
-/* Person uid's ready or processing updates, newest week first (by id within
- * a week). DB_OK with *out (caller frees; NULL when *n is 0) or a negative db_rc. */
+/* The updates person uid posted (see the top), newest week first (by id
+ * within a week). DB_OK with *out (caller frees; NULL when *n is 0) or a negative db_rc. */
 int db_habit_person_posts(struct catalog *c, int64_t uid, struct db_habit_post **out, size_t *n);
 
 /* Has uid posted in week (see the top), counting only updates created at
@@ -66,6 +91,7 @@ struct db_habit_member {
     char    time_zone[DB_HABIT_ZONE];
     char    notify_updates[12];    /* "immediate", "digest" or "off" */
     int     notify_reminders;      /* wants the weekly reminder */
+    int64_t created_at;            /* joined (no reminder falls due before) */
 };
 /* Every active person who has not unsubscribed from all mail, by id.
  * DB_OK with *out (caller frees; NULL when *n is 0) or a negative db_rc. */

@@ -1,5 +1,6 @@
 /*
- * db_social.c - every SQL statement about views, comments and reactions.
+ * db_social.c - every SQL statement about views, comments, reactions and
+ * mentions.
  * Writes that also read back their result are one transaction.
  */
 #include "config.h"
@@ -97,8 +98,11 @@ int db_view_list(struct catalog *c, int64_t update_id, struct db_view **out, siz
 
     *out = NULL;
     *n = 0;
+    /* The author opening their own update is not a view of it. */
     st = cat_query(c, "SELECT " VIEW_COLUMNS "FROM views v JOIN users s ON s.id = v.user_id "
-                      "WHERE v.update_id = ? ORDER BY v.last_seen DESC, v.user_id", "I", update_id);
+                      "JOIN updates p ON p.id = v.update_id "
+                      "WHERE v.update_id = ? AND v.user_id <> p.author_id "
+                      "ORDER BY v.last_seen DESC, v.user_id", "I", update_id);
     if (!st)
         return cat_rc(c);
     while ((rc = cat_step(c, st)) == 1)
@@ -297,4 +301,83 @@ int db_reaction_delete(struct catalog *c, int64_t id)
     if (n < 0)
         return cat_rc(c);
     return n ? DB_OK : DB_NOTFOUND;
+}
+
+/* ---- mentions ---- */
+
+int db_mention_people(struct catalog *c, struct db_mention_person **out, size_t *n)
+{
+    struct cat_stmt *st;
+    size_t cap = 0;
+    int rc;
+
+    *out = NULL;
+    *n = 0;
+    st = cat_query(c, "SELECT id, name FROM users WHERE deactivated = 0 ORDER BY id", "");
+    if (!st)
+        return cat_rc(c);
+    while ((rc = cat_step(c, st)) == 1) {
+        struct db_mention_person *p = grow((void **)out, n, &cap, sizeof(**out));
+        p->id = cat_col_int(st, 0);
+        cat_col_copy(st, 1, p->name, sizeof(p->name));
+    }
+    if (rc < 0) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+        return rc;
+    }
+    return DB_OK;
+}
+
+int db_mention_add(struct catalog *c, const struct db_mention_new *m, int *created)
+{
+    int k;
+
+    *created = 0;
+    k = cat_exec(c, "INSERT INTO mentions(user_id, by_user, update_id, comment_id, source, excerpt, created_at) "
+                    "VALUES (?, ?, ?, NULLIF(?, 0), ?, ?, ?) ON CONFLICT(user_id, source) DO NOTHING",
+                 "IIIIssI", m->user_id, m->by_user, m->update_id, m->comment_id, m->source, m->excerpt, m->now);
+    if (k < 0)
+        return cat_rc(c);
+    *created = k > 0;
+    return DB_OK;
+}
+
+int db_mention_list_update(struct catalog *c, int64_t update_id, struct db_mention **out, size_t *n)
+{
+    struct cat_stmt *st;
+    size_t cap = 0;
+    int rc;
+
+    *out = NULL;
+    *n = 0;
+    st = cat_query(c, "SELECT k.id, k.user_id, k.by_user, b.name, k.update_id, u.title, u.kind, u.status, "
+                      "COALESCE(k.comment_id, 0), k.source, k.excerpt FROM mentions k "
+                      "JOIN users b ON b.id = k.by_user JOIN updates u ON u.id = k.update_id "
+                      "WHERE k.update_id = ? ORDER BY k.id", "I", update_id);
+    if (!st)
+        return cat_rc(c);
+    while ((rc = cat_step(c, st)) == 1) {
+        struct db_mention *k = grow((void **)out, n, &cap, sizeof(**out));
+        memset(k, 0, sizeof(*k));
+        k->id = cat_col_int(st, 0);
+        k->user_id = cat_col_int(st, 1);
+        k->by_user = cat_col_int(st, 2);
+        cat_col_copy(st, 3, k->by_name, sizeof(k->by_name));
+        k->update_id = cat_col_int(st, 4);
+        cat_col_copy(st, 5, k->title, sizeof(k->title));
+        cat_col_copy(st, 6, k->kind, sizeof(k->kind));
+        cat_col_copy(st, 7, k->status, sizeof(k->status));
+        k->comment_id = cat_col_int(st, 8);
+        cat_col_copy(st, 9, k->source, sizeof(k->source));
+        cat_col_copy(st, 10, k->excerpt, sizeof(k->excerpt));
+    }
+    if (rc < 0) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+        return rc;
+    }
+    return DB_OK;
 }

@@ -1,7 +1,7 @@
 /*
- * db_social.h - the data layer for views (watch progress), comments and
- * reactions. Typed functions returning enum db_rc (catalog.h); no caller
- * outside db/ sees SQL. Who may see the update they belong to is decided
+ * db_social.h - the data layer for views (watch progress), comments,
+ * reactions and @mentions (recognition). Typed functions returning enum
+ * db_rc (catalog.h); no caller outside db/ sees SQL. Who may see the update they belong to is decided
  * before, by db_update_get (the visibility rule in db_updates.h).
  */
 #ifndef HUBCAST_DB_SOCIAL_H
@@ -33,7 +33,7 @@ int db_view_record(struct catalog *c, int64_t update_id, int64_t user_id, int64_
                    double position, int completed, struct db_view *out);
 /* DB_OK with *out, DB_NOTFOUND when user has not watched it, or negative. */
 int db_view_get(struct catalog *c, int64_t update_id, int64_t user_id, struct db_view *out);
-/* Everyone who watched, latest first. DB_OK with *out (free()) and *n, or
+/* Everyone but the author who watched, latest first. DB_OK with *out (free()) and *n, or
  * a negative db_rc. */
 int db_view_list(struct catalog *c, int64_t update_id, struct db_view **out, size_t *n);
 
@@ -96,5 +96,49 @@ int db_reaction_list(struct catalog *c, int64_t update_id, struct db_reaction **
 int db_reaction_owner(struct catalog *c, int64_t id, int64_t *user_id);
 /* DB_OK, DB_NOTFOUND, or negative. */
 int db_reaction_delete(struct catalog *c, int64_t id);
+
+/* ---- mentions (recognition) ---- */
+
+/* Someone who can be mentioned: an active person. */
+struct db_mention_person {
+    int64_t id;
+    char    name[256];
+};
+/* Every active person, by id. DB_OK with *out (free(); NULL when *n is 0),
+ * or a negative db_rc. */
+int db_mention_people(struct catalog *c, struct db_mention_person **out, size_t *n);
+
+/* A mention to record. Strings are borrowed for the call. */
+struct db_mention_new {
+    int64_t     user_id;        /* who is mentioned */
+    int64_t     by_user;        /* who wrote it */
+    int64_t     update_id;
+    int64_t     comment_id;     /* 0: in the update's description or answers */
+    const char *source;         /* "update:<id>" or "comment:<id>" */
+    const char *excerpt;
+    int64_t     now;
+};
+/* Record m once per (person, source); inside the caller's transaction
+ * when there is one. DB_OK with *created 1 (new) or 0 (already there), or
+ * a negative db_rc (DB_CONSTRAINT: no such person, update or comment). */
+int db_mention_add(struct catalog *c, const struct db_mention_new *m, int *created);
+
+/* A recorded mention, with what its mail needs. */
+struct db_mention {
+    int64_t id;
+    int64_t user_id;            /* who is mentioned */
+    int64_t by_user;
+    char    by_name[256];
+    int64_t update_id;
+    char    title[256];         /* of the update */
+    char    kind[16];           /* of the update */
+    char    status[16];         /* of the update */
+    int64_t comment_id;         /* 0: in the update itself */
+    char    source[48];
+    char    excerpt[512];
+};
+/* Every mention in update_id and its comments, by id. DB_OK with *out
+ * (free(); NULL when *n is 0), or a negative db_rc. */
+int db_mention_list_update(struct catalog *c, int64_t update_id, struct db_mention **out, size_t *n);
 
 #endif

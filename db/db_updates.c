@@ -23,7 +23,7 @@
     "u.id, u.author_id, a.name, a.email, a.title, a.team, u.kind, u.iso_week, u.title, " \
     "u.description, u.status, u.error, u.duration, u.width, u.height, u.created_at, " \
     "u.updated_at, u.ready_at, u.nonce, j.progress, j.eta, " \
-    "(SELECT COUNT(*) FROM views v WHERE v.update_id = u.id), " \
+    "(SELECT COUNT(*) FROM views v WHERE v.update_id = u.id AND v.user_id <> u.author_id), " \
     "(SELECT COUNT(*) FROM comments m WHERE m.update_id = u.id) "
 #define UPDATE_FROM \
     "FROM updates u JOIN users a ON a.id = u.author_id " \
@@ -179,37 +179,7 @@ int db_update_list(struct catalog *c, const struct db_viewer *v, const struct db
 int db_update_week_people(struct catalog *c, const char *week, int posted,
                           struct db_week_person **out, size_t *n)
 {
-    struct cat_stmt *st;
-    size_t cap = 0;
-    int rc;
-
-    *out = NULL;
-    *n = 0;
-    st = cat_query(c, "SELECT id, name, title, team FROM users s WHERE deactivated = 0 AND "
-                      "EXISTS (SELECT 1 FROM updates p WHERE p.author_id = s.id AND p.iso_week = ? "
-                      "        AND p.status IN ('queued', 'processing', 'ready')) = ? "
-                      "ORDER BY name COLLATE NOCASE", "si", week, posted ? 1 : 0);
-    if (!st)
-        return cat_rc(c);
-    while ((rc = cat_step(c, st)) == 1) {
-        struct db_week_person *p;
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 16;
-            *out = hc_realloc(*out, cap * sizeof(**out));
-        }
-        p = &(*out)[(*n)++];
-        p->id = cat_col_int(st, 0);
-        cat_col_copy(st, 1, p->name, sizeof(p->name));
-        cat_col_copy(st, 2, p->title, sizeof(p->title));
-        cat_col_copy(st, 3, p->team, sizeof(p->team));
-    }
-    if (rc < 0) {
-        free(*out);
-        *out = NULL;
-        *n = 0;
-        return rc;
-    }
-    return DB_OK;
+    return db_habit_week_people(c, week, INT64_MAX, posted, out, n);
 }
 
 static int get_nonce(struct catalog *c, const char *sql, int64_t id, char nonce[DB_NONCE_SIZE])
@@ -249,6 +219,112 @@ int db_update_edit(struct catalog *c, int64_t id, const char *title, const char 
         return DB_NOTFOUND;
     }
     return commit(c);
+}
+
+int db_update_change(struct catalog *c, int64_t id, const struct db_update_change *ch,
+                     int (*after)(struct catalog *c, int64_t id, void *arg), void *arg)
+{
+    int rc, n;
+
+    if ((rc = begin(c)) < 0)
+        return rc;
+    n = cat_exec(c, "UPDATE updates SET title = COALESCE(?, title), description = COALESCE(?, description), "
+                    "kind = COALESCE(?, kind), updated_at = ? WHERE id = ?",
+                 "sssII", ch->title, ch->description, ch->kind, ch->now, id);
+    if (n < 0)
+        return fail_tx(c);
+    if (n == 0) {
+        cat_rollback(c);
+        return DB_NOTFOUND;
+    }
+    if (ch->kind && cat_exec(c, "UPDATE jobs SET priority = ?, updated_at = ? WHERE update_id = ? "
+                                "AND state IN ('queued', 'running')", "iII", ch->priority, ch->now, id) < 0)
+        return fail_tx(c);
+    if (ch->set_answers) {
+        if (cat_exec(c, "DELETE FROM update_answers WHERE update_id = ?", "I", id) < 0)
+            return fail_tx(c);
+        for (size_t i = 0; i < ch->nanswers; i++)
+            if (cat_insert(c, "INSERT INTO update_answers(update_id, position, prompt, body) VALUES (?, ?, ?, ?)",
+                           "IIss", id, (int64_t)i, ch->answers[i].prompt, ch->answers[i].text) < 0)
+                return fail_tx(c);
+    }
+    if (after && (rc = after(c, id, arg)) < 0) {
+        cat_rollback(c);
+        return rc;
+    }
+    return commit(c);
+}
+
+int db_update_answers(struct catalog *c, int64_t update_id, struct db_answer **out, size_t *n)
+{
+    struct cat_stmt *st;
+    size_t cap = 0;
+    int rc;
+
+    *out = NULL;
+    *n = 0;
+    st = cat_query(c, "SELECT prompt, body FROM update_answers WHERE update_id = ? ORDER BY position",
+                   "I", update_id);
+    if (!st)
+        return cat_rc(c);
+    while ((rc = cat_step(c, st)) == 1) {
+        struct db_answer *a;
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 4;
+            *out = hc_realloc(*out, cap * sizeof(**out));
+        }
+        a = &(*out)[(*n)++];
+        cat_col_copy(st, 0, a->prompt, sizeof(a->prompt));
+        cat_col_copy(st, 1, a->text, sizeof(a->text));
+    }
+    if (rc < 0) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+        return rc;
+    }
+    return DB_OK;
+}
+
+int db_update_kudos(struct catalog *c, const struct db_viewer *v, int64_t user_id,
+                    struct db_kudos **out, size_t *n)
+{
+    struct cat_stmt *st;
+    size_t cap = 0;
+    int rc;
+
+    *out = NULL;
+    *n = 0;
+    st = cat_query(c, "SELECT u.id, u.title, u.kind, COALESCE(k.comment_id, 0), k.by_user, b.name, k.excerpt, "
+                      "k.created_at FROM mentions k JOIN updates u ON u.id = k.update_id "
+                      "JOIN users b ON b.id = k.by_user WHERE k.user_id = :user AND " VISIBLE " "
+                      "ORDER BY k.created_at DESC, k.id DESC LIMIT 200",
+                   "IIi", user_id, v->user_id, v->admin ? 1 : 0);
+    if (!st)
+        return cat_rc(c);
+    while ((rc = cat_step(c, st)) == 1) {
+        struct db_kudos *k;
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 8;
+            *out = hc_realloc(*out, cap * sizeof(**out));
+        }
+        k = &(*out)[(*n)++];
+        k->update_id = cat_col_int(st, 0);
+        cat_col_copy(st, 1, k->title, sizeof(k->title));
+        cat_col_copy(st, 2, k->kind, sizeof(k->kind));
+        k->comment_id = cat_col_int(st, 3);
+        k->by_id = cat_col_int(st, 4);
+        cat_col_copy(st, 5, k->by_name, sizeof(k->by_name));
+        cat_col_copy(st, 6, k->excerpt, sizeof(k->excerpt));
+        k->created_at = cat_col_int(st, 7);
+    }
+    if (rc < 0) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+        return rc;
+    }
+    return DB_OK;
 }
 
 int db_update_delete(struct catalog *c, int64_t id, char ***inputs, size_t *n)

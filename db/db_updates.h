@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "catalog.h"
+#include "db_habit.h"
 
 #define DB_NONCE_SIZE 33        /* 32 hex digits and the NUL */
 #define DB_PATH_SIZE  1100      /* a stored file path (DATA is at most 1024) */
@@ -58,7 +59,7 @@ struct db_update {
     char    nonce[DB_NONCE_SIZE]; /* random, named by signed media links */
     double  progress;           /* 0..100 of the latest job */
     double  eta;                /* seconds left of the latest job, < 0 unknown */
-    int64_t views_count;        /* people who watched */
+    int64_t views_count;        /* people who watched, the author not counted */
     int64_t comments_count;
 };
 void db_update_free(struct db_update *u);
@@ -93,16 +94,10 @@ struct db_update_filter {
 int db_update_list(struct catalog *c, const struct db_viewer *v, const struct db_update_filter *f,
                    struct db_update **out, size_t *n, int64_t *total);
 
-/* A person in the week view. */
-struct db_week_person {
-    int64_t id;
-    char    name[256];
-    char    title[256];
-    char    team[256];
-};
-/* Active people who have (posted != 0) or have not (posted == 0) an update
- * queued, processing or ready in week, by name. DB_OK with *out (free())
- * and *n, or a negative db_rc. */
+/* Active people who have (posted != 0) or have not (posted == 0) posted in
+ * week, by name, whenever they joined: db_habit_week_people with no end of
+ * week (the "posted" rule is db_habit.h's). DB_OK with *out (free()) and
+ * *n, or a negative db_rc. */
 int db_update_week_people(struct catalog *c, const char *week, int posted,
                           struct db_week_person **out, size_t *n);
 
@@ -116,6 +111,52 @@ int db_update_nonce(struct catalog *c, int64_t id, char nonce[DB_NONCE_SIZE]);
 /* Change the title and/or the description (NULL leaves one as is), in one
  * transaction. DB_OK, DB_NOTFOUND, or a negative db_rc (nothing changed). */
 int db_update_edit(struct catalog *c, int64_t id, const char *title, const char *description, int64_t now);
+
+/* One short text answer to a check-in prompt. */
+struct db_answer {
+    char prompt[256];           /* the prompt as it read when answered */
+    char text[1024];            /* the answer (the API takes up to 1000 bytes) */
+};
+/* The answers of an update, in the order given. DB_OK with *out (free();
+ * NULL when *n is 0), or a negative db_rc. */
+int db_update_answers(struct catalog *c, int64_t update_id, struct db_answer **out, size_t *n);
+
+/* A change of an update (PATCH): NULL leaves a field as it is. */
+struct db_update_change {
+    const char *title;
+    const char *description;
+    const char *kind;           /* "weekly" or "allhands" */
+    int         priority;       /* with kind: its jobs' priority from now on */
+    int         set_answers;    /* replace the answers with answers[0..nanswers) */
+    const struct db_answer *answers;
+    size_t      nanswers;
+    int64_t     now;
+};
+/*
+ * Apply ch to update id and then run after(c, id, arg) (when not NULL)
+ * inside the same transaction (the mails the change causes; < 0 aborts
+ * all). A new kind also moves the update's waiting or running jobs to
+ * ch->priority. DB_OK, DB_NOTFOUND, or a negative db_rc (nothing changed).
+ */
+int db_update_change(struct catalog *c, int64_t id, const struct db_update_change *ch,
+                     int (*after)(struct catalog *c, int64_t id, void *arg), void *arg);
+
+/* A mention of someone (kudos) as their person page lists it. */
+struct db_kudos {
+    int64_t update_id;
+    char    title[256];         /* of the update */
+    char    kind[16];           /* of the update */
+    int64_t comment_id;         /* 0: in the update's description or answers */
+    int64_t by_id;              /* who wrote it */
+    char    by_name[256];
+    char    excerpt[512];       /* the words around the mention */
+    int64_t created_at;
+};
+/* The mentions of person user_id in updates v may see (the visibility
+ * rule), newest first, at most 200. DB_OK with *out (free(); NULL when *n
+ * is 0), or a negative db_rc. */
+int db_update_kudos(struct catalog *c, const struct db_viewer *v, int64_t user_id,
+                    struct db_kudos **out, size_t *n);
 
 /*
  * Delete an update in any state, with its renditions, views, comments,

@@ -16,6 +16,7 @@
 #include "db_accounts.h"
 #include "db_settings.h"
 #include "conf.h"
+#include "habit.h"
 #include "http.h"
 #include "i18n.h"
 #include "isoweek.h"
@@ -739,9 +740,11 @@ static int h_people(struct req *r, struct resp *o)
     struct db_person *people;
     size_t n;
     json_t *arr;
-    int rc = db_people_list(r->cat, &people, &n);
+    int rc;
 
-    if (rc < 0)
+    if (http_get_arg(r, "q"))
+        return habit_people_search(r, o);   /* ?q=: autocomplete of @mentions */
+    if ((rc = db_people_list(r->cat, &people, &n)) < 0)
         return api_db_fail(o, rc, "reading the directory");
     arr = json_array();
     for (size_t i = 0; i < n; i++)

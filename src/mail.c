@@ -1,8 +1,9 @@
 /*
  * mail.c - every message Hubcast sends, written to the outbox: invites,
- * password resets, new and all-hands updates, reminders, digests,
- * comments, the admin's test mail. Delivery is in mail_send.c, the HTTP
- * side (admin outbox and settings, resets, unsubscribe) in mail_api.c.
+ * password resets, new and all-hands updates, reminders, digests (with
+ * the check-in answers), comments, mentions, the admin's test mail.
+ * Delivery is in mail_send.c, the HTTP side (admin outbox and settings,
+ * resets, unsubscribe) in mail_api.c.
  *
  * A message is written to the outbox table in the transaction of the event
  * that causes it, fully rendered except for two placeholders filled in at
@@ -30,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sodium.h>
 
 #include "catalog.h"
@@ -37,6 +39,9 @@
 #include "db_habit.h"
 #include "db_outbox.h"
 #include "db_settings.h"
+#include "db_social.h"
+#include "db_updates.h"
+#include "habit.h"
 #include "isoweek.h"
 #include "mail.h"
 #include "mail_int.h"
@@ -404,6 +409,34 @@ int mail_queue_reset(struct catalog *c, const struct db_outbox_person *u, const 
     return msg_put(c, &m, now, NULL);
 }
 
+/* The title of an all-hands as its mail shows it, after our own
+ * "All-hands" prefix: a title that already starts with "All-hands:" (or
+ * "All hands -", "Allhands", any case, alone or before ':', '-', '|' or a
+ * dash) loses that start, so the prefix is written once. A pointer into
+ * title; "" when nothing is left. */
+static const char *allhands_title(const char *title)
+{
+    static const char *const starts[] = { "all-hands", "all hands", "allhands" };
+    const char *p = NULL;
+
+    for (size_t i = 0; i < HC_ARRAY_LEN(starts) && !p; i++)
+        if (!strncasecmp(title, starts[i], strlen(starts[i])))
+            p = title + strlen(starts[i]);
+    if (!p)
+        return title;
+    while (*p == ' ')
+        p++;
+    if (*p == ':' || *p == '-' || *p == '|')
+        p++;
+    else if (!strncmp(p, "\xe2\x80\x93", 3) || !strncmp(p, "\xe2\x80\x94", 3))   /* en or em dash */
+        p += 3;
+    else if (*p)
+        return title;   /* "All-hands meeting": a title of its own */
+    while (*p == ' ')
+        p++;
+    return p;
+}
+
 /* The notification of update up to one recipient r. */
 static int queue_update_notice(struct catalog *c, const struct db_outbox_update *up,
                                const struct db_outbox_person *r, time_t now)
@@ -411,9 +444,15 @@ static int queue_update_notice(struct catalog *c, const struct db_outbox_update 
     struct msg m = { .kind = up->allhands ? "allhands" : "update", .to_user = r->id,
                      .to_addr = r->email, .to_name = r->name, .unsubscribe = 1 };
     char dedupe[96], url[96], line[1024];
-    const char *title = up->title[0] ? up->title : NULL;
+    const char *title = up->allhands ? allhands_title(up->title) : up->title;
 
-    snprintf(dedupe, sizeof(dedupe), "update:%lld:%lld", (long long)up->id, (long long)r->id);
+    if (!*title)
+        title = NULL;
+    /* An update turned all-hands later (PATCH kind) mails everyone once
+     * more, under its own key: once per update and person, however often
+     * its kind goes back and forth. */
+    snprintf(dedupe, sizeof(dedupe), "%s:%lld:%lld", up->allhands ? "allhands" : "update",
+             (long long)up->id, (long long)r->id);
     snprintf(url, sizeof(url), "{{base}}/watch/%lld", (long long)up->id);
     m.dedupe = dedupe;
     if (up->allhands)
@@ -451,6 +490,68 @@ int mail_on_update_ready(struct catalog *c, const struct conf *conf, int64_t upd
     for (size_t i = 0; i < n && rc >= 0; i++)
         rc = queue_update_notice(c, &up, &rcpts[i], now);
     free(rcpts);
+    /* Now that others can watch it: the people its description and
+     * answers mention (written at upload or edited since) hear of it. */
+    if (rc >= 0 && (rc = habit_mentions_update(c, update_id)) >= 0)
+        rc = mail_on_mentions(c, update_id);
+    return rc < 0 ? rc : 0;
+}
+
+/* The mail to the person mention k names. 1 queued, 0 not (already, or
+ * they receive no mail), or a negative db_rc. */
+static int queue_mention(struct catalog *c, const struct db_mention *k, time_t now)
+{
+    struct db_outbox_person to;
+    struct msg m = { .kind = "mention", .unsubscribe = 1 };
+    char dedupe[128], url[128], line[1024];
+    const char *where;
+    int rc;
+
+    if ((rc = db_outbox_person(c, k->user_id, &to)) != DB_OK)
+        return rc == DB_NOTFOUND ? 0 : rc;
+    if (to.deactivated || to.unsubscribed)
+        return 0;
+    m.to_user = to.id;
+    m.to_addr = to.email;
+    m.to_name = to.name;
+    snprintf(dedupe, sizeof(dedupe), "mention:%lld:%s", (long long)k->user_id, k->source);
+    m.dedupe = dedupe;
+    if (k->comment_id)
+        snprintf(url, sizeof(url), "{{base}}/watch/%lld#comment-%lld", (long long)k->update_id,
+                 (long long)k->comment_id);
+    else
+        snprintf(url, sizeof(url), "{{base}}/watch/%lld", (long long)k->update_id);
+    where = k->comment_id ? "a comment" : !strcmp(k->kind, "allhands") ? "the all-hands" : "their weekly update";
+    msg_subject(&m, "%s mentioned you in %s", k->by_name, where);
+    msg_begin(&m, "You were mentioned", to.name);
+    if (k->comment_id)
+        snprintf(line, sizeof(line), "%s mentioned you in a comment on \xe2\x80\x9c%s\xe2\x80\x9d:", k->by_name,
+                 k->title);
+    else
+        snprintf(line, sizeof(line), "%s mentioned you in %s \xe2\x80\x9c%s\xe2\x80\x9d:", k->by_name, where,
+                 k->title);
+    msg_para(&m, line);
+    sb_add(&m.html, "<blockquote style=\"margin:0;padding:8px 16px;border-left:3px solid #e4e4e7\">");
+    sb_html(&m.html, k->excerpt);
+    sb_add(&m.html, "</blockquote>");
+    sb_addf(&m.text, "> %s\n\n", k->excerpt);
+    msg_button(&m, url, "See it");
+    msg_end(&m);
+    return msg_put(c, &m, now, NULL);
+}
+
+int mail_on_mentions(struct catalog *c, int64_t update_id)
+{
+    struct db_mention *ks;
+    size_t n;
+    int rc;
+
+    if ((rc = db_mention_list_update(c, update_id, &ks, &n)) < 0)
+        return rc;
+    for (size_t i = 0; i < n && rc >= 0; i++)
+        if (!strcmp(ks[i].status, "ready"))
+            rc = queue_mention(c, &ks[i], hc_now());
+    free(ks);
     return rc < 0 ? rc : 0;
 }
 
@@ -544,12 +645,39 @@ int mail_queue_reminder(struct catalog *c, int64_t user_id, const char *week, in
     return msg_put(c, &m, now, NULL);
 }
 
-/* Updates as a list in both parts: title, poster, author, link. */
-static void list_updates(struct msg *m, const struct db_outbox_digest_item *ups, size_t n)
+/* The check-in answers of an update under its line in a digest. DB_OK or
+ * a negative db_rc. */
+static int list_answers(struct catalog *c, struct msg *m, int64_t update_id)
 {
+    struct db_answer *a;
+    size_t n;
+    int rc = db_update_answers(c, update_id, &a, &n);
+
+    if (rc < 0 || !n)
+        return rc;
+    sb_add(&m->html, "<ul style=\"margin:-4px 0 12px 132px;padding-left:16px;color:#3f3f46\">");
+    for (size_t i = 0; i < n; i++) {
+        sb_add(&m->html, "<li><strong>");
+        sb_html(&m->html, a[i].prompt);
+        sb_add(&m->html, ":</strong> ");
+        sb_html(&m->html, a[i].text);
+        sb_add(&m->html, "</li>");
+        sb_addf(&m->text, "  %s: %s\n", a[i].prompt, a[i].text);
+    }
+    sb_add(&m->html, "</ul>");
+    free(a);
+    return DB_OK;
+}
+
+/* Updates as a list in both parts: title, poster, author, link, and the
+ * check-in answers. DB_OK or a negative db_rc. */
+static int list_updates(struct catalog *c, struct msg *m, const struct db_outbox_digest_item *ups, size_t n)
+{
+    int rc;
+
     for (size_t i = 0; i < n; i++) {
         const struct db_outbox_digest_item *p = &ups[i];
-        const char *title = p->title[0] ? p->title : "Weekly update";
+        const char *title = p->allhands ? allhands_title(p->title) : p->title;
         char url[96];
 
         snprintf(url, sizeof(url), "{{base}}/watch/%lld", (long long)p->update_id);
@@ -562,14 +690,18 @@ static void list_updates(struct msg *m, const struct db_outbox_digest_item *ups,
         sb_html(&m->html, url);
         sb_add(&m->html, "\" style=\"font-weight:600;color:#18181b\">");
         if (p->allhands)
-            sb_add(&m->html, "All-hands: ");
-        sb_html(&m->html, title);
+            sb_add(&m->html, *title ? "All-hands: " : "All-hands");
+        sb_html(&m->html, p->allhands || *title ? title : "Weekly update");
         sb_add(&m->html, "</a><br><span style=\"color:#71717a\">");
         sb_html(&m->html, p->author);
         sb_add(&m->html, "</span></td></tr></table>");
-        sb_addf(&m->text, "* %s%s - %s\n  %s\n", p->allhands ? "All-hands: " : "", title, p->author, url);
+        sb_addf(&m->text, "* %s%s - %s\n  %s\n", p->allhands ? (*title ? "All-hands: " : "All-hands") : "",
+                p->allhands || *title ? title : "Weekly update", p->author, url);
+        if ((rc = list_answers(c, m, p->update_id)) < 0)
+            return rc;
     }
     sb_add(&m->text, "\n");
+    return DB_OK;
 }
 
 int mail_queue_weekly_digest(struct catalog *c, int64_t user_id, const char *week, time_t now)
@@ -594,9 +726,12 @@ int mail_queue_weekly_digest(struct catalog *c, int64_t user_id, const char *wee
     snprintf(line, sizeof(line), "Participation for %s: %lld of %lld people posted (%d%%).", week,
              (long long)posted, (long long)active, active ? (int)(posted * 100 / active) : 0);
     msg_para(&m, line);
-    if (n)
-        list_updates(&m, ups, n);
-    else
+    if (n && (rc = list_updates(c, &m, ups, n)) < 0) {
+        msg_free(&m);
+        free(ups);
+        return rc;
+    }
+    if (!n)
         msg_para(&m, "Nobody posted last week. Be the first this week!");
     msg_button(&m, "{{base}}/record", "Record this week's update");
     msg_end(&m);
@@ -623,7 +758,11 @@ int mail_queue_daily_digest(struct catalog *c, int64_t user_id, const char *date
     m.dedupe = dedupe;
     msg_subject(&m, "New on Hubcast: %zu update%s from your team", n, n == 1 ? "" : "s");
     msg_begin(&m, "New updates from your team", u.name);
-    list_updates(&m, ups, n);
+    if ((rc = list_updates(c, &m, ups, n)) < 0) {
+        msg_free(&m);
+        free(ups);
+        return rc;
+    }
     msg_end(&m);
     free(ups);
     return msg_put(c, &m, now, NULL);

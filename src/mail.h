@@ -27,6 +27,10 @@ int mail_queue_invite(struct catalog *c, const struct conf *conf, const char *em
                       const char *name, const char *inviter, const char *url);
 int mail_on_update_ready(struct catalog *c, const struct conf *conf, int64_t update_id);
 int mail_on_comment(struct catalog *c, const struct conf *conf, int64_t comment_id);
+/* The mention mails of update_id (in it and its comments) not sent yet,
+ * once it is ready: one per person and mention source (outbox key
+ * "mention:<user>:<source>"). Nothing while the update is not ready. */
+int mail_on_mentions(struct catalog *c, int64_t update_id);
 
 /*
  * Scheduled mail, written by the scheduler (or `hubcast remind`) when due.

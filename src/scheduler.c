@@ -11,6 +11,10 @@
  * "daily:<user>:<date>"), so running twice at the same instant, or in two
  * processes, queues nothing twice.
  *
+ * No catch-up: when this week's reminder time passed before the person
+ * joined (or before the company was set up), they get no reminder that
+ * week; the next week's comes at its time.
+ *
  * Not here: what the messages say and how they are sent (mail.c).
  */
 #include "config.h"
@@ -206,6 +210,8 @@ static int plan_reminders(struct catalog *cat, const struct db_habit_member *u, 
         return 0;   /* posted (by now): nothing to remind */
     it.nth = 1;
     it.when = local_instant(now, it.time_zone, s->reminder_day, s->reminder_hh, s->reminder_mm);
+    if ((int64_t)it.when < u->created_at)
+        return 0;   /* the reminder time passed before they joined: no catch-up this week */
     snprintf(key, sizeof(key), "reminder:%lld:%s:1", (long long)it.user_id, it.label);
     if ((rc = emit(cat, &it, key, now, fn, arg)))
         return rc;

@@ -1,6 +1,6 @@
 /*
- * updates.c - handlers for /api/updates, /api/weeks, views, comments and
- * reactions. Every catalog access goes through db_updates and db_social;
+ * updates.c - handlers for /api/updates, /api/weeks, views, comments,
+ * reactions and the check-in prompts (/api/prompts). Every catalog access goes through db_updates and db_social;
  * who may see an update is decided there, by the one visibility rule
  * (db_update_get, db_update_list). JSON is built here, one *_json() per
  * type.
@@ -15,8 +15,11 @@
 
 #include "api.h"
 #include "conf.h"
+#include "db_habit.h"
+#include "db_settings.h"
 #include "db_social.h"
 #include "db_updates.h"
+#include "habit.h"
 #include "http.h"
 #include "isoweek.h"
 #include "layout.h"
@@ -24,6 +27,7 @@
 #include "media.h"
 #include "updates.h"
 #include "util.h"
+#include "worker.h"
 
 static int is_admin(const struct req *r)
 {
@@ -51,6 +55,11 @@ static json_t *at_json(int has_at, double at)
 static json_t *view_json(const struct db_view *v)
 {
     return json_pack("{s:f,s:b}", "position", v->position, "completed", v->completed);
+}
+
+static json_t *answer_json(const struct db_answer *a)
+{
+    return json_pack("{s:s,s:s}", "prompt", a->prompt, "text", a->text);
 }
 
 static json_t *rendition_json(const struct db_rendition *x)
@@ -97,10 +106,11 @@ static void set_urls(json_t *o, const struct db_update *u)
 static int update_json(struct catalog *c, const struct db_update *u, int64_t viewer, json_t **out)
 {
     struct db_rendition *rend;
+    struct db_answer *ans;
     struct db_view view;
-    size_t n;
-    json_t *o, *arr, *eta, *progress;
-    int rc;
+    size_t n, na;
+    json_t *o, *arr, *eta, *progress, *answers;
+    int rc, rc2;
 
     *out = NULL;
     if ((rc = db_rendition_list(c, u->id, &rend, &n)) < 0)
@@ -109,10 +119,18 @@ static int update_json(struct catalog *c, const struct db_update *u, int64_t vie
         free(rend);
         return rc;
     }
+    if ((rc2 = db_update_answers(c, u->id, &ans, &na)) < 0) {
+        free(rend);
+        return rc2;
+    }
     arr = json_array();
     for (size_t i = 0; i < n; i++)
         json_array_append_new(arr, rendition_json(&rend[i]));
     free(rend);
+    answers = json_array();
+    for (size_t i = 0; i < na; i++)
+        json_array_append_new(answers, answer_json(&ans[i]));
+    free(ans);
     progress = progress_json(u, &eta);
     o = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:I,s:o,"
                   "s:{s:I,s:s,s:s,s:s,s:s},s:o,s:o,s:I,s:I,s:o,s:o}",
@@ -127,8 +145,11 @@ static int update_json(struct catalog *c, const struct db_update *u, int64_t vie
                   "progress", progress, "eta", eta,
                   "views_count", (json_int_t)u->views_count, "comments_count", (json_int_t)u->comments_count,
                   "renditions", arr, "viewed", rc == DB_OK ? view_json(&view) : json_null());
-    if (!o)
+    if (!o) {
+        json_decref(answers);
         return DB_ERROR;
+    }
+    json_object_set_new(o, "answers", answers);
     set_urls(o, u);
     *out = o;
     return DB_OK;
@@ -297,19 +318,108 @@ static int h_get(struct req *r, struct resp *o)
     return st;
 }
 
+/* What a PATCH's transaction needs after the change. */
+struct patch_ctx {
+    const struct conf *conf;
+    int became_allhands;        /* the kind changed to all-hands */
+    int new_text;               /* the description or the answers changed */
+};
+
+/* Inside the PATCH's transaction: an update that became all-hands and is
+ * ready mails everyone now (one not ready yet does when it is: the worker
+ * reads its kind then). The outbox keys make that once per person,
+ * however often the kind flips. New text records its @mentions, mailed
+ * now if the update is ready (else when it becomes so). */
+static int patch_mail(struct catalog *c, int64_t id, void *arg)
+{
+    struct patch_ctx *x = arg;
+    struct db_viewer all = { .admin = 1 };
+    struct db_update u;
+    int rc, ready;
+
+    if (!x->became_allhands && !x->new_text)
+        return 0;
+    if ((rc = db_update_get(c, &all, id, &u)) != DB_OK)
+        return rc < 0 ? rc : DB_ERROR;
+    ready = !strcmp(u.status, "ready");
+    db_update_free(&u);
+    if (x->became_allhands && ready && (rc = mail_on_update_ready(c, x->conf, id)) < 0)
+        return rc;
+    if (x->new_text && ((rc = habit_mentions_update(c, id)) < 0 || (rc = mail_on_mentions(c, id)) < 0))
+        return rc;
+    return 0;
+}
+
+#define MAX_ANSWERS 10
+
+/* The answers of a PATCH body ([{prompt, text}], at most MAX_ANSWERS;
+ * empty answers are left out): 0 with ch filled (ch->set_answers when
+ * given), else the 400 answered. */
+static int patch_answers(json_t *body, struct db_answer *out, struct db_update_change *ch, struct resp *o)
+{
+    json_t *arr = json_object_get(body, "answers"), *a;
+    size_t i;
+
+    if (!arr)
+        return 0;
+    if (!json_is_array(arr) || json_array_size(arr) > MAX_ANSWERS)
+        return http_error(o, 400, "bad_field", "answers must be a list of at most %d {prompt, text}",
+                          MAX_ANSWERS);
+    json_array_foreach(arr, i, a) {
+        json_t *p = json_object_get(a, "prompt"), *t = json_object_get(a, "text");
+        if (!json_is_object(a) || !json_is_string(p) || !json_is_string(t) || !json_string_length(p) ||
+            json_string_length(p) > 200 || json_string_length(t) > 1000 ||
+            strlen(json_string_value(p)) != json_string_length(p) ||
+            strlen(json_string_value(t)) != json_string_length(t))
+            return http_error(o, 400, "bad_field", "each answer is {prompt, text}: a prompt of 1 to 200 "
+                              "bytes and a text of at most 1000");
+        if (!*json_string_value(t))
+            continue;
+        hc_strlcpy(out[ch->nanswers].prompt, json_string_value(p), sizeof(out->prompt));
+        hc_strlcpy(out[ch->nanswers].text, json_string_value(t), sizeof(out->text));
+        ch->nanswers++;
+    }
+    ch->answers = out;
+    ch->set_answers = 1;
+    return 0;
+}
+
+/* The kind of a PATCH body: 0 with *kind (NULL when absent), else the
+ * error answered. All-hands only for administrators. */
+static int patch_kind(struct req *r, json_t *body, const char **kind, struct resp *o)
+{
+    json_t *k = json_object_get(body, "kind");
+
+    *kind = NULL;
+    if (!k)
+        return 0;
+    if (!json_is_string(k) || (strcmp(json_string_value(k), "weekly") && strcmp(json_string_value(k), "allhands")))
+        return http_error(o, 400, "bad_kind", "kind must be weekly or allhands");
+    *kind = json_string_value(k);
+    if (!strcmp(*kind, "allhands") && !is_admin(r))
+        return http_error(o, 403, "forbidden", "only an administrator can make an update all-hands");
+    return 0;
+}
+
+/* PATCH /api/updates/{id}: title, description, kind (author or admin;
+ * all-hands only by an admin), answers to the check-in prompts. */
 static int h_patch(struct req *r, struct resp *o)
 {
-    static const char *const keys[] = { "title", "description", NULL };
-    const char *title, *desc;
+    static const char *const keys[] = { "title", "description", "kind", "answers", NULL };
+    struct db_update_change ch = { .now = (int64_t)hc_now() };
+    struct db_answer answers[MAX_ANSWERS];
+    struct patch_ctx x = { .conf = r->conf };
     struct db_update u;
     struct db_viewer v;
     json_t *body;
     int64_t id;
     int st, rc;
+    char old_kind[16];
 
     if ((st = load_update(r, o, &u)))
         return st;
     id = u.id;
+    hc_strlcpy(old_kind, u.kind, sizeof(old_kind));
     st = can_edit(r, &u);
     db_update_free(&u);
     if (!st)
@@ -317,16 +427,23 @@ static int h_patch(struct req *r, struct resp *o)
     if (!(body = http_body_json(r, o)))
         return o->status;
     if ((st = api_only_keys(body, keys, o)) ||
-        (st = api_str_field(body, "title", 0, 200, &title, o)) ||
-        (st = api_str_field(body, "description", 0, 5000, &desc, o))) {
+        (st = api_str_field(body, "title", 0, 200, &ch.title, o)) ||
+        (st = api_str_field(body, "description", 0, 5000, &ch.description, o)) ||
+        (st = patch_kind(r, body, &ch.kind, o)) ||
+        (st = patch_answers(body, answers, &ch, o))) {
         json_decref(body);
         return st;
     }
-    if (title && !*title) {
+    if (ch.title && !*ch.title) {
         json_decref(body);
         return http_error(o, 400, "bad_field", "the title must not be empty");
     }
-    rc = db_update_edit(r->cat, id, title, desc, (int64_t)hc_now());
+    if (ch.kind) {
+        ch.priority = !strcmp(ch.kind, "allhands") ? JOB_PRIO_ALLHANDS : JOB_PRIO_WEEKLY;
+        x.became_allhands = !strcmp(ch.kind, "allhands") && strcmp(old_kind, "allhands");
+    }
+    x.new_text = ch.description || ch.set_answers;
+    rc = db_update_change(r->cat, id, &ch, patch_mail, &x);
     json_decref(body);
     if (rc == DB_NOTFOUND)
         return http_error(o, 404, "not_found", "there is no such update");
@@ -390,11 +507,14 @@ static int week_updates(struct req *r, const char *week, const char *kind, json_
     return rc;
 }
 
+/* Who posted (or not) in week: only people who had joined before it
+ * ended on the reader's clock (db_habit.h has the rules). */
 static int week_people(struct req *r, const char *week, int posted, json_t **out)
 {
     struct db_week_person *p;
     size_t n;
-    int rc = db_update_week_people(r->cat, week, posted, &p, &n);
+    time_t end = hc_iso_week_end(week, r->user.time_zone[0] ? r->user.time_zone : "UTC");
+    int rc = db_habit_week_people(r->cat, week, (int64_t)end, posted, &p, &n);
 
     *out = NULL;
     if (rc < 0)
@@ -527,10 +647,25 @@ static int at_seconds(json_t *body, double *out, struct resp *o)
     return 0;
 }
 
-/* Inside the comment's transaction: the mail to the update's author. */
+/* What a new comment's transaction needs. */
+struct comment_ctx {
+    const struct conf *conf;
+    int64_t     update_id;
+    int64_t     user_id;        /* the commenter */
+    const char *body;
+};
+
+/* Inside the comment's transaction: the mail to the update's author, and
+ * the @mentions it makes (mailed if the update is ready). */
 static int comment_mail(struct catalog *c, int64_t comment_id, void *arg)
 {
-    return mail_on_comment(c, arg, comment_id);
+    struct comment_ctx *x = arg;
+    int rc;
+
+    if ((rc = mail_on_comment(c, x->conf, comment_id)) < 0 ||
+        (rc = habit_mentions_comment(c, x->update_id, comment_id, x->user_id, x->body)) < 0)
+        return rc;
+    return mail_on_mentions(c, x->update_id);
 }
 
 static int h_comment_post(struct req *r, struct resp *o)
@@ -552,8 +687,10 @@ static int h_comment_post(struct req *r, struct resp *o)
         json_decref(body);
         return st;
     }
-    rc = db_comment_add(r->cat, u.id, r->user.id, at, text, (int64_t)hc_now(), comment_mail,
-                        (void *)r->conf, &cid);
+    {
+        struct comment_ctx x = { .conf = r->conf, .update_id = u.id, .user_id = r->user.id, .body = text };
+        rc = db_comment_add(r->cat, u.id, r->user.id, at, text, (int64_t)hc_now(), comment_mail, &x, &cid);
+    }
     json_decref(body);
     if (rc == DB_CONSTRAINT)
         return http_error(o, 404, "not_found", "there is no such update");
@@ -665,6 +802,85 @@ static int h_reaction_delete(struct req *r, struct resp *o)
     return delete_own(r, o, db_reaction_owner, db_reaction_delete, "reaction");
 }
 
+/* ---- check-in prompts ---- */
+
+#define MAX_PROMPTS 10
+
+/* The prompts, as a JSON array: the setting, or the defaults while it is
+ * unset (or unreadable as a list of strings). DB_OK with *out, or a
+ * negative db_rc. */
+static int prompts_get(struct catalog *c, json_t **out)
+{
+    char *v = NULL;
+    int rc = db_setting_get(c, "checkin_prompts", &v);
+    json_t *j = NULL;
+
+    *out = NULL;
+    if (rc < 0)
+        return rc;
+    if (rc == DB_OK)
+        j = json_loads(v, 0, NULL);
+    free(v);
+    if (!json_is_array(j)) {
+        json_decref(j);
+        j = json_pack("[s,s,s]", "What I did", "What I learned", "Where I'm going");
+    }
+    *out = j;
+    return DB_OK;
+}
+
+/* GET /api/prompts: {prompts: [...]}, the check-in prompts shown while
+ * recording. */
+static int h_prompts(struct req *r, struct resp *o)
+{
+    json_t *p;
+    int rc = prompts_get(r->cat, &p);
+
+    if (rc < 0)
+        return api_db_fail(o, rc, "reading the prompts");
+    return http_json(o, 200, json_pack("{s:o}", "prompts", p));
+}
+
+/* PUT /api/prompts {prompts: [...]} (admins): at most MAX_PROMPTS, each 1
+ * to 200 bytes on one line. */
+static int h_prompts_put(struct req *r, struct resp *o)
+{
+    static const char *const keys[] = { "prompts", NULL };
+    json_t *body, *arr, *x;
+    char *text;
+    size_t i;
+    int st, rc;
+
+    if (!(body = http_body_json(r, o)))
+        return o->status;
+    if ((st = api_only_keys(body, keys, o))) {
+        json_decref(body);
+        return st;
+    }
+    arr = json_object_get(body, "prompts");
+    st = !json_is_array(arr) || json_array_size(arr) > MAX_PROMPTS;
+    json_array_foreach(arr, i, x) {
+        const char *v = json_string_value(x);
+        if (!v || !*v || json_string_length(x) > 200 || strlen(v) != json_string_length(x))
+            st = 1;
+        for (; v && *v; v++)
+            if ((unsigned char)*v < 0x20)
+                st = 1;
+    }
+    if (st) {
+        json_decref(body);
+        return http_error(o, 400, "bad_field", "prompts must be a list of at most %d texts of 1 to 200 bytes, "
+                          "one line each", MAX_PROMPTS);
+    }
+    text = json_dumps(arr, JSON_COMPACT);
+    json_decref(body);
+    rc = db_setting_set(r->cat, "checkin_prompts", text);
+    free(text);
+    if (rc < 0)
+        return api_db_fail(o, rc, "saving the prompts");
+    return h_prompts(r, o);
+}
+
 const struct route update_routes[] = {
     { "GET",    "/api/updates",                  h_list,            ROLE_MEMBER, 0, NULL },
     { "GET",    "/api/updates/{id}",             h_get,             ROLE_MEMBER, 0, NULL },
@@ -679,5 +895,7 @@ const struct route update_routes[] = {
     { "GET",    "/api/updates/{id}/reactions",   h_reactions,       ROLE_MEMBER, 0, NULL },
     { "POST",   "/api/updates/{id}/reactions",   h_reaction_post,   ROLE_MEMBER, 0, NULL },
     { "DELETE", "/api/reactions/{id}",           h_reaction_delete, ROLE_MEMBER, 0, NULL },
+    { "GET",    "/api/prompts",                  h_prompts,         ROLE_MEMBER, 0, NULL },
+    { "PUT",    "/api/prompts",                  h_prompts_put,     ROLE_ADMIN,  0, NULL },
 };
 const size_t update_nroutes = HC_ARRAY_LEN(update_routes);

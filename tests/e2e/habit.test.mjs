@@ -31,9 +31,10 @@ before(async () => {
   post('alice@example.com', 5, 'failed');
   // Bob: last week and the week before, nothing yet this week; one still processing.
   ids.bob = [post('bob@example.com', 1), post('bob@example.com', 2, 'processing')];
-  // Carol: three weeks ago only; this week's is still queued (not counted for her streak).
+  // Carol: three weeks ago, and this week's is still queued (posted: it counts,
+  // as on the week page and in participation).
   ids.carol = [post('carol@example.com', 3)];
-  post('carol@example.com', 0, 'queued');
+  ids.carolNow = post('carol@example.com', 0, 'queued');
 });
 
 after(async () => { await srv.cleanup(); });
@@ -42,7 +43,7 @@ async function get(path) {
   return alice.req('GET', path);
 }
 
-test('a streak counts consecutive weeks with a ready or processing update, ending this week or last week', async () => {
+test('a streak counts consecutive weeks posted in (queued, processing or ready), ending this week or last week', async () => {
   const people = (await get('/api/people')).data.people;
   const id = (email) => people.find((p) => p.email === email).id;
   const a = await get(`/api/people/${id('alice@example.com')}/stats`);
@@ -54,8 +55,8 @@ test('a streak counts consecutive weeks with a ready or processing update, endin
   const b = await get(`/api/people/${id('bob@example.com')}/stats`);
   assert.equal(b.data.streak, 2, 'nothing yet this week: the streak still ends last week');
   const c = await get(`/api/people/${id('carol@example.com')}/stats`);
-  assert.equal(c.data.streak, 0);
-  assert.deepEqual(c.data.weeks, [{ week: weeksAgo(3), updates: ids.carol }]);
+  assert.equal(c.data.streak, 1, 'this week (queued) counts; last week breaks the streak');
+  assert.deepEqual(c.data.weeks, [{ week: weeksAgo(0), updates: [ids.carolNow] }, { week: weeksAgo(3), updates: ids.carol }]);
   const d = await get(`/api/people/${id('dan@example.com')}/stats`);
   assert.deepEqual([d.data.streak, d.data.weeks], [0, []]);
   assert.equal((await get('/api/people/99999/stats')).status, 404);

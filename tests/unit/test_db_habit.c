@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -96,25 +97,26 @@ UNIT_TEST(person_zone_found_not_found_and_failing)
     fx_close(c);
 }
 
-UNIT_TEST(person_posts_are_ready_or_processing_newest_week_first)
+UNIT_TEST(person_posts_follow_the_posted_rule_newest_week_first)
 {
     struct catalog *c = fx_open();
     int64_t ann = fx_user(c, "a@example.com", "Ann", "", "UTC", "digest", T0);
     int64_t a = fx_update(c, ann, "weekly", "2026-W36", "", "ready", T0, T0);
-    int64_t b = fx_update(c, ann, "weekly", "2026-W37", "", "processing", T0, 0);
+    int64_t b = fx_update(c, ann, "allhands", "2026-W37", "", "processing", T0, 0);   /* all-hands count */
     int64_t d = fx_update(c, ann, "weekly", "2026-W37", "", "ready", T0, T0);
+    int64_t q = fx_update(c, ann, "weekly", "2026-W35", "", "queued", T0, 0);         /* queued counts */
     struct db_habit_post *p;
     size_t n;
 
-    fx_update(c, ann, "weekly", "2026-W35", "", "queued", T0, 0);
     fx_update(c, ann, "weekly", "2026-W35", "", "failed", T0, 0);
     CHECK_INT(db_habit_person_posts(c, ann, &p, &n), DB_OK);
-    CHECK_INT(n, 3);
-    if (n == 3) {
+    CHECK_INT(n, 4);
+    if (n == 4) {
         CHECK_INT(p[0].update_id, b);
         CHECK_STR(p[0].week, "2026-W37");
         CHECK_INT(p[1].update_id, d);
         CHECK_INT(p[2].update_id, a);
+        CHECK_INT(p[3].update_id, q);
     }
     free(p);
     CHECK_INT(db_habit_person_posts(c, ann + 1, &p, &n), DB_OK);   /* nobody: no weeks */
@@ -202,13 +204,66 @@ UNIT_TEST(members_of_an_empty_catalog_is_an_empty_list_not_an_error)
     fx_close(c);
 }
 
+UNIT_TEST(week_people_leave_out_who_joined_later)
+{
+    struct catalog *c = fx_open();
+    int64_t ann = fx_user(c, "a@example.com", "Ann", "", "UTC", "digest", T0 - WEEK);
+    int64_t bob = fx_user(c, "b@example.com", "Bob", "", "UTC", "digest", T0 - WEEK);
+    int64_t late = fx_user(c, "l@example.com", "Late", "", "UTC", "digest", T0 + WEEK);
+    struct db_week_person *p;
+    size_t n;
+
+    fx_update(c, ann, "allhands", "2026-W37", "", "queued", T0, 0);
+    CHECK_INT(db_habit_week_people(c, "2026-W37", T0 + 3 * 86400, 1, &p, &n), DB_OK);
+    CHECK_INT(n, 1);
+    if (n == 1)
+        CHECK_INT(p[0].id, ann);
+    free(p);
+    CHECK_INT(db_habit_week_people(c, "2026-W37", T0 + 3 * 86400, 0, &p, &n), DB_OK);
+    CHECK_INT(n, 1);   /* Bob; not Late, who joined after the week */
+    if (n == 1)
+        CHECK_INT(p[0].id, bob);
+    free(p);
+    CHECK_INT(db_habit_week_people(c, "2026-W37", INT64_MAX, 0, &p, &n), DB_OK);
+    CHECK_INT(n, 2);
+    CHECK(n == 2 && p[1].id == late);
+    free(p);
+    fx_busy_on(c);
+    CHECK_INT(db_habit_week_people(c, "2026-W37", T0, 0, &p, &n), DB_OK);   /* reads go on */
+    free(p);
+    fx_busy_off();
+    fx_fault_on();
+    CHECK_INT(db_habit_week_people(c, "2026-W37", T0, 0, &p, &n), DB_ERROR);
+    CHECK(p == NULL && n == 0);
+    fx_fault_off();
+    fx_close(c);
+}
+
+UNIT_TEST(company_start_is_the_first_person)
+{
+    struct catalog *c = fx_open();
+    int64_t t = 7;
+
+    CHECK_INT(db_habit_company_start(c, &t), DB_NOTFOUND);
+    fx_user(c, "b@example.com", "Bob", "", "UTC", "digest", T0);
+    fx_user(c, "a@example.com", "Ann", "", "UTC", "digest", T0 - WEEK);
+    CHECK_INT(db_habit_company_start(c, &t), DB_OK);
+    CHECK_INT(t, T0 - WEEK);
+    fx_fault_on();
+    CHECK_INT(db_habit_company_start(c, &t), DB_ERROR);
+    fx_fault_off();
+    fx_close(c);
+}
+
 int main(void)
 {
     unit_run(week_teams_count_posters_and_members_per_team, "week_teams_count_posters_and_members_per_team");
     unit_run(week_numbers_on_a_busy_or_failing_catalog, "week_numbers_on_a_busy_or_failing_catalog");
     unit_run(person_zone_found_not_found_and_failing, "person_zone_found_not_found_and_failing");
-    unit_run(person_posts_are_ready_or_processing_newest_week_first,
-             "person_posts_are_ready_or_processing_newest_week_first");
+    unit_run(person_posts_follow_the_posted_rule_newest_week_first,
+             "person_posts_follow_the_posted_rule_newest_week_first");
+    unit_run(week_people_leave_out_who_joined_later, "week_people_leave_out_who_joined_later");
+    unit_run(company_start_is_the_first_person, "company_start_is_the_first_person");
     unit_run(has_posted_counts_queued_processing_ready_and_respects_by,
              "has_posted_counts_queued_processing_ready_and_respects_by");
     unit_run(members_are_the_active_and_subscribed_by_id, "members_are_the_active_and_subscribed_by_id");

@@ -3,8 +3,9 @@
  * against a real SQLite catalog in a temporary folder: found, not found,
  * constraint, busy (a second connection holding the write lock), an
  * injected error (the HUBCAST_CATALOG_FAULT hook), the lifecycle's allowed
- * and refused transitions, the visibility rule, and migration 003 on a
- * catalog made by the first two migrations.
+ * and refused transitions, the visibility rule, kind/answers changes and
+ * mentions (migration 007), and migration 003 on a catalog made by the
+ * first two migrations.
  */
 #include "config.h"
 
@@ -542,6 +543,132 @@ UNIT_TEST(views_comments_reactions)
     fault(0);
 }
 
+/* ---- kind, answers, mentions (migration 007) ---- */
+
+static int hook_rc;
+static int change_hook(struct catalog *c, int64_t id, void *arg)
+{
+    (void)c;
+    (void)id;
+    (void)arg;
+    return hook_rc;
+}
+
+UNIT_TEST(change_kind_answers_found_notfound_busy_error)
+{
+    int64_t id = new_update(ann, "weekly", "queued"), prio = -1;
+    struct db_answer a[2] = { { "What I did", "Shipped" }, { "Where I'm going", "Trim" } }, *got;
+    struct db_update_change ch = { .kind = "allhands", .priority = 10, .set_answers = 1, .answers = a,
+                                   .nanswers = 2, .now = 3000 };
+    struct db_viewer v = { boss, 1 };
+    struct db_update u;
+    size_t n;
+
+    hook_rc = 0;
+    CHECK_INT(db_update_change(cat, id, &ch, change_hook, NULL), DB_OK);
+    CHECK_INT(db_update_get(cat, &v, id, &u), DB_OK);
+    CHECK_STR(u.kind, "allhands");
+    CHECK_STR(u.title, "A title");      /* NULL left it as it was */
+    db_update_free(&u);
+    CHECK_INT(cat_get_int(cat, &prio, "SELECT priority FROM jobs WHERE update_id = ?", "I", id), DB_OK);
+    CHECK_INT(prio, 10);
+    CHECK_INT(db_update_answers(cat, id, &got, &n), DB_OK);
+    CHECK_INT(n, 2);
+    CHECK(n == 2 && !strcmp(got[1].prompt, "Where I'm going") && !strcmp(got[1].text, "Trim"));
+    free(got);
+    /* A failing hook undoes everything. */
+    hook_rc = DB_FULL;
+    ch.kind = "weekly";
+    ch.nanswers = 0;
+    CHECK_INT(db_update_change(cat, id, &ch, change_hook, NULL), DB_FULL);
+    CHECK_INT(db_update_get(cat, &v, id, &u), DB_OK);
+    CHECK_STR(u.kind, "allhands");
+    db_update_free(&u);
+    CHECK_INT(db_update_answers(cat, id, &got, &n), DB_OK);
+    CHECK_INT(n, 2);
+    free(got);
+    CHECK_INT(db_update_change(cat, 999999, &ch, NULL, NULL), DB_NOTFOUND);
+    hold_lock();
+    CHECK_INT(db_update_change(cat, id, &ch, NULL, NULL), DB_BUSY);
+    release_lock();
+    fault(1);
+    CHECK_INT(db_update_change(cat, id, &ch, NULL, NULL), DB_ERROR);
+    CHECK_INT(db_update_answers(cat, id, &got, &n), DB_ERROR);
+    CHECK(got == NULL && n == 0);
+    fault(0);
+    CHECK_INT(db_update_change(cat, id, &ch, NULL, NULL), DB_OK);   /* no answers now */
+    CHECK_INT(db_update_answers(cat, id, &got, &n), DB_OK);
+    CHECK_INT(n, 0);
+    free(got);
+}
+
+UNIT_TEST(mentions_once_per_source_and_kudos_follow_visibility)
+{
+    int64_t id = new_update(ann, "weekly", "ready"), hidden = new_update(ann, "weekly", "processing"), cid = 0;
+    struct db_mention_new m = { .user_id = ben, .by_user = ann, .update_id = id, .source = "update:x",
+                                .excerpt = "thanks @ben", .now = 4000 };
+    struct db_viewer as_ben = { ben, 0 }, as_boss = { boss, 1 };
+    struct db_mention_person *pp;
+    struct db_mention *ks;
+    struct db_kudos *k;
+    struct db_view view;
+    struct db_update u;
+    size_t n;
+    int created = -1;
+
+    CHECK_INT(db_mention_add(cat, &m, &created), DB_OK);
+    CHECK_INT(created, 1);
+    CHECK_INT(db_mention_add(cat, &m, &created), DB_OK);
+    CHECK_INT(created, 0);              /* once per person and source */
+    CHECK_INT(db_comment_add(cat, id, boss, -1, "well done @ben", 4001, NULL, NULL, &cid), DB_OK);
+    m.by_user = boss;
+    m.comment_id = cid;
+    m.source = "comment:x";
+    m.now = 4001;
+    CHECK_INT(db_mention_add(cat, &m, &created), DB_OK);
+    CHECK_INT(created, 1);
+    m.user_id = 999999;
+    CHECK_INT(db_mention_add(cat, &m, &created), DB_CONSTRAINT);
+    m.user_id = ben;
+    m.update_id = hidden;
+    m.comment_id = 0;
+    m.source = "update:hidden";
+    CHECK_INT(db_mention_add(cat, &m, &created), DB_OK);
+    CHECK_INT(db_mention_list_update(cat, id, &ks, &n), DB_OK);
+    CHECK_INT(n, 2);
+    CHECK(n == 2 && ks[1].comment_id == cid && !strcmp(ks[1].by_name, "Boss") && !strcmp(ks[0].status, "ready"));
+    free(ks);
+    CHECK_INT(db_update_kudos(cat, &as_ben, ben, &k, &n), DB_OK);
+    CHECK_INT(n, 2);                    /* not the one ben may not see yet */
+    CHECK(n == 2 && k[0].comment_id == cid && k[1].comment_id == 0 && !strcmp(k[1].excerpt, "thanks @ben"));
+    free(k);
+    CHECK_INT(db_update_kudos(cat, &as_boss, ben, &k, &n), DB_OK);
+    CHECK_INT(n, 3);
+    free(k);
+    CHECK_INT(db_update_kudos(cat, &as_boss, ann, &k, &n), DB_OK);
+    CHECK_INT(n, 0);
+    free(k);
+    CHECK_INT(db_mention_people(cat, &pp, &n), DB_OK);
+    CHECK_INT(n, 3);
+    free(pp);
+    /* The author's own opening is not a view. */
+    CHECK_INT(db_view_record(cat, id, ann, 4002, 1, 0, &view), DB_OK);
+    CHECK_INT(db_update_get(cat, &as_boss, id, &u), DB_OK);
+    CHECK_INT(u.views_count, 0);
+    db_update_free(&u);
+    hold_lock();
+    m.source = "update:busy";
+    CHECK_INT(db_mention_add(cat, &m, &created), DB_BUSY);
+    release_lock();
+    fault(1);
+    CHECK_INT(db_mention_add(cat, &m, &created), DB_ERROR);
+    CHECK_INT(db_mention_list_update(cat, id, &ks, &n), DB_ERROR);
+    CHECK_INT(db_update_kudos(cat, &as_ben, ben, &k, &n), DB_ERROR);
+    CHECK(k == NULL && n == 0);
+    CHECK_INT(db_mention_people(cat, &pp, &n), DB_ERROR);
+    fault(0);
+}
+
 /* ---- migration 003 on an existing catalog ---- */
 
 UNIT_TEST(migration_003_keeps_rows_and_references)
@@ -639,6 +766,9 @@ int main(void)
     unit_run(upload_create_get_advance_finish, "upload_create_get_advance_finish");
     unit_run(upload_oneshot_and_expiry, "upload_oneshot_and_expiry");
     unit_run(views_comments_reactions, "views_comments_reactions");
+    unit_run(change_kind_answers_found_notfound_busy_error, "change_kind_answers_found_notfound_busy_error");
+    unit_run(mentions_once_per_source_and_kudos_follow_visibility,
+             "mentions_once_per_source_and_kudos_follow_visibility");
     unit_run(migration_003_keeps_rows_and_references, "migration_003_keeps_rows_and_references");
     catalog_close(cat);
     {
