@@ -4,7 +4,7 @@
  * constraint, busy (a second connection holding the write lock), an
  * injected error (the HUBCAST_CATALOG_FAULT hook), the lifecycle's allowed
  * and refused transitions, the visibility rule, kind/answers changes and
- * mentions (migration 007), and migration 003 on a catalog made by the
+ * mentions (migration 005), and migration 003 on a catalog made by the
  * first two migrations.
  */
 #include "config.h"
@@ -543,7 +543,7 @@ UNIT_TEST(views_comments_reactions)
     fault(0);
 }
 
-/* ---- kind, answers, mentions (migration 007) ---- */
+/* ---- kind, answers, mentions (migration 005) ---- */
 
 static int hook_rc;
 static int change_hook(struct catalog *c, int64_t id, void *arg)

@@ -1,4 +1,4 @@
--- 007_ritual.sql - the weekly ritual around the video: short text answers
+-- 005_ritual.sql - the weekly ritual around the video: short text answers
 -- to the check-in prompts an update may carry, and the @mentions
 -- (recognition) found in descriptions, answers and comments. The prompts
 -- themselves are a setting ("checkin_prompts", a JSON array of strings;
