@@ -56,6 +56,35 @@ struct tc_result {
     char           error[256];    /* on failure: a sentence a person understands */
 };
 
+/*
+ * A file still being written (a tus upload in progress). The input reads
+ * only bytes the caller has confirmed and waits for more.
+ */
+enum tc_follow_state {
+    TC_FOLLOW_GROWING = 0,   /* more bytes may come */
+    TC_FOLLOW_FINISHED = 1,  /* *confirmed is the final length */
+    TC_FOLLOW_GONE = 2       /* abandoned: stop, publish nothing more */
+};
+
+#define TC_FOLLOW_POLL_MS 20  /* longest wait between two length checks */
+
+/*
+ * Set *confirmed to the number of bytes from the start of the file that
+ * are written and final (it is never made smaller), and say whether more
+ * may come. Called only when the reader has caught up, from the thread
+ * running the transcode.
+ */
+typedef enum tc_follow_state (*tc_length_fn)(void *opaque,
+                                             int64_t *confirmed);
+
+struct tc_follow {
+    tc_length_fn length;   /* NULL: the file is complete */
+    void        *opaque;
+    int          wake_fd;  /* readable when the length may have grown
+                              (eventfd or pipe, drained by the reader);
+                              -1: check every TC_FOLLOW_POLL_MS */
+};
+
 /* Fill *opt with the defaults above. */
 void tc_options_default(struct tc_options *opt);
 
