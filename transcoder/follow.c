@@ -127,9 +127,13 @@ static int64_t reader_seek(void *opaque, int64_t offset, int whence)
     else if (whence == SEEK_CUR)
         target = r->pos + offset;
     else if (whence == SEEK_END) {
-        /* the end is known only once the upload has finished */
-        if ((ret = reader_reach(r, INT64_MAX)) < 0)
+        /* The end is known only once the upload has finished. avio_size()
+         * tries this after AVSEEK_SIZE failed: waiting here would hold
+         * the probe until the upload ends. */
+        if ((ret = reader_refresh(r)) < 0)
             return ret;
+        if (!r->finished)
+            return AVERROR(ENOSYS);
         target = r->confirmed + offset;
     } else
         return AVERROR(EINVAL);
