@@ -27,6 +27,19 @@ struct tc_output {
 };
 
 /*
+ * Open the libx264 encoder of rung r (what tc_output_open_video uses):
+ * frames in time base tb at about fps a second, closed GOP of
+ * TC_GOP_SECONDS, rate caps and level of the rung. Returns 0 and *out, or
+ * a negative AVERROR with *out NULL.
+ */
+int tc_encoder_video(AVCodecContext **out, const struct tc_ladder_rung *r,
+                     AVRational tb, double fps, const char *preset, int crf,
+                     int threads, int global_header);
+
+/* Open the AAC-LC 128 kb/s 48 kHz stereo encoder. 0 or a negative AVERROR. */
+int tc_encoder_audio(AVCodecContext **out, int global_header);
+
+/*
  * Open a libx264 rung writing into dir (which exists): frames arrive in
  * time base tb at about fps frames a second. Returns 0 or a negative
  * AVERROR; on failure *o holds nothing.

@@ -3,6 +3,8 @@
 transcoder_libtranscoder_a_SOURCES = transcoder/transcode.h transcoder/transcode.c \
 	transcoder/input.c transcoder/input.h \
 	transcoder/follow.c transcoder/follow.h \
+	transcoder/first.c \
+	transcoder/segment.c transcoder/segment.h \
 	transcoder/ladder.c transcoder/ladder.h \
 	transcoder/playlist.c transcoder/playlist.h \
 	transcoder/graph.c transcoder/graph.h \
