@@ -544,8 +544,11 @@ static int job_steps(struct tc_job *j, const char *out_dir)
     return 0;
 }
 
-int tc_transcode(const char *in_path, const char *out_dir,
-                 const struct tc_options *opt, struct tc_result *res)
+/* tc_transcode() on in_path, or on in_fd when in_path is NULL. */
+static int transcode_input(const char *in_path, int in_fd,
+                           const char *out_dir,
+                           const struct tc_options *opt,
+                           struct tc_result *res)
 {
     struct tc_job *j;
     struct stat sb;
@@ -568,8 +571,13 @@ int tc_transcode(const char *in_path, const char *out_dir,
         ret = fail(j, AVERROR(EEXIST), "the output folder already exists");
         goto end;
     }
-    if ((ret = tc_input_open(in_path, &j->opt.limits, j->opt.deadline_us,
-                             &j->in, res->error, sizeof(res->error))) < 0)
+    ret = in_path ? tc_input_open(in_path, &j->opt.limits,
+                                  j->opt.deadline_us, &j->in, res->error,
+                                  sizeof(res->error))
+                  : tc_input_open_fd(in_fd, NULL, &j->opt.limits,
+                                     j->opt.deadline_us, &j->in, res->error,
+                                     sizeof(res->error));
+    if (ret < 0)
         goto end;
     res->width = j->in->width;
     res->height = j->in->height;
@@ -584,6 +592,18 @@ end:
         tc_work_remove(j->work);
     av_free(j);
     return ret < 0 ? ret : 0;
+}
+
+int tc_transcode(const char *in_path, const char *out_dir,
+                 const struct tc_options *opt, struct tc_result *res)
+{
+    return transcode_input(in_path, -1, out_dir, opt, res);
+}
+
+int tc_transcode_fd(int in_fd, const char *out_dir,
+                    const struct tc_options *opt, struct tc_result *res)
+{
+    return transcode_input(NULL, in_fd, out_dir, opt, res);
 }
 
 void tc_set_log_level(int level)

@@ -141,6 +141,10 @@ int tc_first_playable(int in_fd, const struct tc_follow *follow,
                       tc_segment_fn on_segment, void *opaque,
                       struct tc_first_result *res);
 
+/* tc_transcode() on the stored file in_fd (complete; not closed). */
+int tc_transcode_fd(int in_fd, const char *out_dir,
+                    const struct tc_options *opt, struct tc_result *res);
+
 /*
  * How much the media libraries say on stderr: 0 errors only, 1 warnings
  * too, 2 everything. Process-wide; the default is the libraries' own.
