@@ -53,6 +53,10 @@ static const char transcode_usage[] =
     "  --length N         with --follow: IN is complete at N bytes\n"
     "  --stall-timeout S  with --follow: give up (failed) when IN has not\n"
     "                     grown for S seconds\n"
+    "  --reuse-first DIR  ladder only: DIR is the first rendition of IN\n"
+    "                     (OUTDIR/first of a --first-playable run); when it\n"
+    "                     was copied, its video becomes the top rung and the\n"
+    "                     other rungs put keyframes at its segment starts\n"
     "  --help             show this text\n"
     "\n"
     "exit status: 0 done, 1 file refused or failed (reason on stderr),\n"
@@ -339,6 +343,12 @@ int cmd_transcode(int argc, char **argv)
                         opt_value(argc, argv, &i, "--stall-timeout"), 1,
                         86400, &stall) < 0)
                 return 2;
+        } else if (strncmp(a, "--reuse-first", 13) == 0) {
+            if (!(v = opt_value(argc, argv, &i, "--reuse-first")) || !*v) {
+                fprintf(stderr, "hubcast: --reuse-first needs a folder\n");
+                return 2;
+            }
+            opt.reuse_first = v;
         } else if (strcmp(a, "--verbose") == 0) {
             verbose = 2;
         } else if (strncmp(a, "--preset", 8) == 0) {

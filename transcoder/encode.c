@@ -89,11 +89,11 @@ static int enc_open(AVCodecContext *enc, const AVCodec *codec,
 
 int tc_encoder_video(AVCodecContext **out, const struct tc_ladder_rung *r,
                      AVRational tb, double fps, const char *preset, int crf,
-                     int threads, int global_header)
+                     int threads, int global_header, double gop_seconds)
 {
     const AVCodec *codec = avcodec_find_encoder_by_name("libx264");
     AVDictionary *opts = NULL;
-    int keyint = (int)lrint(TC_GOP_SECONDS * (fps > 0 ? fps : 30.0));
+    int keyint = (int)lrint(gop_seconds * (fps > 0 ? fps : 30.0));
     AVCodecContext *enc;
     int ret;
 
@@ -164,17 +164,19 @@ int tc_encoder_audio(AVCodecContext **out, int global_header)
 int tc_output_open_video(struct tc_output *o, const char *dir,
                          const struct tc_ladder_rung *r, AVRational tb,
                          double fps, const char *preset, int crf,
-                         int threads)
+                         int threads, double gop_seconds)
 {
     int ret;
 
     memset(o, 0, sizeof(*o));
     if ((ret = mux_alloc(o, dir)) < 0 ||
         (ret = tc_encoder_video(&o->enc, r, tb, fps, preset, crf, threads,
-                    !!(o->mux->oformat->flags & AVFMT_GLOBALHEADER))) < 0 ||
+                    !!(o->mux->oformat->flags & AVFMT_GLOBALHEADER),
+                    gop_seconds)) < 0 ||
         (ret = mux_start(o, dir)) < 0)
         goto fail;
     o->last_pts = AV_NOPTS_VALUE;
+    o->key_base = -1;
     return 0;
 fail:
     tc_output_free(o);
@@ -204,6 +206,15 @@ static void force_keyframe(struct tc_output *o, AVFrame *f)
     double t = f->pts * av_q2d(o->enc->time_base);
 
     f->pict_type = AV_PICTURE_TYPE_NONE;
+    if (o->keys) {  /* the top rung's keyframe times */
+        if (o->key_base < 0)
+            o->key_base = t;
+        if (o->ki < o->nkeys && t >= o->key_base + o->keys[o->ki] - 1e-3)
+            f->pict_type = AV_PICTURE_TYPE_I;
+        while (o->ki < o->nkeys && t >= o->key_base + o->keys[o->ki] - 1e-3)
+            o->ki++;
+        return;
+    }
     if (t >= o->next_key - 1e-4) {
         f->pict_type = AV_PICTURE_TYPE_I;
         o->next_key = (floor(t / TC_GOP_SECONDS + 1e-6) + 1) * TC_GOP_SECONDS;

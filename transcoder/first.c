@@ -27,6 +27,7 @@
 #include "input.h"
 #include "ladder.h"
 #include "playlist.h"
+#include "reuse.h"
 #include "segment.h"
 
 #define FIRST_MIN_SEGMENT 1.5   /* cut at the first keyframe after this */
@@ -170,6 +171,11 @@ static int maybe_master(struct first_job *j)
                                     (j->has_audio ? 128000 : 0);
     n = tc_master_format(text, sizeof(text), &v, 1,
                          j->has_audio ? "audio/index.m3u8" : NULL);
+    /* say it was copied: the ladder may take it over as its top rung */
+    if (n >= 0 && j->copy)
+        n = (size_t)n + strlen(TC_REUSE_TAG) < sizeof(text) ?
+            n + snprintf(text + n, sizeof(text) - (size_t)n, "%s",
+                         TC_REUSE_TAG) : -1;
     if (n < 0)
         return fail(j, AVERROR(EINVAL), "the master playlist was not written");
     if ((ret = tc_write_atomic(j->dirfd, "master.m3u8", text, (size_t)n)) < 0)
@@ -540,7 +546,7 @@ static int setup(struct first_job *j)
         if ((ret = tc_encoder_video(&j->venc, &j->rung,
                         av_buffersink_get_time_base(j->vg.sink[0]),
                         j->fps_out, TC_FIRST_PRESET, 23, j->opt.threads,
-                        1)) < 0)
+                        1, TC_GOP_SECONDS)) < 0)
             return fail(j, ret, "the video encoder cannot be started");
         if (!(par = avcodec_parameters_alloc()) ||
             (ret = avcodec_parameters_from_context(par, j->venc)) < 0 ||

@@ -5,6 +5,7 @@ transcoder_libtranscoder_a_SOURCES = transcoder/transcode.h transcoder/transcode
 	transcoder/follow.c transcoder/follow.h \
 	transcoder/first.c \
 	transcoder/segment.c transcoder/segment.h \
+	transcoder/reuse.c transcoder/reuse.h \
 	transcoder/ladder.c transcoder/ladder.h \
 	transcoder/playlist.c transcoder/playlist.h \
 	transcoder/graph.c transcoder/graph.h \

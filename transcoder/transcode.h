@@ -34,6 +34,11 @@ struct tc_options {
     int              threads;      /* x264 threads per encoder, 0 = auto */
     int64_t          deadline_us;  /* av_gettime() deadline, 0 = none */
     struct tc_limits limits;
+    const char      *reuse_first;  /* folder of a first rendition made by
+                                      copying (tc_first_playable, remux):
+                                      it becomes the top rung, and the
+                                      other rungs key at its segment
+                                      starts; NULL = encode every rung */
     tc_progress_fn   progress;
     void            *opaque;
 };

@@ -131,6 +131,12 @@ before(() => {
               '-b:v', '600k', '-maxrate', '600k', '-bufsize', '1200k',
               '-pix_fmt', 'yuv420p', '-c:a', 'libopus', '-f', 'matroska'],
              f('rec-h264.mkv'));
+  ffmpegLive(['-f', 'lavfi', '-i', `testsrc2=s=854x480:r=30:d=${SECONDS}`,
+              '-f', 'lavfi', '-i', `sine=f=440:r=48000:d=${SECONDS}`,
+              '-c:v', 'libx264', '-preset', 'veryfast', '-g', '60',
+              '-b:v', '800k', '-maxrate', '800k', '-bufsize', '1600k',
+              '-pix_fmt', 'yuv420p', '-c:a', 'libopus', '-f', 'matroska'],
+             f('rec-h264-480p.mkv'));
   // the default of most browsers: VP8 + Opus WebM
   ffmpegLive([...src, '-c:v', 'libvpx', '-deadline', 'realtime',
               '-cpu-used', '8', '-b:v', '800k', '-c:a', 'libopus',
@@ -244,6 +250,52 @@ test('--length ends a followed file without a marker', async () => {
                                                 String(size)]);
   assert.equal(r.code, 0, r.stderr);
   assert.ok(look(out).ended);
+});
+
+test('the ladder takes a copied first rendition over as its top rung, keyed at its segment starts', async () => {
+  const src = fx['rec-h264-480p.mkv'];
+  const out = join(dir, 'out-reuse');
+  const r = await run(src, out);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.events.at(-1).mode, 'remux');
+  const first = join(out, 'first');
+  const ladder = join(dir, 'out-reuse-ladder');
+  const l = await new Promise((resolve) => {
+    const p = spawn(BIN, ['transcode', src, ladder, '--preset', 'ultrafast',
+                          '--reuse-first', first, '--json'],
+                    { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '', stderr = '';
+    p.stdout.on('data', (d) => { stdout += d; });
+    p.stderr.on('data', (d) => { stderr += d; });
+    p.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+  assert.equal(l.code, 0, l.stderr);
+  const master = readFileSync(join(ladder, 'master.m3u8'), 'utf8');
+  assert.match(master, /RESOLUTION=854x480[^\n]*\n480p\/index\.m3u8/);
+  assert.match(master, /RESOLUTION=640x360[^\n]*\n360p\/index\.m3u8/);
+  // the top rung is the copied recording, byte for byte, and ends
+  const top = readFileSync(join(ladder, '480p', 'index.m3u8'), 'utf8');
+  assert.match(top, /#EXT-X-PLAYLIST-TYPE:VOD/);
+  assert.match(top, /#EXT-X-ENDLIST/);
+  assert.deepEqual(readFileSync(join(ladder, '480p', 'seg_00001.m4s')),
+                   readFileSync(join(first, 'video', 'seg_00001.m4s')));
+  // the encoded rung has its keyframes where the top rung's segments start
+  // (times from each rung's first frame: the copy keeps the recording's
+  // decoding delay, which the encoded rungs' edit lists take out)
+  const keys = (pl) => {
+    const pk = JSON.parse(execFileSync('ffprobe', ['-v', 'error',
+      '-select_streams', 'v', '-show_entries', 'packet=pts_time,flags',
+      '-print_format', 'json', pl], { encoding: 'utf8' })).packets;
+    const t0 = Math.min(...pk.map((p) => +p.pts_time));
+    return pk.filter((p) => p.flags.includes('K'))
+      .map((p) => +(+p.pts_time - t0).toFixed(3));
+  };
+  const k480 = keys(join(ladder, '480p', 'index.m3u8'));
+  const k360 = keys(join(ladder, '360p', 'index.m3u8'));
+  assert.equal(k360.length, k480.length, `${k360} vs ${k480}`);
+  k480.forEach((t, i) => assert.ok(Math.abs(t - k360[i]) < 0.01,
+                                    `keyframe ${i}: ${t} vs ${k360[i]}`));
+  checkPlays(out, src, { width: 854, height: 480 });
 });
 
 const refusals = [

@@ -21,6 +21,7 @@
 #include "ladder.h"
 #include "playlist.h"
 #include "publish.h"
+#include "reuse.h"
 #include "segment.h"
 #include "unit.h"
 
@@ -426,6 +427,57 @@ UNIT_TEST(reader_waiting_gives_up_at_the_deadline)
     unlink(path);
 }
 
+/* Write text to dir/name. */
+static void put_file(const char *dir, const char *name, const char *text)
+{
+    char path[256];
+    FILE *fp;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    if ((fp = fopen(path, "w"))) {
+        fputs(text, fp);
+        fclose(fp);
+    }
+}
+
+UNIT_TEST(reuse_takes_only_an_ended_copied_first_rendition)
+{
+    char dir[] = "/tmp/hubcast-unit-XXXXXX", sub[64];
+    static const char master[] =
+        "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1,RESOLUTION=1280x720,"
+        "CODECS=\"avc1.64001f,mp4a.40.2\",AUDIO=\"audio\"\nvideo/index.m3u8\n";
+    static const char event[] =
+        "#EXTM3U\n#EXT-X-PLAYLIST-TYPE:EVENT\n#EXTINF:2.000000,\n"
+        "seg_00000.m4s\n#EXTINF:1.900000,\nseg_00001.m4s\n"
+        "#EXTINF:2.100000,\nseg_00002.m4s\n";
+    char text[512];
+    struct tc_reuse r;
+
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(sub, sizeof(sub), "%s/video", dir);
+    CHECK_INT(mkdir(sub, 0755), 0);
+    put_file(dir, "master.m3u8", master);
+    put_file(sub, "index.m3u8", event);
+    /* encoded, not copied: no tag */
+    CHECK_INT(tc_reuse_load(dir, &r), -1);
+    snprintf(text, sizeof(text), "%s%s", master, TC_REUSE_TAG);
+    put_file(dir, "master.m3u8", text);
+    /* copied, but still growing */
+    CHECK_INT(tc_reuse_load(dir, &r), -1);
+    snprintf(text, sizeof(text), "%s#EXT-X-ENDLIST\n", event);
+    put_file(sub, "index.m3u8", text);
+    CHECK_INT(tc_reuse_load(dir, &r), 0);
+    CHECK_INT(r.width, 1280);
+    CHECK_INT(r.height, 720);
+    CHECK_STR(r.codecs, "avc1.64001f");
+    CHECK_INT(r.nkeys, 3);
+    CHECK(r.nkeys == 3 && r.keys[0] == 0 && r.keys[1] == 2.0 &&
+          r.keys[2] > 3.899 && r.keys[2] < 3.901);
+    tc_reuse_free(&r);
+    CHECK(r.keys == NULL);
+    tc_work_remove(dir);
+}
+
 int main(void)
 {
     unit_run(ladder_landscape_1080p_gets_four_rungs,
@@ -462,5 +514,7 @@ int main(void)
              "reader_stops_when_the_upload_is_gone");
     unit_run(reader_waiting_gives_up_at_the_deadline,
              "reader_waiting_gives_up_at_the_deadline");
+    unit_run(reuse_takes_only_an_ended_copied_first_rendition,
+             "reuse_takes_only_an_ended_copied_first_rendition");
     return unit_done();
 }
