@@ -6,13 +6,21 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "commands.h"
+#include "publish.h"
 #include "transcode.h"
 #include "util.h"
 
@@ -24,12 +32,31 @@ static const char transcode_usage[] =
     "storyboard.vtt). OUTDIR must not exist; it appears complete or not at\n"
     "all.\n"
     "\n"
+    "With --first-playable, make only the first rendition instead, as the\n"
+    "server does before the ladder: OUTDIR/first/ (created; OUTDIR may exist)\n"
+    "gets master.m3u8, video/ and audio/ with EVENT playlists that grow\n"
+    "segment by segment and end with ENDLIST. H.264 up to 1080p within the\n"
+    "top rung's rate is copied; anything else is encoded at most 720p.\n"
+    "With --follow, IN may still be growing: it is read as it grows and is\n"
+    "complete once IN.done exists or it reaches --length bytes.\n"
+    "\n"
     "options:\n"
     "  --preset P         x264 preset (ultrafast ... veryslow), default veryfast\n"
     "  --crf N            x264 constant rate factor 0-51, default 23\n"
     "  --threads N        x264 threads per rung, 0 = automatic (default)\n"
     "  --max-duration S   refuse videos longer than S seconds, default 7200\n"
-    "  --json             print the result as a JSON object on stdout\n"
+    "  --json             print the result as a JSON object on stdout (with\n"
+    "                     --first-playable: one JSON object a line, one per\n"
+    "                     segment listed, then the result)\n"
+    "  --first-playable   make the first rendition only, in OUTDIR/first\n"
+    "  --follow           IN is still being written (see above)\n"
+    "  --length N         with --follow: IN is complete at N bytes\n"
+    "  --stall-timeout S  with --follow: give up (failed) when IN has not\n"
+    "                     grown for S seconds\n"
+    "  --reuse-first DIR  ladder only: DIR is the first rendition of IN\n"
+    "                     (OUTDIR/first of a --first-playable run); when it\n"
+    "                     was copied, its video becomes the top rung and the\n"
+    "                     other rungs put keyframes at its segment starts\n"
     "  --help             show this text\n"
     "\n"
     "exit status: 0 done, 1 file refused or failed (reason on stderr),\n"
@@ -133,6 +160,155 @@ static int num_opt(const char *name, const char *v, long min, long max,
     return 0;
 }
 
+/* What --follow knows about the input file. */
+struct follow_file {
+    int         fd;
+    const char *done_path;   /* IN.done */
+    long        length;      /* --length, 0 = none */
+    long        stall;       /* --stall-timeout seconds, 0 = none */
+    int64_t     last_size;
+    double      last_growth; /* monotonic seconds */
+};
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* tc_length_fn for a file written by another program. */
+static enum tc_follow_state follow_length(void *opaque, int64_t *confirmed)
+{
+    struct follow_file *f = opaque;
+    struct stat sb;
+    int done;
+
+    /* the marker first: once it exists, the size read next is final */
+    done = access(f->done_path, F_OK) == 0;
+    if (fstat(f->fd, &sb) < 0)
+        return TC_FOLLOW_GONE;
+    *confirmed = f->length > 0 && sb.st_size > f->length ? f->length
+                                                         : sb.st_size;
+    if (done || (f->length > 0 && sb.st_size >= f->length))
+        return TC_FOLLOW_FINISHED;
+    if (sb.st_size > f->last_size) {
+        f->last_size = sb.st_size;
+        f->last_growth = now_seconds();
+    } else if (f->stall > 0 && now_seconds() - f->last_growth > f->stall) {
+        return TC_FOLLOW_GONE;
+    }
+    return TC_FOLLOW_GROWING;
+}
+
+/* State of the --first-playable run shown to the person or the test. */
+struct first_report {
+    int    json;
+    double t0;
+};
+
+static void first_segment(void *opaque, int segments, double seconds,
+                          int playable)
+{
+    struct first_report *r = opaque;
+
+    if (r->json) {
+        printf("{\"event\": \"segment\", \"segments\": %d, \"seconds\": %.3f, "
+               "\"playable\": %s, \"elapsed\": %.3f}\n", segments, seconds,
+               playable ? "true" : "false", now_seconds() - r->t0);
+        fflush(stdout);
+    } else {
+        fprintf(stderr, "first playable: %d segments, %.1f s%s\n", segments,
+                seconds, playable ? "" : " (not playable yet)");
+    }
+}
+
+static double cpu_seconds(void)
+{
+    struct rusage ru;
+
+    if (getrusage(RUSAGE_SELF, &ru) < 0)
+        return 0;
+    return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+           ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+static void first_print(const struct first_report *r,
+                        const struct tc_first_result *res)
+{
+    const char *mode = res->mode == TC_FIRST_REMUX ? "remux" : "progressive";
+    json_t *o;
+    char *s;
+
+    if (!r->json) {
+        printf("first playable (%s): %.1f s in %d segments, %dx%d, %.0f kb/s "
+               "video, %s, %s\n", mode, res->duration, res->segments,
+               res->width, res->height, res->video_kbps, res->codecs,
+               res->has_audio ? "with audio" : "no audio");
+        return;
+    }
+    o = json_pack("{s:s, s:s, s:f, s:i, s:i, s:i, s:b, s:f, s:s, s:f, s:f}",
+                  "event", "done", "mode", mode, "duration", res->duration,
+                  "segments", res->segments, "width", res->width,
+                  "height", res->height, "has_audio", res->has_audio,
+                  "video_kbps", res->video_kbps, "codecs", res->codecs,
+                  "elapsed", now_seconds() - r->t0,
+                  "cpu_seconds", cpu_seconds());
+    if (o && (s = json_dumps(o, JSON_COMPACT))) {
+        printf("%s\n", s);
+        free(s);
+    }
+    json_decref(o);
+}
+
+/* --first-playable: IN to OUTDIR/first. Exit status as cmd_transcode. */
+static int first_playable(const char *in, const char *outdir, int follow,
+                          long length, long stall,
+                          const struct tc_options *opt, int json)
+{
+    struct first_report rep = { json, now_seconds() };
+    struct follow_file ff = { -1, NULL, length, stall, -1, 0 };
+    struct tc_follow fl = { follow_length, &ff, -1 };
+    struct tc_first_result res;
+    char first[4096], done[4096];
+    int fd, dirfd, ret;
+
+    if (snprintf(first, sizeof(first), "%s/first", outdir) >=
+            (int)sizeof(first) ||
+        snprintf(done, sizeof(done), "%s.done", in) >= (int)sizeof(done)) {
+        fprintf(stderr, "hubcast: path too long\n");
+        return 2;
+    }
+    if ((fd = open(in, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
+        fprintf(stderr, "hubcast: cannot open %s: %s\n", in, strerror(errno));
+        return 1;
+    }
+    if ((mkdir(outdir, 0755) < 0 && errno != EEXIST) ||
+        mkdir(first, 0755) < 0 ||
+        (dirfd = open(first, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+        fprintf(stderr, "hubcast: cannot create %s: %s\n", first,
+                strerror(errno));
+        close(fd);
+        return 1;
+    }
+    ff.fd = fd;
+    ff.done_path = done;
+    ff.last_growth = now_seconds();
+    ret = tc_first_playable(fd, follow ? &fl : NULL, dirfd, opt,
+                            first_segment, &rep, &res);
+    close(dirfd);
+    close(fd);
+    if (ret < 0) {
+        fprintf(stderr, "hubcast: %s\n", res.error[0] ? res.error :
+                "the transcode failed");
+        tc_work_remove(first);  /* never half-published */
+        return 1;
+    }
+    first_print(&rep, &res);
+    return 0;
+}
+
 /*
  * argv[0] is "transcode"; returns the exit status: 0 done, 1 refused or
  * failed (reason on stderr), 2 usage error.
@@ -143,8 +319,8 @@ int cmd_transcode(int argc, char **argv)
     struct tc_options opt;
     struct tc_result res;
     const char *pos[2] = { NULL, NULL }, *v;
-    int npos = 0, json = 0, verbose = 0, i;
-    long n;
+    int npos = 0, json = 0, verbose = 0, first = 0, follow = 0, i;
+    long n, length = 0, stall = 0;
 
     tc_options_default(&opt);
     for (i = 1; i < argc; i++) {
@@ -154,6 +330,25 @@ int cmd_transcode(int argc, char **argv)
             return 0;
         } else if (strcmp(a, "--json") == 0) {
             json = 1;
+        } else if (strcmp(a, "--first-playable") == 0) {
+            first = 1;
+        } else if (strcmp(a, "--follow") == 0) {
+            follow = 1;
+        } else if (strncmp(a, "--length", 8) == 0) {
+            if (num_opt("--length", opt_value(argc, argv, &i, "--length"), 1,
+                        LONG_MAX, &length) < 0)
+                return 2;
+        } else if (strncmp(a, "--stall-timeout", 15) == 0) {
+            if (num_opt("--stall-timeout",
+                        opt_value(argc, argv, &i, "--stall-timeout"), 1,
+                        86400, &stall) < 0)
+                return 2;
+        } else if (strncmp(a, "--reuse-first", 13) == 0) {
+            if (!(v = opt_value(argc, argv, &i, "--reuse-first")) || !*v) {
+                fprintf(stderr, "hubcast: --reuse-first needs a folder\n");
+                return 2;
+            }
+            opt.reuse_first = v;
         } else if (strcmp(a, "--verbose") == 0) {
             verbose = 2;
         } else if (strncmp(a, "--preset", 8) == 0) {
@@ -194,9 +389,17 @@ int cmd_transcode(int argc, char **argv)
         fprintf(stderr, "%s", transcode_usage);
         return 2;
     }
+    if ((follow || length || stall) && !first) {
+        fprintf(stderr, "hubcast: --follow, --length and --stall-timeout go "
+                "with --first-playable\n");
+        return 2;
+    }
     tc_set_log_level(verbose);
     opt.progress = transcode_progress;
     opt.opaque = &prog;
+    if (first)
+        return first_playable(pos[0], pos[1], follow, length, stall, &opt,
+                              json);
     if (tc_transcode(pos[0], pos[1], &opt, &res) < 0) {
         fprintf(stderr, "hubcast: %s\n", res.error[0] ? res.error :
                 "the transcode failed");

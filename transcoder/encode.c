@@ -125,51 +125,96 @@ static int enc_open(AVCodecContext *enc, const AVCodec *codec,
     return ret;
 }
 
-int tc_output_open_video(struct tc_output *o, const char *dir,
-                         const struct tc_ladder_rung *r, AVRational tb,
-                         double fps, const char *preset, int crf,
-                         int threads)
+int tc_encoder_video(AVCodecContext **out, const struct tc_ladder_rung *r,
+                     AVRational tb, double fps, const char *preset, int crf,
+                     int threads, int global_header, double gop_seconds)
 {
     const AVCodec *codec = avcodec_find_encoder_by_name("libx264");
     AVDictionary *opts = NULL;
-    int keyint = (int)lrint(TC_GOP_SECONDS * (fps > 0 ? fps : 30.0));
+    int keyint = (int)lrint(gop_seconds * (fps > 0 ? fps : 30.0));
+    AVCodecContext *enc;
     int ret;
 
-    memset(o, 0, sizeof(*o));
+    *out = NULL;
     if (!codec) {
         av_log(NULL, AV_LOG_ERROR, "libx264 encoder not available\n");
         return AVERROR_ENCODER_NOT_FOUND;
     }
-    if ((ret = mux_alloc(o, dir)) < 0)
-        goto fail;
-    if (!(o->enc = avcodec_alloc_context3(codec))) {
-        ret = AVERROR(ENOMEM);
-        goto fail;
-    }
-    o->enc->width = r->width;
-    o->enc->height = r->height;
-    o->enc->pix_fmt = AV_PIX_FMT_YUV420P;
-    o->enc->sample_aspect_ratio = (AVRational){ 1, 1 };
-    o->enc->time_base = tb;
-    o->enc->framerate = av_d2q(fps > 0 ? fps : 30.0, 1001000);
-    o->enc->gop_size = keyint;
-    o->enc->keyint_min = keyint;
-    o->enc->thread_count = threads;
-    o->enc->rc_max_rate = r->maxrate;
-    o->enc->rc_buffer_size = r->bufsize;
-    o->enc->level = r->level;
-    o->enc->flags |= AV_CODEC_FLAG_CLOSED_GOP;
-    if (o->mux->oformat->flags & AVFMT_GLOBALHEADER)
-        o->enc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+    if (!(enc = avcodec_alloc_context3(codec)))
+        return AVERROR(ENOMEM);
+    enc->width = r->width;
+    enc->height = r->height;
+    enc->pix_fmt = AV_PIX_FMT_YUV420P;
+    enc->sample_aspect_ratio = (AVRational){ 1, 1 };
+    enc->time_base = tb;
+    enc->framerate = av_d2q(fps > 0 ? fps : 30.0, 1001000);
+    enc->gop_size = keyint;
+    enc->keyint_min = keyint;
+    enc->thread_count = threads;
+    enc->rc_max_rate = r->maxrate;
+    enc->rc_buffer_size = r->bufsize;
+    enc->level = r->level;
+    enc->flags |= AV_CODEC_FLAG_CLOSED_GOP;
+    if (global_header)
+        enc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
     av_dict_set(&opts, "preset", preset, 0);
     av_dict_set_int(&opts, "crf", crf, 0);
     av_dict_set(&opts, "profile", "high", 0);
     av_dict_set(&opts, "forced-idr", "1", 0);
     av_dict_set(&opts, "x264-params", "scenecut=0:open-gop=0", 0);
-    if ((ret = enc_open(o->enc, codec, &opts)) < 0 ||
+    if ((ret = enc_open(enc, codec, &opts)) < 0) {
+        avcodec_free_context(&enc);
+        return ret;
+    }
+    *out = enc;
+    return 0;
+}
+
+int tc_encoder_audio(AVCodecContext **out, int global_header)
+{
+    const AVCodec *codec = avcodec_find_encoder_by_name("aac");
+    AVDictionary *opts = NULL;
+    AVChannelLayout stereo = AV_CHANNEL_LAYOUT_STEREO;
+    AVCodecContext *enc;
+    int ret;
+
+    *out = NULL;
+    if (!codec)
+        return AVERROR_ENCODER_NOT_FOUND;
+    if (!(enc = avcodec_alloc_context3(codec)))
+        return AVERROR(ENOMEM);
+    enc->sample_rate = 48000;
+    enc->sample_fmt = AV_SAMPLE_FMT_FLTP;
+    enc->bit_rate = 128000;
+    enc->time_base = (AVRational){ 1, 48000 };
+    enc->profile = FF_PROFILE_AAC_LOW;
+    if (global_header)
+        enc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+    if ((ret = av_channel_layout_copy(&enc->ch_layout, &stereo)) < 0 ||
+        (ret = enc_open(enc, codec, &opts)) < 0) {
+        avcodec_free_context(&enc);
+        return ret;
+    }
+    *out = enc;
+    return 0;
+}
+
+int tc_output_open_video(struct tc_output *o, const char *dir,
+                         const struct tc_ladder_rung *r, AVRational tb,
+                         double fps, const char *preset, int crf,
+                         int threads, double gop_seconds)
+{
+    int ret;
+
+    memset(o, 0, sizeof(*o));
+    if ((ret = mux_alloc(o, dir)) < 0 ||
+        (ret = tc_encoder_video(&o->enc, r, tb, fps, preset, crf, threads,
+                    !!(o->mux->oformat->flags & AVFMT_GLOBALHEADER),
+                    gop_seconds)) < 0 ||
         (ret = mux_start(o, dir)) < 0)
         goto fail;
     o->last_pts = AV_NOPTS_VALUE;
+    o->key_base = -1;
     return 0;
 fail:
     tc_output_free(o);
@@ -178,30 +223,12 @@ fail:
 
 int tc_output_open_audio(struct tc_output *o, const char *dir)
 {
-    const AVCodec *codec = avcodec_find_encoder_by_name("aac");
-    AVDictionary *opts = NULL;
-    AVChannelLayout stereo = AV_CHANNEL_LAYOUT_STEREO;
     int ret;
 
     memset(o, 0, sizeof(*o));
-    if (!codec)
-        return AVERROR_ENCODER_NOT_FOUND;
-    if ((ret = mux_alloc(o, dir)) < 0)
-        goto fail;
-    if (!(o->enc = avcodec_alloc_context3(codec))) {
-        ret = AVERROR(ENOMEM);
-        goto fail;
-    }
-    o->enc->sample_rate = 48000;
-    o->enc->sample_fmt = AV_SAMPLE_FMT_FLTP;
-    o->enc->bit_rate = 128000;
-    o->enc->time_base = (AVRational){ 1, 48000 };
-    o->enc->profile = FF_PROFILE_AAC_LOW;
-    if ((ret = av_channel_layout_copy(&o->enc->ch_layout, &stereo)) < 0)
-        goto fail;
-    if (o->mux->oformat->flags & AVFMT_GLOBALHEADER)
-        o->enc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
-    if ((ret = enc_open(o->enc, codec, &opts)) < 0 ||
+    if ((ret = mux_alloc(o, dir)) < 0 ||
+        (ret = tc_encoder_audio(&o->enc,
+                    !!(o->mux->oformat->flags & AVFMT_GLOBALHEADER))) < 0 ||
         (ret = mux_start(o, dir)) < 0)
         goto fail;
     o->last_pts = AV_NOPTS_VALUE;
@@ -217,6 +244,15 @@ static void force_keyframe(struct tc_output *o, AVFrame *f)
     double t = f->pts * av_q2d(o->enc->time_base);
 
     f->pict_type = AV_PICTURE_TYPE_NONE;
+    if (o->keys) {  /* the top rung's keyframe times */
+        if (o->key_base < 0)
+            o->key_base = t;
+        if (o->ki < o->nkeys && t >= o->key_base + o->keys[o->ki] - 1e-3)
+            f->pict_type = AV_PICTURE_TYPE_I;
+        while (o->ki < o->nkeys && t >= o->key_base + o->keys[o->ki] - 1e-3)
+            o->ki++;
+        return;
+    }
     if (t >= o->next_key - 1e-4) {
         f->pict_type = AV_PICTURE_TYPE_I;
         o->next_key = (floor(t / TC_GOP_SECONDS + 1e-6) + 1) * TC_GOP_SECONDS;

@@ -22,9 +22,26 @@ struct tc_output {
     AVStream        *st;
     AVPacket        *pkt;
     double           next_key;  /* seconds: next point of the keyframe grid */
+    const double    *keys;      /* keyframe times instead of the grid, from
+                                   the first frame; NULL = the grid */
+    int              nkeys, ki; /* their number, the next one */
+    double           key_base;  /* time of the first frame, -1 = none yet */
     int64_t          last_pts;  /* last frame pts in enc->time_base */
     int              open;      /* header written, trailer not yet */
 };
+
+/*
+ * Open the libx264 encoder of rung r (what tc_output_open_video uses):
+ * frames in time base tb at about fps a second, closed GOPs of at most
+ * gop_seconds (TC_GOP_SECONDS), rate caps and level of the rung. Returns 0 and *out, or
+ * a negative AVERROR with *out NULL.
+ */
+int tc_encoder_video(AVCodecContext **out, const struct tc_ladder_rung *r,
+                     AVRational tb, double fps, const char *preset, int crf,
+                     int threads, int global_header, double gop_seconds);
+
+/* Open the AAC-LC 128 kb/s 48 kHz stereo encoder. 0 or a negative AVERROR. */
+int tc_encoder_audio(AVCodecContext **out, int global_header);
 
 /*
  * Open a libx264 rung writing into dir (which exists): frames arrive in
@@ -34,14 +51,14 @@ struct tc_output {
 int tc_output_open_video(struct tc_output *o, const char *dir,
                          const struct tc_ladder_rung *r, AVRational tb,
                          double fps, const char *preset, int crf,
-                         int threads);
+                         int threads, double gop_seconds);
 
 /* Open the AAC-LC 128 kb/s 48 kHz stereo audio rendition in dir. */
 int tc_output_open_audio(struct tc_output *o, const char *dir);
 
 /*
  * Encode frame (NULL flushes the encoder) and mux what comes out. Video
- * frames on the 2 s grid are forced to be keyframes. Returns 0 or an
+ * frames on the 2 s grid (or at o->keys) are forced to be keyframes. Returns 0 or an
  * AVERROR.
  */
 int tc_output_send(struct tc_output *o, AVFrame *frame);

@@ -1,6 +1,6 @@
 /*
  * input.c - safe input: the only place a file is handed to libavformat.
- * Opens our own stored file with the file protocol, sniffs its first bytes,
+ * Reads our own stored file through our reader (follow.c), sniffs its first bytes,
  * allows only the demuxers we mean to read, refuses every nested open
  * (playlists, concat scripts, external references), caps probing, honours
  * the deadline and checks the probed result against the limits. See
@@ -8,13 +8,17 @@
  */
 #include "input.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libavutil/display.h>
 #include <libavutil/time.h>
 
+#include "follow.h"
 #include "sniff.h"
 
 /* Demuxers we read (their short names). */
@@ -40,9 +44,11 @@ static const enum AVCodecID tc_audio_codecs[] = {
 static const char msg_unreadable[] =
     "this file is not a video Hubcast can read";
 
-/* The sentence for a failed read: too slow, or not readable. */
-static const char *read_failure(int ret)
+/* The sentence for a failed read: abandoned, too slow, or not readable. */
+static const char *read_failure(const struct tc_input *in, int ret)
 {
+    if (ret == AVERROR_EXIT && in->pb && tc_reader_gone(in->pb))
+        return "the upload was abandoned";
     return ret == AVERROR_EXIT ? "reading the file took too long"
                                : msg_unreadable;
 }
@@ -55,6 +61,19 @@ void tc_limits_default(struct tc_limits *lim)
     lim->max_fps = 240;
     lim->probe_size = 10 * 1000 * 1000;
     lim->max_streams = 16;
+}
+
+void tc_limits_fill(struct tc_limits *lim)
+{
+    struct tc_limits d;
+
+    tc_limits_default(&d);
+    if (lim->max_side <= 0) lim->max_side = d.max_side;
+    if (lim->max_pixels <= 0) lim->max_pixels = d.max_pixels;
+    if (lim->max_duration <= 0) lim->max_duration = d.max_duration;
+    if (lim->max_fps <= 0) lim->max_fps = d.max_fps;
+    if (lim->probe_size <= 0) lim->probe_size = d.probe_size;
+    if (lim->max_streams <= 0) lim->max_streams = d.max_streams;
 }
 
 static int codec_allowed(const enum AVCodecID *list, enum AVCodecID id)
@@ -85,7 +104,7 @@ static int input_interrupt(void *opaque)
  * Read the first bytes through pb, classify them with the sniffer uploads
  * use too (src/sniff.c), and go back to 0.
  */
-static int input_sniff(AVIOContext *pb, char *err, size_t errsz)
+static int input_sniff(const struct tc_input *in, AVIOContext *pb, char *err, size_t errsz)
 {
     unsigned char head[SNIFF_BYTES];
     const char *why;
@@ -95,7 +114,7 @@ static int input_sniff(AVIOContext *pb, char *err, size_t errsz)
     if (n == AVERROR_EOF)
         n = 0;
     if (n < 0) {
-        snprintf(err, errsz, "%s", read_failure(n));
+        snprintf(err, errsz, "%s", read_failure(in, n));
         return n;
     }
     /* Fewer bytes than asked for: the file ends there. */
@@ -126,27 +145,20 @@ static int dict_leftover(AVDictionary *d, const char *where)
     return bad ? AVERROR(EINVAL) : 0;
 }
 
-/* Open the stored file ourselves, file protocol only. */
-static int input_open_file(struct tc_input *in, const char *path,
-                           char *err, size_t errsz)
+/* Wrap the stored file in our reader (no protocol: we read the fd). */
+static int input_open_fd(struct tc_input *in, const struct tc_follow *follow,
+                         char *err, size_t errsz)
 {
     AVIOInterruptCB icb = { input_interrupt, in };
-    AVDictionary *o = NULL;
-    int ret;
+    int ret = tc_reader_open(in->fd, follow, &icb, &in->pb);
 
-    av_dict_set(&o, "protocol_whitelist", "file", 0);
-    ret = avio_open2(&in->pb, path, AVIO_FLAG_READ, &icb, &o);
-    if (ret >= 0)
-        ret = dict_leftover(o, "avio_open2");
-    av_dict_free(&o);
     if (ret < 0) {
-        av_log(NULL, AV_LOG_ERROR, "cannot open %s: %s\n", path,
+        av_log(NULL, AV_LOG_ERROR, "cannot read the stored file: %s\n",
                av_err2str(ret));
-        snprintf(err, errsz, "%s", ret == AVERROR_EXIT ?
-                 read_failure(ret) : "the stored file cannot be opened");
+        snprintf(err, errsz, "the stored file cannot be opened");
         return ret;
     }
-    return input_sniff(in->pb, err, errsz);
+    return input_sniff(in, in->pb, err, errsz);
 }
 
 /* Each demuxer name in the probed format must be on our list. */
@@ -192,7 +204,10 @@ static int input_demux(struct tc_input *in, const struct tc_limits *lim,
     av_dict_set(&o, "format_whitelist", TC_FORMATS, 0);
     av_dict_set(&o, "protocol_whitelist", "file", 0);
     av_dict_set_int(&o, "probesize", lim->probe_size, 0);
-    av_dict_set_int(&o, "analyzeduration", 10 * (int64_t)AV_TIME_BASE, 0);
+    /* A growing file is probed on its first seconds: the rest is not
+     * there yet, and waiting for it would delay the first segment. */
+    av_dict_set_int(&o, "analyzeduration", (tc_reader_growing(in->pb) ? 2 : 10)
+                    * (int64_t)AV_TIME_BASE, 0);
     av_dict_set_int(&o, "max_streams", lim->max_streams, 0);
     ret = avformat_open_input(&in->fmt, NULL, NULL, &o);
     if (ret >= 0)
@@ -201,13 +216,13 @@ static int input_demux(struct tc_input *in, const struct tc_limits *lim,
     if (ret < 0) {
         av_log(NULL, AV_LOG_ERROR, "avformat_open_input: %s\n",
                av_err2str(ret));
-        snprintf(err, errsz, "%s", read_failure(ret));
+        snprintf(err, errsz, "%s", read_failure(in, ret));
         return ret;
     }
     if ((ret = avformat_find_stream_info(in->fmt, NULL)) < 0) {
         av_log(NULL, AV_LOG_ERROR, "avformat_find_stream_info: %s\n",
                av_err2str(ret));
-        snprintf(err, errsz, "%s", read_failure(ret));
+        snprintf(err, errsz, "%s", read_failure(in, ret));
         return ret;
     }
     if (!format_allowed(in->fmt->iformat->name)) {
@@ -328,9 +343,9 @@ static int input_check(struct tc_input *in, const struct tc_limits *lim,
     return 0;
 }
 
-int tc_input_open(const char *path, const struct tc_limits *lim,
-                  int64_t deadline_us, struct tc_input **out,
-                  char *err, size_t errsz)
+int tc_input_open_fd(int fd, const struct tc_follow *follow,
+                     const struct tc_limits *lim, int64_t deadline_us,
+                     struct tc_input **out, char *err, size_t errsz)
 {
     struct tc_input *in;
     int ret;
@@ -340,16 +355,40 @@ int tc_input_open(const char *path, const struct tc_limits *lim,
         snprintf(err, errsz, "out of memory");
         return AVERROR(ENOMEM);
     }
+    in->fd = fd;
     in->deadline_us = deadline_us;
     in->aindex = -1;
     in->vindex = -1;
-    if ((ret = input_open_file(in, path, err, errsz)) < 0 ||
+    if ((ret = input_open_fd(in, follow, err, errsz)) < 0 ||
         (ret = input_demux(in, lim, err, errsz)) < 0 ||
         (ret = input_check(in, lim, err, errsz)) < 0) {
+        in->fd = -1;  /* the caller's */
         tc_input_close(&in);
         return ret;
     }
     *out = in;
+    return 0;
+}
+
+int tc_input_open(const char *path, const struct tc_limits *lim,
+                  int64_t deadline_us, struct tc_input **out,
+                  char *err, size_t errsz)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY), ret;
+
+    *out = NULL;
+    if (fd < 0) {
+        av_log(NULL, AV_LOG_ERROR, "cannot open %s: %s\n", path,
+               strerror(errno));
+        snprintf(err, errsz, "the stored file cannot be opened");
+        return AVERROR(errno);
+    }
+    if ((ret = tc_input_open_fd(fd, NULL, lim, deadline_us, out, err,
+                                errsz)) < 0) {
+        close(fd);
+        return ret;
+    }
+    (*out)->own_fd = 1;
     return 0;
 }
 
@@ -365,6 +404,8 @@ void tc_input_close(struct tc_input **pin)
     if (!in)
         return;
     avformat_close_input(&in->fmt);  /* leaves our pb alone (custom IO) */
-    avio_closep(&in->pb);
+    tc_reader_close(&in->pb);
+    if (in->own_fd && in->fd >= 0)
+        close(in->fd);
     av_freep(pin);
 }

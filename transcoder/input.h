@@ -2,8 +2,9 @@
  * input.h - the one way the transcoder reads media: open a stored file under
  * the safe-input rules (demuxer and protocol allowlists, no nested opens,
  * probe caps, deadline), sniff it, probe it and check it against the limits.
- * Everything downstream reads packets through tc_input_read() only, so a
- * later change can swap the file for a growing upload. Not for decoding.
+ * Everything downstream reads packets through tc_input_read() only; the
+ * bytes come through follow.c, which can follow a growing upload. Not for
+ * decoding.
  */
 #ifndef HUBCAST_TC_INPUT_H
 #define HUBCAST_TC_INPUT_H
@@ -15,7 +16,9 @@
 /* An opened, probed and accepted input. */
 struct tc_input {
     AVFormatContext *fmt;       /* demuxer; pb below is ours, not its */
-    AVIOContext     *pb;        /* the stored file, opened by us */
+    AVIOContext     *pb;        /* our reader over fd (follow.c) */
+    int              fd;        /* the stored file */
+    int              own_fd;    /* fd opened by tc_input_open: close it */
     int              vindex;    /* video stream index */
     int              aindex;    /* audio stream index, -1 when none */
     int              rotation;  /* display rotation: 0, 90, 180 or 270 */
@@ -35,6 +38,15 @@ int tc_input_open(const char *path, const struct tc_limits *lim,
                   int64_t deadline_us, struct tc_input **out,
                   char *err, size_t errsz);
 
+/*
+ * The same over the stored file fd, which stays the caller's (not closed
+ * by tc_input_close); follow (may be NULL) makes the input wait for bytes
+ * of a file still being written.
+ */
+int tc_input_open_fd(int fd, const struct tc_follow *follow,
+                     const struct tc_limits *lim, int64_t deadline_us,
+                     struct tc_input **out, char *err, size_t errsz);
+
 /* Next packet, as av_read_frame(): 0, AVERROR_EOF or another AVERROR. */
 int tc_input_read(struct tc_input *in, AVPacket *pkt);
 
@@ -43,5 +55,8 @@ void tc_input_close(struct tc_input **in);
 
 /* The limits used when the caller leaves a field at 0. */
 void tc_limits_default(struct tc_limits *lim);
+
+/* Fill the zero fields of lim from the defaults. */
+void tc_limits_fill(struct tc_limits *lim);
 
 #endif

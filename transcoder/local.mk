@@ -2,6 +2,10 @@
 # its unit tests; included by the top-level Makefile.am.
 transcoder_libtranscoder_a_SOURCES = transcoder/transcode.h transcoder/transcode.c \
 	transcoder/input.c transcoder/input.h \
+	transcoder/follow.c transcoder/follow.h \
+	transcoder/first.c \
+	transcoder/segment.c transcoder/segment.h \
+	transcoder/reuse.c transcoder/reuse.h \
 	transcoder/ladder.c transcoder/ladder.h \
 	transcoder/playlist.c transcoder/playlist.h \
 	transcoder/graph.c transcoder/graph.h \

@@ -26,6 +26,7 @@
 #include "playlist.h"
 #include "poster.h"
 #include "publish.h"
+#include "reuse.h"
 
 #define TC_MAX_FPS_OUT 60.0
 
@@ -37,6 +38,9 @@ struct tc_job {
     AVCodecContext        *vdec, *adec;
     struct tc_ladder_rung  lad[TC_MAX_RUNGS];
     int                    nrungs;
+    int                    e0;          /* first encoded rung: 1 when lad[0]
+                                           is the reused first rendition */
+    struct tc_reuse        reuse;       /* opt.reuse_first, when e0 = 1 */
     double                 fps_out;     /* frame rate after the fps cap */
     struct tc_vgraph       vg;
     struct tc_agraph       ag;
@@ -130,6 +134,36 @@ static int make_folders(struct tc_job *j, const char *out_dir)
     return 0;
 }
 
+/*
+ * 1 when opt.reuse_first is a copied first rendition of this source's
+ * size: lad[0] is then taken from it instead of being encoded.
+ */
+static int reuse_first(struct tc_job *j)
+{
+    if (!j->opt.reuse_first || j->nrungs < 2)
+        return 0;  /* with one rung, the copy would be the whole ladder */
+    if (tc_reuse_load(j->opt.reuse_first, &j->reuse) < 0)
+        return 0;
+    if (j->reuse.width != j->lad[0].width ||
+        j->reuse.height != j->lad[0].height || j->in->rotation) {
+        tc_reuse_free(&j->reuse);
+        return 0;
+    }
+    return 1;
+}
+
+/* Bring the reused top rung into the work folder. */
+static int reuse_link(struct tc_job *j)
+{
+    char dir[4096];
+    int ret;
+
+    snprintf(dir, sizeof(dir), "%s/%s", j->work, j->lad[0].name);
+    if ((ret = tc_reuse_link(j->opt.reuse_first, dir)) < 0)
+        return fail(j, AVERROR(-ret), "the first rendition cannot be reused");
+    return 0;
+}
+
 /* Decoders, ladder, folders, graphs and outputs. */
 static int job_setup(struct tc_job *j, const char *out_dir)
 {
@@ -149,6 +183,7 @@ static int job_setup(struct tc_job *j, const char *out_dir)
     if (j->nrungs <= 0)
         return fail(j, AVERROR_INVALIDDATA,
                     "this file is not a video Hubcast can read");
+    j->e0 = reuse_first(j);
     if ((ret = make_folders(j, out_dir)) < 0)
         return ret;
     j->gw = j->vdec->width;
@@ -163,20 +198,25 @@ static int job_setup(struct tc_job *j, const char *out_dir)
                                * a variable-rate source (MediaRecorder) */
                               j->in->fps > TC_MAX_FPS_OUT + 0.5 ? (int)TC_MAX_FPS_OUT :
                               j->in->fps <= 0 ? (int)j->fps_out : 0,
-                              j->lad, j->nrungs, j->opt.threads)) < 0)
+                              j->lad + j->e0, j->nrungs - j->e0,
+                              j->opt.threads)) < 0)
         return fail(j, ret, "the video cannot be processed");
     if (j->has_audio &&
         (ret = tc_agraph_init(&j->ag, j->adec,
                               j->in->fmt->streams[j->in->aindex]->time_base,
                               1024)) < 0)
         return fail(j, ret, "the audio cannot be processed");
-    for (i = 0; i < j->nrungs; i++) {
+    for (i = j->e0; i < j->nrungs; i++) {
         snprintf(dir, sizeof(dir), "%s/%s", j->work, j->lad[i].name);
         if ((ret = tc_output_open_video(&j->vout[i], dir, &j->lad[i],
-                        av_buffersink_get_time_base(j->vg.sink[i]),
+                        av_buffersink_get_time_base(j->vg.sink[i - j->e0]),
                         j->fps_out, j->opt.preset, j->opt.crf,
-                        j->opt.threads)) < 0)
+                        j->opt.threads, j->e0 ? 10.0 : TC_GOP_SECONDS)) < 0)
             return fail(j, ret, "the video encoder cannot be started");
+        if (j->e0) {  /* keyframes where the reused top rung has them */
+            j->vout[i].keys = j->reuse.keys;
+            j->vout[i].nkeys = j->reuse.nkeys;
+        }
     }
     snprintf(dir, sizeof(dir), "%s/audio", j->work);
     if (j->has_audio && (ret = tc_output_open_audio(&j->aout, dir)) < 0)
@@ -208,7 +248,7 @@ static int drain_video(struct tc_job *j)
 {
     int i, ret;
 
-    for (i = 0; i < j->nrungs; i++) {
+    for (i = 0; i < j->vg.nsinks; i++) {
         AVRational tb = av_buffersink_get_time_base(j->vg.sink[i]);
         for (;;) {
             ret = av_buffersink_get_frame(j->vg.sink[i], j->filt);
@@ -222,7 +262,7 @@ static int drain_video(struct tc_job *j)
                 av_frame_unref(j->filt);
                 return fail(j, ret, "out of memory");
             }
-            ret = tc_output_send(&j->vout[i], j->filt);
+            ret = tc_output_send(&j->vout[i + j->e0], j->filt);
             av_frame_unref(j->filt);
             if (ret < 0)
                 return fail(j, ret, "the video cannot be encoded");
@@ -391,7 +431,7 @@ static int job_flush(struct tc_job *j)
         ((ret = av_buffersrc_add_frame_flags(j->ag.src, NULL, 0)) < 0 ||
          (ret = drain_audio(j)) < 0))
         return fail(j, ret, "the audio cannot be processed");
-    for (i = 0; i < j->nrungs; i++)
+    for (i = j->e0; i < j->nrungs; i++)
         if ((ret = tc_output_finish(&j->vout[i])) < 0)
             return fail(j, ret, "the video cannot be written");
     if (j->has_audio && (ret = tc_output_finish(&j->aout)) < 0)
@@ -459,9 +499,12 @@ static int write_master(struct tc_job *j)
         r->height = j->lad[i].height;
         r->bandwidth = (int)ceil(vs.peak_bps + as.peak_bps);
         r->avg_bandwidth = (int)ceil(vs.avg_bps + as.avg_bps);
-        tc_codecs_avc1(j->vout[i].enc->extradata,
-                       (size_t)j->vout[i].enc->extradata_size,
-                       avc1, sizeof(avc1));
+        if (i < j->e0)
+            snprintf(avc1, sizeof(avc1), "%s", j->reuse.codecs);
+        else
+            tc_codecs_avc1(j->vout[i].enc->extradata,
+                           (size_t)j->vout[i].enc->extradata_size,
+                           avc1, sizeof(avc1));
         snprintf(r->codecs, sizeof(r->codecs), "%s%s", avc1,
                  j->has_audio ? ",mp4a.40.2" : "");
         snprintf(r->name, sizeof(r->name), "%s", j->lad[i].name);
@@ -514,6 +557,7 @@ static void job_free(struct tc_job *j)
     av_frame_free(&j->fixed);
     sws_freeContext(j->fix);
     tc_input_close(&j->in);
+    tc_reuse_free(&j->reuse);
 }
 
 /* All the steps after the input is open. */
@@ -532,6 +576,8 @@ static int job_steps(struct tc_job *j, const char *out_dir)
         return ret;
     j->res->duration = j->in->duration > 0 ? j->in->duration : j->end;
     j->done = j->res->duration;
+    if (j->e0 && (ret = reuse_link(j)) < 0)
+        return ret;
     if ((ret = tc_thumbs_write(&j->thumbs, j->work, j->res->duration)) < 0)
         return fail(j, ret, "the poster could not be made");
     if ((ret = write_master(j)) < 0)
@@ -544,8 +590,11 @@ static int job_steps(struct tc_job *j, const char *out_dir)
     return 0;
 }
 
-int tc_transcode(const char *in_path, const char *out_dir,
-                 const struct tc_options *opt, struct tc_result *res)
+/* tc_transcode() on in_path, or on in_fd when in_path is NULL. */
+static int transcode_input(const char *in_path, int in_fd,
+                           const char *out_dir,
+                           const struct tc_options *opt,
+                           struct tc_result *res)
 {
     struct tc_job *j;
     struct stat sb;
@@ -568,8 +617,13 @@ int tc_transcode(const char *in_path, const char *out_dir,
         ret = fail(j, AVERROR(EEXIST), "the output folder already exists");
         goto end;
     }
-    if ((ret = tc_input_open(in_path, &j->opt.limits, j->opt.deadline_us,
-                             &j->in, res->error, sizeof(res->error))) < 0)
+    ret = in_path ? tc_input_open(in_path, &j->opt.limits,
+                                  j->opt.deadline_us, &j->in, res->error,
+                                  sizeof(res->error))
+                  : tc_input_open_fd(in_fd, NULL, &j->opt.limits,
+                                     j->opt.deadline_us, &j->in, res->error,
+                                     sizeof(res->error));
+    if (ret < 0)
         goto end;
     res->width = j->in->width;
     res->height = j->in->height;
@@ -584,6 +638,18 @@ end:
         tc_work_remove(j->work);
     av_free(j);
     return ret < 0 ? ret : 0;
+}
+
+int tc_transcode(const char *in_path, const char *out_dir,
+                 const struct tc_options *opt, struct tc_result *res)
+{
+    return transcode_input(in_path, -1, out_dir, opt, res);
+}
+
+int tc_transcode_fd(int in_fd, const char *out_dir,
+                    const struct tc_options *opt, struct tc_result *res)
+{
+    return transcode_input(NULL, in_fd, out_dir, opt, res);
 }
 
 void tc_set_log_level(int level)

@@ -34,6 +34,11 @@ struct tc_options {
     int              threads;      /* x264 threads per encoder, 0 = auto */
     int64_t          deadline_us;  /* av_gettime() deadline, 0 = none */
     struct tc_limits limits;
+    const char      *reuse_first;  /* folder of a first rendition made by
+                                      copying (tc_first_playable, remux):
+                                      it becomes the top rung, and the
+                                      other rungs key at its segment
+                                      starts; NULL = encode every rung */
     tc_progress_fn   progress;
     void            *opaque;
 };
@@ -56,6 +61,35 @@ struct tc_result {
     char           error[256];    /* on failure: a sentence a person understands */
 };
 
+/*
+ * A file still being written (a tus upload in progress). The input reads
+ * only bytes the caller has confirmed and waits for more.
+ */
+enum tc_follow_state {
+    TC_FOLLOW_GROWING = 0,   /* more bytes may come */
+    TC_FOLLOW_FINISHED = 1,  /* *confirmed is the final length */
+    TC_FOLLOW_GONE = 2       /* abandoned: stop, publish nothing more */
+};
+
+#define TC_FOLLOW_POLL_MS 20  /* longest wait between two length checks */
+
+/*
+ * Set *confirmed to the number of bytes from the start of the file that
+ * are written and final (it is never made smaller), and say whether more
+ * may come. Called only when the reader has caught up, from the thread
+ * running the transcode.
+ */
+typedef enum tc_follow_state (*tc_length_fn)(void *opaque,
+                                             int64_t *confirmed);
+
+struct tc_follow {
+    tc_length_fn length;   /* NULL: the file is complete */
+    void        *opaque;
+    int          wake_fd;  /* readable when the length may have grown
+                              (eventfd or pipe, drained by the reader);
+                              -1: check every TC_FOLLOW_POLL_MS */
+};
+
 /* Fill *opt with the defaults above. */
 void tc_options_default(struct tc_options *opt);
 
@@ -67,6 +101,54 @@ void tc_options_default(struct tc_options *opt);
  */
 int tc_transcode(const char *in_path, const char *out_dir,
                  const struct tc_options *opt, struct tc_result *res);
+
+/* How the first-playable pass made the first rendition. */
+enum tc_first_mode {
+    TC_FIRST_REMUX = 1,       /* H.264 copied, cut at its keyframes */
+    TC_FIRST_PROGRESSIVE = 2  /* one fast rung encoded as bytes arrive */
+};
+
+/* Called each time a video segment has been listed in the playlists. */
+typedef void (*tc_segment_fn)(void *opaque, int segments, double seconds,
+                              int playable);
+
+struct tc_first_result {
+    enum tc_first_mode mode;
+    double  duration;        /* seconds listed in the video playlist */
+    int     width, height;   /* of the first rendition */
+    int     segments;        /* video segments listed */
+    int     has_audio;
+    double  video_kbps;      /* average rate of the video segments */
+    char    codecs[64];      /* CODECS of the master playlist */
+    char    error[256];      /* on failure: a sentence a person understands */
+};
+
+#define TC_FIRST_PRESET "superfast"  /* x264 preset of the progressive rung */
+#define TC_FIRST_MAX_SIDE 720        /* its short side at most */
+
+/*
+ * The first-playable pass: read the stored file in_fd (not closed; it may
+ * still be growing when follow is non-NULL) under the safe-input rules and
+ * write an HLS fMP4 rendition into the existing, empty folder out_dirfd
+ * (not closed): master.m3u8, video/ and audio/ (index.m3u8 as an EVENT
+ * playlist that grows segment by segment, then ends with ENDLIST,
+ * init.mp4, seg_NNNNN.m4s). Qualifying H.264 is copied; anything else gets
+ * one rung of at most 720p with TC_FIRST_PRESET. Playlists are replaced
+ * by rename, so a reader never sees half of one; master.m3u8 appears once
+ * every playlist lists a segment. opt->progress, deadline and limits apply
+ * (opt->preset and crf are for the ladder and ignored); on_segment may be
+ * NULL. Returns 0, or a negative value with res->error set; on failure
+ * what was written stays (the caller removes the folder) and no playlist
+ * gets ENDLIST.
+ */
+int tc_first_playable(int in_fd, const struct tc_follow *follow,
+                      int out_dirfd, const struct tc_options *opt,
+                      tc_segment_fn on_segment, void *opaque,
+                      struct tc_first_result *res);
+
+/* tc_transcode() on the stored file in_fd (complete; not closed). */
+int tc_transcode_fd(int in_fd, const char *out_dir,
+                    const struct tc_options *opt, struct tc_result *res);
 
 /*
  * How much the media libraries say on stderr: 0 errors only, 1 warnings

@@ -1,14 +1,28 @@
 /*
  * test_transcoder.c - unit tests for the pure parts of the transcoder:
  * ladder choice, H.264 levels, media playlist measurement, master playlist
- * text and the CODECS string. No media is decoded here; the end-to-end
- * tests in tests/e2e/transcode.test.mjs cover the pipeline.
+ * text and the CODECS string; for the first-playable pass, the EVENT
+ * playlist text, the atomic playlist write, the copy-or-encode rule and the
+ * following reader (which must never hand out unconfirmed bytes). No media
+ * is decoded here; tests/e2e/transcode.test.mjs and
+ * tests/e2e/instant-transcoder.test.mjs cover the pipeline.
  */
+#include <fcntl.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <libavutil/mem.h>
+
+#include "first.h"
+#include "follow.h"
 #include "ladder.h"
 #include "playlist.h"
+#include "publish.h"
+#include "reuse.h"
+#include "segment.h"
 #include "unit.h"
 
 UNIT_TEST(ladder_landscape_1080p_gets_four_rungs)
@@ -197,6 +211,273 @@ UNIT_TEST(codecs_string_from_avcc_and_annexb)
     CHECK_INT(tc_codecs_avc1(NULL, 0, s, sizeof(s)), -1);
 }
 
+
+UNIT_TEST(event_playlist_grows_then_ends)
+{
+    static const double d[3] = { 2.0, 2.002, 1.5 };
+    static const char head[] =
+        "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:3\n"
+        "#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:EVENT\n"
+        "#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-MAP:URI=\"init.mp4\"\n";
+    char *t = tc_event_playlist(d, 0, 0);
+
+    /* empty: a valid playlist with no segment and no end */
+    CHECK(t && strstr(t, "#EXT-X-TARGETDURATION:2\n") != NULL);
+    CHECK(t && strstr(t, "#EXTINF") == NULL && strstr(t, "ENDLIST") == NULL);
+    av_free(t);
+    t = tc_event_playlist(d, 2, 0);
+    CHECK(t && strncmp(t, head, strlen(head)) == 0);
+    CHECK(t && strcmp(t + strlen(head), "#EXTINF:2.000000,\nseg_00000.m4s\n"
+                      "#EXTINF:2.002000,\nseg_00001.m4s\n") == 0);
+    av_free(t);
+    t = tc_event_playlist(d, 3, 1);
+    CHECK(t && strstr(t, "seg_00002.m4s\n#EXT-X-ENDLIST\n") != NULL);
+    CHECK(t && t[strlen(t) - 1] == '\n');
+    av_free(t);
+}
+
+UNIT_TEST(playlist_written_atomically_by_rename)
+{
+    char dir[] = "/tmp/hubcast-unit-XXXXXX", path[64], buf[32];
+    int dfd, fd;
+    ssize_t n;
+    struct stat sb;
+
+    CHECK(mkdtemp(dir) != NULL);
+    dfd = open(dir, O_RDONLY | O_DIRECTORY);
+    CHECK(dfd >= 0);
+    CHECK_INT(tc_write_atomic(dfd, "index.m3u8", "old\n", 4), 0);
+    /* a reader holding the old file keeps reading the old text */
+    snprintf(path, sizeof(path), "%s/index.m3u8", dir);
+    fd = open(path, O_RDONLY);
+    CHECK_INT(tc_write_atomic(dfd, "index.m3u8", "new text\n", 9), 0);
+    n = read(fd, buf, sizeof(buf));
+    CHECK_INT(n, 4);
+    close(fd);
+    fd = open(path, O_RDONLY);
+    n = read(fd, buf, sizeof(buf));
+    CHECK_INT(n, 9);
+    close(fd);
+    snprintf(path, sizeof(path), "%s/index.m3u8.tmp", dir);
+    CHECK(stat(path, &sb) < 0);  /* no temporary left */
+    close(dfd);
+    tc_work_remove(dir);
+}
+
+/* A probe of a video that may be copied: 720p Chromium H.264. */
+static struct tc_copy_probe copyable(void)
+{
+    struct tc_copy_probe p = { 1, 1, 1280, 720, 1, 1, 0, 1, 0, 2500000 };
+    return p;
+}
+
+UNIT_TEST(first_copies_only_qualifying_h264)
+{
+    struct tc_copy_probe p = copyable();
+
+    CHECK(tc_first_copy_refusal(&p) == NULL);
+    p.fps = 30;
+    CHECK(tc_first_copy_refusal(&p) == NULL);
+    p.width = 1080; p.height = 1920;  /* portrait 1080p */
+    p.bps = 5000000;
+    CHECK(tc_first_copy_refusal(&p) == NULL);
+    p = copyable(); p.h264 = 0;
+    CHECK_STR(tc_first_copy_refusal(&p), "not H.264");
+    p = copyable(); p.width = 2560; p.height = 1440;
+    CHECK_STR(tc_first_copy_refusal(&p), "larger than 1080p");
+    p = copyable(); p.yuv420p8 = 0;
+    CHECK_STR(tc_first_copy_refusal(&p), "not 8-bit 4:2:0");
+    p = copyable(); p.rotation = 90;
+    CHECK_STR(tc_first_copy_refusal(&p), "rotated");
+    p = copyable(); p.progressive = 0;
+    CHECK_STR(tc_first_copy_refusal(&p), "interlaced");
+    p = copyable(); p.has_extradata = 0;
+    CHECK(tc_first_copy_refusal(&p) != NULL);
+    p = copyable(); p.fps = 120;
+    CHECK(tc_first_copy_refusal(&p) != NULL);
+    /* 720p30 top rung: maxrate 0.10 x 1280 x 720 x 30 = 2764800 b/s */
+    p = copyable(); p.bps = 2764800;
+    CHECK(tc_first_copy_refusal(&p) == NULL);
+    p.bps = 2764801;
+    CHECK_STR(tc_first_copy_refusal(&p), "above the top rung's maxrate");
+}
+
+/* The confirmed length a test hands the reader. */
+struct fake_upload {
+    int64_t confirmed;
+    enum tc_follow_state state;
+    int     calls;
+};
+
+static enum tc_follow_state fake_length(void *opaque, int64_t *confirmed)
+{
+    struct fake_upload *u = opaque;
+
+    u->calls++;
+    /* the upload grows by 100 bytes every other call, up to 1000 */
+    if (u->state == TC_FOLLOW_GROWING && u->calls % 2 == 0)
+        u->confirmed += 100;
+    if (u->confirmed >= 1000) {
+        u->confirmed = 1000;
+        u->state = TC_FOLLOW_FINISHED;
+    }
+    *confirmed = u->confirmed;
+    return u->state;
+}
+
+/* A 1000-byte file of i & 0xff; returns an fd. */
+static int thousand_bytes(char *path)
+{
+    unsigned char b[1000];
+    int i, fd = mkstemp(path);
+
+    for (i = 0; i < 1000; i++)
+        b[i] = (unsigned char)i;
+    if (fd >= 0 && write(fd, b, sizeof(b)) != (ssize_t)sizeof(b)) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+UNIT_TEST(reader_never_reads_past_the_confirmed_length)
+{
+    char path[] = "/tmp/hubcast-unit-XXXXXX";
+    struct fake_upload u = { 250, TC_FOLLOW_GROWING, 0 };
+    struct tc_follow f = { fake_length, &u, -1 };
+    AVIOContext *pb = NULL;
+    unsigned char buf[2000];
+    int fd = thousand_bytes(path), n, total = 0, ok = 1;
+
+    CHECK(fd >= 0);
+    CHECK_INT(tc_reader_open(fd, &f, NULL, &pb), 0);
+    CHECK_INT(tc_reader_growing(pb), 1);
+    /* the file holds 1000 bytes, but only 250 are confirmed */
+    n = avio_read_partial(pb, buf, sizeof(buf));
+    CHECK(n > 0 && n <= 250);
+    total = n;
+    while ((n = avio_read_partial(pb, buf + total, sizeof(buf) - total)) > 0)
+        total += n;
+    CHECK_INT(total, 1000);
+    for (n = 0; n < total; n++)
+        ok &= buf[n] == (unsigned char)n;
+    CHECK(ok);
+    CHECK_INT(tc_reader_growing(pb), 0);
+    CHECK(avio_feof(pb));
+    /* once finished, the size is known and seeking works */
+    CHECK_INT(avio_size(pb), 1000);
+    CHECK_INT(avio_seek(pb, 10, SEEK_SET), 10);
+    CHECK_INT(avio_r8(pb), 10);
+    tc_reader_close(&pb);
+    CHECK(pb == NULL);
+    close(fd);
+    unlink(path);
+}
+
+UNIT_TEST(reader_stops_when_the_upload_is_gone)
+{
+    char path[] = "/tmp/hubcast-unit-XXXXXX";
+    struct fake_upload u = { 100, TC_FOLLOW_GONE, 0 };
+    struct tc_follow f = { fake_length, &u, -1 };
+    AVIOContext *pb = NULL;
+    unsigned char buf[256];
+    int fd = thousand_bytes(path), n;
+
+    CHECK(fd >= 0);
+    CHECK_INT(tc_reader_open(fd, &f, NULL, &pb), 0);
+    n = avio_read(pb, buf, sizeof(buf));
+    CHECK_INT(n, AVERROR_EXIT);  /* nothing unconfirmed handed out */
+    CHECK_INT(tc_reader_gone(pb), 1);
+    tc_reader_close(&pb);
+    close(fd);
+    unlink(path);
+}
+
+/* Interrupt callback that fires at once: the deadline has passed. */
+static int expired(void *opaque)
+{
+    (void)opaque;
+    return 1;
+}
+
+UNIT_TEST(reader_waiting_gives_up_at_the_deadline)
+{
+    char path[] = "/tmp/hubcast-unit-XXXXXX";
+    struct fake_upload u = { 0, TC_FOLLOW_GROWING, 0 };
+    struct tc_follow f = { fake_length, &u, -1 };
+    AVIOInterruptCB icb = { expired, NULL };
+    AVIOContext *pb = NULL;
+    unsigned char buf[16];
+    int fd = thousand_bytes(path);
+
+    /* the first call (odd) does not grow it: the reader has to wait */
+    CHECK(fd >= 0);
+    CHECK_INT(tc_reader_open(fd, &f, &icb, &pb), 0);
+    CHECK_INT(avio_read(pb, buf, sizeof(buf)), AVERROR_EXIT);
+    /* the size of a growing file is unknown at once, not after the end */
+    CHECK(avio_size(pb) < 0);
+    CHECK_INT(tc_reader_growing(pb), 1);
+    tc_reader_close(&pb);
+    /* a complete file: no callback, its size is final */
+    CHECK_INT(tc_reader_open(fd, NULL, NULL, &pb), 0);
+    CHECK_INT(tc_reader_growing(pb), 0);
+    CHECK_INT(avio_size(pb), 1000);
+    tc_reader_close(&pb);
+    close(fd);
+    unlink(path);
+}
+
+/* Write text to dir/name. */
+static void put_file(const char *dir, const char *name, const char *text)
+{
+    char path[256];
+    FILE *fp;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    if ((fp = fopen(path, "w"))) {
+        fputs(text, fp);
+        fclose(fp);
+    }
+}
+
+UNIT_TEST(reuse_takes_only_an_ended_copied_first_rendition)
+{
+    char dir[] = "/tmp/hubcast-unit-XXXXXX", sub[64];
+    static const char master[] =
+        "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1,RESOLUTION=1280x720,"
+        "CODECS=\"avc1.64001f,mp4a.40.2\",AUDIO=\"audio\"\nvideo/index.m3u8\n";
+    static const char event[] =
+        "#EXTM3U\n#EXT-X-PLAYLIST-TYPE:EVENT\n#EXTINF:2.000000,\n"
+        "seg_00000.m4s\n#EXTINF:1.900000,\nseg_00001.m4s\n"
+        "#EXTINF:2.100000,\nseg_00002.m4s\n";
+    char text[512];
+    struct tc_reuse r;
+
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(sub, sizeof(sub), "%s/video", dir);
+    CHECK_INT(mkdir(sub, 0755), 0);
+    put_file(dir, "master.m3u8", master);
+    put_file(sub, "index.m3u8", event);
+    /* encoded, not copied: no tag */
+    CHECK_INT(tc_reuse_load(dir, &r), -1);
+    snprintf(text, sizeof(text), "%s%s", master, TC_REUSE_TAG);
+    put_file(dir, "master.m3u8", text);
+    /* copied, but still growing */
+    CHECK_INT(tc_reuse_load(dir, &r), -1);
+    snprintf(text, sizeof(text), "%s#EXT-X-ENDLIST\n", event);
+    put_file(sub, "index.m3u8", text);
+    CHECK_INT(tc_reuse_load(dir, &r), 0);
+    CHECK_INT(r.width, 1280);
+    CHECK_INT(r.height, 720);
+    CHECK_STR(r.codecs, "avc1.64001f");
+    CHECK_INT(r.nkeys, 3);
+    CHECK(r.nkeys == 3 && r.keys[0] == 0 && r.keys[1] == 2.0 &&
+          r.keys[2] > 3.899 && r.keys[2] < 3.901);
+    tc_reuse_free(&r);
+    CHECK(r.keys == NULL);
+    tc_work_remove(dir);
+}
+
 int main(void)
 {
     unit_run(ladder_landscape_1080p_gets_four_rungs,
@@ -222,5 +503,18 @@ int main(void)
              "master_playlist_without_audio_and_too_small_buffer");
     unit_run(codecs_string_from_avcc_and_annexb,
              "codecs_string_from_avcc_and_annexb");
+    unit_run(event_playlist_grows_then_ends, "event_playlist_grows_then_ends");
+    unit_run(playlist_written_atomically_by_rename,
+             "playlist_written_atomically_by_rename");
+    unit_run(first_copies_only_qualifying_h264,
+             "first_copies_only_qualifying_h264");
+    unit_run(reader_never_reads_past_the_confirmed_length,
+             "reader_never_reads_past_the_confirmed_length");
+    unit_run(reader_stops_when_the_upload_is_gone,
+             "reader_stops_when_the_upload_is_gone");
+    unit_run(reader_waiting_gives_up_at_the_deadline,
+             "reader_waiting_gives_up_at_the_deadline");
+    unit_run(reuse_takes_only_an_ended_copied_first_rendition,
+             "reuse_takes_only_an_ended_copied_first_rendition");
     return unit_done();
 }

@@ -1,0 +1,704 @@
+/*
+ * first.c - the first-playable pass, tc_first_playable(): a rendition a
+ * viewer can start while the upload is still arriving. Qualifying H.264
+ * is copied packet by packet and cut at its own keyframes (remux); other
+ * video is decoded and encoded once, at most 720p, with a fast preset, on
+ * the 2 s keyframe grid (progressive). Audio is made AAC either way. The
+ * input comes through input.c (safe-input rules, following reader), the
+ * output through segment.c (fMP4 segments and EVENT playlists relative to
+ * a folder descriptor). Not for the ladder (transcode.c).
+ */
+#include "transcode.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <libavfilter/buffersink.h>
+#include <libavfilter/buffersrc.h>
+#include <libavutil/time.h>
+#include <libswscale/swscale.h>
+
+#include "encode.h"
+#include "first.h"
+#include "follow.h"
+#include "graph.h"
+#include "input.h"
+#include "ladder.h"
+#include "playlist.h"
+#include "reuse.h"
+#include "segment.h"
+
+#define FIRST_MIN_SEGMENT 1.5   /* cut at the first keyframe after this */
+#define FIRST_AUDIO_SEGMENT 2.0 /* audio segments, seconds */
+#define FIRST_LOOKAHEAD 4.0     /* seconds of video read to measure its rate */
+#define FIRST_MAX_QUEUE 1024    /* packets held while measuring */
+#define FIRST_MAX_FPS 60.0
+
+/* Everything one pass holds; freed by first_free(). */
+struct first_job {
+    struct tc_options       opt;
+    struct tc_first_result *res;
+    tc_segment_fn           on_segment;
+    void                   *opaque;
+    int                     dirfd;       /* output folder, the caller's */
+    struct tc_input        *in;
+    int                     copy;        /* remux, else progressive */
+    int                     has_audio;
+    AVCodecContext         *vdec, *adec, *venc, *aenc;
+    struct tc_vgraph        vg;
+    struct tc_agraph        ag;
+    struct tc_ladder_rung   rung;        /* progressive rung; remux: top rung */
+    struct tc_segwriter     vw, aw;      /* video/, audio/ */
+    AVPacket               *pkt, *epkt;  /* read, encoded */
+    AVPacket               *queue[FIRST_MAX_QUEUE]; /* measured, not sent */
+    int                     nqueue, qhead;
+    AVFrame                *frame, *filt, *fixed;
+    struct SwsContext      *fix;
+    int                     gw, gh, gfmt; /* what the video graph expects */
+    double                  fps_out;
+    int64_t                 start_us;    /* subtracted from every time */
+    int64_t                 last_dts;    /* remux: last video dts written */
+    int64_t                 last_vpts;   /* progressive: last frame sent */
+    double                  next_key;    /* progressive: next grid point */
+    double                  done;        /* seconds of video handled */
+    int                     master;      /* master.m3u8 written */
+    int64_t                 t0, last_report;
+};
+
+static int fail(struct first_job *j, int ret, const char *msg)
+{
+    if (!j->res->error[0])
+        snprintf(j->res->error, sizeof(j->res->error), "%s", msg);
+    return ret < 0 ? ret : AVERROR(EINVAL);
+}
+
+const char *tc_first_copy_refusal(const struct tc_copy_probe *p)
+{
+    struct tc_ladder_rung r[TC_MAX_RUNGS];
+    int lo = p->width < p->height ? p->width : p->height;
+    int hi = p->width < p->height ? p->height : p->width;
+
+    if (!p->h264)
+        return "not H.264";
+    if (!p->has_extradata)
+        return "no out-of-band parameter sets";
+    if (lo <= 0 || lo > 1080 || hi > 1920)
+        return "larger than 1080p";
+    if (!p->yuv420p8)
+        return "not 8-bit 4:2:0";
+    if (!p->progressive)
+        return "interlaced";
+    if (p->rotation)
+        return "rotated";
+    if (!p->square_pixels)
+        return "not square pixels";
+    if (p->fps > FIRST_MAX_FPS + 0.5)
+        return "more than 60 frames a second";
+    if (tc_ladder_choose(p->width, p->height, p->fps > 0 ? p->fps : 30.0,
+                         r) <= 0)
+        return "no ladder for its size";
+    if (p->bps > r[0].maxrate)
+        return "above the top rung's maxrate";
+    return NULL;
+}
+
+/* Open the decoder of stream idx (threads automatic). */
+static int open_decoder(struct first_job *j, int idx, AVCodecContext **out)
+{
+    const AVStream *st = j->in->fmt->streams[idx];
+    const AVCodec *codec = avcodec_find_decoder(st->codecpar->codec_id);
+    int ret;
+
+    if (!codec)
+        return AVERROR_DECODER_NOT_FOUND;
+    if (!(*out = avcodec_alloc_context3(codec)))
+        return AVERROR(ENOMEM);
+    if ((ret = avcodec_parameters_to_context(*out, st->codecpar)) < 0)
+        return ret;
+    (*out)->pkt_timebase = st->time_base;
+    (*out)->max_pixels = j->opt.limits.max_pixels;
+    (*out)->thread_count = 0;  /* automatic */
+    if ((ret = avcodec_open2(*out, codec, NULL)) < 0)
+        av_log(NULL, AV_LOG_ERROR, "cannot open decoder %s: %s\n",
+               codec->name, av_err2str(ret));
+    return ret;
+}
+
+/* Report progress at most 4 times a second; non-zero means cancel. */
+static int report(struct first_job *j)
+{
+    int64_t now = av_gettime_relative();
+    double total = j->in->duration, eta = -1;
+
+    if (!j->opt.progress || now - j->last_report < 250000)
+        return 0;
+    j->last_report = now;
+    if (total > 0 && j->done > 0)
+        eta = fmax(0, (now - j->t0) / 1e6 * (total - j->done) / j->done);
+    return j->opt.progress(j->opt.opaque, j->done, total > 0 ? total : 0,
+                           eta);
+}
+
+/* Write master.m3u8 once every playlist lists a segment. */
+static int maybe_master(struct first_job *j)
+{
+    struct tc_first_result *res = j->res;
+    struct tc_rung r;
+    struct tc_master_variant v = { &r, j->fps_out };
+    const AVCodecParameters *par = j->in->fmt->streams[j->in->vindex]->codecpar;
+    char text[2048], avc1[32];
+    int n, ret;
+
+    if (j->master || j->vw.nsegs == 0 || (j->has_audio && j->aw.nsegs == 0))
+        return 0;
+    memset(&r, 0, sizeof(r));
+    if (j->copy)
+        tc_codecs_avc1(par->extradata, (size_t)par->extradata_size, avc1,
+                       sizeof(avc1));
+    else
+        tc_codecs_avc1(j->venc->extradata, (size_t)j->venc->extradata_size,
+                       avc1, sizeof(avc1));
+    snprintf(r.codecs, sizeof(r.codecs), "%s%s", avc1,
+             j->has_audio ? ",mp4a.40.2" : "");
+    snprintf(res->codecs, sizeof(res->codecs), "%s", r.codecs);
+    snprintf(r.name, sizeof(r.name), "video");
+    r.width = res->width;
+    r.height = res->height;
+    /* Not measured yet: the rate cap (the copy was checked against it). */
+    r.bandwidth = r.avg_bandwidth = j->rung.maxrate +
+                                    (j->has_audio ? 128000 : 0);
+    n = tc_master_format(text, sizeof(text), &v, 1,
+                         j->has_audio ? "audio/index.m3u8" : NULL);
+    /* say it was copied: the ladder may take it over as its top rung */
+    if (n >= 0 && j->copy)
+        n = (size_t)n + strlen(TC_REUSE_TAG) < sizeof(text) ?
+            n + snprintf(text + n, sizeof(text) - (size_t)n, "%s",
+                         TC_REUSE_TAG) : -1;
+    if (n < 0)
+        return fail(j, AVERROR(EINVAL), "the master playlist was not written");
+    if ((ret = tc_write_atomic(j->dirfd, "master.m3u8", text, (size_t)n)) < 0)
+        return fail(j, AVERROR(-ret), "the master playlist was not written");
+    j->master = 1;
+    return 0;
+}
+
+/* After a segment was listed: master playlist, callback. */
+static int listed(struct first_job *j, int video)
+{
+    int was = j->master, ret;
+
+    if ((ret = maybe_master(j)) < 0)
+        return ret;
+    if (j->on_segment && (video || was != j->master))
+        j->on_segment(j->opaque, j->vw.nsegs, j->vw.listed, j->master);
+    return 0;
+}
+
+/* Write an encoded or copied packet to w, cutting where it may. */
+static int put(struct first_job *j, struct tc_segwriter *w, AVPacket *p,
+               double min_len)
+{
+    int64_t pts = p->pts != AV_NOPTS_VALUE ? p->pts : p->dts;
+    int nsegs = w->nsegs, ret;
+    int cut = (p->flags & AV_PKT_FLAG_KEY) &&
+              tc_seg_open_length(w, pts) >= min_len - 1e-3;
+
+    if ((ret = tc_seg_write(w, p, cut)) < 0)
+        return fail(j, ret, "the first rendition cannot be written");
+    if (w->nsegs != nsegs)
+        return listed(j, w == &j->vw);
+    return 0;
+}
+
+/* Receive every packet enc has and write it to w. */
+static int drain_encoder(struct first_job *j, AVCodecContext *enc,
+                         struct tc_segwriter *w, double min_len)
+{
+    int ret;
+
+    for (;;) {
+        ret = avcodec_receive_packet(enc, j->epkt);
+        if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
+            return 0;
+        if (ret < 0)
+            return fail(j, ret, "the first rendition cannot be encoded");
+        if (j->epkt->duration <= 0 && enc->codec_type == AVMEDIA_TYPE_VIDEO)
+            j->epkt->duration = av_rescale_q(1, av_inv_q(enc->framerate),
+                                             enc->time_base);
+        ret = put(j, w, j->epkt, min_len);
+        av_packet_unref(j->epkt);
+        if (ret < 0)
+            return ret;
+    }
+}
+
+/* Encode frame (NULL flushes) with enc into w. */
+static int encode(struct first_job *j, AVCodecContext *enc,
+                  struct tc_segwriter *w, AVFrame *frame)
+{
+    int ret = avcodec_send_frame(enc, frame);
+
+    if (ret < 0 && ret != AVERROR_EOF)
+        return fail(j, ret, "the first rendition cannot be encoded");
+    return drain_encoder(j, enc, w, enc->codec_type == AVMEDIA_TYPE_VIDEO ?
+                         FIRST_MIN_SEGMENT : FIRST_AUDIO_SEGMENT);
+}
+
+/* Filtered video frames to x264, keyframes on the 2 s grid. */
+static int drain_video(struct first_job *j)
+{
+    AVRational tb = av_buffersink_get_time_base(j->vg.sink[0]);
+    int ret;
+
+    for (;;) {
+        ret = av_buffersink_get_frame(j->vg.sink[0], j->filt);
+        if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
+            return 0;
+        if (ret < 0)
+            return fail(j, ret, "the video cannot be processed");
+        if (j->filt->pts == AV_NOPTS_VALUE ||
+            (j->last_vpts != AV_NOPTS_VALUE && j->filt->pts <= j->last_vpts)) {
+            av_frame_unref(j->filt);  /* x264 needs increasing times */
+            continue;
+        }
+        j->last_vpts = j->filt->pts;
+        j->filt->pict_type = AV_PICTURE_TYPE_NONE;
+        if (j->filt->pts * av_q2d(tb) >= j->next_key - 1e-4) {
+            double t = j->filt->pts * av_q2d(tb);
+            j->filt->pict_type = AV_PICTURE_TYPE_I;
+            j->next_key = (floor(t / TC_GOP_SECONDS + 1e-6) + 1) *
+                          TC_GOP_SECONDS;
+        }
+        ret = encode(j, j->venc, &j->vw, j->filt);
+        av_frame_unref(j->filt);
+        if (ret < 0)
+            return ret;
+    }
+}
+
+/* Resampled audio frames to AAC. */
+static int drain_audio(struct first_job *j)
+{
+    int ret;
+
+    for (;;) {
+        ret = av_buffersink_get_frame(j->ag.sink, j->filt);
+        if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
+            return 0;
+        if (ret < 0)
+            return fail(j, ret, "the audio cannot be processed");
+        ret = encode(j, j->aenc, &j->aw, j->filt);
+        av_frame_unref(j->filt);
+        if (ret < 0)
+            return ret;
+    }
+}
+
+/* Bring a frame whose size or format changed back to the graph's. */
+static AVFrame *fix_frame(struct first_job *j, AVFrame *f)
+{
+    if (f->width == j->gw && f->height == j->gh && f->format == j->gfmt)
+        return f;
+    av_frame_unref(j->fixed);
+    j->fixed->width = j->gw;
+    j->fixed->height = j->gh;
+    j->fixed->format = j->gfmt;
+    j->fix = sws_getCachedContext(j->fix, f->width, f->height, f->format,
+                                  j->gw, j->gh, j->gfmt, SWS_BICUBIC,
+                                  NULL, NULL, NULL);
+    if (!j->fix || av_frame_get_buffer(j->fixed, 0) < 0 ||
+        av_frame_copy_props(j->fixed, f) < 0 ||
+        sws_scale(j->fix, (const uint8_t *const *)f->data, f->linesize, 0,
+                  f->height, j->fixed->data, j->fixed->linesize) < 0)
+        return NULL;
+    return j->fixed;
+}
+
+/* The start offset in the time base of stream idx. */
+static int64_t start_in(const struct first_job *j, int idx)
+{
+    return av_rescale_q(j->start_us, AV_TIME_BASE_Q,
+                        j->in->fmt->streams[idx]->time_base);
+}
+
+/* A decoded frame: time it, check it, filter and encode it. */
+static int on_frame(struct first_job *j, int video, AVFrame *f)
+{
+    const struct tc_limits *lim = &j->opt.limits;
+    int idx = video ? j->in->vindex : j->in->aindex;
+    AVFrame *g;
+    int ret;
+
+    f->pts = f->best_effort_timestamp;
+    if (f->pts != AV_NOPTS_VALUE)
+        f->pts -= start_in(j, idx);
+    if (!video) {
+        if ((ret = av_buffersrc_add_frame_flags(j->ag.src, f, 0)) < 0)
+            return fail(j, ret, "the audio cannot be processed");
+        return drain_audio(j);
+    }
+    if (f->width > lim->max_side || f->height > lim->max_side)
+        return fail(j, AVERROR_INVALIDDATA, "the video is too large");
+    if (f->pts != AV_NOPTS_VALUE)
+        j->done = f->pts * av_q2d(j->in->fmt->streams[idx]->time_base);
+    if (j->done > lim->max_duration)
+        return fail(j, AVERROR_INVALIDDATA, "the video is too long");
+    if (!(g = fix_frame(j, f)))
+        return fail(j, AVERROR(ENOMEM), "the video cannot be processed");
+    ret = av_buffersrc_add_frame_flags(j->vg.src, g, AV_BUFFERSRC_FLAG_KEEP_REF);
+    av_frame_unref(j->fixed);
+    if (ret < 0)
+        return fail(j, ret, "the video cannot be processed");
+    return drain_video(j);
+}
+
+/* Send pkt (NULL flushes) to dec and handle every frame. */
+static int decode(struct first_job *j, AVCodecContext *dec, const AVPacket *pkt)
+{
+    int video = dec == j->vdec, ret = avcodec_send_packet(dec, pkt);
+
+    if (ret < 0 && ret != AVERROR_EOF) {
+        av_log(NULL, AV_LOG_WARNING, "decoding: %s\n", av_err2str(ret));
+        return ret == AVERROR(ENOMEM) ? ret : 0;  /* damaged: skip */
+    }
+    for (;;) {
+        ret = avcodec_receive_frame(dec, j->frame);
+        if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
+            return 0;
+        if (ret < 0) {
+            av_log(NULL, AV_LOG_WARNING, "decoding: %s\n", av_err2str(ret));
+            return ret == AVERROR(ENOMEM) ? ret : 0;
+        }
+        ret = on_frame(j, video, j->frame);
+        av_frame_unref(j->frame);
+        if (ret < 0)
+            return ret;
+    }
+}
+
+/* A video packet copied: decode times filled in, shifted, cut, written. */
+static int copy_video(struct first_job *j, AVPacket *p)
+{
+    const AVStream *st = j->in->fmt->streams[j->in->vindex];
+    int64_t off = start_in(j, j->in->vindex);
+    int64_t dur = p->duration > 0 ? p->duration :
+                  av_rescale_q(1, av_inv_q(av_d2q(j->fps_out, 1001000)),
+                               st->time_base);
+
+    if (p->pts == AV_NOPTS_VALUE)
+        return 0;  /* cannot be placed: players would not show it either */
+    if (p->dts == AV_NOPTS_VALUE)  /* the first packets of a B-frame stream */
+        p->dts = j->last_dts == AV_NOPTS_VALUE ?
+                 p->pts - st->codecpar->video_delay * dur : j->last_dts + dur;
+    if (j->last_dts != AV_NOPTS_VALUE && p->dts <= j->last_dts)
+        p->dts = j->last_dts + 1;
+    if (p->dts > p->pts)
+        return 0;  /* out of order beyond repair: drop, as players do */
+    j->last_dts = p->dts;
+    p->duration = dur;
+    p->pts -= off;
+    p->dts -= off;
+    j->done = p->pts * av_q2d(st->time_base);
+    if (j->done > j->opt.limits.max_duration)
+        return fail(j, AVERROR_INVALIDDATA, "the video is too long");
+    return put(j, &j->vw, p, FIRST_MIN_SEGMENT);
+}
+
+/* One packet from the input. */
+static int on_packet(struct first_job *j, AVPacket *p)
+{
+    int ret = 0;
+
+    if (p->stream_index == j->in->vindex)
+        ret = j->copy ? copy_video(j, p) : decode(j, j->vdec, p);
+    else if (j->has_audio && p->stream_index == j->in->aindex)
+        ret = decode(j, j->adec, p);
+    if (ret == 0 && report(j) != 0)
+        ret = fail(j, AVERROR_EXIT, "the transcode was cancelled");
+    return ret;
+}
+
+/* Next packet: the measured ones first, then the input. */
+static int next_packet(struct first_job *j, AVPacket *p)
+{
+    if (j->qhead < j->nqueue) {
+        av_packet_move_ref(p, j->queue[j->qhead]);
+        av_packet_free(&j->queue[j->qhead++]);
+        return 0;
+    }
+    if (j->opt.deadline_us > 0 && av_gettime() > j->opt.deadline_us)
+        return AVERROR_EXIT;
+    return tc_input_read(j->in, p);
+}
+
+/*
+ * Read (and keep) the first FIRST_LOOKAHEAD seconds of video and return
+ * its average rate in bits/s; 0 when nothing could be measured.
+ */
+static double measure_rate(struct first_job *j)
+{
+    const AVStream *st = j->in->fmt->streams[j->in->vindex];
+    int64_t first = AV_NOPTS_VALUE, last = AV_NOPTS_VALUE, bytes = 0;
+    double span;
+
+    while (j->nqueue < FIRST_MAX_QUEUE) {
+        AVPacket *p = av_packet_alloc();
+        if (!p || tc_input_read(j->in, p) < 0) {
+            av_packet_free(&p);
+            break;  /* end of input (or an error, met again later) */
+        }
+        j->queue[j->nqueue++] = p;
+        if (p->stream_index != j->in->vindex || p->pts == AV_NOPTS_VALUE)
+            continue;
+        bytes += p->size;
+        if (first == AV_NOPTS_VALUE || p->pts < first)
+            first = p->pts;
+        if (last == AV_NOPTS_VALUE || p->pts > last)
+            last = p->pts;
+        if ((last - first) * av_q2d(st->time_base) >= FIRST_LOOKAHEAD)
+            break;
+    }
+    if (first == AV_NOPTS_VALUE)
+        return 0;
+    span = (last - first) * av_q2d(st->time_base) +
+           1.0 / (j->fps_out > 0 ? j->fps_out : 30.0);
+    return bytes * 8.0 / span;
+}
+
+/* Copy or encode? Sets j->copy and j->rung. */
+static void choose_mode(struct first_job *j)
+{
+    const AVStream *st = j->in->fmt->streams[j->in->vindex];
+    const AVCodecParameters *par = st->codecpar;
+    AVRational sar = av_guess_sample_aspect_ratio(j->in->fmt,
+                                                  (AVStream *)st, NULL);
+    struct tc_ladder_rung r[TC_MAX_RUNGS];
+    struct tc_copy_probe p = { 0 };
+    const char *why;
+    int i, n;
+
+    p.h264 = par->codec_id == AV_CODEC_ID_H264;
+    p.has_extradata = par->extradata_size > 0 && par->extradata[0] == 1;
+    p.width = par->width;
+    p.height = par->height;
+    p.yuv420p8 = par->format == AV_PIX_FMT_YUV420P ||
+                 par->format == AV_PIX_FMT_YUVJ420P;
+    p.progressive = par->field_order == AV_FIELD_PROGRESSIVE ||
+                    par->field_order == AV_FIELD_UNKNOWN;
+    p.rotation = j->in->rotation;
+    p.square_pixels = sar.num <= 0 || sar.den <= 0 || sar.num == sar.den;
+    p.fps = j->in->fps;
+    why = tc_first_copy_refusal(&p);
+    if (!why) {
+        p.bps = measure_rate(j);
+        why = tc_first_copy_refusal(&p);
+    }
+    j->copy = why == NULL;
+    if (why)
+        av_log(NULL, AV_LOG_INFO, "first playable: encoding (%s)\n", why);
+    n = tc_ladder_choose(j->in->width, j->in->height, j->fps_out, r);
+    j->rung = r[0];
+    for (i = 0; !j->copy && i < n; i++)
+        if (r[i].short_side <= TC_FIRST_MAX_SIDE) {
+            j->rung = r[i];
+            break;
+        }
+}
+
+/* Decoders, graphs, encoders and writers for the chosen mode. */
+static int setup(struct first_job *j)
+{
+    const AVStream *vs = j->in->fmt->streams[j->in->vindex];
+    AVCodecParameters *par = NULL;
+    int ret;
+
+    if (j->has_audio &&
+        ((ret = tc_agraph_init(&j->ag, j->adec,
+                    j->in->fmt->streams[j->in->aindex]->time_base, 1024)) < 0 ||
+         (ret = tc_encoder_audio(&j->aenc, 1)) < 0))
+        return fail(j, ret, "the audio cannot be processed");
+    if (j->copy) {
+        j->res->mode = TC_FIRST_REMUX;
+        j->res->width = vs->codecpar->width;
+        j->res->height = vs->codecpar->height;
+        if ((ret = tc_seg_open(&j->vw, j->dirfd, "video", vs->codecpar,
+                               vs->time_base)) < 0)
+            return fail(j, ret, "the first rendition cannot be written");
+    } else {
+        j->res->mode = TC_FIRST_PROGRESSIVE;
+        j->res->width = j->rung.width;
+        j->res->height = j->rung.height;
+        if ((ret = open_decoder(j, j->in->vindex, &j->vdec)) < 0)
+            return fail(j, ret, "this file is not a video Hubcast can read");
+        j->gw = j->vdec->width;
+        j->gh = j->vdec->height;
+        j->gfmt = j->vdec->pix_fmt != AV_PIX_FMT_NONE ? j->vdec->pix_fmt :
+                  AV_PIX_FMT_YUV420P;
+        j->vdec->pix_fmt = j->gfmt;
+        if ((ret = tc_vgraph_init(&j->vg, j->vdec, vs->time_base,
+                        j->in->rotation, j->in->fps > FIRST_MAX_FPS + 0.5 ?
+                        (int)FIRST_MAX_FPS : j->in->fps <= 0 ?
+                        (int)j->fps_out : 0, &j->rung, 1,
+                        j->opt.threads)) < 0)
+            return fail(j, ret, "the video cannot be processed");
+        if ((ret = tc_encoder_video(&j->venc, &j->rung,
+                        av_buffersink_get_time_base(j->vg.sink[0]),
+                        j->fps_out, TC_FIRST_PRESET, 23, j->opt.threads,
+                        1, TC_GOP_SECONDS)) < 0)
+            return fail(j, ret, "the video encoder cannot be started");
+        if (!(par = avcodec_parameters_alloc()) ||
+            (ret = avcodec_parameters_from_context(par, j->venc)) < 0 ||
+            (ret = tc_seg_open(&j->vw, j->dirfd, "video", par,
+                               j->venc->time_base)) < 0) {
+            avcodec_parameters_free(&par);
+            return fail(j, par ? ret : AVERROR(ENOMEM),
+                        "the first rendition cannot be written");
+        }
+        avcodec_parameters_free(&par);
+    }
+    if (j->has_audio) {
+        if (!(par = avcodec_parameters_alloc()) ||
+            (ret = avcodec_parameters_from_context(par, j->aenc)) < 0 ||
+            (ret = tc_seg_open(&j->aw, j->dirfd, "audio", par,
+                               j->aenc->time_base)) < 0) {
+            avcodec_parameters_free(&par);
+            return fail(j, par ? ret : AVERROR(ENOMEM),
+                        "the first rendition cannot be written");
+        }
+        avcodec_parameters_free(&par);
+    }
+    return 0;
+}
+
+/* Read everything (waiting for a growing file), then flush and end. */
+static int run(struct first_job *j)
+{
+    int ret;
+
+    for (;;) {
+        ret = next_packet(j, j->pkt);
+        if (ret == AVERROR_EOF)
+            break;
+        if (ret < 0) {
+            if (ret == AVERROR_EXIT)
+                return fail(j, ret, tc_reader_gone(j->in->pb) ?
+                            "the upload was abandoned" :
+                            "the transcode took too long");
+            av_log(NULL, AV_LOG_WARNING, "reading: %s\n", av_err2str(ret));
+            break;  /* a truncated tail: keep what was read */
+        }
+        ret = on_packet(j, j->pkt);
+        av_packet_unref(j->pkt);
+        if (ret < 0)
+            return ret;
+    }
+    if (!j->copy) {
+        if ((ret = decode(j, j->vdec, NULL)) < 0)
+            return ret;
+        if ((ret = av_buffersrc_add_frame_flags(j->vg.src, NULL, 0)) < 0 ||
+            (ret = drain_video(j)) < 0 ||
+            (ret = encode(j, j->venc, &j->vw, NULL)) < 0)
+            return fail(j, ret, "the video cannot be encoded");
+    }
+    if (j->has_audio) {
+        if ((ret = decode(j, j->adec, NULL)) < 0)
+            return ret;
+        if ((ret = av_buffersrc_add_frame_flags(j->ag.src, NULL, 0)) < 0 ||
+            (ret = drain_audio(j)) < 0 ||
+            (ret = encode(j, j->aenc, &j->aw, NULL)) < 0)
+            return fail(j, ret, "the audio cannot be encoded");
+    }
+    if (j->vw.seg_start == AV_NOPTS_VALUE && j->vw.nsegs == 0)
+        return fail(j, AVERROR_INVALIDDATA,
+                    "this file is not a video Hubcast can read");
+    if ((ret = tc_seg_finish(&j->vw)) < 0 ||
+        (j->has_audio && (ret = tc_seg_finish(&j->aw)) < 0))
+        return fail(j, ret, "the first rendition cannot be written");
+    return listed(j, 1);
+}
+
+static void first_free(struct first_job *j)
+{
+    int i;
+
+    tc_seg_free(&j->vw);
+    tc_seg_free(&j->aw);
+    tc_vgraph_free(&j->vg);
+    tc_agraph_free(&j->ag);
+    avcodec_free_context(&j->vdec);
+    avcodec_free_context(&j->adec);
+    avcodec_free_context(&j->venc);
+    avcodec_free_context(&j->aenc);
+    for (i = j->qhead; i < j->nqueue; i++)
+        av_packet_free(&j->queue[i]);
+    av_packet_free(&j->pkt);
+    av_packet_free(&j->epkt);
+    av_frame_free(&j->frame);
+    av_frame_free(&j->filt);
+    av_frame_free(&j->fixed);
+    sws_freeContext(j->fix);
+    tc_input_close(&j->in);
+}
+
+/* Fill the result from what was listed. */
+static void fill_result(struct first_job *j)
+{
+    struct tc_first_result *res = j->res;
+
+    res->segments = j->vw.nsegs;
+    res->has_audio = j->has_audio;
+    res->duration = j->vw.listed;
+    res->video_kbps = res->duration > 0 ?
+                      j->vw.bytes * 8.0 / res->duration / 1000 : 0;
+}
+
+int tc_first_playable(int in_fd, const struct tc_follow *follow,
+                      int out_dirfd, const struct tc_options *opt,
+                      tc_segment_fn on_segment, void *opaque,
+                      struct tc_first_result *res)
+{
+    struct first_job *j;
+    int ret;
+
+    memset(res, 0, sizeof(*res));
+    if (!(j = av_mallocz(sizeof(*j)))) {
+        snprintf(res->error, sizeof(res->error), "out of memory");
+        return AVERROR(ENOMEM);
+    }
+    j->opt = *opt;
+    j->res = res;
+    j->on_segment = on_segment;
+    j->opaque = opaque;
+    j->dirfd = out_dirfd;
+    j->last_dts = j->last_vpts = AV_NOPTS_VALUE;
+    j->t0 = av_gettime_relative();
+    tc_limits_fill(&j->opt.limits);
+    if ((ret = tc_input_open_fd(in_fd, follow, &j->opt.limits,
+                                j->opt.deadline_us, &j->in, res->error,
+                                sizeof(res->error))) < 0)
+        goto end;
+    ret = AVERROR(ENOMEM);
+    if (!(j->pkt = av_packet_alloc()) || !(j->epkt = av_packet_alloc()) ||
+        !(j->frame = av_frame_alloc()) || !(j->filt = av_frame_alloc()) ||
+        !(j->fixed = av_frame_alloc())) {
+        fail(j, ret, "out of memory");
+        goto end;
+    }
+    j->start_us = j->in->fmt->start_time != AV_NOPTS_VALUE ?
+                  j->in->fmt->start_time : 0;
+    j->fps_out = j->in->fps > 0 ? fmin(j->in->fps, FIRST_MAX_FPS) : 30.0;
+    j->has_audio = j->in->aindex >= 0 &&
+                   open_decoder(j, j->in->aindex, &j->adec) >= 0;
+    choose_mode(j);
+    if ((ret = setup(j)) < 0 || (ret = run(j)) < 0)
+        goto end;
+    ret = 0;
+end:
+    if (j->in)
+        fill_result(j);
+    first_free(j);
+    av_free(j);
+    return ret < 0 ? ret : 0;
+}
