@@ -1,17 +1,19 @@
 // access.test.mjs - who may see what, and in which language, in headless
 // Chromium against the real server: anonymous visitors are sent to sign in,
 // a member cannot open the admin page nor see admin data, and a French
-// browser (or the language switch) gets French labels.
+// browser gets French labels until someone signs in; then the person's
+// language setting (or the language switch, which saves it) decides.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, startServer, addUser, signedInPage } from './lib.mjs';
 
 let srv;
 let browser;
+let ada;
 
 before(async () => {
   srv = await startServer({ workers: 0 });
-  await addUser(srv, 'ada@example.com', 'Ada Admin', 'admin');
+  ada = await addUser(srv, 'ada@example.com', 'Ada Admin', 'admin');
   await addUser(srv, 'max@example.com', 'Max Member');
   browser = await launch();
 });
@@ -57,7 +59,15 @@ test('a member cannot open admin pages: "only administrators" and no admin data'
   await page.context().close();
 });
 
-test('the French interface shows French labels (from the browser language, and from the switch)', async () => {
+test('the French interface shows French labels (from the browser language, the person\'s setting, and the switch)', async () => {
+  const anon = await (await browser.newContext({ locale: 'fr-FR' })).newPage();
+  await anon.goto(`${srv.url}/signin`);
+  await anon.locator('#signin-form').waitFor();
+  assert.equal(await anon.locator('html').getAttribute('lang'), 'fr');
+  assert.equal(await anon.locator('h1').innerText(), 'Connexion');
+  await anon.context().close();
+  // Signed in, the person's language is the interface's.
+  assert.equal((await ada.req('PATCH', '/api/me', { json: { lang: 'fr' } })).status, 200);
   const page = await signedInPage(browser, srv, 'ada@example.com', { locale: 'fr-FR' });
   await page.goto(`${srv.url}/`);
   await page.locator('#record-cta').waitFor();

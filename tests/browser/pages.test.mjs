@@ -19,6 +19,7 @@ let ada;
 let mia;
 let allhands;
 let weekly;
+let inviteHash;
 
 before(async () => {
   srv = await startServer({ workers: 1 });
@@ -33,6 +34,8 @@ before(async () => {
   await ada.req('POST', `/api/updates/${weekly.id}/comments`, { json: { body: 'Lovely work', at_seconds: 1 } });
   await ada.req('POST', `/api/updates/${weekly.id}/reactions`, { json: { emoji: '👍' } });
   await mia.req('POST', `/api/updates/${allhands.id}/views`, { json: { position: 1 } });
+  const inv = await ada.req('POST', '/api/people/invite', { json: { email: 'ines@example.com', name: 'Ines Invited' } });
+  inviteHash = new URL(inv.data.invite.url).hash;
   browser = await launch();
 });
 
@@ -51,7 +54,7 @@ function states() {
     { name: 'reset-ask', who: null, path: '/reset', ready: '#reset-ask-form' },
     { name: 'reset-choose', who: null, path: '/reset#token=abc', ready: '#reset-form' },
     { name: 'setup-done', who: null, path: '/setup#token=abc', ready: 'main .notice' },
-    { name: 'invite', who: null, path: '/invite#token=abc', ready: '#invite-form' },
+    { name: 'invite', who: null, path: `/invite${inviteHash}`, ready: '#invite-form' },
     { name: 'home', who: 'mia', path: '/', ready: '#week-grid' },
     { name: 'home-admin', who: 'ada', path: '/', ready: '#week-grid' },
     { name: 'week-past', who: 'mia', path: `/week/${prev}`, ready: '#next-week' },

@@ -1,9 +1,10 @@
 // tour.test.mjs - a tour of every page in headless Chromium against the real
 // server, collecting console errors and uncaught exceptions: first-run setup
-// of the administrator, sign in, this week, another week, upload, record,
-// watch (comment, reaction, who watched), people, person, purpose (edited;
-// markup shown as text), admin (invite, schedule), accept the invite,
-// settings, an unknown page, sign out. No page may log an error.
+// of the administrator (then the first-run checklist), sign in, this week,
+// another week, upload, record, watch (comment, reaction, who watched),
+// people, person, purpose (edited; markup shown as text), admin (invite,
+// schedule), accept the invite, settings, an unknown page, sign out. No
+// page may log an error.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -37,11 +38,13 @@ test('no page logs a console error on a tour of every page (setup, invite, and e
   // First-run setup creates the administrator and signs them in.
   assert.ok(srv.setupToken, 'the server printed a setup link');
   await go(`/setup#token=${srv.setupToken}`, '#setup-form');
+  await page.fill('#setup-form input[name=company_name]', 'Tour Company');
   await page.fill('#setup-form input[name=name]', 'Ada Admin');
   await page.fill('#setup-form input[name=email]', 'ada@example.com');
   await page.fill('#setup-form input[name=password]', 'a good password');
   await page.click('#setup-form button[type=submit]');
-  await page.waitForURL(/\/purpose$/);
+  await page.waitForURL((u) => u.pathname === '/');
+  await page.locator('#onboarding').waitFor();
 
   // An update to watch, sent by a member through the one-request API.
   const member = await addUser(srv, 'mia@example.com', 'Mia Member');

@@ -1,8 +1,11 @@
 // api.js - the one way the app talks to the server: fetch with JSON, the
 // X-CSRF-Token header (from /api/me or sign-in) on every state-changing
 // request, and server errors ({"error":{"code","message"}}) shown to the
-// person; the app decides what to do by the error's code, never its text. Also the signed-in user (me) shared by all pages.
-import { t } from './i18n.js';
+// person in the interface language, by their code (errorText); the app
+// decides what to do by the error's code, never its text. Also the
+// signed-in user (me) shared by all pages, whose language setting is the
+// interface's.
+import { t, has, lang, setLang, isLang } from './i18n.js';
 
 let csrf = null;
 let me = null;
@@ -35,10 +38,21 @@ function hasHint() {
   try { return localStorage.getItem(HINT) === '1'; } catch { return true; }
 }
 
+// Keep who is signed in; their language becomes the interface's at once.
 export function setSession(data) {
   me = data && data.user ? data.user : null;
   csrf = data && data.csrf ? data.csrf : null;
   setHint(!!me);
+  if (me && isLang(me.lang)) setLang(me.lang);
+}
+
+// What to tell the person about an error: the interface's own sentence for
+// a code whose meaning is the whole story (err.code.<code> in i18n/), else
+// the server's message, which names the field or the limit and is already
+// in the person's language; a code nobody knows falls back to it as well.
+export function errorText(code, serverMessage) {
+  if (code && has(`err.code.${code}`)) return t(`err.code.${code}`);
+  return serverMessage || t('err.unknown');
 }
 
 // Show a message in the alert banner at the top of the page.
@@ -59,7 +73,7 @@ export function clearFlash() { flash(''); }
 // api('GET', '/api/me') -> parsed JSON. Throws ApiError; unless opts.quiet,
 // the error message is also shown to the person.
 export async function api(method, path, body, opts = {}) {
-  const headers = { Accept: 'application/json' };
+  const headers = { Accept: 'application/json', 'Accept-Language': lang() };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (method !== 'GET' && method !== 'HEAD' && csrf) headers['X-CSRF-Token'] = csrf;
   let res;
@@ -87,7 +101,8 @@ export async function api(method, path, body, opts = {}) {
     }
     // Every error from Hubcast is {"error": {code, message}} (README, "Error
     // codes"); anything else came from something in between (a proxy).
-    const err = new ApiError(res.status, code, e ? e.message : t('err.http', { status: res.status }));
+    const err = new ApiError(res.status, code, e ? errorText(code, e.message) : t('err.http', { status: res.status }));
+    err.serverMessage = e ? e.message : null;
     if (!opts.quiet) flash(err.message);
     throw err;
   }

@@ -2,7 +2,7 @@
 // parsing HTML: h() creates elements whose text always goes through
 // textContent, so user data cannot inject markup. Also formatting helpers
 // (durations, sizes, dates) shared by the pages.
-import { t, lang } from './i18n.js';
+import { t, locale, fmtDateTime } from './i18n.js';
 
 // h('a.btn', {href: '/x', onclick: fn}, 'text', child, [more])
 export function h(tag, attrs, ...children) {
@@ -54,12 +54,12 @@ export function fmtBytes(n) {
   const u = ['B', 'KB', 'MB', 'GB', 'TB'];
   let i = 0;
   while (n >= 1000 && i < u.length - 1) { n /= 1000; i++; }
-  return `${n.toLocaleString(lang(), { maximumFractionDigits: i ? 1 : 0 })} ${u[i]}`;
+  return `${n.toLocaleString(locale(), { maximumFractionDigits: i ? 1 : 0 })} ${u[i]}`;
 }
 
+// A date and time in the interface language (Intl.DateTimeFormat).
 export function fmtDate(unix) {
-  if (!unix) return '';
-  return new Date(unix * 1000).toLocaleString(lang(), { dateStyle: 'medium', timeStyle: 'short' });
+  return fmtDateTime(unix);
 }
 
 // "in 2 min", "12 s" for ETAs

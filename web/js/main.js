@@ -1,11 +1,12 @@
 // main.js - the app shell: header navigation, the history router (every
 // app path loads index.html; this file picks the page), access rules
 // (anonymous visitors go to sign in, admin pages only for admins), the
-// language switch, and page lifecycle (each page may register cleanups).
+// language switch (the person's setting when signed in), and page lifecycle
+// (each page may register cleanups).
 import { h, clear, announce } from './dom.js';
 import { svgIcon } from './icons.js';
 import { t, lang, setLang, onLangChange } from './i18n.js';
-import { api, loadMe, currentUser, isAdmin, setSession, clearFlash, flash } from './api.js';
+import { api, loadMe, currentUser, isAdmin, setSession, clearFlash, flash, csrfToken } from './api.js';
 
 const routes = [
   { re: /^\/signin$/, page: () => import('./pages/signin.js'), access: 'anon' },
@@ -161,12 +162,22 @@ function onClick(e) {
   document.getElementById('main').focus({ preventScroll: false });
 }
 
+// The header's language switch: signed in, it is the person's setting
+// (saved with PATCH /api/me, as in Settings); otherwise this browser's.
+async function switchLang(sel) {
+  if (!currentUser()) return setLang(sel.value);
+  try {
+    const d = await api('PATCH', '/api/me', { lang: sel.value });
+    setSession({ user: d.user, csrf: d.csrf || csrfToken() });
+  } catch {
+    sel.value = lang();
+  }
+}
+
 export async function start() {
   document.documentElement.lang = lang();
   const sel = document.getElementById('lang-select');
-  sel.value = lang();
-  sel.addEventListener('change', () => setLang(sel.value));
-  onLangChange(() => { sel.value = lang(); render({ keepFlash: true }); });
+  sel.addEventListener('change', () => switchLang(sel));
   document.addEventListener('click', onClick);
   document.getElementById('menu-button').addEventListener('click', (e) => {
     setMenu(e.currentTarget.getAttribute('aria-expanded') !== 'true');
@@ -182,5 +193,10 @@ export async function start() {
   } catch (e) {
     flash(e.message);
   }
+  // From here on a change of language (the switch, Settings, signing in
+  // as someone who reads another language) redraws the page at once.
+  document.documentElement.lang = lang();
+  sel.value = lang();
+  onLangChange(() => { sel.value = lang(); render({ keepFlash: true }); });
   await render({ keepFlash: true });
 }

@@ -3,7 +3,7 @@
 // estimator, and turning a finished upload into the update it created
 // (GET /api/uploads/{id} names the update once complete).
 import { loadScript, TUS_SRC } from './dom.js';
-import { api, csrfToken } from './api.js';
+import { api, csrfToken, errorText } from './api.js';
 
 export const ENDPOINT = '/api/uploads';
 
@@ -64,7 +64,10 @@ export function tusFailure(err) {
   let message = (err && err.message) || String(err);
   try {
     const j = JSON.parse(res.getBody());
-    if (j && j.error) ({ code, message } = j.error);
+    if (j && j.error) {
+      code = j.error.code;
+      message = errorText(code, j.error.message);
+    }
   } catch { /* no answer, or not ours */ }
   const refused = status >= 400 && status < 500 && !RETRYABLE.has(code) && ![408, 409, 423, 429].includes(status);
   return { status, code, message, refused };

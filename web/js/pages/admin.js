@@ -1,9 +1,11 @@
 // pages/admin.js - administration (admins only; the router refuses others):
-// invite people, change roles, deactivate; the reminder schedule and mail
-// settings with "send a test mail" (/api/admin/*); participation by week,
-// overall and per team, as charts and as a table.
+// the company's name; invite one person or several at once (a pasted
+// list, with the result for each address), pending invites with send
+// again and withdraw; change roles, deactivate; the reminder schedule and
+// mail settings with "send a test mail" (/api/admin/*); participation by
+// week, overall and per team, as charts and as a table.
 import { h, clear, field, avatar } from '../dom.js';
-import { t } from '../i18n.js';
+import { t, tn, fmtDay } from '../i18n.js';
 import { api, currentUser, flash } from '../api.js';
 import { makeForm, input } from '../form.js';
 import { barChart, shortWeek } from '../charts.js';
@@ -11,32 +13,148 @@ import { barChart, shortWeek } from '../charts.js';
 export default async function admin(ctx) {
   ctx.title(t('admin.title'));
   ctx.main.append(h('h1', t('admin.title')));
-  ctx.main.append(inviteSection(), await peopleSection(ctx));
+  const pending = pendingSection(ctx);
+  const [company, people] = await Promise.all([companySection(ctx), peopleSection(ctx), pending.load()]);
   if (!ctx.alive()) return;
+  ctx.main.append(company, inviteSection(pending.load), pending.box, people);
+  // The first-run checklist links here (#invite).
+  if (location.hash.length > 1) document.getElementById(location.hash.slice(1))?.scrollIntoView();
   ctx.main.append(await settingsSection(ctx), await participationSection(ctx));
 }
 
-function inviteSection() {
+// The company's name (PUT /api/purpose {company_name}).
+async function companySection(ctx) {
+  const box = h('section.card-box', { 'aria-labelledby': 'company-h' }, h('h2', { id: 'company-h' }, t('admin.company')));
+  let d;
+  try {
+    d = await api('GET', '/api/purpose', undefined, { quiet: true });
+  } catch (e) {
+    box.append(h('p.notice.error', e.message));
+    return box;
+  }
+  if (!ctx.alive()) return box;
+  const name = input('company_name', { value: d.company_name, required: true, autocomplete: 'organization', max: 200 });
+  box.append(makeForm({
+    label: t('admin.company'), submit: t('form.save'), id: 'company-form',
+    children: [field(t('setup.company'), name, t('admin.companyHint'))],
+    onSubmit: async () => {
+      const r = await api('PUT', '/api/purpose', { company_name: name.value.trim() }, { quiet: true });
+      name.value = r.company_name;
+      return t('form.saved');
+    },
+  }));
+  return box;
+}
+
+// One person (email, name, role; the link is shown to pass on by hand), or
+// several at once from a pasted list, each address answered: invited,
+// already a member, not an address. `changed` reloads the pending list.
+function inviteSection(changed) {
+  const roleSelect = () => h('select', { name: 'role' }, h('option', { value: 'member' }, t('role.member')),
+    h('option', { value: 'admin' }, t('role.admin')));
   const email = input('email', { type: 'email', required: true });
   const name = input('name');
-  const role = h('select', { name: 'role' }, h('option', { value: 'member' }, t('role.member')), h('option', { value: 'admin' }, t('role.admin')));
+  const role = roleSelect();
   const result = h('div', { id: 'invite-result' });
-  const form = makeForm({
-    label: t('admin.invite'), submit: t('admin.sendInvite'), id: 'invite-person-form',
-    children: [field(t('field.email'), email), field(t('field.name'), name), field(t('field.role'), role)],
+  const one = makeForm({
+    label: t('admin.inviteOne'), submit: t('admin.sendInvite'), id: 'invite-person-form',
+    children: [h('h3', t('admin.inviteOne')), field(t('field.email'), email), field(t('field.name'), name), field(t('field.role'), role)],
     onSubmit: async () => {
       const body = { email: email.value.trim(), role: role.value };
       if (name.value.trim()) body.name = name.value.trim();
       const d = await api('POST', '/api/people/invite', body, { quiet: true });
       clear(result).append(h('p', t('admin.inviteSent', { email: body.email })),
-        h('p', h('label', { for: 'invite-url' }, t('admin.inviteLink')), ' ',
-          h('input', { id: 'invite-url', readonly: true, value: d.invite.url, size: 50 })));
+        h('p.field', h('label', { for: 'invite-url' }, t('admin.inviteLink')),
+          h('input.invite-url', { id: 'invite-url', readonly: true, value: d.invite.url })));
       email.value = '';
       name.value = '';
+      await changed();
       return '';
     },
   });
-  return h('section.card-box', { 'aria-labelledby': 'invite-h' }, h('h2', { id: 'invite-h' }, t('admin.invite')), form, result);
+
+  const list = h('textarea', { name: 'emails', rows: 6, required: true, spellcheck: 'false' });
+  const manyRole = roleSelect();
+  const results = h('div', { id: 'invite-batch-result' });
+  const many = makeForm({
+    label: t('admin.inviteMany'), submit: t('admin.sendInvites'), id: 'invite-batch-form',
+    children: [h('h3', t('admin.inviteMany')), field(t('admin.emails'), list, t('admin.emailsHint')), field(t('field.role'), manyRole)],
+    onSubmit: async () => {
+      const d = await api('POST', '/api/people/invite', { emails: list.value, role: manyRole.value }, { quiet: true });
+      clear(results).append(h('h4.sr', t('admin.results')), h('ul.invite-results', { id: 'invite-results' },
+        d.results.map((r) => h('li', { 'data-status': r.status },
+          h(`span.result.result-${r.status}`, t(`admin.result.${r.status}`)), ' ',
+          h('span.result-email', r.email), r.name ? h('span.hint', r.name) : null))));
+      // Keep in the box only what still needs attention.
+      list.value = d.results.filter((r) => r.status === 'invalid').map((r) => r.email).join('\n');
+      await changed();
+      return tn('admin.invitedCount', d.invited);
+    },
+  });
+  return h('section.card-box', { id: 'invite', 'aria-labelledby': 'invite-h' }, h('h2', { id: 'invite-h' }, t('admin.invite')),
+    h('div.invite-forms', h('div', one, result), h('div', many, results)));
+}
+
+// Invites not answered yet (GET /api/invites), newest first: send again
+// (a new link, mailed; the old one stops working) or withdraw (after a
+// confirmation). Returns {box, load}.
+function pendingSection(ctx) {
+  const status = h('div', { id: 'pending-status', role: 'status' });
+  const body = h('div');
+  const box = h('section.card-box', { id: 'pending', 'aria-labelledby': 'pending-h' },
+    h('h2', { id: 'pending-h' }, t('admin.pending')), status, body);
+  const say = (...what) => clear(status).append(h('p', ...what));
+  const load = async () => {
+    let invites;
+    try {
+      ({ invites } = await api('GET', '/api/invites', undefined, { quiet: true }));
+    } catch (e) {
+      clear(body).append(h('p.notice.error', e.message));
+      return;
+    }
+    if (!ctx.alive()) return;
+    if (!invites.length) {
+      clear(body).append(h('p.empty', { id: 'no-pending' }, t('admin.noPending')));
+      return;
+    }
+    const cell = (label, ...c) => h('td', { 'data-label': label }, ...c);
+    const tbody = h('tbody');
+    for (const inv of invites) {
+      const resend = h('button', { type: 'button', 'data-action': 'resend' }, t('admin.resend'), h('span.sr', ` ${t('admin.to', { email: inv.email })}`));
+      const revoke = h('button.danger', { type: 'button', 'data-action': 'revoke' }, t('admin.revoke'), h('span.sr', ` ${t('admin.to', { email: inv.email })}`));
+      resend.addEventListener('click', async () => {
+        resend.disabled = true;
+        try {
+          const d = await api('POST', `/api/invites/${inv.id}/resend`, {});
+          say(t('admin.resent', { email: inv.email }), ' ',
+            h('label', { for: 'resent-url', class: 'sr' }, t('admin.inviteLink')),
+            h('input.invite-url', { id: 'resent-url', readonly: true, value: d.invite.url }));
+          await load();
+        } catch { resend.disabled = false; }
+      });
+      revoke.addEventListener('click', async () => {
+        if (!confirm(t('admin.confirmRevoke', { email: inv.email }))) return;
+        try {
+          await api('DELETE', `/api/invites/${inv.id}`);
+          say(t('admin.revoked', { email: inv.email }));
+          await load();
+        } catch { /* shown */ }
+      });
+      tbody.append(h('tr', { 'data-invite-id': inv.id },
+        cell(t('field.email'), inv.email), cell(t('field.name'), inv.name),
+        cell(t('field.role'), t(`role.${inv.role}`)),
+        cell(t('admin.invitedBy'), inv.invited_by ? inv.invited_by.name : ''),
+        cell(t('admin.sent'), fmtDay(inv.created_at)),
+        cell(t('admin.expires'), inv.expired ? h('span.badge.expired', t('admin.expired')) : fmtDay(inv.expires_at)),
+        h('td.cell-actions', { 'data-label': t('admin.actions') }, resend, ' ', revoke)));
+    }
+    const th = (k) => h('th', { scope: 'col' }, t(k));
+    clear(body).append(h('p', { id: 'pending-count' }, tn('admin.pendingCount', invites.length)),
+      h('div.table-wrap', h('table.stack', { id: 'pending-invites' },
+        h('thead', h('tr', th('field.email'), th('field.name'), th('field.role'), th('admin.invitedBy'), th('admin.sent'),
+          th('admin.expires'), th('admin.actions'))), tbody)));
+  };
+  return { box, load };
 }
 
 async function peopleSection(ctx) {

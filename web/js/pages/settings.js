@@ -1,9 +1,11 @@
 // pages/settings.js - my profile and preferences: name, title, team, time
-// zone (Intl.supportedValuesOf), notifications for new updates (immediately,
-// daily digest, off) and reminders, and a new password (PATCH /api/me).
+// zone (Intl.supportedValuesOf), language (English or French: the
+// interface switches as soon as it is saved, and mails follow it),
+// notifications for new updates (immediately, daily digest, off) and
+// reminders, and a new password (PATCH /api/me).
 import { h, field } from '../dom.js';
 import { t } from '../i18n.js';
-import { api, currentUser, setSession, csrfToken } from '../api.js';
+import { api, currentUser, setSession, csrfToken, flash } from '../api.js';
 import { makeForm, input } from '../form.js';
 
 function zones() {
@@ -20,6 +22,9 @@ export default async function settings(ctx) {
   if (me.time_zone && !zs.includes(me.time_zone)) zs.unshift(me.time_zone);
   const tz = h('select', { name: 'time_zone' }, zs.map((z) => h('option', { value: z, selected: z === me.time_zone }, z)));
   const guess = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  // Each language named in itself, as people look for their own.
+  const language = h('select', { name: 'lang', id: 'settings-lang' },
+    [['en', 'English'], ['fr', 'Français']].map(([v, label]) => h('option', { value: v, lang: v, selected: me.lang === v }, label)));
   const radios = ['immediate', 'digest', 'off'].map((v) => h('label.radio',
     h('input', { type: 'radio', name: 'notify_updates', value: v, checked: me.notify_updates === v }), ' ', t(`settings.notify.${v}`)));
   const reminders = h('input', { type: 'checkbox', id: 'notify-reminders', checked: !!me.notify_reminders });
@@ -31,6 +36,7 @@ export default async function settings(ctx) {
       h('h2', t('settings.profile')),
       field(t('field.name'), name), field(t('field.jobTitle'), title), field(t('field.team'), team),
       field(t('field.timeZone'), tz, guess && guess !== me.time_zone ? t('settings.tzGuess', { tz: guess }) : null),
+      field(t('field.language'), language, t('settings.langHint')),
       h('fieldset', h('legend', t('settings.newUpdates')), radios),
       h('div.row', reminders, h('label', { for: 'notify-reminders' }, t('settings.reminders'))),
       h('div.row', allMail, h('label', { for: 'all-mail' }, t('settings.allMail'))),
@@ -40,9 +46,15 @@ export default async function settings(ctx) {
       const d = await api('PATCH', '/api/me', {
         name: name.value.trim(), title: title.value.trim(), team: team.value.trim(), time_zone: tz.value,
         notify_updates: nu ? nu.value : me.notify_updates, notify_reminders: reminders.checked,
-        unsubscribed: !allMail.checked,
+        unsubscribed: !allMail.checked, lang: language.value,
       }, { quiet: true });
+      const changed = d.user.lang !== me.lang;
+      // A new language redraws the page in it at once (main.js).
       setSession({ user: d.user, csrf: d.csrf || csrfToken() });
+      if (changed) {
+        flash(t('form.saved'), 'ok');
+        return undefined;
+      }
       document.querySelector('#account .me').textContent = d.user.name;
       return t('form.saved');
     },

@@ -1,8 +1,10 @@
-// pages/setup.js - first-run setup (/setup#token=...): creates the first
-// administrator with POST /api/setup, using the one-time link the server
-// printed on its first start.
+// pages/setup.js - first-run setup (/setup#token=...): names the company
+// and creates the first administrator (with their title, team and the
+// interface's language) with POST /api/setup, using the one-time link the
+// server printed on its first start; then the home page, where the
+// first-run checklist waits.
 import { h, field } from '../dom.js';
-import { t } from '../i18n.js';
+import { t, lang } from '../i18n.js';
 import { api, setSession } from '../api.js';
 import { makeForm, input } from '../form.js';
 
@@ -22,19 +24,30 @@ export default async function setup(ctx) {
     sec.append(h('p.notice.error', t('setup.noToken')));
     return;
   }
+  const company = input('company_name', { required: true, autocomplete: 'organization', max: 200 });
   const name = input('name', { required: true, autocomplete: 'name' });
   const email = input('email', { type: 'email', required: true, autocomplete: 'username' });
   const pw = input('password', { type: 'password', required: true, autocomplete: 'new-password', min: 8 });
+  const title = input('title', { autocomplete: 'organization-title', max: 200 });
+  const team = input('team', { max: 200 });
   sec.append(h('p', t('setup.intro')), makeForm({
     label: t('setup.title'), submit: t('setup.submit'), id: 'setup-form',
-    children: [field(t('field.name'), name), field(t('field.email'), email),
-      field(t('field.newPassword'), pw, t('field.passwordHint'))],
+    children: [field(t('setup.company'), company, t('setup.companyHint')),
+      field(t('field.name'), name), field(t('field.email'), email),
+      field(t('field.newPassword'), pw, t('field.passwordHint')),
+      field(t('field.jobTitle'), title, t('field.optional')), field(t('field.team'), team, t('field.optional'))],
     onSubmit: async () => {
-      const d = await api('POST', '/api/setup', { token, name: name.value.trim(), email: email.value.trim(), password: pw.value }, { quiet: true });
+      const body = {
+        token, company_name: company.value.trim(), name: name.value.trim(), email: email.value.trim(),
+        password: pw.value, lang: lang(),
+      };
+      if (title.value.trim()) body.title = title.value.trim();
+      if (team.value.trim()) body.team = team.value.trim();
+      const d = await api('POST', '/api/setup', body, { quiet: true });
       setSession(d);
       history.replaceState(null, '', '/setup');
-      ctx.navigate('/purpose', { replace: true });
+      ctx.navigate('/', { replace: true });
     },
   }));
-  name.focus();
+  company.focus();
 }
