@@ -11,11 +11,12 @@
 #include <string.h>
 
 #include "db_updates.h"
+#include "db_visible.h"
 #include "util.h"
 
-/* The visibility rule, once: ?V1 the viewer's id, ?V2 1 for an admin.
- * Used with named parameters so that every query binds it the same way. */
-#define VISIBLE "(u.status = 'ready' OR u.author_id = :viewer OR :admin = 1)"
+/* The visibility rule, once (db_visible.h): :viewer the viewer's id,
+ * :admin 1 for an admin. */
+#define VISIBLE DB_VISIBLE
 
 /* The columns of struct db_update, in read_update's order. */
 #define UPDATE_COLUMNS \

@@ -25,6 +25,7 @@
 #include "habit.h"
 #include "mail.h"
 #include "media.h"
+#include "search.h"
 #include "updates.h"
 #include "uploads.h"
 #include "scheduler.h"
@@ -100,6 +101,7 @@ int cmd_serve(int argc, char **argv)
         { media_routes, media_nroutes },
         { mail_routes, mail_nroutes },
         { habit_routes, habit_nroutes },
+        { search_routes, search_nroutes },
     };
 
     conf_defaults(&c);
