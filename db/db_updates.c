@@ -533,3 +533,16 @@ int db_job_count_state(struct catalog *c, const char *state, int64_t *n)
 {
     return cat_get_int(c, n, "SELECT COUNT(*) FROM jobs WHERE state = ?", "s", state);
 }
+
+int db_update_source(struct catalog *c, int64_t id, char path[DB_PATH_SIZE])
+{
+    char *v = NULL;
+    int rc = cat_get_text(c, &v, "SELECT j.input_path FROM jobs j JOIN updates u ON u.id = j.update_id "
+                                 "WHERE u.id = ? ORDER BY j.id DESC LIMIT 1", "I", id);
+
+    path[0] = '\0';
+    if (rc == DB_OK)
+        hc_strlcpy(path, v, DB_PATH_SIZE);
+    free(v);
+    return rc;
+}
