@@ -27,6 +27,18 @@ ALTER TABLE users ADD COLUMN lang TEXT NOT NULL DEFAULT 'en' CHECK (lang IN ('en
 --     INSERT OR IGNORE INTO search_stale(kind, id) VALUES ('update', NEW.update_id);
 -- (3) the migration that adds them marks every update with answers stale
 -- once. Searches already look in every column; nothing else changes.
+-- With update_answers(update_id, position, prompt, body) of 005_ritual.sql,
+-- (2) and (3) are, appended to this file:
+--     CREATE TRIGGER search_answer_insert AFTER INSERT ON update_answers BEGIN
+--         INSERT OR IGNORE INTO search_stale(kind, id) VALUES ('update', NEW.update_id);
+--     END;
+--     CREATE TRIGGER search_answer_edit AFTER UPDATE ON update_answers BEGIN
+--         INSERT OR IGNORE INTO search_stale(kind, id) VALUES ('update', NEW.update_id);
+--     END;
+--     CREATE TRIGGER search_answer_delete AFTER DELETE ON update_answers BEGIN
+--         INSERT OR IGNORE INTO search_stale(kind, id) VALUES ('update', OLD.update_id);
+--     END;
+--     INSERT OR IGNORE INTO search_stale(kind, id) SELECT DISTINCT 'update', update_id FROM update_answers;
 CREATE VIRTUAL TABLE search_updates USING fts5(
     title, description, answers,
     tokenize = 'unicode61 remove_diacritics 2'

@@ -80,7 +80,10 @@ int db_search_expr(const char *words, char *out, size_t outsz)
 }
 
 /* An update's check-in answers as one text, u being the update: the hook
- * of 008_search.sql for when answers exist ('' until then). */
+ * of 008_search.sql for when answers exist ('' until then). With the
+ * update_answers table of the ritual work (005_ritual.sql) it reads:
+ *   "COALESCE((SELECT group_concat(a.body, char(10)) FROM update_answers a "
+ *   "WHERE a.update_id = u.id), '')"                                        */
 #define SEARCH_ANSWERS_SQL "''"
 
 /* The statements that bring the index in step with search_stale, in order. */

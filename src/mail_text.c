@@ -116,6 +116,24 @@ static const char *const texts[MT_COUNT][MAIL_NLANGS] = {
                        "Voici le message de test demandé sur la page d’administration. "
                        "Les invitations, rappels et résumés arriveront de la même façon." },
     [MT_OPEN_BUTTON] = { "Open Hubcast", "Ouvrir Hubcast" },
+
+    /* An all-hands whose title was only "All-hands", in a digest. */
+    [MT_ITEM_ALLHANDS_ALONE] = { "All-hands", "Message à tous" },
+
+    /* Mentions ({by} wrote @name; {title} is the update's). */
+    [MT_MENTION_SUBJECT_UPDATE] = { "{by} mentioned you in their weekly update",
+                                    "{by} vous a mentionné dans sa vidéo de la semaine" },
+    [MT_MENTION_SUBJECT_ALLHANDS] = { "{by} mentioned you in the all-hands",
+                                      "{by} vous a mentionné dans le message à tous" },
+    [MT_MENTION_SUBJECT_COMMENT] = { "{by} mentioned you in a comment", "{by} vous a mentionné dans un commentaire" },
+    [MT_MENTION_HEADING] = { "You were mentioned", "On parle de vous" },
+    [MT_MENTION_IN_UPDATE] = { "{by} mentioned you in their weekly update \xe2\x80\x9c{title}\xe2\x80\x9d:",
+                               "{by} vous a mentionné dans sa vidéo de la semaine «" NBSP "{title}" NBSP "»" NBSP ":" },
+    [MT_MENTION_IN_ALLHANDS] = { "{by} mentioned you in the all-hands \xe2\x80\x9c{title}\xe2\x80\x9d:",
+                                 "{by} vous a mentionné dans le message à tous «" NBSP "{title}" NBSP "»" NBSP ":" },
+    [MT_MENTION_IN_COMMENT] = { "{by} mentioned you in a comment on \xe2\x80\x9c{title}\xe2\x80\x9d:",
+                                "{by} vous a mentionné dans un commentaire sur «" NBSP "{title}" NBSP "»" NBSP ":" },
+    [MT_SEE_BUTTON] = { "See it", "Voir" },
 };
 
 enum mail_lang mail_lang_of(const char *code)
