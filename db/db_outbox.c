@@ -250,7 +250,7 @@ int db_outbox_count(struct catalog *c, struct db_outbox_counts *out)
  * People, updates and comments, as messages need them.
  */
 #define PERSON_COLS "u.id, u.email, u.name, u.role, u.time_zone, u.notify_updates, " \
-                    "u.notify_reminders, u.unsubscribed, u.deactivated"
+                    "u.notify_reminders, u.unsubscribed, u.deactivated, u.lang"
 
 /* The PERSON_COLS starting at column i. */
 static void fill_person_at(struct cat_stmt *st, int i, struct db_outbox_person *p)
@@ -264,6 +264,7 @@ static void fill_person_at(struct cat_stmt *st, int i, struct db_outbox_person *
     p->notify_reminders = (int)cat_col_int(st, i + 6);
     p->unsubscribed = (int)cat_col_int(st, i + 7);
     p->deactivated = (int)cat_col_int(st, i + 8);
+    cat_col_copy(st, i + 9, p->lang, sizeof(p->lang));
 }
 
 static void fill_person(struct cat_stmt *st, void *p)

@@ -149,6 +149,7 @@ struct db_outbox_person {
     int     notify_reminders;            /* wants the weekly reminder */
     int     unsubscribed;                /* unsubscribed from all mail */
     int     deactivated;                 /* account closed */
+    char    lang[8];                     /* users.lang: "en" or "fr", what mail to them is written in */
 };
 
 /* The person with id uid (any state). DB_OK, DB_NOTFOUND or a negative db_rc. */

@@ -12,11 +12,12 @@
 #include <string.h>
 
 #include "db_updates.h"
+#include "db_visible.h"
 #include "util.h"
 
-/* The visibility rule, once: ?V1 the viewer's id, ?V2 1 for an admin.
- * Used with named parameters so that every query binds it the same way. */
-#define VISIBLE "(u.status = 'ready' OR u.author_id = :viewer OR :admin = 1)"
+/* The visibility rule, once (db_visible.h): :viewer the viewer's id,
+ * :admin 1 for an admin. */
+#define VISIBLE DB_VISIBLE
 
 /* The columns of struct db_update, in read_update's order. */
 #define UPDATE_COLUMNS \
@@ -608,4 +609,17 @@ int db_job_finish(struct catalog *c, int64_t job_id, const char *worker_id, cons
 int db_job_count_state(struct catalog *c, const char *state, int64_t *n)
 {
     return cat_get_int(c, n, "SELECT COUNT(*) FROM jobs WHERE state = ?", "s", state);
+}
+
+int db_update_source(struct catalog *c, int64_t id, char path[DB_PATH_SIZE])
+{
+    char *v = NULL;
+    int rc = cat_get_text(c, &v, "SELECT j.input_path FROM jobs j JOIN updates u ON u.id = j.update_id "
+                                 "WHERE u.id = ? ORDER BY j.id DESC LIMIT 1", "I", id);
+
+    path[0] = '\0';
+    if (rc == DB_OK)
+        hc_strlcpy(path, v, DB_PATH_SIZE);
+    free(v);
+    return rc;
 }

@@ -271,4 +271,12 @@ int db_job_finish(struct catalog *c, int64_t job_id, const char *worker_id, cons
  * "failed", "dropped"). DB_OK with *n, or a negative db_rc. */
 int db_job_count_state(struct catalog *c, const char *state, int64_t *n);
 
+/* ---- downloads ---- */
+
+/* The stored source file of update id (what its latest transcode job
+ * read; kept until the update is deleted) into path: DB_OK, DB_NOTFOUND
+ * (no such update, or no job), or a negative db_rc. Who may have it is
+ * the caller's decision (its author and administrators). */
+int db_update_source(struct catalog *c, int64_t id, char path[DB_PATH_SIZE]);
+
 #endif

@@ -3,7 +3,9 @@
  * password resets, new and all-hands updates, reminders, digests (with
  * the check-in answers), comments, mentions, the admin's test mail.
  * Delivery is in mail_send.c, the HTTP side (admin outbox and settings,
- * resets, unsubscribe) in mail_api.c.
+ * resets, unsubscribe) in mail_api.c. Each message is written in its
+ * recipient's language (users.lang): the words come from the table in
+ * mail_text.c.
  *
  * A message is written to the outbox table in the transaction of the event
  * that causes it, fully rendered except for two placeholders filled in at
@@ -268,6 +270,7 @@ int mail_unsub_verify(struct catalog *c, const char *token, int64_t *uid)
  */
 struct msg {
     const char *kind;        /* outbox.kind */
+    enum mail_lang lang;     /* the recipient's language */
     int64_t     to_user;     /* 0 = not a member (invite) */
     const char *to_addr;
     const char *to_name;
@@ -293,6 +296,8 @@ static void msg_subject(struct msg *m, const char *fmt, ...)
 
 static void msg_begin(struct msg *m, const char *heading, const char *hello)
 {
+    char line[1024];
+
     sb_add(&m->html, "<!DOCTYPE html><html><head><meta charset=\"utf-8\">"
                      "<meta name=\"viewport\" content=\"width=device-width\"></head>"
                      "<body style=\"margin:0;padding:24px;background:#f4f4f5;"
@@ -302,10 +307,11 @@ static void msg_begin(struct msg *m, const char *heading, const char *hello)
     sb_html(&m->html, heading);
     sb_add(&m->html, "</h1>");
     if (hello && *hello) {
-        sb_add(&m->html, "<p>Hello ");
-        sb_html(&m->html, hello);
-        sb_add(&m->html, ",</p>");
-        sb_addf(&m->text, "Hello %s,\n\n", hello);
+        mail_fill(line, sizeof(line), m->lang, MT_HELLO, "name", hello, NULL);
+        sb_add(&m->html, "<p>");
+        sb_html(&m->html, line);
+        sb_add(&m->html, "</p>");
+        sb_addf(&m->text, "%s\n\n", line);
     }
 }
 
@@ -321,24 +327,32 @@ static void msg_para(struct msg *m, const char *s)
 
 static void msg_button(struct msg *m, const char *url, const char *label)
 {
+    char line[512];
+
     sb_add(&m->html, "<p style=\"margin:24px 0\"><a href=\"");
     sb_html(&m->html, url);
     sb_add(&m->html, "\" style=\"background:#4f46e5;color:#ffffff;padding:10px 18px;border-radius:6px;"
                      "text-decoration:none;display:inline-block\">");
     sb_html(&m->html, label);
     sb_add(&m->html, "</a></p>");
-    sb_addf(&m->text, "%s:\n%s\n\n", label, url);
+    mail_fill(line, sizeof(line), m->lang, MT_LINK, "label", label, NULL);
+    sb_addf(&m->text, "%s\n%s\n\n", line, url);
 }
 
 static void msg_end(struct msg *m)
 {
+    char line[256];
+
     sb_add(&m->html, "<hr style=\"border:none;border-top:1px solid #e4e4e7;margin:24px 0 12px\">"
-                     "<p style=\"font-size:12px;color:#71717a\">Hubcast: one short video update a week, "
-                     "from everyone.");
-    sb_add(&m->text, "-- \nHubcast: one short video update a week, from everyone.\n");
+                     "<p style=\"font-size:12px;color:#71717a\">");
+    sb_html(&m->html, mail_tr(m->lang, MT_FOOTER));
+    sb_addf(&m->text, "-- \n%s\n", mail_tr(m->lang, MT_FOOTER));
     if (m->unsubscribe) {
-        sb_add(&m->html, " <a href=\"{{unsubscribe}}\" style=\"color:#71717a\">Unsubscribe from all Hubcast mail</a>");
-        sb_add(&m->text, "Unsubscribe from all Hubcast mail: {{unsubscribe}}\n");
+        sb_add(&m->html, " <a href=\"{{unsubscribe}}\" style=\"color:#71717a\">");
+        sb_html(&m->html, mail_tr(m->lang, MT_UNSUBSCRIBE));
+        sb_add(&m->html, "</a>");
+        mail_fill(line, sizeof(line), m->lang, MT_LINK, "label", mail_tr(m->lang, MT_UNSUBSCRIBE), NULL);
+        sb_addf(&m->text, "%s {{unsubscribe}}\n", line);
     }
     sb_add(&m->html, "</p></div></body></html>\n");
 }
@@ -376,18 +390,25 @@ static int msg_put(struct catalog *c, struct msg *m, time_t now, int64_t *id)
 int mail_queue_invite(struct catalog *c, const struct conf *conf, const char *email,
                       const char *name, const char *inviter, const char *url)
 {
-    struct msg m = { .kind = "invite", .to_addr = email, .to_name = name };
-    char line[1024];
+    return mail_queue_invite_in(c, conf, "en", email, name, inviter, url);
+}
+
+int mail_queue_invite_in(struct catalog *c, const struct conf *conf, const char *lang, const char *email,
+                         const char *name, const char *inviter, const char *url)
+{
+    struct msg m = { .kind = "invite", .lang = mail_lang_of(lang), .to_addr = email, .to_name = name };
+    const char *who = inviter && *inviter ? inviter : mail_tr(m.lang, MT_YOUR_TEAM);
+    char line[2048];
     int rc;
 
     (void)conf;
-    msg_subject(&m, "%s invited you to Hubcast", inviter && *inviter ? inviter : "Your team");
-    msg_begin(&m, "You are invited to Hubcast", name && *name ? name : NULL);
-    snprintf(line, sizeof(line), "%s invited you to share a short video update with your team each week.",
-             inviter && *inviter ? inviter : "Your team");
+    mail_fill(line, sizeof(line), m.lang, MT_INVITE_SUBJECT, "inviter", who, NULL);
+    msg_subject(&m, "%s", line);
+    msg_begin(&m, mail_tr(m.lang, MT_INVITE_HEADING), name && *name ? name : NULL);
+    mail_fill(line, sizeof(line), m.lang, MT_INVITE_BODY, "inviter", who, NULL);
     msg_para(&m, line);
-    msg_button(&m, url, "Choose your password");
-    msg_para(&m, "The link works for 7 days.");
+    msg_button(&m, url, mail_tr(m.lang, MT_INVITE_BUTTON));
+    msg_para(&m, mail_tr(m.lang, MT_INVITE_EXPIRY));
     msg_end(&m);
     rc = msg_put(c, &m, hc_now(), NULL);
     return rc < 0 ? rc : 0;
@@ -395,16 +416,16 @@ int mail_queue_invite(struct catalog *c, const struct conf *conf, const char *em
 
 int mail_queue_reset(struct catalog *c, const struct db_outbox_person *u, const char *token, time_t now)
 {
-    struct msg m = { .kind = "reset", .to_user = u->id, .to_addr = u->email, .to_name = u->name };
+    struct msg m = { .kind = "reset", .lang = mail_lang_of(u->lang), .to_user = u->id, .to_addr = u->email,
+                     .to_name = u->name };
     char url[256];
 
     snprintf(url, sizeof(url), "{{base}}/reset#token=%s", token);
-    msg_subject(&m, "Reset your Hubcast password");
-    msg_begin(&m, "Reset your password", u->name);
-    msg_para(&m, "Someone (hopefully you) asked to reset your Hubcast password.");
-    msg_button(&m, url, "Choose a new password");
-    msg_para(&m, "The link works for one hour. If you did not ask for this, ignore this message: "
-                 "your password stays as it is.");
+    msg_subject(&m, "%s", mail_tr(m.lang, MT_RESET_SUBJECT));
+    msg_begin(&m, mail_tr(m.lang, MT_RESET_HEADING), u->name);
+    msg_para(&m, mail_tr(m.lang, MT_RESET_BODY));
+    msg_button(&m, url, mail_tr(m.lang, MT_RESET_BUTTON));
+    msg_para(&m, mail_tr(m.lang, MT_RESET_EXPIRY));
     msg_end(&m);
     return msg_put(c, &m, now, NULL);
 }
@@ -441,13 +462,12 @@ static const char *allhands_title(const char *title)
 static int queue_update_notice(struct catalog *c, const struct db_outbox_update *up,
                                const struct db_outbox_person *r, time_t now)
 {
-    struct msg m = { .kind = up->allhands ? "allhands" : "update", .to_user = r->id,
-                     .to_addr = r->email, .to_name = r->name, .unsubscribe = 1 };
-    char dedupe[96], url[96], line[1024];
+    struct msg m = { .kind = up->allhands ? "allhands" : "update", .lang = mail_lang_of(r->lang),
+                     .to_user = r->id, .to_addr = r->email, .to_name = r->name, .unsubscribe = 1 };
+    char dedupe[96], url[96], line[2048], week[64];
     const char *title = up->allhands ? allhands_title(up->title) : up->title;
+    int titled = title[0] != '\0';
 
-    if (!*title)
-        title = NULL;
     /* An update turned all-hands later (PATCH kind) mails everyone once
      * more, under its own key: once per update and person, however often
      * its kind goes back and forth. */
@@ -455,21 +475,19 @@ static int queue_update_notice(struct catalog *c, const struct db_outbox_update 
              (long long)up->id, (long long)r->id);
     snprintf(url, sizeof(url), "{{base}}/watch/%lld", (long long)up->id);
     m.dedupe = dedupe;
-    if (up->allhands)
-        msg_subject(&m, "All-hands from %s%s%s", up->author, title ? ": " : "", title ? title : "");
-    else
-        msg_subject(&m, "%s posted their weekly update%s%s", up->author, title ? ": " : "",
-                    title ? title : "");
-    msg_begin(&m, up->allhands ? "A new all-hands update" : "A new weekly update", r->name);
-    if (up->allhands)
-        snprintf(line, sizeof(line), "%s shared an all-hands update for everyone%s%s%s.", up->author,
-                 title ? ": \xe2\x80\x9c" : "", title ? title : "", title ? "\xe2\x80\x9d" : "");
-    else
-        snprintf(line, sizeof(line), "%s shared their update for %s%s%s%s.", up->author,
-                 up->iso_week, title ? ": \xe2\x80\x9c" : "", title ? title : "",
-                 title ? "\xe2\x80\x9d" : "");
+    mail_week_label(m.lang, up->iso_week, week, sizeof(week));
+    mail_fill(line, sizeof(line), m.lang,
+              up->allhands ? (titled ? MT_ALLHANDS_SUBJECT_TITLED : MT_ALLHANDS_SUBJECT)
+                           : (titled ? MT_UPDATE_SUBJECT_TITLED : MT_UPDATE_SUBJECT),
+              "author", up->author, "title", title, NULL);
+    msg_subject(&m, "%s", line);
+    msg_begin(&m, mail_tr(m.lang, up->allhands ? MT_ALLHANDS_HEADING : MT_UPDATE_HEADING), r->name);
+    mail_fill(line, sizeof(line), m.lang,
+              up->allhands ? (titled ? MT_ALLHANDS_BODY_TITLED : MT_ALLHANDS_BODY)
+                           : (titled ? MT_UPDATE_BODY_TITLED : MT_UPDATE_BODY),
+              "author", up->author, "title", title, "week", week, NULL);
     msg_para(&m, line);
-    msg_button(&m, url, "Watch it");
+    msg_button(&m, url, mail_tr(m.lang, MT_WATCH_BUTTON));
     msg_end(&m);
     return msg_put(c, &m, now, NULL);
 }
@@ -559,7 +577,7 @@ int mail_on_comment(struct catalog *c, const struct conf *conf, int64_t comment_
 {
     struct db_outbox_comment cm;
     struct msg m = { .kind = "comment", .unsubscribe = 1 };
-    char dedupe[64], url[128], line[512];
+    char dedupe[64], url[128], line[2048];
     int rc;
 
     (void)conf;
@@ -569,6 +587,7 @@ int mail_on_comment(struct catalog *c, const struct conf *conf, int64_t comment_
         db_outbox_comment_free(&cm);
         return 0;
     }
+    m.lang = mail_lang_of(cm.author.lang);
     m.to_user = cm.author.id;
     m.to_addr = cm.author.email;
     m.to_name = cm.author.name;
@@ -576,15 +595,17 @@ int mail_on_comment(struct catalog *c, const struct conf *conf, int64_t comment_
     snprintf(url, sizeof(url), "{{base}}/watch/%lld#comment-%lld", (long long)cm.update_id,
              (long long)comment_id);
     m.dedupe = dedupe;
-    msg_subject(&m, "%s commented on your update%s%s", cm.commenter, cm.title[0] ? ": " : "", cm.title);
-    msg_begin(&m, "A new comment on your update", cm.author.name);
-    snprintf(line, sizeof(line), "%s wrote:", cm.commenter);
+    mail_fill(line, sizeof(line), m.lang, cm.title[0] ? MT_COMMENT_SUBJECT_TITLED : MT_COMMENT_SUBJECT,
+              "commenter", cm.commenter, "title", cm.title, NULL);
+    msg_subject(&m, "%s", line);
+    msg_begin(&m, mail_tr(m.lang, MT_COMMENT_HEADING), cm.author.name);
+    mail_fill(line, sizeof(line), m.lang, MT_COMMENT_WROTE, "commenter", cm.commenter, NULL);
     msg_para(&m, line);
     sb_add(&m.html, "<blockquote style=\"margin:0;padding:8px 16px;border-left:3px solid #e4e4e7\">");
     sb_html(&m.html, cm.body);
     sb_add(&m.html, "</blockquote>");
     sb_addf(&m.text, "> %s\n\n", cm.body);
-    msg_button(&m, url, "Reply");
+    msg_button(&m, url, mail_tr(m.lang, MT_REPLY_BUTTON));
     msg_end(&m);
     rc = msg_put(c, &m, hc_now(), NULL);
     db_outbox_comment_free(&cm);
@@ -609,6 +630,7 @@ static int recipient(struct catalog *c, int64_t user_id, struct msg *m, struct d
     if (rc == DB_OK) {
         m->to_addr = u->email;
         m->to_name = u->name;
+        m->lang = mail_lang_of(u->lang);
     }
     return rc;
 }
@@ -617,7 +639,7 @@ int mail_queue_reminder(struct catalog *c, int64_t user_id, const char *week, in
 {
     struct db_outbox_person u;
     struct msg m = { .kind = "reminder", .to_user = user_id, .unsubscribe = 1 };
-    char dedupe[96], line[512];
+    char dedupe[96], line[2048], wk[64], np[24], na[24];
     int64_t posted, active;
     int rc;
 
@@ -626,21 +648,17 @@ int mail_queue_reminder(struct catalog *c, int64_t user_id, const char *week, in
         return rc == DB_NOTFOUND ? 0 : rc;
     snprintf(dedupe, sizeof(dedupe), "reminder:%lld:%s:%d", (long long)user_id, week, nth);
     m.dedupe = dedupe;
-    if (nth == 1) {
-        msg_subject(&m, "Time for your weekly update (%s)", week);
-        msg_begin(&m, "Time for your weekly update", u.name);
-        msg_para(&m, "Take two minutes to share where things are and where they are going: "
-                     "record a short video for your team.");
-    } else {
-        msg_subject(&m, "A gentle nudge: your update for %s", week);
-        msg_begin(&m, "Still time to share your update", u.name);
-        msg_para(&m, "No pressure: if you have a couple of minutes today, your team would love to hear "
-                     "how your week went.");
-    }
-    snprintf(line, sizeof(line), "%lld of %lld people have posted for %s so far.",
-             (long long)posted, (long long)active, week);
+    mail_week_label(m.lang, week, wk, sizeof(wk));
+    mail_fill(line, sizeof(line), m.lang, nth == 1 ? MT_REMINDER_SUBJECT : MT_NUDGE_SUBJECT, "week", wk, NULL);
+    msg_subject(&m, "%s", line);
+    msg_begin(&m, mail_tr(m.lang, nth == 1 ? MT_REMINDER_HEADING : MT_NUDGE_HEADING), u.name);
+    msg_para(&m, mail_tr(m.lang, nth == 1 ? MT_REMINDER_BODY : MT_NUDGE_BODY));
+    snprintf(np, sizeof(np), "%lld", (long long)posted);
+    snprintf(na, sizeof(na), "%lld", (long long)active);
+    mail_fill(line, sizeof(line), m.lang, mail_plural(m.lang, MT_POSTED_SO_FAR, posted),
+              "posted", np, "active", na, "week", wk, NULL);
     msg_para(&m, line);
-    msg_button(&m, "{{base}}/record", "Record your update");
+    msg_button(&m, "{{base}}/record", mail_tr(m.lang, MT_RECORD_BUTTON));
     msg_end(&m);
     return msg_put(c, &m, now, NULL);
 }
@@ -678,6 +696,7 @@ static int list_updates(struct catalog *c, struct msg *m, const struct db_outbox
     for (size_t i = 0; i < n; i++) {
         const struct db_outbox_digest_item *p = &ups[i];
         const char *title = p->allhands ? allhands_title(p->title) : p->title;
+        const char *allhands = p->allhands ? mail_tr(m->lang, MT_ITEM_ALLHANDS) : "";
         char url[96];
 
         snprintf(url, sizeof(url), "{{base}}/watch/%lld", (long long)p->update_id);
@@ -689,14 +708,13 @@ static int list_updates(struct catalog *c, struct msg *m, const struct db_outbox
                 (long long)p->update_id);
         sb_html(&m->html, url);
         sb_add(&m->html, "\" style=\"font-weight:600;color:#18181b\">");
-        if (p->allhands)
-            sb_add(&m->html, *title ? "All-hands: " : "All-hands");
-        sb_html(&m->html, p->allhands || *title ? title : "Weekly update");
+        sb_html(&m->html, allhands);
+        sb_html(&m->html, *title ? title : mail_tr(m->lang, MT_ITEM_UNTITLED));
         sb_add(&m->html, "</a><br><span style=\"color:#71717a\">");
         sb_html(&m->html, p->author);
         sb_add(&m->html, "</span></td></tr></table>");
-        sb_addf(&m->text, "* %s%s - %s\n  %s\n", p->allhands ? (*title ? "All-hands: " : "All-hands") : "",
-                p->allhands || *title ? title : "Weekly update", p->author, url);
+        sb_addf(&m->text, "* %s%s - %s\n  %s\n", allhands, *title ? title : mail_tr(m->lang, MT_ITEM_UNTITLED),
+                p->author, url);
         if ((rc = list_answers(c, m, p->update_id)) < 0)
             return rc;
     }
@@ -709,7 +727,7 @@ int mail_queue_weekly_digest(struct catalog *c, int64_t user_id, const char *wee
     struct db_outbox_person u;
     struct db_outbox_digest_item *ups = NULL;
     struct msg m = { .kind = "digest", .to_user = user_id, .unsubscribe = 1 };
-    char dedupe[96], line[512];
+    char dedupe[96], line[2048], wk[64], np[24], na[24], pct[8];
     int64_t posted, active;
     size_t n = 0;
     int rc;
@@ -720,11 +738,16 @@ int mail_queue_weekly_digest(struct catalog *c, int64_t user_id, const char *wee
         return rc == DB_NOTFOUND ? 0 : rc;
     snprintf(dedupe, sizeof(dedupe), "digest:%lld:%s", (long long)user_id, week);
     m.dedupe = dedupe;
-    msg_subject(&m, "Hubcast weekly digest %s: %lld of %lld posted (%d%%)", week, (long long)posted,
-                (long long)active, active ? (int)(posted * 100 / active) : 0);
-    msg_begin(&m, "Last week on Hubcast", u.name);
-    snprintf(line, sizeof(line), "Participation for %s: %lld of %lld people posted (%d%%).", week,
-             (long long)posted, (long long)active, active ? (int)(posted * 100 / active) : 0);
+    mail_week_label(m.lang, week, wk, sizeof(wk));
+    snprintf(np, sizeof(np), "%lld", (long long)posted);
+    snprintf(na, sizeof(na), "%lld", (long long)active);
+    snprintf(pct, sizeof(pct), "%d", active ? (int)(posted * 100 / active) : 0);
+    mail_fill(line, sizeof(line), m.lang, mail_plural(m.lang, MT_DIGEST_SUBJECT, posted),
+              "week", wk, "posted", np, "active", na, "pct", pct, NULL);
+    msg_subject(&m, "%s", line);
+    msg_begin(&m, mail_tr(m.lang, MT_DIGEST_HEADING), u.name);
+    mail_fill(line, sizeof(line), m.lang, mail_plural(m.lang, MT_DIGEST_PARTICIPATION, posted),
+              "week", wk, "posted", np, "active", na, "pct", pct, NULL);
     msg_para(&m, line);
     if (n && (rc = list_updates(c, &m, ups, n)) < 0) {
         msg_free(&m);
@@ -732,8 +755,8 @@ int mail_queue_weekly_digest(struct catalog *c, int64_t user_id, const char *wee
         return rc;
     }
     if (!n)
-        msg_para(&m, "Nobody posted last week. Be the first this week!");
-    msg_button(&m, "{{base}}/record", "Record this week's update");
+        msg_para(&m, mail_tr(m.lang, MT_DIGEST_NOBODY));
+    msg_button(&m, "{{base}}/record", mail_tr(m.lang, MT_DIGEST_BUTTON));
     msg_end(&m);
     free(ups);
     return msg_put(c, &m, now, NULL);
@@ -745,7 +768,7 @@ int mail_queue_daily_digest(struct catalog *c, int64_t user_id, const char *date
     struct db_outbox_person u;
     struct db_outbox_digest_item *ups = NULL;
     struct msg m = { .kind = "daily", .to_user = user_id, .unsubscribe = 1 };
-    char dedupe[96];
+    char dedupe[96], line[512], nn[24];
     size_t n = 0;
     int rc;
 
@@ -756,8 +779,10 @@ int mail_queue_daily_digest(struct catalog *c, int64_t user_id, const char *date
         return 0;   /* nothing new: no mail */
     snprintf(dedupe, sizeof(dedupe), "daily:%lld:%s", (long long)user_id, date);
     m.dedupe = dedupe;
-    msg_subject(&m, "New on Hubcast: %zu update%s from your team", n, n == 1 ? "" : "s");
-    msg_begin(&m, "New updates from your team", u.name);
+    snprintf(nn, sizeof(nn), "%zu", n);
+    mail_fill(line, sizeof(line), m.lang, mail_plural(m.lang, MT_DAILY_SUBJECT, (long long)n), "n", nn, NULL);
+    msg_subject(&m, "%s", line);
+    msg_begin(&m, mail_tr(m.lang, MT_DAILY_HEADING), u.name);
     if ((rc = list_updates(c, &m, ups, n)) < 0) {
         msg_free(&m);
         free(ups);
@@ -772,12 +797,14 @@ int mail_queue_test(struct catalog *c, int64_t user_id, const char *email, const
                     time_t now, int64_t *id)
 {
     struct msg m = { .kind = "test", .to_user = user_id, .to_addr = email, .to_name = name };
+    struct db_outbox_person u;
 
-    msg_subject(&m, "Hubcast test message");
-    msg_begin(&m, "Mail from Hubcast works", name);
-    msg_para(&m, "This is the test message you asked for on the admin page. "
-                 "Invites, reminders and digests will arrive the same way.");
-    msg_button(&m, "{{base}}/", "Open Hubcast");
+    if (db_outbox_person(c, user_id, &u) == DB_OK)   /* else English: the test is about delivery */
+        m.lang = mail_lang_of(u.lang);
+    msg_subject(&m, "%s", mail_tr(m.lang, MT_TEST_SUBJECT));
+    msg_begin(&m, mail_tr(m.lang, MT_TEST_HEADING), name);
+    msg_para(&m, mail_tr(m.lang, MT_TEST_BODY));
+    msg_button(&m, "{{base}}/", mail_tr(m.lang, MT_OPEN_BUTTON));
     msg_end(&m);
     return msg_put(c, &m, now, id);
 }

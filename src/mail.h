@@ -25,6 +25,10 @@ extern const size_t mail_nroutes;
  * catalog error: the caller rolls back, and answers 507 for DB_FULL. */
 int mail_queue_invite(struct catalog *c, const struct conf *conf, const char *email,
                       const char *name, const char *inviter, const char *url);
+/* The same in language lang ("en", "fr"; anything else is English), for
+ * when the invite says which language the invited person reads. */
+int mail_queue_invite_in(struct catalog *c, const struct conf *conf, const char *lang, const char *email,
+                         const char *name, const char *inviter, const char *url);
 int mail_on_update_ready(struct catalog *c, const struct conf *conf, int64_t update_id);
 int mail_on_comment(struct catalog *c, const struct conf *conf, int64_t comment_id);
 /* The mention mails of update_id (in it and its comments) not sent yet,

@@ -43,4 +43,51 @@ int mail_unsub_verify(struct catalog *c, const char *token, int64_t *uid);
 /* "Name <addr>" or "addr" into its two halves. */
 void mail_parse_from(const char *from, char *name, size_t namesz, char *addr, size_t addrsz);
 
+/* ------------------------------------------------------------------------
+ * The words of messages, per language (mail_text.c).
+ */
+
+/* The languages mail is written in; users.lang names them "en", "fr". */
+enum mail_lang { MAIL_EN = 0, MAIL_FR, MAIL_NLANGS };
+
+/* Every text of a message. A text with a plural is followed by its
+ * *_PLURAL id (see mail_plural). Placeholders are {name} in braces. */
+enum mail_text {
+    MT_HELLO, MT_FOOTER, MT_UNSUBSCRIBE, MT_LINK,
+    MT_INVITE_SUBJECT, MT_YOUR_TEAM, MT_INVITE_HEADING, MT_INVITE_BODY, MT_INVITE_BUTTON,
+    MT_INVITE_EXPIRY,
+    MT_RESET_SUBJECT, MT_RESET_HEADING, MT_RESET_BODY, MT_RESET_BUTTON, MT_RESET_EXPIRY,
+    MT_UPDATE_SUBJECT, MT_UPDATE_SUBJECT_TITLED, MT_ALLHANDS_SUBJECT, MT_ALLHANDS_SUBJECT_TITLED,
+    MT_UPDATE_HEADING, MT_ALLHANDS_HEADING, MT_UPDATE_BODY, MT_UPDATE_BODY_TITLED,
+    MT_ALLHANDS_BODY, MT_ALLHANDS_BODY_TITLED, MT_WATCH_BUTTON,
+    MT_COMMENT_SUBJECT, MT_COMMENT_SUBJECT_TITLED, MT_COMMENT_HEADING, MT_COMMENT_WROTE,
+    MT_REPLY_BUTTON,
+    MT_REMINDER_SUBJECT, MT_REMINDER_HEADING, MT_REMINDER_BODY,
+    MT_NUDGE_SUBJECT, MT_NUDGE_HEADING, MT_NUDGE_BODY,
+    MT_POSTED_SO_FAR, MT_POSTED_SO_FAR_PLURAL, MT_RECORD_BUTTON,
+    MT_DIGEST_SUBJECT, MT_DIGEST_SUBJECT_PLURAL, MT_DIGEST_HEADING,
+    MT_DIGEST_PARTICIPATION, MT_DIGEST_PARTICIPATION_PLURAL, MT_DIGEST_NOBODY, MT_DIGEST_BUTTON,
+    MT_DAILY_SUBJECT, MT_DAILY_SUBJECT_PLURAL, MT_DAILY_HEADING, MT_ITEM_ALLHANDS, MT_ITEM_UNTITLED,
+    MT_TEST_SUBJECT, MT_TEST_HEADING, MT_TEST_BODY, MT_OPEN_BUTTON,
+    MT_ITEM_ALLHANDS_ALONE,
+    MT_MENTION_SUBJECT_UPDATE, MT_MENTION_SUBJECT_ALLHANDS, MT_MENTION_SUBJECT_COMMENT,
+    MT_MENTION_HEADING, MT_MENTION_IN_UPDATE, MT_MENTION_IN_ALLHANDS, MT_MENTION_IN_COMMENT,
+    MT_SEE_BUTTON,
+    MT_COUNT
+};
+
+/* The language of a users.lang value: French for "fr", else English. */
+enum mail_lang mail_lang_of(const char *code);
+/* Text id in lang (English where a translation is missing); never NULL. */
+const char *mail_tr(enum mail_lang lang, enum mail_text id);
+/* one, or the *_PLURAL id after it, as lang says for a count of n. */
+enum mail_text mail_plural(enum mail_lang lang, enum mail_text one, long long n);
+/* An ISO week ("2026-W08") as lang writes it: "2026-W08", "semaine 8". */
+void mail_week_label(enum mail_lang lang, const char *iso_week, char *out, size_t outsz);
+/* Text id in lang with its {placeholders} filled, into out (truncated to
+ * fit): the variadic arguments are key, value pairs ending with a NULL
+ * key; a placeholder without a value stays as written. */
+void mail_fill(char *out, size_t outsz, enum mail_lang lang, enum mail_text id, ...)
+    __attribute__((sentinel));
+
 #endif

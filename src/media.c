@@ -6,14 +6,26 @@
  * random nonce and an expiry: it names that one update, never a later one
  * with the same id. Files are opened below DATA/media one component at a
  * time, refusing dot names and symlinks.
+ *
+ * Also the downloads, for an update's author and administrators only
+ * (anyone else gets 404, as for what they may not see):
+ * /api/updates/{id}/original, the stored source as it was uploaded
+ * (DATA/uploads/<upload>.part, kept until the update is deleted), and
+ * /api/updates/{id}/download.mp4, the top rung and the audio as one MP4,
+ * remuxed once (transcoder/remux.c) into DATA/media/<id>/download.mp4 and
+ * served from there until the rung is published again. /media never
+ * serves that file: the HLS folder is for everyone who may watch.
  */
 #include "config.h"
 
+#include <errno.h>
+#include <ctype.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <sodium.h>
 
@@ -25,6 +37,8 @@
 #include "http.h"
 #include "layout.h"
 #include "media.h"
+#include "remux.h"
+#include "updates.h"
 #include "util.h"
 
 static unsigned char key[crypto_auth_hmacsha256_KEYBYTES];
@@ -153,11 +167,16 @@ static int lookup(struct req *r, struct resp *o, const char *idstr, int64_t *id,
     return 0;
 }
 
+#define DOWNLOAD_FILE "download.mp4"   /* the cached MP4 in an update's media folder */
+
 static int serve(struct req *r, struct resp *o, int64_t id, const char *file)
 {
     char rel[600];
-    const char *dot;
+    const char *dot, *base = strrchr(file, '/');
 
+    /* The download (and its temporary files) only through its own route. */
+    if (!strncmp(base ? base + 1 : file, DOWNLOAD_FILE, strlen(DOWNLOAD_FILE)))
+        return http_error(o, 404, "not_found", "there is no such file");
     if (layout_media_rel(id, file, rel, sizeof(rel)) < 0)
         return http_error(o, 404, "not_found", "there is no such file");
     dot = strrchr(file, '.');
@@ -191,8 +210,229 @@ static int h_media_token(struct req *r, struct resp *o)
     return serve(r, o, id, r->match.params[2]);
 }
 
+/* ---- downloads ---- */
+
+/* The update the path names, if the caller is its author or an
+ * administrator: 0 with *u (free with db_update_free), else the status of
+ * the error answered (404 for anyone else, as if it did not exist). */
+static int load_own(struct req *r, struct resp *o, struct db_update *u)
+{
+    struct db_viewer v;
+    int64_t id;
+    int rc;
+
+    memset(u, 0, sizeof(*u));
+    if (api_parse_id(r->match.params[0], &id) < 0)
+        return http_error(o, 404, "not_found", "there is no such update");
+    updates_viewer(r, &v);
+    rc = db_update_get(r->cat, &v, id, u);
+    if (rc == DB_OK && !v.admin && u->author_id != v.user_id) {
+        db_update_free(u);
+        rc = DB_NOTFOUND;
+    }
+    if (rc == DB_NOTFOUND)
+        return http_error(o, 404, "not_found", "there is no such update");
+    if (rc < 0)
+        return api_db_fail(o, rc, "reading the update");
+    return 0;
+}
+
+/*
+ * A file name from a title: characters that are unsafe in a file name
+ * (controls, / \ : * ? " < > |) become "-", spaces are squeezed, leading
+ * dots and blanks go, at most 80 bytes (whole UTF-8 characters); an empty
+ * result becomes "update-<id>". ext ("mp4") is added.
+ */
+void media_download_name(const char *title, int64_t id, const char *ext, char *out, size_t outsz)
+{
+    size_t len = 0, cap = outsz > 81 ? 80 : outsz - 1;
+    const unsigned char *p = (const unsigned char *)(title ? title : "");
+
+    while (*p == ' ' || *p == '.' || *p == '\t')
+        p++;
+    for (; *p && len < cap; p++) {
+        unsigned char ch = *p;
+        size_t l = 1;
+        if (ch < 0x20 || ch == 0x7f || strchr("/\\:*?\"<>|", ch))
+            ch = '-';
+        if (ch == ' ' && len && out[len - 1] == ' ')
+            continue;
+        if (ch >= 0xc0)                 /* a UTF-8 lead byte: its whole character or nothing */
+            for (l = 1; (p[l] & 0xc0) == 0x80; l++)
+                ;
+        if (len + l > cap)
+            break;
+        memcpy(out + len, ch == *p ? (const char *)p : "-", l);
+        len += l;
+        p += l - 1;
+    }
+    while (len && (out[len - 1] == ' ' || out[len - 1] == '.'))
+        len--;
+    out[len] = '\0';
+    if (!len)
+        snprintf(out, outsz, "update-%lld", (long long)id);
+    len = strlen(out);
+    snprintf(out + len, outsz - len, ".%s", ext);
+}
+
+/* Content-Disposition: attachment with name as an ASCII filename (other
+ * bytes as "_") and as filename* (RFC 8187, UTF-8, percent-encoded). */
+static void attachment(struct resp *o, const char *name)
+{
+    char ascii[128], pct[512], hdr[800];
+    size_t a = 0, q = 0;
+
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+        if (a + 1 < sizeof(ascii))
+            ascii[a++] = *p < 0x80 && *p != '"' && *p != '\\' && *p != '%' ? (char)*p : '_';
+        if (q + 4 >= sizeof(pct))
+            continue;
+        if (isalnum(*p) || strchr("!#$&+-.^_`|~", *p))
+            pct[q++] = (char)*p;
+        else
+            q += (size_t)snprintf(pct + q, sizeof(pct) - q, "%%%02X", *p);
+    }
+    ascii[a] = pct[q] = '\0';
+    snprintf(hdr, sizeof(hdr), "attachment; filename=\"%s\"; filename*=UTF-8''%s", ascii, pct);
+    http_header(o, "Content-Disposition", hdr);
+}
+
+/* The container of a stored source, from its first bytes: its file name
+ * extension and MIME type. */
+static void source_type(int fd, const char **ext, const char **mime)
+{
+    unsigned char b[64] = { 0 };
+    ssize_t n = pread(fd, b, sizeof(b), 0);
+
+    *ext = "bin";
+    *mime = "application/octet-stream";
+    if (n >= 12 && !memcmp(b + 4, "ftyp", 4)) {
+        int qt = !memcmp(b + 8, "qt  ", 4);
+        *ext = qt ? "mov" : "mp4";
+        *mime = qt ? "video/quicktime" : "video/mp4";
+    } else if (n >= 4 && !memcmp(b, "\x1a\x45\xdf\xa3", 4)) {
+        int webm = memmem(b, (size_t)n, "webm", 4) != NULL;
+        *ext = webm ? "webm" : "mkv";
+        *mime = webm ? "video/webm" : "video/x-matroska";
+    } else if (n >= 12 && !memcmp(b, "RIFF", 4) && !memcmp(b + 8, "AVI ", 4)) {
+        *ext = "avi";
+        *mime = "video/x-msvideo";
+    } else if (n >= 1 && b[0] == 0x47) {
+        *ext = "ts";
+        *mime = "video/mp2t";
+    }
+}
+
+static int h_original(struct req *r, struct resp *o)
+{
+    char src[DB_PATH_SIZE], dir[LAYOUT_PATH_MAX], name[128];
+    const char *base, *ext, *mime;
+    struct db_update u;
+    size_t dl;
+    int st, rc, dirfd;
+
+    if ((st = load_own(r, o, &u)))
+        return st;
+    rc = db_update_source(r->cat, u.id, src);
+    if (rc < 0) {
+        db_update_free(&u);
+        return api_db_fail(o, rc, "looking up the original");
+    }
+    /* Only a file directly in DATA/uploads, whatever the catalog says. */
+    if (rc == DB_NOTFOUND || layout_uploads_dir(r->conf->data_dir, dir, sizeof(dir)) < 0 ||
+        strncmp(src, dir, (dl = strlen(dir))) || src[dl] != '/' || strchr((base = src + dl + 1), '/') ||
+        (dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+        db_update_free(&u);
+        return http_error(o, 404, "not_found", "the original of this update is not kept");
+    }
+    st = http_send_file(r, o, dirfd, base, "private, no-store");
+    close(dirfd);
+    if (st == 200 || st == 206) {
+        source_type(o->fd, &ext, &mime);
+        o->ctype = mime;
+        media_download_name(u.title, u.id, ext, name, sizeof(name));
+        attachment(o, name);
+    }
+    db_update_free(&u);
+    return st;
+}
+
+/* Is the cached download at path at least as new as the playlist it was
+ * made from? */
+static int fresh(const char *path, const char *playlist)
+{
+    struct stat a, b;
+
+    return stat(path, &a) == 0 && stat(playlist, &b) == 0 && S_ISREG(a.st_mode) &&
+           (a.st_mtim.tv_sec > b.st_mtim.tv_sec ||
+            (a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec >= b.st_mtim.tv_nsec));
+}
+
+/* Make DATA/media/<id>/download.mp4 from rung (and the audio, if any)
+ * unless a fresh one is there: 0, or the status of the error answered. */
+static int make_download(struct req *r, struct resp *o, int64_t id, const char *rung)
+{
+    char dir[LAYOUT_PATH_MAX], video[LAYOUT_PATH_MAX + 64], audio[LAYOUT_PATH_MAX + 32];
+    char out[LAYOUT_PATH_MAX + 32], tmp[LAYOUT_PATH_MAX + 64], rnd[24], err[300];
+    int ret;
+
+    if (layout_update_media(r->conf->data_dir, id, dir, sizeof(dir)) < 0)
+        return http_error(o, 404, "not_found", "there is no such file");
+    snprintf(video, sizeof(video), "%s/%s/index.m3u8", dir, rung);
+    snprintf(audio, sizeof(audio), "%s/audio/index.m3u8", dir);
+    snprintf(out, sizeof(out), "%s/" DOWNLOAD_FILE, dir);
+    if (fresh(out, video))
+        return 0;
+    hc_random_token(rnd, sizeof(rnd), 8);
+    snprintf(tmp, sizeof(tmp), "%s.tmp-%s", out, rnd);
+    ret = tc_remux_mp4(video, access(audio, R_OK) == 0 ? audio : NULL, tmp, err, sizeof(err));
+    if (ret == 0 && rename(tmp, out) == 0)
+        return 0;
+    if (ret == 0)
+        ret = -errno;   /* the rename's, in the same negative-errno form as AVERROR() */
+    unlink(tmp);
+    hc_log("media: no download of update %lld: %s", (long long)id, err[0] ? err : strerror(-ret));
+    if (ret == -ENOSPC)   /* AVERROR(ENOSPC) is -ENOSPC too */
+        return http_error(o, 507, "storage_full", "the server's disk is full; try again later");
+    return http_error(o, 500, "download_failed", "the video could not be made into one file");
+}
+
+static int h_download(struct req *r, struct resp *o)
+{
+    struct db_rendition *rend = NULL;
+    struct db_update u;
+    char rel[600], name[128];
+    size_t n = 0;
+    int st, rc;
+
+    if ((st = load_own(r, o, &u)))
+        return st;
+    if (strcmp(u.status, "ready")) {
+        db_update_free(&u);
+        return http_error(o, 409, "not_ready", "this video is still being processed");
+    }
+    if ((rc = db_rendition_list(r->cat, u.id, &rend, &n)) < 0 || n == 0) {
+        db_update_free(&u);
+        free(rend);
+        return rc < 0 ? api_db_fail(o, rc, "reading the renditions")
+                      : http_error(o, 404, "not_found", "this video has no rendition to download");
+    }
+    st = make_download(r, o, u.id, rend[0].name);
+    free(rend);
+    if (!st && (st = layout_media_rel(u.id, DOWNLOAD_FILE, rel, sizeof(rel)) < 0
+                          ? http_error(o, 404, "not_found", "there is no such file")
+                          : http_send_file(r, o, mediafd, rel, "private, no-cache")) / 100 == 2) {
+        media_download_name(u.title, u.id, "mp4", name, sizeof(name));
+        attachment(o, name);
+    }
+    db_update_free(&u);
+    return st;
+}
+
 const struct route media_routes[] = {
     { "GET", "/media/t/{token}/{id}/{file}", h_media_token, ROLE_ANON,   RF_PREFIX, NULL },
     { "GET", "/media/{id}/{file}",           h_media,       ROLE_MEMBER, RF_PREFIX, NULL },
+    { "GET", "/api/updates/{id}/original",   h_original,    ROLE_MEMBER, 0,         NULL },
+    { "GET", "/api/updates/{id}/download.mp4", h_download,  ROLE_MEMBER, 0,         NULL },
 };
 const size_t media_nroutes = HC_ARRAY_LEN(media_routes);

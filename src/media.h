@@ -32,4 +32,9 @@ void media_url_nonce(int64_t update_id, const char *nonce, const char *file, int
  * catalog; out is "" when there is no such update. */
 void media_url_ttl(int64_t update_id, const char *file, int ttl, char *out, size_t outsz);
 
+/* The file name a download of an update with this title gets: the title
+ * made safe for a file name (at most 80 bytes, "update-<id>" if nothing is
+ * left) and "." ext. */
+void media_download_name(const char *title, int64_t id, const char *ext, char *out, size_t outsz);
+
 #endif

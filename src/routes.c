@@ -10,6 +10,7 @@
 #include "media.h"
 #include "onboarding.h"
 #include "routes.h"
+#include "search.h"
 #include "updates.h"
 #include "uploads.h"
 
@@ -23,6 +24,7 @@ size_t routes_all(struct route_table *out, size_t max)
         { mail_routes, mail_nroutes },
         { habit_routes, habit_nroutes },
         { onboarding_routes, onboarding_nroutes },
+        { search_routes, search_nroutes },
     };
     size_t n = sizeof(all) / sizeof(all[0]);
 
