@@ -7,6 +7,7 @@ import { t } from '../i18n.js';
 import { api, currentUser, flash } from '../api.js';
 import { makeForm, input } from '../form.js';
 import { barChart, shortWeek } from '../charts.js';
+import { promptsSection } from '../prompts-admin.js';
 
 export default async function admin(ctx) {
   ctx.title(t('admin.title'));
@@ -14,6 +15,7 @@ export default async function admin(ctx) {
   ctx.main.append(inviteSection(), await peopleSection(ctx));
   if (!ctx.alive()) return;
   ctx.main.append(await settingsSection(ctx), await participationSection(ctx));
+  ctx.main.append(promptsSection(ctx));
 }
 
 function inviteSection() {
