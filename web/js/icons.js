@@ -1,5 +1,5 @@
 // icons.js - the interface's pictograms as inline SVG (pin, celebration,
-// streak, link, check, menu), so that they show on machines without an
+// streak, link, check, menu, search), so that they show on machines without an
 // emoji font. Decorative: hidden from screen readers, the text beside them
 // says what they mean. Reactions stay emoji: they are what people chose.
 const NS = 'http://www.w3.org/2000/svg';
@@ -11,6 +11,7 @@ const PATHS = {
   link: 'M10.6 13.4a1 1 0 0 1 0-1.4l3.5-3.5a1 1 0 1 1 1.4 1.4L12 13.4a1 1 0 0 1-1.4 0zM8.5 19.5a4 4 0 0 1-2.8-6.8l2.1-2.1 1.4 1.4-2.1 2.1a2 2 0 0 0 2.8 2.8l2.1-2.1 1.4 1.4-2.1 2.1a4 4 0 0 1-2.8 1.2zm8.1-5.1-1.4-1.4 2.1-2.1a2 2 0 0 0-2.8-2.8l-2.1 2.1L11 8.8l2.1-2.1a4 4 0 0 1 5.6 5.6z',
   check: 'M9.5 16.2 5.3 12l-1.4 1.4 5.6 5.6L20.1 8.4 18.7 7z',
   menu: 'M3 6h18v2H3zm0 5h18v2H3zm0 5h18v2H3z',
+  search: 'M10 3a7 7 0 0 1 5.6 11.2l5.1 5.1-1.4 1.4-5.1-5.1A7 7 0 1 1 10 3zm0 2a5 5 0 1 0 0 10 5 5 0 0 0 0-10z',
 };
 
 // svgIcon('pin') -> <svg aria-hidden="true" class="icon">...</svg>

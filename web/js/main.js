@@ -1,4 +1,4 @@
-// main.js - the app shell: header navigation, the history router (every
+// main.js - the app shell: header navigation and search box, the history router (every
 // app path loads index.html; this file picks the page), access rules
 // (anonymous visitors go to sign in, admin pages only for admins), the
 // language switch (the person's setting when signed in), and page lifecycle
@@ -23,6 +23,7 @@ const routes = [
   { re: /^\/purpose$/, page: () => import('./pages/purpose.js'), access: 'member', nav: 'purpose' },
   { re: /^\/admin$/, page: () => import('./pages/admin.js'), access: 'admin', nav: 'admin' },
   { re: /^\/settings$/, page: () => import('./pages/settings.js'), access: 'member', nav: 'settings' },
+  { re: /^\/search$/, page: () => import('./pages/search.js'), access: 'member' },
 ];
 
 let cleanups = [];
@@ -54,6 +55,7 @@ function renderNav() {
   menu.replaceChildren(svgIcon('menu', 22), h('span', t('nav.menu')));
   menu.hidden = !me;
   document.querySelector('header.top').classList.toggle('signed-in', !!me);
+  renderSearch(me);
   if (!me) {
     account.append(h('a', { href: '/signin', 'data-link': '' }, t('nav.signin')));
     return;
@@ -79,6 +81,32 @@ function renderNav() {
     ' ',
     h('button.link', { type: 'button', id: 'signout', onclick: signOut }, t('nav.signout')),
   );
+}
+
+// The search box in the header (members only): a form role=search whose
+// submit opens /search?q=WORDS; on that page it shows the words searched.
+function renderSearch(me) {
+  let form = document.getElementById('search-form');
+  if (!form) {
+    const input = h('input', { type: 'search', id: 'search-q', name: 'q', maxlength: 200, autocomplete: 'off', required: true });
+    form = h('form.search', { id: 'search-form', role: 'search', action: '/search', method: 'get' },
+      h('label.sr', { for: 'search-q', id: 'search-label' }), input,
+      h('button', { type: 'submit', id: 'search-submit' }, svgIcon('search'), h('span.search-button-text')));
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const q = input.value.trim();
+      if (!q) return;
+      setMenu(false);
+      navigate(`/search?q=${encodeURIComponent(q)}`);
+    });
+    document.querySelector('header.top .top-right').before(form);
+  }
+  form.hidden = !me;
+  form.querySelector('#search-label').textContent = t('search.label');
+  form.querySelector('.search-button-text').textContent = t('search.submit');
+  const input = form.querySelector('#search-q');
+  input.placeholder = t('search.placeholder');
+  if (location.pathname === '/search') input.value = new URLSearchParams(location.search).get('q') || '';
 }
 
 // On a narrow screen the navigation sits behind the menu button (CSS

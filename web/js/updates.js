@@ -5,7 +5,8 @@
 import { h, fmtDuration, avatar } from './dom.js';
 import { t } from './i18n.js';
 
-// A card in a grid: poster, duration, title, author, unwatched mark. The
+// A card in a grid: poster, duration, title, author, the first check-in
+// answer (to skim before watching), unwatched mark. The
 // link is the title alone (its name is what it shows); CSS stretches its
 // click area over the whole card.
 export function updateCard(u, { showAuthor = true, me } = {}) {
@@ -27,5 +28,11 @@ export function updateCard(u, { showAuthor = true, me } = {}) {
     h('div.card-body',
       h('h3.card-title', h('a.card-link', { href: `/watch/${u.id}` }, u.title || t('update.untitled'),
         unwatched ? h('span.sr', ` (${t('update.unwatched')})`) : null)),
-      showAuthor ? h('p.card-author', avatar(u.author.name), h('span', u.author.name)) : null));
+      showAuthor ? h('p.card-author', avatar(u.author.name), h('span', u.author.name)) : null,
+      firstAnswer(u)));
+}
+
+function firstAnswer(u) {
+  const a = (u.answers || []).find((x) => x.text);
+  return a ? h('p.card-answer', h('span.card-prompt', `${a.prompt} `), a.text) : null;
 }

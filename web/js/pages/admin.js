@@ -9,6 +9,7 @@ import { t, tn, fmtDay } from '../i18n.js';
 import { api, currentUser, flash } from '../api.js';
 import { makeForm, input } from '../form.js';
 import { barChart, shortWeek } from '../charts.js';
+import { promptsSection } from '../prompts-admin.js';
 
 export default async function admin(ctx) {
   ctx.title(t('admin.title'));
@@ -20,6 +21,7 @@ export default async function admin(ctx) {
   // The first-run checklist links here (#invite).
   if (location.hash.length > 1) document.getElementById(location.hash.slice(1))?.scrollIntoView();
   ctx.main.append(await settingsSection(ctx), await participationSection(ctx));
+  ctx.main.append(promptsSection(ctx));
 }
 
 // The company's name (PUT /api/purpose {company_name}).

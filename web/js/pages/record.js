@@ -1,9 +1,12 @@
 // pages/record.js - record an update in the browser: camera, screen, or
 // screen with the camera in a corner (composited on a canvas), microphone
 // level meter, 3-2-1 countdown, timer, pause/resume, stop, preview, retake,
-// title, publish. The recording uploads while it is made (MediaRecorder
-// chunks every 2 s -> IndexedDB -> tus with deferred length); after a crash
-// or reload the page offers to finish or discard what was kept.
+// title, publish. The check-in prompts (GET /api/prompts) sit beside the
+// preview, each with an optional short answer. The recording uploads while
+// it is made (MediaRecorder chunks every 2 s -> IndexedDB -> tus with
+// deferred length); Publish ends the upload, then one PATCH sets what was
+// chosen meanwhile (title, kind, answers). After a crash or reload the page
+// offers to finish or discard what was kept.
 import { h, append, fmtDuration, fmtBytes, announce } from '../dom.js';
 import { t } from '../i18n.js';
 import { api, currentUser, isAdmin, flash } from '../api.js';
@@ -11,6 +14,7 @@ import { currentWeek } from '../week.js';
 import { updateForUpload, tusFailure } from '../uploader.js';
 import { putRecording, appendChunk, listRecordings, getChunks, deleteRecording } from '../chunkstore.js';
 import { RecordingSource, startRecordingUpload } from '../recupload.js';
+import { withMentions } from '../mentions.js';
 
 const TIMESLICE = 2000;
 
@@ -96,6 +100,40 @@ async function resumeView(ctx, root, meta) {
   });
 }
 
+// What Publish changes on the update the upload made: the title typed
+// since recording began, the kind chosen since (an upload's kind is set
+// when it starts), the check-in answers. {} when nothing.
+function changesFor(meta, title) {
+  const p = {};
+  if (title && title !== meta.sentTitle) p.title = title;
+  if (meta.kind && meta.kind !== (meta.sentKind || 'weekly')) p.kind = meta.kind;
+  if (meta.answers && meta.answers.length) p.answers = meta.answers;
+  return p;
+}
+
+// The check-in prompts beside the preview, each with an optional answer
+// (at most 1000 bytes; @mentions offered). onChange(answers) on typing.
+function checkinPanel(ctx, onChange) {
+  const list = h('ol.checkin-list', { id: 'checkin-prompts' });
+  const el = h('aside.checkin', { id: 'checkin', 'aria-labelledby': 'checkin-h', hidden: true },
+    h('h2', { id: 'checkin-h' }, t('checkin.title')), h('p.hint', { id: 'checkin-hint' }, t('checkin.hint')), list);
+  const fields = [];
+  const answers = () => fields.map((f) => ({ prompt: f.prompt, text: f.box.value.trim() })).filter((a) => a.text);
+  api('GET', '/api/prompts', undefined, { quiet: true }).then((d) => {
+    if (!ctx.alive() || !d.prompts || !d.prompts.length) return;
+    d.prompts.forEach((prompt, i) => {
+      const box = h('textarea.checkin-answer', { id: `answer-${i}`, rows: 2, maxlength: 1000, 'aria-describedby': 'checkin-hint' });
+      box.addEventListener('input', () => onChange(answers()));
+      fields.push({ prompt, box });
+      list.append(h('li.checkin-item', h('label.checkin-prompt', { for: box.id }, prompt), withMentions(box)));
+    });
+    el.hidden = false;
+  }).catch(() => { /* no prompts: record without them */ });
+  return { el, answers };
+}
+
+const tooLong = (a) => new TextEncoder().encode(a.text).length > 1000;
+
 // Upload (or resume) and, once the server has everything, go to the update.
 async function runUpload(ctx, meta, source, bar, status, getTitle) {
   const up = await startRecordingUpload(meta, source, {
@@ -120,16 +158,27 @@ async function runUpload(ctx, meta, source, bar, status, getTitle) {
     onSuccess: async (uploadId) => {
       bar.value = 100;
       if (!source.finished) return;
+      let id;
       try {
-        const id = await updateForUpload(uploadId);
+        id = await updateForUpload(uploadId);
         await deleteRecording(meta.id);
-        const title = getTitle();
-        if (title && title !== meta.sentTitle) await api('PATCH', `/api/updates/${id}`, { title }, { quiet: true }).catch(() => {});
-        announce(t('record.published'));
-        if (ctx.alive()) ctx.navigate(`/watch/${id}`);
       } catch (e) {
         status.textContent = t('upload.noUpdate', { message: e.message });
+        return;
       }
+      const changes = changesFor(meta, getTitle());
+      if (Object.keys(changes).length) {
+        try {
+          await api('PATCH', `/api/updates/${id}`, changes, { quiet: true });
+        } catch (e) {
+          // The video is published; what was chosen at Publish is not.
+          status.replaceChildren(t('record.changesFailed', { message: e.message }), ' ',
+            h('a', { href: `/watch/${id}`, id: 'record-open' }, t('record.openUpdate')));
+          return;
+        }
+      }
+      announce(t('record.published'));
+      if (ctx.alive()) ctx.navigate(`/watch/${id}`);
     },
   });
   return up;
@@ -147,6 +196,7 @@ function setupView(ctx, root, me) {
   const countdown = h('div.countdown', { hidden: true, 'aria-live': 'assertive' });
   const indicator = h('div.rec-indicator', { id: 'record-timer', hidden: true, role: 'timer', 'aria-label': t('record.elapsed') }, '0:00');
   const stage = h('div.rec-stage', live, countdown, indicator);
+  const checkin = checkinPanel(ctx, (answers) => { if (meta) meta.answers = answers; });
   const meter = h('meter.meter', { id: 'mic-level', min: 0, max: 1, low: 0.6, high: 0.85, optimum: 0.3, value: 0, 'aria-label': t('record.micLevel') });
   const micNote = h('span.hint', { id: 'mic-note' });
   const status = h('p', { id: 'record-status', role: 'status', 'aria-live': 'polite' });
@@ -162,7 +212,7 @@ function setupView(ctx, root, me) {
   const upText = h('span.hint', { id: 'record-upload-text' });
   const upRow = h('div.row', { hidden: true }, upBar, upText);
 
-  append(root, [modes, error, stage,
+  append(root, [modes, error, h('div.rec-layout', stage, checkin.el),
     h('div.row', h('label', { for: 'mic-level' }, t('record.micLevel')), meter, micNote),
     h('div.actions.rec-controls', enableBtn, startBtn, pauseBtn, stopBtn, publishBtn, retakeBtn),
     h('div.field', h('label', { for: 'record-title' }, t('field.title')), title),
@@ -345,8 +395,10 @@ function setupView(ctx, root, me) {
       userId: currentUser().id, createdAt: Date.now(), mimeType: type, filename: `recording-${new Date().toISOString().slice(0, 19).replace(/:/g, '-')}.${ext}`,
       title: title.value.trim() || t('record.defaultTitle', { week: currentWeek(currentUser().time_zone) }),
       kind: isAdmin() ? kind.value : 'weekly', duration: 0, bytes: 0, finished: false, uploadUrl: null,
+      answers: checkin.answers(),
     };
     meta.sentTitle = meta.title;
+    meta.sentKind = meta.kind;
     seq = 0; offset = 0; elapsed = 0; stopped = false;
     await putRecording(meta);
     source = new RecordingSource(meta);
@@ -428,24 +480,18 @@ function setupView(ctx, root, me) {
 
   async function publish() {
     if (!stopped) return;
+    const answers = checkin.answers();
+    if (answers.some(tooLong)) { fail(t('checkin.tooLong')); return; }
+    fail('');
     publishBtn.disabled = true;
     retakeBtn.disabled = true;
     meta.finished = true;
     meta.title = title.value.trim() || meta.title;
+    // The kind and the answers chosen now are set on the update once the
+    // upload (begun with the kind of when recording started) is complete.
+    meta.kind = isAdmin() ? kind.value : 'weekly';
+    meta.answers = answers;
     status.textContent = t('record.publishing');
-    const chosen = isAdmin() ? kind.value : 'weekly';
-    if (chosen !== meta.kind && !meta.refused) {
-      // The upload was created (when recording started) with another kind,
-      // and an upload's kind is fixed at creation: end that upload and
-      // send the recording again as the kind chosen now.
-      meta.kind = chosen;
-      meta.uploadUrl = null;
-      await putRecording(meta);
-      if (upload) await upload.abort(true).catch(() => {});
-      source = new RecordingSource(meta, source.chunks);
-      upload = await runUpload(ctx, meta, source, upBar, upText, () => title.value.trim());
-      return;
-    }
     await putRecording(meta);
     source.finish();
     if (meta.refused) return;

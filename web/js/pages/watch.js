@@ -1,12 +1,16 @@
 // pages/watch.js - one update (/watch/{id}): processing progress and ETA
 // until it is ready (polling GET /api/updates/{id}), then the player;
-// progress reported with POST /api/updates/{id}/views; comments at a time
-// in the video; reactions; who watched (author and admins); edit/delete.
+// progress reported with POST /api/updates/{id}/views; the check-in
+// answers under the title; comments at a time in the video; reactions;
+// who watched, downloads (original, MP4), edit (title, description, kind,
+// answers) and delete for the author and admins. @mentions are links and
+// the boxes offer them. ?t=SECONDS (or #t=) starts the video there.
 import { h, clear, fmtDuration, fmtDate, fmtEta, announce, avatar } from '../dom.js';
 import { t } from '../i18n.js';
 import { api, currentUser, isAdmin, flash } from '../api.js';
 import { createPlayer } from '../player.js';
 import { svgIcon } from '../icons.js';
+import { mentionText, withMentions } from '../mentions.js';
 
 const EMOJI = ['👍', '❤️', '🎉', '😂', '🤔', '👏'];
 
@@ -30,11 +34,23 @@ export default async function watch(ctx) {
   clear(sec);
   const mine = me.id === u.author.id;
   const heading = h('h1', { id: 'watch-title' }, u.title || t('update.untitled'));
+  const badge = h('span.badge', { id: 'kind-badge', hidden: u.kind !== 'allhands' }, t('kind.allhands'));
+  const answersEl = h('div', { id: 'answers-box' }, answersList(u.answers));
+  const descEl = h('div');
+  const share = copyLink(id);
   sec.append(heading,
     h('p.byline', avatar(u.author.name), h('a', { href: `/people/${u.author.id}` }, u.author.name),
-      ` · ${u.iso_week} · ${fmtDate(u.created_at)}`,
-      u.kind === 'allhands' ? h('span.badge', t('kind.allhands')) : null));
-  sec.append(copyLink(id));
+      ` · ${u.iso_week} · ${fmtDate(u.created_at)}`, badge),
+    answersEl, share);
+  // After an edit: the heading, the kind, the answers and the description.
+  const show = (nu) => {
+    u = nu;
+    heading.textContent = u.title || t('update.untitled');
+    ctx.title(u.title || t('update.untitled'));
+    badge.hidden = u.kind !== 'allhands';
+    answersEl.replaceChildren(answersList(u.answers));
+    descEl.replaceChildren(u.description ? mentionText('p.description', u.description) : '');
+  };
   const stage = h('div.stage');
   const side = h('div.below');
   sec.append(stage, side);
@@ -45,10 +61,39 @@ export default async function watch(ctx) {
   const player = createPlayer({ src: u.playback_url, poster: u.poster_url, storyboard: u.storyboard_url });
   ctx.onLeave(() => player.destroy());
   stage.append(player.el, h('p.hint.shortcuts', t('player.shortcuts')));
-  if (u.description) side.append(h('p.description', u.description));
+  startAt(player, Number(ctx.query.get('t') || ctx.hash.get('t')));
+  show(u);
+  side.append(descEl);
   trackViews(ctx, id, player.video);
   side.append(reactions(ctx, id, player), comments(ctx, id, player, me));
-  if (mine || isAdmin()) side.append(viewers(ctx, id), manage(ctx, id, u, heading));
+  if (mine || isAdmin()) {
+    share.append(downloads(id));
+    side.append(viewers(ctx, id), manage(ctx, id, u, show));
+  }
+}
+
+// A link to a moment (?t=SECONDS, as search results give): the video
+// starts there once its length is known.
+function startAt(player, sec) {
+  if (!Number.isFinite(sec) || sec <= 0) return;
+  const v = player.video;
+  const go = () => player.seekTo(Number.isFinite(v.duration) && v.duration > 0 ? Math.min(sec, v.duration) : sec);
+  if (v.readyState >= 1) go();
+  else v.addEventListener('loadedmetadata', go, { once: true });
+}
+
+// The check-in answers, prompt and text, for a reader to skim.
+function answersList(answers) {
+  const list = (answers || []).filter((a) => a.text);
+  if (!list.length) return '';
+  return h('dl.answers', { id: 'answers' }, list.map((a) => [h('dt', a.prompt), mentionText('dd', a.text)]));
+}
+
+// The author's and admins' downloads: the file as uploaded, and one MP4.
+function downloads(id) {
+  return h('span.downloads',
+    h('a.btn.download', { href: `/api/updates/${id}/original`, download: '', id: 'download-original' }, t('watch.downloadOriginal')),
+    h('a.btn.download', { href: `/api/updates/${id}/download.mp4`, download: '', id: 'download-mp4' }, t('watch.downloadMp4')));
 }
 
 // A button that copies the update's address, and says that it did (or
@@ -169,13 +214,14 @@ function reactions(ctx, id, player) {
 function comments(ctx, id, player, me) {
   const listEl = h('ol.comments', { id: 'comments' });
   const body = h('textarea', { id: 'comment-body', rows: 2, maxlength: 4000, required: true });
+  const bodyBox = withMentions(body);
   const atTime = h('input', { type: 'checkbox', id: 'comment-at', checked: true });
   const atLabel = h('label', { for: 'comment-at' });
   const updLabel = () => { atLabel.textContent = t('watch.commentAt', { time: fmtDuration(player.video.currentTime) }); };
   player.video.addEventListener('timeupdate', updLabel);
   updLabel();
   const form = h('form.stack.comment-form', { id: 'comment-form' },
-    h('label', { for: 'comment-body' }, t('watch.addComment')), body,
+    h('label', { for: 'comment-body' }, t('watch.addComment')), bodyBox,
     h('div.row', atTime, atLabel), h('div.actions', h('button.primary', { type: 'submit' }, t('watch.post'))));
   const sectionEl = h('section.comments-section', { 'aria-labelledby': 'comments-h' },
     h('h2', { id: 'comments-h' }, t('watch.comments')), listEl, form);
@@ -204,7 +250,7 @@ function comments(ctx, id, player, me) {
         : null;
       listEl.append(h('li.comment', { id: `comment-${c.id}`, tabindex: '-1' },
         h('p.meta', at, ' ', h('strong', who), ' ', h('span.when', fmtDate(c.created_at)), ' ', del),
-        h('p.text', c.body)));
+        mentionText('p.text', c.body)));
     }
     showLinkedComment();
   };
@@ -254,13 +300,38 @@ function viewers(ctx, id) {
   return box;
 }
 
-function manage(ctx, id, u, heading) {
+function manage(ctx, id, u, show) {
   const title = h('input', { id: 'edit-title', value: u.title, maxlength: 200 });
   const desc = h('textarea', { id: 'edit-description', rows: 3 });
   desc.value = u.description;
+  // The kind: an admin chooses; an author who is not may only turn an
+  // all-hands (made so by an admin) back into a weekly update.
+  const kind = isAdmin() || u.kind === 'allhands'
+    ? h('select', { id: 'edit-kind' },
+      h('option', { value: 'weekly', selected: u.kind === 'weekly' }, t('kind.weekly')),
+      h('option', { value: 'allhands', selected: u.kind === 'allhands', disabled: !isAdmin() && u.kind !== 'allhands' }, t('kind.allhands')))
+    : null;
+  const answersBox = h('fieldset.edit-answers', { id: 'edit-answers', hidden: true }, h('legend', t('checkin.answers')));
+  const fields = [];
+  const answers = () => fields.map((f) => ({ prompt: f.prompt, text: f.box.value.trim() })).filter((a) => a.text);
+  const given = () => (u.answers || []).filter((a) => a.text).map((a) => ({ prompt: a.prompt, text: a.text }));
+  api('GET', '/api/prompts', undefined, { quiet: true }).catch(() => ({ prompts: [] })).then((d) => {
+    if (!ctx.alive()) return;
+    const prompts = [...(d.prompts || [])];
+    for (const a of given()) if (!prompts.includes(a.prompt)) prompts.push(a.prompt);
+    prompts.forEach((prompt, i) => {
+      const box = h('textarea', { id: `edit-answer-${i}`, rows: 2, maxlength: 1000 });
+      box.value = (given().find((a) => a.prompt === prompt) || { text: '' }).text;
+      fields.push({ prompt, box });
+      answersBox.append(h('div.field', h('label', { for: box.id }, prompt), withMentions(box)));
+    });
+    answersBox.hidden = !prompts.length;
+  });
   const form = h('form.stack', { id: 'edit-form' },
     h('label', { for: 'edit-title' }, t('field.title')), title,
-    h('label', { for: 'edit-description' }, t('field.description')), desc,
+    h('label', { for: 'edit-description' }, t('field.description')), withMentions(desc),
+    kind ? [h('label', { for: 'edit-kind' }, t('field.kind')), kind] : null,
+    answersBox,
     h('div.actions', h('button', { type: 'submit' }, t('form.save')),
       h('button.danger', { type: 'button', id: 'delete-update', onclick: async () => {
         if (!confirm(t('watch.confirmDelete'))) return;
@@ -268,9 +339,16 @@ function manage(ctx, id, u, heading) {
       } }, t('watch.deleteUpdate'))));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
+    const body = { title: title.value.trim(), description: desc.value };
+    if (kind && kind.value !== u.kind) body.kind = kind.value;
+    const now = answers();
+    if (now.some((a) => new TextEncoder().encode(a.text).length > 1000)) { flash(t('checkin.tooLong')); return; }
+    if (fields.length && JSON.stringify(now) !== JSON.stringify(given())) body.answers = now;
     try {
-      await api('PATCH', `/api/updates/${id}`, { title: title.value.trim(), description: desc.value });
-      heading.textContent = title.value.trim();
+      const d = await api('PATCH', `/api/updates/${id}`, body);
+      u = d.update;
+      show(u);
+      if (kind) kind.value = u.kind;
       flash(t('form.saved'), 'ok');
     } catch { /* shown */ }
   });
