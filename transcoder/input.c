@@ -1,6 +1,7 @@
 /*
- * input.c - safe input: the only place a file is handed to libavformat.
- * Opens our own stored file with the file protocol, sniffs its first bytes,
+ * input.c - safe input: the only place bytes are handed to libavformat.
+ * Reads our own stored file through an AVIOContext over its descriptor
+ * (no protocol, no path), sniffs its first bytes,
  * allows only the demuxers we mean to read, refuses every nested open
  * (playlists, concat scripts, external references), caps probing, honours
  * the deadline and checks the probed result against the limits. See
@@ -8,9 +9,13 @@
  */
 #include "input.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <libavutil/display.h>
 #include <libavutil/time.h>
@@ -157,25 +162,60 @@ static int dict_leftover(AVDictionary *d, const char *where)
     return bad ? AVERROR(EINVAL) : 0;
 }
 
-/* Open the stored file ourselves, file protocol only. */
-static int input_open_file(struct tc_input *in, const char *path,
-                           char *err, size_t errsz)
-{
-    AVIOInterruptCB icb = { input_interrupt, in };
-    AVDictionary *o = NULL;
-    int ret;
+#define TC_INPUT_BUFFER 65536
 
-    av_dict_set(&o, "protocol_whitelist", "file", 0);
-    ret = avio_open2(&in->pb, path, AVIO_FLAG_READ, &icb, &o);
-    if (ret >= 0)
-        ret = dict_leftover(o, "avio_open2");
-    av_dict_free(&o);
-    if (ret < 0) {
-        av_log(NULL, AV_LOG_ERROR, "cannot open %s: %s\n", path,
-               av_err2str(ret));
-        snprintf(err, errsz, "%s", ret == AVERROR_EXIT ?
-                 read_failure(ret) : "the stored file cannot be opened");
-        return ret;
+/* AVIOContext read callback: the next bytes of the stored file. */
+static int fd_read(void *opaque, uint8_t *buf, int size)
+{
+    struct tc_input *in = opaque;
+    ssize_t n;
+
+    if (input_interrupt(in))
+        return AVERROR_EXIT;
+    do
+        n = pread(in->fd, buf, (size_t)size, in->pos);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return AVERROR(errno);
+    if (n == 0)
+        return AVERROR_EOF;
+    in->pos += n;
+    return (int)n;
+}
+
+static int64_t fd_seek(void *opaque, int64_t offset, int whence)
+{
+    struct tc_input *in = opaque;
+    struct stat sb;
+
+    if (whence & AVSEEK_SIZE)
+        return fstat(in->fd, &sb) < 0 ? AVERROR(errno) : (int64_t)sb.st_size;
+    switch (whence & ~AVSEEK_FORCE) {
+    case SEEK_SET: break;
+    case SEEK_CUR: offset += in->pos; break;
+    case SEEK_END:
+        if (fstat(in->fd, &sb) < 0)
+            return AVERROR(errno);
+        offset += sb.st_size;
+        break;
+    default: return AVERROR(EINVAL);
+    }
+    if (offset < 0)
+        return AVERROR(EINVAL);
+    in->pos = offset;
+    return offset;
+}
+
+/* Wrap the stored file's descriptor in our AVIOContext and sniff it. */
+static int input_open_fd(struct tc_input *in, char *err, size_t errsz)
+{
+    unsigned char *buf = av_malloc(TC_INPUT_BUFFER);
+
+    if (!buf || !(in->pb = avio_alloc_context(buf, TC_INPUT_BUFFER, 0, in,
+                                              fd_read, NULL, fd_seek))) {
+        av_free(buf);
+        snprintf(err, errsz, "out of memory");
+        return AVERROR(ENOMEM);
     }
     return input_sniff(in->pb, err, errsz);
 }
@@ -217,6 +257,7 @@ static int input_demux(struct tc_input *in, const struct tc_limits *lim,
     if (!(in->fmt = avformat_alloc_context()))
         return AVERROR(ENOMEM);
     in->fmt->pb = in->pb;
+    in->fmt->flags |= AVFMT_FLAG_CUSTOM_IO;
     in->fmt->io_open = refuse_io_open;
     in->fmt->interrupt_callback.callback = input_interrupt;
     in->fmt->interrupt_callback.opaque = in;
@@ -359,9 +400,8 @@ static int input_check(struct tc_input *in, const struct tc_limits *lim,
     return 0;
 }
 
-int tc_input_open(const char *path, const struct tc_limits *lim,
-                  int64_t deadline_us, struct tc_input **out,
-                  char *err, size_t errsz)
+int tc_input_open_fd(int fd, const struct tc_limits *lim, int64_t deadline_us,
+                     struct tc_input **out, char *err, size_t errsz)
 {
     struct tc_input *in;
     int ret;
@@ -371,16 +411,39 @@ int tc_input_open(const char *path, const struct tc_limits *lim,
         snprintf(err, errsz, "out of memory");
         return AVERROR(ENOMEM);
     }
+    in->fd = fd;
     in->deadline_us = deadline_us;
     in->aindex = -1;
     in->vindex = -1;
-    if ((ret = input_open_file(in, path, err, errsz)) < 0 ||
+    if ((ret = input_open_fd(in, err, errsz)) < 0 ||
         (ret = input_demux(in, lim, err, errsz)) < 0 ||
         (ret = input_check(in, lim, err, errsz)) < 0) {
         tc_input_close(&in);
         return ret;
     }
     *out = in;
+    return 0;
+}
+
+int tc_input_open(const char *path, const struct tc_limits *lim,
+                  int64_t deadline_us, struct tc_input **out,
+                  char *err, size_t errsz)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC), ret;
+
+    *out = NULL;
+    if (fd < 0) {
+        ret = AVERROR(errno);
+        av_log(NULL, AV_LOG_ERROR, "cannot open %s: %s\n", path,
+               av_err2str(ret));
+        snprintf(err, errsz, "the stored file cannot be opened");
+        return ret;
+    }
+    if ((ret = tc_input_open_fd(fd, lim, deadline_us, out, err, errsz)) < 0) {
+        close(fd);
+        return ret;
+    }
+    (*out)->own_fd = 1;
     return 0;
 }
 
@@ -396,6 +459,10 @@ void tc_input_close(struct tc_input **pin)
     if (!in)
         return;
     avformat_close_input(&in->fmt);  /* leaves our pb alone (custom IO) */
-    avio_closep(&in->pb);
+    if (in->pb)
+        av_freep(&in->pb->buffer);
+    avio_context_free(&in->pb);
+    if (in->own_fd)
+        close(in->fd);
     av_freep(pin);
 }
