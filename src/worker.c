@@ -1,14 +1,18 @@
 /*
  * worker.c - `hubcast worker`: claim transcode jobs from the catalog and
- * run them in this process, which holds rlimits and no network, so that a
- * hostile file can at worst kill a worker. The supervisor in `hubcast
- * serve` restarts workers that exit; a job whose worker died is reclaimed
- * when its lease runs out, at most JOB_MAX_ATTEMPTS times.
+ * run each in a job child of its own (jobchild.h), which holds the job's
+ * limits and confinement, so that a hostile file can at worst kill that
+ * child. The worker keeps the catalog: it heartbeats while the child runs,
+ * publishes the child's work folder and records the outcome. A child that
+ * dies is retried; the supervisor in `hubcast serve` restarts workers that
+ * exit, and a job whose worker died is reclaimed when its lease runs out,
+ * at most JOB_MAX_ATTEMPTS times in all.
  */
 #include "config.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -27,7 +31,10 @@
 #include "catalog.h"
 #include "commands.h"
 #include "conf.h"
+#include "jobchild.h"
 #include "mail.h"
+#include "publish.h"
+#include "sandbox.h"
 #include "transcode.h"
 #include "util.h"
 #include "worker.h"
@@ -109,34 +116,54 @@ static void on_term(int sig)
 struct job_ctx {
     struct catalog *cat;
     int64_t job_id;
+    int64_t update_id;
     const char *worker_id;
     double last_beat;
+    double pct, eta;    /* the child's last progress report */
     int lost;
 };
 
-static int on_progress(void *opaque, double done, double total, double eta)
+/* The heartbeat: extend the lease only if the job is still ours. Returns
+ * 0, or 1 when it is not (deleted or taken over): stop. */
+static int job_heartbeat(struct job_ctx *j)
 {
-    struct job_ctx *j = opaque;
-    double now = hc_monotonic();
-    double pct = total > 0 ? done * 100.0 / total : 0;
-
-    if (stopping)
-        return 1;
-    if (now - j->last_beat < JOB_HEARTBEAT)
-        return 0;
-    j->last_beat = now;
-    if (pct > 99.9)
-        pct = 99.9;
-    /* The heartbeat: extend the lease only if the job is still ours. */
     if (cat_exec(j->cat, "UPDATE jobs SET progress = ?, eta = ?, heartbeat_at = ?, lease_until = ?, "
                          "updated_at = ? WHERE id = ? AND worker = ? AND state = 'running' "
                          "AND update_id IS NOT NULL",
-                 "ddIIIIs", pct, eta >= 0 ? eta : -1.0, (int64_t)hc_now(),
+                 "ddIIIIs", j->pct, j->eta >= 0 ? j->eta : -1.0, (int64_t)hc_now(),
                  (int64_t)hc_now() + job_lease, (int64_t)hc_now(), j->job_id, j->worker_id) == 0) {
         j->lost = 1;
-        return 1;   /* deleted or taken over: stop */
+        return 1;
     }
     return 0;
+}
+
+/* Hand the job back to the queue: without spending an attempt when this
+ * worker is stopping, spending one when its child died. */
+static void job_requeue(struct job_ctx *j, int spend)
+{
+    if (!spend)
+        cat_exec(j->cat, "UPDATE jobs SET state = 'queued', attempts = attempts - 1, worker = NULL "
+                         "WHERE id = ? AND worker = ?", "Is", j->job_id, j->worker_id);
+    else
+        cat_exec(j->cat, "UPDATE jobs SET state = 'queued', worker = NULL, updated_at = ? "
+                         "WHERE id = ? AND worker = ? AND state = 'running'", "IIs",
+                 (int64_t)hc_now(), j->job_id, j->worker_id);
+}
+
+/* The job failed for a reason a person can read. */
+static void job_failed(struct job_ctx *j, const char *msg)
+{
+    int64_t now = (int64_t)hc_now();
+
+    hc_log("worker %s: job %lld failed: %s", j->worker_id, (long long)j->job_id, msg);
+    if (cat_begin(j->cat) == 0) {
+        cat_exec(j->cat, "UPDATE jobs SET state = 'failed', error = ?, updated_at = ? WHERE id = ?",
+                 "sII", msg, now, j->job_id);
+        cat_exec(j->cat, "UPDATE updates SET status = 'failed', error = ?, updated_at = ? WHERE id = ?",
+                 "sII", msg, now, j->update_id);
+        cat_commit(j->cat);
+    }
 }
 
 static void limit(int res, rlim_t v)
@@ -146,6 +173,8 @@ static void limit(int res, rlim_t v)
         hc_log("worker: setrlimit(%d): %s", res, strerror(errno));
 }
 
+/* The worker's own limits and no network; each job child gets tighter
+ * limits of its own (sandbox.h) and inherits the network namespace. */
 static void confine(void)
 {
 #ifndef HAVE_SANITIZERS
@@ -183,61 +212,74 @@ static void sweep_work_folders(const struct conf *conf, int64_t update_id)
     closedir(d);
 }
 
-static int run_job(const struct conf *conf, struct catalog *cat, const char *worker_id,
-                   int64_t job_id, int64_t update_id, const char *input)
+/* How a job child ended, in words for the log. */
+static void describe_end(int status, char *out, size_t outsz)
 {
-    char out[1200], msg[300];
-    struct tc_options opt;
-    struct tc_result res;
-    struct job_ctx ctx = { cat, job_id, worker_id, 0, 0 };
-    struct rusage ru;
-    int64_t now;
+    if (WIFSIGNALED(status))
+        snprintf(out, outsz, "was killed by signal %d%s", WTERMSIG(status),
+                 WTERMSIG(status) == SIGXCPU ? " (out of CPU time)" : "");
+    else if (WIFEXITED(status))
+        snprintf(out, outsz, "exited with status %d without a result", WEXITSTATUS(status));
+    else
+        snprintf(out, outsz, "ended without a result");
+}
+
+/* Run the child until it ends, heartbeating; fills *res and returns the
+ * message type it ended with (JC_DONE, JC_FAILED) or 0, with *timed_out set
+ * when the deadline passed. The child is reaped either way. */
+static int watch_child(const struct conf *conf, struct job_ctx *ctx, struct jc_child *child,
+                       struct tc_result *res, int *timed_out, int *status)
+{
+    /* The child's own deadline check gives the readable reason first. */
+    double deadline = hc_monotonic() + conf->job_deadline + 10;
+    struct jc_msg m;
+    int got = 0, ended = 0;
+
+    *timed_out = 0;
+    while (!stopping && !ctx->lost) {
+        int r = jc_next(child, 250, &m);
+        if (r < 0) {
+            ended = 1;
+            break;
+        }
+        if (r > 0 && m.type == JC_PROGRESS) {
+            ctx->pct = m.total > 0 ? m.done * 100.0 / m.total : 0;
+            if (ctx->pct > 99.9)
+                ctx->pct = 99.9;
+            ctx->eta = m.eta;
+        } else if (r > 0 && (m.type == JC_DONE || m.type == JC_FAILED)) {
+            *res = m.result;
+            got = (int)m.type;
+        }
+        if (hc_monotonic() > deadline) {
+            *timed_out = 1;
+            break;
+        }
+        if (hc_monotonic() - ctx->last_beat >= JOB_HEARTBEAT) {
+            ctx->last_beat = hc_monotonic();
+            job_heartbeat(ctx);
+        }
+    }
+    *status = jc_finish(child, !ended);
+    return got;
+}
+
+/* Publish the finished work folder and record the update as ready. */
+static int job_done(const struct conf *conf, struct job_ctx *j, const char *work,
+                    const char *out, const struct tc_result *res)
+{
+    struct catalog *cat = j->cat;
+    int64_t job_id = j->job_id, update_id = j->update_id, now;
     int rc;
 
-    snprintf(out, sizeof(out), "%s/media/%lld", conf->data_dir, (long long)update_id);
-    hc_rmtree(out);     /* a previous attempt that died after publishing */
-    sweep_work_folders(conf, update_id);
-    tc_options_default(&opt);
-    opt.preset = conf->preset;
-    opt.crf = conf->crf;
-    opt.threads = conf->worker_threads;
-    opt.limits.max_duration = conf->max_duration;
-    opt.progress = on_progress;
-    opt.opaque = &ctx;
-    {
-        struct timeval tv;
-        gettimeofday(&tv, NULL);
-        opt.deadline_us = ((int64_t)tv.tv_sec + conf->job_deadline) * 1000000 + tv.tv_usec;
+    if ((rc = tc_work_publish(work, out)) < 0) {
+        hc_log("worker %s: job %lld: publishing %s: %s", j->worker_id, (long long)job_id,
+               work, strerror(-rc));
+        hc_rmtree(work);
+        job_failed(j, "the output folder cannot be published");
+        return 0;
     }
-    /* CPU time: whatever this process used so far plus the job's share. */
-    if (getrusage(RUSAGE_SELF, &ru) == 0) {
-        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-        rlim_t used = (rlim_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec);
-        limit(RLIMIT_CPU, used + (rlim_t)conf->job_deadline * (rlim_t)(ncpu > 0 ? ncpu : 1));
-    }
-    memset(&res, 0, sizeof(res));
-    hc_log("worker %s: job %lld: transcoding update %lld", worker_id, (long long)job_id, (long long)update_id);
-    rc = tc_transcode(input, out, &opt, &res);
     now = (int64_t)hc_now();
-    if (ctx.lost || stopping) {
-        hc_rmtree(out);
-        if (stopping && !ctx.lost)   /* hand it back without spending an attempt */
-            cat_exec(cat, "UPDATE jobs SET state = 'queued', attempts = attempts - 1, worker = NULL "
-                          "WHERE id = ? AND worker = ?", "Is", job_id, worker_id);
-        return 0;
-    }
-    if (rc < 0) {
-        snprintf(msg, sizeof(msg), "%s", res.error[0] ? res.error : "the video could not be processed");
-        hc_log("worker %s: job %lld failed: %s", worker_id, (long long)job_id, msg);
-        if (cat_begin(cat) == 0) {
-            cat_exec(cat, "UPDATE jobs SET state = 'failed', error = ?, updated_at = ? WHERE id = ?",
-                     "sII", msg, now, job_id);
-            cat_exec(cat, "UPDATE updates SET status = 'failed', error = ?, updated_at = ? WHERE id = ?",
-                     "sII", msg, now, update_id);
-            cat_commit(cat);
-        }
-        return 0;
-    }
     if (cat_begin(cat) < 0)
         return -1;
     if (!cat_int(cat, 0, "SELECT COUNT(*) FROM updates WHERE id = ?", "I", update_id)) {
@@ -247,14 +289,14 @@ static int run_job(const struct conf *conf, struct catalog *cat, const char *wor
         return 0;
     }
     cat_exec(cat, "DELETE FROM renditions WHERE update_id = ?", "I", update_id);
-    for (int i = 0; i < res.nrungs; i++)
+    for (int i = 0; i < res->nrungs; i++)
         cat_insert(cat, "INSERT INTO renditions(update_id, name, width, height, bandwidth, avg_bandwidth, codecs) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?)", "Isiiiis", update_id, res.rungs[i].name,
-                   res.rungs[i].width, res.rungs[i].height, res.rungs[i].bandwidth,
-                   res.rungs[i].avg_bandwidth, res.rungs[i].codecs);
+                        "VALUES (?, ?, ?, ?, ?, ?, ?)", "Isiiiis", update_id, res->rungs[i].name,
+                   res->rungs[i].width, res->rungs[i].height, res->rungs[i].bandwidth,
+                   res->rungs[i].avg_bandwidth, res->rungs[i].codecs);
     if (cat_exec(cat, "UPDATE updates SET status = 'ready', error = '', duration = ?, width = ?, height = ?, "
-                      "ready_at = ?, updated_at = ? WHERE id = ?", "diiIII", res.duration, res.width,
-                 res.height, now, now, update_id) < 0 ||
+                      "ready_at = ?, updated_at = ? WHERE id = ?", "diiIII", res->duration, res->width,
+                 res->height, now, now, update_id) < 0 ||
         cat_exec(cat, "UPDATE jobs SET state = 'done', progress = 100, eta = 0, updated_at = ? WHERE id = ?",
                  "II", now, job_id) < 0 ||
         mail_on_update_ready(cat, conf, update_id) < 0 ||
@@ -262,8 +304,91 @@ static int run_job(const struct conf *conf, struct catalog *cat, const char *wor
         cat_rollback(cat);
         return -1;
     }
-    hc_log("worker %s: job %lld done: %d rungs, %.1f s", worker_id, (long long)job_id, res.nrungs, res.duration);
+    hc_log("worker %s: job %lld done: %d rungs, %.1f s", j->worker_id, (long long)job_id,
+           res->nrungs, res->duration);
     return 0;
+}
+
+/*
+ * Run one claimed job: open the upload and a fresh work folder here (the
+ * child gets them as descriptors and can open nothing else), start the job
+ * child, watch it, then publish and report.
+ */
+static int run_job(const struct conf *conf, struct catalog *cat, const char *worker_id,
+                   int64_t job_id, int64_t update_id, const char *input)
+{
+    char out[1200], work[1300], how[96];
+    struct jc_spec spec;
+    struct jc_child child;
+    struct tc_result res;
+    struct job_ctx ctx = { cat, job_id, update_id, worker_id, 0, 0, -1, 0 };
+    int in_fd, work_fd, got, timed_out, status, rc;
+
+    snprintf(out, sizeof(out), "%s/media/%lld", conf->data_dir, (long long)update_id);
+    hc_rmtree(out);     /* a previous attempt that died after publishing */
+    sweep_work_folders(conf, update_id);
+    memset(&spec, 0, sizeof(spec));
+    spec.uid = (uid_t)-1;
+    spec.gid = (gid_t)-1;
+    if ((in_fd = open(input, O_RDONLY | O_CLOEXEC)) < 0) {
+        hc_log("worker %s: job %lld: cannot open %s: %s", worker_id, (long long)job_id, input,
+               strerror(errno));
+        job_failed(&ctx, "the stored file cannot be opened");
+        return 0;
+    }
+    if ((rc = tc_work_create(out, work, sizeof(work))) < 0 ||
+        (work_fd = open(work, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+        hc_log("worker %s: job %lld: cannot create a work folder for %s: %s", worker_id,
+               (long long)job_id, out, strerror(rc < 0 ? -rc : errno));
+        close(in_fd);
+        if (rc == 0)
+            hc_rmtree(work);
+        job_failed(&ctx, "cannot create the output folder");
+        return 0;
+    }
+    spec.kind = JC_KIND_LADDER;
+    spec.in_fd = in_fd;
+    spec.work_fd = work_fd;
+    spec.preset = conf->preset;
+    spec.crf = conf->crf;
+    spec.threads = conf->worker_threads;
+    spec.max_duration = conf->max_duration;
+    spec.deadline = conf->job_deadline;
+    spec.test_clock = conf->test_clock;
+    hc_log("worker %s: job %lld: transcoding update %lld", worker_id, (long long)job_id, (long long)update_id);
+    rc = jc_start(&spec, &child);
+    close(in_fd);
+    close(work_fd);
+    if (rc < 0) {
+        hc_log("worker %s: job %lld: cannot start a job child: %s", worker_id, (long long)job_id,
+               strerror(-rc));
+        hc_rmtree(work);
+        job_requeue(&ctx, 0);
+        return -1;
+    }
+    memset(&res, 0, sizeof(res));
+    ctx.last_beat = hc_monotonic();
+    got = watch_child(conf, &ctx, &child, &res, &timed_out, &status);
+    if (ctx.lost || stopping) {
+        hc_rmtree(work);
+        if (stopping && !ctx.lost)   /* hand it back without spending an attempt */
+            job_requeue(&ctx, 0);
+        return 0;
+    }
+    if (timed_out || got == JC_FAILED) {
+        hc_rmtree(work);
+        job_failed(&ctx, timed_out ? "the transcode took too long" : res.error);
+        return 0;
+    }
+    if (got != JC_DONE || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        describe_end(status, how, sizeof(how));
+        hc_log("worker %s: job %lld: the job child %s; the job goes back to the queue",
+               worker_id, (long long)job_id, how);
+        hc_rmtree(work);
+        job_requeue(&ctx, 1);
+        return 0;
+    }
+    return job_done(conf, &ctx, work, out, &res);
 }
 
 int cmd_worker(int argc, char **argv)
