@@ -275,15 +275,26 @@ static int child_parse(int argc, char **argv, struct child_args *a)
 int cmd_job_child(int argc, char **argv)
 {
     struct child_args a;
+    struct sandbox sb;
     struct tc_options opt;
     struct jc_msg m;
     struct timeval tv;
+    char err[256];
     const char *probe;
     int rc;
 
     if (child_parse(argc, argv, &a) < 0) {
         fputs("hubcast job-child is started by `hubcast worker`, not by hand\n", stderr);
         return 2;
+    }
+    sb.uid = a.uid < 0 ? (uid_t)-1 : (uid_t)a.uid;
+    sb.gid = a.gid < 0 ? (gid_t)-1 : (gid_t)a.gid;
+    sb.parent = (pid_t)a.parent;
+    sb.work_fd = JC_FD_WORK;
+    sb.channel_fd = JC_FD_CHANNEL;
+    if (sandbox_enter(&sb, err, sizeof(err)) < 0) {
+        hc_log("job child: cannot confine itself, so it does not start: %s", err);
+        return 3;
     }
     if (a.test_clock && (probe = getenv(TEST_PROBE_ENV)))
         test_probe(probe);

@@ -218,6 +218,8 @@ static void describe_end(int status, char *out, size_t outsz)
     if (WIFSIGNALED(status))
         snprintf(out, outsz, "was killed by signal %d%s", WTERMSIG(status),
                  WTERMSIG(status) == SIGXCPU ? " (out of CPU time)" : "");
+    else if (WIFEXITED(status) && WEXITSTATUS(status) == SANDBOX_EXIT_BLOCKED)
+        snprintf(out, outsz, "made a system call its filter does not allow");
     else if (WIFEXITED(status))
         snprintf(out, outsz, "exited with status %d without a result", WEXITSTATUS(status));
     else
@@ -272,7 +274,7 @@ static int job_done(const struct conf *conf, struct job_ctx *j, const char *work
     int64_t job_id = j->job_id, update_id = j->update_id, now;
     int rc;
 
-    if ((rc = tc_work_publish(work, out)) < 0) {
+    if ((rc = sandbox_give_back(work)) < 0 || (rc = tc_work_publish(work, out)) < 0) {
         hc_log("worker %s: job %lld: publishing %s: %s", j->worker_id, (long long)job_id,
                work, strerror(-rc));
         hc_rmtree(work);
@@ -328,8 +330,10 @@ static int run_job(const struct conf *conf, struct catalog *cat, const char *wor
     hc_rmtree(out);     /* a previous attempt that died after publishing */
     sweep_work_folders(conf, update_id);
     memset(&spec, 0, sizeof(spec));
-    spec.uid = (uid_t)-1;
-    spec.gid = (gid_t)-1;
+    if (sandbox_job_user(&spec.uid, &spec.gid) < 0) {
+        hc_log("worker %s: there is no user `nobody` to run jobs as", worker_id);
+        return -1;
+    }
     if ((in_fd = open(input, O_RDONLY | O_CLOEXEC)) < 0) {
         hc_log("worker %s: job %lld: cannot open %s: %s", worker_id, (long long)job_id, input,
                strerror(errno));
@@ -337,7 +341,8 @@ static int run_job(const struct conf *conf, struct catalog *cat, const char *wor
         return 0;
     }
     if ((rc = tc_work_create(out, work, sizeof(work))) < 0 ||
-        (work_fd = open(work, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+        (work_fd = open(work, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+        (spec.uid != (uid_t)-1 && fchown(work_fd, spec.uid, spec.gid) < 0)) {
         hc_log("worker %s: job %lld: cannot create a work folder for %s: %s", worker_id,
                (long long)job_id, out, strerror(rc < 0 ? -rc : errno));
         close(in_fd);
