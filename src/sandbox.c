@@ -240,11 +240,13 @@ static const char *const allowed[] = {
 
 #ifdef HAVE_SANITIZERS
 /* What AddressSanitizer and LeakSanitizer use besides: LeakSanitizer stops
- * the process at exit with a helper that ptrace()s it, and reads /proc
- * (Landlock still limits opens to /proc and the work folder). */
+ * the process at exit with a helper that ptrace()s it and lists
+ * /proc/PID/task with the old getdents (Landlock still limits opens to
+ * /proc and the work folder). */
 static const char *const allowed_sanitizers[] = {
     "clone", "ptrace", "wait4", "waitid", "prctl", "openat", "open",
-    "readlink", "readlinkat", "newfstatat", "statx", "mkdirat",
+    "readlink", "readlinkat", "newfstatat", "statx", "stat", "lstat",
+    "access", "getdents", "mkdirat",
     "process_vm_readv", "kill", "tgkill", "tkill", "sched_getparam",
     "getrlimit", "prlimit64", "ioctl", "pipe", "pipe2", "dup", "dup2", "dup3",
     NULL

@@ -252,9 +252,12 @@ static int watch_child(const struct conf *conf, struct job_ctx *ctx, struct jc_c
         } else if (r > 0 && (m.type == JC_DONE || m.type == JC_FAILED)) {
             *res = m.result;
             got = (int)m.type;
+            /* It has said all it will: it only has to exit now. */
+            if (deadline > hc_monotonic() + 60)
+                deadline = hc_monotonic() + 60;
         }
         if (hc_monotonic() > deadline) {
-            *timed_out = 1;
+            *timed_out = !got;
             break;
         }
         if (hc_monotonic() - ctx->last_beat >= JOB_HEARTBEAT) {
