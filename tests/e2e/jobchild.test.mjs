@@ -11,7 +11,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { startServer, addUser, apiToken } from './lib/server.mjs';
@@ -31,6 +31,12 @@ before(() => {
           '-f', 'lavfi', '-i', 'sine=f=440:r=48000:d=3',
           '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p',
           '-c:a', 'aac', '-shortest', f('clip.mp4')]);
+  // A few frames at 120 frames a second, the last one stamped at 7,100 s:
+  // a file of some tens of KB whose frame-rate cap would have to invent
+  // some 426,000 frames per rendition to fill the gap.
+  ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=s=1280x720:r=120:d=0.1',
+          '-vf', "setpts='if(eq(N,11),7100/TB,PTS)'", '-fps_mode', 'passthrough',
+          '-c:v', 'libvpx', '-b:v', '100k', f('gap.webm')]);
 });
 
 after(() => {
@@ -109,6 +115,54 @@ test('each job runs in a child of its own whose CPU budget is the whole job\'s',
     for (const [pid, cpu] of seen) assert.equal(cpu, budget, `job child ${pid}`);
     const [w] = workers(srv);
     assert.equal(softLimit(w, 'Max cpu time'), 'unlimited', 'the worker has no CPU limit of its own');
+  } finally {
+    await srv.cleanup();
+  }
+});
+
+// Resident memory (kB) of a process: now, and its peak.
+function kb(pid, field) {
+  try {
+    const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'));
+    return m ? Number(m[1]) : 0;
+  } catch { return 0; }
+}
+
+test('a file with one frame stamped at 7,100 s fails with a reason while memory stays bounded',
+     { timeout: 180000 }, async () => {
+  assert.ok(statSync(fx['gap.webm']).size < 100000, 'a small file');
+  const srv = await startServer({ workers: 1, args: ['--preset', 'ultrafast'] });
+  try {
+    await addUser(srv, 'bo@example.com', 'Bo');
+    const token = apiToken(srv, 'bo@example.com');
+    const id = await upload(srv, token, fx['gap.webm'], 'video/webm');
+    const limitKb = 1024 * 1024;   // 1 GiB for any process of the pool
+    let most = 0, u;
+    for (const end = Date.now() + 120000; ;) {
+      for (const w of workers(srv))
+        for (const p of [w, ...children(w)]) most = Math.max(most, kb(p, 'VmRSS'));
+      assert.ok(most < limitKb, `a worker process reached ${Math.round(most / 1024)} MB\n${srv.output}`);
+      u = await getUpdate(srv, token, id);
+      if (u.status === 'ready' || u.status === 'failed') break;
+      assert.ok(Date.now() < end, `still ${u.status} after 120 s\n${srv.output}`);
+      await sleep(100);
+    }
+    assert.equal(u.status, 'failed', 'the gap is refused');
+    const gap = u.error.match(/no picture for (\d+) seconds/);
+    assert.ok(gap && Number(gap[1]) >= 7099 && Number(gap[1]) <= 7100, `the reason names the gap: ${u.error}`);
+    // The worker itself never held the frames, and holds nothing now.
+    const [w] = workers(srv);
+    assert.ok(kb(w, 'VmHWM') < 512 * 1024, `worker peak ${kb(w, 'VmHWM')} kB`);
+    assert.ok(kb(w, 'VmRSS') < 256 * 1024, `worker now ${kb(w, 'VmRSS')} kB`);
+    // and the pool still works
+    const ok = await upload(srv, token, fx['clip.mp4']);
+    for (const end = Date.now() + 60000; ;) {
+      const v = await getUpdate(srv, token, ok);
+      if (v.status === 'ready') break;
+      assert.notEqual(v.status, 'failed', v.error);
+      assert.ok(Date.now() < end, 'the next clip is processed');
+      await sleep(200);
+    }
   } finally {
     await srv.cleanup();
   }
