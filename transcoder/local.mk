@@ -3,6 +3,7 @@
 transcoder_libtranscoder_a_SOURCES = transcoder/transcode.h transcoder/transcode.c \
 	transcoder/input.c transcoder/input.h \
 	transcoder/ladder.c transcoder/ladder.h \
+	transcoder/gap.c transcoder/gap.h \
 	transcoder/playlist.c transcoder/playlist.h \
 	transcoder/graph.c transcoder/graph.h \
 	transcoder/encode.c transcoder/encode.h \

@@ -22,6 +22,7 @@
 #include <libswscale/swscale.h>
 
 #include "encode.h"
+#include "gap.h"
 #include "graph.h"
 #include "input.h"
 #include "ladder.h"
@@ -53,6 +54,7 @@ struct tc_job {
     int64_t                start_us;    /* input start time */
     double                 done;        /* seconds of video decoded */
     double                 end;         /* end time of the last frame */
+    double                 last_pic;    /* time of the last picture, -1 = none */
     int64_t                t0, last_report;
     int                    work_fd;     /* the work folder (not owned) */
 };
@@ -200,31 +202,48 @@ static int report(struct tc_job *j, int force)
                            total > 0 ? total : 0, eta);
 }
 
-/* Pull every frame the video sinks have and encode it. */
+/* Take one frame from rung i's sink, if it has one, and encode it.
+ * Returns 1 when a frame was taken, 0 when none, or a negative AVERROR. */
+static int drain_one(struct tc_job *j, int i)
+{
+    AVRational tb = av_buffersink_get_time_base(j->vg.sink[i]);
+    int ret = av_buffersink_get_frame(j->vg.sink[i], j->filt);
+
+    if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
+        return 0;
+    if (ret < 0)
+        return fail(j, ret, "the video cannot be processed");
+    if (i == 0 && j->filt->pts != AV_NOPTS_VALUE &&
+        (ret = tc_thumbs_add(&j->thumbs, j->filt,
+                             j->filt->pts * av_q2d(tb))) < 0) {
+        av_frame_unref(j->filt);
+        return fail(j, ret, "out of memory");
+    }
+    ret = tc_output_send(&j->vout[i], j->filt);
+    av_frame_unref(j->filt);
+    if (ret < 0)
+        return fail(j, ret, "the video cannot be encoded");
+    return 1;
+}
+
+/*
+ * Pull every frame the video sinks have and encode it, one frame from each
+ * rung in turn: the graph makes a frame for every rung at once, so
+ * emptying one sink first would queue all the others' frames (all the
+ * frames a filled gap makes) in memory.
+ */
 static int drain_video(struct tc_job *j)
 {
-    int i, ret;
+    int i, ret, any;
 
-    for (i = 0; i < j->nrungs; i++) {
-        AVRational tb = av_buffersink_get_time_base(j->vg.sink[i]);
-        for (;;) {
-            ret = av_buffersink_get_frame(j->vg.sink[i], j->filt);
-            if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
-                break;
-            if (ret < 0)
-                return fail(j, ret, "the video cannot be processed");
-            if (i == 0 && j->filt->pts != AV_NOPTS_VALUE &&
-                (ret = tc_thumbs_add(&j->thumbs, j->filt,
-                                     j->filt->pts * av_q2d(tb))) < 0) {
-                av_frame_unref(j->filt);
-                return fail(j, ret, "out of memory");
-            }
-            ret = tc_output_send(&j->vout[i], j->filt);
-            av_frame_unref(j->filt);
-            if (ret < 0)
-                return fail(j, ret, "the video cannot be encoded");
+    do {
+        any = 0;
+        for (i = 0; i < j->nrungs; i++) {
+            if ((ret = drain_one(j, i)) < 0)
+                return ret;
+            any |= ret;
         }
-    }
+    } while (any);
     return 0;
 }
 
@@ -282,8 +301,16 @@ static int on_video_frame(struct tc_job *j, AVFrame *f)
         return fail(j, AVERROR_INVALIDDATA, "the video is too large");
     f->pts = f->best_effort_timestamp;
     if (f->pts != AV_NOPTS_VALUE) {
+        double t;
+
         f->pts -= av_rescale_q(j->start_us, AV_TIME_BASE_Q, st->time_base);
-        j->done = f->pts * av_q2d(st->time_base);
+        t = f->pts * av_q2d(st->time_base);
+        if (tc_gap_check(j->last_pic, t, TC_MAX_GAP_SECONDS, j->res->error,
+                         sizeof(j->res->error)) < 0)
+            return AVERROR_INVALIDDATA;
+        if (t > j->last_pic)
+            j->last_pic = t;
+        j->done = t;
         if (j->done + 1.0 / j->fps_out > j->end)
             j->end = j->done + 1.0 / j->fps_out;
     }
@@ -558,6 +585,7 @@ int tc_transcode_fd(int in_fd, int work_fd, const struct tc_options *opt,
         j->opt.crf = 23;
     limits_fill(&j->opt.limits);
     j->t0 = av_gettime_relative();
+    j->last_pic = -1;
     if ((ret = tc_input_open_fd(in_fd, &j->opt.limits, j->opt.deadline_us,
                                 &j->in, res->error, sizeof(res->error))) < 0)
         goto end;

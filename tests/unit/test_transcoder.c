@@ -1,12 +1,13 @@
 /*
  * test_transcoder.c - unit tests for the pure parts of the transcoder:
  * ladder choice, H.264 levels, media playlist measurement, master playlist
- * text and the CODECS string. No media is decoded here; the end-to-end
+ * text, the CODECS string and the rule for timestamp gaps. No media is decoded here; the end-to-end
  * tests in tests/e2e/transcode.test.mjs cover the pipeline.
  */
 #include <stdint.h>
 #include <string.h>
 
+#include "gap.h"
 #include "ladder.h"
 #include "playlist.h"
 #include "unit.h"
@@ -197,6 +198,29 @@ UNIT_TEST(codecs_string_from_avcc_and_annexb)
     CHECK_INT(tc_codecs_avc1(NULL, 0, s, sizeof(s)), -1);
 }
 
+UNIT_TEST(gap_up_to_the_limit_is_filled)
+{
+    char err[256] = "";
+
+    CHECK_INT(tc_gap_check(-1, 7100, TC_MAX_GAP_SECONDS, err, sizeof(err)), 0);
+    CHECK_INT(tc_gap_check(0, 1.0 / 30, TC_MAX_GAP_SECONDS, err, sizeof(err)), 0);
+    CHECK_INT(tc_gap_check(10, 70, TC_MAX_GAP_SECONDS, err, sizeof(err)), 0);
+    CHECK_INT(tc_gap_check(10, 5, TC_MAX_GAP_SECONDS, err, sizeof(err)), 0);
+    CHECK_STR(err, "");
+}
+
+UNIT_TEST(gap_past_the_limit_is_refused_with_where_it_is)
+{
+    char err[256] = "";
+
+    CHECK_INT(tc_gap_check(10, 70.01, TC_MAX_GAP_SECONDS, err, sizeof(err)), -1);
+    CHECK_STR(err, "the video has no picture for 60 seconds (from 0:00:10 to "
+                   "0:01:10); Hubcast fills gaps of at most 60 seconds");
+    CHECK_INT(tc_gap_check(0.0833, 7100, TC_MAX_GAP_SECONDS, err, sizeof(err)), -1);
+    CHECK_STR(err, "the video has no picture for 7099 seconds (from 0:00:00 to "
+                   "1:58:20); Hubcast fills gaps of at most 60 seconds");
+}
+
 int main(void)
 {
     unit_run(ladder_landscape_1080p_gets_four_rungs,
@@ -222,5 +246,8 @@ int main(void)
              "master_playlist_without_audio_and_too_small_buffer");
     unit_run(codecs_string_from_avcc_and_annexb,
              "codecs_string_from_avcc_and_annexb");
+    unit_run(gap_up_to_the_limit_is_filled, "gap_up_to_the_limit_is_filled");
+    unit_run(gap_past_the_limit_is_refused_with_where_it_is,
+             "gap_past_the_limit_is_refused_with_where_it_is");
     return unit_done();
 }
