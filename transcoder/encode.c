@@ -371,9 +371,7 @@ void tc_output_free(struct tc_output *o)
     if (o->open)
         av_write_trailer(o->mux);  /* failure path: result not needed */
     avcodec_free_context(&o->enc);
-    if (o->mux)
-        av_freep(&o->mux->opaque);
-    avformat_free_context(o->mux);
+    avformat_free_context(o->mux);      /* opaque is &o->dirfd: not ours to free */
     av_packet_free(&o->pkt);
     memset(o, 0, sizeof(*o));
 }
