@@ -4,7 +4,8 @@
 set -eu
 want="build-essential autoconf automake pkg-config tzdata ca-certificates curl
 libavformat-dev libavcodec-dev libavfilter-dev libswscale-dev libswresample-dev libavutil-dev
-libmicrohttpd-dev libsqlite3-dev libcurl4-openssl-dev libjansson-dev libsodium-dev nettle-dev"
+libmicrohttpd-dev libsqlite3-dev libcurl4-openssl-dev libjansson-dev libsodium-dev nettle-dev
+libseccomp-dev"
 if [ "${1:-build}" = test ]; then
     want="$want ffmpeg sqlite3 chromium fonts-dejavu-core iproute2 openssl clang-14 libclang-rt-14-dev valgrind"
 fi

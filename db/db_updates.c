@@ -526,6 +526,15 @@ int db_job_release(struct catalog *c, int64_t job_id, const char *worker_id, int
     return n == 1 ? DB_OK : DB_INVALID;
 }
 
+int db_job_requeue(struct catalog *c, int64_t job_id, const char *worker_id, int64_t now)
+{
+    int n = cat_exec(c, "UPDATE jobs SET state = 'queued', worker = NULL, lease_until = NULL, updated_at = ? "
+                        "WHERE id = ? AND worker = ? AND state = 'running'", "IIs", now, job_id, worker_id);
+    if (n < 0)
+        return cat_rc(c);
+    return n == 1 ? DB_OK : DB_INVALID;
+}
+
 int db_job_fail(struct catalog *c, int64_t job_id, const char *worker_id, const char *reason, int64_t now)
 {
     int rc, n;

@@ -240,6 +240,11 @@ int db_job_heartbeat(struct catalog *c, int64_t job_id, const char *worker_id, d
  * negative db_rc. */
 int db_job_release(struct catalog *c, int64_t job_id, const char *worker_id, int64_t now);
 
+/* running (worker_id's) -> queued with the attempt spent (its job child
+ * died: the next claim retries it, at most max_attempts in all). DB_OK,
+ * DB_INVALID if it is not worker_id's running job, or a negative db_rc. */
+int db_job_requeue(struct catalog *c, int64_t job_id, const char *worker_id, int64_t now);
+
 /* running (worker_id's) -> failed, and its update processing -> failed
  * with reason. DB_OK, DB_INVALID (not worker_id's running job: nothing
  * changed), or a negative db_rc. */

@@ -11,6 +11,7 @@ int cmd_migrate(int argc, char **argv);
 int cmd_user(int argc, char **argv);
 int cmd_purpose(int argc, char **argv);
 int cmd_remind(int argc, char **argv);
+int cmd_job_child(int argc, char **argv);  /* jobchild.c; started by workers */
 
 struct conf;
 struct catalog;

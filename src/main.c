@@ -60,6 +60,9 @@ int main(int argc, char **argv)
         printf("hubcast %s\n", PACKAGE_VERSION);
         return 0;
     }
+    /* Started by a worker for each job; not listed in the help. */
+    if (!strcmp(argv[1], "job-child"))
+        return cmd_job_child(argc - 1, argv + 1);
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         if (!strcmp(argv[1], commands[i].name))
             return commands[i].fn(argc - 1, argv + 1);

@@ -1,14 +1,18 @@
 /*
  * worker.c - `hubcast worker`: claim transcode jobs from the catalog and
- * run them in this process, which holds rlimits and no network, so that a
- * hostile file can at worst kill a worker. The supervisor in `hubcast
- * serve` restarts workers that exit; a job whose worker died is reclaimed
- * when its lease runs out, at most JOB_MAX_ATTEMPTS times.
+ * run each in a job child of its own (jobchild.h), which holds the job's
+ * limits and confinement, so that a hostile file can at worst kill that
+ * child. The worker keeps the catalog: it heartbeats while the child runs,
+ * publishes the child's work folder and records the outcome. A child that
+ * dies is retried; the supervisor in `hubcast serve` restarts workers that
+ * exit, and a job whose worker died is reclaimed when its lease runs out,
+ * at most JOB_MAX_ATTEMPTS times in all.
  */
 #include "config.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -29,8 +33,11 @@
 #include "commands.h"
 #include "conf.h"
 #include "db_updates.h"
+#include "jobchild.h"
 #include "layout.h"
 #include "mail.h"
+#include "publish.h"
+#include "sandbox.h"
 #include "transcode.h"
 #include "util.h"
 #include "worker.h"
@@ -70,36 +77,54 @@ static void on_term(int sig)
 struct job_ctx {
     struct catalog *cat;
     int64_t job_id;
+    int64_t update_id;
     const char *worker_id;
     double last_beat;
+    double pct, eta;    /* the child's last progress report */
     int lost;
 };
 
-static int on_progress(void *opaque, double done, double total, double eta)
+/* The heartbeat: extend the lease only if the job is still ours. Returns
+ * 0, or 1 when it is not (deleted or taken over): stop. A catalog that
+ * cannot be reached is no reason to stop. */
+static int job_heartbeat(struct job_ctx *j)
 {
-    struct job_ctx *j = opaque;
-    double now = hc_monotonic();
-    double pct = total > 0 ? done * 100.0 / total : 0;
-    int rc;
+    int rc = db_job_heartbeat(j->cat, j->job_id, j->worker_id, j->pct, j->eta,
+                              (int64_t)hc_now(), job_lease);
 
-    if (stopping)
-        return 1;
-    if (now - j->last_beat < JOB_HEARTBEAT)
-        return 0;
-    j->last_beat = now;
-    if (pct > 99.9)
-        pct = 99.9;
-    /* The heartbeat: extend the lease only if the job is still ours. A
-     * catalog that cannot be reached is no reason to stop. */
-    rc = db_job_heartbeat(j->cat, j->job_id, j->worker_id, pct, eta, (int64_t)hc_now(), job_lease);
     if (rc == DB_INVALID) {
         j->lost = 1;
-        return 1;   /* deleted or taken over: stop */
+        return 1;
     }
     if (rc < 0)
-        hc_log("worker %s: heartbeat of job %lld not recorded: %s", j->worker_id, (long long)j->job_id,
-               db_rc_name(rc));
+        hc_log("worker %s: heartbeat of job %lld not recorded: %s", j->worker_id,
+               (long long)j->job_id, db_rc_name(rc));
     return 0;
+}
+
+/* Hand the job back to the queue: without spending an attempt when this
+ * worker is stopping, spending one when its child died. If the catalog
+ * cannot be told, the claim runs out and the job is retried anyway. */
+static void job_requeue(struct job_ctx *j, int spend)
+{
+    int64_t now = (int64_t)hc_now();
+    int rc = spend ? db_job_requeue(j->cat, j->job_id, j->worker_id, now)
+                   : db_job_release(j->cat, j->job_id, j->worker_id, now);
+
+    if (rc < 0)
+        hc_log("worker %s: job %lld not handed back (%s); its claim runs out", j->worker_id,
+               (long long)j->job_id, db_rc_name(rc));
+}
+
+/* The job failed for a reason a person can read. */
+static void job_failed(struct job_ctx *j, const char *msg)
+{
+    int rc;
+
+    hc_log("worker %s: job %lld failed: %s", j->worker_id, (long long)j->job_id, msg);
+    if ((rc = db_job_fail(j->cat, j->job_id, j->worker_id, msg, (int64_t)hc_now())) < 0)
+        hc_log("worker %s: job %lld: failure not recorded (%s); its claim runs out and it is retried",
+               j->worker_id, (long long)j->job_id, db_rc_name(rc));
 }
 
 static void limit(int res, rlim_t v)
@@ -109,6 +134,8 @@ static void limit(int res, rlim_t v)
         hc_log("worker: setrlimit(%d): %s", res, strerror(errno));
 }
 
+/* The worker's own limits and no network; each job child gets tighter
+ * limits of its own (sandbox.h) and inherits the network namespace. */
 static void confine(void)
 {
 #ifndef HAVE_SANITIZERS
@@ -143,6 +170,63 @@ static void sweep_work_folders(const struct conf *conf, int64_t update_id)
             hc_rmtree(path);
         }
     closedir(d);
+}
+
+/* How a job child ended, in words for the log. */
+static void describe_end(int status, char *out, size_t outsz)
+{
+    if (WIFSIGNALED(status))
+        snprintf(out, outsz, "was killed by signal %d%s", WTERMSIG(status),
+                 WTERMSIG(status) == SIGXCPU ? " (out of CPU time)" : "");
+    else if (WIFEXITED(status) && WEXITSTATUS(status) == SANDBOX_EXIT_BLOCKED)
+        snprintf(out, outsz, "made a system call its filter does not allow");
+    else if (WIFEXITED(status))
+        snprintf(out, outsz, "exited with status %d without a result", WEXITSTATUS(status));
+    else
+        snprintf(out, outsz, "ended without a result");
+}
+
+/* Run the child until it ends, heartbeating; fills *res and returns the
+ * message type it ended with (JC_DONE, JC_FAILED) or 0, with *timed_out set
+ * when the deadline passed. The child is reaped either way. */
+static int watch_child(const struct conf *conf, struct job_ctx *ctx, struct jc_child *child,
+                       struct tc_result *res, int *timed_out, int *status)
+{
+    /* The child's own deadline check gives the readable reason first. */
+    double deadline = hc_monotonic() + conf->job_deadline + 10;
+    struct jc_msg m;
+    int got = 0, ended = 0;
+
+    *timed_out = 0;
+    while (!stopping && !ctx->lost) {
+        int r = jc_next(child, 250, &m);
+        if (r < 0) {
+            ended = 1;
+            break;
+        }
+        if (r > 0 && m.type == JC_PROGRESS) {
+            ctx->pct = m.total > 0 ? m.done * 100.0 / m.total : 0;
+            if (ctx->pct > 99.9)
+                ctx->pct = 99.9;
+            ctx->eta = m.eta;
+        } else if (r > 0 && (m.type == JC_DONE || m.type == JC_FAILED)) {
+            *res = m.result;
+            got = (int)m.type;
+            /* It has said all it will: it only has to exit now. */
+            if (deadline > hc_monotonic() + 60)
+                deadline = hc_monotonic() + 60;
+        }
+        if (hc_monotonic() > deadline) {
+            *timed_out = !got;
+            break;
+        }
+        if (hc_monotonic() - ctx->last_beat >= JOB_HEARTBEAT) {
+            ctx->last_beat = hc_monotonic();
+            job_heartbeat(ctx);
+        }
+    }
+    *status = jc_finish(child, !ended);
+    return got;
 }
 
 /* Is the disk of the data folder (nearly) full? Then a failed transcode
@@ -213,74 +297,116 @@ static void report_ready(const struct conf *conf, struct catalog *cat, const cha
     }
 }
 
+/* Publish the finished work folder and record the update as ready. */
+static int job_done(const struct conf *conf, struct job_ctx *j, const char *work,
+                    const char *out, const struct tc_result *res)
+{
+    int rc;
+
+    if ((rc = sandbox_give_back(work)) < 0 || (rc = tc_work_publish(work, out)) < 0) {
+        hc_log("worker %s: job %lld: publishing %s: %s", j->worker_id, (long long)j->job_id,
+               work, strerror(-rc));
+        hc_rmtree(work);
+        if (disk_full(conf)) {
+            /* Not the video's fault: tried again once there is room. */
+            job_requeue(j, 0);
+            sleep(1);
+            return 0;
+        }
+        job_failed(j, "the output folder cannot be published");
+        return 0;
+    }
+    report_ready(conf, j->cat, j->worker_id, j->job_id, j->update_id, res, out);
+    return 0;
+}
+
 static int run_job(const struct conf *conf, struct catalog *cat, const char *worker_id,
                    int64_t job_id, int64_t update_id, const char *input)
 {
-    char out[LAYOUT_PATH_MAX], msg[300], nonce[DB_NONCE_SIZE];
-    struct tc_options opt;
+    char out[LAYOUT_PATH_MAX], work[LAYOUT_PATH_MAX + 100], how[96];
+    struct jc_spec spec;
+    struct jc_child child;
     struct tc_result res;
-    struct job_ctx ctx = { cat, job_id, worker_id, 0, 0 };
-    struct rusage ru;
-    int rc;
+    struct job_ctx ctx = { cat, job_id, update_id, worker_id, 0, 0, -1, 0 };
+    int in_fd, work_fd, got, timed_out, status, rc;
 
     if (layout_update_media(conf->data_dir, update_id, out, sizeof(out)) < 0)
         return -1;
     hc_rmtree(out);     /* a previous attempt that died after publishing */
     sweep_work_folders(conf, update_id);
-    tc_options_default(&opt);
-    opt.preset = conf->preset;
-    opt.crf = conf->crf;
-    opt.threads = conf->worker_threads;
-    opt.limits.max_duration = conf->max_duration;
-    opt.progress = on_progress;
-    opt.opaque = &ctx;
-    {
-        struct timeval tv;
-        gettimeofday(&tv, NULL);
-        opt.deadline_us = ((int64_t)tv.tv_sec + conf->job_deadline) * 1000000 + tv.tv_usec;
+    memset(&spec, 0, sizeof(spec));
+    if (sandbox_job_user(&spec.uid, &spec.gid) < 0) {
+        hc_log("worker %s: there is no user `nobody` to run jobs as", worker_id);
+        return -1;
     }
-    /* CPU time: whatever this process used so far plus the job's share. */
-    if (getrusage(RUSAGE_SELF, &ru) == 0) {
-        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-        rlim_t used = (rlim_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec);
-        limit(RLIMIT_CPU, used + (rlim_t)conf->job_deadline * (rlim_t)(ncpu > 0 ? ncpu : 1));
-    }
-    memset(&res, 0, sizeof(res));
-    hc_log("worker %s: job %lld: transcoding update %lld", worker_id, (long long)job_id, (long long)update_id);
-    rc = tc_transcode(input, out, &opt, &res);
-    if (ctx.lost || stopping) {
-        if (stopping && !ctx.lost) {
-            /* Hand it back without spending an attempt. */
-            hc_rmtree(out);
-            if ((rc = db_job_release(cat, job_id, worker_id, (int64_t)hc_now())) < 0)
-                hc_log("worker %s: job %lld not handed back (%s); its claim runs out", worker_id,
-                       (long long)job_id, db_rc_name(rc));
-        } else if (db_update_nonce(cat, update_id, nonce) == DB_NOTFOUND) {
-            hc_rmtree(out);     /* deleted: nothing of it stays */
-        }
+    if ((in_fd = open(input, O_RDONLY | O_CLOEXEC)) < 0) {
+        hc_log("worker %s: job %lld: cannot open %s: %s", worker_id, (long long)job_id, input,
+               strerror(errno));
+        job_failed(&ctx, "the stored file cannot be opened");
         return 0;
     }
-    if (rc < 0 && disk_full(conf)) {
+    if ((rc = tc_work_create(out, work, sizeof(work))) < 0 ||
+        (work_fd = open(work, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+        (spec.uid != (uid_t)-1 && fchown(work_fd, spec.uid, spec.gid) < 0)) {
+        hc_log("worker %s: job %lld: cannot create a work folder for %s: %s", worker_id,
+               (long long)job_id, out, strerror(rc < 0 ? -rc : errno));
+        close(in_fd);
+        if (rc == 0)
+            hc_rmtree(work);
+        job_failed(&ctx, "cannot create the output folder");
+        return 0;
+    }
+    spec.kind = JC_KIND_LADDER;
+    spec.in_fd = in_fd;
+    spec.work_fd = work_fd;
+    spec.preset = conf->preset;
+    spec.crf = conf->crf;
+    spec.threads = conf->worker_threads;
+    spec.max_duration = conf->max_duration;
+    spec.deadline = conf->job_deadline;
+    spec.test_clock = conf->test_clock;
+    hc_log("worker %s: job %lld: transcoding update %lld", worker_id, (long long)job_id, (long long)update_id);
+    rc = jc_start(&spec, &child);
+    close(in_fd);
+    close(work_fd);
+    if (rc < 0) {
+        hc_log("worker %s: job %lld: cannot start a job child: %s", worker_id, (long long)job_id,
+               strerror(-rc));
+        hc_rmtree(work);
+        job_requeue(&ctx, 0);
+        return -1;
+    }
+    memset(&res, 0, sizeof(res));
+    ctx.last_beat = hc_monotonic();
+    got = watch_child(conf, &ctx, &child, &res, &timed_out, &status);
+    if (ctx.lost || stopping) {
+        hc_rmtree(work);
+        if (stopping && !ctx.lost)   /* hand it back without spending an attempt */
+            job_requeue(&ctx, 0);
+        return 0;
+    }
+    if (got == JC_FAILED && disk_full(conf)) {
         /* Not the video's fault: hand it back to be tried once there is room. */
         hc_log("worker %s: job %lld stopped on a full disk: %s", worker_id, (long long)job_id, res.error);
-        hc_rmtree(out);
-        sweep_work_folders(conf, update_id);
-        if ((rc = db_job_release(cat, job_id, worker_id, (int64_t)hc_now())) < 0)
-            hc_log("worker %s: job %lld not handed back (%s); its claim runs out", worker_id,
-                   (long long)job_id, db_rc_name(rc));
+        hc_rmtree(work);
+        job_requeue(&ctx, 0);
         sleep(1);
         return 0;
     }
-    if (rc < 0) {
-        snprintf(msg, sizeof(msg), "%s", res.error[0] ? res.error : "the video could not be processed");
-        hc_log("worker %s: job %lld failed: %s", worker_id, (long long)job_id, msg);
-        if ((rc = db_job_fail(cat, job_id, worker_id, msg, (int64_t)hc_now())) < 0)
-            hc_log("worker %s: job %lld: failure not recorded (%s); its claim runs out and it is retried",
-                   worker_id, (long long)job_id, db_rc_name(rc));
+    if (timed_out || got == JC_FAILED) {
+        hc_rmtree(work);
+        job_failed(&ctx, timed_out ? "the transcode took too long" : res.error);
         return 0;
     }
-    report_ready(conf, cat, worker_id, job_id, update_id, &res, out);
-    return 0;
+    if (got != JC_DONE || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        describe_end(status, how, sizeof(how));
+        hc_log("worker %s: job %lld: the job child %s; the job goes back to the queue",
+               worker_id, (long long)job_id, how);
+        hc_rmtree(work);
+        job_requeue(&ctx, 1);
+        return 0;
+    }
+    return job_done(conf, &ctx, work, out, &res);
 }
 
 int cmd_worker(int argc, char **argv)

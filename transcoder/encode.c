@@ -4,11 +4,17 @@
  */
 #include "encode.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libavutil/opt.h>
+
+#include "publish.h"
+
+#define TC_IO_BUFFER 65536
 
 /* Log and fail on options nobody consumed. */
 static int leftover(AVDictionary *d, const char *where)
@@ -24,66 +30,116 @@ static int leftover(AVDictionary *d, const char *where)
     return bad ? AVERROR(EINVAL) : 0;
 }
 
-/*
- * The hls muxer reads the names it is given as patterns (%d, %v), so the
- * real folder, which may hold any character, never reaches it: it writes
- * below a placeholder folder and its io_open puts the real one back.
- */
-#define MUX_DIR "rung"
-
-struct mux_dir {
-    char dir[4096];                   /* the real output folder */
-    int (*io_open)(AVFormatContext *s, AVIOContext **pb, const char *url,
-                   int flags, AVDictionary **options);   /* libavformat's */
-};
-
-static int mux_io_open(AVFormatContext *s, AVIOContext **pb, const char *url,
-                       int flags, AVDictionary **options)
+/* AVIOContext write callback over a descriptor (opaque points to it). */
+static int fd_write(void *opaque, uint8_t *buf, int size)
 {
-    const struct mux_dir *md = s->opaque;
-    char path[8192];
-    int n;
+    int fd = *(int *)opaque, left = size;
 
-    if (strncmp(url, MUX_DIR "/", sizeof(MUX_DIR)) != 0 ||
-        strstr(url, "/../")) {
-        av_log(s, AV_LOG_ERROR, "refused to open '%s'\n", url);
-        return AVERROR(EPERM);
+    while (left > 0) {
+        ssize_t n = write(fd, buf, (size_t)left);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return n < 0 ? AVERROR(errno) : AVERROR(EIO);
+        buf += n;
+        left -= (int)n;
     }
-    n = snprintf(path, sizeof(path), "%s/%s", md->dir, url + sizeof(MUX_DIR));
-    if (n < 0 || (size_t)n >= sizeof(path))
-        return AVERROR(ENAMETOOLONG);
-    return md->io_open(s, pb, path, flags, options);
+    return size;
 }
 
-/* Create the hls muxer for dir/index.m3u8 (no header yet). */
-static int mux_alloc(struct tc_output *o, const char *dir)
+static int64_t fd_seek(void *opaque, int64_t offset, int whence)
 {
-    struct mux_dir *md;
+    int fd = *(int *)opaque;
+    off_t r;
+
+    if (whence & AVSEEK_SIZE) {
+        off_t cur = lseek(fd, 0, SEEK_CUR), end = lseek(fd, 0, SEEK_END);
+        if (cur < 0 || end < 0 || lseek(fd, cur, SEEK_SET) < 0)
+            return AVERROR(errno);
+        return end;
+    }
+    r = lseek(fd, offset, whence & ~AVSEEK_FORCE);
+    return r < 0 ? AVERROR(errno) : r;
+}
+
+/*
+ * The muxer's io_open: url is a name below the work folder (s->opaque
+ * points to its descriptor; the hls muxer hands opaque, io_open and
+ * io_close2 on to the mp4 muxer it runs inside). Only writing is allowed.
+ */
+static int dir_io_open(AVFormatContext *s, AVIOContext **pb, const char *url,
+                       int flags, AVDictionary **options)
+{
+    int dirfd = *(const int *)s->opaque, fd, *box = NULL;
+    unsigned char *buf = NULL;
+
+    (void)options;
+    *pb = NULL;
+    if ((flags & AVIO_FLAG_READ) || !(flags & AVIO_FLAG_WRITE))
+        return AVERROR(EPERM);
+    if ((fd = tc_work_openat(dirfd, url)) < 0) {
+        av_log(s, AV_LOG_ERROR, "cannot write %s: %s\n", url,
+               av_err2str(AVERROR(-fd)));
+        return AVERROR(-fd);
+    }
+    if (!(box = av_malloc(sizeof(*box))) ||
+        !(buf = av_malloc(TC_IO_BUFFER)) ||
+        !(*pb = avio_alloc_context(buf, TC_IO_BUFFER, 1, box, NULL, fd_write,
+                                   fd_seek))) {
+        av_free(buf);
+        av_free(box);
+        close(fd);
+        return AVERROR(ENOMEM);
+    }
+    *box = fd;
+    return 0;
+}
+
+/* The muxer's io_close2: flush, close the descriptor, free the context. */
+static int dir_io_close(AVFormatContext *s, AVIOContext *pb)
+{
+    int *box, ret;
+
+    (void)s;
+    if (!pb)
+        return 0;
+    avio_flush(pb);
+    ret = pb->error;
+    box = pb->opaque;
+    if (close(*box) < 0 && ret >= 0)
+        ret = AVERROR(errno);
+    av_free(box);
+    av_freep(&pb->buffer);
+    avio_context_free(&pb);
+    return ret;
+}
+
+/* Create the hls muxer for name/index.m3u8 below o->dirfd (no header yet). */
+static int mux_alloc(struct tc_output *o, const char *name)
+{
+    char url[256];
     int ret;
 
-    if (strlen(dir) >= sizeof(md->dir))
+    if (snprintf(url, sizeof(url), "%s/index.m3u8", name) >= (int)sizeof(url))
         return AVERROR(ENAMETOOLONG);
     if ((ret = avformat_alloc_output_context2(&o->mux, NULL, "hls",
-                                              MUX_DIR "/index.m3u8")) < 0) {
+                                              url)) < 0) {
         av_log(NULL, AV_LOG_ERROR, "hls muxer: %s\n", av_err2str(ret));
         return ret;
     }
-    if (!(md = av_mallocz(sizeof(*md))))
-        return AVERROR(ENOMEM);
-    memcpy(md->dir, dir, strlen(dir) + 1);
-    md->io_open = o->mux->io_open;
-    o->mux->opaque = md;
-    o->mux->io_open = mux_io_open;
+    o->mux->opaque = &o->dirfd;
+    o->mux->io_open = dir_io_open;
+    o->mux->io_close2 = dir_io_close;
     if (!(o->pkt = av_packet_alloc()))
         return AVERROR(ENOMEM);
     return 0;
 }
 
 /* Add the stream for the opened encoder and write the header. */
-static int mux_start(struct tc_output *o, const char *dir)
+static int mux_start(struct tc_output *o, const char *name)
 {
     AVDictionary *opts = NULL;
-    char seg[4096];
+    char seg[256];
     int ret;
 
     if (!(o->st = avformat_new_stream(o->mux, NULL)))
@@ -91,7 +147,7 @@ static int mux_start(struct tc_output *o, const char *dir)
     if ((ret = avcodec_parameters_from_context(o->st->codecpar, o->enc)) < 0)
         return ret;
     o->st->time_base = o->enc->time_base;
-    snprintf(seg, sizeof(seg), MUX_DIR "/seg_%%05d.m4s");
+    snprintf(seg, sizeof(seg), "%s/seg_%%05d.m4s", name);
     av_dict_set(&opts, "hls_segment_type", "fmp4", 0);
     av_dict_set_int(&opts, "hls_time", TC_SEGMENT_SECONDS, 0);
     av_dict_set(&opts, "hls_playlist_type", "vod", 0);
@@ -103,7 +159,7 @@ static int mux_start(struct tc_output *o, const char *dir)
         ret = leftover(opts, "avformat_write_header");
     av_dict_free(&opts);
     if (ret < 0)
-        av_log(NULL, AV_LOG_ERROR, "hls header in %s: %s\n", dir,
+        av_log(NULL, AV_LOG_ERROR, "hls header in %s: %s\n", name,
                av_err2str(ret));
     else
         o->open = 1;
@@ -199,7 +255,7 @@ int tc_encoder_audio(AVCodecContext **out, int global_header)
     return 0;
 }
 
-int tc_output_open_video(struct tc_output *o, const char *dir,
+int tc_output_open_video(struct tc_output *o, int dirfd, const char *name,
                          const struct tc_ladder_rung *r, AVRational tb,
                          double fps, const char *preset, int crf,
                          int threads, double gop_seconds)
@@ -207,11 +263,12 @@ int tc_output_open_video(struct tc_output *o, const char *dir,
     int ret;
 
     memset(o, 0, sizeof(*o));
-    if ((ret = mux_alloc(o, dir)) < 0 ||
+    o->dirfd = dirfd;
+    if ((ret = mux_alloc(o, name)) < 0 ||
         (ret = tc_encoder_video(&o->enc, r, tb, fps, preset, crf, threads,
                     !!(o->mux->oformat->flags & AVFMT_GLOBALHEADER),
                     gop_seconds)) < 0 ||
-        (ret = mux_start(o, dir)) < 0)
+        (ret = mux_start(o, name)) < 0)
         goto fail;
     o->last_pts = AV_NOPTS_VALUE;
     o->key_base = -1;
@@ -221,15 +278,16 @@ fail:
     return ret;
 }
 
-int tc_output_open_audio(struct tc_output *o, const char *dir)
+int tc_output_open_audio(struct tc_output *o, int dirfd, const char *name)
 {
     int ret;
 
     memset(o, 0, sizeof(*o));
-    if ((ret = mux_alloc(o, dir)) < 0 ||
+    o->dirfd = dirfd;
+    if ((ret = mux_alloc(o, name)) < 0 ||
         (ret = tc_encoder_audio(&o->enc,
                     !!(o->mux->oformat->flags & AVFMT_GLOBALHEADER))) < 0 ||
-        (ret = mux_start(o, dir)) < 0)
+        (ret = mux_start(o, name)) < 0)
         goto fail;
     o->last_pts = AV_NOPTS_VALUE;
     return 0;
@@ -313,9 +371,7 @@ void tc_output_free(struct tc_output *o)
     if (o->open)
         av_write_trailer(o->mux);  /* failure path: result not needed */
     avcodec_free_context(&o->enc);
-    if (o->mux)
-        av_freep(&o->mux->opaque);
-    avformat_free_context(o->mux);
+    avformat_free_context(o->mux);      /* opaque is &o->dirfd: not ours to free */
     av_packet_free(&o->pkt);
     memset(o, 0, sizeof(*o));
 }

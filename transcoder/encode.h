@@ -1,8 +1,11 @@
 /*
  * encode.h - one output of the ladder: an encoder (libx264 for a rung, the
  * native AAC encoder for the audio rendition) feeding libavformat's hls
- * muxer, which writes DIR/index.m3u8, DIR/init.mp4 and DIR/seg_NNNNN.m4s.
- * Not for filtering or for the master playlist.
+ * muxer, which writes NAME/index.m3u8, NAME/init.mp4 and
+ * NAME/seg_NNNNN.m4s below a work folder held as a descriptor: every file
+ * the muxer opens goes through an io_open callback that uses openat(), so
+ * no path is handed to libavformat. Not for filtering or for the master
+ * playlist.
  */
 #ifndef HUBCAST_TC_ENCODE_H
 #define HUBCAST_TC_ENCODE_H
@@ -28,6 +31,7 @@ struct tc_output {
     double           key_base;  /* time of the first frame, -1 = none yet */
     int64_t          last_pts;  /* last frame pts in enc->time_base */
     int              open;      /* header written, trailer not yet */
+    int              dirfd;     /* the work folder (not owned) */
 };
 
 /*
@@ -44,17 +48,18 @@ int tc_encoder_video(AVCodecContext **out, const struct tc_ladder_rung *r,
 int tc_encoder_audio(AVCodecContext **out, int global_header);
 
 /*
- * Open a libx264 rung writing into dir (which exists): frames arrive in
- * time base tb at about fps frames a second. Returns 0 or a negative
- * AVERROR; on failure *o holds nothing.
+ * Open a libx264 rung writing into the folder name (which exists) below
+ * the folder dirfd: frames arrive in time base tb at about fps frames a
+ * second. Returns 0 or a negative AVERROR; on failure *o holds nothing.
  */
-int tc_output_open_video(struct tc_output *o, const char *dir,
+int tc_output_open_video(struct tc_output *o, int dirfd, const char *name,
                          const struct tc_ladder_rung *r, AVRational tb,
                          double fps, const char *preset, int crf,
                          int threads, double gop_seconds);
 
-/* Open the AAC-LC 128 kb/s 48 kHz stereo audio rendition in dir. */
-int tc_output_open_audio(struct tc_output *o, const char *dir);
+/* Open the AAC-LC 128 kb/s 48 kHz stereo audio rendition in the folder
+ * name below dirfd. */
+int tc_output_open_audio(struct tc_output *o, int dirfd, const char *name);
 
 /*
  * Encode frame (NULL flushes the encoder) and mux what comes out. Video

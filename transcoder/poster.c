@@ -10,7 +10,10 @@
 #include <string.h>
 
 #include <libavcodec/avcodec.h>
+#include <libavutil/bprint.h>
 #include <libswscale/swscale.h>
+
+#include "publish.h"
 
 void tc_thumbs_init(struct tc_thumbs *t, double duration)
 {
@@ -126,13 +129,12 @@ int tc_thumbs_add(struct tc_thumbs *t, const AVFrame *f, double time)
     return 0;
 }
 
-/* Encode a yuvj420p frame as a JPEG file at path. */
-static int write_jpeg(const AVFrame *f, const char *path)
+/* Encode a yuvj420p frame as the JPEG file name below the folder dirfd. */
+static int write_jpeg(const AVFrame *f, int dirfd, const char *name)
 {
     const AVCodec *codec = avcodec_find_encoder(AV_CODEC_ID_MJPEG);
     AVCodecContext *enc = NULL;
     AVPacket *pkt = av_packet_alloc();
-    FILE *fp = NULL;
     int ret;
 
     if (!codec || !pkt || !(enc = avcodec_alloc_context3(codec))) {
@@ -149,26 +151,22 @@ static int write_jpeg(const AVFrame *f, const char *path)
         (ret = avcodec_send_frame(enc, f)) < 0 ||
         (ret = avcodec_send_frame(enc, NULL)) < 0 ||
         (ret = avcodec_receive_packet(enc, pkt)) < 0) {
-        av_log(NULL, AV_LOG_ERROR, "jpeg %s: %s\n", path, av_err2str(ret));
+        av_log(NULL, AV_LOG_ERROR, "jpeg %s: %s\n", name, av_err2str(ret));
         goto end;
     }
-    if (!(fp = fopen(path, "wb")) ||
-        fwrite(pkt->data, 1, (size_t)pkt->size, fp) != (size_t)pkt->size) {
-        ret = AVERROR(errno);
-        av_log(NULL, AV_LOG_ERROR, "writing %s: %s\n", path, av_err2str(ret));
+    if ((ret = tc_work_write(dirfd, name, pkt->data, (size_t)pkt->size)) < 0) {
+        ret = AVERROR(-ret);
+        av_log(NULL, AV_LOG_ERROR, "writing %s: %s\n", name, av_err2str(ret));
     }
 end:
-    if (fp && fclose(fp) != 0 && ret >= 0)
-        ret = AVERROR(EIO);
     avcodec_free_context(&enc);
     av_packet_free(&pkt);
     return ret;
 }
 
 /* The poster at the top rung size, at most TC_POSTER_MAX_W wide. */
-static int write_poster(struct tc_thumbs *t, const char *dir)
+static int write_poster(struct tc_thumbs *t, int dirfd)
 {
-    char path[4096];
     int w = t->best->width, h = t->best->height, ret;
     AVFrame *p;
 
@@ -178,8 +176,7 @@ static int write_poster(struct tc_thumbs *t, const char *dir)
     }
     if (!(p = scale_jpeg(&t->sws, t->best, w, h)))
         return AVERROR(ENOMEM);
-    snprintf(path, sizeof(path), "%s/poster.jpg", dir);
-    ret = write_jpeg(p, path);
+    ret = write_jpeg(p, dirfd, "poster.jpg");
     av_frame_free(&p);
     return ret;
 }
@@ -209,13 +206,11 @@ static void vtt_time(char *out, size_t outsz, double seconds)
 }
 
 /* The sprite JPEG and the WebVTT cues pointing into it. */
-static int write_storyboard(struct tc_thumbs *t, const char *dir,
-                            double duration)
+static int write_storyboard(struct tc_thumbs *t, int dirfd, double duration)
 {
     int cols = t->n < 10 ? t->n : 10, rows = (t->n + cols - 1) / cols;
-    char path[4096];
     AVFrame *s = av_frame_alloc();
-    FILE *fp = NULL;
+    AVBPrint vtt;
     int i, ret;
 
     if (!s)
@@ -230,15 +225,10 @@ static int write_storyboard(struct tc_thumbs *t, const char *dir,
     memset(s->data[2], 128, (size_t)s->linesize[2] * (s->height / 2));
     for (i = 0; i < t->n; i++)
         sprite_put(s, t->thumb[i], i % cols, i / cols);
-    snprintf(path, sizeof(path), "%s/storyboard.jpg", dir);
-    if ((ret = write_jpeg(s, path)) < 0)
+    if ((ret = write_jpeg(s, dirfd, "storyboard.jpg")) < 0)
         goto end;
-    snprintf(path, sizeof(path), "%s/storyboard.vtt", dir);
-    if (!(fp = fopen(path, "w"))) {
-        ret = AVERROR(errno);
-        goto end;
-    }
-    fprintf(fp, "WEBVTT\n");
+    av_bprint_init(&vtt, 0, AV_BPRINT_SIZE_UNLIMITED);
+    av_bprintf(&vtt, "WEBVTT\n");
     for (i = 0; i < t->n; i++) {
         double a = i * t->interval, b = (i + 1) * t->interval;
         char ta[32], tb[32];
@@ -247,25 +237,30 @@ static int write_storyboard(struct tc_thumbs *t, const char *dir,
             b = duration;
         vtt_time(ta, sizeof(ta), a);
         vtt_time(tb, sizeof(tb), b);
-        fprintf(fp, "\n%s --> %s\nstoryboard.jpg#xywh=%d,%d,%d,%d\n", ta, tb,
-                (i % cols) * t->tw, (i / cols) * t->th, t->tw, t->th);
+        av_bprintf(&vtt, "\n%s --> %s\nstoryboard.jpg#xywh=%d,%d,%d,%d\n",
+                   ta, tb, (i % cols) * t->tw, (i / cols) * t->th, t->tw,
+                   t->th);
     }
-    if (fclose(fp) != 0)
-        ret = AVERROR(EIO);
+    if (!av_bprint_is_complete(&vtt))
+        ret = AVERROR(ENOMEM);
+    else if ((ret = tc_work_write(dirfd, "storyboard.vtt", vtt.str,
+                                  vtt.len)) < 0)
+        ret = AVERROR(-ret);
+    av_bprint_finalize(&vtt, NULL);
 end:
     av_frame_free(&s);
     return ret;
 }
 
-int tc_thumbs_write(struct tc_thumbs *t, const char *dir, double duration)
+int tc_thumbs_write(struct tc_thumbs *t, int dirfd, double duration)
 {
     int ret;
 
     if (!t->best || t->n == 0)
         return AVERROR(EINVAL);
-    if ((ret = write_poster(t, dir)) < 0)
+    if ((ret = write_poster(t, dirfd)) < 0)
         return ret;
-    return write_storyboard(t, dir, duration);
+    return write_storyboard(t, dirfd, duration);
 }
 
 void tc_thumbs_free(struct tc_thumbs *t)

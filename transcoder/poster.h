@@ -34,10 +34,10 @@ void tc_thumbs_init(struct tc_thumbs *t, double duration);
 int tc_thumbs_add(struct tc_thumbs *t, const AVFrame *f, double time);
 
 /*
- * Write dir/poster.jpg, dir/storyboard.jpg and dir/storyboard.vtt for a
- * video of duration seconds. Returns 0 or a negative AVERROR.
+ * Write poster.jpg, storyboard.jpg and storyboard.vtt below the folder
+ * dirfd for a video of duration seconds. Returns 0 or a negative AVERROR.
  */
-int tc_thumbs_write(struct tc_thumbs *t, const char *dir, double duration);
+int tc_thumbs_write(struct tc_thumbs *t, int dirfd, double duration);
 
 /* Free everything kept. */
 void tc_thumbs_free(struct tc_thumbs *t);

@@ -8,6 +8,7 @@
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,6 +33,63 @@ int tc_work_mkdir(const char *dir, const char *name)
     if (mkdir(path, 0755) < 0)
         return -errno;
     return 0;
+}
+
+int tc_work_mkdirat(int dirfd, const char *name)
+{
+    if (mkdirat(dirfd, name, 0755) < 0)
+        return -errno;
+    return 0;
+}
+
+/* A name that stays below its folder: relative, no ".." component. */
+static int name_below(const char *name)
+{
+    const char *p = name;
+
+    if (!*name || *name == '/')
+        return 0;
+    while (*p) {
+        size_t n = strcspn(p, "/");
+        if (n == 2 && p[0] == '.' && p[1] == '.')
+            return 0;
+        p += n + (p[n] == '/');
+    }
+    return 1;
+}
+
+int tc_work_openat(int dirfd, const char *name)
+{
+    int fd;
+
+    if (!name_below(name))
+        return -EPERM;
+    fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+                O_NOFOLLOW, 0644);
+    return fd < 0 ? -errno : fd;
+}
+
+int tc_work_write(int dirfd, const char *name, const void *data, size_t n)
+{
+    const char *p = data;
+    int fd = tc_work_openat(dirfd, name), ret = 0;
+
+    if (fd < 0)
+        return fd;
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            ret = w < 0 ? -errno : -EIO;
+            break;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    if (close(fd) < 0 && ret == 0)
+        ret = -errno;
+    return ret;
 }
 
 /* nftw callback: remove one entry (children come first with FTW_DEPTH). */

@@ -1,7 +1,9 @@
 /*
  * publish.h - the output folder's life: a work folder next to the final
  * one, removal of a work folder after a failure, and the atomic rename
- * that publishes it. Plain POSIX, no libav. Not for writing media.
+ * that publishes it; plus the two ways the pipeline writes into a work
+ * folder it holds only as a descriptor (a job child has no path access).
+ * Plain POSIX, no libav. Not for writing media.
  */
 #ifndef HUBCAST_TC_PUBLISH_H
 #define HUBCAST_TC_PUBLISH_H
@@ -16,6 +18,22 @@ int tc_work_create(const char *out_dir, char *work, size_t worksz);
 
 /* Create the folder dir/name. Returns 0 or -errno. */
 int tc_work_mkdir(const char *dir, const char *name);
+
+/* Create the folder name below the folder dirfd. Returns 0 or -errno. */
+int tc_work_mkdirat(int dirfd, const char *name);
+
+/*
+ * Open name below the folder dirfd for writing (created 0644, truncated).
+ * name must be relative and must not climb out with "..". Returns the
+ * descriptor (close-on-exec), or -errno.
+ */
+int tc_work_openat(int dirfd, const char *name);
+
+/*
+ * Write the n bytes at data to the new file name below dirfd. Returns 0 or
+ * -errno (a partial file may remain; the work folder is removed then).
+ */
+int tc_work_write(int dirfd, const char *name, const void *data, size_t n);
 
 /* Remove the folder path and everything below it. Returns 0 or -errno. */
 int tc_work_remove(const char *path);

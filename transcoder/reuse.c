@@ -106,7 +106,7 @@ int tc_reuse_load(const char *dir, struct tc_reuse *r)
 }
 
 /* Hard-link from/name to to/name, or copy it. 0 or -errno. */
-static int link_or_copy(const char *from, const char *to, const char *name)
+static int link_or_copy(const char *from, int to_fd, const char *to, const char *name)
 {
     char a[4200], b[4200], buf[65536];
     int in, out, ret = 0;
@@ -114,13 +114,13 @@ static int link_or_copy(const char *from, const char *to, const char *name)
 
     snprintf(a, sizeof(a), "%s/%s", from, name);
     snprintf(b, sizeof(b), "%s/%s", to, name);
-    if (link(a, b) == 0)
+    if (linkat(AT_FDCWD, a, to_fd, b, 0) == 0)
         return 0;
     if (errno != EXDEV && errno != EPERM && errno != EMLINK)
         return -errno;
     if ((in = open(a, O_RDONLY | O_CLOEXEC)) < 0)
         return -errno;
-    if ((out = open(b, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0) {
+    if ((out = openat(to_fd, b, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0) {
         ret = -errno;
         close(in);
         return ret;
@@ -138,30 +138,34 @@ static int link_or_copy(const char *from, const char *to, const char *name)
     return ret;
 }
 
-int tc_reuse_link(const char *dir, const char *rung)
+int tc_reuse_link(const char *dir, int rung_dirfd, const char *rung)
 {
     char from[4096], path[4200], name[32], *text, *p;
-    FILE *fp;
+    FILE *fp = NULL;
     int i, ret, n;
 
     snprintf(from, sizeof(from), "%s/video", dir);
     snprintf(path, sizeof(path), "%s/index.m3u8", from);
     if (!(text = slurp(path)))
         return -EIO;
-    ret = link_or_copy(from, rung, "init.mp4");
+    ret = link_or_copy(from, rung_dirfd, rung, "init.mp4");
     n = 0;
     for (p = text; ret == 0 && (p = strstr(p, "#EXTINF:")); p += 8)
         n++;
     for (i = 0; ret == 0 && i < n; i++) {
         snprintf(name, sizeof(name), "seg_%05d.m4s", i);
-        ret = link_or_copy(from, rung, name);
+        ret = link_or_copy(from, rung_dirfd, rung, name);
     }
     /* the same playlist, now complete: VOD instead of EVENT */
     p = strstr(text, "#EXT-X-PLAYLIST-TYPE:EVENT");
     snprintf(path, sizeof(path), "%s/index.m3u8", rung);
     if (ret == 0) {
-        if (!(fp = fopen(path, "w")))
+        int fd = openat(rung_dirfd, path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0 || !(fp = fdopen(fd, "w"))) {
             ret = -errno;
+            if (fd >= 0)
+                close(fd);
+        }
         else if (p ? fprintf(fp, "%.*sVOD%s", (int)(p + 21 - text), text,
                              p + 26) < 0 : fputs(text, fp) == EOF)
             ret = -EIO;

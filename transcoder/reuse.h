@@ -28,9 +28,10 @@ int tc_reuse_load(const char *dir, struct tc_reuse *r);
 
 /*
  * Link (or copy) dir/video's init and segments into the existing folder
- * rung and write rung/index.m3u8 as a VOD playlist. Returns 0 or -errno.
+ * rung below rung_dirfd and write rung/index.m3u8 there as a VOD
+ * playlist. Returns 0 or -errno.
  */
-int tc_reuse_link(const char *dir, const char *rung);
+int tc_reuse_link(const char *dir, int rung_dirfd, const char *rung);
 
 void tc_reuse_free(struct tc_reuse *r);
 

@@ -9,10 +9,12 @@
 #include "transcode.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <libavfilter/buffersink.h>
 #include <libavfilter/buffersrc.h>
@@ -20,6 +22,7 @@
 #include <libswscale/swscale.h>
 
 #include "encode.h"
+#include "gap.h"
 #include "graph.h"
 #include "input.h"
 #include "ladder.h"
@@ -55,8 +58,9 @@ struct tc_job {
     int64_t                start_us;    /* input start time */
     double                 done;        /* seconds of video decoded */
     double                 end;         /* end time of the last frame */
+    double                 last_pic;    /* time of the last picture, -1 = none */
     int64_t                t0, last_report;
-    char                   work[3072];  /* work folder */
+    int                    work_fd;     /* the work folder (not owned) */
 };
 
 static int fail(struct tc_job *j, int ret, const char *msg)
@@ -117,19 +121,15 @@ static int open_decoder(struct tc_job *j, int idx, AVCodecContext **out)
     return ret;
 }
 
-/* Create the work folder with a folder per rung (and audio). */
-static int make_folders(struct tc_job *j, const char *out_dir)
+/* A folder per rung (and audio) in the work folder. */
+static int make_folders(struct tc_job *j)
 {
     int i, ret;
 
-    if ((ret = tc_work_create(out_dir, j->work, sizeof(j->work))) < 0) {
-        j->work[0] = '\0';
-        return fail(j, AVERROR(-ret), "cannot create the output folder");
-    }
     for (i = 0; i < j->nrungs; i++)
-        if ((ret = tc_work_mkdir(j->work, j->lad[i].name)) < 0)
+        if ((ret = tc_work_mkdirat(j->work_fd, j->lad[i].name)) < 0)
             return fail(j, AVERROR(-ret), "cannot create the output folder");
-    if (j->has_audio && (ret = tc_work_mkdir(j->work, "audio")) < 0)
+    if (j->has_audio && (ret = tc_work_mkdirat(j->work_fd, "audio")) < 0)
         return fail(j, AVERROR(-ret), "cannot create the output folder");
     return 0;
 }
@@ -155,20 +155,17 @@ static int reuse_first(struct tc_job *j)
 /* Bring the reused top rung into the work folder. */
 static int reuse_link(struct tc_job *j)
 {
-    char dir[4096];
     int ret;
 
-    snprintf(dir, sizeof(dir), "%s/%s", j->work, j->lad[0].name);
-    if ((ret = tc_reuse_link(j->opt.reuse_first, dir)) < 0)
+    if ((ret = tc_reuse_link(j->opt.reuse_first, j->work_fd, j->lad[0].name)) < 0)
         return fail(j, AVERROR(-ret), "the first rendition cannot be reused");
     return 0;
 }
 
 /* Decoders, ladder, folders, graphs and outputs. */
-static int job_setup(struct tc_job *j, const char *out_dir)
+static int job_setup(struct tc_job *j)
 {
     const AVStream *vs = j->in->fmt->streams[j->in->vindex];
-    char dir[4096];
     int i, ret;
 
     if ((ret = open_decoder(j, j->in->vindex, &j->vdec)) < 0)
@@ -184,7 +181,7 @@ static int job_setup(struct tc_job *j, const char *out_dir)
         return fail(j, AVERROR_INVALIDDATA,
                     "this file is not a video Hubcast can read");
     j->e0 = reuse_first(j);
-    if ((ret = make_folders(j, out_dir)) < 0)
+    if ((ret = make_folders(j)) < 0)
         return ret;
     j->gw = j->vdec->width;
     j->gh = j->vdec->height;
@@ -207,8 +204,8 @@ static int job_setup(struct tc_job *j, const char *out_dir)
                               1024)) < 0)
         return fail(j, ret, "the audio cannot be processed");
     for (i = j->e0; i < j->nrungs; i++) {
-        snprintf(dir, sizeof(dir), "%s/%s", j->work, j->lad[i].name);
-        if ((ret = tc_output_open_video(&j->vout[i], dir, &j->lad[i],
+        if ((ret = tc_output_open_video(&j->vout[i], j->work_fd,
+                        j->lad[i].name, &j->lad[i],
                         av_buffersink_get_time_base(j->vg.sink[i - j->e0]),
                         j->fps_out, j->opt.preset, j->opt.crf,
                         j->opt.threads, j->e0 ? 10.0 : TC_GOP_SECONDS)) < 0)
@@ -218,8 +215,8 @@ static int job_setup(struct tc_job *j, const char *out_dir)
             j->vout[i].nkeys = j->reuse.nkeys;
         }
     }
-    snprintf(dir, sizeof(dir), "%s/audio", j->work);
-    if (j->has_audio && (ret = tc_output_open_audio(&j->aout, dir)) < 0)
+    if (j->has_audio &&
+        (ret = tc_output_open_audio(&j->aout, j->work_fd, "audio")) < 0)
         return fail(j, ret, "the audio encoder cannot be started");
     return 0;
 }
@@ -243,31 +240,48 @@ static int report(struct tc_job *j, int force)
                            total > 0 ? total : 0, eta);
 }
 
-/* Pull every frame the video sinks have and encode it. */
+/* Take one frame from rung i's sink, if it has one, and encode it.
+ * Returns 1 when a frame was taken, 0 when none, or a negative AVERROR. */
+static int drain_one(struct tc_job *j, int i)
+{
+    AVRational tb = av_buffersink_get_time_base(j->vg.sink[i]);
+    int ret = av_buffersink_get_frame(j->vg.sink[i], j->filt);
+
+    if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
+        return 0;
+    if (ret < 0)
+        return fail(j, ret, "the video cannot be processed");
+    if (i == 0 && j->filt->pts != AV_NOPTS_VALUE &&
+        (ret = tc_thumbs_add(&j->thumbs, j->filt,
+                             j->filt->pts * av_q2d(tb))) < 0) {
+        av_frame_unref(j->filt);
+        return fail(j, ret, "out of memory");
+    }
+    ret = tc_output_send(&j->vout[i + j->e0], j->filt);
+    av_frame_unref(j->filt);
+    if (ret < 0)
+        return fail(j, ret, "the video cannot be encoded");
+    return 1;
+}
+
+/*
+ * Pull every frame the video sinks have and encode it, one frame from each
+ * rung in turn: the graph makes a frame for every rung at once, so
+ * emptying one sink first would queue all the others' frames (all the
+ * frames a filled gap makes) in memory.
+ */
 static int drain_video(struct tc_job *j)
 {
-    int i, ret;
+    int i, ret, any;
 
-    for (i = 0; i < j->vg.nsinks; i++) {
-        AVRational tb = av_buffersink_get_time_base(j->vg.sink[i]);
-        for (;;) {
-            ret = av_buffersink_get_frame(j->vg.sink[i], j->filt);
-            if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
-                break;
-            if (ret < 0)
-                return fail(j, ret, "the video cannot be processed");
-            if (i == 0 && j->filt->pts != AV_NOPTS_VALUE &&
-                (ret = tc_thumbs_add(&j->thumbs, j->filt,
-                                     j->filt->pts * av_q2d(tb))) < 0) {
-                av_frame_unref(j->filt);
-                return fail(j, ret, "out of memory");
-            }
-            ret = tc_output_send(&j->vout[i + j->e0], j->filt);
-            av_frame_unref(j->filt);
-            if (ret < 0)
-                return fail(j, ret, "the video cannot be encoded");
+    do {
+        any = 0;
+        for (i = 0; i < j->vg.nsinks; i++) {
+            if ((ret = drain_one(j, i)) < 0)
+                return ret;
+            any |= ret;
         }
-    }
+    } while (any);
     return 0;
 }
 
@@ -325,8 +339,16 @@ static int on_video_frame(struct tc_job *j, AVFrame *f)
         return fail(j, AVERROR_INVALIDDATA, "the video is too large");
     f->pts = f->best_effort_timestamp;
     if (f->pts != AV_NOPTS_VALUE) {
+        double t;
+
         f->pts -= av_rescale_q(j->start_us, AV_TIME_BASE_Q, st->time_base);
-        j->done = f->pts * av_q2d(st->time_base);
+        t = f->pts * av_q2d(st->time_base);
+        if (tc_gap_check(j->last_pic, t, TC_MAX_GAP_SECONDS, j->res->error,
+                         sizeof(j->res->error)) < 0)
+            return AVERROR_INVALIDDATA;
+        if (t > j->last_pic)
+            j->last_pic = t;
+        j->done = t;
         if (j->done + 1.0 / j->fps_out > j->end)
             j->end = j->done + 1.0 / j->fps_out;
     }
@@ -439,42 +461,51 @@ static int job_flush(struct tc_job *j)
     return 0;
 }
 
-/* tc_size_fn over files in a folder. */
+/* Where a media playlist's segments are: its folder below the work folder. */
+struct seg_dir {
+    int         fd;     /* the work folder */
+    const char *name;   /* the rung's folder */
+};
+
+/* tc_size_fn over the files of a rung's folder. */
 static int size_in_dir(void *opaque, const char *uri, int64_t *bytes)
 {
-    char path[4096];
+    const struct seg_dir *d = opaque;
+    char path[512];
     struct stat sb;
 
-    if (strchr(uri, '/') || snprintf(path, sizeof(path), "%s/%s",
-                                     (const char *)opaque, uri) >=
-                            (int)sizeof(path))
+    if (strchr(uri, '/') || snprintf(path, sizeof(path), "%s/%s", d->name,
+                                     uri) >= (int)sizeof(path))
         return -1;
-    if (stat(path, &sb) < 0)
+    if (fstatat(d->fd, path, &sb, AT_SYMLINK_NOFOLLOW) < 0)
         return -1;
     *bytes = sb.st_size;
     return 0;
 }
 
-/* Measure work/name/index.m3u8. */
+/* Measure name/index.m3u8 in the work folder. */
 static int measure(struct tc_job *j, const char *name,
                    struct tc_playlist_stats *st)
 {
-    char dir[4096], path[4200], *text = NULL;
-    FILE *fp;
-    size_t n;
-    int ret = -1;
+    struct seg_dir d = { j->work_fd, name };
+    char path[512], *text = NULL;
+    size_t n = 0;
+    ssize_t r;
+    int fd, ret = -1;
 
-    snprintf(dir, sizeof(dir), "%s/%s", j->work, name);
-    snprintf(path, sizeof(path), "%s/index.m3u8", dir);
-    if (!(fp = fopen(path, "r")))
+    snprintf(path, sizeof(path), "%s/index.m3u8", name);
+    if ((fd = openat(j->work_fd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
         return -1;
     if ((text = av_malloc(1 << 20))) {
-        n = fread(text, 1, (1 << 20) - 1, fp);
+        while (n < (1 << 20) - 1 &&
+               ((r = read(fd, text + n, (1 << 20) - 1 - n)) > 0 ||
+                (r < 0 && errno == EINTR)))
+            n += r > 0 ? (size_t)r : 0;
         text[n] = '\0';
-        ret = tc_playlist_measure(text, size_in_dir, dir, st);
+        ret = tc_playlist_measure(text, size_in_dir, &d, st);
     }
     av_free(text);
-    fclose(fp);
+    close(fd);
     return ret;
 }
 
@@ -484,8 +515,7 @@ static int write_master(struct tc_job *j)
     struct tc_result *res = j->res;
     struct tc_master_variant v[TC_MAX_RUNGS];
     struct tc_playlist_stats vs, as = { 0 };
-    char text[4096], path[4200];
-    FILE *fp;
+    char text[4096];
     int i, n;
 
     if (j->has_audio && measure(j, "audio", &as) < 0)
@@ -514,14 +544,7 @@ static int write_master(struct tc_job *j)
     res->nrungs = j->nrungs;
     n = tc_master_format(text, sizeof(text), v, j->nrungs,
                          j->has_audio ? "audio/index.m3u8" : NULL);
-    snprintf(path, sizeof(path), "%s/master.m3u8", j->work);
-    if (n < 0 || !(fp = fopen(path, "w")))
-        return fail(j, AVERROR(EIO), "the master playlist was not written");
-    if (fwrite(text, 1, (size_t)n, fp) != (size_t)n) {
-        fclose(fp);
-        return fail(j, AVERROR(EIO), "the master playlist was not written");
-    }
-    if (fclose(fp) != 0)
+    if (n < 0 || tc_work_write(j->work_fd, "master.m3u8", text, (size_t)n) < 0)
         return fail(j, AVERROR(EIO), "the master playlist was not written");
     return 0;
 }
@@ -561,7 +584,7 @@ static void job_free(struct tc_job *j)
 }
 
 /* All the steps after the input is open. */
-static int job_steps(struct tc_job *j, const char *out_dir)
+static int job_steps(struct tc_job *j)
 {
     int ret;
 
@@ -571,33 +594,25 @@ static int job_steps(struct tc_job *j, const char *out_dir)
     j->start_us = j->in->fmt->start_time != AV_NOPTS_VALUE ?
                   j->in->fmt->start_time : 0;
     tc_thumbs_init(&j->thumbs, j->in->duration);
-    if ((ret = job_setup(j, out_dir)) < 0 || (ret = job_run(j)) < 0 ||
+    if ((ret = job_setup(j)) < 0 || (ret = job_run(j)) < 0 ||
         (ret = check_complete(j)) < 0 || (ret = job_flush(j)) < 0)
         return ret;
     j->res->duration = j->in->duration > 0 ? j->in->duration : j->end;
     j->done = j->res->duration;
     if (j->e0 && (ret = reuse_link(j)) < 0)
         return ret;
-    if ((ret = tc_thumbs_write(&j->thumbs, j->work, j->res->duration)) < 0)
+    if ((ret = tc_thumbs_write(&j->thumbs, j->work_fd, j->res->duration)) < 0)
         return fail(j, ret, "the poster could not be made");
     if ((ret = write_master(j)) < 0)
         return ret;
-    if ((ret = tc_work_publish(j->work, out_dir)) < 0)
-        return fail(j, AVERROR(-ret), "the output folder cannot be "
-                    "published");
-    j->work[0] = '\0';
     report(j, 1);
     return 0;
 }
 
-/* tc_transcode() on in_path, or on in_fd when in_path is NULL. */
-static int transcode_input(const char *in_path, int in_fd,
-                           const char *out_dir,
-                           const struct tc_options *opt,
-                           struct tc_result *res)
+int tc_transcode_fd(int in_fd, int work_fd, const struct tc_options *opt,
+                    struct tc_result *res)
 {
     struct tc_job *j;
-    struct stat sb;
     int ret;
 
     memset(res, 0, sizeof(*res));
@@ -607,35 +622,26 @@ static int transcode_input(const char *in_path, int in_fd,
     }
     j->opt = *opt;
     j->res = res;
+    j->work_fd = work_fd;
     if (!j->opt.preset)
         j->opt.preset = "veryfast";
     if (j->opt.crf <= 0)
         j->opt.crf = 23;
     limits_fill(&j->opt.limits);
     j->t0 = av_gettime_relative();
-    if (stat(out_dir, &sb) == 0) {
-        ret = fail(j, AVERROR(EEXIST), "the output folder already exists");
-        goto end;
-    }
-    ret = in_path ? tc_input_open(in_path, &j->opt.limits,
-                                  j->opt.deadline_us, &j->in, res->error,
-                                  sizeof(res->error))
-                  : tc_input_open_fd(in_fd, NULL, &j->opt.limits,
-                                     j->opt.deadline_us, &j->in, res->error,
-                                     sizeof(res->error));
-    if (ret < 0)
+    j->last_pic = -1;
+    if ((ret = tc_input_open_fd(in_fd, NULL, &j->opt.limits, j->opt.deadline_us,
+                                &j->in, res->error, sizeof(res->error))) < 0)
         goto end;
     res->width = j->in->width;
     res->height = j->in->height;
     res->fps = j->in->fps > TC_MAX_FPS_OUT ? TC_MAX_FPS_OUT : j->in->fps;
     res->has_audio = j->in->aindex >= 0;
-    ret = job_steps(j, out_dir);
+    ret = job_steps(j);
     res->has_audio = j->has_audio;
     res->fps = j->fps_out;
 end:
-    job_free(j);  /* first: closing the muxers may still write files */
-    if (ret < 0 && j->work[0])
-        tc_work_remove(j->work);
+    job_free(j);  /* closing the muxers may still write files */
     av_free(j);
     return ret < 0 ? ret : 0;
 }
@@ -643,13 +649,44 @@ end:
 int tc_transcode(const char *in_path, const char *out_dir,
                  const struct tc_options *opt, struct tc_result *res)
 {
-    return transcode_input(in_path, -1, out_dir, opt, res);
-}
+    char work[4096];
+    struct stat sb;
+    int in_fd = -1, work_fd = -1, ret;
 
-int tc_transcode_fd(int in_fd, const char *out_dir,
-                    const struct tc_options *opt, struct tc_result *res)
-{
-    return transcode_input(NULL, in_fd, out_dir, opt, res);
+    memset(res, 0, sizeof(*res));
+    work[0] = '\0';
+    if (stat(out_dir, &sb) == 0) {
+        snprintf(res->error, sizeof(res->error), "the output folder already exists");
+        return AVERROR(EEXIST);
+    }
+    if ((in_fd = open(in_path, O_RDONLY | O_CLOEXEC)) < 0) {
+        ret = AVERROR(errno);
+        av_log(NULL, AV_LOG_ERROR, "cannot open %s: %s\n", in_path,
+               av_err2str(ret));
+        snprintf(res->error, sizeof(res->error), "the stored file cannot be opened");
+        return ret;
+    }
+    if ((ret = tc_work_create(out_dir, work, sizeof(work))) < 0 ||
+        (work_fd = open(work, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+        ret = AVERROR(ret < 0 ? -ret : errno);
+        snprintf(res->error, sizeof(res->error), "cannot create the output folder");
+        goto end;
+    }
+    if ((ret = tc_transcode_fd(in_fd, work_fd, opt, res)) < 0)
+        goto end;
+    if ((ret = tc_work_publish(work, out_dir)) < 0) {
+        ret = AVERROR(-ret);
+        snprintf(res->error, sizeof(res->error), "the output folder cannot be published");
+        goto end;
+    }
+    work[0] = '\0';
+end:
+    if (work_fd >= 0)
+        close(work_fd);
+    close(in_fd);
+    if (work[0] && access(work, F_OK) == 0)
+        tc_work_remove(work);
+    return ret < 0 ? ret : 0;
 }
 
 void tc_set_log_level(int level)

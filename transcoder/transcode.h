@@ -146,9 +146,17 @@ int tc_first_playable(int in_fd, const struct tc_follow *follow,
                       tc_segment_fn on_segment, void *opaque,
                       struct tc_first_result *res);
 
-/* tc_transcode() on the stored file in_fd (complete; not closed). */
-int tc_transcode_fd(int in_fd, const char *out_dir,
-                    const struct tc_options *opt, struct tc_result *res);
+/*
+ * The pipeline over descriptors, for a process that holds no paths: read
+ * the stored file open as in_fd (from offset 0, with pread) and write the
+ * finished ladder (master.m3u8, a folder per rung, audio/, poster and
+ * storyboard) into the empty folder open as work_fd, using only openat()
+ * and mkdirat() below it. Publishing the folder is the caller's. Returns 0
+ * on success, a negative value on failure with res->error set; files of a
+ * failed attempt may remain in the folder. Neither descriptor is closed.
+ */
+int tc_transcode_fd(int in_fd, int work_fd, const struct tc_options *opt,
+                    struct tc_result *res);
 
 /*
  * How much the media libraries say on stderr: 0 errors only, 1 warnings

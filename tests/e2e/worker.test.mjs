@@ -107,12 +107,20 @@ function workerPids(srv) {
   });
 }
 
-// CPU time (clock ticks) a process has used so far.
+// CPU time (clock ticks) a process and its running children (a worker's
+// job child does the transcoding) have used so far.
 function cpuTicks(pid) {
   try {
     const f = readFileSync(`/proc/${pid}/stat`, 'utf8').slice(
       readFileSync(`/proc/${pid}/stat`, 'utf8').lastIndexOf(')') + 2).split(' ');
-    return Number(f[11]) + Number(f[12]);   // utime + stime
+    let kids = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        for (const c of readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/))
+          if (c) kids += Math.max(0, cpuTicks(Number(c)));
+      } catch { /* the thread ended */ }
+    }
+    return Number(f[11]) + Number(f[12]) + kids;   // utime + stime
   } catch { return -1; }
 }
 

@@ -23,6 +23,7 @@
 #include "publish.h"
 #include "reuse.h"
 #include "segment.h"
+#include "gap.h"
 #include "unit.h"
 
 UNIT_TEST(ladder_landscape_1080p_gets_four_rungs)
@@ -478,6 +479,29 @@ UNIT_TEST(reuse_takes_only_an_ended_copied_first_rendition)
     tc_work_remove(dir);
 }
 
+UNIT_TEST(gap_up_to_the_limit_is_filled)
+{
+    char err[256] = "";
+
+    CHECK_INT(tc_gap_check(-1, 7100, TC_MAX_GAP_SECONDS, err, sizeof(err)), 0);
+    CHECK_INT(tc_gap_check(0, 1.0 / 30, TC_MAX_GAP_SECONDS, err, sizeof(err)), 0);
+    CHECK_INT(tc_gap_check(10, 70, TC_MAX_GAP_SECONDS, err, sizeof(err)), 0);
+    CHECK_INT(tc_gap_check(10, 5, TC_MAX_GAP_SECONDS, err, sizeof(err)), 0);
+    CHECK_STR(err, "");
+}
+
+UNIT_TEST(gap_past_the_limit_is_refused_with_where_it_is)
+{
+    char err[256] = "";
+
+    CHECK_INT(tc_gap_check(10, 70.01, TC_MAX_GAP_SECONDS, err, sizeof(err)), -1);
+    CHECK_STR(err, "the video has no picture for 60 seconds (from 0:00:10 to "
+                   "0:01:10); Hubcast fills gaps of at most 60 seconds");
+    CHECK_INT(tc_gap_check(0.0833, 7100, TC_MAX_GAP_SECONDS, err, sizeof(err)), -1);
+    CHECK_STR(err, "the video has no picture for 7099 seconds (from 0:00:00 to "
+                   "1:58:20); Hubcast fills gaps of at most 60 seconds");
+}
+
 int main(void)
 {
     unit_run(ladder_landscape_1080p_gets_four_rungs,
@@ -516,5 +540,8 @@ int main(void)
              "reader_waiting_gives_up_at_the_deadline");
     unit_run(reuse_takes_only_an_ended_copied_first_rendition,
              "reuse_takes_only_an_ended_copied_first_rendition");
+    unit_run(gap_up_to_the_limit_is_filled, "gap_up_to_the_limit_is_filled");
+    unit_run(gap_past_the_limit_is_refused_with_where_it_is,
+             "gap_past_the_limit_is_refused_with_where_it_is");
     return unit_done();
 }

@@ -1,0 +1,107 @@
+/*
+ * jobchild.h - one transcode job in a process of its own. The worker (the
+ * parent) opens the upload and an empty work folder, then starts
+ * `hubcast job-child` with those two descriptors and one end of a socket
+ * pair; the child confines itself (see sandbox.h), runs the pipeline on
+ * the descriptors and reports over the socket. The parent keeps the
+ * catalog: it heartbeats, publishes the folder and records the outcome.
+ *
+ * The channel carries fixed-size messages (struct jc_msg), one per
+ * SOCK_SEQPACKET record, in both directions. Not for catalog work, and not
+ * for the confinement itself.
+ */
+#ifndef HUBCAST_JOBCHILD_H
+#define HUBCAST_JOBCHILD_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "transcode.h"
+
+#define JC_VERSION 1
+
+/* Descriptor numbers in the child. */
+#define JC_FD_INPUT   3   /* the upload, read-only */
+#define JC_FD_WORK    4   /* the work folder */
+#define JC_FD_CHANNEL 5   /* the socket to the parent */
+
+/* What a job child does. */
+enum jc_kind {
+    JC_KIND_LADDER = 1,         /* the whole ladder from a complete upload */
+    /* A first-playable pass (one fast rendition from an upload still
+     * arriving) will be a second kind: it reads the input only up to the
+     * offset of the last JC_INPUT message and reports JC_PROGRESS as it
+     * goes; nothing else in the protocol changes. */
+};
+
+enum jc_type {
+    JC_PROGRESS = 1,  /* child -> parent: done/total/eta seconds, offset read */
+    JC_DONE,          /* child -> parent: result filled; the folder is complete */
+    JC_FAILED,        /* child -> parent: result.error says why, for a person */
+    JC_INPUT,         /* parent -> child: the input may be read up to offset;
+                         final = 1 once the upload is complete */
+};
+
+/* One message. Fields a type does not use are zero. */
+struct jc_msg {
+    uint32_t         version;   /* JC_VERSION */
+    uint32_t         type;      /* enum jc_type */
+    double           done;      /* JC_PROGRESS: seconds of video done */
+    double           total;     /* JC_PROGRESS: seconds in all, 0 = unknown */
+    double           eta;       /* JC_PROGRESS: seconds left, < 0 = unknown */
+    int64_t          offset;    /* JC_INPUT: readable bytes; JC_PROGRESS: read */
+    int32_t          final;     /* JC_INPUT: no more bytes will come */
+    int32_t          pad;
+    struct tc_result result;    /* JC_DONE, JC_FAILED */
+};
+
+/* What the parent asks of a job child. */
+struct jc_spec {
+    enum jc_kind kind;
+    int          in_fd;         /* the upload, open read-only */
+    int          work_fd;       /* the empty work folder, open */
+    const char  *preset;        /* x264 preset */
+    int          crf;
+    int          threads;       /* x264 threads, 0 = automatic */
+    int          max_duration;  /* seconds */
+    int          deadline;      /* seconds of wall clock for the job */
+    uid_t        uid;           /* become this user (when started as root), */
+    gid_t        gid;           /* or (uid_t)-1 / (gid_t)-1 to stay */
+    int          test_clock;    /* honour the test hooks */
+};
+
+/* A running job child, seen from its parent. */
+struct jc_child {
+    pid_t  pid;                 /* 0 once reaped */
+    int    sock;                /* the parent's end of the channel, -1 closed */
+    int    status;              /* waitpid() status once reaped */
+};
+
+/*
+ * Start a job child for spec: fork, give the child its limits and the
+ * three descriptors (nothing else stays open), and exec `hubcast
+ * job-child`. Returns 0 with *c filled, or -errno with nothing started.
+ * The caller's descriptors stay open (and its own).
+ */
+int jc_start(const struct jc_spec *spec, struct jc_child *c);
+
+/*
+ * Wait up to timeout_ms for the next message from the child. Returns 1
+ * with *m filled, 0 on timeout, -1 once the child has closed its end (it
+ * is exiting or dead).
+ */
+int jc_next(struct jc_child *c, int timeout_ms, struct jc_msg *m);
+
+/* Send one message to the child. Returns 0 or -errno. */
+int jc_send(int sock, const struct jc_msg *m);
+
+/*
+ * Reap the child, first killing it with SIGKILL when kill_it is set.
+ * Returns its waitpid() status (also in c->status) and closes the socket.
+ */
+int jc_finish(struct jc_child *c, int kill_it);
+
+/* `hubcast job-child ...`: the child's side (not listed in the help). */
+int cmd_job_child(int argc, char **argv);
+
+#endif
