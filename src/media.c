@@ -105,7 +105,7 @@ void media_url_nonce(int64_t update_id, const char *nonce, const char *file, int
     char tok[96];
     /* Round the expiry so that repeated calls give the same URL for a while
      * and players can cache. */
-    long long exp = ((long long)time(NULL) + ttl) / 600 * 600 + 600;
+    long long exp = ((long long)hc_now() + ttl) / 600 * 600 + 600;
 
     sign(update_id, nonce, exp, tok, sizeof(tok));
     snprintf(out, outsz, "/media/t/%s/%lld/%s", tok, (long long)update_id, file);
@@ -145,7 +145,7 @@ static int verify(const char *tok, int64_t id, const char *nonce)
         return 0;
     memcpy(expstr, tok, (size_t)(dot - tok));
     expstr[dot - tok] = '\0';
-    if (hc_parse_i64(expstr, 0, INT64_MAX, &exp) < 0 || exp < (int64_t)time(NULL))
+    if (hc_parse_i64(expstr, 0, INT64_MAX, &exp) < 0 || exp < (int64_t)hc_now())
         return 0;
     sign(id, nonce, (long long)exp, want, sizeof(want));
     return hc_streq_ct(tok, want);

@@ -440,7 +440,7 @@ int cmd_worker(int argc, char **argv)
     confine();
     if (!(cat = hc_open_catalog(&conf, 0)))
         return 1;
-    snprintf(worker_id, sizeof(worker_id), "%d-%lld", (int)getpid(), (long long)time(NULL));
+    snprintf(worker_id, sizeof(worker_id), "%d-%lld", (int)getpid(), (long long)hc_now());
     while (!stopping) {
         job = worker_claim(cat, worker_id, &update_id, input, sizeof(input));
         if (job > 0) {
