@@ -505,3 +505,38 @@ const char *cat_errmsg(struct catalog *c)
     return sqlite3_errmsg(c->db);
 }
 
+/* Grow *arr (of elem-sized items) by one zeroed slot and return it. */
+static void *list_push(void **arr, size_t *n, size_t *cap, size_t elem)
+{
+    char *slot;
+
+    if (*n == *cap) {
+        *cap = *cap ? *cap * 2 : 16;
+        *arr = hc_realloc(*arr, *cap * elem);
+    }
+    slot = (char *)*arr + *n * elem;
+    memset(slot, 0, elem);
+    (*n)++;
+    return slot;
+}
+
+int cat_read_list(struct catalog *c, struct cat_stmt *st, size_t elem,
+                  void (*fill)(struct cat_stmt *, void *), void **out, size_t *n)
+{
+    size_t cap = 0;
+    int rc;
+
+    *out = NULL;
+    *n = 0;
+    if (!st)
+        return cat_rc(c);
+    while ((rc = cat_step(c, st)) == 1)
+        fill(st, list_push(out, n, &cap, elem));
+    if (rc < 0) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+        return rc;
+    }
+    return DB_OK;
+}

@@ -94,6 +94,15 @@ int         cat_col_null(struct cat_stmt *st, int i);
 void        cat_col_copy(struct cat_stmt *st, int i, char *buf, size_t bufsz);
 
 /*
+ * Every row of st (from cat_query; NULL is taken as its failure) into a
+ * new array of elem-sized items, each zeroed then filled by fill(). DB_OK
+ * with *out (caller frees; NULL when empty) and *n, or a negative db_rc
+ * with nothing handed out.
+ */
+int cat_read_list(struct catalog *c, struct cat_stmt *st, size_t elem,
+                  void (*fill)(struct cat_stmt *, void *), void **out, size_t *n);
+
+/*
  * Test-only fault hook: with the test clock on, while the file named by
  * HUBCAST_CATALOG_FAULT exists, every statement fails as an I/O error does.
  */

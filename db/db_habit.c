@@ -19,43 +19,6 @@
 /* Person u counts in week ?1 ending at ?2. */
 #define COUNTS_IN_WEEK "u.deactivated = 0 AND (u.created_at < ?2 OR " POSTED_IN_WEEK ")"
 
-/* Grow *arr (of elem-sized items) by one zeroed slot and return it. */
-static void *push(void **arr, size_t *n, size_t *cap, size_t elem)
-{
-    char *slot;
-
-    if (*n == *cap) {
-        *cap = *cap ? *cap * 2 : 16;
-        *arr = hc_realloc(*arr, *cap * elem);
-    }
-    slot = (char *)*arr + *n * elem;
-    memset(slot, 0, elem);
-    (*n)++;
-    return slot;
-}
-
-/* Every row of st through fill(); on failure nothing is handed out. */
-static int read_list(struct catalog *c, struct cat_stmt *st, size_t elem,
-                     void (*fill)(struct cat_stmt *, void *), void **out, size_t *n)
-{
-    size_t cap = 0;
-    int rc;
-
-    *out = NULL;
-    *n = 0;
-    if (!st)
-        return cat_rc(c);
-    while ((rc = cat_step(c, st)) == 1)
-        fill(st, push(out, n, &cap, elem));
-    if (rc < 0) {
-        free(*out);
-        *out = NULL;
-        *n = 0;
-        return rc;
-    }
-    return DB_OK;
-}
-
 static void fill_team(struct cat_stmt *st, void *p)
 {
     struct db_habit_team *t = p;
@@ -68,7 +31,7 @@ static void fill_team(struct cat_stmt *st, void *p)
 int db_habit_week_teams(struct catalog *c, const char *week, int64_t week_end,
                         struct db_habit_team **out, size_t *n)
 {
-    return read_list(c, cat_query(c,
+    return cat_read_list(c, cat_query(c,
         "SELECT u.team, COUNT(*), SUM(" POSTED_IN_WEEK ") FROM users u WHERE " COUNTS_IN_WEEK " "
         "GROUP BY u.team ORDER BY u.team COLLATE NOCASE", "sI", week, week_end),
         sizeof(**out), fill_team, (void **)out, n);
@@ -105,7 +68,7 @@ static void fill_person(struct cat_stmt *st, void *p)
 int db_habit_week_people(struct catalog *c, const char *week, int64_t week_end, int posted,
                          struct db_week_person **out, size_t *n)
 {
-    return read_list(c, cat_query(c,
+    return cat_read_list(c, cat_query(c,
         "SELECT u.id, u.name, u.title, u.team FROM users u WHERE " COUNTS_IN_WEEK " "
         "AND " POSTED_IN_WEEK " = ?3 ORDER BY u.name COLLATE NOCASE, u.id",
         "sIi", week, week_end, posted ? 1 : 0), sizeof(**out), fill_person, (void **)out, n);
@@ -138,7 +101,7 @@ static void fill_post(struct cat_stmt *st, void *p)
 
 int db_habit_person_posts(struct catalog *c, int64_t uid, struct db_habit_post **out, size_t *n)
 {
-    return read_list(c, cat_query(c,
+    return cat_read_list(c, cat_query(c,
         "SELECT p.id, p.iso_week FROM updates p WHERE p.author_id = ? AND " POSTED_STATUS " "
         "ORDER BY p.iso_week DESC, p.id", "I", uid), sizeof(**out), fill_post, (void **)out, n);
 }
@@ -173,7 +136,7 @@ static void fill_member(struct cat_stmt *st, void *p)
 
 int db_habit_members(struct catalog *c, struct db_habit_member **out, size_t *n)
 {
-    return read_list(c, cat_query(c,
+    return cat_read_list(c, cat_query(c,
         "SELECT id, email, name, time_zone, notify_updates, notify_reminders, created_at FROM users "
         "WHERE deactivated = 0 AND unsubscribed = 0 ORDER BY id", ""),
         sizeof(**out), fill_member, (void **)out, n);

@@ -160,45 +160,6 @@ int db_outbox_count_since(struct catalog *c, const char *kind, int64_t to_user, 
                        "sII", kind, to_user, since);
 }
 
-/* Grow *arr (of elem-sized items) to hold one more; returns the new slot,
- * zeroed. */
-static void *push(void **arr, size_t *n, size_t *cap, size_t elem)
-{
-    char *slot;
-
-    if (*n == *cap) {
-        *cap = *cap ? *cap * 2 : 16;
-        *arr = hc_realloc(*arr, *cap * elem);
-    }
-    slot = (char *)*arr + *n * elem;
-    memset(slot, 0, elem);
-    (*n)++;
-    return slot;
-}
-
-/* Step through st to the end, filling one item per row with fill(). On a
- * failure the list is freed and *out and *n emptied. */
-static int read_list(struct catalog *c, struct cat_stmt *st, size_t elem,
-                     void (*fill)(struct cat_stmt *, void *), void **out, size_t *n)
-{
-    size_t cap = 0;
-    int rc;
-
-    *out = NULL;
-    *n = 0;
-    if (!st)
-        return cat_rc(c);
-    while ((rc = cat_step(c, st)) == 1)
-        fill(st, push(out, n, &cap, elem));
-    if (rc < 0) {
-        free(*out);
-        *out = NULL;
-        *n = 0;
-        return rc;
-    }
-    return DB_OK;
-}
-
 static void fill_entry(struct cat_stmt *st, void *p)
 {
     struct db_outbox_entry *e = p;
@@ -217,7 +178,7 @@ static void fill_entry(struct cat_stmt *st, void *p)
 
 int db_outbox_unsent(struct catalog *c, size_t limit, struct db_outbox_entry **out, size_t *n)
 {
-    return read_list(c, cat_query(c,
+    return cat_read_list(c, cat_query(c,
         "SELECT id, kind, to_addr, subject, state, attempts, next_try, last_error, created_at, claimed_at "
         "FROM outbox WHERE state IN ('pending', 'failed') ORDER BY id DESC LIMIT ?", "I", (int64_t)limit),
         sizeof(**out), fill_entry, (void **)out, n);
@@ -332,7 +293,7 @@ int db_outbox_update_notice(struct catalog *c, int64_t update_id, struct db_outb
 int db_outbox_update_recipients(struct catalog *c, int64_t author_id, int allhands,
                                 struct db_outbox_person **out, size_t *n)
 {
-    return read_list(c, cat_query(c,
+    return cat_read_list(c, cat_query(c,
         "SELECT " PERSON_COLS " FROM users u WHERE u.deactivated = 0 AND u.unsubscribed = 0 "
         "AND (? OR u.notify_updates = 'immediate') AND u.id != ? ORDER BY u.id", "iI",
         allhands ? 1 : 0, author_id), sizeof(**out), fill_person, (void **)out, n);
@@ -381,7 +342,7 @@ static void fill_item(struct cat_stmt *st, void *p)
 int db_outbox_digest_week(struct catalog *c, const char *week,
                           struct db_outbox_digest_item **out, size_t *n)
 {
-    return read_list(c, cat_query(c,
+    return cat_read_list(c, cat_query(c,
         "SELECT p.id, p.kind = 'allhands', p.title, a.name FROM updates p "
         "JOIN users a ON a.id = p.author_id WHERE p.iso_week = ? AND p.status = 'ready' "
         "ORDER BY p.kind = 'allhands' DESC, a.name COLLATE NOCASE, p.id", "s", week),
@@ -391,7 +352,7 @@ int db_outbox_digest_week(struct catalog *c, const char *week,
 int db_outbox_digest_daily(struct catalog *c, int64_t reader, int64_t from, int64_t to,
                            struct db_outbox_digest_item **out, size_t *n)
 {
-    return read_list(c, cat_query(c,
+    return cat_read_list(c, cat_query(c,
         "SELECT p.id, 0, p.title, a.name FROM updates p "
         "JOIN users a ON a.id = p.author_id WHERE p.kind = 'weekly' AND p.status = 'ready' "
         "AND p.author_id != ? AND p.ready_at >= ? AND p.ready_at < ? "
