@@ -200,7 +200,6 @@ test('with the catalog unreachable: media links answer 503 JSON, a finished work
   });
 
 test('with the catalog unreachable, API reads and writes answer 503 JSON (not 401, 404 or 500)',
-  { todo: 'auth looks credentials up with the legacy cat_row, so a catalog error there reads as "not signed in" (401) until auth is on the data layer (issue 10)' },
   async () => {
     const fault = join(dir, 'catalog-fault-api');
     const srv = await startServer({ args: ['--test-clock'], env: { HUBCAST_CATALOG_FAULT: fault } });
