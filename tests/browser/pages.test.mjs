@@ -12,6 +12,7 @@ import {
   launch, startServer, addUser, signedInPage, postClip, axeViolations, sideways, artifactsDir, collectErrors,
   PHONE, DESKTOP,
 } from './lib.mjs';
+import { sql } from '../e2e/lib/server.mjs';
 
 let srv;
 let browser;
@@ -26,6 +27,9 @@ before(async () => {
   ada = await addUser(srv, 'ada@example.com', 'Ada Lovelace-Admin', 'admin');
   mia = await addUser(srv, 'mia@example.com', 'Mia Member');
   await addUser(srv, 'max@example.com', 'Max Notposted');
+  // The company has existed for ten weeks: participation has a row for each
+  // week since its first person joined, none before.
+  sql(srv.dir, `UPDATE users SET created_at = created_at - ${70 * 86400}`);
   await ada.req('PATCH', '/api/me', { json: { team: 'Leadership', title: 'CEO' } });
   await mia.req('PATCH', '/api/me', { json: { team: 'Design', title: 'Designer' } });
   await ada.req('PUT', '/api/purpose', { json: { purpose: 'We help teams share where they are.\n\nEvery week.' } });
