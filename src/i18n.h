@@ -1,6 +1,6 @@
 /*
  * i18n.h - the languages the server writes in (English, French): which one
- * a request gets (the person's setting, else the browser's Accept-Language)
+ * a request is given (the person's setting, else the browser's Accept-Language)
  * and the French text of the error messages people commonly meet. An
  * error's `code` never changes with the language; only its `message` does.
  * Pure code: no HTTP, no catalog. Mail text is not here (see mail.c).
