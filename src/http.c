@@ -859,7 +859,7 @@ static int admit(struct req *r, struct resp *o)
     rt = r->match.route;
     r->cat = http_thread_catalog();
     if (!r->cat)
-        return http_error(o, 503, "unavailable", "the catalog cannot be opened; try again shortly");
+        return http_error(o, 503, "catalog_unavailable", "the catalog cannot be opened; try again shortly");
     if ((rc = resolve_user(r)) < 0)
         return api_db_fail(o, rc, "checking who is signed in");
     if (r->authed)

@@ -118,7 +118,7 @@ static const struct msg messages[] = {
     { "bad_json", "the body is not valid JSON: %s (line %d)", "le corps n'est pas du JSON valide : %s (ligne %d)" },
     { "bad_json", "the body must be a JSON object", "le corps doit être un objet JSON" },
     { "method_not_allowed", "%s is not allowed on this address", "%s n'est pas permis à cette adresse" },
-    { "unavailable", "the catalog cannot be opened; try again shortly",
+    { "catalog_unavailable", "the catalog cannot be opened; try again shortly",
       "le catalogue ne peut pas être ouvert ; réessayez dans un instant" },
     { "unauthenticated", "sign in first", "connectez-vous d'abord" },
     { "unauthenticated", "this link has expired; reload the page", "ce lien a expiré ; rechargez la page" },
