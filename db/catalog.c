@@ -490,6 +490,14 @@ int db_commit(struct catalog *c)
     return rc;
 }
 
+int db_fail(struct catalog *c)
+{
+    int rc = cat_rc(c);
+
+    cat_rollback(c);
+    return rc;
+}
+
 void db_rollback(struct catalog *c)
 {
     cat_rollback(c);

@@ -117,6 +117,9 @@ void catalog_fault_init(int test_mode);
 int  db_begin(struct catalog *c);
 int  db_commit(struct catalog *c);
 void db_rollback(struct catalog *c);
+/* After a failed statement inside a transaction: roll back and return
+ * the failure's enum db_rc (always negative). */
+int  db_fail(struct catalog *c);
 
 /* How long a statement waits for another connection's lock before it
  * fails with DB_BUSY (10 s after catalog_open). */

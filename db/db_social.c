@@ -11,22 +11,6 @@
 #include "db_social.h"
 #include "util.h"
 
-static int fail_tx(struct catalog *c)
-{
-    int rc = cat_rc(c);
-    cat_rollback(c);
-    return rc < 0 ? rc : DB_ERROR;
-}
-
-static int commit(struct catalog *c)
-{
-    int rc;
-    if (cat_commit(c) == 0)
-        return DB_OK;
-    rc = cat_rc(c);
-    return rc < 0 ? rc : DB_ERROR;
-}
-
 /* Grow a caller's array by one element; returns the new element. */
 static void *grow(void **arr, size_t *n, size_t *cap, size_t size)
 {
@@ -75,19 +59,19 @@ int db_view_record(struct catalog *c, int64_t update_id, int64_t user_id, int64_
     int rc;
 
     if (cat_begin(c) < 0)
-        return fail_tx(c);
+        return db_fail(c);
     if (cat_exec(c, "INSERT INTO views(update_id, user_id, first_seen, last_seen, position, completed) "
                     "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(update_id, user_id) DO UPDATE SET "
                     "last_seen = excluded.last_seen, position = MAX(position, excluded.position), "
                     "completed = MAX(completed, excluded.completed)",
                  "IIIIdi", update_id, user_id, now, now, position, completed ? 1 : 0) < 0)
-        return fail_tx(c);
+        return db_fail(c);
     rc = db_view_get(c, update_id, user_id, out);
     if (rc != DB_OK) {
         cat_rollback(c);
         return rc < 0 ? rc : DB_ERROR;
     }
-    return commit(c);
+    return db_commit(c);
 }
 
 int db_view_list(struct catalog *c, int64_t update_id, struct db_view **out, size_t *n)
@@ -158,16 +142,16 @@ int db_comment_add(struct catalog *c, int64_t update_id, int64_t user_id, double
     int64_t cid;
 
     if (cat_begin(c) < 0)
-        return fail_tx(c);
+        return db_fail(c);
     cid = cat_insert(c, "INSERT INTO comments(update_id, user_id, at_seconds, body, created_at) "
                         "VALUES (?, ?, NULLIF(?, -1.0), ?, ?)",
                      "IIdsI", update_id, user_id, at >= 0 ? at : -1.0, body, now);
     if (cid < 0)
-        return fail_tx(c);
+        return db_fail(c);
     if (on_added && on_added(c, cid, arg) < 0)
-        return fail_tx(c);
+        return db_fail(c);
     *id = cid;
-    return commit(c);
+    return db_commit(c);
 }
 
 int db_comment_get(struct catalog *c, int64_t id, struct db_comment *out)
@@ -247,16 +231,16 @@ int db_reaction_add(struct catalog *c, int64_t update_id, int64_t user_id, const
 
     memset(out, 0, sizeof(*out));
     if (cat_begin(c) < 0)
-        return fail_tx(c);
+        return db_fail(c);
     n = cat_exec(c, "INSERT INTO reactions(update_id, user_id, emoji, at_seconds, created_at) "
                     "VALUES (?, ?, ?, NULLIF(?, -1.0), ?) ON CONFLICT(update_id, user_id, emoji) DO NOTHING",
                  "IIsdI", update_id, user_id, emoji, at >= 0 ? at : -1.0, now);
     if (n < 0)
-        return fail_tx(c);
+        return db_fail(c);
     st = cat_query(c, "SELECT " REACTION_COLUMNS "FROM reactions x JOIN users s ON s.id = x.user_id "
                       "WHERE x.update_id = ? AND x.user_id = ? AND x.emoji = ?", "IIs", update_id, user_id, emoji);
     if (!st)
-        return fail_tx(c);
+        return db_fail(c);
     if ((rc = cat_step(c, st)) != 1) {
         cat_rollback(c);
         return rc < 0 ? rc : DB_ERROR;
@@ -264,7 +248,7 @@ int db_reaction_add(struct catalog *c, int64_t update_id, int64_t user_id, const
     read_reaction(st, out);
     cat_end(st);
     *created = n > 0;
-    return commit(c);
+    return db_commit(c);
 }
 
 int db_reaction_list(struct catalog *c, int64_t update_id, struct db_reaction **out, size_t *n)

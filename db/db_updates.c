@@ -87,28 +87,6 @@ void db_strings_free(char ***list, size_t n)
     *list = NULL;
 }
 
-/* A failed write: roll back and say why. */
-static int fail_tx(struct catalog *c)
-{
-    int rc = cat_rc(c);
-    cat_rollback(c);
-    return rc < 0 ? rc : DB_ERROR;
-}
-
-static int begin(struct catalog *c)
-{
-    return cat_begin(c) < 0 ? fail_tx(c) : DB_OK;
-}
-
-static int commit(struct catalog *c)
-{
-    int rc;
-    if (cat_commit(c) == 0)
-        return DB_OK;
-    rc = cat_rc(c);
-    return rc < 0 ? rc : DB_ERROR;
-}
-
 int db_update_get(struct catalog *c, const struct db_viewer *v, int64_t id, struct db_update *out)
 {
     struct cat_stmt *st;
@@ -209,17 +187,17 @@ int db_update_edit(struct catalog *c, int64_t id, const char *title, const char 
 {
     int rc, n;
 
-    if ((rc = begin(c)) < 0)
+    if ((rc = db_begin(c)) < 0)
         return rc;
     n = cat_exec(c, "UPDATE updates SET title = COALESCE(?, title), description = COALESCE(?, description), "
                     "updated_at = ? WHERE id = ?", "ssII", title, description, now, id);
     if (n < 0)
-        return fail_tx(c);
+        return db_fail(c);
     if (n == 0) {
         cat_rollback(c);
         return DB_NOTFOUND;
     }
-    return commit(c);
+    return db_commit(c);
 }
 
 int db_update_change(struct catalog *c, int64_t id, const struct db_update_change *ch,
@@ -227,33 +205,33 @@ int db_update_change(struct catalog *c, int64_t id, const struct db_update_chang
 {
     int rc, n;
 
-    if ((rc = begin(c)) < 0)
+    if ((rc = db_begin(c)) < 0)
         return rc;
     n = cat_exec(c, "UPDATE updates SET title = COALESCE(?, title), description = COALESCE(?, description), "
                     "kind = COALESCE(?, kind), updated_at = ? WHERE id = ?",
                  "sssII", ch->title, ch->description, ch->kind, ch->now, id);
     if (n < 0)
-        return fail_tx(c);
+        return db_fail(c);
     if (n == 0) {
         cat_rollback(c);
         return DB_NOTFOUND;
     }
     if (ch->kind && cat_exec(c, "UPDATE jobs SET priority = ?, updated_at = ? WHERE update_id = ? "
                                 "AND state IN ('queued', 'running')", "iII", ch->priority, ch->now, id) < 0)
-        return fail_tx(c);
+        return db_fail(c);
     if (ch->set_answers) {
         if (cat_exec(c, "DELETE FROM update_answers WHERE update_id = ?", "I", id) < 0)
-            return fail_tx(c);
+            return db_fail(c);
         for (size_t i = 0; i < ch->nanswers; i++)
             if (cat_insert(c, "INSERT INTO update_answers(update_id, position, prompt, body) VALUES (?, ?, ?, ?)",
                            "IIss", id, (int64_t)i, ch->answers[i].prompt, ch->answers[i].text) < 0)
-                return fail_tx(c);
+                return db_fail(c);
     }
     if (after && (rc = after(c, id, arg)) < 0) {
         cat_rollback(c);
         return rc;
     }
-    return commit(c);
+    return db_commit(c);
 }
 
 int db_update_answers(struct catalog *c, int64_t update_id, struct db_answer **out, size_t *n)
@@ -336,11 +314,11 @@ int db_update_delete(struct catalog *c, int64_t id, char ***inputs, size_t *n)
 
     *inputs = NULL;
     *n = 0;
-    if ((rc = begin(c)) < 0)
+    if ((rc = db_begin(c)) < 0)
         return rc;
     st = cat_query(c, "SELECT input_path FROM jobs WHERE update_id = ?", "I", id);
     if (!st)
-        return fail_tx(c);
+        return db_fail(c);
     while ((rc = cat_step(c, st)) == 1) {
         if (*n == cap) {
             cap = cap ? cap * 2 : 4;
@@ -353,7 +331,7 @@ int db_update_delete(struct catalog *c, int64_t id, char ***inputs, size_t *n)
         (changed = cat_exec(c, "DELETE FROM updates WHERE id = ?", "I", id)) < 0) {
         db_strings_free(inputs, *n);
         *n = 0;
-        return fail_tx(c);
+        return db_fail(c);
     }
     if (changed == 0) {
         cat_rollback(c);
@@ -361,7 +339,7 @@ int db_update_delete(struct catalog *c, int64_t id, char ***inputs, size_t *n)
         *n = 0;
         return DB_NOTFOUND;
     }
-    if ((rc = commit(c)) < 0) {
+    if ((rc = db_commit(c)) < 0) {
         db_strings_free(inputs, *n);
         *n = 0;
     }
@@ -464,7 +442,7 @@ int db_job_claim(struct catalog *c, const char *worker_id, int64_t now, int leas
 
     memset(out, 0, sizeof(*out));
     for (;;) {
-        if ((rc = begin(c)) < 0)
+        if ((rc = db_begin(c)) < 0)
             return rc;
         rc = next_job(c, now, out);
         if (rc <= 0) {
@@ -475,8 +453,8 @@ int db_job_claim(struct catalog *c, const char *worker_id, int64_t now, int leas
             /* queued | running -> dropped: its update was deleted. */
             if (cat_exec(c, "UPDATE jobs SET state = 'dropped', worker = NULL, updated_at = ? WHERE id = ?",
                          "II", now, out->id) < 0)
-                return fail_tx(c);
-            if ((rc = commit(c)) < 0)
+                return db_fail(c);
+            if ((rc = db_commit(c)) < 0)
                 return rc;
             continue;
         }
@@ -486,8 +464,8 @@ int db_job_claim(struct catalog *c, const char *worker_id, int64_t now, int leas
                          "sII", exhausted, now, out->id) < 0 ||
                 cat_exec(c, "UPDATE updates SET status = 'failed', error = ?, updated_at = ? WHERE id = ?",
                          "sII", exhausted, now, out->update_id) < 0)
-                return fail_tx(c);
-            if ((rc = commit(c)) < 0)
+                return db_fail(c);
+            if ((rc = db_commit(c)) < 0)
                 return rc;
             continue;
         }
@@ -496,8 +474,8 @@ int db_job_claim(struct catalog *c, const char *worker_id, int64_t now, int leas
                         "WHERE id = ?", "sIIII", worker_id, now + lease, now, now, out->id) != 1 ||
             cat_exec(c, "UPDATE updates SET status = 'processing', updated_at = ? WHERE id = ?",
                      "II", now, out->update_id) != 1)
-            return fail_tx(c);
-        if ((rc = commit(c)) < 0)
+            return db_fail(c);
+        if ((rc = db_commit(c)) < 0)
             return rc;
         out->attempts++;
         return DB_OK;
@@ -539,12 +517,12 @@ int db_job_fail(struct catalog *c, int64_t job_id, const char *worker_id, const 
 {
     int rc, n;
 
-    if ((rc = begin(c)) < 0)
+    if ((rc = db_begin(c)) < 0)
         return rc;
     n = cat_exec(c, "UPDATE jobs SET state = 'failed', error = ?, updated_at = ? "
                     "WHERE id = ? AND worker = ? AND state = 'running'", "sIIs", reason, now, job_id, worker_id);
     if (n < 0)
-        return fail_tx(c);
+        return db_fail(c);
     if (n == 0) {
         cat_rollback(c);
         return DB_INVALID;
@@ -552,8 +530,8 @@ int db_job_fail(struct catalog *c, int64_t job_id, const char *worker_id, const 
     if (cat_exec(c, "UPDATE updates SET status = 'failed', error = ?, updated_at = ? WHERE id = "
                     "(SELECT update_id FROM jobs WHERE id = ?) AND status = 'processing'",
                  "sII", reason, now, job_id) < 0)
-        return fail_tx(c);
-    return commit(c);
+        return db_fail(c);
+    return db_commit(c);
 }
 
 int db_job_finish(struct catalog *c, int64_t job_id, const char *worker_id, const struct db_ready *r,
@@ -562,12 +540,12 @@ int db_job_finish(struct catalog *c, int64_t job_id, const char *worker_id, cons
     int64_t update_id = 0;
     int rc, n;
 
-    if ((rc = begin(c)) < 0)
+    if ((rc = db_begin(c)) < 0)
         return rc;
     rc = cat_get_int(c, &update_id, "SELECT update_id FROM jobs WHERE id = ? AND worker = ? "
                                     "AND state = 'running'", "Is", job_id, worker_id);
     if (rc < 0)
-        return fail_tx(c);
+        return db_fail(c);
     if (rc == DB_NOTFOUND) {
         /* Either the claim was taken over, or the update is gone
          * (update_id NULL): tell them apart. */
@@ -575,7 +553,7 @@ int db_job_finish(struct catalog *c, int64_t job_id, const char *worker_id, cons
         rc = cat_get_int(c, &ours, "SELECT COUNT(*) FROM jobs WHERE id = ? AND worker = ? "
                                    "AND state = 'running'", "Is", job_id, worker_id);
         if (rc < 0)
-            return fail_tx(c);
+            return db_fail(c);
         if (!ours) {
             cat_rollback(c);
             return DB_INVALID;
@@ -583,34 +561,34 @@ int db_job_finish(struct catalog *c, int64_t job_id, const char *worker_id, cons
         /* running -> dropped: its update was deleted. */
         if (cat_exec(c, "UPDATE jobs SET state = 'dropped', updated_at = ? WHERE id = ?",
                      "II", r->now, job_id) != 1)
-            return fail_tx(c);
-        rc = commit(c);
+            return db_fail(c);
+        rc = db_commit(c);
         return rc < 0 ? rc : DB_NOTFOUND;
     }
     if (cat_exec(c, "DELETE FROM renditions WHERE update_id = ?", "I", update_id) < 0)
-        return fail_tx(c);
+        return db_fail(c);
     for (size_t i = 0; i < r->nrungs; i++) {
         const struct db_rendition *x = &r->rungs[i];
         if (cat_insert(c, "INSERT INTO renditions(update_id, name, width, height, bandwidth, avg_bandwidth, "
                           "codecs) VALUES (?, ?, ?, ?, ?, ?, ?)", "Isiiiis", update_id, x->name, x->width,
                        x->height, x->bandwidth, x->avg_bandwidth, x->codecs) < 0)
-            return fail_tx(c);
+            return db_fail(c);
     }
     n = cat_exec(c, "UPDATE updates SET status = 'ready', error = '', duration = ?, width = ?, height = ?, "
                     "ready_at = ?, updated_at = ? WHERE id = ? AND status = 'processing'",
                  "diiIII", r->duration, r->width, r->height, r->now, r->now, update_id);
     if (n < 0)
-        return fail_tx(c);
+        return db_fail(c);
     if (n == 0) {
         cat_rollback(c);
         return DB_INVALID;
     }
     if (cat_exec(c, "UPDATE jobs SET state = 'done', progress = 100, eta = 0, updated_at = ? WHERE id = ?",
                  "II", r->now, job_id) != 1)
-        return fail_tx(c);
+        return db_fail(c);
     if (on_ready && on_ready(c, update_id, arg) < 0)
-        return fail_tx(c);
-    return commit(c);
+        return db_fail(c);
+    return db_commit(c);
 }
 
 /* ---- used by /metrics ---- */

@@ -10,22 +10,6 @@
 #include "db_uploads.h"
 #include "util.h"
 
-static int fail_tx(struct catalog *c)
-{
-    int rc = cat_rc(c);
-    cat_rollback(c);
-    return rc < 0 ? rc : DB_ERROR;
-}
-
-static int commit(struct catalog *c)
-{
-    int rc;
-    if (cat_commit(c) == 0)
-        return DB_OK;
-    rc = cat_rc(c);
-    return rc < 0 ? rc : DB_ERROR;
-}
-
 void db_upload_free(struct db_upload *u)
 {
     if (!u)
@@ -127,7 +111,7 @@ int db_upload_finish(struct catalog *c, const char *id, int64_t offset, const st
     int rc, n;
 
     if (cat_begin(c) < 0)
-        return fail_tx(c);
+        return db_fail(c);
     if ((rc = db_update_insert_queued(c, in, &uid)) < 0) {
         cat_rollback(c);
         return rc;
@@ -135,13 +119,13 @@ int db_upload_finish(struct catalog *c, const char *id, int64_t offset, const st
     n = cat_exec(c, "UPDATE uploads SET update_id = ?, offset = ? WHERE id = ? AND update_id IS NULL",
                  "IIs", uid, offset, id);
     if (n < 0)
-        return fail_tx(c);
+        return db_fail(c);
     if (n == 0) {
         rc = why_unchanged(c, id);
         cat_rollback(c);
         return rc;
     }
-    if ((rc = commit(c)) == DB_OK)
+    if ((rc = db_commit(c)) == DB_OK)
         *update_id = uid;
     return rc;
 }
@@ -153,7 +137,7 @@ int db_upload_oneshot(struct catalog *c, const struct db_upload *u, const struct
     int rc;
 
     if (cat_begin(c) < 0)
-        return fail_tx(c);
+        return db_fail(c);
     if ((rc = db_update_insert_queued(c, in, &uid)) < 0) {
         cat_rollback(c);
         return rc;
@@ -162,8 +146,8 @@ int db_upload_oneshot(struct catalog *c, const struct db_upload *u, const struct
                     "update_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                  "sIIIsssIII", u->id, u->user_id, u->length, u->offset, u->kind, u->title,
                  u->description ? u->description : "", uid, u->created_at, u->expires_at) < 0)
-        return fail_tx(c);
-    if ((rc = commit(c)) == DB_OK)
+        return db_fail(c);
+    if ((rc = db_commit(c)) == DB_OK)
         *update_id = uid;
     return rc;
 }
