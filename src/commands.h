@@ -12,6 +12,7 @@ int cmd_user(int argc, char **argv);
 int cmd_purpose(int argc, char **argv);
 int cmd_remind(int argc, char **argv);
 int cmd_job_child(int argc, char **argv);  /* jobchild.c; started by workers */
+int cmd_s3(int argc, char **argv);         /* cmd_s3.c; the S3 client by hand */
 
 struct conf;
 struct catalog;

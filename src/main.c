@@ -63,6 +63,9 @@ int main(int argc, char **argv)
     /* Started by a worker for each job; not listed in the help. */
     if (!strcmp(argv[1], "job-child"))
         return cmd_job_child(argc - 1, argv + 1);
+    /* Calls the S3 client by hand (checking a store, tests); not listed either. */
+    if (!strcmp(argv[1], "s3"))
+        return cmd_s3(argc - 1, argv + 1);
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         if (!strcmp(argv[1], commands[i].name))
             return commands[i].fn(argc - 1, argv + 1);
