@@ -8,6 +8,8 @@ libmicrohttpd-dev libsqlite3-dev libcurl4-openssl-dev libjansson-dev libsodium-d
 libseccomp-dev"
 if [ "${1:-build}" = test ]; then
     want="$want ffmpeg sqlite3 chromium fonts-dejavu-core iproute2 openssl clang-14 libclang-rt-14-dev valgrind"
+    # A one-node Ceph cluster with radosgw: the S3 server of tests/e2e/s3.test.mjs
+    want="$want ceph-mon ceph-osd ceph-base ceph-common radosgw"
 fi
 command -v node >/dev/null 2>&1 || want="$want nodejs"
 command -v npm >/dev/null 2>&1 || want="$want npm"
