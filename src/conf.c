@@ -45,6 +45,7 @@ static const struct opt opts[] = {
     { "max-body", OPT_SERVE, T_SIZE, N(max_body), "SIZE", "largest JSON request body (default 64k)" },
     { "conn-limit", OPT_SERVE, T_INT, N(conn_limit), "N", "simultaneous connections (default 1024)" },
     { "per-ip-limit", OPT_SERVE, T_INT, N(per_ip_limit), "N", "simultaneous connections from one address (default 0: conn-limit / 8)" },
+    { "trusted-proxies", OPT_SERVE, T_STR, S(trusted_proxies), "CIDR[,CIDR]", "reverse proxies or load balancers whose X-Forwarded-For names the client, for per-address limits and logs (default: none)" },
     { "conn-timeout", OPT_SERVE, T_INT, N(conn_timeout), "SECONDS", "idle connection timeout (default 60)" },
     { "header-timeout", OPT_SERVE, T_INT, N(header_timeout), "SECONDS", "a new connection must send its request's headers within this (a kept-alive one within conn-timeout); 0 = no limit (default 15)" },
     { "http-threads", OPT_SERVE, T_INT, N(http_threads), "N", "HTTP threads (default: number of cores)" },

@@ -26,6 +26,7 @@ struct conf {
     int     http_threads;
     char    secure_cookies[8];   /* auto|on|off */
     char    cors_origins[1024];  /* comma-separated, empty = same origin only */
+    char    trusted_proxies[1024]; /* CIDR[,CIDR]: peers whose X-Forwarded-For is believed */
     char    smtp_url[512];
     char    mail_from[256];
     int     smtp_allow_plaintext;

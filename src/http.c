@@ -38,10 +38,12 @@
 #include "http.h"
 #include "i18n.h"
 #include "metrics.h"
+#include "proxy.h"
 #include "util.h"
 
 static struct MHD_Daemon *daemon_;
 static const struct conf *gconf;
+static struct proxy_list gproxies;   /* --trusted-proxies */
 static const struct route_table *gtables;
 static size_t gntables;
 static int webfd = -1;
@@ -762,6 +764,30 @@ static int serve_static(struct req *r, struct resp *o)
     return http_send_file(r, o, webfd, path, !strcmp(path, "index.html") ? "no-cache" : "public, max-age=300");
 }
 
+/* Every X-Forwarded-For line of a request, joined by commas (capped). */
+static enum MHD_Result collect_xff(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    char *buf = cls;
+    size_t n = strlen(buf);
+
+    (void)kind;
+    if (key && value && !strcasecmp(key, "X-Forwarded-For") && n + strlen(value) + 2 < 2048)
+        snprintf(buf + n, 2048 - n, "%s%s", n ? "," : "", value);
+    return MHD_YES;
+}
+
+/* Behind a trusted proxy, the client is in X-Forwarded-For (src/proxy.c). */
+static void forwarded_ip(struct req *r)
+{
+    char xff[2048] = "", peer[sizeof(r->ip)];
+
+    if (!proxy_trusted(&gproxies, r->ip))
+        return;
+    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, collect_xff, xff);
+    hc_strlcpy(peer, r->ip, sizeof(peer));
+    proxy_client(&gproxies, peer, xff, r->ip, sizeof(r->ip));
+}
+
 static void client_ip(struct req *r)
 {
     const union MHD_ConnectionInfo *ci =
@@ -775,6 +801,8 @@ static void client_ip(struct req *r)
         inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, r->ip, sizeof(r->ip));
     else if (sa->sa_family == AF_INET6)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, r->ip, sizeof(r->ip));
+    if (gproxies.n)
+        forwarded_ip(r);
 }
 
 static int is_safe_method(const char *m)
@@ -985,7 +1013,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                     !strncmp(r->url, "/media/", 7) ? "/media/unknown" : "static",
                     r->method, status, hc_monotonic() - r->t_start);
     if (gconf->verbose)
-        hc_log("%s %s %d %.1f ms", r->method, r->url, status, (hc_monotonic() - r->t_start) * 1000);
+        hc_log("%s %s %d %.1f ms from %s", r->method, r->url, status,
+               (hc_monotonic() - r->t_start) * 1000, r->ip);
     if (r->state_free)
         r->state_free(r);
     free(r->body);
@@ -1059,7 +1088,7 @@ static int listen_socket(const struct conf *conf, const char *addr, int port, in
 
 int http_start(const struct conf *conf, const struct route_table *tables, size_t ntables)
 {
-    char addr[128];
+    char addr[128], err[256];
     int port, lfd, v6;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG | MHD_USE_ITC;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -1074,8 +1103,14 @@ int http_start(const struct conf *conf, const struct route_table *tables, size_t
         hc_log("--listen %s: expected ADDR:PORT", conf->listen);
         return -1;
     }
-    if ((lfd = listen_socket(conf, addr, port, &v6)) < 0)
+    if (proxy_list_parse(conf->trusted_proxies, &gproxies, err, sizeof(err)) < 0) {
+        hc_log("%s", err);
         return -1;
+    }
+    if ((lfd = listen_socket(conf, addr, port, &v6)) < 0) {
+        proxy_list_free(&gproxies);
+        return -1;
+    }
     if (v6)
         flags |= MHD_USE_IPv6;
     webfd = open(conf->web_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -1083,11 +1118,14 @@ int http_start(const struct conf *conf, const struct route_table *tables, size_t
         hc_log("web app folder %s: %s (pages will answer 404)", conf->web_dir, strerror(errno));
     threads = conf->http_threads > 0 ? (unsigned)conf->http_threads
                                      : (unsigned)(ncpu > 0 ? ncpu : 2);
-    /* One address may hold an eighth of the connections unless told. */
+    /* One address may hold an eighth of the connections unless told; a
+     * connection limit per address would count a trusted proxy as one. */
     per_ip = conf->per_ip_limit > 0 ? (unsigned)conf->per_ip_limit
-                                    : (unsigned)(conf->conn_limit / 8 > 0 ? conf->conn_limit / 8 : 1);
+           : gproxies.n ? (unsigned)conf->conn_limit
+           : (unsigned)(conf->conn_limit / 8 > 0 ? conf->conn_limit / 8 : 1);
     if (sweeper_start() < 0) {
         close(lfd);
+        proxy_list_free(&gproxies);
         return -1;
     }
     daemon_ = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, NULL,
@@ -1104,6 +1142,7 @@ int http_start(const struct conf *conf, const struct route_table *tables, size_t
         hc_log("cannot start the HTTP server on %s", conf->listen);
         sweeper_stop();
         close(lfd);
+        proxy_list_free(&gproxies);
         return -1;
     }
     return 0;
@@ -1143,4 +1182,5 @@ void http_stop(void)
         close(webfd);
     webfd = -1;
     http_close_catalogs();
+    proxy_list_free(&gproxies);
 }
