@@ -37,8 +37,8 @@ static void s3_cmd_usage(FILE *f)
           "  mpu-list [PREFIX]                 unfinished uploads: key, id, start time\n"
           "  presign KEY SECONDS [AGO]         a GET URL valid SECONDS (signed AGO seconds ago)\n\n"
           "Also HUBCAST_MEDIA_STORE, HUBCAST_S3_ENDPOINT, HUBCAST_S3_REGION, HUBCAST_CONFIG.\n"
-          "Credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or s3_access_key_id and\n"
-          "s3_secret_access_key in the config file; never on the command line.\n", f);
+          "Credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or s3-access-key-id and\n"
+          "s3-secret-access-key in the config file; never on the command line.\n", f);
 }
 
 static int report(struct s3_client *c, const char *op, enum s3_rc rc)

@@ -181,6 +181,9 @@ static int load_file(struct conf *c, unsigned groups, const char *path, int requ
             e--;
         *e = '\0';
         snprintf(from, sizeof(from), "%s:%d", path, lineno);
+        /* Secrets that only a file (or the environment) may hold; src/s3.c reads them. */
+        if (!strcmp(k, "s3-access-key-id") || !strcmp(k, "s3-secret-access-key"))
+            continue;
         o = find_opt(k, strlen(k), ~0u);
         if (!o) {
             fprintf(stderr, "hubcast: %s: unknown setting \"%s\"\n", from, k);

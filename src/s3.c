@@ -210,9 +210,9 @@ enum s3_rc s3_config_credentials(struct s3_config *c, const char *config_file)
         if (hc_strlcpy(c->access_key, ak, sizeof(c->access_key)) < sizeof(c->access_key) &&
             hc_strlcpy(c->secret_key, sk, sizeof(c->secret_key)) < sizeof(c->secret_key))
             return S3_OK;
-    } else if (config_file && file_value(config_file, "s3_access_key_id", c->access_key,
+    } else if (config_file && file_value(config_file, "s3-access-key-id", c->access_key,
                                          sizeof(c->access_key)) &&
-               file_value(config_file, "s3_secret_access_key", c->secret_key, sizeof(c->secret_key))) {
+               file_value(config_file, "s3-secret-access-key", c->secret_key, sizeof(c->secret_key))) {
         return S3_OK;
     }
     sodium_memzero(c->access_key, sizeof(c->access_key));

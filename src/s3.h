@@ -65,7 +65,7 @@ enum s3_rc s3_config_parse(struct s3_config *c, const char *store_url, const cha
 /*
  * Credentials, never from a command line: AWS_ACCESS_KEY_ID and
  * AWS_SECRET_ACCESS_KEY in the environment, else the lines
- * `s3_access_key_id = ...` and `s3_secret_access_key = ...` of
+ * `s3-access-key-id = ...` and `s3-secret-access-key = ...` of
  * config_file (NULL: none; other lines are ignored). Returns S3_OK, or
  * S3_INVALID when neither gives both.
  */

@@ -203,6 +203,9 @@ test('credentials are never taken from the command line', { skip }, () => {
   assert.equal(none.status, 2);
   assert.match(none.stderr, /no credentials/);
   // From the config file instead.
-  const conf = file('hubcast.conf', `s3_access_key_id = ${ceph.accessKey}\ns3_secret_access_key = ${ceph.secretKey}\n`);
+  const conf = file('hubcast.conf', `s3-access-key-id = ${ceph.accessKey}\ns3-secret-access-key = ${ceph.secretKey}\n`);
   ok(['--config', conf, 'head', 'u/4/a.txt'], { AWS_SECRET_ACCESS_KEY: '', AWS_ACCESS_KEY_ID: '' });
+  // The other commands read the same file and let these two lines be.
+  const m = hubcast(['migrate', '--data', join(dir, 'data'), '--config', conf]);
+  assert.equal(m.status, 0, m.stderr);
 });
