@@ -107,7 +107,7 @@ static void seterr(char *err, size_t errsz, const char *msg)
 enum s3_rc s3_config_parse(struct s3_config *c, const char *store_url, const char *endpoint,
                            const char *region, char *err, size_t errsz)
 {
-    const char *b, *slash;
+    const char *b, *slash, *auth;
     size_t n;
 
     memset(c, 0, sizeof(*c));
@@ -158,8 +158,9 @@ enum s3_rc s3_config_parse(struct s3_config *c, const char *store_url, const cha
         n = strlen(c->endpoint);
         while (n && c->endpoint[n - 1] == '/')
             c->endpoint[--n] = '\0';
-        if (strchr(strstr(c->endpoint, "://") + 3, '/') || strchr(c->endpoint, '?') ||
-            hc_has_crlf(c->endpoint) || !c->endpoint[strstr(c->endpoint, "://") + 3 - c->endpoint]) {
+        auth = strstr(c->endpoint, "://");
+        if (!auth || !auth[3] || strchr(auth + 3, '/') || strchr(auth + 3, '?') ||
+            strchr(auth + 3, '@') || hc_has_crlf(c->endpoint)) {
             seterr(err, errsz, "the S3 endpoint must be scheme://host[:port], without a path");
             return S3_INVALID;
         }
@@ -353,7 +354,7 @@ static int xml_get(const char *s, const char *end, const char *tag, char *out, s
 static size_t on_header(char *buf, size_t size, size_t n, void *ud)
 {
     struct s3_resp *r = ud;
-    size_t len = size * n, nl;
+    size_t len = size * n;
     char line[512], *v, *e;
 
     if (len >= sizeof(line))
@@ -367,14 +368,12 @@ static size_t on_header(char *buf, size_t size, size_t n, void *ud)
     }
     if (!(v = strchr(line, ':')))
         return len;
-    nl = (size_t)(v - line);
     *v++ = '\0';
     while (*v == ' ' || *v == '\t')
         v++;
     e = v + strlen(v);
     while (e > v && isspace((unsigned char)e[-1]))
         *--e = '\0';
-    (void)nl;
     if (!strcasecmp(line, "ETag"))
         hc_strlcpy(r->obj.etag, v, sizeof(r->obj.etag));
     else if (!strcasecmp(line, "Content-Type"))
@@ -907,14 +906,17 @@ enum s3_rc s3_delete_prefix(struct s3_client *c, const char *prefix, size_t *del
     char fk[1100], key[1100];
     struct sigv4_pair qp[3] = { { "list-type", "2" }, { "max-keys", "1000" }, { "prefix", fk } };
     size_t count = 0;
-    enum s3_rc rc;
+    enum s3_rc rc = S3_OK;
 
     if (deleted)
         *deleted = 0;
     if (full_key(c, prefix, fk, sizeof(fk)) != S3_OK)
         return bad_input(c, "invalid prefix");
-    /* Each pass lists the first page and deletes it, until nothing is left. */
-    for (;;) {
+    /*
+     * Each pass lists the first page and deletes it, until nothing is
+     * left (bounded, should a store keep listing what it deleted).
+     */
+    for (int pass = 0; pass < 100000; pass++) {
         struct s3_req q;
         struct s3_resp resp;
         const char *p, *end, *vs, *ve;

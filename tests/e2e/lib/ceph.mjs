@@ -47,7 +47,11 @@ export async function startCeph({ bucket = 'hubcast-test', prefix = 'media' } = 
   const t0 = Date.now();
   const r = await run(['start', dir, String(rgwPort), String(monPort)], 120000);
   const seconds = (Date.now() - t0) / 1000;
+  // Should the test process end without calling stop, the daemons go too.
+  const onExit = () => spawnSync('sh', [SCRIPT, 'stop', dir], { timeout: 30000 });
+  process.once('exit', onExit);
   const stop = async () => {
+    process.removeListener('exit', onExit);
     await run(['stop', dir], 30000);
     rmSync(dir, { recursive: true, force: true });
   };
