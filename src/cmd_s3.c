@@ -33,6 +33,7 @@ static void s3_cmd_usage(FILE *f)
           "  mpu-create KEY [TYPE]             start a multipart upload, print its id\n"
           "  mpu-part KEY ID N FILE OFF LEN    upload part N, print its ETag\n"
           "  mpu-complete KEY ID N:ETAG...     finish a multipart upload\n"
+          "  mpu-parts KEY ID                  the parts uploaded so far: number, ETag, size\n"
           "  mpu-abort KEY ID                  abort a multipart upload\n"
           "  mpu-list [PREFIX]                 unfinished uploads: key, id, start time\n"
           "  presign KEY SECONDS [AGO]         a GET URL valid SECONDS (signed AGO seconds ago)\n\n"
@@ -65,6 +66,13 @@ static int print_upload(void *ctx, const struct s3_upload *u)
 {
     (void)ctx;
     printf("%s %s %lld\n", u->key, u->upload_id, (long long)u->initiated);
+    return 0;
+}
+
+static int print_part(void *ctx, const struct s3_part_info *p)
+{
+    (void)ctx;
+    printf("%d %s %lld\n", p->number, p->etag, (long long)p->size);
     return 0;
 }
 
@@ -194,6 +202,8 @@ static int run_op(struct s3_client *c, int argc, char **argv)
     }
     if (!strcmp(op, "mpu-complete") && argc >= 4)
         return op_complete(c, argc, argv);
+    if (!strcmp(op, "mpu-parts") && argc == 3)
+        return report(c, op, s3_mpu_parts(c, argv[1], argv[2], print_part, NULL));
     if (!strcmp(op, "mpu-abort") && argc == 3)
         return report(c, op, s3_mpu_abort(c, argv[1], argv[2]));
     if (!strcmp(op, "mpu-list") && argc <= 2)

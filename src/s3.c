@@ -1086,6 +1086,66 @@ enum s3_rc s3_mpu_complete(struct s3_client *c, const char *key, const char *upl
     return rc;
 }
 
+enum s3_rc s3_mpu_parts(struct s3_client *c, const char *key, const char *upload_id,
+                        int (*fn)(void *ctx, const struct s3_part_info *p), void *ctx)
+{
+    char fk[1100], marker[16] = "", trunc[8], num[16];
+    struct sigv4_pair qp[2];
+    enum s3_rc rc = S3_OK;
+    int stop = 0;
+
+    if (full_key(c, key, fk, sizeof(fk)) != S3_OK || !upload_id || !*upload_id)
+        return bad_input(c, "invalid key or upload id");
+    for (int page = 0; !stop && page < 10000; page++) {
+        struct s3_req q;
+        struct s3_resp resp;
+        const char *p, *end, *vs, *ve;
+        size_t nq = 0;
+
+        qp[nq++] = (struct sigv4_pair){ "uploadId", upload_id };
+        if (marker[0])
+            qp[nq++] = (struct sigv4_pair){ "part-number-marker", marker };
+        req_init(&q, "GET", fk);
+        q.query = qp;
+        q.nquery = nq;
+        if ((rc = perform(c, &q, &resp)) != S3_OK) {
+            free(resp.body);
+            return rc;
+        }
+        p = resp.body ? resp.body : "";
+        end = p + resp.len;
+        while (!stop && xml_find(p, end, "Part", &vs, &ve)) {
+            struct s3_part_info pi;
+            char size[24];
+            long n;
+
+            memset(&pi, 0, sizeof(pi));
+            p = ve;
+            if (xml_get(vs, ve, "PartNumber", num, sizeof(num)) < 0 ||
+                hc_parse_long(num, 1, 10000, &n) ||
+                xml_get(vs, ve, "ETag", pi.etag, sizeof(pi.etag)) < 0 ||
+                xml_get(vs, ve, "Size", size, sizeof(size)) < 0 ||
+                hc_parse_i64(size, 0, INT64_MAX, &pi.size)) {
+                rc = S3_PROTOCOL;
+                break;
+            }
+            pi.number = (int)n;
+            stop = fn(ctx, &pi);
+        }
+        if (rc == S3_OK && !stop &&
+            (xml_get(resp.body ? resp.body : "", end, "IsTruncated", trunc, sizeof(trunc)) < 0 ||
+             strcmp(trunc, "true") ||
+             xml_get(resp.body, end, "NextPartNumberMarker", marker, sizeof(marker)) < 0))
+            stop = 1;
+        free(resp.body);
+        if (rc != S3_OK) {
+            fail(c, 0, "", "a part listing we cannot read");
+            return rc;
+        }
+    }
+    return S3_OK;
+}
+
 enum s3_rc s3_mpu_abort(struct s3_client *c, const char *key, const char *upload_id)
 {
     char fk[1100];

@@ -1,7 +1,7 @@
 /*
  * s3.h - a small client for the S3 API over libcurl, signed with our own
  * SigV4 signer (sigv4.h): objects (put, get, head, delete, delete under a
- * prefix), multipart uploads (create, part, complete, abort, list) and
+ * prefix), multipart uploads (create, part, list parts, complete, abort, list) and
  * presigned GET URLs. Enough for a media store, not a general SDK: no
  * versioning, ACLs, checksums beyond SigV4's, or retries (callers decide).
  *
@@ -149,6 +149,21 @@ enum s3_rc s3_mpu_put_part(struct s3_client *c, const char *key, const char *upl
                            int fd, int64_t off, int64_t len, char etag[80]);
 enum s3_rc s3_mpu_complete(struct s3_client *c, const char *key, const char *upload_id,
                            const struct s3_part *parts, size_t nparts);
+/* One part already uploaded, as ListParts gives it. */
+struct s3_part_info {
+    int     number;
+    char    etag[80];
+    int64_t size;
+};
+
+/*
+ * Call fn for each part of an unfinished upload, in order, following the
+ * pages (what a server taking an upload over needs to resume it). fn
+ * returning non-zero stops the walk (S3_OK). An unknown upload: S3_NOTFOUND.
+ */
+enum s3_rc s3_mpu_parts(struct s3_client *c, const char *key, const char *upload_id,
+                        int (*fn)(void *ctx, const struct s3_part_info *p), void *ctx);
+
 /* Abort; an upload already gone is S3_NOTFOUND. */
 enum s3_rc s3_mpu_abort(struct s3_client *c, const char *key, const char *upload_id);
 

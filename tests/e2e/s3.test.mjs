@@ -124,6 +124,9 @@ test('a multipart upload of 5 MiB, 5 MiB and a tail reads back whole', { skip },
   const parts = [[1, 0, 5 * MiB], [2, 5 * MiB, 5 * MiB], [3, 10 * MiB, bytes.length - 10 * MiB]];
   const etags = parts.map(([n, off, len]) =>
     `${n}:${ok(['mpu-part', key, id, String(n), src, String(off), String(len)]).trim()}`);
+  // What a server taking the upload over would read back.
+  assert.deepEqual(ok(['mpu-parts', key, id]).trim().split('\n').map((l) => l.split(' ')),
+    parts.map(([n, , len], i) => [String(n), etags[i].slice(etags[i].indexOf(':') + 1), String(len)]));
   ok(['mpu-complete', key, id, ...etags]);
 
   const h = headOf(key);
@@ -144,6 +147,8 @@ test('an aborted multipart upload is gone from the listing', { skip }, () => {
   assert.match(ok(['mpu-list']), new RegExp(`^${key} `, 'm'));
   ok(['mpu-abort', key, id]);
   assert.doesNotMatch(ok(['mpu-list']), new RegExp(`^${key} `, 'm'));
+  // (AWS says NoSuchUpload here, radosgw NoSuchKey: both are 404.)
+  assert.match(s3(['mpu-parts', key, id]).stderr, /not found \(404 /);
   const again = s3(['mpu-abort', key, id]);
   assert.equal(again.status, 1);
   assert.match(again.stderr, /not found \(404 NoSuchUpload/);
