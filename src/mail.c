@@ -515,15 +515,15 @@ int mail_on_update_ready(struct catalog *c, const struct conf *conf, int64_t upd
     return rc < 0 ? rc : 0;
 }
 
-/* The mail to the person mention k names. 1 queued, 0 not (already, or
- * they receive no mail), or a negative db_rc. */
+/* The mail to the person mention k names, in their language. 1 queued, 0
+ * not (already, or they receive no mail), or a negative db_rc. */
 static int queue_mention(struct catalog *c, const struct db_mention *k, time_t now)
 {
     struct db_outbox_person to;
     struct msg m = { .kind = "mention", .unsubscribe = 1 };
     char dedupe[128], url[128], line[1024];
-    const char *where;
-    int rc;
+    int allhands = !strcmp(k->kind, "allhands"), rc;
+    const char *title;
 
     if ((rc = db_outbox_person(c, k->user_id, &to)) != DB_OK)
         return rc == DB_NOTFOUND ? 0 : rc;
@@ -532,6 +532,7 @@ static int queue_mention(struct catalog *c, const struct db_mention *k, time_t n
     m.to_user = to.id;
     m.to_addr = to.email;
     m.to_name = to.name;
+    m.lang = mail_lang_of(to.lang);
     snprintf(dedupe, sizeof(dedupe), "mention:%lld:%s", (long long)k->user_id, k->source);
     m.dedupe = dedupe;
     if (k->comment_id)
@@ -539,21 +540,21 @@ static int queue_mention(struct catalog *c, const struct db_mention *k, time_t n
                  (long long)k->comment_id);
     else
         snprintf(url, sizeof(url), "{{base}}/watch/%lld", (long long)k->update_id);
-    where = k->comment_id ? "a comment" : !strcmp(k->kind, "allhands") ? "the all-hands" : "their weekly update";
-    msg_subject(&m, "%s mentioned you in %s", k->by_name, where);
-    msg_begin(&m, "You were mentioned", to.name);
-    if (k->comment_id)
-        snprintf(line, sizeof(line), "%s mentioned you in a comment on \xe2\x80\x9c%s\xe2\x80\x9d:", k->by_name,
-                 k->title);
-    else
-        snprintf(line, sizeof(line), "%s mentioned you in %s \xe2\x80\x9c%s\xe2\x80\x9d:", k->by_name, where,
-                 k->title);
+    mail_fill(line, sizeof(line), m.lang, k->comment_id ? MT_MENTION_SUBJECT_COMMENT
+                                          : allhands ? MT_MENTION_SUBJECT_ALLHANDS : MT_MENTION_SUBJECT_UPDATE,
+              "by", k->by_name, NULL);
+    msg_subject(&m, "%s", line);
+    msg_begin(&m, mail_tr(m.lang, MT_MENTION_HEADING), to.name);
+    title = k->title[0] ? k->title : mail_tr(m.lang, allhands ? MT_ITEM_ALLHANDS_ALONE : MT_ITEM_UNTITLED);
+    mail_fill(line, sizeof(line), m.lang, k->comment_id ? MT_MENTION_IN_COMMENT
+                                          : allhands ? MT_MENTION_IN_ALLHANDS : MT_MENTION_IN_UPDATE,
+              "by", k->by_name, "title", title, NULL);
     msg_para(&m, line);
     sb_add(&m.html, "<blockquote style=\"margin:0;padding:8px 16px;border-left:3px solid #e4e4e7\">");
     sb_html(&m.html, k->excerpt);
     sb_add(&m.html, "</blockquote>");
     sb_addf(&m.text, "> %s\n\n", k->excerpt);
-    msg_button(&m, url, "See it");
+    msg_button(&m, url, mail_tr(m.lang, MT_SEE_BUTTON));
     msg_end(&m);
     return msg_put(c, &m, now, NULL);
 }
