@@ -119,6 +119,7 @@ export default {
   'admin.company': 'Company', 'admin.companyHint': 'Shown on the purpose page, in invitations and in mails.',
   'admin.inviteOne': 'One person', 'admin.inviteMany': 'Several people at once', 'admin.emails': 'Email addresses',
   'admin.emailsHint': 'Paste a list: one per line, or separated by commas. "Zoë Martin <zoe@example.com>" also gives the name.',
+  'admin.inviteLang': 'Language of the invitation', 'admin.inviteLangHint': 'The invitation mail is written in it; they can change it after joining.',
   'admin.sendInvites': 'Send the invites',
   'admin.invitedCount.one': '{n} invite sent.', 'admin.invitedCount.other': '{n} invites sent.',
   'admin.result.invited': 'Invited', 'admin.result.member': 'Already a member', 'admin.result.invalid': 'Not an email address',

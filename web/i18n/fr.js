@@ -118,6 +118,7 @@ export default {
   'admin.company': 'Entreprise', 'admin.companyHint': 'Affiché sur la page raison d\'être, dans les invitations et dans les e-mails.',
   'admin.inviteOne': 'Une personne', 'admin.inviteMany': 'Plusieurs personnes à la fois', 'admin.emails': 'Adresses e-mail',
   'admin.emailsHint': 'Collez une liste : une par ligne, ou séparées par des virgules. « Zoë Martin <zoe@example.com> » donne aussi le nom.',
+  'admin.inviteLang': 'Langue de l\'invitation', 'admin.inviteLangHint': 'L\'e-mail d\'invitation est écrit dans cette langue ; la personne peut la changer après avoir rejoint.',
   'admin.sendInvites': 'Envoyer les invitations',
   'admin.invitedCount.one': '{n} invitation envoyée.', 'admin.invitedCount.other': '{n} invitations envoyées.',
   'admin.result.invited': 'Invitation envoyée', 'admin.result.member': 'Déjà membre', 'admin.result.invalid': 'Pas une adresse e-mail',
