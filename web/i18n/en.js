@@ -143,6 +143,8 @@ export default {
   'err.code.csrf': 'This page is out of date. Reload it and try again.',
   'err.code.last_admin': 'You cannot remove your own administrator rights; ask another administrator.',
   'err.code.not_found': 'This does not exist (any more).',
+  'err.code.bad_answers': 'The check-in answers were refused: at most 10, each answer at most 1000 bytes.',
+  'checkin.uploadHint': 'You may write a short answer to each (optional): readers see it before they watch.',
   'err.code.exists': 'An account with this email address already exists.',
   'err.code.already_set_up': 'Hubcast already has an administrator. Sign in instead.',
   'err.code.link_expired': 'This link has expired or was already used. Ask for a new one.',

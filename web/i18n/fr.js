@@ -142,6 +142,8 @@ export default {
   'err.code.csrf': 'Cette page n\'est plus à jour. Rechargez-la et réessayez.',
   'err.code.last_admin': 'Vous ne pouvez pas retirer vos propres droits d\'administrateur ; demandez à un autre administrateur.',
   'err.code.not_found': 'Ceci n\'existe pas (ou plus).',
+  'err.code.bad_answers': 'Les réponses du point de la semaine ont été refusées : au plus 10, chacune d\'au plus 1000 octets.',
+  'checkin.uploadHint': 'Vous pouvez écrire une courte réponse à chaque question (facultatif) : on la lit avant de regarder.',
   'err.code.exists': 'Un compte existe déjà avec cette adresse e-mail.',
   'err.code.already_set_up': 'Hubcast a déjà un administrateur. Connectez-vous plutôt.',
   'err.code.link_expired': 'Ce lien a expiré ou a déjà servi. Demandez-en un nouveau.',
