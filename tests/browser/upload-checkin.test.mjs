@@ -1,8 +1,9 @@
 // upload-checkin.test.mjs - the upload page, in headless Chromium against
 // the real server: the check-in prompts are shown beside the file with an
 // optional answer each, and the answers typed there are the update's when
-// the upload is done (sent with the tus creation). The page with its
-// prompts has no serious or critical axe-core violation and does not
+// the upload is done (sent with the tus creation); the description and the
+// answers offer @mentions as the record and watch pages do. The page with
+// its prompts has no serious or critical axe-core violation and does not
 // scroll sideways at 390x844.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -64,6 +65,58 @@ test('an answer over 1000 bytes is caught on the page before anything is sent', 
   await page.locator('#upload-status', { hasText: 'An answer is too long' }).waitFor();
   assert.equal(await page.locator('#upload-progress-box').isHidden(), true);
   assert.equal((await mia.req('GET', `/api/updates?author=${mia.user.id}`)).data.total, before);
+});
+
+// Type `typed` into box, pick the active person of the list with Enter;
+// returns what the list's active option showed.
+async function mentionWith(page, box, typed) {
+  await box.click();
+  await page.keyboard.type(typed);
+  const list = box.locator('xpath=..').locator('[role=listbox]');
+  await list.waitFor({ state: 'visible' });
+  assert.equal(await box.getAttribute('aria-controls'), await list.getAttribute('id'));
+  const active = await box.getAttribute('aria-activedescendant');
+  const shown = await page.locator(`#${active}`).innerText();
+  assert.deepEqual(await axeViolations(page), [], 'the open list');
+  await page.keyboard.press('Enter');
+  await list.waitFor({ state: 'hidden' });
+  return shown;
+}
+
+test('the description and the check-in answers offer @mentions by autocomplete; the mentions are published', async () => {
+  const errors = [];
+  const page = await signedInPage(browser, srv, 'mia@example.com', { errors });
+  await page.goto(`${srv.url}/upload`);
+  await page.locator('#upload-checkin label').first().waitFor();
+  await page.setInputFiles('#file-input', makeClip({ seconds: 2, name: 'clip-2s.mp4' }));
+  await page.fill('#upload-title', 'With mentions');
+
+  const desc = page.locator('#upload-description');
+  assert.match(await mentionWith(page, desc, 'Thanks @ma'), /Max Other/);
+  await page.keyboard.type('for the review');
+  assert.equal(await desc.inputValue(), 'Thanks @Max for the review');
+
+  const answer = page.getByLabel('What blocks me');
+  assert.match(await mentionWith(page, answer, 'Waiting on @ad'), /Ada Admin/);
+  assert.equal(await answer.inputValue(), 'Waiting on @Ada ');
+
+  // Escape closes the list without choosing; the text stays as typed.
+  const next = page.getByLabel('Next');
+  await next.click();
+  await page.keyboard.type('@ma');
+  await next.locator('xpath=..').locator('[role=listbox]').waitFor({ state: 'visible' });
+  await page.keyboard.press('Escape');
+  assert.equal(await next.getAttribute('aria-controls'), null);
+  assert.equal(await next.inputValue(), '@ma');
+  await next.fill('');
+
+  await page.click('#upload-start');
+  await page.waitForURL(/\/watch\/\d+$/, { timeout: 30000 });
+  const id = Number(new URL(page.url()).pathname.split('/').pop());
+  const u = (await mia.req('GET', `/api/updates/${id}`)).data.update;
+  assert.equal(u.description, 'Thanks @Max for the review');
+  assert.deepEqual(u.answers, [{ prompt: 'What blocks me', text: 'Waiting on @Ada' }]);
+  assert.deepEqual(errors, []);
 });
 
 for (const [size, viewport] of [['desktop', DESKTOP], ['phone', PHONE]]) {

@@ -3,10 +3,11 @@
 // the upload as tus metadata `answers`), a tus upload to /api/uploads with
 // a progress bar (percent, speed, time left), pause and resume, resuming
 // after a reload (tus fingerprints in localStorage), then on to the watch
-// page of the update.
+// page of the update. The description and the answers offer @mentions.
 import { h, field, fmtBytes, fmtEta, announce } from '../dom.js';
 import { t } from '../i18n.js';
 import { api, isAdmin, flash } from '../api.js';
+import { withMentions } from '../mentions.js';
 import { loadTus, chunkSize, tusHeaders, uploadIdFromUrl, RateMeter, updateForUpload, tusFailure, forgetUpload, ENDPOINT } from '../uploader.js';
 
 // Uploads tus remembers in localStorage that never finished.
@@ -36,7 +37,7 @@ function checkinFields(ctx) {
     d.prompts.forEach((prompt, i) => {
       const box = h('textarea.checkin-answer', { id: `upload-answer-${i}`, name: `answer-${i}`, rows: 2, maxlength: 1000 });
       fields.push({ prompt, box });
-      list.append(h('li.checkin-item', h('label.checkin-prompt', { for: box.id }, prompt), box));
+      list.append(h('li.checkin-item', h('label.checkin-prompt', { for: box.id }, prompt), withMentions(box)));
     });
     el.hidden = false;
   }).catch(() => { /* no prompts: upload without them */ });
@@ -73,7 +74,7 @@ export default async function upload(ctx) {
   const form = h('form.stack', { id: 'upload-form', 'aria-label': t('upload.title') },
     fileInput, fileLabel, chosen,
     field(t('field.title'), title),
-    field(t('field.description'), desc),
+    h('div.field', h('label', { for: desc.id }, t('field.description')), withMentions(desc)),
     checkin.el,
     isAdmin() ? field(t('field.kind'), kind) : null,
     h('div.actions', startBtn, pauseBtn), progress, status);
