@@ -429,10 +429,10 @@ int db_invite_create(struct catalog *c, const unsigned char hash[DB_TOKEN_HASH_L
                      const struct db_invite *in, int64_t *id)
 {
     int64_t got = cat_insert(c, "INSERT INTO invites(token_hash, purpose, email, name, role, invited_by, "
-                                "created_at, expires_at) VALUES (?, ?, ?, ?, ?, NULLIF(?, 0), ?, ?)",
-                             "bssssIII", hash, DB_TOKEN_HASH_LEN, link_names[in->purpose],
+                                "created_at, expires_at, lang) VALUES (?, ?, ?, ?, ?, NULLIF(?, 0), ?, ?, ?)",
+                             "bssssIIIs", hash, DB_TOKEN_HASH_LEN, link_names[in->purpose],
                              in->email, in->name, db_role_name(in->role == ROLE_ADMIN ? ROLE_ADMIN : ROLE_MEMBER),
-                             in->invited_by, in->created_at, in->expires_at);
+                             in->invited_by, in->created_at, in->expires_at, in->lang[0] ? in->lang : "en");
     if (got < 0)
         return failed(c);
     *id = got;
@@ -443,7 +443,7 @@ int db_invite_find(struct catalog *c, const unsigned char hash[DB_TOKEN_HASH_LEN
                    enum db_link purpose, int64_t now, struct db_invite *out)
 {
     struct cat_stmt *st = cat_query(c,
-        "SELECT id, email, name, role, COALESCE(invited_by, 0), created_at, expires_at FROM invites "
+        "SELECT id, email, name, role, COALESCE(invited_by, 0), created_at, expires_at, lang FROM invites "
         "WHERE token_hash = ? AND purpose = ? AND used_at IS NULL AND expires_at >= ?",
         "bsI", hash, DB_TOKEN_HASH_LEN, link_names[purpose], now);
     int rc = one_row(c, st);
@@ -460,6 +460,7 @@ int db_invite_find(struct catalog *c, const unsigned char hash[DB_TOKEN_HASH_LEN
     out->invited_by = cat_col_int(st, 4);
     out->created_at = cat_col_int(st, 5);
     out->expires_at = cat_col_int(st, 6);
+    cat_col_copy(st, 7, out->lang, sizeof(out->lang));
     cat_end(st);
     return DB_OK;
 }
@@ -542,7 +543,7 @@ int db_setup_redeem(struct catalog *c, const unsigned char hash[DB_TOKEN_HASH_LE
 
 /* ---- the administrator's invites ---- */
 
-#define INVITE_COLS "i.id, i.email, i.name, i.role, COALESCE(i.invited_by, 0), i.created_at, i.expires_at"
+#define INVITE_COLS "i.id, i.email, i.name, i.role, COALESCE(i.invited_by, 0), i.created_at, i.expires_at, i.lang"
 
 static void read_invite(struct cat_stmt *st, enum db_link purpose, struct db_invite *out)
 {
@@ -556,6 +557,7 @@ static void read_invite(struct cat_stmt *st, enum db_link purpose, struct db_inv
     out->invited_by = cat_col_int(st, 4);
     out->created_at = cat_col_int(st, 5);
     out->expires_at = cat_col_int(st, 6);
+    cat_col_copy(st, 7, out->lang, sizeof(out->lang));
 }
 
 int db_invite_list_pending(struct catalog *c, int64_t now, struct db_pending_invite **out, size_t *n)
@@ -582,7 +584,7 @@ int db_invite_list_pending(struct catalog *c, int64_t now, struct db_pending_inv
         }
         p = &(*out)[(*n)++];
         read_invite(st, DB_LINK_INVITE, &p->invite);
-        cat_col_copy(st, 7, p->invited_by_name, sizeof(p->invited_by_name));
+        cat_col_copy(st, 8, p->invited_by_name, sizeof(p->invited_by_name));
         p->expired = p->invite.expires_at < now;
     }
     if (rc < 0) {
@@ -624,15 +626,15 @@ int db_invite_pending_by_email(struct catalog *c, const char *email, struct db_i
 }
 
 int db_invite_renew(struct catalog *c, int64_t id, const unsigned char hash[DB_TOKEN_HASH_LEN],
-                    int64_t now, int64_t ttl, struct db_invite *out)
+                    int64_t now, int64_t ttl, const char *lang, struct db_invite *out)
 {
     int n, rc;
 
     if (cat_begin(c) < 0)
         return failed(c);
-    n = cat_exec(c, "UPDATE invites SET token_hash = ?, created_at = ?, expires_at = ? "
+    n = cat_exec(c, "UPDATE invites SET token_hash = ?, created_at = ?, expires_at = ?, lang = COALESCE(?, lang) "
                     "WHERE id = ? AND purpose = 'invite' AND used_at IS NULL",
-                 "bIII", hash, DB_TOKEN_HASH_LEN, now, now + ttl, id);
+                 "bIIsI", hash, DB_TOKEN_HASH_LEN, now, now + ttl, lang, id);
     if (n < 0)
         return tx_failed(c);
     if (n == 0) {

@@ -162,6 +162,7 @@ struct db_invite {
     enum role    role;                  /* the role the account gets */
     int64_t      invited_by;            /* 0 when none */
     int64_t      created_at, expires_at;
+    char         lang[DB_LANG_MAX];     /* "en" or "fr": what its mail is written in ("" = "en") */
 };
 /* Store a link from in (all but id). DB_OK with *id, or negative. */
 int db_invite_create(struct catalog *c, const unsigned char hash[DB_TOKEN_HASH_LEN],
@@ -192,12 +193,12 @@ int db_invite_pending_by_email(struct catalog *c, const char *email, struct db_i
 int db_invite_get_pending(struct catalog *c, int64_t id, struct db_invite *out);
 /*
  * Send an unused invite again: its link becomes hash (the old one stops
- * working), created_at = now, expires_at = now + ttl. DB_OK with *out
- * filled as it is now, DB_NOTFOUND (no unused invite with this id), or
- * negative with nothing changed.
+ * working), created_at = now, expires_at = now + ttl, its language lang
+ * (NULL: unchanged). DB_OK with *out filled as it is now, DB_NOTFOUND (no
+ * unused invite with this id), or negative with nothing changed.
  */
 int db_invite_renew(struct catalog *c, int64_t id, const unsigned char hash[DB_TOKEN_HASH_LEN],
-                    int64_t now, int64_t ttl, struct db_invite *out);
+                    int64_t now, int64_t ttl, const char *lang, struct db_invite *out);
 /* Withdraw an unused invite (its link stops working): DB_OK, DB_NOTFOUND or negative. */
 int db_invite_revoke(struct catalog *c, int64_t id);
 /*

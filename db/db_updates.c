@@ -356,6 +356,10 @@ int db_update_insert_queued(struct catalog *c, const struct db_update_new *in, i
                      in->description ? in->description : "", in->now, in->now);
     if (uid < 0)
         return cat_rc(c);
+    for (size_t i = 0; i < in->nanswers; i++)
+        if (cat_insert(c, "INSERT INTO update_answers(update_id, position, prompt, body) VALUES (?, ?, ?, ?)",
+                       "IIss", uid, (int64_t)i, in->answers[i].prompt, in->answers[i].text) < 0)
+            return cat_rc(c);
     if (cat_insert(c, "INSERT INTO jobs(update_id, input_path, priority, created_at, updated_at) "
                       "VALUES (?, ?, ?, ?, ?)", "IsiII", uid, in->input_path, in->priority,
                    in->now, in->now) < 0)

@@ -179,9 +179,11 @@ struct db_update_new {
     const char *input_path;     /* the stored upload, read by the worker */
     int         priority;       /* higher is claimed first */
     int64_t     now;
+    const struct db_answer *answers;   /* its check-in answers, in order (NULL: none) */
+    size_t      nanswers;
 };
 /*
- * (none) -> update queued + job queued. Only inside the caller's
+ * (none) -> update queued (with its answers) + job queued. Only inside the caller's
  * transaction (db_upload_finish, db_upload_oneshot): DB_OK with *id, or a
  * negative db_rc.
  */

@@ -318,7 +318,8 @@ static int h_setup_get(struct req *r, struct resp *o)
 /*
  * Create a user from an invite/setup token (one transaction, in db/). Both
  * take the person's title, team and language (lang, else the browser's
- * Accept-Language, else English); the setup also takes the company's name.
+ * Accept-Language when it names one Hubcast writes, else the invite's,
+ * else English); the setup also takes the company's name.
  */
 static int redeem(struct req *r, struct resp *o, enum db_link purpose)
 {
@@ -331,9 +332,11 @@ static int redeem(struct req *r, struct resp *o, enum db_link purpose)
     struct db_invite inv;
     json_t *body;
     int64_t uid;
-    int st, rc, setup = purpose == DB_LINK_SETUP;
+    int st, rc, setup = purpose == DB_LINK_SETUP, browser;
+    enum lang asked;
 
     memset(&nu, 0, sizeof(nu));
+    memset(&inv, 0, sizeof(inv));
     if (!(body = http_body_json(r, o)))
         return o->status;
     if ((st = api_only_keys(body, setup ? setup_keys : accept_keys, o)) ||
@@ -361,13 +364,13 @@ static int redeem(struct req *r, struct resp *o, enum db_link purpose)
     /* An invite is for the address it was sent to: the account gets that
      * address (db_invite_redeem sees to it), and an accept naming another
      * one is refused rather than quietly changed. */
-    if (!setup && email) {
+    if (!setup) {
         rc = auth_invite_find(r->cat, token, purpose, &inv);
         if (rc < 0) {
             st = api_db_fail(o, rc, "reading the invite");
             goto out;
         }
-        if (rc == DB_OK && strcasecmp(email, inv.email)) {
+        if (rc == DB_OK && email && strcasecmp(email, inv.email)) {
             st = http_error(o, 400, "bad_field", "this invite is for %s, not %s", inv.email, email);
             goto out;
         }
@@ -378,7 +381,9 @@ static int redeem(struct req *r, struct resp *o, enum db_link purpose)
     hc_strlcpy(nu.name, name ? name : "", sizeof(nu.name));
     hc_strlcpy(nu.title, title ? title : "", sizeof(nu.title));
     hc_strlcpy(nu.team, team ? team : "", sizeof(nu.team));
-    hc_strlcpy(nu.lang, lang ? lang : i18n_lang_name((enum lang)r->lang), sizeof(nu.lang));
+    asked = i18n_accept_language(http_get_header(r, "Accept-Language"), &browser);
+    hc_strlcpy(nu.lang, lang ? lang : browser ? i18n_lang_name(asked) : db_lang_ok(inv.lang) ? inv.lang : "en",
+               sizeof(nu.lang));
     rc = setup ? auth_setup_redeem(r->cat, token, &nu, company, &uid)
                : auth_invite_redeem(r->cat, token, purpose, &nu, &uid);
     if (rc == DB_NOTFOUND)
@@ -427,14 +432,14 @@ enum invite_outcome {
 };
 
 /*
- * Invite email (name may be NULL): *outcome, and for INVITE_SENT *inv
- * (the invite as JSON: id, email, url, expires_at, resent). An address
- * with an unused invite gets that invite again with a fresh link (the
- * old one stops working), not a second one. Returns 0, or the status of
- * the catalog failure set in o.
+ * Invite email (name may be NULL) in language lang ("en" or "fr"):
+ * *outcome, and for INVITE_SENT *inv (the invite as JSON: id, email, url,
+ * expires_at, resent, lang). An address with an unused invite gets that
+ * invite again with a fresh link (the old one stops working) in lang, not
+ * a second one. Returns 0, or the status of the catalog failure set in o.
  */
-static int invite_one(struct req *r, struct resp *o, const char *email, const char *name,
-                      enum role role, enum invite_outcome *outcome, json_t **inv)
+static int invite_one(struct req *r, struct resp *o, const char *email, const char *name, enum role role,
+                      const char *lang, enum invite_outcome *outcome, json_t **inv)
 {
     char token[TOKEN_CHARS], base[600], url[800];
     struct db_user existing;
@@ -455,7 +460,7 @@ static int invite_one(struct req *r, struct resp *o, const char *email, const ch
     }
     if ((rc = db_invite_pending_by_email(r->cat, email, &pend)) < 0)
         return api_db_fail(o, rc, "checking the address");
-    if (rc == DB_OK && (rc = auth_invite_renew(r->cat, pend.id, INVITE_TTL, token, sizeof(token), &pend)) == DB_OK) {
+    if (rc == DB_OK && (rc = auth_invite_renew(r->cat, pend.id, INVITE_TTL, lang, token, sizeof(token), &pend)) == DB_OK) {
         resent = 1;
         id = pend.id;
         expires = pend.expires_at;
@@ -465,7 +470,7 @@ static int invite_one(struct req *r, struct resp *o, const char *email, const ch
         return api_db_fail(o, rc, "renewing the invite");
     } else {    /* none, or it was used or revoked meanwhile: a new one */
         expires = (int64_t)hc_now() + INVITE_TTL;
-        id = auth_invite_create(r->cat, DB_LINK_INVITE, email, name, role, r->user.id,
+        id = auth_invite_create(r->cat, DB_LINK_INVITE, email, name, role, r->user.id, lang,
                                 INVITE_TTL, token, sizeof(token));
         if (id < 0)
             return api_db_fail(o, (int)id, "creating the invite");
@@ -475,14 +480,14 @@ static int invite_one(struct req *r, struct resp *o, const char *email, const ch
     /* No new invite without its mail: if the mail cannot be queued, the
      * link (never shown to anyone) goes again. A renewed invite stays, to
      * be sent again. */
-    if (mail_queue_invite(r->cat, r->conf, email, name, r->user.name, url) < 0) {
+    if (mail_queue_invite_in(r->cat, r->conf, lang, email, name, r->user.name, url) < 0) {
         if (!resent)
             db_invite_delete(r->cat, id);
         return api_db_fail(o, DB_ERROR, "queueing the invite mail");
     }
     *outcome = INVITE_SENT;
-    *inv = json_pack("{s:I,s:s,s:s,s:I,s:b}", "id", (json_int_t)id, "email", email, "url", url,
-                     "expires_at", (json_int_t)expires, "resent", resent);
+    *inv = json_pack("{s:I,s:s,s:s,s:I,s:b,s:s}", "id", (json_int_t)id, "email", email, "url", url,
+                     "expires_at", (json_int_t)expires, "resent", resent, "lang", lang);
     return 0;
 }
 
@@ -661,15 +666,17 @@ fail:
 }
 
 /*
- * POST /api/people/invite. {"email", "name"?, "role"?}: 201 {invite},
- * 400 when not an address, 409 when it has an account. {"emails": [..] or
- * "pasted text", "role"?}: 200 {results: [{email, name, status:
- * "invited" | "member" | "invalid", invite?}], invited: N}.
+ * POST /api/people/invite. {"email", "name"?, "role"?, "lang"?}: 201
+ * {invite}, 400 when not an address, 409 when it has an account.
+ * {"emails": [..] or "pasted text", "role"?, "lang"?}: 200 {results:
+ * [{email, name, status: "invited" | "member" | "invalid", invite?}],
+ * invited: N}. lang ("en" or "fr") is the language of the invite mail,
+ * by default the inviter's own.
  */
 static int h_invite(struct req *r, struct resp *o)
 {
-    static const char *const keys[] = { "email", "emails", "name", "role", NULL };
-    const char *role_s;
+    static const char *const keys[] = { "email", "emails", "name", "role", "lang", NULL };
+    const char *role_s, *lang;
     enum role role = ROLE_MEMBER;
     enum invite_outcome oc;
     struct invitee *list = NULL;
@@ -681,14 +688,20 @@ static int h_invite(struct req *r, struct resp *o)
         return o->status;
     batch = json_object_get(body, "emails") != NULL;
     if ((st = api_only_keys(body, keys, o)) || (st = api_str_field(body, "role", 0, 16, &role_s, o)) ||
-        (st = invitees(body, o, &list, &count)))
+        (st = api_str_field(body, "lang", 0, 8, &lang, o)) || (st = invitees(body, o, &list, &count)))
         goto out;
     if (role_s && db_role_parse(role_s, &role) != DB_OK) {
         st = http_error(o, 400, "bad_field", "role must be member or admin");
         goto out;
     }
+    if (lang && !db_lang_ok(lang)) {
+        st = http_error(o, 400, "bad_field", "lang must be en or fr");
+        goto out;
+    }
+    if (!lang)
+        lang = db_lang_ok(r->user.lang) ? r->user.lang : "en";
     if (!batch) {
-        if ((st = invite_one(r, o, list[0].email, list[0].name, role, &oc, &inv)))
+        if ((st = invite_one(r, o, list[0].email, list[0].name, role, lang, &oc, &inv)))
             goto out;
         if (oc == INVITE_INVALID)
             st = http_error(o, 400, "bad_field", "\"%s\" is not an email address", list[0].email);
@@ -703,7 +716,7 @@ static int h_invite(struct req *r, struct resp *o)
         static const char *const names[] = { "invited", "member", "invalid" };
         json_t *one;
 
-        if ((st = invite_one(r, o, list[i].email, list[i].name, role, &oc, &inv)))
+        if ((st = invite_one(r, o, list[i].email, list[i].name, role, lang, &oc, &inv)))
             goto out;
         one = json_pack("{s:s,s:s,s:s}", "email", list[i].email, "name", list[i].name,
                         "status", names[oc]);

@@ -181,7 +181,7 @@ int64_t auth_token_create(struct catalog *c, int64_t user_id, const char *label,
 }
 
 int64_t auth_invite_create(struct catalog *c, enum db_link purpose, const char *email,
-                           const char *name, enum role role, int64_t invited_by,
+                           const char *name, enum role role, int64_t invited_by, const char *lang,
                            int ttl_seconds, char *token, size_t tokensz)
 {
     unsigned char h[DB_TOKEN_HASH_LEN];
@@ -195,6 +195,7 @@ int64_t auth_invite_create(struct catalog *c, enum db_link purpose, const char *
     hc_strlcpy(in.name, name ? name : "", sizeof(in.name));
     in.role = role;
     in.invited_by = invited_by;
+    hc_strlcpy(in.lang, lang ? lang : "en", sizeof(in.lang));
     in.created_at = (int64_t)hc_now();
     in.expires_at = in.created_at + ttl_seconds;
     hc_random_token(token, tokensz, 32);
@@ -230,14 +231,14 @@ int auth_setup_redeem(struct catalog *c, const char *token, const struct db_user
     return db_setup_redeem(c, h, u, company_name, (int64_t)hc_now(), uid);
 }
 
-int auth_invite_renew(struct catalog *c, int64_t id, int ttl_seconds, char *token, size_t tokensz,
-                      struct db_invite *out)
+int auth_invite_renew(struct catalog *c, int64_t id, int ttl_seconds, const char *lang, char *token,
+                      size_t tokensz, struct db_invite *out)
 {
     unsigned char h[DB_TOKEN_HASH_LEN];
 
     hc_random_token(token, tokensz, 32);
     hc_token_hash(token, h);
-    return db_invite_renew(c, id, h, (int64_t)hc_now(), ttl_seconds, out);
+    return db_invite_renew(c, id, h, (int64_t)hc_now(), ttl_seconds, lang, out);
 }
 
 int auth_reset_password(struct catalog *c, const char *token, const char *password_hash,

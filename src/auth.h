@@ -67,9 +67,10 @@ int64_t auth_token_create(struct catalog *c, int64_t user_id, const char *label,
                           char *out, size_t outsz);
 
 /* Invite/setup/reset link token: returns the link's id (> 0) or a
- * negative db_rc; the token for the link is written to token. */
+ * negative db_rc; the token for the link is written to token. lang ("en",
+ * "fr"; NULL = "en") is the language its mail is written in. */
 int64_t auth_invite_create(struct catalog *c, enum db_link purpose, const char *email,
-                           const char *name, enum role role, int64_t invited_by,
+                           const char *name, enum role role, int64_t invited_by, const char *lang,
                            int ttl_seconds, char *token, size_t tokensz);
 /* The usable link of this purpose that token opens: as db_invite_find. */
 int auth_invite_find(struct catalog *c, const char *token, enum db_link purpose,
@@ -81,9 +82,10 @@ int auth_invite_redeem(struct catalog *c, const char *token, enum db_link purpos
 int auth_setup_redeem(struct catalog *c, const char *token, const struct db_user *u,
                       const char *company_name, int64_t *uid);
 /* Send invite id again with a fresh link written to token (the old link
- * stops working): as db_invite_renew, the new link lasting ttl_seconds. */
-int auth_invite_renew(struct catalog *c, int64_t id, int ttl_seconds, char *token, size_t tokensz,
-                      struct db_invite *out);
+ * stops working): as db_invite_renew, the new link lasting ttl_seconds,
+ * written in lang from now on (NULL: the language it had). */
+int auth_invite_renew(struct catalog *c, int64_t id, int ttl_seconds, const char *lang, char *token,
+                      size_t tokensz, struct db_invite *out);
 /* Set a new password with a reset token: as db_user_reset_password (the
  * person's sessions and API tokens end; *tokens_revoked says how many). */
 int auth_reset_password(struct catalog *c, const char *token, const char *password_hash,

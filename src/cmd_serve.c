@@ -125,7 +125,7 @@ static void print_setup_link(struct catalog *cat, const struct conf *c)
         return;
     /* One live setup link at a time: a restart replaces the old one. */
     if ((rc = db_invite_drop_setup(cat)) < 0 ||
-        auth_invite_create(cat, DB_LINK_SETUP, "", "", ROLE_ADMIN, 0, SETUP_TTL, token, sizeof(token)) < 0) {
+        auth_invite_create(cat, DB_LINK_SETUP, "", "", ROLE_ADMIN, 0, NULL, SETUP_TTL, token, sizeof(token)) < 0) {
         hc_log("cannot create the setup link (%s)", db_rc_name(rc < 0 ? rc : DB_ERROR));
         return;
     }

@@ -170,6 +170,10 @@ static const struct msg messages[] = {
     { "bad_field", "notify_updates must be immediate, digest or off",
       "notify_updates doit valoir immediate, digest ou off" },
     { "bad_field", "lang must be en or fr", "lang doit valoir en ou fr" },
+    { "bad_answers", "answers must be a JSON list of at most %d {prompt, text}: a prompt of 1 to 200 bytes "
+                     "and a text of at most 1000",
+      "answers doit être une liste JSON d'au plus %d {prompt, text} : une question de 1 à 200 octets "
+      "et une réponse d'au plus 1000" },
     { "last_admin", "you cannot remove your own administrator rights; ask another administrator",
       "vous ne pouvez pas retirer vos propres droits d'administrateur ; demandez à un autre administrateur" },
 

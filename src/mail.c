@@ -515,15 +515,15 @@ int mail_on_update_ready(struct catalog *c, const struct conf *conf, int64_t upd
     return rc < 0 ? rc : 0;
 }
 
-/* The mail to the person mention k names. 1 queued, 0 not (already, or
- * they receive no mail), or a negative db_rc. */
+/* The mail to the person mention k names, in their language. 1 queued, 0
+ * not (already, or they receive no mail), or a negative db_rc. */
 static int queue_mention(struct catalog *c, const struct db_mention *k, time_t now)
 {
     struct db_outbox_person to;
     struct msg m = { .kind = "mention", .unsubscribe = 1 };
     char dedupe[128], url[128], line[1024];
-    const char *where;
-    int rc;
+    int allhands = !strcmp(k->kind, "allhands"), rc;
+    const char *title;
 
     if ((rc = db_outbox_person(c, k->user_id, &to)) != DB_OK)
         return rc == DB_NOTFOUND ? 0 : rc;
@@ -532,6 +532,7 @@ static int queue_mention(struct catalog *c, const struct db_mention *k, time_t n
     m.to_user = to.id;
     m.to_addr = to.email;
     m.to_name = to.name;
+    m.lang = mail_lang_of(to.lang);
     snprintf(dedupe, sizeof(dedupe), "mention:%lld:%s", (long long)k->user_id, k->source);
     m.dedupe = dedupe;
     if (k->comment_id)
@@ -539,21 +540,21 @@ static int queue_mention(struct catalog *c, const struct db_mention *k, time_t n
                  (long long)k->comment_id);
     else
         snprintf(url, sizeof(url), "{{base}}/watch/%lld", (long long)k->update_id);
-    where = k->comment_id ? "a comment" : !strcmp(k->kind, "allhands") ? "the all-hands" : "their weekly update";
-    msg_subject(&m, "%s mentioned you in %s", k->by_name, where);
-    msg_begin(&m, "You were mentioned", to.name);
-    if (k->comment_id)
-        snprintf(line, sizeof(line), "%s mentioned you in a comment on \xe2\x80\x9c%s\xe2\x80\x9d:", k->by_name,
-                 k->title);
-    else
-        snprintf(line, sizeof(line), "%s mentioned you in %s \xe2\x80\x9c%s\xe2\x80\x9d:", k->by_name, where,
-                 k->title);
+    mail_fill(line, sizeof(line), m.lang, k->comment_id ? MT_MENTION_SUBJECT_COMMENT
+                                          : allhands ? MT_MENTION_SUBJECT_ALLHANDS : MT_MENTION_SUBJECT_UPDATE,
+              "by", k->by_name, NULL);
+    msg_subject(&m, "%s", line);
+    msg_begin(&m, mail_tr(m.lang, MT_MENTION_HEADING), to.name);
+    title = k->title[0] ? k->title : mail_tr(m.lang, allhands ? MT_ITEM_ALLHANDS_ALONE : MT_ITEM_UNTITLED);
+    mail_fill(line, sizeof(line), m.lang, k->comment_id ? MT_MENTION_IN_COMMENT
+                                          : allhands ? MT_MENTION_IN_ALLHANDS : MT_MENTION_IN_UPDATE,
+              "by", k->by_name, "title", title, NULL);
     msg_para(&m, line);
     sb_add(&m.html, "<blockquote style=\"margin:0;padding:8px 16px;border-left:3px solid #e4e4e7\">");
     sb_html(&m.html, k->excerpt);
     sb_add(&m.html, "</blockquote>");
     sb_addf(&m.text, "> %s\n\n", k->excerpt);
-    msg_button(&m, url, "See it");
+    msg_button(&m, url, mail_tr(m.lang, MT_SEE_BUTTON));
     msg_end(&m);
     return msg_put(c, &m, now, NULL);
 }
@@ -610,6 +611,87 @@ int mail_on_comment(struct catalog *c, const struct conf *conf, int64_t comment_
     rc = msg_put(c, &m, hc_now(), NULL);
     db_outbox_comment_free(&cm);
     return rc < 0 ? rc : 0;
+}
+
+#define CHART_WEEKS 8           /* weeks in the digest's chart, ending with the digest's */
+#define CHART_CELLS 10          /* characters of a bar in the text part */
+#define CHART_BAR   "height:12px;line-height:12px;font-size:1px"
+
+/* One week of the chart: label "W45", its bar as wide as posted of active. */
+static void chart_row(struct msg *m, const char *week, int64_t posted, int64_t active)
+{
+    const char *num = strstr(week, "-W");
+    int pct = active > 0 ? (int)((posted * 200 + active) / (2 * active)) : 0;
+    int full = active > 0 ? (int)((posted * 2 * CHART_CELLS + active) / (2 * active)) : 0;
+    char label[32];
+
+    mail_fill(label, sizeof(label), m->lang, MT_CHART_WEEK, "n", num ? num + 2 : week, NULL);
+    sb_add(&m->html, "<tr data-week=\"");
+    sb_html(&m->html, week);
+    sb_add(&m->html, "\"><th scope=\"row\" style=\"text-align:left;font-weight:normal;color:#71717a;"
+                     "padding:2px 8px 2px 0\">");
+    sb_html(&m->html, label);
+    sb_add(&m->html, "</th><td style=\"padding:2px 0\"><table role=\"presentation\" width=\"200\" "
+                     "cellpadding=\"0\" cellspacing=\"0\" style=\"border-collapse:collapse;width:200px\"><tr>");
+    if (pct > 0)
+        sb_addf(&m->html, "<td style=\"background:#4f46e5;width:%d%%;" CHART_BAR "\">&nbsp;</td>", pct);
+    if (pct < 100)
+        sb_add(&m->html, "<td style=\"background:#e4e4e7;" CHART_BAR "\">&nbsp;</td>");
+    sb_addf(&m->html, "</tr></table></td><td style=\"padding:2px 0 2px 8px\">%lld/%lld</td></tr>",
+            (long long)posted, (long long)active);
+    sb_addf(&m->text, "%s ", label);
+    for (int i = 0; i < CHART_CELLS; i++)
+        sb_add(&m->text, i < full ? "\xe2\x96\x88" : "\xe2\x96\x91");   /* U+2588, U+2591 */
+    sb_addf(&m->text, " %lld/%lld\n", (long long)posted, (long long)active);
+}
+
+/*
+ * The participation of the CHART_WEEKS weeks ending with `week`, on the
+ * clock of tz, oldest first, as a chart both parts show with no image or
+ * script: an HTML table whose bars are coloured cells (inline styles),
+ * and text lines "W45 ████████░░ 7/9". Weeks that ended before the
+ * company began are left out (nothing when all did). DB_OK or a negative
+ * db_rc; on failure the message may hold part of the chart (the caller
+ * drops it).
+ */
+static int participation_chart(struct catalog *c, struct msg *m, const char *week, const char *tz)
+{
+    time_t end = hc_iso_week_end(week, tz);
+    int64_t start = 0, posted, active;
+    char line[256];
+    int rows = 0, src, rc;
+
+    if (end == (time_t)-1)
+        return DB_OK;
+    if ((src = db_habit_company_start(c, &start)) < 0)
+        return src;
+    for (int k = CHART_WEEKS - 1; k >= 0; k--) {
+        /* The middle of the week k weeks before: clear of any clock change. */
+        time_t mid = end - (time_t)(7 * k + 3) * 86400 - 12 * 3600, wend;
+        char label[16];
+
+        if (hc_iso_week(mid, tz, label, sizeof(label)) < 0 || (wend = hc_iso_week_end(label, tz)) == (time_t)-1)
+            continue;
+        if (src == DB_OK && (int64_t)wend <= start)
+            continue;   /* the company did not exist yet */
+        if ((rc = db_habit_week_counts(c, label, (int64_t)wend, &posted, &active)) < 0)
+            return rc;
+        if (!rows++) {
+            sb_add(&m->html, "<table data-chart=\"participation\" cellpadding=\"0\" cellspacing=\"0\" "
+                             "style=\"border-collapse:collapse;margin:0 0 16px;font-size:14px\">"
+                             "<caption style=\"text-align:left;font-weight:600;padding:0 0 8px\">");
+            sb_html(&m->html, mail_tr(m->lang, MT_CHART_HEADING));
+            sb_add(&m->html, "</caption>");
+            mail_fill(line, sizeof(line), m->lang, MT_LINK, "label", mail_tr(m->lang, MT_CHART_HEADING), NULL);
+            sb_addf(&m->text, "%s\n", line);
+        }
+        chart_row(m, label, posted, active);
+    }
+    if (rows) {
+        sb_add(&m->html, "</table><!-- /chart -->");
+        sb_add(&m->text, "\n");
+    }
+    return DB_OK;
 }
 
 /* The week's participation as the participation page counts it, on the
@@ -749,7 +831,8 @@ int mail_queue_weekly_digest(struct catalog *c, int64_t user_id, const char *wee
     mail_fill(line, sizeof(line), m.lang, mail_plural(m.lang, MT_DIGEST_PARTICIPATION, posted),
               "week", wk, "posted", np, "active", na, "pct", pct, NULL);
     msg_para(&m, line);
-    if (n && (rc = list_updates(c, &m, ups, n)) < 0) {
+    if ((rc = participation_chart(c, &m, week, u.time_zone[0] ? u.time_zone : "UTC")) < 0 ||
+        (n && (rc = list_updates(c, &m, ups, n)) < 0)) {
         msg_free(&m);
         free(ups);
         return rc;

@@ -265,7 +265,7 @@ static int queue_reset(struct catalog *c, const struct db_outbox_person *u, time
 
     if ((rc = db_begin(c)) < 0)
         return rc;
-    if (auth_invite_create(c, DB_LINK_RESET, u->email, u->name, ROLE_MEMBER, 0, RESET_TTL, token, sizeof(token)) < 0) {
+    if (auth_invite_create(c, DB_LINK_RESET, u->email, u->name, ROLE_MEMBER, 0, NULL, RESET_TTL, token, sizeof(token)) < 0) {
         db_rollback(c);
         return DB_ERROR;
     }

@@ -134,6 +134,11 @@ static const char *const texts[MT_COUNT][MAIL_NLANGS] = {
     [MT_MENTION_IN_COMMENT] = { "{by} mentioned you in a comment on \xe2\x80\x9c{title}\xe2\x80\x9d:",
                                 "{by} vous a mentionné dans un commentaire sur «" NBSP "{title}" NBSP "»" NBSP ":" },
     [MT_SEE_BUTTON] = { "See it", "Voir" },
+
+    /* The digest's participation chart: its caption, and a week's short
+     * label ({n}: the week's number, "45"). */
+    [MT_CHART_HEADING] = { "Participation over the last weeks", "Participation des dernières semaines" },
+    [MT_CHART_WEEK] = { "W{n}", "S{n}" },
 };
 
 enum mail_lang mail_lang_of(const char *code)

@@ -38,8 +38,8 @@ static int h_onboarding(struct req *r, struct resp *o)
 static json_t *pending_json(const struct db_pending_invite *p)
 {
     const struct db_invite *in = &p->invite;
-    json_t *j = json_pack("{s:I,s:s,s:s,s:s,s:I,s:I,s:b}", "id", (json_int_t)in->id,
-                          "email", in->email, "name", in->name, "role", db_role_name(in->role),
+    json_t *j = json_pack("{s:I,s:s,s:s,s:s,s:s,s:I,s:I,s:b}", "id", (json_int_t)in->id,
+                          "email", in->email, "name", in->name, "role", db_role_name(in->role), "lang", in->lang,
                           "created_at", (json_int_t)in->created_at,
                           "expires_at", (json_int_t)in->expires_at, "expired", p->expired);
 
@@ -77,7 +77,7 @@ static int h_invite_resend(struct req *r, struct resp *o)
 
     if (api_parse_id(r->match.params[0], &id) < 0)
         return http_error(o, 404, "not_found", "there is no pending invite with this id");
-    rc = auth_invite_renew(r->cat, id, INVITE_TTL, token, sizeof(token), &in);
+    rc = auth_invite_renew(r->cat, id, INVITE_TTL, NULL, token, sizeof(token), &in);
     if (rc == DB_NOTFOUND)
         return http_error(o, 404, "not_found", "there is no pending invite with this id");
     if (rc < 0)
@@ -85,12 +85,13 @@ static int h_invite_resend(struct req *r, struct resp *o)
     api_public_base(r, base, sizeof(base));
     snprintf(url, sizeof(url), "%s/invite#token=%s", base, token);
     /* The invite stays (with its new link) when the mail cannot be queued:
-     * sending again is the remedy, and the answer says it failed. */
-    if (mail_queue_invite(r->cat, r->conf, in.email, in.name, r->user.name, url) < 0)
+     * sending again is the remedy, and the answer says it failed. It is
+     * written in the invite's language, whoever sends it again. */
+    if (mail_queue_invite_in(r->cat, r->conf, in.lang, in.email, in.name, r->user.name, url) < 0)
         return api_db_fail(o, DB_ERROR, "queueing the invite mail");
-    return http_json(o, 200, json_pack("{s:{s:I,s:s,s:s,s:I}}", "invite", "id", (json_int_t)in.id,
+    return http_json(o, 200, json_pack("{s:{s:I,s:s,s:s,s:I,s:s}}", "invite", "id", (json_int_t)in.id,
                                        "email", in.email, "url", url,
-                                       "expires_at", (json_int_t)in.expires_at));
+                                       "expires_at", (json_int_t)in.expires_at, "lang", in.lang));
 }
 
 /* DELETE /api/invites/{id} (administrators): the link stops working. */
@@ -108,7 +109,7 @@ static int h_invite_revoke(struct req *r, struct resp *o)
 
 /*
  * GET /api/invites/lookup?token=T (anyone holding the link): what the join
- * form shows, {company, email, name, expires_at}; 410 link_expired when
+ * form shows, {company, email, name, lang, expires_at}; 410 link_expired when
  * the link is unknown, used, withdrawn or expired (as accepting it says).
  */
 static int h_invite_lookup(struct req *r, struct resp *o)
@@ -130,8 +131,8 @@ static int h_invite_lookup(struct req *r, struct resp *o)
         return api_db_fail(o, rc, "reading the invite");
     if ((rc = db_setting_get(r->cat, "company_name", &company)) < 0)
         return api_db_fail(o, rc, "reading the company's name");
-    j = json_pack("{s:s,s:s,s:s,s:I}", "company", company ? company : "", "email", in.email,
-                  "name", in.name, "expires_at", (json_int_t)in.expires_at);
+    j = json_pack("{s:s,s:s,s:s,s:s,s:I}", "company", company ? company : "", "email", in.email,
+                  "name", in.name, "lang", in.lang, "expires_at", (json_int_t)in.expires_at);
     free(company);
     return http_json(o, 200, j);
 }

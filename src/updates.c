@@ -350,35 +350,49 @@ static int patch_mail(struct catalog *c, int64_t id, void *arg)
     return 0;
 }
 
-#define MAX_ANSWERS 10
+#define MAX_ANSWERS UPDATES_MAX_ANSWERS
+
+int updates_answers_parse(const json_t *arr, struct db_answer *out, size_t *n)
+{
+    const json_t *a;
+    size_t i;
+
+    *n = 0;
+    if (!json_is_array(arr) || json_array_size(arr) > MAX_ANSWERS)
+        return -1;
+    json_array_foreach(arr, i, a) {
+        const json_t *p = json_object_get(a, "prompt"), *t = json_object_get(a, "text");
+        if (!json_is_object(a) || !json_is_string(p) || !json_is_string(t) || !json_string_length(p) ||
+            json_string_length(p) > 200 || json_string_length(t) > 1000 ||
+            strlen(json_string_value(p)) != json_string_length(p) ||
+            strlen(json_string_value(t)) != json_string_length(t)) {
+            *n = 0;
+            return -1;
+        }
+        if (!*json_string_value(t))
+            continue;
+        hc_strlcpy(out[*n].prompt, json_string_value(p), sizeof(out->prompt));
+        hc_strlcpy(out[*n].text, json_string_value(t), sizeof(out->text));
+        (*n)++;
+    }
+    return 0;
+}
 
 /* The answers of a PATCH body ([{prompt, text}], at most MAX_ANSWERS;
  * empty answers are left out): 0 with ch filled (ch->set_answers when
  * given), else the 400 answered. */
 static int patch_answers(json_t *body, struct db_answer *out, struct db_update_change *ch, struct resp *o)
 {
-    json_t *arr = json_object_get(body, "answers"), *a;
-    size_t i;
+    json_t *arr = json_object_get(body, "answers");
 
     if (!arr)
         return 0;
     if (!json_is_array(arr) || json_array_size(arr) > MAX_ANSWERS)
         return http_error(o, 400, "bad_field", "answers must be a list of at most %d {prompt, text}",
                           MAX_ANSWERS);
-    json_array_foreach(arr, i, a) {
-        json_t *p = json_object_get(a, "prompt"), *t = json_object_get(a, "text");
-        if (!json_is_object(a) || !json_is_string(p) || !json_is_string(t) || !json_string_length(p) ||
-            json_string_length(p) > 200 || json_string_length(t) > 1000 ||
-            strlen(json_string_value(p)) != json_string_length(p) ||
-            strlen(json_string_value(t)) != json_string_length(t))
-            return http_error(o, 400, "bad_field", "each answer is {prompt, text}: a prompt of 1 to 200 "
-                              "bytes and a text of at most 1000");
-        if (!*json_string_value(t))
-            continue;
-        hc_strlcpy(out[ch->nanswers].prompt, json_string_value(p), sizeof(out->prompt));
-        hc_strlcpy(out[ch->nanswers].text, json_string_value(t), sizeof(out->text));
-        ch->nanswers++;
-    }
+    if (updates_answers_parse(arr, out, &ch->nanswers) < 0)
+        return http_error(o, 400, "bad_field", "each answer is {prompt, text}: a prompt of 1 to 200 "
+                          "bytes and a text of at most 1000");
     ch->answers = out;
     ch->set_answers = 1;
     return 0;

@@ -12,8 +12,11 @@
 #include "router.h"
 
 struct catalog;
+struct db_answer;
 struct db_viewer;
 struct req;
+
+#define UPDATES_MAX_ANSWERS 10   /* check-in answers of one update */
 
 extern const struct route update_routes[];
 extern const size_t update_nroutes;
@@ -24,5 +27,14 @@ void updates_viewer(const struct req *r, struct db_viewer *v);
 /* The JSON of update id as v sees it: DB_OK with *out, DB_NOTFOUND (no
  * such update, or v may not see it), or a negative db_rc. */
 int updates_get_json(struct catalog *c, const struct db_viewer *v, int64_t id, json_t **out);
+
+/*
+ * The check-in answers in arr, as PATCH and the tus metadata take them: a
+ * list of at most UPDATES_MAX_ANSWERS {prompt, text}, each prompt 1 to 200
+ * bytes and each text at most 1000, no NUL. Returns 0 with out[0..*n)
+ * (empty answers left out), or -1 when arr is not such a list (*n is then
+ * 0 and out means nothing).
+ */
+int updates_answers_parse(const json_t *arr, struct db_answer *out, size_t *n);
 
 #endif

@@ -208,7 +208,7 @@ json_t *tus_parse_metadata(const char *h, const char **why)
 
     *why = NULL;
     while (p && *p) {
-        char key[64], val[8192];
+        char key[64], *val;
         size_t klen, vlen, blen = 0;
         const char *comma = strchr(p, ','), *end = comma ? comma : p + strlen(p);
         const char *sp;
@@ -226,19 +226,24 @@ json_t *tus_parse_metadata(const char *h, const char **why)
                 goto bad;
         if (json_object_get(m, key))
             goto bad;
+        /* The header itself is capped (the connection's memory limit), so
+         * is every value: at most 3 bytes for each 4 of base64. */
+        vlen = sp ? (size_t)(end - (sp + 1)) : 0;
+        val = hc_malloc(vlen / 4 * 3 + 4);
         val[0] = '\0';
-        if (sp) {
-            const char *b = sp + 1;
-            vlen = (size_t)(end - b);
-            if (vlen && sodium_base642bin((unsigned char *)val, sizeof(val) - 1, b, vlen, NULL, &blen,
-                                          NULL, sodium_base64_VARIANT_ORIGINAL) != 0)
-                goto bad;
-            val[blen] = '\0';
-            if (strlen(val) != blen)    /* embedded NUL */
-                goto bad;
+        if (vlen && sodium_base642bin((unsigned char *)val, vlen / 4 * 3 + 3, sp + 1, vlen, NULL, &blen,
+                                      NULL, sodium_base64_VARIANT_ORIGINAL) != 0) {
+            free(val);
+            goto bad;
+        }
+        val[blen] = '\0';
+        if (strlen(val) != blen) {      /* embedded NUL */
+            free(val);
+            goto bad;
         }
         {
             json_t *s = json_string(val);
+            free(val);
             if (!s) {
                 *why = "Upload-Metadata values must be UTF-8 text";
                 json_decref(m);
@@ -270,6 +275,30 @@ static int check_fields(struct req *r, const char *title, const char *descriptio
     if (kind && !strcmp(kind, "allhands") && r->user.role != ROLE_ADMIN)
         return http_stream_fail(r, 403, "forbidden", "only administrators can post an all-hands update");
     return 0;
+}
+
+/*
+ * The check-in answers of tus metadata (`answers`: a JSON list of {prompt,
+ * text}, as PATCH /api/updates/{id} takes them), NULL for none: 0 with
+ * out[0..*n) filled (empty answers left out), else -1 (with the 400
+ * bad_answers answered when r is given).
+ */
+static int meta_answers(struct req *r, const char *text, struct db_answer *out, size_t *n)
+{
+    json_t *arr;
+    int bad;
+
+    *n = 0;
+    if (!text)
+        return 0;
+    arr = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
+    bad = !arr || updates_answers_parse(arr, out, n) < 0;
+    json_decref(arr);
+    if (bad && r)
+        return http_stream_fail(r, 400, "bad_answers",
+                                "answers must be a JSON list of at most %d {prompt, text}: a prompt of 1 to "
+                                "200 bytes and a text of at most 1000", UPDATES_MAX_ANSWERS);
+    return bad ? -1 : 0;
 }
 
 static int check_open_uploads(struct req *r)
@@ -444,6 +473,8 @@ static int finish_upload(struct req *r, struct up *u, int64_t *update_id)
 {
     struct db_upload row;
     struct db_update_new in;
+    struct db_answer answers[UPDATES_MAX_ANSWERS];
+    size_t nanswers = 0;
     char tbuf[256], week[16];
     int64_t id = 0;
     int rc;
@@ -464,6 +495,16 @@ static int finish_upload(struct req *r, struct up *u, int64_t *update_id)
         return stream_db_fail(r, rc, "reading the upload");
     new_update(r, row.kind, title_or_default(row.title, row.filename, tbuf, sizeof(tbuf)), row.description,
                u->path, week, &in);
+    /* The answers sent with the creation (checked then) go with the update. */
+    {
+        const char *why;
+        json_t *meta = tus_parse_metadata(row.metadata ? row.metadata : "", &why);
+        if (meta && meta_answers(NULL, json_string_value(json_object_get(meta, "answers")), answers, &nanswers) < 0)
+            hc_log("upload %s: its answers no longer read as answers; the update has none", u->id);
+        json_decref(meta);
+        in.answers = answers;
+        in.nanswers = nanswers;
+    }
     rc = db_upload_finish(r->cat, u->id, u->start + u->written, &in, &id);
     db_upload_free(&row);
     if (rc == DB_INVALID)
@@ -602,6 +643,8 @@ static int body_create(struct req *r, const char *data, size_t len)
         const char *hm = http_get_header(r, "Upload-Metadata");
         const char *why, *cl = http_get_header(r, "Content-Length");
         const char *filename, *filetype, *title, *desc, *kind;
+        struct db_answer answers[UPDATES_MAX_ANSWERS];
+        size_t nanswers;
         json_t *meta;
         int64_t length = -1, body = 0;
 
@@ -628,6 +671,7 @@ static int body_create(struct req *r, const char *data, size_t len)
         kind = json_string_value(json_object_get(meta, "kind"));
         if (check_fields(r, title, desc, kind, filename) < 0 ||
             (filetype && !api_text_ok(filetype, 100) && http_stream_fail(r, 400, "bad_field", "filetype is too long") < 0) ||
+            meta_answers(r, json_string_value(json_object_get(meta, "answers")), answers, &nanswers) < 0 ||
             check_open_uploads(r) < 0) {
             json_decref(meta);
             return -1;

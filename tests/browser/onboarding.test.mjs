@@ -17,7 +17,7 @@ import {
   launch, startServer, addUser, signedInPage, collectErrors, makeClip, pageApi, axeViolations, sideways,
   PASSWORD, PHONE, DESKTOP,
 } from './lib.mjs';
-import { Client } from '../e2e/lib/server.mjs';
+import { Client, sql } from '../e2e/lib/server.mjs';
 
 let srv;
 let browser;
@@ -89,6 +89,10 @@ test('setup in a French browser names the company, the admin\'s title and team, 
   await list.locator('li[data-step=invite] a').click();
   await page.locator('#invite-batch-form').waitFor();
   assert.equal(new URL(page.url()).hash, '#invite');
+  // The invitations are written in the administrator's language unless
+  // the form says otherwise.
+  assert.equal(await page.inputValue('#invite-batch-form select[name=lang]'), 'fr');
+  assert.equal(await page.inputValue('#invite-person-form select[name=lang]'), 'fr');
   await page.fill('#invite-batch-form textarea[name=emails]',
     'bea@example.com, Carl Dupont <carl@example.com>\nnot-an-address\nzoe@example.com');
   await page.click('#invite-batch-form button[type=submit]');
@@ -102,6 +106,8 @@ test('setup in a French browser names the company, the admin\'s title and team, 
     ['member', 'zoe@example.com', 'Déjà membre'],
   ]);
   assert.equal(await page.locator('#invite-batch-form .form-status').innerText(), '2 invitations envoyées.');
+  assert.equal(sql(srv.dir, "SELECT subject FROM outbox WHERE kind = 'invite' AND to_addr = 'bea@example.com'"),
+    'Zoë Martin vous invite sur Hubcast');
   // What still needs attention stays in the box.
   assert.equal(await page.inputValue('#invite-batch-form textarea[name=emails]'), 'not-an-address');
   await page.locator('#pending-invites tbody tr').nth(1).waitFor();

@@ -5,14 +5,16 @@
 // weekly and daily digests that `hubcast remind` queues for the same
 // company, with their plurals ("1 mise à jour" / "2 mises à jour").
 //
+// Then the mention mails, each in the mentioned person's language.
+//
 // Run: node --test tests/e2e/mail-fr.test.mjs
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, hubcast, sql, isoWeek } from './lib/server.mjs';
-import { startSmtp } from './lib/smtp.mjs';
+import { startServer, hubcast, sql, isoWeek, apiToken } from './lib/server.mjs';
+import { startSmtp, links } from './lib/smtp.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const NBSP = '\u00a0';
@@ -118,6 +120,58 @@ test('digests count in each language: plural forms and week labels', () => {
     const dailyEn = subjects('nora@example.com', 'daily');
     assert.ok(dailyEn.includes('New on Hubcast: 2 updates from your team'), dailyEn.join('\n'));
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// Someone mentioned by a person who writes in another language reads the
+// mail in their own: subject, heading, the sentence that says where, the
+// button and the footer.
+test('a mention mails a French member in French and an English member in English', async () => {
+  const dir = company();
+  const box = await startSmtp();
+  post(dir, 'nora@example.com', new Date().toISOString(), 'Roadmap');
+  const id = sql(dir, "SELECT id FROM updates WHERE title = 'Roadmap'");
+  sql(dir, 'UPDATE users SET notify_reminders = 0');   // only the mails the mentions cause
+  const s = await startServer({ data: dir, args: ['--smtp-url', box.url, '--mail-from', 'hubcast@example.com'] });
+  const as = (email) => ({ authorization: `Bearer ${apiToken(s, email)}`, 'content-type': 'application/json' });
+  try {
+    let r = await fetch(`${s.url}/api/updates/${id}`, {
+      method: 'PATCH', headers: as('nora@example.com'),
+      body: JSON.stringify({ description: 'Thanks @amelie for the plan' }),
+    });
+    assert.equal(r.status, 200, await r.text());
+    const [fr] = await box.waitFor((m) => m.rcptTo[0] === 'amelie@example.com', { timeout: 20000 });
+    assert.equal(fr.subject, 'Nora York vous a mentionné dans sa vidéo de la semaine');
+    for (const part of [fr.text, fr.html]) {
+      assert.ok(part.includes('Bonjour Amélie Paris,'), part);
+      assert.ok(part.includes(`Nora York vous a mentionné dans sa vidéo de la semaine «${NBSP}Roadmap${NBSP}»${NBSP}:`), part);
+      assert.ok(part.includes('Thanks @amelie for the plan'), part);
+      assert.ok(part.includes('Voir'), part);
+      assert.ok(part.includes('Ne plus recevoir aucun e-mail de Hubcast'), part);
+      assert.doesNotMatch(part, /Hello|mentioned you|See it|Unsubscribe from/);
+    }
+    assert.ok(fr.html.includes('On parle de vous</h1>'), fr.html);
+    assert.ok(links(fr.text).some((l) => l.endsWith(`/watch/${id}`)), fr.text);
+
+    r = await fetch(`${s.url}/api/updates/${id}/comments`, {
+      method: 'POST', headers: as('amelie@example.com'),
+      body: JSON.stringify({ body: 'Avec plaisir @nora, et @bastien aussi' }),
+    });
+    assert.equal(r.status, 201, await r.text());
+    const [en] = await box.waitFor((m) => m.rcptTo[0] === 'nora@example.com' && /mentioned you/.test(m.subject),
+      { timeout: 20000 });
+    assert.equal(en.subject, 'Amélie Paris mentioned you in a comment');
+    assert.ok(en.text.includes('Hello Nora York,'), en.text);
+    assert.ok(en.text.includes('Amélie Paris mentioned you in a comment on \u201cRoadmap\u201d:'), en.text);
+    assert.doesNotMatch(en.text, /Bonjour|mentionné|Voir/);
+    const [bf] = await box.waitFor((m) => m.rcptTo[0] === 'bastien@example.com', { timeout: 20000 });
+    assert.equal(bf.subject, 'Amélie Paris vous a mentionné dans un commentaire');
+    assert.ok(bf.text.includes(`Amélie Paris vous a mentionné dans un commentaire sur «${NBSP}Roadmap${NBSP}»${NBSP}:`),
+      bf.text);
+  } finally {
+    await s.cleanup();
+    await box.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -177,7 +177,7 @@ static int f_invite_renew(void)
 {
     unsigned char h[DB_TOKEN_HASH_LEN]; struct db_invite in;
     hash_of("renewed", h);
-    return db_invite_renew(cat, 999999, h, 1000, 100, &in);
+    return db_invite_renew(cat, 999999, h, 1000, 100, NULL, &in);
 }
 static int f_invite_revoke(void) { return db_invite_revoke(cat, 999999); }
 static int f_setup_redeem(void)
@@ -602,16 +602,22 @@ UNIT_TEST(pending_invites_are_listed_renewed_and_revoked)
     /* Renewing: a new link and a new expiry; the old link stops working. */
     hash_of("invite hana", h);
     hash_of("invite hana again", h2);
-    CHECK_INT(db_invite_renew(cat, hana, h2, 3000, 7000, &in), DB_OK);
+    CHECK_INT(db_invite_renew(cat, hana, h2, 3000, 7000, NULL, &in), DB_OK);
     CHECK_INT(in.id, hana);
     CHECK_INT(in.created_at, 3000);
     CHECK_INT(in.expires_at, 10000);
     CHECK_INT(db_invite_find(cat, h, DB_LINK_INVITE, 3000, &in), DB_NOTFOUND);
     CHECK_INT(db_invite_find(cat, h2, DB_LINK_INVITE, 3000, &in), DB_OK);
-    CHECK_INT(db_invite_renew(cat, 424242, h, 3000, 7000, &in), DB_NOTFOUND);
+    CHECK_STR(in.lang, "en");
+    /* Renewing in another language keeps it; NULL leaves it as it is. */
+    CHECK_INT(db_invite_renew(cat, hana, h2, 3000, 7000, "fr", &in), DB_OK);
+    CHECK_STR(in.lang, "fr");
+    CHECK_INT(db_invite_renew(cat, hana, h2, 3000, 7000, NULL, &in), DB_OK);
+    CHECK_STR(in.lang, "fr");
+    CHECK_INT(db_invite_renew(cat, 424242, h, 3000, 7000, NULL, &in), DB_NOTFOUND);
     /* The hash of another link is a constraint, and nothing changes. */
     hash_of("invite gus", h);
-    CHECK_INT(db_invite_renew(cat, hana, h, 3000, 7000, &in), DB_CONSTRAINT);
+    CHECK_INT(db_invite_renew(cat, hana, h, 3000, 7000, NULL, &in), DB_CONSTRAINT);
     CHECK_INT(db_invite_find(cat, h2, DB_LINK_INVITE, 3000, &in), DB_OK);
 
     /* Revoking: the link stops working; a used invite is neither renewed nor revoked. */
@@ -621,7 +627,7 @@ UNIT_TEST(pending_invites_are_listed_renewed_and_revoked)
     memset(&nu, 0, sizeof(nu));
     CHECK_INT(db_invite_redeem(cat, h2, DB_LINK_INVITE, &nu, 3000, &uid), DB_OK);
     CHECK_INT(db_invite_get_pending(cat, hana, &in), DB_NOTFOUND);
-    CHECK_INT(db_invite_renew(cat, hana, h, 3000, 7000, &in), DB_NOTFOUND);
+    CHECK_INT(db_invite_renew(cat, hana, h, 3000, 7000, NULL, &in), DB_NOTFOUND);
     CHECK_INT(db_invite_revoke(cat, hana), DB_NOTFOUND);
     CHECK_INT(db_invite_list_pending(cat, 3000, &l, &n), DB_OK);
     for (size_t i = 0; i < n; i++)

@@ -5,7 +5,7 @@
 // mail settings with "send a test mail" (/api/admin/*); participation by
 // week, overall and per team, as charts and as a table.
 import { h, clear, field, avatar } from '../dom.js';
-import { t, tn, fmtDay } from '../i18n.js';
+import { t, tn, fmtDay, lang } from '../i18n.js';
 import { api, currentUser, flash } from '../api.js';
 import { makeForm, input } from '../form.js';
 import { barChart, shortWeek } from '../charts.js';
@@ -50,19 +50,27 @@ async function companySection(ctx) {
 
 // One person (email, name, role; the link is shown to pass on by hand), or
 // several at once from a pasted list, each address answered: invited,
-// already a member, not an address. `changed` reloads the pending list.
+// already a member, not an address. Each form names the language the
+// invite mail is written in (by default the administrator's own).
+// `changed` reloads the pending list.
 function inviteSection(changed) {
   const roleSelect = () => h('select', { name: 'role' }, h('option', { value: 'member' }, t('role.member')),
     h('option', { value: 'admin' }, t('role.admin')));
+  // Each language named in itself, as in Settings.
+  const langSelect = () => h('select', { name: 'lang' },
+    [['en', 'English'], ['fr', 'Français']].map(([v, label]) =>
+      h('option', { value: v, lang: v, selected: (currentUser()?.lang ?? lang()) === v }, label)));
   const email = input('email', { type: 'email', required: true });
   const name = input('name');
   const role = roleSelect();
+  const oneLang = langSelect();
   const result = h('div', { id: 'invite-result' });
   const one = makeForm({
     label: t('admin.inviteOne'), submit: t('admin.sendInvite'), id: 'invite-person-form',
-    children: [h('h3', t('admin.inviteOne')), field(t('field.email'), email), field(t('field.name'), name), field(t('field.role'), role)],
+    children: [h('h3', t('admin.inviteOne')), field(t('field.email'), email), field(t('field.name'), name), field(t('field.role'), role),
+      field(t('admin.inviteLang'), oneLang, t('admin.inviteLangHint'))],
     onSubmit: async () => {
-      const body = { email: email.value.trim(), role: role.value };
+      const body = { email: email.value.trim(), role: role.value, lang: oneLang.value };
       if (name.value.trim()) body.name = name.value.trim();
       const d = await api('POST', '/api/people/invite', body, { quiet: true });
       clear(result).append(h('p', t('admin.inviteSent', { email: body.email })),
@@ -77,12 +85,15 @@ function inviteSection(changed) {
 
   const list = h('textarea', { name: 'emails', rows: 6, required: true, spellcheck: 'false' });
   const manyRole = roleSelect();
+  const manyLang = langSelect();
   const results = h('div', { id: 'invite-batch-result' });
   const many = makeForm({
     label: t('admin.inviteMany'), submit: t('admin.sendInvites'), id: 'invite-batch-form',
-    children: [h('h3', t('admin.inviteMany')), field(t('admin.emails'), list, t('admin.emailsHint')), field(t('field.role'), manyRole)],
+    children: [h('h3', t('admin.inviteMany')), field(t('admin.emails'), list, t('admin.emailsHint')), field(t('field.role'), manyRole),
+      field(t('admin.inviteLang'), manyLang, t('admin.inviteLangHint'))],
     onSubmit: async () => {
-      const d = await api('POST', '/api/people/invite', { emails: list.value, role: manyRole.value }, { quiet: true });
+      const d = await api('POST', '/api/people/invite', { emails: list.value, role: manyRole.value, lang: manyLang.value },
+        { quiet: true });
       clear(results).append(h('h4.sr', t('admin.results')), h('ul.invite-results', { id: 'invite-results' },
         d.results.map((r) => h('li', { 'data-status': r.status },
           h(`span.result.result-${r.status}`, t(`admin.result.${r.status}`)), ' ',

@@ -1,10 +1,13 @@
 // pages/upload.js - upload a video file: drag and drop or choose, title and
-// description, a tus upload to /api/uploads with a progress bar (percent,
-// speed, time left), pause and resume, resuming after a reload (tus
-// fingerprints in localStorage), then on to the watch page of the update.
+// description, the check-in prompts each with an optional answer (sent with
+// the upload as tus metadata `answers`), a tus upload to /api/uploads with
+// a progress bar (percent, speed, time left), pause and resume, resuming
+// after a reload (tus fingerprints in localStorage), then on to the watch
+// page of the update. The description and the answers offer @mentions.
 import { h, field, fmtBytes, fmtEta, announce } from '../dom.js';
 import { t } from '../i18n.js';
-import { isAdmin, flash } from '../api.js';
+import { api, isAdmin, flash } from '../api.js';
+import { withMentions } from '../mentions.js';
 import { loadTus, chunkSize, tusHeaders, uploadIdFromUrl, RateMeter, updateForUpload, tusFailure, forgetUpload, ENDPOINT } from '../uploader.js';
 
 // Uploads tus remembers in localStorage that never finished.
@@ -21,6 +24,29 @@ function interruptedUploads() {
   return out;
 }
 
+// The check-in prompts (GET /api/prompts), each with an optional answer of
+// at most 1000 bytes. Hidden when there are none. {el, answers()}: the
+// answers written, in the prompts' order, empty ones left out.
+function checkinFields(ctx) {
+  const list = h('ol.checkin-list');
+  const el = h('fieldset.checkin', { id: 'upload-checkin', hidden: true, 'aria-describedby': 'upload-checkin-hint' },
+    h('legend', t('checkin.title')), h('p.hint', { id: 'upload-checkin-hint' }, t('checkin.uploadHint')), list);
+  const fields = [];
+  api('GET', '/api/prompts', undefined, { quiet: true }).then((d) => {
+    if (!ctx.alive() || !d.prompts || !d.prompts.length) return;
+    d.prompts.forEach((prompt, i) => {
+      const box = h('textarea.checkin-answer', { id: `upload-answer-${i}`, name: `answer-${i}`, rows: 2, maxlength: 1000 });
+      fields.push({ prompt, box });
+      list.append(h('li.checkin-item', h('label.checkin-prompt', { for: box.id }, prompt), withMentions(box)));
+    });
+    el.hidden = false;
+  }).catch(() => { /* no prompts: upload without them */ });
+  const answers = () => fields.map((f) => ({ prompt: f.prompt, text: f.box.value.trim() })).filter((a) => a.text);
+  return { el, answers, fields };
+}
+
+const tooLong = (a) => new TextEncoder().encode(a.text).length > 1000;
+
 export default async function upload(ctx) {
   ctx.title(t('upload.title'));
   let file = null;
@@ -34,6 +60,7 @@ export default async function upload(ctx) {
   const chosen = h('p.chosen', { id: 'chosen', 'aria-live': 'polite' });
   const title = h('input', { name: 'title', id: 'upload-title', maxlength: 200, required: true });
   const desc = h('textarea', { name: 'description', id: 'upload-description', rows: 3, maxlength: 4000 });
+  const checkin = checkinFields(ctx);
   const kind = h('select', { id: 'upload-kind' },
     h('option', { value: 'weekly' }, t('kind.weekly')), h('option', { value: 'allhands' }, t('kind.allhands')));
   const startBtn = h('button.primary', { type: 'submit', id: 'upload-start', disabled: true }, t('upload.start'));
@@ -47,7 +74,8 @@ export default async function upload(ctx) {
   const form = h('form.stack', { id: 'upload-form', 'aria-label': t('upload.title') },
     fileInput, fileLabel, chosen,
     field(t('field.title'), title),
-    field(t('field.description'), desc),
+    h('div.field', h('label', { for: desc.id }, t('field.description')), withMentions(desc)),
+    checkin.el,
     isAdmin() ? field(t('field.kind'), kind) : null,
     h('div.actions', startBtn, pauseBtn), progress, status);
 
@@ -111,6 +139,9 @@ export default async function upload(ctx) {
     e.preventDefault();
     if (!file || up) return;
     if (!title.value.trim()) { title.focus(); status.textContent = t('upload.needTitle'); return; }
+    const answers = checkin.answers();
+    const long = checkin.fields.find((f) => tooLong({ text: f.box.value.trim() }));
+    if (long) { long.box.focus(); status.textContent = t('checkin.tooLong'); return; }
     startBtn.disabled = true;
     fileInput.disabled = true;
     progress.hidden = false;
@@ -125,6 +156,9 @@ export default async function upload(ctx) {
       metadata: {
         filename: file.name, filetype: file.type || 'application/octet-stream',
         title: title.value.trim(), description: desc.value, kind: isAdmin() ? kind.value : 'weekly',
+        // The check-in answers, checked by the server at creation and
+        // stored with the update when the last byte arrives.
+        ...(answers.length ? { answers: JSON.stringify(answers) } : {}),
       },
       onProgress: showProgress,
       onError: (err) => {
