@@ -660,6 +660,8 @@ static int job_steps(struct tc_job *j)
     if ((ret = job_setup(j)) < 0 || (ret = job_run(j)) < 0 ||
         (ret = check_complete(j)) < 0 || (ret = job_flush(j)) < 0)
         return ret;
+    j->res->source_duration = j->in->duration > 0 ? j->in->duration :
+                              !j->vpast && !j->apast ? j->end + j->trim.start : 0;
     if (tc_trim_active(&j->trim))
         j->res->duration = j->total > 0 && j->total < j->end ? j->total : j->end;
     else

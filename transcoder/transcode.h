@@ -62,6 +62,8 @@ struct tc_rung {
 
 struct tc_result {
     double         duration;      /* seconds */
+    double         source_duration; /* seconds of the whole input (a trim
+                                       aside), 0 = not known */
     int            width, height; /* displayed source size after rotation */
     double         fps;
     int            has_audio;
