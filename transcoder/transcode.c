@@ -168,6 +168,21 @@ static int reuse_link(struct tc_job *j)
     return 0;
 }
 
+/*
+ * 1 when the source's pictures come at irregular times: no rate guessed,
+ * or none that the container states as an average (MediaRecorder WebM has
+ * no frame duration, and a rate guessed from its smallest interval is not
+ * its rate). The graph then makes the rate constant: the HLS muxer times
+ * segments by their packets' durations, so a variable rate would list
+ * shorter segments than it plays (a camera dropping frames under load).
+ */
+static int variable_rate(const struct tc_job *j)
+{
+    const AVStream *vs = j->in->fmt->streams[j->in->vindex];
+
+    return j->in->fps <= 0 || vs->avg_frame_rate.num <= 0 || vs->avg_frame_rate.den <= 0;
+}
+
 /* Decoders, ladder, folders, graphs and outputs. */
 static int job_setup(struct tc_job *j)
 {
@@ -200,7 +215,7 @@ static int job_setup(struct tc_job *j)
                               /* constant output rate: capped, or 30 for
                                * a variable-rate source (MediaRecorder) */
                               j->in->fps > TC_MAX_FPS_OUT + 0.5 ? (int)TC_MAX_FPS_OUT :
-                              j->in->fps <= 0 ? (int)j->fps_out : 0,
+                              variable_rate(j) ? (int)lrint(j->fps_out) : 0,
                               j->lad + j->e0, j->nrungs - j->e0,
                               j->opt.threads)) < 0)
         return fail(j, ret, "the video cannot be processed");
