@@ -2,19 +2,26 @@
 // against the real server: record 30 s, cut 5 s at each end with the trim
 // editor below the preview, publish, and the published video lasts 20 s
 // (±0.5: update.duration and the duration the player reports for the
-// published HLS); the original stays the whole recording. The trim
-// editor has no serious or critical axe-core violation.
+// published HLS); the original stays the whole recording. On the watch
+// page the author trims a published update over its original and the page
+// plays the new version once it is made; nobody else is offered it. The
+// trim editor has no serious or critical axe-core violation, at desktop
+// and phone size.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { launch, startServer, addUser, signedInPage, waitReady, pageApi, axeViolations, artifactsDir } from './lib.mjs';
+import {
+  launch, startServer, addUser, signedInPage, waitReady, pageApi, axeViolations, artifactsDir, postClip, sideways, PHONE,
+} from './lib.mjs';
 
 let srv;
 let browser;
+let tia;
 
 before(async () => {
   srv = await startServer({ workers: 1 });
-  await addUser(srv, 'tia@example.com', 'Tia Trimmer');
+  tia = await addUser(srv, 'tia@example.com', 'Tia Trimmer');
+  await addUser(srv, 'otto@example.com', 'Otto Other');
   browser = await launch();
 });
 
@@ -99,5 +106,43 @@ test('record 30 s, trim 10 s off (5 s at each end), publish: the published video
   const orig = await pageApi(page, `/api/updates/${id}`);
   assert.ok(orig.data.update.source_duration === null || orig.data.update.source_duration >= 29,
     `source_duration ${orig.data.update.source_duration}`);
+  assert.deepEqual(errors, []);
+});
+
+test('the author trims a published update on the watch page; the new version plays once made', async () => {
+  const errors = [];
+  const clip = await postClip(tia, { title: 'Trim me later', seconds: 8 });
+  const other = await signedInPage(browser, srv, 'otto@example.com', { errors });
+  await other.goto(`${srv.url}/watch/${clip.id}`);
+  await other.locator('#btn-play').waitFor();
+  assert.equal(await other.locator('#trim-box').count(), 0, 'only the author is offered the trim');
+
+  const page = await signedInPage(browser, srv, 'tia@example.com', { errors });
+  await page.goto(`${srv.url}/watch/${clip.id}`);
+  await page.locator('#trim-box summary').click();
+  await page.locator('#watch-trim-start').waitFor({ state: 'visible' });
+  assert.ok(Math.abs(Number(await page.inputValue('#watch-trim-end')) - 8) <= 0.5, 'the end is the original\'s length');
+  await page.fill('#watch-trim-start', '2');
+  await page.fill('#watch-trim-end', '6');
+  assert.deepEqual(await axeViolations(page), [], 'the open trim box');
+  await page.setViewportSize(PHONE);
+  assert.equal((await sideways(page)).over, false, 'nothing scrolls sideways at phone size');
+  assert.deepEqual(await axeViolations(page), [], 'the open trim box at phone size');
+  await page.screenshot({ path: join(artifactsDir(), 'watch-trim-phone.png'), fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 800 });
+  const oldUrl = (await pageApi(page, `/api/updates/${clip.id}`)).data.update.playback_url;
+  await page.click('#trim-save');
+  await page.waitForFunction(() => /\S/.test(document.querySelector('#trim-status').textContent));
+  // The page plays the new version once it is published.
+  await page.waitForFunction((old) => {
+    const v = document.querySelector('#video');
+    return v && Number.isFinite(v.duration) && v.duration > 0 && v.duration < 7 && old;
+  }, oldUrl, { timeout: 120000 });
+  const u = (await pageApi(page, `/api/updates/${clip.id}`)).data.update;
+  console.log(`# trimmed on the watch page to 2..6: published duration ${u.duration} s, the player's ${await page.evaluate(() => document.querySelector('#video').duration)} s`);
+  assert.equal(u.media_version, 1);
+  assert.ok(Math.abs(u.duration - 4) <= 0.5, `duration ${u.duration}`);
+  assert.notEqual(u.playback_url, oldUrl);
+  assert.deepEqual(u.trim, { start: 2, end: 6 });
   assert.deepEqual(errors, []);
 });
