@@ -476,7 +476,9 @@ int db_job_claim(struct catalog *c, const char *worker_id, int64_t now, int leas
         if (cat_exec(c, "UPDATE jobs SET state = 'running', attempts = attempts + 1, worker = ?, "
                         "lease_until = ?, heartbeat_at = ?, progress = 0, eta = NULL, updated_at = ? "
                         "WHERE id = ?", "sIIII", worker_id, now + lease, now, now, out->id) != 1 ||
-            cat_exec(c, "UPDATE updates SET status = 'processing', updated_at = ? WHERE id = ?",
+            /* A ready update being trimmed again stays ready (db_trim.h). */
+            cat_exec(c, "UPDATE updates SET status = CASE status WHEN 'ready' THEN 'ready' "
+                        "ELSE 'processing' END, updated_at = ? WHERE id = ?",
                      "II", now, out->update_id) != 1)
             return db_fail(c);
         if ((rc = db_commit(c)) < 0)

@@ -216,8 +216,8 @@ struct db_job {
 /*
  * Claim the next job for worker_id, in one transaction per job looked at:
  * job queued, or running with its lease run out -> running (attempts + 1,
- * lease until now + lease), update -> processing. Order: priority first
- * (all-hands), then fair turns (a job's place is the number of its
+ * lease until now + lease), update -> processing (one being trimmed
+ * again stays ready: db_trim.h). Order: priority first (all-hands), then fair turns (a job's place is the number of its
  * author's jobs already waiting when it was queued), then age.
  * On the way, a job whose update was deleted -> dropped, and one that has
  * used max_attempts -> failed with `exhausted` as the reason (its update

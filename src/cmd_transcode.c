@@ -57,6 +57,8 @@ static const char transcode_usage[] =
     "                     (OUTDIR/first of a --first-playable run); when it\n"
     "                     was copied, its video becomes the top rung and the\n"
     "                     other rungs put keyframes at its segment starts\n"
+    "  --trim START:END   ladder only: keep the span from START to END seconds\n"
+    "                     (END 0 = to the end), timed from 0 in the output\n"
     "  --help             show this text\n"
     "\n"
     "exit status: 0 done, 1 file refused or failed (reason on stderr),\n"
@@ -349,6 +351,13 @@ int cmd_transcode(int argc, char **argv)
                 return 2;
             }
             opt.reuse_first = v;
+        } else if (strncmp(a, "--trim", 6) == 0) {
+            if (hc_parse_span(opt_value(argc, argv, &i, "--trim"),
+                              &opt.trim_start, &opt.trim_end) < 0) {
+                fprintf(stderr, "hubcast: --trim needs START:END in seconds "
+                        "(0 <= START < END, END 0 = to the end)\n");
+                return 2;
+            }
         } else if (strcmp(a, "--verbose") == 0) {
             verbose = 2;
         } else if (strncmp(a, "--preset", 8) == 0) {

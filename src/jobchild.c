@@ -90,7 +90,7 @@ static void child_exec(const struct jc_spec *s, int sock, pid_t parent,
 
 int jc_start(const struct jc_spec *s, struct jc_child *c)
 {
-    char crf[16], threads[16], maxdur[16], deadline[16], uid[16], gid[16], parent[16];
+    char crf[16], threads[16], maxdur[16], deadline[16], uid[16], gid[16], parent[16], trim[64];
     char *env[JC_MAX_ENV];
     int sv[2];
     pid_t pid, self = getpid();
@@ -105,10 +105,11 @@ int jc_start(const struct jc_spec *s, struct jc_child *c)
     snprintf(uid, sizeof(uid), "%ld", s->uid == (uid_t)-1 ? -1L : (long)s->uid);
     snprintf(gid, sizeof(gid), "%ld", s->gid == (gid_t)-1 ? -1L : (long)s->gid);
     snprintf(parent, sizeof(parent), "%ld", (long)self);
+    snprintf(trim, sizeof(trim), "%.6f:%.6f", s->trim_start, s->trim_end);
     char *argv[] = { "hubcast", "job-child", "--kind", "ladder", "--preset", (char *)s->preset,
                      "--crf", crf, "--threads", threads, "--max-duration", maxdur,
                      "--deadline", deadline, "--uid", uid, "--gid", gid, "--parent", parent,
-                     s->test_clock ? "--test-clock" : NULL, NULL };
+                     "--trim", trim, s->test_clock ? "--test-clock" : NULL, NULL };
     child_env(s, env);
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
         return -errno;
@@ -224,6 +225,7 @@ static void test_probe(const char *probe)
 struct child_args {
     const char *preset;
     long        crf, threads, max_duration, deadline, uid, gid, parent;
+    double      trim_start, trim_end;   /* --trim START:END */
     int         test_clock;
 };
 
@@ -262,6 +264,8 @@ static int child_parse(int argc, char **argv, struct child_args *a)
             bad = hc_parse_long(v, -1, 0x7fffffff, &a->uid);
         else if (!strcmp(k, "--gid"))
             bad = hc_parse_long(v, -1, 0x7fffffff, &a->gid);
+        else if (!strcmp(k, "--trim"))
+            bad = hc_parse_span(v, &a->trim_start, &a->trim_end);
         else if (!strcmp(k, "--parent"))
             bad = hc_parse_long(v, 1, 0x7fffffff, &a->parent);
         else
@@ -303,6 +307,8 @@ int cmd_job_child(int argc, char **argv)
     opt.crf = (int)a.crf;
     opt.threads = (int)a.threads;
     opt.limits.max_duration = (double)a.max_duration;
+    opt.trim_start = a.trim_start;
+    opt.trim_end = a.trim_end;
     opt.progress = child_progress;
     gettimeofday(&tv, NULL);
     opt.deadline_us = ((int64_t)tv.tv_sec + a.deadline) * 1000000 + tv.tv_usec;

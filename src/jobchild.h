@@ -68,6 +68,8 @@ struct jc_spec {
     uid_t        uid;           /* become this user (when started as root), */
     gid_t        gid;           /* or (uid_t)-1 / (gid_t)-1 to stay */
     int          test_clock;    /* honour the test hooks */
+    double       trim_start;    /* the span of the input to keep, seconds; */
+    double       trim_end;      /* 0 and 0 keep all of it (tc_options) */
 };
 
 /* A running job child, seen from its parent. */

@@ -48,6 +48,20 @@ int layout_update_media(const char *data_dir, int64_t update_id, char *out, size
     return fmt(out, outsz, "%s/media/%lld", data_dir, (long long)update_id);
 }
 
+int layout_version_media(const char *data_dir, int64_t update_id, int version, char *out, size_t outsz)
+{
+    if (version <= 0)
+        return layout_update_media(data_dir, update_id, out, outsz);
+    return fmt(out, outsz, "%s/media/%lld/v%d", data_dir, (long long)update_id, version);
+}
+
+int layout_version_name(int version, char *out, size_t outsz)
+{
+    if (version <= 0)
+        return fmt(out, outsz, "%s", "");
+    return fmt(out, outsz, "v%d", version);
+}
+
 int layout_media_rel(int64_t update_id, const char *file, char *out, size_t outsz)
 {
     return fmt(out, outsz, "%lld/%s", (long long)update_id, file);

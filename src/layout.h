@@ -3,7 +3,8 @@
  *
  *   DATA/hubcast.db              the catalog (db/catalog.c names it)
  *   DATA/uploads/<id>.part       bytes of an upload, as tus receives them
- *   DATA/media/<update>/...      a published HLS folder
+ *   DATA/media/<update>/...      a published HLS folder (media version 0)
+ *   DATA/media/<update>/v<N>/... media version N >= 1 (a trim made later)
  *   DATA/media/<update>.work-*   a transcode in progress (renamed when done)
  *
  * Every function writes a path into out and returns 0, or -1 (out = "")
@@ -26,6 +27,11 @@ int layout_upload_part(const char *data_dir, const char *upload_id, char *out, s
 int layout_media_dir(const char *data_dir, char *out, size_t outsz);
 /* DATA/media/<id>: where an update's HLS folder is published. */
 int layout_update_media(const char *data_dir, int64_t update_id, char *out, size_t outsz);
+/* Where media version `version` of an update is published: DATA/media/<id>
+ * for 0, DATA/media/<id>/v<N> for N >= 1. */
+int layout_version_media(const char *data_dir, int64_t update_id, int version, char *out, size_t outsz);
+/* The name of version N >= 1 inside DATA/media/<id> ("v<N>"); "" for 0. */
+int layout_version_name(int version, char *out, size_t outsz);
 /* A published file relative to DATA/media: "<id>/<file>". */
 int layout_media_rel(int64_t update_id, const char *file, char *out, size_t outsz);
 /* The name prefix of an update's work folders inside DATA/media

@@ -33,6 +33,7 @@
 #include "catalog.h"
 #include "conf.h"
 #include "db_settings.h"
+#include "db_trim.h"
 #include "db_updates.h"
 #include "http.h"
 #include "layout.h"
@@ -368,15 +369,16 @@ static int fresh(const char *path, const char *playlist)
             (a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec >= b.st_mtim.tv_nsec));
 }
 
-/* Make DATA/media/<id>/download.mp4 from rung (and the audio, if any)
- * unless a fresh one is there: 0, or the status of the error answered. */
-static int make_download(struct req *r, struct resp *o, int64_t id, const char *rung)
+/* Make download.mp4 in the folder of media version `version` of update
+ * id from rung (and the audio, if any) unless a fresh one is there: 0, or
+ * the status of the error answered. */
+static int make_download(struct req *r, struct resp *o, int64_t id, int version, const char *rung)
 {
     char dir[LAYOUT_PATH_MAX], video[LAYOUT_PATH_MAX + 64], audio[LAYOUT_PATH_MAX + 32];
     char out[LAYOUT_PATH_MAX + 32], tmp[LAYOUT_PATH_MAX + 64], rnd[24], err[300];
     int ret;
 
-    if (layout_update_media(r->conf->data_dir, id, dir, sizeof(dir)) < 0)
+    if (layout_version_media(r->conf->data_dir, id, version, dir, sizeof(dir)) < 0)
         return http_error(o, 404, "not_found", "there is no such file");
     snprintf(video, sizeof(video), "%s/%s/index.m3u8", dir, rung);
     snprintf(audio, sizeof(audio), "%s/audio/index.m3u8", dir);
@@ -401,7 +403,8 @@ static int h_download(struct req *r, struct resp *o)
 {
     struct db_rendition *rend = NULL;
     struct db_update u;
-    char rel[600], name[128];
+    struct db_media m;
+    char rel[600], name[128], file[64], dir[32];
     size_t n = 0;
     int st, rc;
 
@@ -417,9 +420,17 @@ static int h_download(struct req *r, struct resp *o)
         return rc < 0 ? api_db_fail(o, rc, "reading the renditions")
                       : http_error(o, 404, "not_found", "this video has no rendition to download");
     }
-    st = make_download(r, o, u.id, rend[0].name);
+    if ((rc = db_update_media_state(r->cat, u.id, &m)) < 0) {
+        db_update_free(&u);
+        free(rend);
+        return api_db_fail(o, rc, "reading the update");
+    }
+    /* The version served: a trim is in the download as in the player. */
+    layout_version_name(m.version, dir, sizeof(dir));
+    snprintf(file, sizeof(file), "%s%s" DOWNLOAD_FILE, dir, *dir ? "/" : "");
+    st = make_download(r, o, u.id, m.version, rend[0].name);
     free(rend);
-    if (!st && (st = layout_media_rel(u.id, DOWNLOAD_FILE, rel, sizeof(rel)) < 0
+    if (!st && (st = layout_media_rel(u.id, file, rel, sizeof(rel)) < 0
                           ? http_error(o, 404, "not_found", "there is no such file")
                           : http_send_file(r, o, mediafd, rel, "private, no-cache")) / 100 == 2) {
         media_download_name(u.title, u.id, "mp4", name, sizeof(name));

@@ -18,6 +18,7 @@
 #include "db_habit.h"
 #include "db_settings.h"
 #include "db_social.h"
+#include "db_trim.h"
 #include "db_updates.h"
 #include "habit.h"
 #include "http.h"
@@ -83,22 +84,50 @@ static json_t *progress_json(const struct db_update *u, json_t **eta)
     return json_integer(0);
 }
 
-static void set_urls(json_t *o, const struct db_update *u)
+/* The URLs of u's media, version `version` (db_trim.h): a new version
+ * has new URLs, so what browsers cached as immutable stays right. */
+static void set_urls(json_t *o, const struct db_update *u, int version)
 {
     static const char *const keys[][2] = {
         { "playback_url", "master.m3u8" }, { "poster_url", "poster.jpg" },
         { "storyboard_url", "storyboard.vtt" },
     };
-    char url[300];
+    char url[300], file[64], dir[32];
 
+    layout_version_name(version, dir, sizeof(dir));
     for (size_t i = 0; i < HC_ARRAY_LEN(keys); i++) {
         if (strcmp(u->status, "ready")) {
             json_object_set_new(o, keys[i][0], json_null());
             continue;
         }
-        media_url(u->id, u->nonce, keys[i][1], url, sizeof(url));
+        snprintf(file, sizeof(file), "%s%s%s", dir, *dir ? "/" : "", keys[i][1]);
+        media_url(u->id, u->nonce, file, url, sizeof(url));
         json_object_set_new(o, keys[i][0], json_string(url));
     }
+}
+
+/* The trim and media version of u into o, with the URLs of the version
+ * served: DB_OK or a negative db_rc. */
+static int media_json(struct catalog *c, const struct db_update *u, json_t *o)
+{
+    struct db_media m;
+    int rc = db_update_media_state(c, u->id, &m), newer;
+
+    if (rc < 0)
+        return rc;
+    newer = m.latest > m.version;
+    set_urls(o, u, m.version);
+    json_object_set_new(o, "media_version", json_integer(m.version));
+    json_object_set_new(o, "trim", m.trimmed ? json_pack("{s:f,s:f}", "start", m.trim_start, "end", m.trim_end)
+                                             : json_null());
+    json_object_set_new(o, "source_duration", m.source_duration > 0 ? json_real(m.source_duration)
+                                                                    : json_null());
+    /* A new trim being made while the old version is served. */
+    json_object_set_new(o, "trimming", newer && m.making && !strcmp(u->status, "ready")
+                                       ? json_pack("{s:I}", "progress", (json_int_t)floor(m.progress))
+                                       : json_null());
+    json_object_set_new(o, "trim_error", newer && m.error[0] ? json_string(m.error) : json_null());
+    return DB_OK;
 }
 
 /* The JSON of one update as viewer sees it: DB_OK with *out, or a
@@ -150,7 +179,10 @@ static int update_json(struct catalog *c, const struct db_update *u, int64_t vie
         return DB_ERROR;
     }
     json_object_set_new(o, "answers", answers);
-    set_urls(o, u);
+    if ((rc = media_json(c, u, o)) < 0) {
+        json_decref(o);
+        return rc;
+    }
     *out = o;
     return DB_OK;
 }
@@ -415,24 +447,76 @@ static int patch_kind(struct req *r, json_t *body, const char **kind, struct res
     return 0;
 }
 
+/* A trim asked for by PATCH. */
+struct trim_req {
+    int    given;               /* the body has "trim" */
+    int    clear;               /* "trim": null */
+    double start, end;          /* seconds of the original */
+};
+
+#define TRIM_MIN_SECONDS 1.0    /* the shortest video a trim may leave */
+
+/* The trim of a PATCH body ({start, end} in seconds of the original, or
+ * null): 0 with *t, else the error answered. Only the author trims, within
+ * the original's length when it is known. */
+static int patch_trim(struct req *r, int64_t id, int64_t author_id, json_t *body, struct trim_req *t,
+                      struct resp *o)
+{
+    json_t *x = json_object_get(body, "trim"), *s, *e;
+    struct db_media m;
+    double len;
+    int rc;
+
+    memset(t, 0, sizeof(*t));
+    if (!x)
+        return 0;
+    if (author_id != r->user.id)
+        return http_error(o, 403, "forbidden", "only the author can trim this update");
+    t->given = 1;
+    if (json_is_null(x)) {
+        t->clear = 1;
+        return 0;
+    }
+    s = json_object_get(x, "start");
+    e = json_object_get(x, "end");
+    if (!json_is_object(x) || json_object_size(x) != 2 || !json_is_number(s) || !json_is_number(e))
+        return http_error(o, 400, "bad_trim", "trim must be {start, end} in seconds, or null");
+    t->start = json_number_value(s);
+    t->end = json_number_value(e);
+    if (!(t->start >= 0) || !(t->end <= 86400) || !(t->end > t->start))
+        return http_error(o, 400, "bad_trim", "the trim must start at 0 seconds or later and end after it starts");
+    if (t->end - t->start < TRIM_MIN_SECONDS)
+        return http_error(o, 400, "trim_too_short", "the trimmed video must last at least 1 second");
+    if ((rc = db_update_media_state(r->cat, id, &m)) < 0)
+        return api_db_fail(o, rc, "reading the update");
+    len = m.source_duration;
+    if (len > 0 && t->end > len + 0.05)
+        return http_error(o, 400, "trim_out_of_range", "the trim must end within the recording (%.1f seconds)",
+                          len);
+    return 0;
+}
+
 /* PATCH /api/updates/{id}: title, description, kind (author or admin;
- * all-hands only by an admin), answers to the check-in prompts. */
+ * all-hands only by an admin), answers to the check-in prompts; the trim
+ * (the author only: db_trim.h). */
 static int h_patch(struct req *r, struct resp *o)
 {
-    static const char *const keys[] = { "title", "description", "kind", "answers", NULL };
+    static const char *const keys[] = { "title", "description", "kind", "answers", "trim", NULL };
     struct db_update_change ch = { .now = (int64_t)hc_now() };
     struct db_answer answers[MAX_ANSWERS];
     struct patch_ctx x = { .conf = r->conf };
     struct db_update u;
     struct db_viewer v;
+    struct trim_req trim;
     json_t *body;
-    int64_t id;
-    int st, rc;
+    int64_t id, author_id;
+    int st, rc, version;
     char old_kind[16];
 
     if ((st = load_update(r, o, &u)))
         return st;
     id = u.id;
+    author_id = u.author_id;
     hc_strlcpy(old_kind, u.kind, sizeof(old_kind));
     st = can_edit(r, &u);
     db_update_free(&u);
@@ -444,7 +528,8 @@ static int h_patch(struct req *r, struct resp *o)
         (st = api_str_field(body, "title", 0, 200, &ch.title, o)) ||
         (st = api_str_field(body, "description", 0, 5000, &ch.description, o)) ||
         (st = patch_kind(r, body, &ch.kind, o)) ||
-        (st = patch_answers(body, answers, &ch, o))) {
+        (st = patch_answers(body, answers, &ch, o)) ||
+        (st = patch_trim(r, id, author_id, body, &trim, o))) {
         json_decref(body);
         return st;
     }
@@ -459,8 +544,12 @@ static int h_patch(struct req *r, struct resp *o)
     x.new_text = ch.description || ch.set_answers;
     rc = db_update_change(r->cat, id, &ch, patch_mail, &x);
     json_decref(body);
+    if (rc == DB_OK && trim.given)
+        rc = db_update_trim(r->cat, id, trim.clear, trim.start, trim.end, ch.now, &version);
     if (rc == DB_NOTFOUND)
         return http_error(o, 404, "not_found", "there is no such update");
+    if (rc == DB_INVALID)
+        return http_error(o, 409, "nothing_to_trim", "this update has no video to trim");
     if (rc < 0)
         return api_db_fail(o, rc, "saving the update");
     updates_viewer(r, &v);

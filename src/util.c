@@ -112,6 +112,26 @@ int hc_parse_long(const char *s, long min, long max, long *out)
     return 0;
 }
 
+int hc_parse_span(const char *s, double *start, double *end)
+{
+    char *p, *q;
+    double a, b;
+
+    if (!s || !*s)
+        return -1;
+    errno = 0;
+    a = strtod(s, &p);
+    if (errno || p == s || *p != ':')
+        return -1;
+    b = strtod(p + 1, &q);
+    if (errno || q == p + 1 || *q || !(a >= 0) || !(b >= 0) || b > 86400 ||
+        (b > 0 && b <= a))
+        return -1;
+    *start = a;
+    *end = b;
+    return 0;
+}
+
 int hc_parse_size(const char *s, int64_t *out)
 {
     char *end;

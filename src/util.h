@@ -23,6 +23,10 @@ size_t hc_strlcpy(char *dst, const char *src, size_t dstsize);
 
 /* Strict integer parsing: the whole string, in range. 0 on success. */
 int hc_parse_long(const char *s, long min, long max, long *out);
+/* A span "START:END" in seconds (decimals allowed, END 0 = to the end):
+ * 0 with *start and *end, or -1 (unchanged) unless 0 <= START and
+ * (END = 0 or START < END <= 86400). */
+int hc_parse_span(const char *s, double *start, double *end);
 int hc_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
 /* Sizes like "4G", "512M", "64k" or plain bytes. */
 int hc_parse_size(const char *s, int64_t *out);

@@ -32,6 +32,7 @@
 #include "catalog.h"
 #include "commands.h"
 #include "conf.h"
+#include "db_trim.h"
 #include "db_updates.h"
 #include "jobchild.h"
 #include "layout.h"
@@ -82,6 +83,7 @@ struct job_ctx {
     double last_beat;
     double pct, eta;    /* the child's last progress report */
     int lost;
+    int media_version;  /* the version this job makes (db_trim.h) */
 };
 
 /* The heartbeat: extend the lease only if the job is still ours. Returns
@@ -244,17 +246,99 @@ static int ready_mail(struct catalog *c, int64_t update_id, void *arg)
 }
 
 /*
+ * The media version job j makes and where it goes: 0 with *jm and out
+ * (DATA/media/<id>, or DATA/media/<id>/v<N> with DATA/media/<id> made);
+ * 1 when a newer version was asked for since (the job is dropped: there is
+ * nothing to do); -1 when the catalog cannot say (the claim runs out and
+ * the job is retried).
+ */
+static int job_target(const struct conf *conf, struct job_ctx *j, struct db_job_media *jm,
+                      char *out, size_t outsz)
+{
+    struct db_media m;
+    char dir[LAYOUT_PATH_MAX];
+    int rc;
+
+    if ((rc = db_job_media(j->cat, j->job_id, jm)) < 0 ||
+        (rc = db_update_media_state(j->cat, j->update_id, &m)) < 0) {
+        hc_log("worker %s: job %lld: cannot read its media version: %s", j->worker_id,
+               (long long)j->job_id, db_rc_name(rc));
+        return -1;
+    }
+    j->media_version = jm->version;
+    if (rc == DB_OK && m.latest > jm->version) {
+        struct db_ready none = { .now = (int64_t)hc_now() };
+        int prev;
+        /* running -> dropped; nothing is published for an older trim */
+        db_job_finish_media(j->cat, j->job_id, j->worker_id, &none, jm->version, 0, NULL, NULL, &prev);
+        hc_log("worker %s: job %lld: trimmed again since; dropped", j->worker_id, (long long)j->job_id);
+        return 1;
+    }
+    if (layout_update_media(conf->data_dir, j->update_id, dir, sizeof(dir)) < 0 ||
+        layout_version_media(conf->data_dir, j->update_id, jm->version, out, outsz) < 0)
+        return -1;
+    if (jm->version > 0 && hc_mkdirs(dir, 0755) < 0) {
+        hc_log("worker %s: cannot create %s: %s", j->worker_id, dir, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* 1 when name, an entry of DATA/media/<id>, is media version >= 1
+ * ("v<N>") or work in progress: not files of version 0. */
+static int versioned_entry(const char *name, int *version)
+{
+    long v;
+
+    *version = 0;
+    if (strstr(name, ".work-"))
+        return 1;
+    if (name[0] != 'v' || hc_parse_long(name + 1, 1, 1L << 30, &v) < 0)
+        return 0;
+    *version = (int)v;
+    return 1;
+}
+
+/*
+ * After version `version` of update id is published in place of
+ * `previous`: remove every other version, keeping `previous` for whoever
+ * is still watching it (it goes at the next trim). Work in progress and
+ * the first-playable folder stay.
+ */
+static void remove_versions(const struct conf *conf, int64_t id, int version, int previous)
+{
+    char dir[LAYOUT_PATH_MAX], path[LAYOUT_PATH_MAX + 300];
+    struct dirent *e;
+    DIR *d;
+    int v;
+
+    if (layout_update_media(conf->data_dir, id, dir, sizeof(dir)) < 0 || !(d = opendir(dir)))
+        return;
+    while ((e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || !strcmp(e->d_name, "first"))
+            continue;
+        if (versioned_entry(e->d_name, &v) && (v == 0 || v == version || v == previous))
+            continue;   /* work in progress, or a version kept */
+        if (!v && (version == 0 || previous == 0))
+            continue;   /* version 0's files are kept */
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        hc_rmtree(path);
+    }
+    closedir(d);
+}
+
+/*
  * Report a finished transcode. A catalog that cannot be reached (a full
  * disk, a lock) is asked again, with the output kept, until it answers or
  * the worker is told to stop: finished output is never thrown away because
  * a report failed. Only an update that is gone has its output removed.
  */
 static void report_ready(const struct conf *conf, struct catalog *cat, const char *worker_id, int64_t job_id,
-                         int64_t update_id, const struct tc_result *res, const char *out)
+                         int64_t update_id, const struct tc_result *res, const char *out, int version)
 {
     struct db_rendition rungs[TC_MAX_RUNGS];
     struct db_ready ready = { res->duration, res->width, res->height, rungs, 0, 0 };
-    int rc, wait_ms = 250;
+    int rc, wait_ms = 250, previous = 0;
 
     for (int i = 0; i < res->nrungs && i < TC_MAX_RUNGS; i++) {
         memset(&rungs[i], 0, sizeof(rungs[i]));
@@ -268,14 +352,18 @@ static void report_ready(const struct conf *conf, struct catalog *cat, const cha
     }
     for (;;) {
         ready.now = (int64_t)hc_now();
-        rc = db_job_finish(cat, job_id, worker_id, &ready, ready_mail, (void *)conf);
+        rc = db_job_finish_media(cat, job_id, worker_id, &ready, version, res->source_duration,
+                                 ready_mail, (void *)conf, &previous);
         if (rc == DB_OK) {
             hc_log("worker %s: job %lld done: update %lld ready, %d rungs, %.1f s", worker_id,
                    (long long)job_id, (long long)update_id, res->nrungs, res->duration);
+            if (previous != version)
+                remove_versions(conf, update_id, version, previous);
             return;
         }
         if (rc == DB_NOTFOUND) {
-            hc_log("worker %s: job %lld: its update was deleted meanwhile", worker_id, (long long)job_id);
+            hc_log("worker %s: job %lld: its update was deleted or trimmed again meanwhile", worker_id,
+                   (long long)job_id);
             hc_rmtree(out);
             return;
         }
@@ -316,7 +404,7 @@ static int job_done(const struct conf *conf, struct job_ctx *j, const char *work
         job_failed(j, "the output folder cannot be published");
         return 0;
     }
-    report_ready(conf, j->cat, j->worker_id, j->job_id, j->update_id, res, out);
+    report_ready(conf, j->cat, j->worker_id, j->job_id, j->update_id, res, out, j->media_version);
     return 0;
 }
 
@@ -327,11 +415,12 @@ static int run_job(const struct conf *conf, struct catalog *cat, const char *wor
     struct jc_spec spec;
     struct jc_child child;
     struct tc_result res;
-    struct job_ctx ctx = { cat, job_id, update_id, worker_id, 0, 0, -1, 0 };
+    struct job_ctx ctx = { cat, job_id, update_id, worker_id, 0, 0, -1, 0, 0 };
+    struct db_job_media jm;
     int in_fd, work_fd, got, timed_out, status, rc;
 
-    if (layout_update_media(conf->data_dir, update_id, out, sizeof(out)) < 0)
-        return -1;
+    if ((rc = job_target(conf, &ctx, &jm, out, sizeof(out))) != 0)
+        return rc < 0 ? -1 : 0;
     hc_rmtree(out);     /* a previous attempt that died after publishing */
     sweep_work_folders(conf, update_id);
     memset(&spec, 0, sizeof(spec));
@@ -365,6 +454,8 @@ static int run_job(const struct conf *conf, struct catalog *cat, const char *wor
     spec.max_duration = conf->max_duration;
     spec.deadline = conf->job_deadline;
     spec.test_clock = conf->test_clock;
+    spec.trim_start = jm.trimmed ? jm.trim_start : 0;
+    spec.trim_end = jm.trimmed ? jm.trim_end : 0;
     hc_log("worker %s: job %lld: transcoding update %lld", worker_id, (long long)job_id, (long long)update_id);
     rc = jc_start(&spec, &child);
     close(in_fd);

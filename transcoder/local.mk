@@ -8,6 +8,7 @@ transcoder_libtranscoder_a_SOURCES = transcoder/transcode.h transcoder/transcode
 	transcoder/reuse.c transcoder/reuse.h \
 	transcoder/ladder.c transcoder/ladder.h \
 	transcoder/gap.c transcoder/gap.h \
+	transcoder/trim.c transcoder/trim.h \
 	transcoder/playlist.c transcoder/playlist.h \
 	transcoder/graph.c transcoder/graph.h \
 	transcoder/encode.c transcoder/encode.h \

@@ -30,6 +30,7 @@
 #include "poster.h"
 #include "publish.h"
 #include "reuse.h"
+#include "trim.h"
 
 #define TC_MAX_FPS_OUT 60.0
 
@@ -61,6 +62,11 @@ struct tc_job {
     double                 last_pic;    /* time of the last picture, -1 = none */
     int64_t                t0, last_report;
     int                    work_fd;     /* the work folder (not owned) */
+    struct tc_trim         trim;        /* opt.trim_start, opt.trim_end */
+    int                    vpast, apast; /* decoded past the trim's end */
+    double                 total;       /* seconds the output will last,
+                                           0 = unknown */
+    AVFrame               *cut;         /* an audio frame cut to the span */
 };
 
 static int fail(struct tc_job *j, int ret, const char *msg)
@@ -162,6 +168,21 @@ static int reuse_link(struct tc_job *j)
     return 0;
 }
 
+/*
+ * 1 when the source's pictures come at irregular times: no rate guessed,
+ * or none that the container states as an average (MediaRecorder WebM has
+ * no frame duration, and a rate guessed from its smallest interval is not
+ * its rate). The graph then makes the rate constant: the HLS muxer times
+ * segments by their packets' durations, so a variable rate would list
+ * shorter segments than it plays (a camera dropping frames under load).
+ */
+static int variable_rate(const struct tc_job *j)
+{
+    const AVStream *vs = j->in->fmt->streams[j->in->vindex];
+
+    return j->in->fps <= 0 || vs->avg_frame_rate.num <= 0 || vs->avg_frame_rate.den <= 0;
+}
+
 /* Decoders, ladder, folders, graphs and outputs. */
 static int job_setup(struct tc_job *j)
 {
@@ -194,7 +215,7 @@ static int job_setup(struct tc_job *j)
                               /* constant output rate: capped, or 30 for
                                * a variable-rate source (MediaRecorder) */
                               j->in->fps > TC_MAX_FPS_OUT + 0.5 ? (int)TC_MAX_FPS_OUT :
-                              j->in->fps <= 0 ? (int)j->fps_out : 0,
+                              variable_rate(j) ? (int)lrint(j->fps_out) : 0,
                               j->lad + j->e0, j->nrungs - j->e0,
                               j->opt.threads)) < 0)
         return fail(j, ret, "the video cannot be processed");
@@ -225,7 +246,7 @@ static int job_setup(struct tc_job *j)
 static int report(struct tc_job *j, int force)
 {
     int64_t now = av_gettime_relative();
-    double total = j->in->duration, eta = -1;
+    double total = j->total, eta = -1;
 
     if (!j->opt.progress || (!force && now - j->last_report < 250000))
         return 0;
@@ -340,6 +361,7 @@ static int on_video_frame(struct tc_job *j, AVFrame *f)
     f->pts = f->best_effort_timestamp;
     if (f->pts != AV_NOPTS_VALUE) {
         double t;
+        int pos;
 
         f->pts -= av_rescale_q(j->start_us, AV_TIME_BASE_Q, st->time_base);
         t = f->pts * av_q2d(st->time_base);
@@ -348,6 +370,16 @@ static int on_video_frame(struct tc_job *j, AVFrame *f)
             return AVERROR_INVALIDDATA;
         if (t > j->last_pic)
             j->last_pic = t;
+        if ((pos = tc_trim_video(&j->trim, t, j->fps_out)) != 0) {
+            j->vpast |= pos > 0;
+            return 0;   /* outside the trimmed span */
+        }
+        if (j->trim.start > 0) {
+            f->pts -= (int64_t)llrint(j->trim.start / av_q2d(st->time_base));
+            if (f->pts < 0)
+                f->pts = 0;
+            t = f->pts * av_q2d(st->time_base);
+        }
         j->done = t;
         if (j->done + 1.0 / j->fps_out > j->end)
             j->end = j->done + 1.0 / j->fps_out;
@@ -367,6 +399,40 @@ static int on_video_frame(struct tc_job *j, AVFrame *f)
     return 0;
 }
 
+/*
+ * Keep only the samples of *f inside the trimmed span, timed from the
+ * span's start: 1 with *f the frame to use (f itself, or j->cut holding
+ * part of it), 0 when nothing of it is kept, or a negative AVERROR.
+ */
+static int trim_audio(struct tc_job *j, AVFrame **f, AVRational tb)
+{
+    AVFrame *in = *f, *c = j->cut;
+    double sec = in->pts * av_q2d(tb);
+    int skip, keep, ret;
+
+    if (tc_trim_audio(&j->trim, sec, in->nb_samples, in->sample_rate,
+                      &skip, &keep) > 0)
+        j->apast = 1;
+    if (keep <= 0)
+        return 0;
+    sec += (double)skip / in->sample_rate - j->trim.start;
+    if (skip > 0 || keep < in->nb_samples) {
+        av_frame_unref(c);
+        c->format = in->format;
+        c->sample_rate = in->sample_rate;
+        c->nb_samples = keep;
+        if ((ret = av_channel_layout_copy(&c->ch_layout, &in->ch_layout)) < 0 ||
+            (ret = av_frame_get_buffer(c, 0)) < 0 ||
+            (ret = av_samples_copy(c->extended_data, in->extended_data, 0,
+                                   skip, keep, in->ch_layout.nb_channels,
+                                   in->format)) < 0)
+            return fail(j, ret, "the audio cannot be processed");
+        *f = c;
+    }
+    (*f)->pts = sec > 0 ? (int64_t)llrint(sec / av_q2d(tb)) : 0;
+    return 1;
+}
+
 /* A decoded audio frame: time it, resample and encode it. */
 static int on_audio_frame(struct tc_job *j, AVFrame *f)
 {
@@ -376,6 +442,9 @@ static int on_audio_frame(struct tc_job *j, AVFrame *f)
     f->pts = f->best_effort_timestamp;
     if (f->pts != AV_NOPTS_VALUE)
         f->pts -= av_rescale_q(j->start_us, AV_TIME_BASE_Q, st->time_base);
+    if (tc_trim_active(&j->trim) && f->pts != AV_NOPTS_VALUE &&
+        (ret = trim_audio(j, &f, st->time_base)) <= 0)
+        return ret;
     if ((ret = av_buffersrc_add_frame_flags(j->ag.src, f, 0)) < 0)
         return fail(j, ret, "the audio cannot be processed");
     return drain_audio(j);
@@ -423,6 +492,10 @@ static int job_run(struct tc_job *j)
             if (ret == AVERROR_EXIT)
                 return fail(j, ret, "the transcode took too long");
             break;  /* a truncated tail: keep what was read */
+        }
+        if (j->vpast && (!j->has_audio || j->apast)) {
+            av_packet_unref(j->pkt);
+            break;      /* past the end of the trimmed span */
         }
         if (j->pkt->stream_index == j->in->vindex)
             ret = decode(j, j->vdec, j->pkt);
@@ -556,7 +629,9 @@ static int check_complete(struct tc_job *j)
     double declared = st->duration != AV_NOPTS_VALUE && st->duration > 0 ?
                       st->duration * av_q2d(st->time_base) : 0;
 
-    if (declared > 0 && j->end < 0.75 * declared)
+    if (j->trim.end > 0 && j->trim.end < declared)
+        declared = j->trim.end;   /* the file was read up to there only */
+    if (declared > 0 && j->end + j->trim.start < 0.75 * declared)
         return fail(j, AVERROR_INVALIDDATA,
                     "this file is incomplete or damaged");
     return 0;
@@ -578,6 +653,7 @@ static void job_free(struct tc_job *j)
     av_frame_free(&j->frame);
     av_frame_free(&j->filt);
     av_frame_free(&j->fixed);
+    av_frame_free(&j->cut);
     sws_freeContext(j->fix);
     tc_input_close(&j->in);
     tc_reuse_free(&j->reuse);
@@ -589,15 +665,22 @@ static int job_steps(struct tc_job *j)
     int ret;
 
     if (!(j->pkt = av_packet_alloc()) || !(j->frame = av_frame_alloc()) ||
-        !(j->filt = av_frame_alloc()) || !(j->fixed = av_frame_alloc()))
+        !(j->filt = av_frame_alloc()) || !(j->fixed = av_frame_alloc()) ||
+        !(j->cut = av_frame_alloc()))
         return fail(j, AVERROR(ENOMEM), "out of memory");
     j->start_us = j->in->fmt->start_time != AV_NOPTS_VALUE ?
                   j->in->fmt->start_time : 0;
-    tc_thumbs_init(&j->thumbs, j->in->duration);
+    j->total = tc_trim_length(&j->trim, j->in->duration);
+    tc_thumbs_init(&j->thumbs, j->total);
     if ((ret = job_setup(j)) < 0 || (ret = job_run(j)) < 0 ||
         (ret = check_complete(j)) < 0 || (ret = job_flush(j)) < 0)
         return ret;
-    j->res->duration = j->in->duration > 0 ? j->in->duration : j->end;
+    j->res->source_duration = j->in->duration > 0 ? j->in->duration :
+                              !j->vpast && !j->apast ? j->end + j->trim.start : 0;
+    if (tc_trim_active(&j->trim))
+        j->res->duration = j->total > 0 && j->total < j->end ? j->total : j->end;
+    else
+        j->res->duration = j->in->duration > 0 ? j->in->duration : j->end;
     j->done = j->res->duration;
     if (j->e0 && (ret = reuse_link(j)) < 0)
         return ret;
@@ -628,6 +711,10 @@ int tc_transcode_fd(int in_fd, int work_fd, const struct tc_options *opt,
     if (j->opt.crf <= 0)
         j->opt.crf = 23;
     limits_fill(&j->opt.limits);
+    j->trim.start = j->opt.trim_start > 0 ? j->opt.trim_start : 0;
+    j->trim.end = j->opt.trim_end > 0 ? j->opt.trim_end : 0;
+    if (tc_trim_active(&j->trim))
+        j->opt.reuse_first = NULL;   /* a copy of the whole input */
     j->t0 = av_gettime_relative();
     j->last_pic = -1;
     if ((ret = tc_input_open_fd(in_fd, NULL, &j->opt.limits, j->opt.deadline_us,

@@ -39,6 +39,15 @@ struct tc_options {
                                       it becomes the top rung, and the
                                       other rungs key at its segment
                                       starts; NULL = encode every rung */
+    double           trim_start;   /* ladder only: seconds from the start
+                                      of the input where the output
+                                      begins (0 = the start) */
+    double           trim_end;     /* ladder only: where it ends, 0 = the
+                                      end; the output is the span
+                                      [trim_start, trim_end) rebased to 0,
+                                      frame-accurate for the video and
+                                      sample-accurate for the audio (a
+                                      trim ignores reuse_first) */
     tc_progress_fn   progress;
     void            *opaque;
 };
@@ -53,6 +62,8 @@ struct tc_rung {
 
 struct tc_result {
     double         duration;      /* seconds */
+    double         source_duration; /* seconds of the whole input (a trim
+                                       aside), 0 = not known */
     int            width, height; /* displayed source size after rotation */
     double         fps;
     int            has_audio;

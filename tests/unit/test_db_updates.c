@@ -17,6 +17,7 @@
 
 #include "catalog.h"
 #include "db_social.h"
+#include "db_trim.h"
 #include "db_updates.h"
 #include "db_uploads.h"
 #include "unit.h"
@@ -731,6 +732,78 @@ UNIT_TEST(migration_003_keeps_rows_and_references)
     catalog_close(c);
 }
 
+/* ---- trims and media versions (db_trim.h) ---- */
+
+UNIT_TEST(trim_rides_along_then_makes_new_versions)
+{
+    struct db_rendition rung = { "360p", 640, 360, 900000, 800000, "avc1.64001e,mp4a.40.2" };
+    struct db_ready r = { 30.0, 640, 360, &rung, 1, 5000 };
+    struct db_viewer v = { boss, 1 };
+    struct db_job job, job2, job3;
+    struct db_job_media jm;
+    struct db_media m;
+    struct db_update u;
+    int64_t id;
+    int version, prev;
+
+    drain_jobs();
+    id = new_update(ann, "weekly", "queued");
+    CHECK_INT(db_update_trim(cat, 999999, 0, 1, 2, 4000, &version), DB_NOTFOUND);
+    /* Before the ladder starts, the trim rides along with its job. */
+    CHECK_INT(db_update_trim(cat, id, 0, 2.5, 12.5, 4000, &version), DB_OK);
+    CHECK_INT(version, 0);
+    CHECK_INT(db_job_claim(cat, "w1", 4001, 60, 3, "used up", &job), DB_OK);
+    CHECK_INT(db_job_media(cat, job.id, &jm), DB_OK);
+    CHECK_INT(jm.version, 0);
+    CHECK(jm.trimmed && jm.trim_start == 2.5 && jm.trim_end == 12.5);
+    r.duration = 10.0;
+    ready_hook_calls = 0;
+    CHECK_INT(db_job_finish_media(cat, job.id, "w1", &r, 0, 30.0, ready_hook, NULL, &prev), DB_OK);
+    CHECK_INT(ready_hook_calls, 1);
+    CHECK_INT(db_update_media_state(cat, id, &m), DB_OK);
+    CHECK_INT(m.version, 0);
+    CHECK(m.trimmed && m.trim_start == 2.5 && m.source_duration == 30.0 && !m.making);
+
+    /* Trimmed again once ready: a new job for version 1; still ready. */
+    CHECK_INT(db_update_trim(cat, id, 0, 5, 25, 5001, &version), DB_OK);
+    CHECK_INT(version, 1);
+    CHECK_INT(db_job_claim(cat, "w1", 5002, 60, 3, "used up", &job2), DB_OK);
+    CHECK_INT(db_update_get(cat, &v, id, &u), DB_OK);
+    CHECK_STR(u.status, "ready");
+    db_update_free(&u);
+    CHECK_INT(db_update_media_state(cat, id, &m), DB_OK);
+    CHECK(m.version == 0 && m.latest == 1 && m.making);
+    /* ... and again while that one runs: version 2 makes version 1 stale. */
+    CHECK_INT(db_update_trim(cat, id, 1, 0, 0, 5003, &version), DB_OK);
+    CHECK_INT(version, 2);
+    CHECK_INT(db_job_finish_media(cat, job2.id, "w1", &r, 1, 30.0, ready_hook, NULL, &prev), DB_NOTFOUND);
+    CHECK_INT(db_update_media_state(cat, id, &m), DB_OK);
+    CHECK(m.version == 0 && !m.trimmed);
+    CHECK_INT(db_job_claim(cat, "w2", 5004, 60, 3, "used up", &job3), DB_OK);
+    CHECK_INT(db_job_media(cat, job3.id, &jm), DB_OK);
+    CHECK(jm.version == 2 && !jm.trimmed);
+    CHECK_INT(db_job_finish_media(cat, job3.id, "w1", &r, 2, 30.0, ready_hook, NULL, &prev), DB_INVALID);
+    r.duration = 30.0;
+    ready_hook_calls = 0;
+    CHECK_INT(db_job_finish_media(cat, job3.id, "w2", &r, 2, 30.0, ready_hook, NULL, &prev), DB_OK);
+    CHECK_INT(ready_hook_calls, 0);     /* it was ready already: no second mail */
+    CHECK_INT(prev, 0);
+    CHECK_INT(db_update_media_state(cat, id, &m), DB_OK);
+    CHECK(m.version == 2 && m.latest == 2 && !m.making);
+    CHECK_INT(db_update_get(cat, &v, id, &u), DB_OK);
+    CHECK_STR(u.status, "ready");
+    CHECK(u.duration == 30.0);
+    db_update_free(&u);
+    fault(1);
+    CHECK_INT(db_update_trim(cat, id, 0, 1, 5, 6000, &version), DB_ERROR);
+    fault(0);
+    hold_lock();
+    CHECK_INT(db_update_trim(cat, id, 0, 1, 5, 6000, &version), DB_BUSY);
+    release_lock();
+    CHECK_INT(db_update_media_state(cat, id, &m), DB_OK);
+    CHECK(!m.trimmed && m.latest == 2);
+}
+
 int main(void)
 {
     char err[256];
@@ -770,6 +843,7 @@ int main(void)
     unit_run(mentions_once_per_source_and_kudos_follow_visibility,
              "mentions_once_per_source_and_kudos_follow_visibility");
     unit_run(migration_003_keeps_rows_and_references, "migration_003_keeps_rows_and_references");
+    unit_run(trim_rides_along_then_makes_new_versions, "trim_rides_along_then_makes_new_versions");
     catalog_close(cat);
     {
         char cmd[400];

@@ -24,6 +24,7 @@
 #include "reuse.h"
 #include "segment.h"
 #include "gap.h"
+#include "trim.h"
 #include "unit.h"
 
 UNIT_TEST(ladder_landscape_1080p_gets_four_rungs)
@@ -502,6 +503,46 @@ UNIT_TEST(gap_past_the_limit_is_refused_with_where_it_is)
                    "1:58:20); Hubcast fills gaps of at most 60 seconds");
 }
 
+UNIT_TEST(trim_keeps_the_frames_of_the_span)
+{
+    struct tc_trim all = { 0, 0 }, t = { 5, 25 };
+
+    CHECK(!tc_trim_active(&all));
+    CHECK(tc_trim_active(&t));
+    CHECK_INT(tc_trim_video(&all, 1234, 30), 0);
+    CHECK_INT(tc_trim_video(&t, 4.9, 30), -1);
+    CHECK_INT(tc_trim_video(&t, 4.99, 30), 0);   /* within half a frame */
+    CHECK_INT(tc_trim_video(&t, 5.0, 30), 0);
+    CHECK_INT(tc_trim_video(&t, 24.95, 30), 0);
+    CHECK_INT(tc_trim_video(&t, 24.99, 30), 1);
+    CHECK_INT(tc_trim_video(&t, 25.0, 30), 1);
+    CHECK(tc_trim_length(&t, 30) == 20);
+    CHECK(tc_trim_length(&t, 0) == 20);
+    CHECK(tc_trim_length(&t, 18) == 13);
+    CHECK(tc_trim_length(&all, 30) == 30);
+}
+
+UNIT_TEST(trim_cuts_audio_frames_at_the_sample)
+{
+    struct tc_trim t = { 5, 25 };
+    int skip, keep;
+
+    /* wholly before, straddling the start, inside, straddling the end, after */
+    CHECK_INT(tc_trim_audio(&t, 4.0, 960, 48000, &skip, &keep), 0);
+    CHECK_INT(keep, 0);
+    CHECK_INT(tc_trim_audio(&t, 4.99, 960, 48000, &skip, &keep), 0);
+    CHECK_INT(skip, 480);
+    CHECK_INT(keep, 480);
+    CHECK_INT(tc_trim_audio(&t, 10, 960, 48000, &skip, &keep), 0);
+    CHECK_INT(skip, 0);
+    CHECK_INT(keep, 960);
+    CHECK_INT(tc_trim_audio(&t, 24.99, 960, 48000, &skip, &keep), 0);
+    CHECK_INT(skip, 0);
+    CHECK_INT(keep, 480);
+    CHECK_INT(tc_trim_audio(&t, 25, 960, 48000, &skip, &keep), 1);
+    CHECK_INT(keep, 0);
+}
+
 int main(void)
 {
     unit_run(ladder_landscape_1080p_gets_four_rungs,
@@ -543,5 +584,7 @@ int main(void)
     unit_run(gap_up_to_the_limit_is_filled, "gap_up_to_the_limit_is_filled");
     unit_run(gap_past_the_limit_is_refused_with_where_it_is,
              "gap_past_the_limit_is_refused_with_where_it_is");
+    unit_run(trim_keeps_the_frames_of_the_span, "trim_keeps_the_frames_of_the_span");
+    unit_run(trim_cuts_audio_frames_at_the_sample, "trim_cuts_audio_frames_at_the_sample");
     return unit_done();
 }

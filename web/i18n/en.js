@@ -172,4 +172,13 @@ export default {
   'prompts.title': 'Check-in prompts', 'prompts.intro': 'Shown beside the preview while people record; each person may write a short answer to them.',
   'prompts.label': 'Prompts', 'prompts.hint': 'One prompt per line, at most 10.', 'prompts.tooMany': 'At most {n} prompts.',
   'prompts.tooLongOne': 'A prompt is too long: at most 200 bytes.',
+  'trim.title': 'Trim', 'trim.hint': 'Cut the beginning or the end: only the part between start and end is published. The original is kept for you.',
+  'trim.start': 'Start (seconds)', 'trim.end': 'End (seconds)', 'trim.setStart': 'Set start here', 'trim.setEnd': 'Set end here',
+  'trim.result': 'The published video will last {duration}.', 'trim.bad': 'The end must come after the start.',
+  'trim.tooShort': 'The published video must last at least 1 second.', 'trim.outOfRange': 'The end must be within the recording ({duration}).',
+  'trim.open': 'Trim', 'trim.save': 'Save the trim', 'trim.cancel': 'Cancel', 'trim.original': 'The original recording',
+  'trim.saved': 'Trimmed. The new version is being made; this one plays until it is ready.',
+  'trim.working': 'Making the trimmed version… {progress}%', 'trim.failed': 'The trim could not be made: {message}',
+  'err.code.bad_trim': 'The end must come after the start.', 'err.code.trim_too_short': 'The published video must last at least 1 second.',
+  'err.code.trim_out_of_range': 'The end must be within the recording.', 'err.code.nothing_to_trim': 'This update has no video to trim.',
 };

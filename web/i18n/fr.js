@@ -171,4 +171,13 @@ export default {
   'prompts.title': 'Questions du point de la semaine', 'prompts.intro': 'Affichées à côté de l\'aperçu pendant l\'enregistrement ; chacun peut y écrire une courte réponse.',
   'prompts.label': 'Questions', 'prompts.hint': 'Une question par ligne, 10 au plus.', 'prompts.tooMany': '{n} questions au plus.',
   'prompts.tooLongOne': 'Une question est trop longue : 200 octets au plus.',
+  'trim.title': 'Couper', 'trim.hint': 'Coupez le début ou la fin : seule la partie entre le début et la fin est publiée. L\'original est gardé pour vous.',
+  'trim.start': 'Début (secondes)', 'trim.end': 'Fin (secondes)', 'trim.setStart': 'Début ici', 'trim.setEnd': 'Fin ici',
+  'trim.result': 'La vidéo publiée durera {duration}.', 'trim.bad': 'La fin doit venir après le début.',
+  'trim.tooShort': 'La vidéo publiée doit durer au moins 1 seconde.', 'trim.outOfRange': 'La fin doit être dans l\'enregistrement ({duration}).',
+  'trim.open': 'Couper', 'trim.save': 'Enregistrer la coupe', 'trim.cancel': 'Annuler', 'trim.original': 'L\'enregistrement original',
+  'trim.saved': 'Coupé. La nouvelle version est en préparation ; celle-ci reste lisible en attendant.',
+  'trim.working': 'Préparation de la version coupée… {progress} %', 'trim.failed': 'La coupe n\'a pas pu être faite : {message}',
+  'err.code.bad_trim': 'La fin doit venir après le début.', 'err.code.trim_too_short': 'La vidéo publiée doit durer au moins 1 seconde.',
+  'err.code.trim_out_of_range': 'La fin doit être dans l\'enregistrement.', 'err.code.nothing_to_trim': 'Ce message n\'a pas de vidéo à couper.',
 };

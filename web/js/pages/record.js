@@ -15,6 +15,7 @@ import { updateForUpload, tusFailure } from '../uploader.js';
 import { putRecording, appendChunk, listRecordings, getChunks, deleteRecording } from '../chunkstore.js';
 import { RecordingSource, startRecordingUpload } from '../recupload.js';
 import { withMentions } from '../mentions.js';
+import { trimEditor } from '../trim.js';
 
 const TIMESLICE = 2000;
 
@@ -108,6 +109,7 @@ function changesFor(meta, title) {
   if (title && title !== meta.sentTitle) p.title = title;
   if (meta.kind && meta.kind !== (meta.sentKind || 'weekly')) p.kind = meta.kind;
   if (meta.answers && meta.answers.length) p.answers = meta.answers;
+  if (meta.trim) p.trim = meta.trim;
   return p;
 }
 
@@ -212,7 +214,8 @@ function setupView(ctx, root, me) {
   const upText = h('span.hint', { id: 'record-upload-text' });
   const upRow = h('div.row', { hidden: true }, upBar, upText);
 
-  append(root, [modes, error, h('div.rec-layout', stage, checkin.el),
+  const layout = h('div.rec-layout', stage, checkin.el);
+  append(root, [modes, error, layout,
     h('div.row', h('label', { for: 'mic-level' }, t('record.micLevel')), meter, micNote),
     h('div.actions.rec-controls', enableBtn, startBtn, pauseBtn, stopBtn, publishBtn, retakeBtn),
     h('div.field', h('label', { for: 'record-title' }, t('field.title')), title),
@@ -233,6 +236,7 @@ function setupView(ctx, root, me) {
   let lastTick = 0;
   let timer = null;
   let previewUrl = null;
+  let trim = null;
   let stopped = false;
   let writeChain = Promise.resolve();
 
@@ -474,6 +478,9 @@ function setupView(ctx, root, me) {
     previewUrl = URL.createObjectURL(new Blob(source.chunks.map((c) => c.blob), { type: meta.mimeType }));
     live.src = previewUrl;
     status.textContent = t('record.review', { duration: fmtDuration(meta.duration / 1000) });
+    // Start and end of what is published, from the preview's timeline.
+    trim = trimEditor({ video: live, length: meta.duration / 1000, prefix: 'record', initial: null });
+    layout.after(trim.el);
     show(publishBtn, retakeBtn);
     publishBtn.focus();
   }
@@ -482,6 +489,7 @@ function setupView(ctx, root, me) {
     if (!stopped) return;
     const answers = checkin.answers();
     if (answers.some(tooLong)) { fail(t('checkin.tooLong')); return; }
+    if (trim && trim.error()) { fail(trim.error()); return; }
     fail('');
     publishBtn.disabled = true;
     retakeBtn.disabled = true;
@@ -491,6 +499,7 @@ function setupView(ctx, root, me) {
     // upload (begun with the kind of when recording started) is complete.
     meta.kind = isAdmin() ? kind.value : 'weekly';
     meta.answers = answers;
+    meta.trim = trim ? trim.value() : null;
     status.textContent = t('record.publishing');
     await putRecording(meta);
     source.finish();

@@ -3,14 +3,17 @@
 // progress reported with POST /api/updates/{id}/views; the check-in
 // answers under the title; comments at a time in the video; reactions;
 // who watched, downloads (original, MP4), edit (title, description, kind,
-// answers) and delete for the author and admins. @mentions are links and
-// the boxes offer them. ?t=SECONDS (or #t=) starts the video there.
+// answers) and delete for the author and admins; trim for the author (over
+// the original recording; the new version replaces the one playing when it
+// is ready). @mentions are links and the boxes offer them. ?t=SECONDS (or
+// #t=) starts the video there.
 import { h, clear, fmtDuration, fmtDate, fmtEta, announce, avatar } from '../dom.js';
 import { t } from '../i18n.js';
 import { api, currentUser, isAdmin, flash } from '../api.js';
 import { createPlayer } from '../player.js';
 import { svgIcon } from '../icons.js';
 import { mentionText, withMentions } from '../mentions.js';
+import { trimEditor } from '../trim.js';
 
 const EMOJI = ['👍', '❤️', '🎉', '😂', '🤔', '👏'];
 
@@ -70,6 +73,55 @@ export default async function watch(ctx) {
     share.append(downloads(id));
     side.append(viewers(ctx, id), manage(ctx, id, u, show));
   }
+  if (mine) side.append(trimBox(ctx, id, u));
+}
+
+// The author's trim: the original recording with the trim editor over it;
+// Save sends PATCH trim, then the new version's progress until it plays.
+function trimBox(ctx, id, u) {
+  const video = h('video', { id: 'trim-original', controls: true, playsInline: true, preload: 'metadata',
+    src: `/api/updates/${id}/original`, 'aria-label': t('trim.original') });
+  const known = u.source_duration || (u.trim ? u.trim.end : u.duration) || 0;
+  const editor = trimEditor({ video, length: known, prefix: 'watch', initial: u.trim });
+  video.addEventListener('loadedmetadata', () => {
+    if (Number.isFinite(video.duration) && video.duration > 0 && !u.source_duration) editor.setLength(video.duration);
+  });
+  const status = h('p', { id: 'trim-status', role: 'status', 'aria-live': 'polite' });
+  const save = h('button.primary', { type: 'submit', id: 'trim-save' }, t('trim.save'));
+  const form = h('form.stack', { id: 'trim-form' }, editor.el, h('div.actions', save), status);
+  const box = h('details.trim-box', { id: 'trim-box' }, h('summary', t('trim.open')), video, form);
+  const follow = async (from) => {
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 1500));
+      if (!ctx.alive()) return;
+      let nu;
+      try { nu = (await api('GET', `/api/updates/${id}`, undefined, { quiet: true })).update; } catch { continue; }
+      if (nu.media_version > from) { ctx.rerender(); return; }
+      if (nu.trim_error) { status.textContent = t('trim.failed', { message: nu.trim_error }); save.disabled = false; return; }
+      if (nu.trimming) status.textContent = t('trim.working', { progress: nu.trimming.progress });
+    }
+  };
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const err = editor.error();
+    if (err) { status.textContent = err; return; }
+    save.disabled = true;
+    try {
+      const d = await api('PATCH', `/api/updates/${id}`, { trim: editor.value() });
+      status.textContent = t('trim.saved');
+      announce(t('trim.saved'));
+      follow(d.update.media_version);
+    } catch (x) {
+      status.textContent = x.message;
+      save.disabled = false;
+    }
+  });
+  if (u.trimming) {
+    box.open = true;
+    status.textContent = t('trim.working', { progress: u.trimming.progress });
+    follow(u.media_version);
+  }
+  return box;
 }
 
 // A link to a moment (?t=SECONDS, as search results give): the video
