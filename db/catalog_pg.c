@@ -260,6 +260,8 @@ static PGresult *run(struct catpg *p, const char *text, const char *fmt, va_list
     if (es == PGRES_COMMAND_OK || es == PGRES_TUPLES_OK)
         return res;
     fail_res(p, res);
+    if (p->last_rc == DB_ERROR)
+        hc_log("catalog: in: %s", text);
     PQclear(res);
     return NULL;
 }
