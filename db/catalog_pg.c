@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <libpq-fe.h>
 
 #include "catalog.h"
@@ -29,6 +30,7 @@
 
 #define OID_BYTEA   17
 #define OID_INT8    20
+#define OID_TEXT    25
 #define OID_FLOAT8  701
 #define MAX_PARAMS  64
 #define STMT_CACHE_MIN 256
@@ -42,6 +44,7 @@ struct pg_stmt {
     char       *text;        /* with $N placeholders */
     char       *text_ret;    /* the same + RETURNING id, for cat_insert */
     int         nparams;
+    unsigned char is_null_first[MAX_PARAMS + 1];  /* by $N: first used in IS [NOT] NULL */
     PGresult   *res;         /* rows of the last cat_query */
     int         row, nrows;
 };
@@ -138,35 +141,87 @@ static bool ensure_conn(struct catpg *p)
 /* ------------------------------------------------------------------------
  * Statement texts: `?` -> $N, once per text (cached by address).
  */
-static char *convert(const char *sql, int *nparams)
+/* SQLite's numbering: `?` is the highest so far + 1, `?N` is N, and a
+ * named parameter (`:name`, `@name`, `$name`) takes the highest + 1 where
+ * it first appears and the same number again after. Text in quotes is
+ * copied as it is. */
+static bool name_char(char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_';
+}
+
+/* "   IS NULL" or "IS NOT NULL" at s. */
+static bool null_test(const char *s)
+{
+    while (*s == ' ' || *s == '\n' || *s == '\t')
+        s++;
+    if (strncasecmp(s, "IS", 2) || (s[2] != ' ' && s[2] != '\n'))
+        return false;
+    s += 3;
+    while (*s == ' ')
+        s++;
+    if (!strncasecmp(s, "NOT ", 4))
+        for (s += 4; *s == ' '; s++)
+            ;
+    return !strncasecmp(s, "NULL", 4) && !name_char(s[4]);
+}
+
+static char *convert(const char *sql, int *nparams, unsigned char *is_null_first)
 {
     size_t n = strlen(sql);
     char *out = hc_calloc(1, n * 4 + 16), *o = out;
-    int max = 0;
+    struct pname { const char *at; size_t len; int k; } names[MAX_PARAMS];
+    int nnames = 0, max = 0;
     char quote = 0;
 
     for (const char *s = sql; *s; s++) {
+        int k = 0;
         if (quote) {
             if (*s == quote)
                 quote = 0;
             *o++ = *s;
-        } else if (*s == '\'' || *s == '"') {
+            continue;
+        }
+        if (*s == '\'' || *s == '"') {
             quote = *s;
             *o++ = *s;
-        } else if (*s == '?') {
-            int k;
+            continue;
+        }
+        if (*s == '?') {
             if (s[1] >= '0' && s[1] <= '9') {
-                k = (int)strtol(s + 1, (char **)&s, 10);
-                s--;
+                char *end;
+                k = (int)strtol(s + 1, &end, 10);
+                s = end - 1;
             } else {
                 k = max + 1;
             }
-            if (k > max)
-                max = k;
-            o += sprintf(o, "$%d", k);
+        } else if ((*s == ':' || *s == '@' || *s == '$') && name_char(s[1]) &&
+                   !(*s == ':' && s > sql && s[-1] == ':')) {
+            const char *name = s + 1;
+            size_t len = 0;
+            while (name_char(name[len]))
+                len++;
+            for (int i = 0; i < nnames && !k; i++)
+                if (names[i].len == len && !memcmp(names[i].at, name, len))
+                    k = names[i].k;
+            if (!k) {
+                k = max + 1;
+                if (nnames < MAX_PARAMS)
+                    names[nnames++] = (struct pname){ name, len, k };
+            }
+            s = name + len - 1;
         } else {
             *o++ = *s;
+            continue;
         }
+        if (k > max) {
+            /* The first use decides an untyped parameter's type, and
+             * "$1 IS NULL" decides none: such a one is bound as text. */
+            if (k <= MAX_PARAMS && null_test(s + 1))
+                is_null_first[k] = 1;
+            max = k;
+        }
+        o += sprintf(o, "$%d", k);
     }
     *o = '\0';
     *nparams = max;
@@ -200,16 +255,24 @@ static struct pg_stmt *stmt_for(struct catpg *p, const char *sql)
         struct pg_stmt *st = hc_calloc(1, sizeof(*st));
         st->p = p;
         st->sql = sql;
-        st->text = convert(sql, &st->nparams);
+        st->text = convert(sql, &st->nparams, st->is_null_first);
         *slot = st;
         p->nused++;
     }
     return *slot;
 }
 
+static bool tx_control(const char *text)
+{
+    return !strncasecmp(text, "BEGIN", 5) || !strncasecmp(text, "COMMIT", 6) ||
+           !strncasecmp(text, "ROLLBACK", 8) || !strncasecmp(text, "SAVEPOINT", 9) ||
+           !strncasecmp(text, "RELEASE", 7) || !strncasecmp(text, "END", 3);
+}
+
 /* Run text with the parameters of fmt: the result (command or tuples OK),
  * or NULL with the failure recorded. */
-static PGresult *run(struct catpg *p, const char *text, const char *fmt, va_list *ap)
+static PGresult *run(struct catpg *p, const char *text, const unsigned char *hint,
+                     const char *fmt, va_list *ap)
 {
     const char *vals[MAX_PARAMS];
     int lens[MAX_PARAMS], fmts[MAX_PARAMS];
@@ -218,6 +281,7 @@ static PGresult *run(struct catpg *p, const char *text, const char *fmt, va_list
     int n = 0;
     PGresult *res;
     ExecStatusType es;
+    bool sp;
 
     if (p->fault && p->fault()) {
         p->last_rc = DB_ERROR;
@@ -239,14 +303,14 @@ static PGresult *run(struct catpg *p, const char *text, const char *fmt, va_list
         case 'i': snprintf(num[n], sizeof(num[n]), "%d", va_arg(*ap, int)); types[n] = OID_INT8; break;
         case 'I': snprintf(num[n], sizeof(num[n]), "%" PRId64, va_arg(*ap, int64_t)); types[n] = OID_INT8; break;
         case 'd': snprintf(num[n], sizeof(num[n]), "%.17g", va_arg(*ap, double)); types[n] = OID_FLOAT8; break;
-        case 's': vals[n] = va_arg(*ap, const char *); break;
+        case 's': vals[n] = va_arg(*ap, const char *); types[n] = hint && hint[n + 1] ? OID_TEXT : 0; break;
         case 'b':
             vals[n] = va_arg(*ap, const void *);
             lens[n] = va_arg(*ap, int);
             fmts[n] = 1;
             types[n] = OID_BYTEA;
             break;
-        case 'n': vals[n] = NULL; break;
+        case 'n': vals[n] = NULL; types[n] = hint && hint[n + 1] ? OID_TEXT : 0; break;
         default:
             hc_log("catalog: bad bind format '%c'", *f);
             p->last_rc = DB_ERROR;
@@ -255,31 +319,46 @@ static PGresult *run(struct catpg *p, const char *text, const char *fmt, va_list
     }
     if (!ensure_conn(p))
         return NULL;
+    /* In SQLite a failed statement leaves its transaction usable (the
+     * caller decides: db_fail, or carry on); in PostgreSQL it aborts it.
+     * Inside a transaction each statement runs under a savepoint, and a
+     * failure rolls back to it only. */
+    sp = PQtransactionStatus(p->conn) == PQTRANS_INTRANS && !tx_control(text);
+    if (sp)
+        PQclear(PQexec(p->conn, "SAVEPOINT hc_stmt"));
     res = PQexecParams(p->conn, text, n, types, vals, lens, fmts, 0);
     es = PQresultStatus(res);
-    if (es == PGRES_COMMAND_OK || es == PGRES_TUPLES_OK)
+    if (es == PGRES_COMMAND_OK || es == PGRES_TUPLES_OK) {
+        if (sp)
+            PQclear(PQexec(p->conn, "RELEASE SAVEPOINT hc_stmt"));
         return res;
+    }
     fail_res(p, res);
     if (p->last_rc == DB_ERROR)
         hc_log("catalog: in: %s", text);
     PQclear(res);
+    if (sp) {
+        PQclear(PQexec(p->conn, "ROLLBACK TO SAVEPOINT hc_stmt"));
+        PQclear(PQexec(p->conn, "RELEASE SAVEPOINT hc_stmt"));
+    }
     return NULL;
 }
 
 static PGresult *run_plain(struct catpg *p, const char *text)
 {
-    return run(p, text, "", NULL);   /* an empty fmt reads no argument */
+    return run(p, text, NULL, "", NULL);   /* an empty fmt reads no argument */
 }
 
 /* run() with the caller's va_list (copied: a va_list parameter cannot be
  * passed on by address portably). */
-static PGresult *run_ap(struct catpg *p, const char *text, const char *fmt, va_list ap)
+static PGresult *run_ap(struct catpg *p, struct pg_stmt *st, const char *text, const char *fmt,
+                        va_list ap)
 {
     va_list cp;
     PGresult *r;
 
     va_copy(cp, ap);
-    r = run(p, text, fmt, &cp);
+    r = run(p, text, st->is_null_first, fmt, &cp);
     va_end(cp);
     return r;
 }
@@ -459,7 +538,7 @@ int catpg_exec(struct catpg *p, const char *sql, const char *fmt, va_list ap)
     if (!strcmp(sql, "COMMIT"))
         return commit(p);
     st = stmt_for(p, sql);
-    if (!(r = run_ap(p, st->text, fmt, ap)))
+    if (!(r = run_ap(p, st, st->text, fmt, ap)))
         return -1;
     n = atoi(PQcmdTuples(r));
     PQclear(r);
@@ -476,13 +555,17 @@ int64_t catpg_insert(struct catpg *p, const char *sql, const char *fmt, va_list 
         size_t n = strlen(st->text);
         st->text_ret = hc_calloc(1, n + 16);
         memcpy(st->text_ret, st->text, n);
+        /* The row's id, as SQLite's rowid (tables without one: 0). */
         if (!strstr(st->text, "RETURNING"))
-            strcat(st->text_ret, " RETURNING id");
+            strcat(st->text_ret, " RETURNING *");
     }
-    if (!(r = run_ap(p, st->text_ret, fmt, ap)))
+    if (!(r = run_ap(p, st, st->text_ret, fmt, ap)))
         return -1;
-    if (PQntuples(r) > 0 && PQnfields(r) > 0)
-        id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    if (PQntuples(r) > 0 && PQnfields(r) > 0) {
+        int col = strstr(st->text, "RETURNING") ? 0 : PQfnumber(r, "id");
+        if (col >= 0)
+            id = strtoll(PQgetvalue(r, 0, col), NULL, 10);
+    }
     PQclear(r);
     return id;
 }
@@ -490,7 +573,8 @@ int64_t catpg_insert(struct catpg *p, const char *sql, const char *fmt, va_list 
 /* First row's first column: PGresult with DB_OK, or DB_NOTFOUND/negative. */
 static int get_one(struct catpg *p, PGresult **out, const char *sql, const char *fmt, va_list ap)
 {
-    PGresult *r = run_ap(p, stmt_for(p, sql)->text, fmt, ap);
+    struct pg_stmt *st = stmt_for(p, sql);
+    PGresult *r = run_ap(p, st, st->text, fmt, ap);
 
     if (!r)
         return p->last_rc;
@@ -542,7 +626,7 @@ struct cat_stmt *catpg_query(struct catpg *p, const char *sql, const char *fmt, 
     struct pg_stmt *st = stmt_for(p, sql);
 
     PQclear(st->res);
-    st->res = run_ap(p, st->text, fmt, ap);
+    st->res = run_ap(p, st, st->text, fmt, ap);
     if (!st->res)
         return NULL;
     st->row = -1;

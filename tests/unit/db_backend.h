@@ -48,6 +48,17 @@ static inline void dbt_pg_reset(void)
     PQfinish(pc);
 }
 
+/* After rows were written with explicit ids (SQLite then gives out the
+ * next after the highest): move every identity past the highest id. */
+static inline const char *dbt_pg_sync_ids(void)
+{
+    return "DO $$ DECLARE r record; BEGIN FOR r IN SELECT table_name, column_name "
+           "FROM information_schema.columns WHERE table_schema = 'public' AND is_identity = 'YES' LOOP "
+           "EXECUTE format('SELECT setval(pg_get_serial_sequence(%L, %L), "
+           "GREATEST((SELECT COALESCE(MAX(%I), 0) FROM %I), 1))', "
+           "r.table_name, r.column_name, r.column_name, r.table_name); END LOOP; END $$";
+}
+
 /* The catalog's path or URL for a SQLite file path of the test. */
 static inline const char *dbt_target(const char *sqlite_path)
 {
