@@ -532,7 +532,7 @@ static void *mail_run(void *arg)
     time_t pause_until = 0;
     int n = 0, rc, released = 0;   /* released: claims of an earlier run freed */
 
-    catalog_path(conf->data_dir, path, sizeof(path));
+    conf_catalog(conf, path, sizeof(path));
     if (!(c = catalog_open(path, 0, err, sizeof(err)))) {
         hc_log("mail: %s", err);
         return NULL;

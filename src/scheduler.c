@@ -394,7 +394,7 @@ static void *run(void *arg)
     struct catalog *cat;
     int rc;
 
-    catalog_path(c->data_dir, path, sizeof(path));
+    conf_catalog(c, path, sizeof(path));
     cat = catalog_open(path, 0, err, sizeof(err));
     if (!cat) {
         hc_log("scheduler: %s", err);
