@@ -398,10 +398,17 @@ static int migrate(struct catpg *p, int apply, char *err, size_t errsz)
 {
     int have, latest = catpg_latest_version();
 
-    if (simple(p, "BEGIN") < 0 || simple(p, WRITER_LOCK) < 0 ||
+    PGresult *r = PQexec(p->conn, "SELECT to_regclass('schema_version') IS NOT NULL");
+    bool exists = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+                  !strcmp(PQgetvalue(r, 0, 0), "t");
+
+    PQclear(r);
+    /* Made once, under the writers' lock (servers may start together);
+     * an ordinary connection does not wait for that lock. */
+    if (!exists && (simple(p, "BEGIN") < 0 || simple(p, WRITER_LOCK) < 0 ||
         simple(p, "CREATE TABLE IF NOT EXISTS schema_version ("
                   " version integer PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL)") < 0 ||
-        simple(p, "COMMIT") < 0) {
+        simple(p, "COMMIT") < 0)) {
         snprintf(err, errsz, "cannot create the schema_version table: %s", p->errmsg);
         return -1;
     }
