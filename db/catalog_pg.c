@@ -45,6 +45,9 @@ struct pg_stmt {
     char       *text_ret;    /* the same + RETURNING id, for cat_insert */
     int         nparams;
     unsigned char is_null_first[MAX_PARAMS + 1];  /* by $N: first used in IS [NOT] NULL */
+    unsigned    id;          /* names its prepared forms: hc<id>_<form> */
+    unsigned    prepared[2]; /* connection generation each form was prepared in */
+    char        sig[2][MAX_PARAMS + 1];          /* and with which parameter types */
     PGresult   *res;         /* rows of the last cat_query */
     int         row, nrows;
 };
@@ -54,6 +57,8 @@ struct catpg {
     int      last_rc;        /* enum db_rc of the last failure */
     char     errmsg[512];
     int      lock_ms;
+    unsigned gen;            /* connection generation: prepared statements die with it */
+    unsigned nstmt;
     int    (*fault)(void);
     struct pg_stmt **cache;  /* open addressing by text address */
     size_t   ncache, nused;
@@ -134,6 +139,7 @@ static bool ensure_conn(struct catpg *p)
         return false;
     }
     hc_log("catalog: reconnected to PostgreSQL");
+    p->gen++;
     apply_session(p);
     return true;
 }
@@ -256,6 +262,7 @@ static struct pg_stmt *stmt_for(struct catpg *p, const char *sql)
         st->p = p;
         st->sql = sql;
         st->text = convert(sql, &st->nparams, st->is_null_first);
+        st->id = ++p->nstmt;
         *slot = st;
         p->nused++;
     }
@@ -271,9 +278,42 @@ static bool tx_control(const char *text)
 
 /* Run text with the parameters of fmt: the result (command or tuples OK),
  * or NULL with the failure recorded. */
-static PGresult *run(struct catpg *p, const char *text, const unsigned char *hint,
+/* Type letters of a call, to tell whether a prepared form fits it. */
+static char sig_of(Oid t)
+{
+    return t == OID_INT8 ? 'i' : t == OID_FLOAT8 ? 'd' : t == OID_BYTEA ? 'b' : t == OID_TEXT ? 't' : 'u';
+}
+
+/* Execute, through st's prepared form (made on first use per connection)
+ * when there is one, else as a one-off. */
+static PGresult *execute(struct catpg *p, struct pg_stmt *st, int form, const char *text, int n,
+                         const Oid *types, const char *const *vals, const int *lens, const int *fmts)
+{
+    char name[32], sig[MAX_PARAMS + 1];
+
+    if (!st || tx_control(text))
+        return PQexecParams(p->conn, text, n, types, vals, lens, fmts, 0);
+    for (int i = 0; i < n; i++)
+        sig[i] = sig_of(types[i]);
+    sig[n] = '\0';
+    snprintf(name, sizeof(name), "hc%u_%d", st->id, form);
+    if (st->prepared[form] != p->gen) {
+        PGresult *r = PQprepare(p->conn, name, text, n, types);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK)
+            return r;    /* the failure, reported by the caller */
+        PQclear(r);
+        st->prepared[form] = p->gen;
+        memcpy(st->sig[form], sig, (size_t)n + 1);
+    } else if (strcmp(st->sig[form], sig)) {
+        return PQexecParams(p->conn, text, n, types, vals, lens, fmts, 0);
+    }
+    return PQexecPrepared(p->conn, name, n, vals, lens, fmts, 0);
+}
+
+static PGresult *run(struct catpg *p, struct pg_stmt *st, int form, const char *text,
                      const char *fmt, va_list *ap)
 {
+    const unsigned char *hint = st ? st->is_null_first : NULL;
     const char *vals[MAX_PARAMS];
     int lens[MAX_PARAMS], fmts[MAX_PARAMS];
     Oid types[MAX_PARAMS];
@@ -326,7 +366,7 @@ static PGresult *run(struct catpg *p, const char *text, const unsigned char *hin
     sp = PQtransactionStatus(p->conn) == PQTRANS_INTRANS && !tx_control(text);
     if (sp)
         PQclear(PQexec(p->conn, "SAVEPOINT hc_stmt"));
-    res = PQexecParams(p->conn, text, n, types, vals, lens, fmts, 0);
+    res = execute(p, st, form, text, n, types, vals, lens, fmts);
     es = PQresultStatus(res);
     if (es == PGRES_COMMAND_OK || es == PGRES_TUPLES_OK) {
         if (sp)
@@ -346,7 +386,7 @@ static PGresult *run(struct catpg *p, const char *text, const unsigned char *hin
 
 static PGresult *run_plain(struct catpg *p, const char *text)
 {
-    return run(p, text, NULL, "", NULL);   /* an empty fmt reads no argument */
+    return run(p, NULL, 0, text, "", NULL);   /* an empty fmt reads no argument */
 }
 
 /* run() with the caller's va_list (copied: a va_list parameter cannot be
@@ -358,7 +398,7 @@ static PGresult *run_ap(struct catpg *p, struct pg_stmt *st, const char *text, c
     PGresult *r;
 
     va_copy(cp, ap);
-    r = run(p, text, st->is_null_first, fmt, &cp);
+    r = run(p, st, text == st->text ? 0 : 1, text, fmt, &cp);
     va_end(cp);
     return r;
 }
@@ -458,6 +498,7 @@ struct catpg *catpg_open(const char *url, int apply, int (*fault)(void), char *e
     struct catpg *p = hc_calloc(1, sizeof(*p));
 
     p->lock_ms = 10000;
+    p->gen = 1;
     p->fault = fault;
     p->conn = PQconnectdb(url);
     if (PQstatus(p->conn) != CONNECTION_OK) {
