@@ -575,6 +575,11 @@ void catalog_busy_timeout(struct catalog *c, int ms)
         sqlite3_busy_timeout(c->db, ms);
 }
 
+int catalog_lost(struct catalog *c)
+{
+    return c->pg ? catpg_lost(c->pg) : 0;
+}
+
 const char *cat_errmsg(struct catalog *c)
 {
     if (c->pg)

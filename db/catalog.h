@@ -121,6 +121,10 @@ void db_rollback(struct catalog *c);
  * the failure's enum db_rc (always negative). */
 int  db_fail(struct catalog *c);
 
+/* 1 when the catalog is a PostgreSQL server whose connection was lost
+ * (and could not be made again), else 0. */
+int  catalog_lost(struct catalog *c);
+
 /* How long a statement waits for another connection's lock before it
  * fails with DB_BUSY (10 s after catalog_open). */
 void catalog_busy_timeout(struct catalog *c, int ms);

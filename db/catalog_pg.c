@@ -758,3 +758,8 @@ void catpg_busy_timeout(struct catpg *p, int ms)
     if (PQstatus(p->conn) == CONNECTION_OK)
         apply_session(p);
 }
+
+int catpg_lost(struct catpg *p)
+{
+    return PQstatus(p->conn) != CONNECTION_OK;
+}

@@ -48,6 +48,7 @@ int         catpg_col_null(struct cat_stmt *s, int i);
 int  catpg_rc(struct catpg *p);
 const char *catpg_errmsg(struct catpg *p);
 int  catpg_in_transaction(struct catpg *p);
+int  catpg_lost(struct catpg *p);
 void catpg_busy_timeout(struct catpg *p, int ms);
 
 #endif
