@@ -172,10 +172,18 @@ static bool null_test(const char *s)
     return !strncasecmp(s, "NULL", 4) && !name_char(s[4]);
 }
 
+/* Whether the text written so far (out .. o) ends with the keyword LIMIT. */
+static bool after_limit(const char *out, const char *o)
+{
+    while (o > out && (o[-1] == ' ' || o[-1] == '\n' || o[-1] == '\t'))
+        o--;
+    return o - out >= 5 && !strncasecmp(o - 5, "LIMIT", 5) && (o - out == 5 || !name_char(o[-6]));
+}
+
 static char *convert(const char *sql, int *nparams, unsigned char *is_null_first)
 {
     size_t n = strlen(sql);
-    char *out = hc_calloc(1, n * 4 + 16), *o = out;
+    char *out = hc_calloc(1, n * 16 + 64), *o = out;
     struct pname { const char *at; size_t len; int k; } names[MAX_PARAMS];
     int nnames = 0, max = 0;
     char quote = 0;
@@ -227,7 +235,10 @@ static char *convert(const char *sql, int *nparams, unsigned char *is_null_first
                 is_null_first[k] = 1;
             max = k;
         }
-        o += sprintf(o, "$%d", k);
+        if (after_limit(out, o))     /* SQLite: a negative LIMIT is no limit */
+            o += sprintf(o, "CASE WHEN $%d < 0 THEN NULL ELSE $%d END", k, k);
+        else
+            o += sprintf(o, "$%d", k);
     }
     *o = '\0';
     *nparams = max;

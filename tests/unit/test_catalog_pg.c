@@ -56,6 +56,13 @@ UNIT_TEST(placeholders_named_numbered_and_in_quotes)
     CHECK_INT(v, 7);
     CHECK_INT(cat_get_int(cat, &v, "SELECT CASE WHEN ? IS NULL THEN 7 ELSE 8 END", "s", "x"), DB_OK);
     CHECK_INT(v, 8);
+    /* A negative LIMIT is no limit, as in SQLite. */
+    CHECK_INT(cat_get_int(cat, &v, "SELECT COUNT(*) FROM (SELECT 1 FROM generate_series(1, 5) LIMIT ?) t",
+                          "i", -1), DB_OK);
+    CHECK_INT(v, 5);
+    CHECK_INT(cat_get_int(cat, &v, "SELECT COUNT(*) FROM (SELECT 1 FROM generate_series(1, 5) LIMIT ?) t",
+                          "i", 2), DB_OK);
+    CHECK_INT(v, 2);
 }
 
 UNIT_TEST(errors_map_to_db_rc)
