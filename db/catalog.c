@@ -543,6 +543,18 @@ int db_begin(struct catalog *c)
     return cat_exec(c, "BEGIN IMMEDIATE", "") < 0 ? cat_rc(c) : DB_OK;
 }
 
+int db_begin_rows(struct catalog *c)
+{
+    if (!c->pg)
+        return db_begin(c);
+    return cat_exec(c, "BEGIN", "") < 0 ? cat_rc(c) : DB_OK;
+}
+
+int cat_is_pg(struct catalog *c)
+{
+    return c->pg != NULL;
+}
+
 int db_commit(struct catalog *c)
 {
     int rc;

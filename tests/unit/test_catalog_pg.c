@@ -122,6 +122,31 @@ UNIT_TEST(a_lost_connection_fails_one_call_and_is_made_again)
     CHECK(v != pid);
 }
 
+UNIT_TEST(row_claims_skip_each_other_and_wait_for_no_writer)
+{
+    int64_t a = 0, b = 0;
+
+    CHECK(cat_exec(cat, "CREATE TABLE claimable (id bigint PRIMARY KEY, state text NOT NULL)", "") >= 0);
+    CHECK(cat_exec(cat, "INSERT INTO claimable VALUES (1, 'queued'), (2, 'queued')", "") == 2);
+    /* A writer's transaction is open elsewhere: row claims do not wait for it. */
+    CHECK_INT(db_begin(other), DB_OK);
+    CHECK_INT(db_begin_rows(cat), DB_OK);
+    CHECK_INT(cat_get_int(cat, &a, "SELECT id FROM claimable WHERE state = 'queued' ORDER BY id "
+                                   "LIMIT 1 FOR UPDATE SKIP LOCKED", ""), DB_OK);
+    db_rollback(other);
+    /* A second claimer, while the first holds its row, takes the next one. */
+    CHECK_INT(db_begin_rows(other), DB_OK);
+    CHECK_INT(cat_get_int(other, &b, "SELECT id FROM claimable WHERE state = 'queued' ORDER BY id "
+                                     "LIMIT 1 FOR UPDATE SKIP LOCKED", ""), DB_OK);
+    CHECK_INT(a, 1);
+    CHECK_INT(b, 2);
+    CHECK_INT(cat_exec(cat, "UPDATE claimable SET state = 'running' WHERE id = ?", "I", a), 1);
+    CHECK_INT(cat_exec(other, "UPDATE claimable SET state = 'running' WHERE id = ?", "I", b), 1);
+    CHECK_INT(db_commit(cat), DB_OK);
+    CHECK_INT(db_commit(other), DB_OK);
+    CHECK_INT(cat_is_pg(cat), 1);
+}
+
 UNIT_TEST(leadership_on_sqlite_is_always_held)
 {
     char err[256];
@@ -225,6 +250,7 @@ int main(void)
         skip("errors_map_to_db_rc");
         skip("a_failed_statement_leaves_its_transaction_usable");
         skip("a_lost_connection_fails_one_call_and_is_made_again");
+        skip("row_claims_skip_each_other_and_wait_for_no_writer");
         skip("one_leader_at_a_time_and_taken_over_when_it_is_killed");
     } else {
         dbt_pg_reset();
@@ -239,6 +265,8 @@ int main(void)
                  "a_failed_statement_leaves_its_transaction_usable");
         unit_run(a_lost_connection_fails_one_call_and_is_made_again,
                  "a_lost_connection_fails_one_call_and_is_made_again");
+        unit_run(row_claims_skip_each_other_and_wait_for_no_writer,
+                 "row_claims_skip_each_other_and_wait_for_no_writer");
         unit_run(one_leader_at_a_time_and_taken_over_when_it_is_killed,
                  "one_leader_at_a_time_and_taken_over_when_it_is_killed");
         catalog_close(other);
