@@ -5,11 +5,13 @@ set -eu
 want="build-essential autoconf automake pkg-config tzdata ca-certificates curl
 libavformat-dev libavcodec-dev libavfilter-dev libswscale-dev libswresample-dev libavutil-dev
 libmicrohttpd-dev libsqlite3-dev libcurl4-openssl-dev libjansson-dev libsodium-dev nettle-dev
-libseccomp-dev"
+libseccomp-dev libpq-dev"
 if [ "${1:-build}" = test ]; then
     want="$want ffmpeg sqlite3 chromium fonts-dejavu-core iproute2 openssl clang-14 libclang-rt-14-dev valgrind"
     # A one-node Ceph cluster with radosgw: the S3 server of tests/e2e/s3.test.mjs
     want="$want ceph-mon ceph-osd ceph-base ceph-common radosgw"
+    # PostgreSQL 15: the second catalog backend (tests/e2e/lib/postgres.sh)
+    want="$want postgresql-15 postgresql-client-15"
 fi
 command -v node >/dev/null 2>&1 || want="$want nodejs"
 command -v npm >/dev/null 2>&1 || want="$want npm"

@@ -1,4 +1,4 @@
--- 007_trim.sql - trimming an update: the span of the original that its
+-- 008_trim.sql - trimming an update: the span of the original that its
 -- ladder is made from, and media versions. Segments are served as
 -- immutable, so a ladder made again (a new trim) is published under a new
 -- version (DATA/media/<id>/v<N>/) and never over the files of the one

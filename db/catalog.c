@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 
 #include "catalog.h"
+#include "catalog_pg.h"
 #include "util.h"
 
 /* First size of the statement cache; it doubles when half full, so every
@@ -32,6 +33,7 @@ struct catalog {
     struct stmt_slot *cache;    /* open addressing by text address */
     size_t   ncache;            /* slots (a power of two) */
     size_t   nused;             /* slots holding a statement */
+    struct catpg *pg;           /* a postgresql:// catalog: everything goes there */
 };
 
 /* Test-only: a file whose existence makes every statement fail. */
@@ -46,6 +48,11 @@ void catalog_fault_init(int test_mode)
 static bool fault_active(void)
 {
     return fault_file && access(fault_file, F_OK) == 0;
+}
+
+static int fault_hook(void)
+{
+    return fault_active();
 }
 
 const char *db_rc_name(int rc)
@@ -63,6 +70,8 @@ const char *db_rc_name(int rc)
 
 int cat_rc(struct catalog *c)
 {
+    if (c->pg)
+        return catpg_rc(c->pg);
     switch (c->last_rc & 0xff) {
     case SQLITE_FULL:       return DB_FULL;
     case SQLITE_BUSY:
@@ -162,6 +171,14 @@ struct catalog *catalog_open(const char *path, int apply, char *err, size_t errs
     struct catalog *c = hc_calloc(1, sizeof(*c));
     int rc;
 
+    if (catpg_is_url(path)) {
+        if (!(c->pg = catpg_open(path, apply, fault_hook, err, errsz))) {
+            free(c);
+            return NULL;
+        }
+        return c;
+    }
+
     rc = sqlite3_open_v2(path, &c->db,
                          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
@@ -193,6 +210,7 @@ void catalog_close(struct catalog *c)
 {
     if (!c)
         return;
+    catpg_close(c->pg);
     for (size_t i = 0; i < c->ncache; i++)
         if (c->cache[i].st)
             sqlite3_finalize(c->cache[i].st);
@@ -311,6 +329,11 @@ int cat_exec(struct catalog *c, const char *sql, const char *fmt, ...)
     sqlite3_stmt *st;
 
     va_start(ap, fmt);
+    if (c->pg) {
+        int n = catpg_exec(c->pg, sql, fmt, ap);
+        va_end(ap);
+        return n;
+    }
     st = bindv(c, sql, fmt, ap);
     va_end(ap);
     if (!st || step_done(c, st) < 0)
@@ -324,6 +347,11 @@ int64_t cat_insert(struct catalog *c, const char *sql, const char *fmt, ...)
     sqlite3_stmt *st;
 
     va_start(ap, fmt);
+    if (c->pg) {
+        int64_t id = catpg_insert(c->pg, sql, fmt, ap);
+        va_end(ap);
+        return id;
+    }
     st = bindv(c, sql, fmt, ap);
     va_end(ap);
     if (!st || step_done(c, st) < 0)
@@ -354,6 +382,11 @@ int cat_get_int(struct catalog *c, int64_t *out, const char *sql, const char *fm
     int rc;
 
     va_start(ap, fmt);
+    if (c->pg) {
+        rc = catpg_get_int(c->pg, out, sql, fmt, ap);
+        va_end(ap);
+        return rc;
+    }
     st = bindv(c, sql, fmt, ap);
     va_end(ap);
     if (!st)
@@ -374,6 +407,11 @@ int cat_get_text(struct catalog *c, char **out, const char *sql, const char *fmt
     int rc;
 
     va_start(ap, fmt);
+    if (c->pg) {
+        rc = catpg_get_text(c->pg, out, sql, fmt, ap);
+        va_end(ap);
+        return rc;
+    }
     st = bindv(c, sql, fmt, ap);
     va_end(ap);
     if (!st)
@@ -397,6 +435,11 @@ struct cat_stmt *cat_query(struct catalog *c, const char *sql, const char *fmt, 
     sqlite3_stmt *st;
 
     va_start(ap, fmt);
+    if (c->pg) {
+        struct cat_stmt *ps = catpg_query(c->pg, sql, fmt, ap);
+        va_end(ap);
+        return ps;
+    }
     st = bindv(c, sql, fmt, ap);
     va_end(ap);
     return (struct cat_stmt *)(void *)st;
@@ -404,7 +447,11 @@ struct cat_stmt *cat_query(struct catalog *c, const char *sql, const char *fmt, 
 
 int cat_step(struct catalog *c, struct cat_stmt *s)
 {
-    int rc = sqlite3_step(ST(s));
+    int rc;
+
+    if (CATPG_IS_STMT(s))
+        return catpg_step(c->pg, s);
+    rc = sqlite3_step(ST(s));
 
     if (rc == SQLITE_ROW)
         return 1;
@@ -419,28 +466,40 @@ int cat_step(struct catalog *c, struct cat_stmt *s)
 
 void cat_end(struct cat_stmt *s)
 {
-    if (s)
+    if (s && CATPG_IS_STMT(s))
+        catpg_end(s);
+    else if (s)
         sqlite3_reset(ST(s));
 }
 
 int64_t cat_col_int(struct cat_stmt *s, int i)
 {
+    if (CATPG_IS_STMT(s))
+        return catpg_col_int(s, i);
     return sqlite3_column_int64(ST(s), i);
 }
 
 double cat_col_double(struct cat_stmt *s, int i)
 {
+    if (CATPG_IS_STMT(s))
+        return catpg_col_double(s, i);
     return sqlite3_column_double(ST(s), i);
 }
 
 const char *cat_col_text(struct cat_stmt *s, int i)
 {
-    const unsigned char *t = sqlite3_column_text(ST(s), i);
+    const unsigned char *t;
+
+    if (CATPG_IS_STMT(s))
+        return catpg_col_text(s, i);
+    t = sqlite3_column_text(ST(s), i);
     return t ? (const char *)t : "";
 }
 
 int cat_col_null(struct cat_stmt *s, int i)
 {
+    if (CATPG_IS_STMT(s))
+        return catpg_col_null(s, i);
     return sqlite3_column_type(ST(s), i) == SQLITE_NULL;
 }
 
@@ -469,6 +528,11 @@ void cat_rollback(struct catalog *c)
 {
     int rc = c->last_rc;
 
+    if (c->pg) {                /* a ROLLBACK that works keeps the rc */
+        if (catpg_in_transaction(c->pg))
+            cat_exec(c, "ROLLBACK", "");
+        return;
+    }
     if (!sqlite3_get_autocommit(c->db))
         cat_exec(c, "ROLLBACK", "");
     c->last_rc = rc;
@@ -477,6 +541,18 @@ void cat_rollback(struct catalog *c)
 int db_begin(struct catalog *c)
 {
     return cat_exec(c, "BEGIN IMMEDIATE", "") < 0 ? cat_rc(c) : DB_OK;
+}
+
+int db_begin_rows(struct catalog *c)
+{
+    if (!c->pg)
+        return db_begin(c);
+    return cat_exec(c, "BEGIN", "") < 0 ? cat_rc(c) : DB_OK;
+}
+
+int cat_is_pg(struct catalog *c)
+{
+    return c->pg != NULL;
 }
 
 int db_commit(struct catalog *c)
@@ -505,11 +581,21 @@ void db_rollback(struct catalog *c)
 
 void catalog_busy_timeout(struct catalog *c, int ms)
 {
-    sqlite3_busy_timeout(c->db, ms);
+    if (c->pg)
+        catpg_busy_timeout(c->pg, ms);
+    else
+        sqlite3_busy_timeout(c->db, ms);
+}
+
+int catalog_lost(struct catalog *c)
+{
+    return c->pg ? catpg_lost(c->pg) : 0;
 }
 
 const char *cat_errmsg(struct catalog *c)
 {
+    if (c->pg)
+        return catpg_errmsg(c->pg);
     return sqlite3_errmsg(c->db);
 }
 

@@ -117,9 +117,24 @@ void catalog_fault_init(int test_mode);
 int  db_begin(struct catalog *c);
 int  db_commit(struct catalog *c);
 void db_rollback(struct catalog *c);
+/*
+ * A transaction that locks only the rows it selects FOR UPDATE (job
+ * claims: "... FOR UPDATE SKIP LOCKED" on PostgreSQL): there, it does not
+ * take the lock that db_begin's transactions share, so claims on several
+ * servers run side by side. On SQLite it is db_begin (the one write lock).
+ */
+int  db_begin_rows(struct catalog *c);
+/* Whether the catalog is PostgreSQL, for the few statements a module must
+ * write once per backend (e.g. FOR UPDATE SKIP LOCKED, which SQLite lacks). */
+int  cat_is_pg(struct catalog *c);
+
 /* After a failed statement inside a transaction: roll back and return
  * the failure's enum db_rc (always negative). */
 int  db_fail(struct catalog *c);
+
+/* 1 when the catalog is a PostgreSQL server whose connection was lost
+ * (and could not be made again), else 0. */
+int  catalog_lost(struct catalog *c);
 
 /* How long a statement waits for another connection's lock before it
  * fails with DB_BUSY (10 s after catalog_open). */

@@ -668,7 +668,7 @@ int db_onboarding_get(struct catalog *c, int64_t user_id, struct db_onboarding *
     struct cat_stmt *st = cat_query(c,
         "SELECT (SELECT COUNT(*) FROM settings WHERE key = 'purpose' AND trim(value) != ''), "
         "       (SELECT COUNT(*) FROM invites WHERE purpose = 'invite') "
-        "         + (SELECT COUNT(*) > 1 FROM users), "
+        "         + (SELECT CASE WHEN COUNT(*) > 1 THEN 1 ELSE 0 END FROM users), "
         "       (SELECT COUNT(*) FROM updates WHERE author_id = ? "
         "         AND status IN ('queued', 'processing', 'ready'))", "I", user_id);
     int rc = one_row(c, st);

@@ -16,6 +16,9 @@
 /* Person u posted in week ?1. */
 #define POSTED_IN_WEEK "EXISTS (SELECT 1 FROM updates p WHERE p.author_id = u.id AND p.iso_week = ?1 " \
                        "AND " POSTED_STATUS ")"
+/* The same as 1 or 0 (PostgreSQL neither sums nor compares booleans
+ * with integers). */
+#define POSTED_IN_WEEK_01 "(CASE WHEN " POSTED_IN_WEEK " THEN 1 ELSE 0 END)"
 /* Person u counts in week ?1 ending at ?2. */
 #define COUNTS_IN_WEEK "u.deactivated = 0 AND (u.created_at < ?2 OR " POSTED_IN_WEEK ")"
 
@@ -32,7 +35,7 @@ int db_habit_week_teams(struct catalog *c, const char *week, int64_t week_end,
                         struct db_habit_team **out, size_t *n)
 {
     return cat_read_list(c, cat_query(c,
-        "SELECT u.team, COUNT(*), SUM(" POSTED_IN_WEEK ") FROM users u WHERE " COUNTS_IN_WEEK " "
+        "SELECT u.team, COUNT(*), SUM(" POSTED_IN_WEEK_01 ") FROM users u WHERE " COUNTS_IN_WEEK " "
         "GROUP BY u.team ORDER BY u.team COLLATE NOCASE", "sI", week, week_end),
         sizeof(**out), fill_team, (void **)out, n);
 }
@@ -70,7 +73,7 @@ int db_habit_week_people(struct catalog *c, const char *week, int64_t week_end, 
 {
     return cat_read_list(c, cat_query(c,
         "SELECT u.id, u.name, u.title, u.team FROM users u WHERE " COUNTS_IN_WEEK " "
-        "AND " POSTED_IN_WEEK " = ?3 ORDER BY u.name COLLATE NOCASE, u.id",
+        "AND " POSTED_IN_WEEK_01 " = ?3 ORDER BY u.name COLLATE NOCASE, u.id",
         "sIi", week, week_end, posted ? 1 : 0), sizeof(**out), fill_person, (void **)out, n);
 }
 

@@ -295,7 +295,7 @@ int db_outbox_update_recipients(struct catalog *c, int64_t author_id, int allhan
 {
     return cat_read_list(c, cat_query(c,
         "SELECT " PERSON_COLS " FROM users u WHERE u.deactivated = 0 AND u.unsubscribed = 0 "
-        "AND (? OR u.notify_updates = 'immediate') AND u.id != ? ORDER BY u.id", "iI",
+        "AND (? <> 0 OR u.notify_updates = 'immediate') AND u.id != ? ORDER BY u.id", "iI",
         allhands ? 1 : 0, author_id), sizeof(**out), fill_person, (void **)out, n);
 }
 

@@ -62,8 +62,8 @@ int db_view_record(struct catalog *c, int64_t update_id, int64_t user_id, int64_
         return db_fail(c);
     if (cat_exec(c, "INSERT INTO views(update_id, user_id, first_seen, last_seen, position, completed) "
                     "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(update_id, user_id) DO UPDATE SET "
-                    "last_seen = excluded.last_seen, position = MAX(position, excluded.position), "
-                    "completed = MAX(completed, excluded.completed)",
+                    "last_seen = excluded.last_seen, position = MAX(views.position, excluded.position), "
+                    "completed = MAX(views.completed, excluded.completed)",
                  "IIIIdi", update_id, user_id, now, now, position, completed ? 1 : 0) < 0)
         return db_fail(c);
     rc = db_view_get(c, update_id, user_id, out);

@@ -28,7 +28,7 @@ struct catalog *hc_open_catalog(const struct conf *c, int migrate)
         fprintf(stderr, "hubcast: cannot create the data folder %s\n", c->data_dir);
         return NULL;
     }
-    catalog_path(c->data_dir, path, sizeof(path));
+    conf_catalog(c, path, sizeof(path));
     cat = catalog_open(path, migrate, err, sizeof(err));
     if (!cat)
         fprintf(stderr, "hubcast: %s\n", err);

@@ -33,6 +33,7 @@ struct opt {
 
 static const struct opt opts[] = {
     { "data",     OPT_DATA, T_STR, S(data_dir), "DIR", "data folder: catalog, uploads, media (default ./data)" },
+    { "database", OPT_DATA, T_STR, S(database), "PATH|URL", "the catalog: a SQLite file (default DATA/hubcast.db) or postgresql://USER@HOST:PORT/DB, whose password comes from PGPASSWORD or the config file's database-password, never from the command line" },
     { "config",   OPT_DATA, T_STR, S(config_file), "FILE", "config file of `name = value` lines (default DATA/hubcast.conf if present)" },
     { "listen",   OPT_SERVE, T_STR, S(listen), "ADDR:PORT", "address to serve HTTP on (default 0.0.0.0:8080)" },
     { "web",      OPT_SERVE, T_STR, S(web_dir), "DIR", "folder of the web app (default: the installed or source web/)" },
@@ -184,6 +185,11 @@ static int load_file(struct conf *c, unsigned groups, const char *path, int requ
         /* Secrets that only a file (or the environment) may hold; src/s3.c reads them. */
         if (!strcmp(k, "s3-access-key-id") || !strcmp(k, "s3-secret-access-key"))
             continue;
+        /* The PostgreSQL password, for libpq (the environment wins). */
+        if (!strcmp(k, "database-password")) {
+            setenv("PGPASSWORD", v, 0);
+            continue;
+        }
         o = find_opt(k, strlen(k), ~0u);
         if (!o) {
             fprintf(stderr, "hubcast: %s: unknown setting \"%s\"\n", from, k);
@@ -199,6 +205,32 @@ static int load_file(struct conf *c, unsigned groups, const char *path, int requ
     }
     fclose(f);
     return 0;
+}
+
+/* postgresql://user:password@host/...: a password in the URL. */
+static int url_has_password(const char *url)
+{
+    const char *p = strstr(url, "://"), *at, *colon;
+
+    if (!p)
+        return 0;
+    p += 3;
+    at = p + strcspn(p, "@/?");
+    if (*at != '@')
+        return 0;
+    colon = memchr(p, ':', (size_t)(at - p));
+    return colon != NULL;
+}
+
+int conf_catalog(const struct conf *c, char *out, size_t outsz)
+{
+    int n;
+
+    if (c->database[0])
+        n = snprintf(out, outsz, "%s", c->database);
+    else
+        n = snprintf(out, outsz, "%s/hubcast.db", c->data_dir);
+    return n < 0 || (size_t)n >= outsz ? -1 : 0;
 }
 
 int conf_load(struct conf *c, unsigned groups, int argc, char **argv, int *nargs)
@@ -277,6 +309,12 @@ int conf_load(struct conf *c, unsigned groups, int argc, char **argv, int *nargs
         }
         if (set_opt(c, o, val, "command line") < 0)
             return -1;
+        if (o->off == offsetof(struct conf, database) && url_has_password(c->database)) {
+            fprintf(stderr, "hubcast: --database: a password on the command line is visible to "
+                    "every user of the machine (ps); set PGPASSWORD or database-password in the "
+                    "config file instead\n");
+            return -1;
+        }
     }
     *nargs = n;
     return 0;

@@ -5,10 +5,12 @@
 #ifndef HUBCAST_CONF_H
 #define HUBCAST_CONF_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct conf {
     char    data_dir[1024];
+    char    database[1024];      /* SQLite path or postgresql:// URL, empty = DATA/hubcast.db */
     char    listen[128];         /* ADDR:PORT */
     char    web_dir[1024];
     char    public_url[512];
@@ -56,6 +58,10 @@ void conf_defaults(struct conf *c);
  */
 int conf_load(struct conf *c, unsigned groups, int argc, char **argv, int *nargs);
 void conf_usage(unsigned groups);
+
+/* The catalog to open: --database, or DATA/hubcast.db. 0, or -1 if it
+ * does not fit in out. */
+int conf_catalog(const struct conf *c, char *out, size_t outsz);
 
 /* Split "ADDR:PORT". */
 int conf_listen_split(const char *listen, char *addr, size_t addrsz, int *port);

@@ -1097,7 +1097,7 @@ int http_start(const struct conf *conf, const struct route_table *tables, size_t
     gconf = conf;
     gtables = tables;
     gntables = ntables;
-    catalog_path(conf->data_dir, dbpath, sizeof(dbpath));
+    conf_catalog(conf, dbpath, sizeof(dbpath));
     MHD_set_panic_func(on_panic, NULL);
     if (conf_listen_split(conf->listen, addr, sizeof(addr), &port) < 0) {
         hc_log("--listen %s: expected ADDR:PORT", conf->listen);

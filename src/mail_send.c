@@ -18,6 +18,7 @@
 #include "db_habit.h"
 #include "db_outbox.h"
 #include "db_settings.h"
+#include "leader.h"
 #include "mail.h"
 #include "mail_int.h"
 #include "media.h"
@@ -529,10 +530,11 @@ static void *mail_run(void *arg)
     char err[512], path[1100];
     struct catalog *c;
     struct record out = { 0 };
+    struct leader *lead = NULL;
     time_t pause_until = 0;
     int n = 0, rc, released = 0;   /* released: claims of an earlier run freed */
 
-    catalog_path(conf->data_dir, path, sizeof(path));
+    conf_catalog(conf, path, sizeof(path));
     if (!(c = catalog_open(path, 0, err, sizeof(err)))) {
         hc_log("mail: %s", err);
         return NULL;
@@ -540,21 +542,31 @@ static void *mail_run(void *arg)
     while (!atomic_load(&mail_stopping)) {
         struct smtp_cfg s;
 
+        rc = DB_OK;
+        if (out.pending)
+            rc = record(c, &out);
+        /* One sender across every server of a PostgreSQL catalog: the one
+         * that leads "mail" (on SQLite, always this one). Whoever takes
+         * the leadership over frees the claims of the one before. */
+        if (!lead && !(lead = leader_open(path, "mail", err, sizeof(err))))
+            hc_log("mail: %s", err);
+        if (!lead || leader_hold(lead) != 1) {
+            released = 0;
+            goto next;
+        }
         /* Rows claimed by a process that died: send them again (see the
          * top of mail.c). Until that is done, nothing else is sent. */
-        rc = DB_OK;
-        if (!released && (rc = db_outbox_release_claims(c, &n)) == DB_OK) {
+        if (rc == DB_OK && !released && (rc = db_outbox_release_claims(c, &n)) == DB_OK) {
             released = 1;
             if (n > 0)
                 hc_log("mail: %d message(s) were being sent when hubcast stopped; sending them again", n);
         }
-        if (rc == DB_OK && out.pending)
-            rc = record(c, &out);
         if (rc == DB_OK && (rc = load_cfg(c, conf, &s)) == DB_OK && s.url[0] && hc_now() >= pause_until)
             while (!atomic_load(&mail_stopping) && (rc = deliver_one(c, &s, &out, &pause_until)) == 1)
                 ;
         if (rc < 0)
             hc_log("mail: the outbox cannot be read or written (%s); trying again shortly", db_rc_name(rc));
+next:
         pthread_mutex_lock(&mail_lock);
         if (!atomic_load(&mail_stopping))
             hc_cond_wait_seconds(&mail_wake, &mail_lock, 1);
@@ -562,6 +574,7 @@ static void *mail_run(void *arg)
     }
     if (out.pending)
         record(c, &out);   /* a last try; left claimed, the next start sends it again */
+    leader_close(lead);
     catalog_close(c);
     return NULL;
 }

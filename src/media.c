@@ -72,7 +72,7 @@ int media_init(struct catalog *c, const struct conf *conf)
         return -1;
     hc_mkdirs(path, 0755);
     mediafd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (catalog_path(conf->data_dir, path, sizeof(path)) == 0 &&
+    if (conf_catalog(conf, path, sizeof(path)) == 0 &&
         !(own_cat = catalog_open(path, 0, err, sizeof(err))))
         hc_log("media: %s", err);
     return mediafd < 0 ? -1 : 0;

@@ -32,6 +32,7 @@
 #include "db_settings.h"
 #include "db_uploads.h"
 #include "isoweek.h"
+#include "leader.h"
 #include "layout.h"
 #include "mail.h"
 #include "scheduler.h"
@@ -392,9 +393,10 @@ static void *run(void *arg)
     const struct conf *c = arg;
     char err[512], path[1100];
     struct catalog *cat;
+    struct leader *lead = NULL;
     int rc;
 
-    catalog_path(c->data_dir, path, sizeof(path));
+    conf_catalog(c, path, sizeof(path));
     cat = catalog_open(path, 0, err, sizeof(err));
     if (!cat) {
         hc_log("scheduler: %s", err);
@@ -403,17 +405,25 @@ static void *run(void *arg)
     pthread_mutex_lock(&lock);
     while (!stopping) {
         pthread_mutex_unlock(&lock);
+        /* One scheduler across every server of a PostgreSQL catalog: the
+         * one that leads "scheduler" (on SQLite, always this one). */
+        if (!lead && !(lead = leader_open(path, "scheduler", err, sizeof(err))))
+            hc_log("scheduler: %s", err);
+        if (!lead || leader_hold(lead) != 1)
+            goto next;
         /* A failed read is never "nothing due": say so, and the next tick
          * (two seconds on) tries again; dedupe keys keep that exactly-once. */
         if ((rc = expire_uploads(cat, c)) < 0)
             hc_log("scheduler: cannot expire abandoned uploads (%s); trying again shortly", db_rc_name(rc));
         if ((rc = sched_run(cat, hc_now(), log_queued, NULL)) < 0)
             hc_log("scheduler: cannot queue reminders and digests (%s); trying again shortly", db_rc_name(rc));
+next:
         pthread_mutex_lock(&lock);
         if (!stopping)
             hc_cond_wait_seconds(&wake, &lock, 2);
     }
     pthread_mutex_unlock(&lock);
+    leader_close(lead);
     catalog_close(cat);
     return NULL;
 }

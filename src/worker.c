@@ -505,7 +505,7 @@ int cmd_worker(int argc, char **argv)
     struct conf conf;
     struct catalog *cat;
     char worker_id[64], input[1100];
-    int n, rc;
+    int n, rc, remote;
     int64_t job, update_id;
 
     conf_defaults(&conf);
@@ -528,8 +528,16 @@ int cmd_worker(int argc, char **argv)
         if (hc_parse_long(getenv("HUBCAST_JOB_LEASE"), 2, 3600, &v) == 0)
             job_lease = (int)v;
     }
+    /* A PostgreSQL catalog is reached over the network: connect first.
+     * The connection keeps working after the worker moves to a network
+     * namespace of its own, and job children (which close it) have none.
+     * Should it be lost, the worker exits and its supervisor starts a new
+     * one, which connects again. */
+    remote = strncmp(conf.database, "postgres", 8) == 0;
+    if (remote && !(cat = hc_open_catalog(&conf, 0)))
+        return 1;
     confine();
-    if (!(cat = hc_open_catalog(&conf, 0)))
+    if (!remote && !(cat = hc_open_catalog(&conf, 0)))
         return 1;
     snprintf(worker_id, sizeof(worker_id), "%d-%lld", (int)getpid(), (long long)hc_now());
     while (!stopping) {
@@ -537,6 +545,11 @@ int cmd_worker(int argc, char **argv)
         if (job > 0) {
             run_job(&conf, cat, worker_id, job, update_id, input);
             continue;
+        }
+        if (job < 0 && remote && catalog_lost(cat)) {
+            hc_log("worker %s: lost the connection to the catalog; exiting to connect again", worker_id);
+            catalog_close(cat);
+            return 1;
         }
         for (int i = 0; i < 10 && !stopping; i++)
             usleep(100 * 1000);
@@ -555,6 +568,31 @@ static double started[MAX_WORKERS];
 static int nworkers;
 static volatile int sup_stop;
 static pthread_t sup_thread;
+
+/* The workers' environment: the server's, with HUBCAST_DATABASE set to
+ * its catalog (a URL stays off the workers' command lines). */
+static char **sup_env;
+extern char **environ;
+
+static void make_env(const struct conf *conf)
+{
+    size_t n = 0;
+    char *db = NULL;
+
+    if (conf->database[0]) {
+        db = hc_malloc(strlen(conf->database) + sizeof("HUBCAST_DATABASE="));
+        sprintf(db, "HUBCAST_DATABASE=%s", conf->database);
+    }
+    while (environ[n])
+        n++;
+    sup_env = hc_calloc(n + 2, sizeof(*sup_env));
+    n = 0;
+    for (char **e = environ; *e; e++)
+        if (!db || strncmp(*e, "HUBCAST_DATABASE=", 17))
+            sup_env[n++] = *e;
+    if (db)
+        sup_env[n++] = db;
+}
 
 static pid_t spawn(void)
 {
@@ -580,7 +618,7 @@ static pid_t spawn(void)
         if (getppid() == 1)
             _exit(0);
 #endif
-        execv(hc_self_path, args);
+        execve(hc_self_path, args, sup_env);
         _exit(127);
     }
     return pid;
@@ -621,6 +659,7 @@ static void *supervise(void *arg)
 int supervisor_start(const struct conf *conf, int n)
 {
     sup_conf = conf;
+    make_env(conf);
     nworkers = n > MAX_WORKERS ? MAX_WORKERS : n;
     for (int i = 0; i < nworkers; i++) {
         workers[i] = spawn();

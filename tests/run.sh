@@ -26,6 +26,33 @@ for t in "$build"/tests/unit/test_*; do
     failed=$((failed + f))
 done
 
+# The data-layer unit tests of the modules ported to PostgreSQL again, on a
+# temporary PostgreSQL 15 (the second catalog backend), when Debian's
+# postgresql-15 is installed. (test_db_updates joins them once db_updates
+# and db_uploads are ported.)
+if [ -x /usr/lib/postgresql/15/bin/initdb ]; then
+    pg_tests=""
+    for t in "$build"/tests/unit/test_db_accounts "$build"/tests/unit/test_db_outbox \
+             "$build"/tests/unit/test_db_habit "$build"/tests/unit/test_catalog_pg; do
+        [ -x "$t" ] && pg_tests="$pg_tests $t"
+    done
+    echo "== data layer on PostgreSQL"
+    sh tests/unit/pg-run.sh $pg_tests >"$log" 2>&1
+    grep -E '^(not )?ok |^== ' "$log" | sed 's/^\(not \)\{0,1\}ok /&postgresql: /'
+    p=$(grep -c '^ok ' "$log")
+    f=$(grep -c '^not ok ' "$log")
+    if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+        echo "not ok postgresql: the data-layer tests did not run"
+        tail -20 "$log"
+        f=1
+    fi
+    passed=$((passed + p))
+    failed=$((failed + f))
+else
+    echo "ok postgresql # SKIP PostgreSQL 15 is not installed (sh build-aux/deps.sh test)"
+    skipped=$((skipped + 1))
+fi
+
 run_node() {
     name=$1
     shift

@@ -9,7 +9,7 @@ FUZZ_CFLAGS := -g -O1 -std=c11 -D_GNU_SOURCE $(SAN) -fsanitize=fuzzer-no-link \
 	-I. -I$(srcdir)/src -I$(srcdir)/db -I$(srcdir)/transcoder \
 	-DHUBCAST_WEBDIR='"$(PKGDATADIR)/web"' -DHUBCAST_SRCDIR='"$(abs_srcdir)"' $(DEP_CFLAGS)
 TARGETS := fuzz_sniff fuzz_time fuzz_router fuzz_playlist fuzz_input fuzz_request
-SRCS := $(sort $(HC_SOURCES) $(TC_SOURCES)) db/migrations.c
+SRCS := $(sort $(HC_SOURCES) $(TC_SOURCES)) db/migrations.c db/migrations_pg.c
 OBJS := $(patsubst %.c,$(OUT)/obj/%.o,$(SRCS))
 
 vpath %.c $(srcdir)

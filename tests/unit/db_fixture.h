@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "catalog.h"
+#include "db_backend.h"
 
 static char fx_dir[256], fx_db[300], fx_fault[300];
 static struct catalog *fx_holder;
@@ -50,6 +51,10 @@ static struct catalog *fx_open(void)
         catalog_fault_init(1);
     }
     snprintf(fx_db, sizeof(fx_db), "%s/hubcast.db", fx_dir);
+    if (dbt_pg_url()) {
+        dbt_pg_reset();
+        snprintf(fx_db, sizeof(fx_db), "%s", dbt_pg_url());
+    }
     unlink(fx_db);
     {
         char side[320];
@@ -90,7 +95,7 @@ static void fx_busy_on(struct catalog *c)
     char err[256];
 
     fx_holder = catalog_open(fx_db, 0, err, sizeof(err));
-    if (!fx_holder || db_begin(fx_holder) != DB_OK) {
+    if (!fx_holder || db_begin(fx_holder) != DB_OK || dbt_hold_writes(fx_holder) < 0) {
         fprintf(stderr, "cannot hold the catalog: %s\n", err);
         exit(2);
     }

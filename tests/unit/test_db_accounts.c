@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <sqlite3.h>
+#include "db_backend.h"
 
 #include "catalog.h"
 #include "db_accounts.h"
@@ -245,8 +246,9 @@ UNIT_TEST(every_function_reports_an_injected_error)
 
 UNIT_TEST(every_write_is_busy_while_another_connection_holds_the_lock)
 {
-    CHECK(cat_exec(cat, "PRAGMA busy_timeout = 50", "") >= 0);
+    catalog_busy_timeout(cat, 50);
     CHECK_INT(cat_begin(other), 0);
+    CHECK_INT(dbt_hold_writes(other), 0);
     for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
         int rc = calls[i].fn();
         if (calls[i].writes && rc != DB_BUSY)
@@ -695,6 +697,8 @@ UNIT_TEST(fresh_catalog_setup_and_migration_to_004)
     int64_t uid = 0, id;
     sqlite3 *db;
 
+    if (dbt_pg_url())       /* SQLite files and SQLite's migrations */
+        return;
     snprintf(path, sizeof(path), "%s/fresh.db", dir);
     CHECK((c = catalog_open(path, 1, err, sizeof(err))) != NULL);
     if (!c)
@@ -756,8 +760,10 @@ int main(void)
     snprintf(faultpath, sizeof(faultpath), "%s/fault", dir);
     setenv("HUBCAST_CATALOG_FAULT", faultpath, 1);
     catalog_fault_init(1);
-    if (!(cat = catalog_open(dbpath, 1, err, sizeof(err))) ||
-        !(other = catalog_open(dbpath, 0, err, sizeof(err)))) {
+    if (dbt_pg_url())
+        dbt_pg_reset();
+    if (!(cat = catalog_open(dbt_target(dbpath), 1, err, sizeof(err))) ||
+        !(other = catalog_open(dbt_target(dbpath), 0, err, sizeof(err)))) {
         fprintf(stderr, "%s\n", err);
         return 1;
     }

@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 
 #include "catalog.h"
+#include "db_backend.h"
 #include "db_social.h"
 #include "db_trim.h"
 #include "db_updates.h"
@@ -33,6 +34,18 @@ static void seed(const char *sql)
     sqlite3 *db;
     char *err = NULL;
 
+    if (dbt_pg_url()) {
+        PGconn *pc = PQconnectdb(dbt_pg_url());
+        PGresult *r = PQexec(pc, sql);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
+            fprintf(stderr, "seed: %s: %s\n", sql, PQerrorMessage(pc));
+            exit(2);
+        }
+        PQclear(r);
+        PQclear(PQexec(pc, dbt_pg_sync_ids()));
+        PQfinish(pc);
+        return;
+    }
     if (sqlite3_open(dbpath, &db) != SQLITE_OK || sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
         fprintf(stderr, "seed: %s: %s\n", sql, err ? err : sqlite3_errmsg(db));
         exit(2);
@@ -71,13 +84,29 @@ static int64_t new_update(int64_t author, const char *kind, const char *status)
 
 /* A second connection that holds the write lock until release_lock(). */
 static sqlite3 *locker;
+static struct catalog *pg_locker;
 static void hold_lock(void)
 {
+    if (dbt_pg_url()) {
+        char err[256];
+        if (!(pg_locker = catalog_open(dbt_pg_url(), 0, err, sizeof(err))) ||
+            db_begin(pg_locker) != DB_OK || dbt_hold_writes(pg_locker) < 0) {
+            fprintf(stderr, "cannot hold the catalog: %s\n", err);
+            exit(2);
+        }
+        return;
+    }
     sqlite3_open(dbpath, &locker);
     sqlite3_exec(locker, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 }
 static void release_lock(void)
 {
+    if (pg_locker) {
+        db_rollback(pg_locker);
+        catalog_close(pg_locker);
+        pg_locker = NULL;
+        return;
+    }
     sqlite3_exec(locker, "ROLLBACK", NULL, NULL, NULL);
     sqlite3_close(locker);
     locker = NULL;
@@ -680,6 +709,8 @@ UNIT_TEST(migration_003_keeps_rows_and_references)
     int64_t v = 0;
     int rc;
 
+    if (dbt_pg_url())       /* SQLite files and SQLite's migrations */
+        return;
     snprintf(path, sizeof(path), "%s/old.db", tmp);
     sqlite3_open(path, &db);
     sqlite3_exec(db, "PRAGMA foreign_keys=ON; CREATE TABLE schema_version (version INTEGER PRIMARY KEY, "
@@ -815,7 +846,9 @@ int main(void)
     snprintf(faultpath, sizeof(faultpath), "%s/fault", tmp);
     setenv("HUBCAST_CATALOG_FAULT", faultpath, 1);
     catalog_fault_init(1);
-    if (!(cat = catalog_open(dbpath, 1, err, sizeof(err)))) {
+    if (dbt_pg_url())
+        dbt_pg_reset();
+    if (!(cat = catalog_open(dbt_target(dbpath), 1, err, sizeof(err)))) {
         fprintf(stderr, "%s\n", err);
         return 2;
     }

@@ -22,10 +22,67 @@ export function freePort() {
   });
 }
 
+// With HUBCAST_TEST_BACKEND=postgresql, the catalog of every data folder is
+// a database of its own on one throwaway PostgreSQL 15 for the test file
+// (lib/postgres.sh), started on first use and stopped at exit: hubcast
+// runs and servers get HUBCAST_DATABASE and PGPASSWORD for it, and sql()
+// runs psql on it.
+const PG_BACKEND = process.env.HUBCAST_TEST_BACKEND === 'postgresql';
+const PG_SCRIPT = new URL('./postgres.sh', import.meta.url).pathname;
+let pg = null;
+const pgDatabases = new Map();
+
+function pgServer() {
+  if (pg) return pg;
+  for (let attempt = 0; attempt < 5 && !pg; attempt++) {
+    const dir = mkdtempSync(join(tmpdir(), 'hubcast-pg-'));
+    const port = 20000 + Math.floor(Math.random() * 30000);
+    const r = spawnSync('sh', [PG_SCRIPT, 'start', dir, String(port)], { encoding: 'utf8', timeout: 90000 });
+    if (r.status !== 0) {
+      spawnSync('sh', [PG_SCRIPT, 'stop', dir]);
+      if (attempt === 4) throw new Error(`the PostgreSQL test server did not start: ${r.stderr}`);
+      continue;
+    }
+    const kv = Object.fromEntries(r.stdout.trim().split('\n').map((l) => l.split(/=(.*)/s).slice(0, 2)));
+    pg = { dir, port: kv.port, password: kv.password };
+    process.once('exit', () => spawnSync('sh', [PG_SCRIPT, 'stop', dir], { timeout: 30000 }));
+  }
+  return pg;
+}
+
+function psql(db, statement) {
+  const s = pgServer();
+  return spawnSync('psql', ['-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p', s.port,
+    '-U', 'hubcast', db, '-c', statement], { encoding: 'utf8', env: { ...process.env, PGPASSWORD: s.password } });
+}
+
+// The environment that points hubcast at dir's catalog ({} on SQLite).
+export function catalogEnv(dir) {
+  if (!PG_BACKEND || !dir) return {};
+  const s = pgServer();
+  if (!pgDatabases.has(dir)) {
+    const name = `t${pgDatabases.size + 1}`;
+    const r = psql('hubcast', `CREATE DATABASE ${name}`);
+    if (r.status !== 0) throw new Error(`cannot create database ${name}: ${r.stderr}`);
+    pgDatabases.set(dir, name);
+  }
+  return {
+    HUBCAST_DATABASE: `postgresql://hubcast@127.0.0.1:${s.port}/${pgDatabases.get(dir)}`,
+    PGPASSWORD: s.password,
+  };
+}
+
+function dataArg(args) {
+  const i = args.indexOf('--data');
+  if (i >= 0) return args[i + 1];
+  const eq = args.find((a) => a.startsWith('--data='));
+  return eq ? eq.slice(7) : null;
+}
+
 // Run `hubcast ARGS` to completion: { status, stdout, stderr }.
 export function hubcast(args, { input, env } = {}) {
   const r = spawnSync(BIN, args, {
-    input, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60000,
+    input, encoding: 'utf8', env: { ...process.env, ...catalogEnv(dataArg(args)), ...env }, timeout: 60000,
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, signal: r.signal };
 }
@@ -35,7 +92,7 @@ export async function startServer({ args = [], env = {}, data, workers = 0 } = {
   const dir = data ?? mkdtempSync(join(tmpdir(), 'hubcast-test-'));
   const proc = spawn(BIN, ['serve', '--data', dir, '--listen', `127.0.0.1:${port}`,
     '--workers', String(workers), ...args], {
-    env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...catalogEnv(dir), ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   const srv = {
     port, dir, proc, url: `http://127.0.0.1:${port}`, output: '', exited: null,
@@ -126,6 +183,12 @@ export async function addUser(srv, email, name, role = 'member', password = 'a g
 // Run SQL on a data folder's catalog with the sqlite3 program, for
 // situations the API cannot make (updates in past weeks). Returns stdout.
 export function sql(dir, statement) {
+  if (PG_BACKEND) {
+    catalogEnv(dir);
+    const r = psql(pgDatabases.get(dir), statement);
+    if (r.status !== 0) throw new Error(`psql: ${r.stderr}`);
+    return r.stdout.trim();
+  }
   const r = spawnSync('sqlite3', ['-cmd', '.timeout 10000', join(dir, 'hubcast.db'), statement], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`sqlite3: ${r.stderr}`);
   return r.stdout.trim();
