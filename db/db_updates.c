@@ -653,6 +653,15 @@ int db_job_first_progress(struct catalog *c, int64_t job_id, const char *worker_
     return n == 1 ? DB_OK : DB_INVALID;
 }
 
+int db_job_drop(struct catalog *c, int64_t job_id, const char *worker_id, int64_t now)
+{
+    int n = cat_exec(c, "UPDATE jobs SET state = 'dropped', worker = NULL, updated_at = ? WHERE id = ? "
+                        "AND worker = ? AND state = 'running' AND update_id IS NULL", "IIs", now, job_id, worker_id);
+    if (n < 0)
+        return cat_rc(c);
+    return n == 1 ? DB_OK : DB_INVALID;
+}
+
 int db_job_first_done(struct catalog *c, int64_t job_id, const char *worker_id, int segments, int64_t now)
 {
     int64_t update_id = 0, ours = 0;

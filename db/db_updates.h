@@ -288,6 +288,11 @@ int db_job_first_input(struct catalog *c, int64_t job_id, int64_t *offset, enum 
  * was deleted: stop), or a negative db_rc. */
 int db_job_first_progress(struct catalog *c, int64_t job_id, const char *worker_id, int segments, int64_t now);
 
+/* running (worker_id's) -> dropped when its update was deleted (its
+ * worker stops it). DB_OK, DB_INVALID (not worker_id's running job, or
+ * its update still exists), or a negative db_rc. */
+int db_job_drop(struct catalog *c, int64_t job_id, const char *worker_id, int64_t now);
+
 /* running first job (worker_id's) -> done, its rendition complete with
  * `segments` segments. DB_OK; DB_NOTFOUND when its update was deleted
  * (the job -> dropped; the folder is the caller's to remove); DB_INVALID

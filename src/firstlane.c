@@ -188,8 +188,12 @@ static void slot_abandon(struct lane *l, struct slot *s, const char *reason, int
 
     slot_end(s, 1);
     drop_folder(s);
-    if (lost)
+    if (lost) {
+        /* Its update deleted (a retake): the job is dropped, not left
+         * running until its lease runs out. */
+        db_job_drop(l->cat, job, l->worker_id, now);
         return;
+    }
     rc = reason ? db_job_fail(l->cat, job, l->worker_id, reason, now)
                 : db_job_requeue(l->cat, job, l->worker_id, now);
     if (rc < 0)

@@ -462,6 +462,17 @@ static int run_job(const struct conf *conf, struct catalog *cat, const char *wor
     return job_done(conf, &ctx, work, out, &res);
 }
 
+/* `hubcast first-lane`: the supervisor starts the first lane under a name
+ * of its own, so that `ps` (and the count of --workers) tells it from the
+ * ladder workers. */
+static int force_first;
+
+int cmd_first_lane(int argc, char **argv)
+{
+    force_first = 1;
+    return cmd_worker(argc, argv);
+}
+
 int cmd_worker(int argc, char **argv)
 {
     struct conf conf;
@@ -482,7 +493,9 @@ int cmd_worker(int argc, char **argv)
         }
         return rc > 0 ? 0 : 2;
     }
-    if (!strcmp(conf.lane, "any"))
+    if (force_first)
+        lane = DB_LANE_FIRST;
+    else if (!strcmp(conf.lane, "any"))
         lane = DB_LANE_ANY;
     else if (!strcmp(conf.lane, "first"))
         lane = DB_LANE_FIRST;
@@ -564,7 +577,7 @@ static pid_t spawn(int i)
     pid = fork();
     if (pid == 0) {
         sigset_t all;
-        char *args[] = { "hubcast", "worker", "--data", (char *)sup_conf->data_dir,
+        char *args[] = { "hubcast", i == first_slot ? "first-lane" : "worker", "--data", (char *)sup_conf->data_dir,
                          "--worker-threads", threads, "--preset", (char *)sup_conf->preset,
                          "--crf", crf, "--max-duration", maxdur, "--job-deadline", deadline,
                          "--lane", (char *)lane, "--first-jobs", firstjobs,
