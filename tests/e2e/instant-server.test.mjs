@@ -188,6 +188,8 @@ test('a deferred-length tus upload streamed slowly is playable before it ends an
     assert.equal(u0.status, 'uploading');
     assert.equal(u0.playable, false);
     assert.equal(u0.playback_url, null);
+    const info = await api(srv, tokA, 'GET', up.url);
+    assert.equal(info.data.update.id, u0.id, 'the upload names its live update');
     // 16 s of recording in 32 pieces, at twice real time.
     const piece = Math.ceil(fx.h264.length / 32);
     let playableWhileUploading = null;
