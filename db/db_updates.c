@@ -540,9 +540,8 @@ int db_job_claim_lane(struct catalog *c, enum db_lane lane, const char *worker_i
                         "WHERE id = ?", "sIIII", worker_id, now + lease, now, now, out->id) != 1)
             return db_fail(c);
         if (out->first) {
-            /* Its rendition starts over; an uploading update stays so. */
+            /* Its rendition starts over; the status is the ladder's. */
             if (cat_exec(c, "UPDATE updates SET first_ready_at = NULL, first_segments = 0, "
-                            "status = CASE status WHEN 'queued' THEN 'processing' ELSE status END, "
                             "updated_at = ? WHERE id = ?", "II", now, out->update_id) != 1)
                 return db_fail(c);
         } else if (cat_exec(c, "UPDATE updates SET status = 'processing', updated_at = ? WHERE id = ?",

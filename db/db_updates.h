@@ -24,7 +24,7 @@
  *            running (lease ran out) -> running (claimed again, attempt+1)
  *            running (attempts used up) -> failed
  *
- * A first job never changes its update's status (a failed first pass
+ * The status is the ladder's: a first job never changes it (a failed first pass
  * leaves the ladder to do the work): claiming it resets the update's
  * first rendition (not playable), its progress marks it playable. First
  * jobs are claimed before ladder jobs, and no ladder job is claimed while

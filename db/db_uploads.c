@@ -136,10 +136,8 @@ int db_upload_create_live(struct catalog *c, const struct db_upload *u, const st
  * queued. Inside the caller's transaction; DB_OK or a negative db_rc. */
 static int publish_live(struct catalog *c, int64_t uid, const struct db_update_new *in)
 {
-    if (cat_exec(c, "UPDATE updates SET status = CASE WHEN EXISTS (SELECT 1 FROM jobs WHERE update_id = ? "
-                    "AND kind = 'first' AND state = 'running') THEN 'processing' ELSE 'queued' END, "
-                    "published_at = ?, updated_at = ? WHERE id = ? AND status = 'uploading'",
-                 "IIII", uid, in->now, in->now, uid) != 1 ||
+    if (cat_exec(c, "UPDATE updates SET status = 'queued', published_at = ?, updated_at = ? "
+                    "WHERE id = ? AND status = 'uploading'", "III", in->now, in->now, uid) != 1 ||
         cat_insert(c, "INSERT INTO jobs(update_id, kind, input_path, priority, created_at, updated_at) "
                       "VALUES (?, 'ladder', ?, ?, ?, ?)", "IsiII", uid, in->input_path, in->priority,
                    in->now, in->now) < 0)

@@ -66,8 +66,8 @@ int db_upload_create_live(struct catalog *c, const struct db_upload *u, const st
 
 /*
  * uploading -> finished, in one transaction. An upload with a live update
- * (db_upload_create_live): that update uploading -> queued (processing
- * while its first job runs), published, and its ladder job queued. Any
+ * (db_upload_create_live): that update uploading -> queued, published,
+ * and its ladder job queued. Any
  * other: a new update queued with its jobs (db_update_insert_queued). The
  * upload's record then names the update. DB_OK with *update_id;
  * DB_INVALID when it is already finished; DB_NOTFOUND; or a negative

@@ -799,7 +799,7 @@ UNIT_TEST(first_live_upload_lifecycle)
     CHECK_INT(db_update_media_first(cat, &va, uid, nonce), DB_OK);
     CHECK_INT(db_update_media_first(cat, &vb, uid, nonce), DB_NOTFOUND);
     CHECK_INT(db_update_media(cat, uid, nonce), DB_NOTFOUND);     /* the ladder's: not ready */
-    /* the upload ends: published, processing (its first job runs), ladder queued */
+    /* the upload ends: published, queued for its ladder */
     in.upload_id = NULL;
     CHECK_INT(db_upload_finish(cat, "live-one", 800, &in, &fin), DB_OK);
     CHECK_INT(fin, uid);
@@ -807,7 +807,7 @@ UNIT_TEST(first_live_upload_lifecycle)
     CHECK_INT(st, DB_INPUT_FINISHED);
     CHECK_INT(off, 800);
     CHECK_INT(db_update_get(cat, &vb, uid, &u), DB_OK);           /* published and playable */
-    CHECK_STR(u.status, "processing");
+    CHECK_STR(u.status, "queued");
     CHECK_INT(u.playable, 1);
     CHECK_INT(u.published, 1);
     db_update_free(&u);
@@ -904,16 +904,16 @@ UNIT_TEST(first_jobs_before_ladders_and_failing_alone)
     CHECK_INT(db_job_first_input(cat, job.id, &off, &st), DB_OK);
     CHECK_INT(st, DB_INPUT_FINISHED);          /* uploaded in one go: the whole file */
     CHECK_INT(off, -1);
-    CHECK_INT(db_update_get(cat, &vb, a, &u), DB_NOTFOUND);   /* processing, not playable yet */
+    CHECK_INT(db_update_get(cat, &vb, a, &u), DB_NOTFOUND);   /* queued, not playable yet */
     CHECK_INT(db_job_first_progress(cat, job.id, "w", 1, 1150), DB_OK);
     CHECK_INT(db_update_get(cat, &vb, a, &u), DB_OK);         /* published and playable */
     CHECK_INT(u.playable, 1);
-    CHECK_STR(u.status, "processing");
+    CHECK_STR(u.status, "queued");          /* the status is the ladder's */
     db_update_free(&u);
     /* a first pass that fails leaves the update to its ladder, not playable */
     CHECK_INT(db_job_fail(cat, job.id, "w", "broken", 1160), DB_OK);
     CHECK_INT(db_update_get(cat, &vb, a, &u), DB_NOTFOUND);
-    CHECK_INT(count("SELECT status = 'processing' FROM updates WHERE id = ?", a), 1);
+    CHECK_INT(count("SELECT status = 'queued' FROM updates WHERE id = ?", a), 1);
     CHECK_INT(db_job_claim(cat, "w", 1200, 60, 3, "used up", &job), DB_OK);
     CHECK_INT(job.first, 1);
     CHECK_INT(job.update_id, b);
@@ -927,7 +927,7 @@ UNIT_TEST(first_jobs_before_ladders_and_failing_alone)
     CHECK_INT(job.first, 0);
     CHECK_INT(job.update_id, b);
     CHECK_INT(count("SELECT COUNT(*) FROM jobs WHERE update_id = ? AND kind = 'first' AND state = 'failed'", b), 1);
-    CHECK_INT(count("SELECT status = 'processing' FROM updates WHERE id = ?", b), 1);
+    CHECK_INT(count("SELECT status = 'processing' FROM updates WHERE id = ?", b), 1);   /* its ladder runs */
     CHECK_INT(db_job_count_kind(cat, "first", "failed", &off), DB_OK);
     CHECK(off >= 2);
 }
