@@ -21,7 +21,7 @@ int db_update_media_state(struct catalog *c, int64_t id, struct db_media *out)
     st = cat_query(c,
         "SELECT u.media_version, u.trim_start, u.trim_end, u.source_duration, "
         " j.media_version, j.state, j.progress, j.error FROM updates u "
-        "LEFT JOIN jobs j ON j.id = (SELECT id FROM jobs WHERE update_id = u.id "
+        "LEFT JOIN jobs j ON j.id = (SELECT id FROM jobs WHERE update_id = u.id AND kind = 'ladder' "
         "  ORDER BY media_version DESC, id DESC LIMIT 1) "
         "WHERE u.id = ?", "I", id);
     if (!st)
@@ -49,7 +49,7 @@ int db_update_media_state(struct catalog *c, int64_t id, struct db_media *out)
  * or a negative db_rc. */
 static int newest_job(struct catalog *c, int64_t update_id, int64_t *job, char state[16], int *version)
 {
-    struct cat_stmt *st = cat_query(c, "SELECT id, state, media_version FROM jobs WHERE update_id = ? "
+    struct cat_stmt *st = cat_query(c, "SELECT id, state, media_version FROM jobs WHERE update_id = ? AND kind = 'ladder' "
                                        "ORDER BY media_version DESC, id DESC LIMIT 1", "I", update_id);
     int rc;
 

@@ -11,6 +11,13 @@
 #ifndef HUBCAST_DB_VISIBLE_H
 #define HUBCAST_DB_VISIBLE_H
 
-#define DB_VISIBLE "(u.status = 'ready' OR u.author_id = :viewer OR :admin = 1)"
+/* Its author always; everyone once it is ready, or, while its ladder
+ * runs (queued, processing), once its first rendition is playable;
+ * administrators every update but a recording still uploading. An
+ * `uploading` update (a live recording) is unpublished: its author's
+ * alone until its upload ends. */
+#define DB_VISIBLE "(u.status = 'ready' OR u.author_id = :viewer " \
+                   "OR (:admin = 1 AND u.status <> 'uploading') " \
+                   "OR (u.status IN ('queued', 'processing') AND u.first_ready_at IS NOT NULL))"
 
 #endif

@@ -250,5 +250,20 @@ const struct migration catalog_migrations_pg[] = {
       "-- (its tables do not exist) until a tsvector + unaccent version lands here.\n"
       "SELECT 1;\n"
     },
+    { 7, "007_invite_lang",
+      "-- pg/007_invite_lang.sql - the PostgreSQL form of 007_invite_lang.sql.\n"
+      "ALTER TABLE invites ADD COLUMN lang text NOT NULL DEFAULT 'en' CHECK (lang IN ('en', 'fr'));\n"
+    },
+    { 8, "008_trim",
+      "-- pg/008_trim.sql - the PostgreSQL form of 008_trim.sql.\n"
+      "ALTER TABLE updates ADD COLUMN trim_start double precision;\n"
+      "ALTER TABLE updates ADD COLUMN trim_end double precision;\n"
+      "ALTER TABLE updates ADD COLUMN media_version integer NOT NULL DEFAULT 0;\n"
+      "ALTER TABLE updates ADD COLUMN source_duration double precision;\n"
+      "\n"
+      "ALTER TABLE jobs ADD COLUMN media_version integer NOT NULL DEFAULT 0;\n"
+      "ALTER TABLE jobs ADD COLUMN trim_start double precision;\n"
+      "ALTER TABLE jobs ADD COLUMN trim_end double precision;\n"
+    },
     { 0, 0, 0 }
 };

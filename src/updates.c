@@ -86,7 +86,7 @@ static json_t *progress_json(const struct db_update *u, json_t **eta)
 
 /* The URLs of u's media, version `version` (db_trim.h): a new version
  * has new URLs, so what browsers cached as immutable stays right. */
-static void set_urls(json_t *o, const struct db_update *u, int version)
+static void set_urls(json_t *o, const struct db_update *u, int version, int first_ok)
 {
     static const char *const keys[][2] = {
         { "playback_url", "master.m3u8" }, { "poster_url", "poster.jpg" },
@@ -104,11 +104,19 @@ static void set_urls(json_t *o, const struct db_update *u, int version)
         media_url(u->id, u->nonce, file, url, sizeof(url));
         json_object_set_new(o, keys[i][0], json_string(url));
     }
+    /* Playable before ready: the first rendition (its master playlist,
+     * video and audio), until the ladder is published. It is untrimmed, so
+     * once a trim is set only its author is offered it. */
+    json_object_set_new(o, "playable", json_boolean(u->playable && (first_ok || !strcmp(u->status, "ready"))));
+    if (u->playable && first_ok && strcmp(u->status, "ready")) {
+        media_url(u->id, u->nonce, LAYOUT_FIRST_DIR "/master.m3u8", url, sizeof(url));
+        json_object_set_new(o, "playback_url", json_string(url));
+    }
 }
 
 /* The trim and media version of u into o, with the URLs of the version
  * served: DB_OK or a negative db_rc. */
-static int media_json(struct catalog *c, const struct db_update *u, json_t *o)
+static int media_json(struct catalog *c, const struct db_update *u, int64_t viewer, json_t *o)
 {
     struct db_media m;
     int rc = db_update_media_state(c, u->id, &m), newer;
@@ -116,7 +124,7 @@ static int media_json(struct catalog *c, const struct db_update *u, json_t *o)
     if (rc < 0)
         return rc;
     newer = m.latest > m.version;
-    set_urls(o, u, m.version);
+    set_urls(o, u, m.version, !m.trimmed || u->author_id == viewer);
     json_object_set_new(o, "media_version", json_integer(m.version));
     json_object_set_new(o, "trim", m.trimmed ? json_pack("{s:f,s:f}", "start", m.trim_start, "end", m.trim_end)
                                              : json_null());
@@ -179,7 +187,7 @@ static int update_json(struct catalog *c, const struct db_update *u, int64_t vie
         return DB_ERROR;
     }
     json_object_set_new(o, "answers", answers);
-    if ((rc = media_json(c, u, o)) < 0) {
+    if ((rc = media_json(c, u, viewer, o)) < 0) {
         json_decref(o);
         return rc;
     }

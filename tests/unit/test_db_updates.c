@@ -4,7 +4,8 @@
  * constraint, busy (a second connection holding the write lock), an
  * injected error (the HUBCAST_CATALOG_FAULT hook), the lifecycle's allowed
  * and refused transitions, the visibility rule, kind/answers changes and
- * mentions (migration 005), and migration 003 on a catalog made by the
+ * mentions (migration 005), first-playable jobs and live uploads
+ * (migration 007), and migration 003 on a catalog made by the
  * first two migrations.
  */
 #include "config.h"
@@ -67,7 +68,7 @@ static void fault(int on)
 static int64_t new_update(int64_t author, const char *kind, const char *status)
 {
     struct db_update_new in = { author, kind, "2026-W10", "A title", "words", "/nowhere/input.part",
-                                !strcmp(kind, "allhands") ? 10 : 0, 1000, NULL, 0 };
+                                !strcmp(kind, "allhands") ? 10 : 0, 1000, NULL, 0, 0, NULL };
     int64_t id = 0;
     char sql[200];
 
@@ -222,7 +223,7 @@ UNIT_TEST(edit_found_notfound_busy_error)
 
 UNIT_TEST(insert_queued_constraint)
 {
-    struct db_update_new in = { ann, "monthly", "2026-W10", "t", NULL, "/x", 0, 1000, NULL, 0 };
+    struct db_update_new in = { ann, "monthly", "2026-W10", "t", NULL, "/x", 0, 1000, NULL, 0, 0, NULL };
     int64_t id = 0;
 
     CHECK_INT(cat_begin(cat), 0);
@@ -429,7 +430,7 @@ UNIT_TEST(upload_create_get_advance_finish)
 {
     struct db_upload up = { .user_id = 0, .length = -1, .metadata = "title eA==", .description = "d",
                             .created_at = 1000, .expires_at = 5000 };
-    struct db_update_new in = { 0, "weekly", "2026-W10", "From tus", "d", "/up/x.part", 0, 1100, NULL, 0 };
+    struct db_update_new in = { 0, "weekly", "2026-W10", "From tus", "d", "/up/x.part", 0, 1100, NULL, 0, 0, NULL };
     struct db_upload got;
     int64_t n = -1, uid = 0;
 
@@ -477,7 +478,7 @@ UNIT_TEST(upload_create_get_advance_finish)
 UNIT_TEST(upload_oneshot_and_expiry)
 {
     struct db_upload up = { .length = 10, .offset = 10, .created_at = 1000, .expires_at = 1000 };
-    struct db_update_new in = { 0, "weekly", "2026-W10", "One shot", NULL, "/up/y.part", 0, 1000, NULL, 0 };
+    struct db_update_new in = { 0, "weekly", "2026-W10", "One shot", NULL, "/up/y.part", 0, 1000, NULL, 0, 0, NULL };
     char (*ids)[DB_UPLOAD_ID_SIZE];
     size_t n;
     int64_t uid = 0;
