@@ -113,7 +113,7 @@ int db_update_get(struct catalog *c, const struct db_viewer *v, int64_t id, stru
 /* Filters bound as NULL when absent ("?x IS NULL OR col = ?x"), never
  * spliced into the text. */
 #define LIST_WHERE \
-    "WHERE (:week IS NULL OR u.iso_week = :week) AND (:author IS NULL OR u.author_id = :author) " \
+    "WHERE (:week IS NULL OR u.iso_week = :week) AND (:author IS NULL OR u.author_id = CAST(:author AS BIGINT)) " \
     "AND (:kind IS NULL OR u.kind = :kind) AND (:status IS NULL OR u.status = :status) AND " VISIBLE
 
 int db_update_list(struct catalog *c, const struct db_viewer *v, const struct db_update_filter *f,
@@ -625,7 +625,7 @@ int db_job_first_input(struct catalog *c, int64_t job_id, int64_t *offset, enum 
 
     *offset = -1;
     *state = DB_INPUT_GONE;
-    st = cat_query(c, "SELECT u.status, u.upload_id IS NOT NULL, p.id IS NOT NULL, p.offset, "
+    st = cat_query(c, "SELECT u.status, u.upload_id IS NOT NULL, p.id IS NOT NULL, p.\"offset\", "
                       "p.update_id IS NOT NULL FROM jobs j JOIN updates u ON u.id = j.update_id "
                       "LEFT JOIN uploads p ON p.id = u.upload_id WHERE j.id = ?", "I", job_id);
     if (!st)

@@ -27,7 +27,7 @@ int db_upload_count_open(struct catalog *c, int64_t user_id, int64_t now, int64_
 
 int db_upload_create(struct catalog *c, const struct db_upload *u)
 {
-    if (cat_exec(c, "INSERT INTO uploads(id, user_id, length, offset, metadata, filename, filetype, "
+    if (cat_exec(c, "INSERT INTO uploads(id, user_id, length, \"offset\", metadata, filename, filetype, "
                     "title, description, kind, created_at, expires_at) "
                     "VALUES (?, ?, NULLIF(?, -1), 0, ?, ?, ?, ?, ?, ?, ?, ?)",
                  "sIIssssssII", u->id, u->user_id, u->length, u->metadata ? u->metadata : "", u->filename,
@@ -43,7 +43,7 @@ int db_upload_get(struct catalog *c, const char *id, int64_t user_id, struct db_
     int rc;
 
     memset(out, 0, sizeof(*out));
-    st = cat_query(c, "SELECT id, user_id, length, offset, metadata, filename, filetype, title, description, "
+    st = cat_query(c, "SELECT id, user_id, length, \"offset\", metadata, filename, filetype, title, description, "
                       "kind, update_id, created_at, expires_at FROM uploads WHERE id = ? AND user_id = ?",
                    "sI", id, user_id);
     if (!st)
@@ -89,7 +89,7 @@ int db_upload_set_length(struct catalog *c, const char *id, int64_t length)
 
 int db_upload_advance(struct catalog *c, const char *id, int64_t from, int64_t to, int64_t expires_at)
 {
-    int n = cat_exec(c, "UPDATE uploads SET offset = ?, expires_at = ? WHERE id = ? AND offset = ? "
+    int n = cat_exec(c, "UPDATE uploads SET \"offset\" = ?, expires_at = ? WHERE id = ? AND \"offset\" = ? "
                         "AND update_id IS NULL", "IIsI", to, expires_at, id, from);
     if (n < 0)
         return cat_rc(c);
@@ -162,7 +162,7 @@ int db_upload_finish(struct catalog *c, const char *id, int64_t offset, const st
         cat_rollback(c);
         return rc;
     }
-    n = cat_exec(c, "UPDATE uploads SET update_id = ?, offset = ? WHERE id = ? AND update_id IS NULL",
+    n = cat_exec(c, "UPDATE uploads SET update_id = ?, \"offset\" = ? WHERE id = ? AND update_id IS NULL",
                  "IIs", uid, offset, id);
     if (n < 0)
         return db_fail(c);
@@ -188,7 +188,7 @@ int db_upload_oneshot(struct catalog *c, const struct db_upload *u, const struct
         cat_rollback(c);
         return rc;
     }
-    if (cat_exec(c, "INSERT INTO uploads(id, user_id, length, offset, kind, title, description, "
+    if (cat_exec(c, "INSERT INTO uploads(id, user_id, length, \"offset\", kind, title, description, "
                     "update_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                  "sIIIsssIII", u->id, u->user_id, u->length, u->offset, u->kind, u->title,
                  u->description ? u->description : "", uid, u->created_at, u->expires_at) < 0)
