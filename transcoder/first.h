@@ -10,7 +10,8 @@
 /* What the input says about its video, as far as the rule cares. */
 struct tc_copy_probe {
     int    h264;           /* the video is H.264 */
-    int    has_extradata;  /* with its parameter sets out of band (avcC) */
+    int    has_extradata;  /* its SPS and PPS known before the first packet
+                              (avcC, or Annex B from the stream) */
     int    width, height;  /* coded size */
     int    yuv420p8;       /* 8-bit 4:2:0 */
     int    progressive;    /* not interlaced (or unknown) */
