@@ -23,9 +23,10 @@ struct tc_copy_probe {
 
 /*
  * NULL when the video may be copied as the first rendition: H.264 with
- * avcC, at most 1080p (1920x1080 either way round), 8-bit 4:2:0,
- * progressive, upright, square pixels, at most 60 fps and on average
- * within the maxrate of the ladder's top rung for its size. Otherwise a
+ * its SPS and PPS known (avcC, or Annex B in-band), at most 1080p
+ * (1920x1080 either way round), 8-bit 4:2:0, progressive, upright,
+ * square pixels, at most 60 fps and on average within the maxrate of the
+ * ladder's top rung for its size. Otherwise a
  * short reason ("not H.264", ...).
  */
 const char *tc_first_copy_refusal(const struct tc_copy_probe *p);
