@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <libavcodec/bsf.h>
 #include <libavfilter/buffersink.h>
 #include <libavfilter/buffersrc.h>
 #include <libavutil/time.h>
@@ -86,7 +87,7 @@ const char *tc_first_copy_refusal(const struct tc_copy_probe *p)
     if (!p->h264)
         return "not H.264";
     if (!p->has_extradata)
-        return "no out-of-band parameter sets";
+        return "no parameter sets";
     if (lo <= 0 || lo > 1080 || hi > 1920)
         return "larger than 1080p";
     if (!p->yuv420p8)
@@ -105,6 +106,112 @@ const char *tc_first_copy_refusal(const struct tc_copy_probe *p)
     if (p->bps > r[0].maxrate)
         return "above the top rung's maxrate";
     return NULL;
+}
+
+/* The first NAL unit of type t in Annex-B data; its length in *len. */
+static const uint8_t *annexb_nal(const uint8_t *d, size_t size, int t,
+                                 size_t *len)
+{
+    size_t i, k;
+
+    for (i = 0; i + 3 < size; i++) {
+        if (d[i] || d[i + 1] || d[i + 2] != 1 || (d[i + 3] & 0x1f) != t)
+            continue;
+        for (k = i + 3; k + 2 < size; k++)
+            if (!d[k] && !d[k + 1] && d[k + 2] <= 1)
+                break;
+        *len = (k + 2 < size ? k : size) - (i + 3);
+        return d + i + 3;
+    }
+    return NULL;
+}
+
+/*
+ * The SPS in extradata, avcC or Annex B (what find_stream_info leaves
+ * when a Matroska track has no CodecPrivate). NULL when it has none, or
+ * (Annex B) no PPS either: the init segment needs both.
+ */
+static const uint8_t *extradata_sps(const uint8_t *d, size_t size,
+                                    size_t *len)
+{
+    size_t pps;
+
+    if (!d || size < 8)
+        return NULL;
+    if (d[0] == 1) {  /* avcC: one SPS at least, its length at 6 */
+        *len = (size_t)d[6] << 8 | d[7];
+        return (d[5] & 0x1f) && *len > 0 && 8 + *len <= size ? d + 8 : NULL;
+    }
+    if (!annexb_nal(d, size, 8, &pps))
+        return NULL;
+    return annexb_nal(d, size, 7, len);
+}
+
+/* Bit reader over an SPS with its emulation prevention bytes removed. */
+struct sps_bits {
+    uint8_t b[64];
+    size_t  n, pos;  /* bytes, bit position */
+};
+
+static unsigned sps_bit(struct sps_bits *r)
+{
+    unsigned v = r->pos < 8 * r->n ?
+                 (r->b[r->pos / 8] >> (7 - r->pos % 8)) & 1 : 0;
+    r->pos++;
+    return v;
+}
+
+static unsigned sps_ue(struct sps_bits *r)
+{
+    unsigned zeros = 0, v = 0, i;
+
+    while (!sps_bit(r) && zeros < 31 && r->pos < 8 * r->n)
+        zeros++;
+    for (i = 0; i < zeros; i++)
+        v = v << 1 | sps_bit(r);
+    return (1u << zeros) - 1 + v;
+}
+
+/*
+ * 1 when the SPS (NAL header first) says 8-bit 4:2:0, 0 when it says
+ * otherwise, -1 when it cannot be read. Only the High profiles and their
+ * relatives code chroma format and bit depth; the others imply 8-bit 4:2:0.
+ */
+static int sps_yuv420p8(const uint8_t *sps, size_t len)
+{
+    static const int high[] = { 100, 110, 122, 244, 44, 83, 86, 118, 128,
+                                138, 139, 134, 135 };
+    struct sps_bits r = { .n = 0, .pos = 0 };
+    size_t i, zeros = 0;
+    unsigned chroma, luma8, chroma8;
+    int profile;
+
+    for (i = 1; i < len && r.n < sizeof(r.b); i++) {  /* skip NAL header */
+        if (zeros >= 2 && sps[i] == 3) {
+            zeros = 0;
+            continue;
+        }
+        zeros = sps[i] ? 0 : zeros + 1;
+        r.b[r.n++] = sps[i];
+    }
+    if (r.n < 4)
+        return -1;
+    profile = r.b[0];
+    for (i = 0; i < sizeof(high) / sizeof(high[0]); i++)
+        if (profile == high[i])
+            break;
+    if (i == sizeof(high) / sizeof(high[0]))
+        return 1;
+    r.pos = 24;           /* profile, constraint flags, level */
+    sps_ue(&r);           /* seq_parameter_set_id */
+    chroma = sps_ue(&r);  /* chroma_format_idc */
+    if (chroma == 3)
+        sps_bit(&r);      /* separate_colour_plane_flag */
+    luma8 = sps_ue(&r);   /* bit_depth_luma_minus8 */
+    chroma8 = sps_ue(&r); /* bit_depth_chroma_minus8 */
+    if (r.pos > 8 * r.n)
+        return -1;
+    return chroma == 1 && luma8 == 0 && chroma8 == 0;
 }
 
 /* Open the decoder of stream idx (threads automatic). */
@@ -445,6 +552,68 @@ static int next_packet(struct first_job *j, AVPacket *p)
     return tc_input_read(j->in, p);
 }
 
+/* Read one more packet into the queue; NULL at its end (or the input's,
+ * or an error, met again later). */
+static const AVPacket *queue_one(struct first_job *j)
+{
+    AVPacket *p;
+
+    if (j->nqueue >= FIRST_MAX_QUEUE || !(p = av_packet_alloc()))
+        return NULL;
+    if (tc_input_read(j->in, p) < 0) {
+        av_packet_free(&p);
+        return NULL;
+    }
+    return j->queue[j->nqueue++] = p;
+}
+
+/*
+ * H.264 with no parameter sets out of band (a Matroska track without
+ * CodecPrivate, as Chromium's MediaRecorder writes, that find_stream_info
+ * did not fill): take them from the first keyframe read, where such
+ * streams carry them in-band, with the extract_extradata filter. The
+ * packets stay as they are: the mp4 muxer makes Annex-B ones
+ * length-prefixed and the avcC from these, before the first segment.
+ */
+static void inband_param_sets(struct first_job *j, AVCodecParameters *par)
+{
+    const AVStream *st = j->in->fmt->streams[j->in->vindex];
+    const AVBitStreamFilter *f = av_bsf_get_by_name("extract_extradata");
+    AVBSFContext *bsf = NULL;
+    AVPacket *out = av_packet_alloc();
+    const AVPacket *p = NULL;
+    uint8_t *side, *copy;
+    size_t size;
+    int i;
+
+    for (i = 0; ; i++) {
+        p = i < j->nqueue ? j->queue[i] : queue_one(j);
+        if (!p || (p->stream_index == j->in->vindex &&
+                   (p->flags & AV_PKT_FLAG_KEY)))
+            break;
+    }
+    if (!p || !f || !out || av_bsf_alloc(f, &bsf) < 0 ||
+        avcodec_parameters_copy(bsf->par_in, par) < 0)
+        goto end;
+    bsf->time_base_in = st->time_base;
+    if (av_bsf_init(bsf) < 0 || av_packet_ref(out, p) < 0 ||
+        av_bsf_send_packet(bsf, out) < 0 || av_bsf_receive_packet(bsf, out) < 0)
+        goto end;
+    side = av_packet_get_side_data(out, AV_PKT_DATA_NEW_EXTRADATA, &size);
+    if (!side || size == 0 || size > (1 << 20) ||
+        !(copy = av_mallocz(size + AV_INPUT_BUFFER_PADDING_SIZE)))
+        goto end;
+    memcpy(copy, side, size);
+    av_freep(&par->extradata);
+    par->extradata = copy;
+    par->extradata_size = (int)size;
+    av_log(NULL, AV_LOG_INFO, "first playable: parameter sets from the "
+           "first keyframe\n");
+end:
+    av_packet_free(&out);
+    av_bsf_free(&bsf);
+}
+
 /*
  * Read (and keep) the first FIRST_LOOKAHEAD seconds of video and return
  * its average rate in bits/s; 0 when nothing could be measured.
@@ -455,13 +624,10 @@ static double measure_rate(struct first_job *j)
     int64_t first = AV_NOPTS_VALUE, last = AV_NOPTS_VALUE, bytes = 0;
     double span;
 
-    while (j->nqueue < FIRST_MAX_QUEUE) {
-        AVPacket *p = av_packet_alloc();
-        if (!p || tc_input_read(j->in, p) < 0) {
-            av_packet_free(&p);
-            break;  /* end of input (or an error, met again later) */
-        }
-        j->queue[j->nqueue++] = p;
+    for (int i = 0; ; i++) {
+        const AVPacket *p = i < j->nqueue ? j->queue[i] : queue_one(j);
+        if (!p)
+            break;
         if (p->stream_index != j->in->vindex || p->pts == AV_NOPTS_VALUE)
             continue;
         bytes += p->size;
@@ -483,20 +649,29 @@ static double measure_rate(struct first_job *j)
 static void choose_mode(struct first_job *j)
 {
     const AVStream *st = j->in->fmt->streams[j->in->vindex];
-    const AVCodecParameters *par = st->codecpar;
+    AVCodecParameters *par = st->codecpar;
     AVRational sar = av_guess_sample_aspect_ratio(j->in->fmt,
                                                   (AVStream *)st, NULL);
     struct tc_ladder_rung r[TC_MAX_RUNGS];
     struct tc_copy_probe p = { 0 };
+    const uint8_t *sps;
     const char *why;
+    size_t len = 0;
     int i, n;
 
     p.h264 = par->codec_id == AV_CODEC_ID_H264;
-    p.has_extradata = par->extradata_size > 0 && par->extradata[0] == 1;
+    if (p.h264 && !extradata_sps(par->extradata,
+                                 (size_t)par->extradata_size, &len))
+        inband_param_sets(j, par);
+    sps = p.h264 ? extradata_sps(par->extradata,
+                                 (size_t)par->extradata_size, &len) : NULL;
+    p.has_extradata = sps != NULL;
     p.width = par->width;
     p.height = par->height;
-    p.yuv420p8 = par->format == AV_PIX_FMT_YUV420P ||
-                 par->format == AV_PIX_FMT_YUVJ420P;
+    /* what the decoder saw, and what the SPS the copy keeps says */
+    p.yuv420p8 = (par->format == AV_PIX_FMT_YUV420P ||
+                  par->format == AV_PIX_FMT_YUVJ420P) &&
+                 (!sps || sps_yuv420p8(sps, len) == 1);
     p.progressive = par->field_order == AV_FIELD_PROGRESSIVE ||
                     par->field_order == AV_FIELD_UNKNOWN;
     p.rotation = j->in->rotation;

@@ -10,7 +10,8 @@
 /* What the input says about its video, as far as the rule cares. */
 struct tc_copy_probe {
     int    h264;           /* the video is H.264 */
-    int    has_extradata;  /* with its parameter sets out of band (avcC) */
+    int    has_extradata;  /* its SPS and PPS known before the first packet
+                              (avcC, or Annex B from the stream) */
     int    width, height;  /* coded size */
     int    yuv420p8;       /* 8-bit 4:2:0 */
     int    progressive;    /* not interlaced (or unknown) */
@@ -22,9 +23,10 @@ struct tc_copy_probe {
 
 /*
  * NULL when the video may be copied as the first rendition: H.264 with
- * avcC, at most 1080p (1920x1080 either way round), 8-bit 4:2:0,
- * progressive, upright, square pixels, at most 60 fps and on average
- * within the maxrate of the ladder's top rung for its size. Otherwise a
+ * its SPS and PPS known (avcC, or Annex B in-band), at most 1080p
+ * (1920x1080 either way round), 8-bit 4:2:0, progressive, upright,
+ * square pixels, at most 60 fps and on average within the maxrate of the
+ * ladder's top rung for its size. Otherwise a
  * short reason ("not H.264", ...).
  */
 const char *tc_first_copy_refusal(const struct tc_copy_probe *p);

@@ -5,7 +5,8 @@
 // growing file at real-time pace while the real binary follows it; the
 // playlists are read as a player would (whole files only, thanks to the
 // rename) and the output is decoded with ffmpeg. Hostile files are refused
-// as by the ladder.
+// as by the ladder. One recording is made by headless Chromium's own
+// MediaRecorder (H.264 whose parameter sets are only in its keyframes).
 //
 // Run: node --test tests/e2e/instant-transcoder.test.mjs (HUBCAST_BIN
 // overrides the binary; ffmpeg and ffprobe must be on PATH).
@@ -14,8 +15,10 @@ import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, readFileSync, existsSync, writeFileSync,
          openSync, writeSync, closeSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { launch } from '../browser/lib.mjs';
 
 const BIN = process.env.HUBCAST_BIN ??
   new URL('../../src/hubcast', import.meta.url).pathname;
@@ -71,10 +74,102 @@ function look(out) {
   };
 }
 
+// Record `seconds` of the fake camera and microphone with headless
+// Chromium's MediaRecorder as video/webm;codecs=h264,opus, 2 s keyframes,
+// 1 s chunks, as the web app records; write the blob to out.
+async function chromiumRecording(out, seconds) {
+  const srv = createServer((q, r) => {
+    r.setHeader('content-type', 'text/html');
+    r.end('<!doctype html><title>rec</title>');
+  });
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  const browser = await launch();
+  try {
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${srv.address().port}/`);
+    const b64 = await page.evaluate(async (ms) => {
+      const s = await navigator.mediaDevices.getUserMedia(
+        { video: { width: 640, height: 360 }, audio: true });
+      const rec = new MediaRecorder(s, {
+        mimeType: 'video/webm;codecs=h264,opus',
+        videoKeyFrameIntervalDuration: 2000 });
+      const chunks = [];
+      rec.ondataavailable = (e) => chunks.push(e.data);
+      const stopped = new Promise((r) => { rec.onstop = r; });
+      rec.start(1000);
+      await new Promise((r) => setTimeout(r, ms));
+      rec.stop();
+      await stopped;
+      const b = new Uint8Array(await new Blob(chunks).arrayBuffer());
+      let bin = '';
+      for (let i = 0; i < b.length; i += 32768)
+        bin += String.fromCharCode(...b.subarray(i, i + 32768));
+      return btoa(bin);
+    }, seconds * 1000);
+    writeFileSync(out, Buffer.from(b64, 'base64'));
+  } finally {
+    await browser.close();
+    srv.close();
+  }
+}
+
+// The tracks of a Matroska file: [{ codec, codecPrivate }], from its
+// header (EBML: Segment > Tracks > TrackEntry > CodecID, CodecPrivate).
+function matroskaTracks(b) {
+  const vint = (o, keep) => {  // [value, length]; keep: the marker bit too
+    let len = 1;
+    while (len <= 8 && !(b[o] & (0x80 >> (len - 1)))) len++;
+    let v = keep ? b[o] : b[o] & (0xff >> len);
+    for (let i = 1; i < len; i++) v = v * 256 + b[o + i];
+    const unknown = !keep && v === 2 ** (7 * len) - 1;
+    return [unknown ? Infinity : v, len];
+  };
+  const children = (start, end, f) => {
+    for (let o = start; o < end && o < b.length;) {
+      const [id, il] = vint(o, true);
+      const [size, sl] = vint(o + il, false);
+      const body = o + il + sl;
+      if (f(id, body, Math.min(body + size, end, b.length)) === false) return;
+      o = body + size;
+    }
+  };
+  const tracks = [];
+  children(0, b.length, (id, s0, e0) => {
+    if (id !== 0x18538067) return true;  // Segment
+    children(s0, e0, (id1, s1, e1) => {
+      if (id1 === 0x1f43b675) return false;  // Cluster: the header is over
+      if (id1 !== 0x1654ae6b) return true;  // Tracks
+      children(s1, e1, (id2, s2, e2) => {
+        if (id2 !== 0xae) return true;  // TrackEntry
+        const t = { codec: null, codecPrivate: false };
+        children(s2, e2, (id3, s3, e3) => {
+          if (id3 === 0x86) t.codec = b.subarray(s3, e3).toString('latin1');
+          if (id3 === 0x63a2) t.codecPrivate = true;
+        });
+        tracks.push(t);
+        return true;
+      });
+      return true;
+    });
+    return false;
+  });
+  return tracks;
+}
+
+// Seconds of video in path: from its first frame to the end of its last.
+function videoSeconds(path) {
+  const pk = JSON.parse(execFileSync('ffprobe', ['-v', 'error',
+    '-select_streams', 'v', '-show_entries', 'packet=pts_time',
+    '-print_format', 'json', path], { encoding: 'utf8' })).packets
+    .map((p) => +p.pts_time);
+  const t0 = Math.min(...pk), t1 = Math.max(...pk);
+  return t1 - t0 + (t1 - t0) / (pk.length - 1);
+}
+
 // Append src to dst at real-time pace (its SECONDS spread evenly, a piece
 // every 250 ms, as a recorder uploading every second or so), calling
 // onTick() after each piece.
-async function stream(src, dst, onTick) {
+async function stream(src, dst, onTick, seconds = SECONDS) {
   const data = readFileSync(src);
   const fd = openSync(dst, 'w');
   const t0 = Date.now();
@@ -83,7 +178,7 @@ async function stream(src, dst, onTick) {
     while (off < data.length) {
       await sleep(250);
       const want = Math.min(data.length,
-        Math.floor(data.length * (Date.now() - t0) / (SECONDS * 1000)));
+        Math.floor(data.length * (Date.now() - t0) / (seconds * 1000)));
       if (want > off) {
         writeSync(fd, data, off, want - off);
         off = want;
@@ -104,7 +199,7 @@ function frames(path) {
 
 // Decode every frame of the first rendition: no error, and as many video
 // frames as the source has.
-function checkPlays(out, src, { width, height }) {
+function checkPlays(out, src, { width, height, seconds = SECONDS }) {
   const master = join(out, 'first', 'master.m3u8');
   execFileSync('ffmpeg', ['-v', 'error', '-xerror', '-i', master, '-f', 'null',
                           '-'], { stdio: 'inherit' });
@@ -118,10 +213,11 @@ function checkPlays(out, src, { width, height }) {
             `${want.nb_read_frames}`);
   const audio = frames(join(out, 'first', 'audio', 'index.m3u8'));
   assert.equal(audio[0].codec_name, 'aac');
-  assert.ok(+audio[0].nb_read_frames >= SECONDS * 46, 'audio all there');
+  assert.ok(+audio[0].nb_read_frames >= Math.floor(seconds) * 46,
+            'audio all there');
 }
 
-before(() => {
+before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'hubcast-instant-'));
   const f = (n) => (fx[n] = join(dir, n));
   const src = ['-f', 'lavfi', '-i', `testsrc2=s=640x360:r=30:d=${SECONDS}`,
@@ -154,6 +250,7 @@ before(() => {
                 `ffconcat version 1.0\nfile '${fx['rec-h264.mkv']}'\n`);
   ffmpeg(['-f', 'lavfi', '-i', 'color=s=8192x8192:d=0.1:r=10', '-c:v',
           'mjpeg', '-q:v', '31', f('huge.avi')]);
+  await chromiumRecording(f('chromium-h264.webm'), 6);
 });
 
 after(() => {
@@ -163,7 +260,7 @@ after(() => {
 
 // Stream name into a growing file followed by hubcast; check what a player
 // sees before and after the upload ends. Returns the exit result.
-async function followLive(name, mode) {
+async function followLive(name, mode, seconds = SECONDS) {
   const growing = join(dir, `live-${name}`);
   const out = join(dir, `out-live-${name}`);
   writeFileSync(growing, '');
@@ -173,7 +270,7 @@ async function followLive(name, mode) {
     const l = look(out);
     if (!before && l.master && l.segments > 0)
       before = l;
-  });
+  }, seconds);
   const tDone = Date.now();
   writeFileSync(`${growing}.done`, '');
   let tEnd = null;
@@ -197,7 +294,8 @@ async function followLive(name, mode) {
   const doneEv = r.events.at(-1);
   assert.equal(doneEv.event, 'done');
   assert.equal(doneEv.mode, mode);
-  assert.ok(Math.abs(doneEv.duration - SECONDS) < 0.2, `${doneEv.duration} s`);
+  assert.ok(Math.abs(doneEv.duration - seconds) < 0.2,
+            `${doneEv.duration} s, ${seconds} s recorded`);
   // the segment events came while the file grew, the first one playable
   const playable = r.events.find((e) => e.event === 'segment' && e.playable);
   assert.ok(playable && playable.elapsed < (tDone - 0) / 1000,
@@ -214,6 +312,46 @@ test('H.264 Matroska streamed live is copied: segments while it grows, ENDLIST w
   const durs = [...pl.matchAll(/#EXTINF:([\d.]+),/g)].map((m) => +m[1]);
   assert.ok(durs.slice(0, -1).every((d) => Math.abs(d - 2) < 0.05),
             `cut at the 2 s keyframes: ${durs}`);
+});
+
+test('Chromium\'s H.264 recording, parameter sets only in its keyframes, streamed live is copied, not encoded', async () => {
+  const src = fx['chromium-h264.webm'];
+  // the shape browsers write: no CodecPrivate in the track header, the
+  // SPS and PPS Annex B at the head of each keyframe
+  const tracks = matroskaTracks(readFileSync(src));
+  const avc = tracks.find((t) => t.codec === 'V_MPEG4/ISO/AVC');
+  assert.ok(avc, `an H.264 track: ${JSON.stringify(tracks)}`);
+  assert.equal(avc.codecPrivate, false, 'the H.264 track has no CodecPrivate');
+  const head = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v',
+    '-show_packets', '-show_data', '-read_intervals', '%+#1', src],
+  { encoding: 'utf8' });
+  assert.match(head, /flags=K/);
+  assert.match(head, /00000000: 0000 0001 67/, 'SPS in-band, Annex B');
+  const seconds = videoSeconds(src);
+  const { out, r } = await followLive('chromium-h264.webm', 'remux', seconds);
+  checkPlays(out, src, { width: 640, height: 360, seconds });
+  const master = look(out).master;
+  assert.match(master, /CODECS="avc1\.42[0-9a-f]{4},mp4a\.40\.2"/);
+  assert.match(master, /net\.hubcast\.first",VALUE="remux"/);
+  // the whole recording, as a player reads the HLS
+  const dur = +execFileSync('ffprobe', ['-v', 'error', '-show_entries',
+    'format=duration', '-of', 'csv=p=0', join(out, 'first', 'master.m3u8')],
+  { encoding: 'utf8' }).trim();
+  assert.ok(Math.abs(dur - seconds) < 0.25, `HLS lasts ${dur} s of ${seconds}`);
+  // the recording's own packets, made length-prefixed, and an avcC header
+  const init = readFileSync(join(out, 'first', 'video', 'init.mp4'));
+  assert.ok(init.indexOf('avcC') > 0, 'avcC in init.mp4');
+  assert.equal(init[init.indexOf('avcC') + 4], 1, 'avcC version 1');
+  const srcBytes = JSON.parse(execFileSync('ffprobe', ['-v', 'error',
+    '-select_streams', 'v', '-show_entries', 'packet=size', '-of', 'json',
+    src], { encoding: 'utf8' })).packets.reduce((a, p) => a + +p.size, 0);
+  assert.ok(r.events.at(-1).video_kbps > 0);
+  const copied = JSON.parse(execFileSync('ffprobe', ['-v', 'error',
+    '-select_streams', 'v', '-show_entries', 'packet=size', '-of', 'json',
+    join(out, 'first', 'video', 'index.m3u8')], { encoding: 'utf8' }))
+    .packets.reduce((a, p) => a + +p.size, 0);
+  assert.equal(copied, srcBytes, 'the same bytes (4-byte start codes and ' +
+               'lengths are the same size)');
 });
 
 test('VP8 WebM streamed live is encoded progressively: segments while it grows, ENDLIST within 2 s after', async () => {
