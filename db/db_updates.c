@@ -25,10 +25,12 @@
     "u.description, u.status, u.error, u.duration, u.width, u.height, u.created_at, " \
     "u.updated_at, u.ready_at, u.nonce, j.progress, j.eta, " \
     "(SELECT COUNT(*) FROM views v WHERE v.update_id = u.id AND v.user_id <> u.author_id), " \
-    "(SELECT COUNT(*) FROM comments m WHERE m.update_id = u.id) "
+    "(SELECT COUNT(*) FROM comments m WHERE m.update_id = u.id), " \
+    "(u.status = 'ready' OR (u.status <> 'failed' AND u.first_ready_at IS NOT NULL)), " \
+    "u.published_at IS NOT NULL "
 #define UPDATE_FROM \
     "FROM updates u JOIN users a ON a.id = u.author_id " \
-    "LEFT JOIN jobs j ON j.id = (SELECT MAX(id) FROM jobs WHERE update_id = u.id) "
+    "LEFT JOIN jobs j ON j.id = (SELECT MAX(id) FROM jobs WHERE update_id = u.id AND kind = 'ladder') "
 
 static void read_update(struct cat_stmt *st, struct db_update *u)
 {
@@ -57,6 +59,8 @@ static void read_update(struct cat_stmt *st, struct db_update *u)
     u->eta = cat_col_null(st, 20) ? -1 : cat_col_double(st, 20);
     u->views_count = cat_col_int(st, 21);
     u->comments_count = cat_col_int(st, 22);
+    u->playable = (int)cat_col_int(st, 23);
+    u->published = (int)cat_col_int(st, 24);
 }
 
 void db_update_free(struct db_update *u)
@@ -176,6 +180,22 @@ static int get_nonce(struct catalog *c, const char *sql, int64_t id, char nonce[
 int db_update_media(struct catalog *c, int64_t id, char nonce[DB_NONCE_SIZE])
 {
     return get_nonce(c, "SELECT nonce FROM updates WHERE id = ? AND status = 'ready'", id, nonce);
+}
+
+int db_update_media_first(struct catalog *c, const struct db_viewer *v, int64_t id,
+                          char nonce[DB_NONCE_SIZE])
+{
+    char *s = NULL;
+    int rc = cat_get_text(c, &s, "SELECT u.nonce FROM updates u WHERE u.id = :id AND (u.status = 'ready' "
+                                 "OR (u.status <> 'failed' AND u.first_ready_at IS NOT NULL)) "
+                                 "AND (:anyone = 1 OR " VISIBLE ")",
+                          "IiIi", id, v ? 0 : 1, v ? v->user_id : (int64_t)0, v && v->admin ? 1 : 0);
+
+    nonce[0] = '\0';
+    if (rc == DB_OK)
+        hc_strlcpy(nonce, s, DB_NONCE_SIZE);
+    free(s);
+    return rc;
 }
 
 int db_update_nonce(struct catalog *c, int64_t id, char nonce[DB_NONCE_SIZE])
@@ -328,6 +348,9 @@ int db_update_delete(struct catalog *c, int64_t id, char ***inputs, size_t *n)
     }
     if (rc < 0 ||
         cat_exec(c, "DELETE FROM uploads WHERE update_id = ?", "I", id) < 0 ||
+        /* a live upload feeding it ends with it */
+        cat_exec(c, "DELETE FROM uploads WHERE id = (SELECT upload_id FROM updates WHERE id = ?) "
+                    "AND update_id IS NULL", "I", id) < 0 ||
         (changed = cat_exec(c, "DELETE FROM updates WHERE id = ?", "I", id)) < 0) {
         db_strings_free(inputs, *n);
         *n = 0;
@@ -346,20 +369,48 @@ int db_update_delete(struct catalog *c, int64_t id, char ***inputs, size_t *n)
     return rc;
 }
 
+/* Queue a job of kind ("first" or "ladder") for update uid. DB_OK or a
+ * negative db_rc. */
+static int insert_job(struct catalog *c, int64_t uid, const char *kind, const struct db_update_new *in)
+{
+    if (cat_insert(c, "INSERT INTO jobs(update_id, kind, input_path, priority, created_at, updated_at) "
+                      "VALUES (?, ?, ?, ?, ?, ?)", "IssiII", uid, kind, in->input_path, in->priority,
+                   in->now, in->now) < 0)
+        return cat_rc(c);
+    return DB_OK;
+}
+
 int db_update_insert_queued(struct catalog *c, const struct db_update_new *in, int64_t *id)
 {
     int64_t uid;
+    int rc;
 
     uid = cat_insert(c, "INSERT INTO updates(author_id, kind, iso_week, title, description, status, "
-                        "created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?)",
-                     "IssssII", in->author_id, in->kind, in->iso_week, in->title,
-                     in->description ? in->description : "", in->now, in->now);
+                        "created_at, updated_at, published_at) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?)",
+                     "IssssIII", in->author_id, in->kind, in->iso_week, in->title,
+                     in->description ? in->description : "", in->now, in->now, in->now);
     if (uid < 0)
         return cat_rc(c);
-    if (cat_insert(c, "INSERT INTO jobs(update_id, input_path, priority, created_at, updated_at) "
-                      "VALUES (?, ?, ?, ?, ?)", "IsiII", uid, in->input_path, in->priority,
-                   in->now, in->now) < 0)
+    if ((in->first && (rc = insert_job(c, uid, "first", in)) < 0) ||
+        (rc = insert_job(c, uid, "ladder", in)) < 0)
+        return rc;
+    *id = uid;
+    return DB_OK;
+}
+
+int db_update_insert_live(struct catalog *c, const struct db_update_new *in, int64_t *id)
+{
+    int64_t uid;
+    int rc;
+
+    uid = cat_insert(c, "INSERT INTO updates(author_id, kind, iso_week, title, description, status, "
+                        "created_at, updated_at, upload_id) VALUES (?, ?, ?, ?, ?, 'uploading', ?, ?, ?)",
+                     "IssssIIs", in->author_id, in->kind, in->iso_week, in->title,
+                     in->description ? in->description : "", in->now, in->now, in->upload_id);
+    if (uid < 0)
         return cat_rc(c);
+    if ((rc = insert_job(c, uid, "first", in)) < 0)
+        return rc;
     *id = uid;
     return DB_OK;
 }
@@ -405,23 +456,27 @@ int db_rendition_list(struct catalog *c, int64_t update_id, struct db_rendition 
 
 /* The next claimable job: its id, update (0 if deleted), input, attempts.
  * 1 with a row, 0 if none, or a negative db_rc. */
-static int next_job(struct catalog *c, int64_t now, struct db_job *out)
+static int next_job(struct catalog *c, enum db_lane lane, int64_t now, struct db_job *out)
 {
     struct cat_stmt *st;
     int rc;
 
     st = cat_query(c,
-        "SELECT j.id, j.update_id, j.input_path, j.attempts FROM jobs j "
+        "SELECT j.id, j.update_id, j.input_path, j.attempts, j.kind = 'first' FROM jobs j "
         "LEFT JOIN updates u ON u.id = j.update_id "
-        "WHERE j.state = 'queued' OR (j.state = 'running' AND j.lease_until < ?) "
-        "ORDER BY j.priority DESC, "
+        "WHERE (j.state = 'queued' OR (j.state = 'running' AND j.lease_until < :now)) "
+        "AND (:lane = 0 OR (:lane = 1 AND j.kind = 'first') OR (:lane = 2 AND j.kind = 'ladder')) "
+        /* A ladder waits for its update's first pass to end. */
+        "AND (j.kind = 'first' OR j.update_id IS NULL OR NOT EXISTS (SELECT 1 FROM jobs f "
+        "     WHERE f.update_id = j.update_id AND f.kind = 'first' AND f.state IN ('queued', 'running'))) "
+        "ORDER BY j.kind = 'first' DESC, j.priority DESC, "
         /* Fair turns: a job's place is the number of its author's jobs
          * that were already waiting when it was queued, so a second
          * person's first upload passes someone's fifth. */
         " (SELECT COUNT(*) FROM jobs j2 JOIN updates u2 ON u2.id = j2.update_id "
-        "   WHERE u2.author_id = u.author_id AND j2.id < j.id "
+        "   WHERE u2.author_id = u.author_id AND j2.id < j.id AND j2.kind = j.kind "
         "   AND (j2.state IN ('queued', 'running') OR j2.updated_at >= j.created_at)) ASC, "
-        " j.id ASC LIMIT 1", "I", now);
+        " j.id ASC LIMIT 1", "Ii", now, (int)lane);
     if (!st)
         return cat_rc(c);
     rc = cat_step(c, st);
@@ -431,6 +486,7 @@ static int next_job(struct catalog *c, int64_t now, struct db_job *out)
     out->update_id = cat_col_null(st, 1) ? 0 : cat_col_int(st, 1);
     cat_col_copy(st, 2, out->input_path, sizeof(out->input_path));
     out->attempts = (int)cat_col_int(st, 3);
+    out->first = (int)cat_col_int(st, 4);
     cat_end(st);
     return 1;
 }
@@ -438,13 +494,19 @@ static int next_job(struct catalog *c, int64_t now, struct db_job *out)
 int db_job_claim(struct catalog *c, const char *worker_id, int64_t now, int lease, int max_attempts,
                  const char *exhausted, struct db_job *out)
 {
+    return db_job_claim_lane(c, DB_LANE_ANY, worker_id, now, lease, max_attempts, exhausted, out);
+}
+
+int db_job_claim_lane(struct catalog *c, enum db_lane lane, const char *worker_id, int64_t now, int lease,
+                      int max_attempts, const char *exhausted, struct db_job *out)
+{
     int rc;
 
     memset(out, 0, sizeof(*out));
     for (;;) {
         if ((rc = db_begin(c)) < 0)
             return rc;
-        rc = next_job(c, now, out);
+        rc = next_job(c, lane, now, out);
         if (rc <= 0) {
             cat_rollback(c);
             return rc == 0 ? DB_NOTFOUND : rc;
@@ -462,8 +524,12 @@ int db_job_claim(struct catalog *c, const char *worker_id, int64_t now, int leas
             /* running (attempts used up) -> failed, with its update. */
             if (cat_exec(c, "UPDATE jobs SET state = 'failed', error = ?, updated_at = ? WHERE id = ?",
                          "sII", exhausted, now, out->id) < 0 ||
-                cat_exec(c, "UPDATE updates SET status = 'failed', error = ?, updated_at = ? WHERE id = ?",
-                         "sII", exhausted, now, out->update_id) < 0)
+                (!out->first &&
+                 cat_exec(c, "UPDATE updates SET status = 'failed', error = ?, updated_at = ? WHERE id = ?",
+                          "sII", exhausted, now, out->update_id) < 0) ||
+                (out->first &&
+                 cat_exec(c, "UPDATE updates SET first_ready_at = NULL, first_segments = 0, updated_at = ? "
+                             "WHERE id = ?", "II", now, out->update_id) < 0))
                 return db_fail(c);
             if ((rc = db_commit(c)) < 0)
                 return rc;
@@ -471,10 +537,18 @@ int db_job_claim(struct catalog *c, const char *worker_id, int64_t now, int leas
         }
         if (cat_exec(c, "UPDATE jobs SET state = 'running', attempts = attempts + 1, worker = ?, "
                         "lease_until = ?, heartbeat_at = ?, progress = 0, eta = NULL, updated_at = ? "
-                        "WHERE id = ?", "sIIII", worker_id, now + lease, now, now, out->id) != 1 ||
-            cat_exec(c, "UPDATE updates SET status = 'processing', updated_at = ? WHERE id = ?",
-                     "II", now, out->update_id) != 1)
+                        "WHERE id = ?", "sIIII", worker_id, now + lease, now, now, out->id) != 1)
             return db_fail(c);
+        if (out->first) {
+            /* Its rendition starts over; an uploading update stays so. */
+            if (cat_exec(c, "UPDATE updates SET first_ready_at = NULL, first_segments = 0, "
+                            "status = CASE status WHEN 'queued' THEN 'processing' ELSE status END, "
+                            "updated_at = ? WHERE id = ?", "II", now, out->update_id) != 1)
+                return db_fail(c);
+        } else if (cat_exec(c, "UPDATE updates SET status = 'processing', updated_at = ? WHERE id = ?",
+                            "II", now, out->update_id) != 1) {
+            return db_fail(c);
+        }
         if ((rc = db_commit(c)) < 0)
             return rc;
         out->attempts++;
@@ -528,8 +602,95 @@ int db_job_fail(struct catalog *c, int64_t job_id, const char *worker_id, const 
         return DB_INVALID;
     }
     if (cat_exec(c, "UPDATE updates SET status = 'failed', error = ?, updated_at = ? WHERE id = "
-                    "(SELECT update_id FROM jobs WHERE id = ?) AND status = 'processing'",
-                 "sII", reason, now, job_id) < 0)
+                    "(SELECT update_id FROM jobs WHERE id = ? AND kind = 'ladder') AND status = 'processing'",
+                 "sII", reason, now, job_id) < 0 ||
+        cat_exec(c, "UPDATE updates SET first_ready_at = NULL, first_segments = 0, updated_at = ? WHERE id = "
+                    "(SELECT update_id FROM jobs WHERE id = ? AND kind = 'first')", "II", now, job_id) < 0)
+        return db_fail(c);
+    return db_commit(c);
+}
+
+int db_job_first_input(struct catalog *c, int64_t job_id, int64_t *offset, enum db_input_state *state)
+{
+    struct cat_stmt *st;
+    int rc;
+
+    *offset = -1;
+    *state = DB_INPUT_GONE;
+    st = cat_query(c, "SELECT u.status, u.upload_id IS NOT NULL, p.id IS NOT NULL, p.offset, "
+                      "p.update_id IS NOT NULL FROM jobs j JOIN updates u ON u.id = j.update_id "
+                      "LEFT JOIN uploads p ON p.id = u.upload_id WHERE j.id = ?", "I", job_id);
+    if (!st)
+        return cat_rc(c);
+    if ((rc = cat_step(c, st)) < 0)
+        return rc;
+    if (rc == 0)
+        return DB_OK;           /* the update was deleted */
+    if (!strcmp(cat_col_text(st, 0), "failed")) {
+        *state = DB_INPUT_GONE;
+    } else if (!cat_col_int(st, 1)) {
+        *state = DB_INPUT_FINISHED;     /* uploaded in one go: the whole file */
+    } else if (!cat_col_int(st, 2)) {
+        /* the live upload's record is gone: finished ones keep theirs */
+        *state = !strcmp(cat_col_text(st, 0), "uploading") ? DB_INPUT_GONE : DB_INPUT_FINISHED;
+    } else {
+        *offset = cat_col_int(st, 3);
+        *state = cat_col_int(st, 4) ? DB_INPUT_FINISHED : DB_INPUT_GROWING;
+    }
+    cat_end(st);
+    return DB_OK;
+}
+
+int db_job_first_progress(struct catalog *c, int64_t job_id, const char *worker_id, int segments, int64_t now)
+{
+    int n = cat_exec(c, "UPDATE updates SET first_segments = ?, "
+                        "first_ready_at = CASE WHEN ? > 0 THEN COALESCE(first_ready_at, ?) END, updated_at = ? "
+                        "WHERE id = (SELECT update_id FROM jobs WHERE id = ? AND worker = ? "
+                        "AND state = 'running' AND kind = 'first')",
+                     "iiIIIs", segments, segments, now, now, job_id, worker_id);
+    if (n < 0)
+        return cat_rc(c);
+    return n == 1 ? DB_OK : DB_INVALID;
+}
+
+int db_job_drop(struct catalog *c, int64_t job_id, const char *worker_id, int64_t now)
+{
+    int n = cat_exec(c, "UPDATE jobs SET state = 'dropped', worker = NULL, updated_at = ? WHERE id = ? "
+                        "AND worker = ? AND state = 'running' AND update_id IS NULL", "IIs", now, job_id, worker_id);
+    if (n < 0)
+        return cat_rc(c);
+    return n == 1 ? DB_OK : DB_INVALID;
+}
+
+int db_job_first_done(struct catalog *c, int64_t job_id, const char *worker_id, int segments, int64_t now)
+{
+    int64_t update_id = 0, ours = 0;
+    int rc;
+
+    if ((rc = db_begin(c)) < 0)
+        return rc;
+    if ((rc = cat_get_int(c, &ours, "SELECT COUNT(*) FROM jobs WHERE id = ? AND worker = ? AND state = 'running' "
+                                    "AND kind = 'first'", "Is", job_id, worker_id)) < 0)
+        return db_fail(c);
+    if (!ours) {
+        cat_rollback(c);
+        return DB_INVALID;
+    }
+    if ((rc = cat_get_int(c, &update_id, "SELECT COALESCE(update_id, 0) FROM jobs WHERE id = ?",
+                          "I", job_id)) < 0)
+        return db_fail(c);
+    if (!update_id) {
+        /* running -> dropped: its update was deleted. */
+        if (cat_exec(c, "UPDATE jobs SET state = 'dropped', updated_at = ? WHERE id = ?", "II", now, job_id) != 1)
+            return db_fail(c);
+        rc = db_commit(c);
+        return rc < 0 ? rc : DB_NOTFOUND;
+    }
+    if (cat_exec(c, "UPDATE jobs SET state = 'done', progress = 100, eta = 0, updated_at = ? WHERE id = ?",
+                 "II", now, job_id) != 1 ||
+        cat_exec(c, "UPDATE updates SET first_segments = ?, "
+                    "first_ready_at = CASE WHEN ? > 0 THEN COALESCE(first_ready_at, ?) END, updated_at = ? "
+                    "WHERE id = ?", "iiIII", segments, segments, now, now, update_id) != 1)
         return db_fail(c);
     return db_commit(c);
 }
@@ -596,6 +757,11 @@ int db_job_finish(struct catalog *c, int64_t job_id, const char *worker_id, cons
 int db_job_count_state(struct catalog *c, const char *state, int64_t *n)
 {
     return cat_get_int(c, n, "SELECT COUNT(*) FROM jobs WHERE state = ?", "s", state);
+}
+
+int db_job_count_kind(struct catalog *c, const char *kind, const char *state, int64_t *n)
+{
+    return cat_get_int(c, n, "SELECT COUNT(*) FROM jobs WHERE kind = ? AND state = ?", "ss", kind, state);
 }
 
 int db_update_source(struct catalog *c, int64_t id, char path[DB_PATH_SIZE])

@@ -6,14 +6,30 @@
  * outside db/ sees SQL. Not here: uploads in progress (db_uploads.h) and
  * views, comments, reactions (db_social.h).
  *
- * The lifecycle. An update and its job are created together, already
- * `queued` (the tus upload row stands for the "uploading" stage):
+ * The lifecycle. An update has one `ladder` job and, when first-playable
+ * is on, one `first` job (one quick rendition in media/<id>/first/, made
+ * as the bytes arrive). An upload that ends in one go (one request, tus
+ * with a known length) becomes an update `queued`, published, with both
+ * jobs. A deferred-length upload (the recorder) becomes an update at its
+ * creation, `uploading`, unpublished (its author alone sees it), with its
+ * first job; its end publishes it and queues the ladder (db_uploads.h):
  *
- *   update:  queued -> processing -> ready | failed ;  any -> (deleted)
+ *   update:  (none) -> uploading -> queued          (live upload, its end)
+ *            (none) -> queued                       (upload in one go)
+ *            queued -> processing -> ready | failed ;  any -> (deleted)
+ *            uploading -> failed                    (live upload expired)
+ *            uploading -> (deleted)                 (live upload terminated)
  *   job:     queued -> running -> done | failed | queued (handed back)
  *            queued | running -> dropped (its update was deleted)
  *            running (lease ran out) -> running (claimed again, attempt+1)
  *            running (attempts used up) -> failed
+ *
+ * A first job never changes its update's status (a failed first pass
+ * leaves the ladder to do the work): claiming it resets the update's
+ * first rendition (not playable), its progress marks it playable. A
+ * ladder job is not claimed while its update's first job is queued or
+ * running, so that the ladder publishes beside a complete first
+ * rendition. First jobs are claimed before ladder jobs.
  *
  * A function asked for a transition that the current state does not allow
  * changes nothing and returns DB_INVALID.
@@ -57,8 +73,10 @@ struct db_update {
     int64_t updated_at;
     int64_t ready_at;           /* 0 until ready */
     char    nonce[DB_NONCE_SIZE]; /* random, named by signed media links */
-    double  progress;           /* 0..100 of the latest job */
-    double  eta;                /* seconds left of the latest job, < 0 unknown */
+    double  progress;           /* 0..100 of the latest ladder job */
+    double  eta;                /* seconds left of the latest ladder job, < 0 unknown */
+    int     playable;           /* ready, or its first rendition lists a segment */
+    int     published;          /* others may see it (its upload ended) */
     int64_t views_count;        /* people who watched, the author not counted */
     int64_t comments_count;
 };
@@ -105,6 +123,12 @@ int db_update_week_people(struct catalog *c, const char *week, int posted,
  * is ready (its media are published), DB_NOTFOUND otherwise, or a negative
  * db_rc. */
 int db_update_media(struct catalog *c, int64_t id, char nonce[DB_NONCE_SIZE]);
+/* The same for files of its first rendition (media/<id>/first/): DB_OK
+ * when the update is ready, or not failed and its first rendition lists a
+ * segment, and v (NULL: the holder of a signed link) may see it (the
+ * visibility rule); DB_NOTFOUND otherwise, or a negative db_rc. */
+int db_update_media_first(struct catalog *c, const struct db_viewer *v, int64_t id,
+                          char nonce[DB_NONCE_SIZE]);
 /* The nonce of an update in any state: DB_OK, DB_NOTFOUND or negative. */
 int db_update_nonce(struct catalog *c, int64_t id, char nonce[DB_NONCE_SIZE]);
 
@@ -179,13 +203,23 @@ struct db_update_new {
     const char *input_path;     /* the stored upload, read by the worker */
     int         priority;       /* higher is claimed first */
     int64_t     now;
+    int         first;          /* 1: also a first job (first-playable on) */
+    const char *upload_id;      /* db_update_insert_live: the live upload */
 };
 /*
- * (none) -> update queued + job queued. Only inside the caller's
- * transaction (db_upload_finish, db_upload_oneshot): DB_OK with *id, or a
- * negative db_rc.
+ * (none) -> update queued and published + its first job (when in->first)
+ * + its ladder job. Only inside the caller's transaction
+ * (db_upload_finish, db_upload_oneshot): DB_OK with *id, or a negative
+ * db_rc.
  */
 int db_update_insert_queued(struct catalog *c, const struct db_update_new *in, int64_t *id);
+/*
+ * (none) -> update uploading, unpublished, fed by the live upload
+ * in->upload_id + its first job (no ladder job yet). Only inside the
+ * caller's transaction (db_upload_create_live): DB_OK with *id, or a
+ * negative db_rc.
+ */
+int db_update_insert_live(struct catalog *c, const struct db_update_new *in, int64_t *id);
 
 /* ---- renditions ---- */
 
@@ -203,12 +237,20 @@ int db_rendition_list(struct catalog *c, int64_t update_id, struct db_rendition 
 
 /* ---- jobs ---- */
 
+/* Which jobs a worker takes. */
+enum db_lane {
+    DB_LANE_ANY = 0,            /* first jobs, then ladder jobs */
+    DB_LANE_FIRST,              /* first jobs only */
+    DB_LANE_LADDER              /* ladder jobs only */
+};
+
 /* A claimed job, as the worker needs it. */
 struct db_job {
     int64_t id;
     int64_t update_id;
     char    input_path[DB_PATH_SIZE];
     int     attempts;           /* including this one */
+    int     first;              /* 1: a first job, 0: a ladder job */
 };
 
 /*
@@ -224,6 +266,38 @@ struct db_job {
  */
 int db_job_claim(struct catalog *c, const char *worker_id, int64_t now, int lease, int max_attempts,
                  const char *exhausted, struct db_job *out);
+/* db_job_claim in one lane (see enum db_lane; db_job_claim is
+ * DB_LANE_ANY). A first job: its update's status is left as it is and
+ * its first rendition reset (not playable); used up, only the job fails. */
+int db_job_claim_lane(struct catalog *c, enum db_lane lane, const char *worker_id, int64_t now, int lease,
+                      int max_attempts, const char *exhausted, struct db_job *out);
+
+/* What a first job reads, as db_job_first_input says. */
+enum db_input_state {
+    DB_INPUT_GROWING = 0,       /* the upload is still arriving */
+    DB_INPUT_FINISHED,          /* complete (at *offset, or the file's size when -1) */
+    DB_INPUT_GONE               /* terminated, expired or deleted: stop */
+};
+/* The input of job job_id: DB_OK with *state and *offset (bytes confirmed
+ * on disk; -1: the whole file), or a negative db_rc. A read, no change. */
+int db_job_first_input(struct catalog *c, int64_t job_id, int64_t *offset, enum db_input_state *state);
+
+/* A running first job (worker_id's) listed `segments` video segments:
+ * its update's first rendition is playable from now on (first_ready_at
+ * set once). DB_OK, DB_INVALID (not worker_id's running job, or its update
+ * was deleted: stop), or a negative db_rc. */
+int db_job_first_progress(struct catalog *c, int64_t job_id, const char *worker_id, int segments, int64_t now);
+
+/* running (worker_id's) -> dropped when its update was deleted (its
+ * worker stops it). DB_OK, DB_INVALID (not worker_id's running job, or
+ * its update still exists), or a negative db_rc. */
+int db_job_drop(struct catalog *c, int64_t job_id, const char *worker_id, int64_t now);
+
+/* running first job (worker_id's) -> done, its rendition complete with
+ * `segments` segments. DB_OK; DB_NOTFOUND when its update was deleted
+ * (the job -> dropped; the folder is the caller's to remove); DB_INVALID
+ * when it is not worker_id's running job; or a negative db_rc. */
+int db_job_first_done(struct catalog *c, int64_t job_id, const char *worker_id, int segments, int64_t now);
 
 /*
  * Heartbeat of a running job: progress (0..100), eta (seconds, < 0 for
@@ -246,8 +320,9 @@ int db_job_release(struct catalog *c, int64_t job_id, const char *worker_id, int
 int db_job_requeue(struct catalog *c, int64_t job_id, const char *worker_id, int64_t now);
 
 /* running (worker_id's) -> failed, and its update processing -> failed
- * with reason. DB_OK, DB_INVALID (not worker_id's running job: nothing
- * changed), or a negative db_rc. */
+ * with reason; for a first job, the update only loses its first rendition
+ * (not playable; the ladder still runs). DB_OK, DB_INVALID (not
+ * worker_id's running job: nothing changed), or a negative db_rc. */
 int db_job_fail(struct catalog *c, int64_t job_id, const char *worker_id, const char *reason, int64_t now);
 
 /* What a finished transcode produced. */
@@ -275,6 +350,9 @@ int db_job_finish(struct catalog *c, int64_t job_id, const char *worker_id, cons
 /* How many transcode jobs are in state ("queued", "running", "done",
  * "failed", "dropped"). DB_OK with *n, or a negative db_rc. */
 int db_job_count_state(struct catalog *c, const char *state, int64_t *n);
+/* How many jobs of kind ("first" or "ladder") are in state. DB_OK with
+ * *n, or a negative db_rc. */
+int db_job_count_kind(struct catalog *c, const char *kind, const char *state, int64_t *n);
 
 /* ---- downloads ---- */
 

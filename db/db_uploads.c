@@ -104,15 +104,59 @@ int db_upload_delete(struct catalog *c, const char *id)
     return n ? DB_OK : DB_NOTFOUND;
 }
 
+/* The live update of unfinished upload id: 1 with *uid, 0 if none, or a
+ * negative db_rc. */
+static int live_update(struct catalog *c, const char *id, int64_t *uid)
+{
+    int rc = cat_get_int(c, uid, "SELECT id FROM updates WHERE upload_id = ? AND status = 'uploading'", "s", id);
+
+    if (rc == DB_NOTFOUND)
+        return 0;
+    return rc < 0 ? rc : 1;
+}
+
+int db_upload_create_live(struct catalog *c, const struct db_upload *u, const struct db_update_new *in,
+                          int64_t *update_id)
+{
+    int64_t uid;
+    int rc;
+
+    if ((rc = db_begin(c)) < 0)
+        return rc;
+    if ((rc = db_upload_create(c, u)) < 0 || (rc = db_update_insert_live(c, in, &uid)) < 0) {
+        cat_rollback(c);
+        return rc;
+    }
+    if ((rc = db_commit(c)) == DB_OK)
+        *update_id = uid;
+    return rc;
+}
+
+/* uploading -> queued for live update uid: published, its ladder job
+ * queued. Inside the caller's transaction; DB_OK or a negative db_rc. */
+static int publish_live(struct catalog *c, int64_t uid, const struct db_update_new *in)
+{
+    if (cat_exec(c, "UPDATE updates SET status = CASE WHEN EXISTS (SELECT 1 FROM jobs WHERE update_id = ? "
+                    "AND kind = 'first' AND state = 'running') THEN 'processing' ELSE 'queued' END, "
+                    "published_at = ?, updated_at = ? WHERE id = ? AND status = 'uploading'",
+                 "IIII", uid, in->now, in->now, uid) != 1 ||
+        cat_insert(c, "INSERT INTO jobs(update_id, kind, input_path, priority, created_at, updated_at) "
+                      "VALUES (?, 'ladder', ?, ?, ?, ?)", "IsiII", uid, in->input_path, in->priority,
+                   in->now, in->now) < 0)
+        return cat_rc(c) < 0 ? cat_rc(c) : DB_ERROR;
+    return DB_OK;
+}
+
 int db_upload_finish(struct catalog *c, const char *id, int64_t offset, const struct db_update_new *in,
                      int64_t *update_id)
 {
-    int64_t uid;
+    int64_t uid = 0;
     int rc, n;
 
     if (cat_begin(c) < 0)
         return db_fail(c);
-    if ((rc = db_update_insert_queued(c, in, &uid)) < 0) {
+    if ((rc = live_update(c, id, &uid)) < 0 ||
+        (rc = rc ? publish_live(c, uid, in) : db_update_insert_queued(c, in, &uid)) < 0) {
         cat_rollback(c);
         return rc;
     }
@@ -146,6 +190,56 @@ int db_upload_oneshot(struct catalog *c, const struct db_upload *u, const struct
                     "update_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                  "sIIIsssIII", u->id, u->user_id, u->length, u->offset, u->kind, u->title,
                  u->description ? u->description : "", uid, u->created_at, u->expires_at) < 0)
+        return db_fail(c);
+    if ((rc = db_commit(c)) == DB_OK)
+        *update_id = uid;
+    return rc;
+}
+
+int db_upload_terminate(struct catalog *c, const char *id, int64_t *update_id)
+{
+    int64_t uid = 0, finished = 0;
+    int rc;
+
+    *update_id = 0;
+    if ((rc = db_begin(c)) < 0)
+        return rc;
+    rc = cat_get_int(c, &finished, "SELECT update_id IS NOT NULL FROM uploads WHERE id = ?", "s", id);
+    if (rc != DB_OK || finished) {
+        cat_rollback(c);
+        return rc != DB_OK ? rc : DB_INVALID;
+    }
+    if ((rc = live_update(c, id, &uid)) < 0)
+        return db_fail(c);
+    if ((rc && cat_exec(c, "DELETE FROM updates WHERE id = ?", "I", uid) != 1) ||
+        cat_exec(c, "DELETE FROM uploads WHERE id = ?", "s", id) != 1)
+        return db_fail(c);
+    if ((rc = db_commit(c)) == DB_OK)
+        *update_id = uid;
+    return rc;
+}
+
+int db_upload_expire(struct catalog *c, const char *id, const char *reason, int64_t now, int64_t *update_id)
+{
+    int64_t uid = 0, finished = 0;
+    int rc;
+
+    *update_id = 0;
+    if ((rc = db_begin(c)) < 0)
+        return rc;
+    rc = cat_get_int(c, &finished, "SELECT update_id IS NOT NULL FROM uploads WHERE id = ?", "s", id);
+    if (rc != DB_OK || finished) {
+        cat_rollback(c);
+        return rc != DB_OK ? rc : DB_INVALID;
+    }
+    if ((rc = live_update(c, id, &uid)) < 0)
+        return db_fail(c);
+    if (rc && (cat_exec(c, "UPDATE updates SET status = 'failed', error = ?, first_ready_at = NULL, "
+                           "first_segments = 0, updated_at = ? WHERE id = ?", "sII", reason, now, uid) != 1 ||
+               cat_exec(c, "UPDATE jobs SET state = 'failed', error = ?, worker = NULL, updated_at = ? "
+                           "WHERE update_id = ? AND state IN ('queued', 'running')", "sII", reason, now, uid) < 0))
+        return db_fail(c);
+    if (cat_exec(c, "DELETE FROM uploads WHERE id = ?", "s", id) != 1)
         return db_fail(c);
     if ((rc = db_commit(c)) == DB_OK)
         *update_id = uid;

@@ -55,10 +55,23 @@ int db_upload_advance(struct catalog *c, const char *id, int64_t from, int64_t t
 int db_upload_delete(struct catalog *c, const char *id);
 
 /*
- * uploading -> finished: the upload, complete at `offset`, becomes an
- * update and a job (queued), all in one transaction. DB_OK with
- * *update_id; DB_INVALID when it is already finished; DB_NOTFOUND; or a
- * negative db_rc (nothing changed).
+ * A new deferred-length upload that is transcoded as it arrives: its
+ * record (as db_upload_create) and, in the same transaction, its update
+ * (uploading, unpublished: its author alone sees it) with a first job
+ * (db_update_insert_live; in->upload_id is u->id). DB_OK with *update_id,
+ * DB_CONSTRAINT (the id is taken), or a negative db_rc (nothing created).
+ */
+int db_upload_create_live(struct catalog *c, const struct db_upload *u, const struct db_update_new *in,
+                          int64_t *update_id);
+
+/*
+ * uploading -> finished, in one transaction. An upload with a live update
+ * (db_upload_create_live): that update uploading -> queued (processing
+ * while its first job runs), published, and its ladder job queued. Any
+ * other: a new update queued with its jobs (db_update_insert_queued). The
+ * upload's record then names the update. DB_OK with *update_id;
+ * DB_INVALID when it is already finished; DB_NOTFOUND; or a negative
+ * db_rc (nothing changed).
  */
 int db_upload_finish(struct catalog *c, const char *id, int64_t offset, const struct db_update_new *in,
                      int64_t *update_id);
@@ -66,6 +79,27 @@ int db_upload_finish(struct catalog *c, const char *id, int64_t offset, const st
  * job, in one transaction. DB_OK with *update_id, or negative. */
 int db_upload_oneshot(struct catalog *c, const struct db_upload *u, const struct db_update_new *in,
                       int64_t *update_id);
+
+/*
+ * Termination (tus DELETE, a retake) of an unfinished upload: its record
+ * and its live update (uploading, never published) go, in one
+ * transaction; the update's jobs stay without an update (dropped at the
+ * next claim, a running one loses its claim at its next heartbeat). DB_OK
+ * with *update_id (the live update removed, 0 if none), DB_INVALID when
+ * the upload is finished (use db_upload_delete), DB_NOTFOUND, or a
+ * negative db_rc (nothing changed).
+ */
+int db_upload_terminate(struct catalog *c, const char *id, int64_t *update_id);
+
+/*
+ * An unfinished upload past its expiry ends, in one transaction: its
+ * record goes; its live update uploading -> failed with reason (never
+ * published), and that update's queued or running jobs -> failed (a
+ * running one loses its claim). DB_OK with *update_id (0 if it had no
+ * live update), DB_INVALID when it is finished, DB_NOTFOUND, or a
+ * negative db_rc (nothing changed).
+ */
+int db_upload_expire(struct catalog *c, const char *id, const char *reason, int64_t now, int64_t *update_id);
 
 /* Ids of unfinished uploads that expired before now: DB_OK with *ids (an
  * array of *n, free()) or negative. */

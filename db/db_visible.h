@@ -11,6 +11,11 @@
 #ifndef HUBCAST_DB_VISIBLE_H
 #define HUBCAST_DB_VISIBLE_H
 
-#define DB_VISIBLE "(u.status = 'ready' OR u.author_id = :viewer OR :admin = 1)"
+/* Its author always; others once it is published (its upload ended) and
+ * either ready or, while the ladder runs, playable from its first
+ * rendition; administrators every published update. */
+#define DB_VISIBLE "(u.author_id = :viewer OR (u.published_at IS NOT NULL AND (u.status = 'ready' " \
+                   "OR :admin = 1 OR (u.status IN ('queued', 'processing') " \
+                   "AND u.first_ready_at IS NOT NULL))))"
 
 #endif

@@ -6,6 +6,7 @@
 
 int cmd_serve(int argc, char **argv);
 int cmd_worker(int argc, char **argv);
+int cmd_first_lane(int argc, char **argv);   /* worker.c: `worker --lane first` */
 int cmd_transcode(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
 int cmd_user(int argc, char **argv);

@@ -16,7 +16,7 @@
 #include "conf.h"
 #include "util.h"
 
-enum opt_type { T_STR, T_INT, T_SIZE, T_BOOL };
+enum opt_type { T_STR, T_INT, T_SIZE, T_BOOL, T_ONOFF /* a T_BOOL that always takes a value */ };
 
 struct opt {
     const char   *name;      /* --name, file key "name", env HUBCAST_NAME */
@@ -60,6 +60,9 @@ static const struct opt opts[] = {
     { "max-duration", OPT_SERVE | OPT_MEDIA, T_INT, N(max_duration), "SECONDS", "longest video accepted (default 7200)" },
     { "job-deadline", OPT_SERVE | OPT_MEDIA, T_INT, N(job_deadline), "SECONDS", "wall-clock limit of one transcode (default 7200)" },
     { "verbose",  OPT_DATA | OPT_SERVE, T_BOOL, N(verbose), NULL, "log every request" },
+    { "first-playable", OPT_SERVE | OPT_MEDIA, T_ONOFF, N(first_playable), "on|off", "make every update playable from one quick rendition before its ladder (default on)" },
+    { "first-jobs", OPT_SERVE | OPT_MEDIA, T_INT, N(first_jobs), "N", "first-playable passes the first lane runs at once (default 8)" },
+    { "lane", OPT_WORKER, T_STR, S(lane), "any|first|ladder", "which jobs this worker takes (default any: first-playable passes first)" },
 };
 
 void conf_defaults(struct conf *c)
@@ -81,6 +84,9 @@ void conf_defaults(struct conf *c)
     c->conn_timeout = 60;
     c->max_duration = 7200;
     c->job_deadline = 7200;
+    c->first_playable = 1;
+    c->first_jobs = 8;
+    hc_strlcpy(c->lane, "any", sizeof(c->lane));
 }
 
 static const struct opt *find_opt(const char *name, size_t len, unsigned groups)
@@ -120,6 +126,7 @@ static int set_opt(struct conf *c, const struct opt *o, const char *val, const c
         *(int64_t *)(void *)base = v;
         return 0;
     case T_BOOL:
+    case T_ONOFF:
         if (!strcmp(val, "1") || !strcmp(val, "true") || !strcmp(val, "yes") || !strcmp(val, "on"))
             *(int *)(void *)base = 1;
         else if (!strcmp(val, "0") || !strcmp(val, "false") || !strcmp(val, "no") || !strcmp(val, "off"))

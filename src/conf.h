@@ -36,6 +36,9 @@ struct conf {
     int     max_duration;        /* seconds */
     int     job_deadline;        /* seconds of wall clock per job */
     int     verbose;
+    int     first_playable;      /* 1: a first rendition before the ladder (default) */
+    int     first_jobs;          /* first-playable jobs the first lane runs at once */
+    char    lane[16];            /* `hubcast worker`: any|first|ladder */
 };
 
 /* Option groups, so each command's --help lists what it reads. */
@@ -43,7 +46,8 @@ enum {
     OPT_DATA   = 1 << 0,
     OPT_SERVE  = 1 << 1,
     OPT_MEDIA  = 1 << 2,
-    OPT_MAIL   = 1 << 3
+    OPT_MAIL   = 1 << 3,
+    OPT_WORKER = 1 << 4          /* `hubcast worker` alone */
 };
 
 void conf_defaults(struct conf *c);

@@ -105,7 +105,7 @@ int jc_start(const struct jc_spec *s, struct jc_child *c)
     snprintf(uid, sizeof(uid), "%ld", s->uid == (uid_t)-1 ? -1L : (long)s->uid);
     snprintf(gid, sizeof(gid), "%ld", s->gid == (gid_t)-1 ? -1L : (long)s->gid);
     snprintf(parent, sizeof(parent), "%ld", (long)self);
-    char *argv[] = { "hubcast", "job-child", "--kind", "ladder", "--preset", (char *)s->preset,
+    char *argv[] = { "hubcast", "job-child", "--kind", s->kind == JC_KIND_FIRST ? "first" : "ladder", "--preset", (char *)s->preset,
                      "--crf", crf, "--threads", threads, "--max-duration", maxdur,
                      "--deadline", deadline, "--uid", uid, "--gid", gid, "--parent", parent,
                      s->test_clock ? "--test-clock" : NULL, NULL };
@@ -222,6 +222,7 @@ static void test_probe(const char *probe)
 
 /* Options of `hubcast job-child`; all are set by jc_start(). */
 struct child_args {
+    int         first;          /* --kind first */
     const char *preset;
     long        crf, threads, max_duration, deadline, uid, gid, parent;
     int         test_clock;
@@ -246,8 +247,10 @@ static int child_parse(int argc, char **argv, struct child_args *a)
         if (!v)
             return -1;
         i++;
-        if (!strcmp(k, "--kind"))
-            bad = strcmp(v, "ladder") != 0;
+        if (!strcmp(k, "--kind")) {
+            a->first = !strcmp(v, "first");
+            bad = !a->first && strcmp(v, "ladder") != 0;
+        }
         else if (!strcmp(k, "--preset"))
             a->preset = v;
         else if (!strcmp(k, "--crf"))
@@ -270,6 +273,66 @@ static int child_parse(int argc, char **argv, struct child_args *a)
             return -1;
     }
     return a->parent > 0 ? 0 : -1;
+}
+
+/* What the first pass knows of its input: the latest JC_INPUT. */
+struct child_input {
+    int64_t offset;             /* readable bytes */
+    int     final;              /* 1 complete, -1 gone, 0 growing */
+};
+
+/* tc_length_fn of the first pass: read every JC_INPUT waiting on the
+ * channel (never blocks) and answer from the latest. */
+static enum tc_follow_state child_length(void *opaque, int64_t *confirmed)
+{
+    struct child_input *in = opaque;
+    struct jc_msg m;
+    ssize_t n;
+
+    while ((n = recv(JC_FD_CHANNEL, &m, sizeof(m), MSG_DONTWAIT)) == (ssize_t)sizeof(m))
+        if (m.version == JC_VERSION && m.type == JC_INPUT && in->final == 0) {
+            if (m.offset > in->offset)
+                in->offset = m.offset;
+            in->final = m.final;
+        }
+    if (n == 0)
+        in->final = -1;         /* the parent is gone */
+    *confirmed = in->offset;
+    return in->final < 0 ? TC_FOLLOW_GONE : in->final ? TC_FOLLOW_FINISHED : TC_FOLLOW_GROWING;
+}
+
+/* tc_segment_fn of the first pass: tell the parent. */
+static void child_segment(void *opaque, int segments, double seconds, int playable)
+{
+    struct jc_msg m;
+
+    (void)opaque;
+    memset(&m, 0, sizeof(m));
+    m.version = JC_VERSION;
+    m.type = JC_SEGMENT;
+    m.offset = segments;
+    m.done = seconds;
+    m.final = playable;
+    jc_send(JC_FD_CHANNEL, &m);
+}
+
+/* The first pass over the descriptors; fills m (JC_DONE or JC_FAILED). */
+static void child_first(const struct tc_options *opt, struct jc_msg *m)
+{
+    struct child_input in = { 0, 0 };
+    struct tc_follow follow = { child_length, &in, -1 };
+    struct tc_first_result fr;
+    int rc;
+
+    memset(&fr, 0, sizeof(fr));
+    rc = tc_first_playable(JC_FD_INPUT, &follow, JC_FD_WORK, opt, child_segment, NULL, &fr);
+    m->type = rc < 0 ? JC_FAILED : JC_DONE;
+    m->offset = fr.segments;
+    m->result.duration = fr.duration;
+    m->result.width = fr.width;
+    m->result.height = fr.height;
+    m->result.has_audio = fr.has_audio;
+    hc_strlcpy(m->result.error, fr.error, sizeof(m->result.error));
 }
 
 int cmd_job_child(int argc, char **argv)
@@ -307,9 +370,14 @@ int cmd_job_child(int argc, char **argv)
     gettimeofday(&tv, NULL);
     opt.deadline_us = ((int64_t)tv.tv_sec + a.deadline) * 1000000 + tv.tv_usec;
     memset(&m, 0, sizeof(m));
-    rc = tc_transcode_fd(JC_FD_INPUT, JC_FD_WORK, &opt, &m.result);
+    if (a.first) {
+        child_first(&opt, &m);
+        rc = m.type == JC_DONE ? 0 : -1;
+    } else {
+        rc = tc_transcode_fd(JC_FD_INPUT, JC_FD_WORK, &opt, &m.result);
+        m.type = rc < 0 ? JC_FAILED : JC_DONE;
+    }
     m.version = JC_VERSION;
-    m.type = rc < 0 ? JC_FAILED : JC_DONE;
     if (rc < 0 && !m.result.error[0])
         snprintf(m.result.error, sizeof(m.result.error), "the video could not be processed");
     if (jc_send(JC_FD_CHANNEL, &m) < 0)

@@ -28,10 +28,12 @@
 /* What a job child does. */
 enum jc_kind {
     JC_KIND_LADDER = 1,         /* the whole ladder from a complete upload */
-    /* A first-playable pass (one fast rendition from an upload still
-     * arriving) will be a second kind: it reads the input only up to the
-     * offset of the last JC_INPUT message and reports JC_PROGRESS as it
-     * goes; nothing else in the protocol changes. */
+    JC_KIND_FIRST,              /* the first-playable pass (tc_first_playable):
+                                   the input is read only up to the offset of
+                                   the last JC_INPUT message, until one says
+                                   final; the work folder is the published
+                                   first/ folder itself, growing segment by
+                                   segment (JC_SEGMENT after each) */
 };
 
 enum jc_type {
@@ -39,7 +41,11 @@ enum jc_type {
     JC_DONE,          /* child -> parent: result filled; the folder is complete */
     JC_FAILED,        /* child -> parent: result.error says why, for a person */
     JC_INPUT,         /* parent -> child: the input may be read up to offset;
-                         final = 1 once the upload is complete */
+                         final = 1 once the upload is complete, -1 when it
+                         is gone (stop, publish nothing more) */
+    JC_SEGMENT,       /* child -> parent (first pass): offset = video segments
+                         listed, done = their seconds, final = 1 once the
+                         master playlist is written (playable) */
 };
 
 /* One message. Fields a type does not use are zero. */

@@ -17,6 +17,8 @@
 
 /* A size that holds any path below the data folder. */
 #define LAYOUT_PATH_MAX 1200
+/* The first-playable rendition, DATA/media/<id>/first/, beside the ladder. */
+#define LAYOUT_FIRST_DIR "first"
 
 /* Create DATA, DATA/uploads (0700) and DATA/media (0755). 0 or -1. */
 int layout_prepare(const char *data_dir);

@@ -21,6 +21,7 @@ static const struct {
 } commands[] = {
     { "serve",     cmd_serve,     "run the web server, the scheduler and the transcode workers" },
     { "worker",    cmd_worker,    "claim transcode jobs from the catalog and run them" },
+    { "first-lane", cmd_first_lane, "run first-playable passes only, several at once (worker --lane first)" },
     { "transcode", cmd_transcode, "transcode one file into an HLS folder (no catalog)" },
     { "migrate",   cmd_migrate,   "apply pending catalog migrations" },
     { "user",      cmd_user,      "add people, list them, make API tokens" },

@@ -151,15 +151,24 @@ static int verify(const char *tok, int64_t id, const char *nonce)
     return hc_streq_ct(tok, want);
 }
 
+/* Is file below the first rendition's folder? */
+static int is_first(const char *file)
+{
+    return !strncmp(file, LAYOUT_FIRST_DIR "/", strlen(LAYOUT_FIRST_DIR) + 1);
+}
+
 /* The published update id names, with its nonce: 0, or the status of the
- * error answered (404 for no such ready update, 503/507 for the catalog). */
-static int lookup(struct req *r, struct resp *o, const char *idstr, int64_t *id, char nonce[DB_NONCE_SIZE])
+ * error answered (404 for no such ready update, 503/507 for the catalog).
+ * The first rendition's files are there before the update is ready, for
+ * whoever may see it (v; NULL: a token holder, checked by the caller). */
+static int lookup(struct req *r, struct resp *o, const char *idstr, const char *file,
+                  const struct db_viewer *v, int64_t *id, char nonce[DB_NONCE_SIZE])
 {
     int rc;
 
     if (hc_parse_i64(idstr, 1, INT64_MAX, id) < 0 || mediafd < 0)
         return http_error(o, 404, "not_found", "there is no such file");
-    rc = db_update_media(r->cat, *id, nonce);
+    rc = is_first(file) ? db_update_media_first(r->cat, v, *id, nonce) : db_update_media(r->cat, *id, nonce);
     if (rc == DB_NOTFOUND)
         return http_error(o, 404, "not_found", "this video is not ready");
     if (rc < 0)
@@ -180,6 +189,8 @@ static int serve(struct req *r, struct resp *o, int64_t id, const char *file)
     if (layout_media_rel(id, file, rel, sizeof(rel)) < 0)
         return http_error(o, 404, "not_found", "there is no such file");
     dot = strrchr(file, '.');
+    /* Playlists change (an EVENT playlist grows, a master gains rungs):
+     * never cached as immutable. Segments never change once listed. */
     return http_send_file(r, o, mediafd, rel,
                           dot && !strcmp(dot, ".m3u8") ? "private, no-cache"
                                                        : "private, max-age=31536000, immutable");
@@ -191,7 +202,10 @@ static int h_media(struct req *r, struct resp *o)
     int64_t id;
     int st;
 
-    if ((st = lookup(r, o, r->match.params[0], &id, nonce)))
+    struct db_viewer v;
+
+    updates_viewer(r, &v);
+    if ((st = lookup(r, o, r->match.params[0], r->match.params[1], &v, &id, nonce)))
         return st;
     return serve(r, o, id, r->match.params[1]);
 }
@@ -202,12 +216,21 @@ static int h_media_token(struct req *r, struct resp *o)
     int64_t id;
     int st;
 
-    if ((st = lookup(r, o, r->match.params[1], &id, nonce)))
+    const char *file = r->match.params[2];
+
+    if ((st = lookup(r, o, r->match.params[1], file, NULL, &id, nonce)))
         return st;
-    /* A signed-in member may fetch it without a valid token. */
-    if (!verify(r->match.params[0], id, nonce) && !r->authed)
-        return http_error(o, 401, "unauthenticated", "this link has expired; reload the page");
-    return serve(r, o, id, r->match.params[2]);
+    /* A signed-in member may fetch it without a valid token (the first
+     * rendition only when they may see the update). */
+    if (!verify(r->match.params[0], id, nonce)) {
+        struct db_viewer v;
+        if (!r->authed)
+            return http_error(o, 401, "unauthenticated", "this link has expired; reload the page");
+        updates_viewer(r, &v);
+        if (is_first(file) && (st = lookup(r, o, r->match.params[1], file, &v, &id, nonce)))
+            return st;
+    }
+    return serve(r, o, id, file);
 }
 
 /* ---- downloads ---- */

@@ -234,7 +234,7 @@ static const char *const allowed[] = {
     "geteuid", "getgid", "getegid", "getrandom", "sched_yield",
     "sched_getaffinity", "exit", "exit_group", "rt_sigreturn",
     "rt_sigprocmask", "rt_sigaction", "sigaltstack", "restart_syscall",
-    "membarrier", "getrusage", "sysinfo", "uname",
+    "membarrier", "getrusage", "sysinfo", "uname", "poll", "ppoll",
     NULL
 };
 
@@ -275,6 +275,11 @@ static int narrow(scmp_filter_ctx f, const struct sandbox *sb, int relaxed)
     bad |= RULE0(f, SCMP_ACT_ERRNO(ENOSYS), clone3) < 0;  /* glibc falls back */
     bad |= RULE(f, SCMP_ACT_ALLOW, sendto, 1, SCMP_A0(SCMP_CMP_EQ, ch)) < 0;
     bad |= RULE(f, SCMP_ACT_ALLOW, recvfrom, 1, SCMP_A0(SCMP_CMP_EQ, ch)) < 0;
+    /* The first pass replaces its growing playlists by rename below the
+     * folder, and removes a temporary file that could not be finished. */
+    bad |= RULE(f, SCMP_ACT_ALLOW, renameat, 2, SCMP_A0(SCMP_CMP_EQ, wd), SCMP_A2(SCMP_CMP_EQ, wd)) < 0;
+    bad |= RULE(f, SCMP_ACT_ALLOW, renameat2, 2, SCMP_A0(SCMP_CMP_EQ, wd), SCMP_A2(SCMP_CMP_EQ, wd)) < 0;
+    bad |= RULE(f, SCMP_ACT_ALLOW, unlinkat, 1, SCMP_A0(SCMP_CMP_EQ, wd)) < 0;
     if (relaxed)
         return bad ? -1 : 0;
     bad |= RULE(f, SCMP_ACT_ALLOW, clone, 1,

@@ -360,8 +360,12 @@ static int expire_uploads(struct catalog *cat, const struct conf *c)
     if (rc < 0)
         return rc;
     for (size_t i = 0; i < n && rc >= 0; i++) {
-        rc = db_upload_delete(cat, ids[i]);
-        if (rc == DB_NOTFOUND) {        /* gone meanwhile */
+        int64_t live = 0;
+
+        /* A live upload's update ends failed, never published. */
+        rc = db_upload_expire(cat, ids[i], "the recording stopped arriving and was not finished in time",
+                              (int64_t)hc_now(), &live);
+        if (rc == DB_NOTFOUND || rc == DB_INVALID) {   /* gone or finished meanwhile */
             rc = DB_OK;
             continue;
         }
@@ -369,6 +373,8 @@ static int expire_uploads(struct catalog *cat, const struct conf *c)
             break;
         if (layout_upload_part(c->data_dir, ids[i], part, sizeof(part)) == 0)
             unlink(part);
+        if (live && layout_update_media(c->data_dir, live, part, sizeof(part)) == 0)
+            hc_rmtree(part);
         hc_log("scheduler: removed abandoned upload %s", ids[i]);
     }
     free(ids);

@@ -99,6 +99,13 @@ static void set_urls(json_t *o, const struct db_update *u)
         media_url(u->id, u->nonce, keys[i][1], url, sizeof(url));
         json_object_set_new(o, keys[i][0], json_string(url));
     }
+    /* Playable before ready: the first rendition (its master playlist,
+     * video and audio), until the ladder is published. */
+    json_object_set_new(o, "playable", json_boolean(u->playable));
+    if (u->playable && strcmp(u->status, "ready")) {
+        media_url(u->id, u->nonce, LAYOUT_FIRST_DIR "/master.m3u8", url, sizeof(url));
+        json_object_set_new(o, "playback_url", json_string(url));
+    }
 }
 
 /* The JSON of one update as viewer sees it: DB_OK with *out, or a

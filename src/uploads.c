@@ -120,6 +120,8 @@ static void up_free(struct req *r)
             } else if (r->cat) {
                 int rc = db_upload_advance(r->cat, u->id, u->start, u->start + u->written,
                                            (int64_t)hc_now() + r->conf->upload_expiry);
+                if (rc == DB_OK)
+                    worker_wake(WORKER_WAKE_FIRST);
                 if (rc != DB_OK) {
                     /* Not recorded: the bytes past the stored offset go. */
                     hc_log("upload %s: keeping the bytes of an interrupted request: %s", u->id, db_rc_name(rc));
@@ -464,6 +466,7 @@ static int finish_upload(struct req *r, struct up *u, int64_t *update_id)
         return stream_db_fail(r, rc, "reading the upload");
     new_update(r, row.kind, title_or_default(row.title, row.filename, tbuf, sizeof(tbuf)), row.description,
                u->path, week, &in);
+    in.first = r->conf->first_playable;
     rc = db_upload_finish(r->cat, u->id, u->start + u->written, &in, &id);
     db_upload_free(&row);
     if (rc == DB_INVALID)
@@ -473,6 +476,7 @@ static int finish_upload(struct req *r, struct up *u, int64_t *update_id)
     if (rc < 0)
         return stream_db_fail(r, rc, "turning the upload into an update");
     metrics_upload_done();
+    worker_wake(WORKER_WAKE_ALL);
     *update_id = id;
     return 0;
 }
@@ -513,6 +517,8 @@ static int commit_bytes(struct req *r, struct up *u)
             return http_stream_fail(r, 404, "not_found", "there is no such upload");
         return stream_db_fail(r, rc, "saving the upload's progress");
     }
+    if (u->written > 0)
+        worker_wake(WORKER_WAKE_FIRST);     /* a first pass may follow it */
     return 0;
 }
 
@@ -652,7 +658,22 @@ static int body_create(struct req *r, const char *data, size_t len)
             hc_strlcpy(row.filetype, filetype ? filetype : "", sizeof(row.filetype));
             hc_strlcpy(row.title, title ? title : "", sizeof(row.title));
             hc_strlcpy(row.kind, kind ? kind : "weekly", sizeof(row.kind));
-            rc = db_upload_create(r->cat, &row);
+            if (length < 0 && r->conf->first_playable) {
+                /* Recorded live: transcoded as it arrives, seen by others
+                 * once it ends. */
+                struct db_update_new in;
+                char tbuf[256], week[16];
+                int64_t uid = 0;
+
+                new_update(r, row.kind, title_or_default(row.title, row.filename, tbuf, sizeof(tbuf)),
+                           row.description, u->path, week, &in);
+                in.upload_id = row.id;
+                rc = db_upload_create_live(r->cat, &row, &in, &uid);
+                if (rc == DB_OK)
+                    worker_wake(WORKER_WAKE_FIRST);
+            } else {
+                rc = db_upload_create(r->cat, &row);
+            }
             json_decref(meta);
             if (rc < 0) {
                 unlink(u->path);
@@ -892,11 +913,20 @@ static int h_delete(struct req *r, struct resp *o)
     }
     /* The record goes first: bytes without a record are swept, a record
      * without bytes would promise what is gone. A finished upload's bytes
-     * belong to its update now; only the record goes. */
-    rc = db_upload_delete(r->cat, row.id);
-    if (rc == DB_OK && !row.update_id) {
-        upload_path(r->conf, row.id, path, sizeof(path));
-        unlink(path);
+     * belong to its update now; only the record goes. An unfinished one
+     * takes its live update (a retake) and that update's first rendition
+     * with it. */
+    if (row.update_id) {
+        rc = db_upload_delete(r->cat, row.id);
+    } else {
+        int64_t live = 0;
+        rc = db_upload_terminate(r->cat, row.id, &live);
+        if (rc == DB_OK) {
+            upload_path(r->conf, row.id, path, sizeof(path));
+            unlink(path);
+            if (live && layout_update_media(r->conf->data_dir, live, path, sizeof(path)) == 0)
+                hc_rmtree(path);
+        }
     }
     busy_release(row.id);
     db_upload_free(&row);
@@ -961,9 +991,11 @@ static int h_oneshot(struct req *r, struct resp *o)
     hc_strlcpy(row.kind, u->kind, sizeof(row.kind));
     hc_strlcpy(row.title, u->title, sizeof(row.title));
     new_update(r, u->kind, u->title, u->description, u->path, week, &in);
+    in.first = r->conf->first_playable;
     if ((rc = db_upload_oneshot(r->cat, &row, &in, &id)) < 0)
         return api_db_fail(o, rc, "turning the upload into an update");
     u->kept = 1;
+    worker_wake(WORKER_WAKE_ALL);
     metrics_upload_done();
     updates_viewer(r, &v);
     if ((rc = updates_get_json(r->cat, &v, id, &j)) < 0)

@@ -45,20 +45,33 @@
 /* How long a claim lasts without a heartbeat; tests may shorten it. */
 static int job_lease = JOB_LEASE;
 
-int64_t worker_claim(struct catalog *c, const char *worker_id, int64_t *update_id,
-                     char *input, size_t inputsz)
+int worker_lease(void)
+{
+    return job_lease;
+}
+
+int worker_claim_job(struct catalog *c, int lane, const char *worker_id, struct db_job *job)
 {
     static const char exhausted[] = "processing stopped unexpectedly three times (the file may be damaged "
                                     "or too demanding); try uploading it again";
+    int rc = db_job_claim_lane(c, (enum db_lane)lane, worker_id, (int64_t)hc_now(), job_lease,
+                               JOB_MAX_ATTEMPTS, exhausted, job);
+
+    if (rc < 0 && rc != DB_NOTFOUND)
+        hc_log("worker %s: cannot claim a job: %s", worker_id, db_rc_name(rc));
+    return rc;
+}
+
+int64_t worker_claim(struct catalog *c, const char *worker_id, int64_t *update_id,
+                     char *input, size_t inputsz)
+{
     struct db_job job;
-    int rc = db_job_claim(c, worker_id, (int64_t)hc_now(), job_lease, JOB_MAX_ATTEMPTS, exhausted, &job);
+    int rc = worker_claim_job(c, DB_LANE_ANY, worker_id, &job);
 
     if (rc == DB_NOTFOUND)
         return 0;
-    if (rc < 0) {
-        hc_log("worker %s: cannot claim a job: %s", worker_id, db_rc_name(rc));
+    if (rc < 0)
         return -1;
-    }
     *update_id = job.update_id;
     hc_strlcpy(input, job.input_path, inputsz);
     return job.id;
@@ -66,12 +79,19 @@ int64_t worker_claim(struct catalog *c, const char *worker_id, int64_t *update_i
 
 /* ---- the worker process ---- */
 
-static volatile sig_atomic_t stopping;
+static volatile sig_atomic_t stopping, woken;
 
 static void on_term(int sig)
 {
     (void)sig;
     stopping = 1;
+}
+
+/* SIGUSR1 from the supervisor: a job was queued or an upload moved. */
+static void on_wake(int sig)
+{
+    (void)sig;
+    woken = 1;
 }
 
 struct job_ctx {
@@ -297,13 +317,46 @@ static void report_ready(const struct conf *conf, struct catalog *cat, const cha
     }
 }
 
+/* Clear what an earlier attempt left in the update's media folder out
+ * (one that died after publishing), keeping the first rendition: viewers
+ * who started on it keep playing. */
+static void clear_media(const char *out)
+{
+    char path[LAYOUT_PATH_MAX + 256];
+    DIR *d = opendir(out);
+    struct dirent *e;
+
+    if (!d)
+        return;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strcmp(e->d_name, LAYOUT_FIRST_DIR)) {
+            snprintf(path, sizeof(path), "%s/%s", out, e->d_name);
+            hc_rmtree(path);
+        }
+    closedir(d);
+}
+
+/* Publish the work folder as out: renamed into place, or, when out holds
+ * a first rendition, moved in beside it with the master playlist last. */
+static int publish(const char *work, const char *out)
+{
+    struct stat sb;
+    int rc;
+
+    if ((rc = sandbox_give_back(work)) < 0)
+        return rc;
+    if (stat(out, &sb) < 0)
+        return tc_work_publish(work, out);
+    return tc_work_merge(work, out, "master.m3u8");
+}
+
 /* Publish the finished work folder and record the update as ready. */
 static int job_done(const struct conf *conf, struct job_ctx *j, const char *work,
                     const char *out, const struct tc_result *res)
 {
     int rc;
 
-    if ((rc = sandbox_give_back(work)) < 0 || (rc = tc_work_publish(work, out)) < 0) {
+    if ((rc = publish(work, out)) < 0) {
         hc_log("worker %s: job %lld: publishing %s: %s", j->worker_id, (long long)j->job_id,
                work, strerror(-rc));
         hc_rmtree(work);
@@ -332,7 +385,7 @@ static int run_job(const struct conf *conf, struct catalog *cat, const char *wor
 
     if (layout_update_media(conf->data_dir, update_id, out, sizeof(out)) < 0)
         return -1;
-    hc_rmtree(out);     /* a previous attempt that died after publishing */
+    clear_media(out);   /* a previous attempt that died after publishing */
     sweep_work_folders(conf, update_id);
     memset(&spec, 0, sizeof(spec));
     if (sandbox_job_user(&spec.uid, &spec.gid) < 0) {
@@ -409,26 +462,58 @@ static int run_job(const struct conf *conf, struct catalog *cat, const char *wor
     return job_done(conf, &ctx, work, out, &res);
 }
 
+/* `hubcast first-lane`: the supervisor starts the first lane under a name
+ * of its own, so that `ps` (and the count of --workers) tells it from the
+ * ladder workers. */
+static int force_first;
+
+int cmd_first_lane(int argc, char **argv)
+{
+    force_first = 1;
+    return cmd_worker(argc, argv);
+}
+
 int cmd_worker(int argc, char **argv)
 {
     struct conf conf;
     struct catalog *cat;
     char worker_id[64], input[1100];
-    int n, rc;
-    int64_t job, update_id;
+    int n, rc, lane;
+    struct db_job job;
 
     conf_defaults(&conf);
-    if ((rc = conf_load(&conf, OPT_DATA | OPT_MEDIA, argc, argv, &n)) != 0) {
+    if ((rc = conf_load(&conf, OPT_DATA | OPT_MEDIA | OPT_WORKER, argc, argv, &n)) != 0) {
         if (rc > 0) {
-            puts("Usage: hubcast worker [--data DIR] [OPTIONS]\n\n"
+            puts("Usage: hubcast worker [--data DIR] [--lane any|first|ladder] [OPTIONS]\n\n"
                  "Claim transcode jobs from the catalog and run them until SIGTERM.\n"
-                 "`hubcast serve` starts and supervises these; one can also run alone.\n");
-            conf_usage(OPT_DATA | OPT_MEDIA);
+                 "`hubcast serve` starts and supervises these (ladder workers and one\n"
+                 "first lane); one can also run alone (lane any: first-playable passes\n"
+                 "first, one job at a time). SIGUSR1 makes it look for work at once.\n");
+            conf_usage(OPT_DATA | OPT_MEDIA | OPT_WORKER);
         }
         return rc > 0 ? 0 : 2;
     }
+    if (force_first)
+        lane = DB_LANE_FIRST;
+    else if (!strcmp(conf.lane, "any"))
+        lane = DB_LANE_ANY;
+    else if (!strcmp(conf.lane, "first"))
+        lane = DB_LANE_FIRST;
+    else if (!strcmp(conf.lane, "ladder"))
+        lane = DB_LANE_LADDER;
+    else {
+        fprintf(stderr, "hubcast: --lane is any, first or ladder, not \"%s\"\n", conf.lane);
+        return 2;
+    }
     signal(SIGTERM, on_term);
     signal(SIGINT, on_term);
+    {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_wake;    /* no SA_RESTART: it ends a wait */
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGUSR1, &sa, NULL);
+    }
     signal(SIGPIPE, SIG_IGN);
     hc_clock_init(conf.test_clock);
     catalog_fault_init(conf.test_clock);
@@ -441,13 +526,24 @@ int cmd_worker(int argc, char **argv)
     if (!(cat = hc_open_catalog(&conf, 0)))
         return 1;
     snprintf(worker_id, sizeof(worker_id), "%d-%lld", (int)getpid(), (long long)hc_now());
+    if (lane == DB_LANE_FIRST) {
+        first_lane_run(&conf, cat, worker_id, &stopping, &woken);
+        catalog_close(cat);
+        return 0;
+    }
     while (!stopping) {
-        job = worker_claim(cat, worker_id, &update_id, input, sizeof(input));
-        if (job > 0) {
-            run_job(&conf, cat, worker_id, job, update_id, input);
+        woken = 0;
+        rc = worker_claim_job(cat, lane, worker_id, &job);
+        if (rc == DB_OK) {
+            hc_strlcpy(input, job.input_path, sizeof(input));
+            if (job.first)
+                first_lane_run_one(&conf, cat, worker_id, &job, &stopping);
+            else
+                run_job(&conf, cat, worker_id, job.id, job.update_id, input);
             continue;
         }
-        for (int i = 0; i < 10 && !stopping; i++)
+        /* A short poll, cut short by SIGUSR1 from the supervisor. */
+        for (int i = 0; i < 10 && !stopping && !woken; i++)
             usleep(100 * 1000);
     }
     catalog_close(cat);
@@ -456,20 +552,24 @@ int cmd_worker(int argc, char **argv)
 
 /* ---- the supervisor, inside `hubcast serve` ---- */
 
-#define MAX_WORKERS 64
+#define MAX_WORKERS 65          /* ladder workers and the first lane */
 
 static const struct conf *sup_conf;
-static pid_t workers[MAX_WORKERS];
+static pid_t workers[MAX_WORKERS];   /* read by worker_wake from any thread */
 static double started[MAX_WORKERS];
 static int nworkers;
+static int first_slot = -1;          /* workers[] index of the first lane, -1 none */
 static volatile int sup_stop;
 static pthread_t sup_thread;
 
-static pid_t spawn(void)
+/* Start worker slot i: the first lane or a ladder worker. */
+static pid_t spawn(int i)
 {
-    char threads[16], crf[16], maxdur[16], deadline[16];
+    char threads[16], crf[16], maxdur[16], deadline[16], firstjobs[16];
+    const char *lane = i == first_slot ? "first" : sup_conf->first_playable ? "ladder" : "any";
     pid_t pid;
 
+    snprintf(firstjobs, sizeof(firstjobs), "%d", sup_conf->first_jobs);
     snprintf(threads, sizeof(threads), "%d", sup_conf->worker_threads);
     snprintf(crf, sizeof(crf), "%d", sup_conf->crf);
     snprintf(maxdur, sizeof(maxdur), "%d", sup_conf->max_duration);
@@ -477,12 +577,15 @@ static pid_t spawn(void)
     pid = fork();
     if (pid == 0) {
         sigset_t all;
-        char *args[] = { "hubcast", "worker", "--data", (char *)sup_conf->data_dir,
+        char *args[] = { "hubcast", i == first_slot ? "first-lane" : "worker", "--data", (char *)sup_conf->data_dir,
                          "--worker-threads", threads, "--preset", (char *)sup_conf->preset,
                          "--crf", crf, "--max-duration", maxdur, "--job-deadline", deadline,
+                         "--lane", (char *)lane, "--first-jobs", firstjobs,
                          sup_conf->test_clock ? "--test-clock" : NULL, NULL };
         sigemptyset(&all);
         pthread_sigmask(SIG_SETMASK, &all, NULL);
+        /* A wake before the worker's handler is in place is not a kill. */
+        signal(SIGUSR1, SIG_IGN);
 #ifdef HAVE_SYS_PRCTL_H
         /* A worker does not outlive its server (even one killed with SIGKILL). */
         prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -519,7 +622,7 @@ static void *supervise(void *arg)
             /* Back off a worker that dies right after starting. */
             if (hc_monotonic() - started[i] < 2.0)
                 continue;
-            workers[i] = spawn();
+            workers[i] = spawn(i);
             started[i] = hc_monotonic();
         }
         usleep(200 * 1000);
@@ -530,12 +633,26 @@ static void *supervise(void *arg)
 int supervisor_start(const struct conf *conf, int n)
 {
     sup_conf = conf;
-    nworkers = n > MAX_WORKERS ? MAX_WORKERS : n;
+    nworkers = n > MAX_WORKERS - 1 ? MAX_WORKERS - 1 : n;
+    /* First-playable work has a lane of its own, never behind a ladder. */
+    if (nworkers > 0 && conf->first_playable)
+        first_slot = nworkers++;
     for (int i = 0; i < nworkers; i++) {
-        workers[i] = spawn();
+        workers[i] = spawn(i);
         started[i] = hc_monotonic();
     }
     return pthread_create(&sup_thread, NULL, supervise, NULL) == 0 ? 0 : -1;
+}
+
+void worker_wake(int which)
+{
+    if (!sup_conf || sup_stop)
+        return;
+    for (int i = 0; i < nworkers; i++) {
+        pid_t pid = workers[i];
+        if (pid > 0 && (which == WORKER_WAKE_ALL || i == first_slot))
+            kill(pid, SIGUSR1);
+    }
 }
 
 void supervisor_stop(void)

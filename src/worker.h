@@ -5,6 +5,7 @@
 #ifndef HUBCAST_WORKER_H
 #define HUBCAST_WORKER_H
 
+#include <signal.h>
 #include <stdint.h>
 
 struct catalog;
@@ -23,8 +24,31 @@ struct conf;
 int64_t worker_claim(struct catalog *c, const char *worker_id, int64_t *update_id,
                      char *input, size_t inputsz);
 
-/* The supervisor side: start N worker processes and restart them. */
+/* The supervisor side: start N ladder worker processes (and, when
+ * first-playable is on, one first-lane worker) and restart them. */
 int  supervisor_start(const struct conf *conf, int n);
 void supervisor_stop(void);
+
+/* Wake supervised workers now (SIGUSR1) rather than at their next poll:
+ * a job was queued (all), or an upload's confirmed offset moved (the
+ * first lane). Safe from any thread; does nothing without a supervisor. */
+#define WORKER_WAKE_FIRST 1
+#define WORKER_WAKE_ALL   3
+void worker_wake(int which);
+
+/* The first lane inside `hubcast worker --lane first` (firstlane.c): run
+ * up to conf->first_jobs first-playable jobs at once until *stop. */
+int first_lane_run(const struct conf *conf, struct catalog *cat, const char *worker_id,
+                   volatile sig_atomic_t *stop, volatile sig_atomic_t *woken);
+/* One claimed first job to its end (a worker of lane `any`). */
+struct db_job;
+int first_lane_run_one(const struct conf *conf, struct catalog *cat, const char *worker_id,
+                       const struct db_job *job, volatile sig_atomic_t *stop);
+
+/* db_job_claim_lane with the worker's lease and attempts: DB_OK with *job,
+ * DB_NOTFOUND, or a negative db_rc (logged). */
+int worker_claim_job(struct catalog *c, int lane, const char *worker_id, struct db_job *job);
+/* Seconds a claim lasts without a heartbeat (tests may shorten it). */
+int worker_lease(void);
 
 #endif

@@ -3,6 +3,7 @@
  */
 #include "publish.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -120,4 +121,45 @@ int tc_work_publish(const char *work, const char *out_dir)
     if (rename(work, out_dir) < 0)
         return -errno;
     return 0;
+}
+
+/* Move work/name to out_dir/name, replacing one that is there. */
+static int merge_one(const char *work, const char *out_dir, const char *name)
+{
+    char from[4096], to[4096];
+
+    if (snprintf(from, sizeof(from), "%s/%s", work, name) >= (int)sizeof(from) ||
+        snprintf(to, sizeof(to), "%s/%s", out_dir, name) >= (int)sizeof(to))
+        return -ENAMETOOLONG;
+    if (rename(from, to) == 0)
+        return 0;
+    if (errno != EEXIST && errno != ENOTEMPTY && errno != EISDIR && errno != ENOTDIR)
+        return -errno;
+    tc_work_remove(to);
+    return rename(from, to) < 0 ? -errno : 0;
+}
+
+int tc_work_merge(const char *work, const char *out_dir, const char *last)
+{
+    DIR *d = opendir(work);
+    struct dirent *e;
+    int ret = 0, has_last = 0;
+
+    if (!d)
+        return -errno;
+    while (ret == 0 && (e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        if (last && !strcmp(e->d_name, last)) {
+            has_last = 1;
+            continue;
+        }
+        ret = merge_one(work, out_dir, e->d_name);
+    }
+    closedir(d);
+    if (ret == 0 && has_last)
+        ret = merge_one(work, out_dir, last);
+    if (ret == 0 && rmdir(work) < 0)
+        ret = -errno;
+    return ret;
 }

@@ -44,4 +44,14 @@ int tc_work_remove(const char *path);
  */
 int tc_work_publish(const char *work, const char *out_dir);
 
+/*
+ * Move every entry of work into the existing folder out_dir, `last`
+ * (e.g. the master playlist) after all the others, then remove work.
+ * Entries of out_dir not in work (a first rendition beside the ladder)
+ * stay; one of the same name is replaced. Readers see each entry appear
+ * whole. Returns 0 or -errno (what was moved stays moved; work keeps the
+ * rest).
+ */
+int tc_work_merge(const char *work, const char *out_dir, const char *last);
+
 #endif

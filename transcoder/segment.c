@@ -105,11 +105,13 @@ static int seg_out(void *opaque, uint8_t *buf, int size)
 static int seg_playlist(struct tc_segwriter *w)
 {
     char *text = tc_event_playlist(w->durs, w->nsegs, w->ended);
+    char path[64];
     int ret;
 
     if (!text)
         return AVERROR(ENOMEM);
-    ret = tc_write_atomic(w->dirfd, "index.m3u8", text, strlen(text));
+    snprintf(path, sizeof(path), "%s/index.m3u8", w->sub);
+    ret = tc_write_atomic(w->dirfd, path, text, strlen(text));
     av_free(text);
     return ret < 0 ? AVERROR(-ret) : 0;
 }
@@ -117,7 +119,11 @@ static int seg_playlist(struct tc_segwriter *w)
 /* Open the file name for writing as the muxer's output. */
 static int seg_file(struct tc_segwriter *w, const char *name)
 {
-    w->fd = openat(w->dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+    char path[128];
+
+    if (snprintf(path, sizeof(path), "%s/%s", w->sub, name) >= (int)sizeof(path))
+        return AVERROR(ENAMETOOLONG);
+    w->fd = openat(w->dirfd, path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
                    0644);
     w->seg_bytes = 0;
     return w->fd < 0 ? AVERROR(errno) : 0;
@@ -152,11 +158,12 @@ int tc_seg_open(struct tc_segwriter *w, int parent_dirfd, const char *name,
     w->seg_start = AV_NOPTS_VALUE;
     w->seg_end = AV_NOPTS_VALUE;
     w->tb = tb;
+    if (strlen(name) >= sizeof(w->sub) || strchr(name, '/'))
+        return AVERROR(EINVAL);
     if (mkdirat(parent_dirfd, name, 0755) < 0 && errno != EEXIST)
         return AVERROR(errno);
-    w->dirfd = openat(parent_dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (w->dirfd < 0)
-        return AVERROR(errno);
+    w->dirfd = parent_dirfd;
+    snprintf(w->sub, sizeof(w->sub), "%s", name);
     w->has_dir = 1;
     if ((ret = avformat_alloc_output_context2(&w->mux, NULL, "mp4",
                                               NULL)) < 0)
@@ -286,8 +293,6 @@ void tc_seg_free(struct tc_segwriter *w)
         av_freep(&w->pb->buffer);
         avio_context_free(&w->pb);
     }
-    if (w->has_dir)
-        close(w->dirfd);
     av_freep(&w->durs);
     memset(w, 0, sizeof(*w));
     w->fd = -1;

@@ -15,7 +15,11 @@
 
 /* One rendition being written. */
 struct tc_segwriter {
-    int              dirfd;      /* the rendition's folder, ours */
+    int              dirfd;      /* the folder above the rendition's, the
+                                    caller's: every name is opened
+                                    relative to it (a job child may open
+                                    only below its work folder's fd) */
+    char             sub[32];    /* the rendition's folder below dirfd */
     AVFormatContext *mux;        /* mp4 muxer, fragmented, pb below */
     AVIOContext     *pb;         /* writes to fd, discards when fd < 0 */
     int              fd;         /* file being written, -1 = none */
@@ -30,7 +34,7 @@ struct tc_segwriter {
     int64_t          seg_bytes;  /* bytes of the current segment */
     int64_t          bytes;      /* bytes of the listed segments */
     int              ended;      /* ENDLIST written */
-    int              has_dir;    /* dirfd is open */
+    int              has_dir;    /* the rendition's folder exists */
     int              header;     /* muxer header written */
 };
 

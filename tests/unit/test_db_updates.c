@@ -53,7 +53,7 @@ static void fault(int on)
 static int64_t new_update(int64_t author, const char *kind, const char *status)
 {
     struct db_update_new in = { author, kind, "2026-W10", "A title", "words", "/nowhere/input.part",
-                                !strcmp(kind, "allhands") ? 10 : 0, 1000 };
+                                !strcmp(kind, "allhands") ? 10 : 0, 1000, 0, NULL };
     int64_t id = 0;
     char sql[200];
 
@@ -192,7 +192,7 @@ UNIT_TEST(edit_found_notfound_busy_error)
 
 UNIT_TEST(insert_queued_constraint)
 {
-    struct db_update_new in = { ann, "monthly", "2026-W10", "t", NULL, "/x", 0, 1000 };
+    struct db_update_new in = { ann, "monthly", "2026-W10", "t", NULL, "/x", 0, 1000, 0, NULL };
     int64_t id = 0;
 
     CHECK_INT(cat_begin(cat), 0);
@@ -399,7 +399,7 @@ UNIT_TEST(upload_create_get_advance_finish)
 {
     struct db_upload up = { .user_id = 0, .length = -1, .metadata = "title eA==", .description = "d",
                             .created_at = 1000, .expires_at = 5000 };
-    struct db_update_new in = { 0, "weekly", "2026-W10", "From tus", "d", "/up/x.part", 0, 1100 };
+    struct db_update_new in = { 0, "weekly", "2026-W10", "From tus", "d", "/up/x.part", 0, 1100, 0, NULL };
     struct db_upload got;
     int64_t n = -1, uid = 0;
 
@@ -447,7 +447,7 @@ UNIT_TEST(upload_create_get_advance_finish)
 UNIT_TEST(upload_oneshot_and_expiry)
 {
     struct db_upload up = { .length = 10, .offset = 10, .created_at = 1000, .expires_at = 1000 };
-    struct db_update_new in = { 0, "weekly", "2026-W10", "One shot", NULL, "/up/y.part", 0, 1000 };
+    struct db_update_new in = { 0, "weekly", "2026-W10", "One shot", NULL, "/up/y.part", 0, 1000, 0, NULL };
     char (*ids)[DB_UPLOAD_ID_SIZE];
     size_t n;
     int64_t uid = 0;

@@ -1,0 +1,322 @@
+// instant-server.test.mjs - first-playable on the server, end to end: the
+// real binary with its supervised workers (the first lane beside the
+// ladder workers), uploads through the real API (one request, and a
+// deferred-length tus upload streamed while "recording"), playlists read
+// as a player reads them. An update is `playable` before it is ready and
+// its playback_url then names the first rendition; another member sees a
+// live recording only once its upload ends; --first-playable off is the
+// old behaviour; a first-lane worker killed with SIGKILL has its job
+// retried; a retake (tus DELETE) leaves nothing.
+//
+// Run: node --test tests/e2e/instant-server.test.mjs (HUBCAST_BIN overrides
+// the binary; ffmpeg must be on PATH).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, readFileSync, readdirSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startServer, addUser, apiToken, sql } from './lib/server.mjs';
+
+let dir;
+const fx = {};
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Written to a pipe as a recorder does: no duration, no cues.
+function ffmpegLive(args) {
+  return execFileSync('ffmpeg', ['-v', 'error', ...args, '-'], { maxBuffer: 1 << 28 });
+}
+
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'hubcast-instant-srv-'));
+  // H.264 in Matroska with Opus, as Chromium records with codecs=h264.
+  fx.h264 = ffmpegLive(['-f', 'lavfi', '-i', 'testsrc2=s=640x360:r=30:d=16',
+    '-f', 'lavfi', '-i', 'sine=frequency=440:d=16', '-c:v', 'libx264', '-preset', 'ultrafast',
+    '-g', '60', '-pix_fmt', 'yuv420p', '-c:a', 'libopus', '-f', 'matroska']);
+});
+
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+async function api(srv, token, method, path, { body, headers = {} } = {}) {
+  const r = await fetch(srv.url + path, {
+    method, headers: { authorization: `Bearer ${token}`, ...headers }, body,
+  });
+  const text = await r.text();
+  let data = null;
+  try { data = JSON.parse(text); } catch { /* not JSON */ }
+  return { status: r.status, data, headers: r.headers, text };
+}
+
+const getUpdate = async (srv, token, id) => api(srv, token, 'GET', `/api/updates/${id}`);
+
+async function uploadOne(srv, token, bytes, title) {
+  const r = await api(srv, token, 'POST', `/api/updates?title=${encodeURIComponent(title)}`,
+    { body: bytes, headers: { 'content-type': 'video/x-matroska' } });
+  assert.equal(r.status, 201, r.text);
+  return r.data.update;
+}
+
+// The media playlist a player would end up on (the video one), fetched
+// through the signed playback_url: { text, segments }.
+async function videoPlaylist(srv, url) {
+  const master = await fetch(srv.url + url);
+  assert.equal(master.status, 200, `${url} answered ${master.status}`);
+  assert.match(master.headers.get('cache-control'), /no-cache/);
+  const text = await master.text();
+  const line = text.split('\n').find((l) => l && !l.startsWith('#'));
+  const base = url.slice(0, url.lastIndexOf('/') + 1);
+  const media = await fetch(srv.url + base + line);
+  assert.equal(media.status, 200);
+  const m = await media.text();
+  return { text: m, segments: (m.match(/#EXTINF:/g) ?? []).length };
+}
+
+// Poll until pred(update) or the time is up; returns every update seen.
+async function watch(srv, token, id, pred, ms = 90000) {
+  const seen = [];
+  for (const end = Date.now() + ms; ;) {
+    const r = await getUpdate(srv, token, id);
+    if (r.status === 200) {
+      seen.push(r.data.update);
+      if (pred(r.data.update)) return seen;
+    }
+    assert.ok(Date.now() < end, `timed out; last: ${JSON.stringify(r.data?.update ?? r.status)}`);
+    await sleep(100);
+  }
+}
+
+// A deferred-length tus upload driven by hand: create(), send(bytes),
+// end() (the last PATCH gives the length), remove() (termination).
+function liveUpload(srv, token, title) {
+  const b64 = (s) => Buffer.from(s).toString('base64');
+  const tus = { 'tus-resumable': '1.0.0' };
+  const up = { offset: 0, url: null };
+  up.create = async () => {
+    const r = await api(srv, token, 'POST', '/api/uploads', { headers: { ...tus,
+      'upload-defer-length': '1',
+      'upload-metadata': `filename ${b64('rec.mkv')},filetype ${b64('video/x-matroska')},title ${b64(title)}` } });
+    assert.equal(r.status, 201, r.text);
+    up.url = new URL(r.headers.get('location'), srv.url).pathname;
+  };
+  up.send = async (bytes, last = false) => {
+    const headers = { ...tus, 'content-type': 'application/offset+octet-stream',
+      'upload-offset': String(up.offset) };
+    if (last) headers['upload-length'] = String(up.offset + bytes.length);
+    const r = await api(srv, token, 'PATCH', up.url, { body: bytes, headers });
+    assert.equal(r.status, 204, r.text);
+    up.offset += bytes.length;
+  };
+  up.remove = async () => api(srv, token, 'DELETE', up.url, { headers: tus });
+  return up;
+}
+
+// The update a live upload made (the author's list shows it uploading).
+async function liveUpdate(srv, token, title) {
+  const r = await api(srv, token, 'GET', '/api/updates?status=uploading');
+  const u = r.data.updates.find((x) => x.title === title);
+  assert.ok(u, `no uploading update "${title}" in ${r.text}`);
+  return u;
+}
+
+// Children of the server (through every thread) whose command is cmd.
+function childPids(srv, cmd) {
+  const pids = new Set();
+  const base = `/proc/${srv.proc.pid}/task`;
+  for (const tid of readdirSync(base)) {
+    try {
+      for (const p of readFileSync(`${base}/${tid}/children`, 'utf8').trim().split(/\s+/))
+        if (p) pids.add(Number(p));
+    } catch { /* the thread ended */ }
+  }
+  return [...pids].filter((p) => {
+    try { return readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0')[1] === cmd; }
+    catch { return false; }
+  });
+}
+
+test('an H.264 Matroska file uploaded in one request is playable before ready, and keeps its first rendition',
+     { timeout: 180000 }, async () => {
+  const srv = await startServer({ workers: 1, args: ['--preset', 'ultrafast'] });
+  try {
+    await addUser(srv, 'ann@example.com', 'Ann');
+    await addUser(srv, 'ben@example.com', 'Ben');
+    const tokA = apiToken(srv, 'ann@example.com');
+    const tokB = apiToken(srv, 'ben@example.com');
+    const t0 = Date.now();
+    const up = await uploadOne(srv, tokA, fx.h264, 'one request');
+    assert.equal(typeof up.playable, 'boolean');
+    const seen = await watch(srv, tokA, up.id, (u) => u.playable);
+    const early = seen.at(-1);
+    console.log(`# playable ${Date.now() - t0} ms after the upload ended (status ${early.status})`);
+    assert.notEqual(early.status, 'ready', 'playable before the ladder is done');
+    assert.equal(early.status, 'processing');
+    assert.match(early.playback_url, /\/first\/master\.m3u8$/);
+    const pl = await videoPlaylist(srv, early.playback_url);
+    assert.ok(pl.segments >= 1, pl.text);
+    // Published: another member sees it (and plays it) while the ladder runs.
+    const other = await getUpdate(srv, tokB, up.id);
+    assert.equal(other.status, 200);
+    assert.equal(other.data.update.playable, true);
+    const ready = (await watch(srv, tokA, up.id, (u) => u.status !== 'processing' && u.status !== 'queued',
+      150000)).at(-1);
+    assert.equal(ready.status, 'ready', ready.error);
+    assert.equal(ready.playable, true);
+    assert.match(ready.playback_url, /\/master\.m3u8$/);
+    assert.doesNotMatch(ready.playback_url, /\/first\//);
+    // The ladder published beside the first rendition: an early viewer keeps playing it.
+    const kept = await videoPlaylist(srv, early.playback_url);
+    assert.match(kept.text, /#EXT-X-ENDLIST/);
+    assert.ok(existsSync(join(srv.dir, 'media', String(up.id), 'first', 'master.m3u8')));
+    const firstJobs = sql(srv.dir, `SELECT kind || ':' || state FROM jobs WHERE update_id = ${up.id} ORDER BY id`);
+    assert.deepEqual(firstJobs.split('\n'), ['first:done', 'ladder:done']);
+  } finally {
+    await srv.cleanup();
+  }
+});
+
+test('a deferred-length tus upload streamed slowly is playable before it ends and seen by others only once it ends',
+     { timeout: 180000 }, async () => {
+  const srv = await startServer({ workers: 1, args: ['--preset', 'ultrafast'] });
+  try {
+    await addUser(srv, 'cy@example.com', 'Cy');
+    await addUser(srv, 'di@example.com', 'Di');
+    const tokA = apiToken(srv, 'cy@example.com');
+    const tokB = apiToken(srv, 'di@example.com');
+    const up = liveUpload(srv, tokA, 'live');
+    await up.create();
+    const u0 = await liveUpdate(srv, tokA, 'live');
+    assert.equal(u0.status, 'uploading');
+    assert.equal(u0.playable, false);
+    assert.equal(u0.playback_url, null);
+    // 16 s of recording in 32 pieces, at twice real time.
+    const piece = Math.ceil(fx.h264.length / 32);
+    let playableWhileUploading = null;
+    for (let at = 0; at < fx.h264.length - piece; at += piece) {
+      await up.send(fx.h264.subarray(at, at + piece));
+      const me = (await getUpdate(srv, tokA, u0.id)).data.update;
+      assert.equal(me.status, 'uploading');
+      if (me.playable && !playableWhileUploading) playableWhileUploading = me;
+      // Not published: another member cannot see it, listed or by id.
+      assert.equal((await getUpdate(srv, tokB, u0.id)).status, 404);
+      const list = await api(srv, tokB, 'GET', '/api/updates');
+      assert.ok(!list.data.updates.some((x) => x.id === u0.id), 'listed to another member while uploading');
+      await sleep(250);
+    }
+    assert.ok(playableWhileUploading, 'playable before the upload ended');
+    assert.match(playableWhileUploading.playback_url, /\/first\/master\.m3u8$/);
+    const pl = await videoPlaylist(srv, playableWhileUploading.playback_url);
+    assert.ok(pl.segments >= 1);
+    // Another member cannot fetch the first rendition either.
+    const theirs = await api(srv, tokB, 'GET', `/media/${u0.id}/first/master.m3u8`);
+    assert.equal(theirs.status, 404);
+    // The end of the upload publishes it.
+    const t0 = Date.now();
+    await up.send(fx.h264.subarray(up.offset), true);
+    const seen = await watch(srv, tokB, u0.id, (u) => u.playable);
+    console.log(`# another member sees it playable ${Date.now() - t0} ms after the upload ended`);
+    assert.ok(['queued', 'processing'].includes(seen.at(-1).status), seen.at(-1).status);
+    // The tail arrives: the first rendition ends, then the ladder.
+    const done = (await watch(srv, tokA, u0.id, (u) => u.status === 'ready' || u.status === 'failed',
+      150000)).at(-1);
+    assert.equal(done.status, 'ready', done.error);
+    const first = readFileSync(join(srv.dir, 'media', String(u0.id), 'first', 'video', 'index.m3u8'), 'utf8');
+    assert.match(first, /#EXT-X-ENDLIST/);
+    const listed = first.match(/#EXTINF:([\d.]+)/g).map((l) => Number(l.slice(8)));
+    const total = listed.reduce((a, b) => a + b, 0);
+    assert.ok(Math.abs(total - 16) < 1, `the first rendition lists ${total} s of 16`);
+  } finally {
+    await srv.cleanup();
+  }
+});
+
+test('--first-playable off: no first pass, playable only once ready', { timeout: 180000 }, async () => {
+  const srv = await startServer({ workers: 1, args: ['--preset', 'ultrafast', '--first-playable', 'off'] });
+  try {
+    await addUser(srv, 'ed@example.com', 'Ed');
+    const tok = apiToken(srv, 'ed@example.com');
+    assert.deepEqual(childPids(srv, 'first-lane'), [], 'no first lane');
+    const up = await uploadOne(srv, tok, fx.h264, 'off');
+    const seen = await watch(srv, tok, up.id, (u) => u.status === 'ready' || u.status === 'failed', 150000);
+    assert.equal(seen.at(-1).status, 'ready', seen.at(-1).error);
+    for (const u of seen.slice(0, -1)) {
+      assert.equal(u.playable, false);
+      assert.equal(u.playback_url, null);
+    }
+    assert.equal(sql(srv.dir, `SELECT group_concat(kind) FROM jobs WHERE update_id = ${up.id}`), 'ladder');
+    assert.ok(!existsSync(join(srv.dir, 'media', String(up.id), 'first')));
+    // A live upload is not an update before it ends.
+    const live = liveUpload(srv, tok, 'off live');
+    await live.create();
+    const r = await api(srv, tok, 'GET', '/api/updates?status=uploading');
+    assert.deepEqual(r.data.updates, []);
+    await live.remove();
+  } finally {
+    await srv.cleanup();
+  }
+});
+
+test('a first-lane worker killed with SIGKILL has its job retried', { timeout: 180000 }, async () => {
+  // A short lease (test clock only) so the retry comes in seconds.
+  const srv = await startServer({ workers: 1, args: ['--preset', 'ultrafast', '--test-clock'],
+                                  env: { HUBCAST_JOB_LEASE: '4' } });
+  try {
+    await addUser(srv, 'flo@example.com', 'Flo');
+    const tok = apiToken(srv, 'flo@example.com');
+    const up = liveUpload(srv, tok, 'killed');
+    await up.create();
+    const u0 = await liveUpdate(srv, tok, 'killed');
+    const half = Math.floor(fx.h264.length / 2);
+    await up.send(fx.h264.subarray(0, half));
+    await watch(srv, tok, u0.id, (u) => u.playable, 60000);
+    const lanes = childPids(srv, 'first-lane');
+    assert.equal(lanes.length, 1, 'one first lane');
+    process.kill(lanes[0], 'SIGKILL');
+    // Restarted by the supervisor; the lease runs out; the job is claimed again.
+    for (const end = Date.now() + 60000; ;) {
+      const attempts = Number(sql(srv.dir, `SELECT attempts FROM jobs WHERE update_id = ${u0.id} AND kind = 'first'`));
+      const now = childPids(srv, 'first-lane');
+      if (attempts >= 2 && now.length === 1 && now[0] !== lanes[0]) break;
+      assert.ok(Date.now() < end, `not retried (attempts ${attempts})\n${srv.output}`);
+      await sleep(200);
+    }
+    assert.match(srv.output, new RegExp(`worker ${lanes[0]} was killed by signal 9`));
+    await up.send(fx.h264.subarray(half), true);
+    const done = (await watch(srv, tok, u0.id, (u) => u.status === 'ready' || u.status === 'failed',
+      150000)).at(-1);
+    assert.equal(done.status, 'ready', done.error);
+    assert.equal(sql(srv.dir, `SELECT state FROM jobs WHERE update_id = ${u0.id} AND kind = 'first'`), 'done');
+    const first = readFileSync(join(srv.dir, 'media', String(u0.id), 'first', 'video', 'index.m3u8'), 'utf8');
+    assert.match(first, /#EXT-X-ENDLIST/);
+  } finally {
+    await srv.cleanup();
+  }
+});
+
+test('a retake (tus DELETE of the live upload) leaves nothing', { timeout: 120000 }, async () => {
+  const srv = await startServer({ workers: 1, args: ['--preset', 'ultrafast'] });
+  try {
+    await addUser(srv, 'gus@example.com', 'Gus');
+    const tok = apiToken(srv, 'gus@example.com');
+    const up = liveUpload(srv, tok, 'retake');
+    await up.create();
+    const u0 = await liveUpdate(srv, tok, 'retake');
+    await up.send(fx.h264.subarray(0, Math.floor(fx.h264.length / 2)));
+    await watch(srv, tok, u0.id, (u) => u.playable, 60000);
+    const r = await up.remove();
+    assert.equal(r.status, 204, r.text);
+    assert.equal((await getUpdate(srv, tok, u0.id)).status, 404);
+    assert.equal((await api(srv, tok, 'GET', up.url, { headers: { 'tus-resumable': '1.0.0' } })).status, 404);
+    // The pass stops and its folder goes; no upload bytes stay.
+    for (const end = Date.now() + 20000; ;) {
+      const state = sql(srv.dir, `SELECT state FROM jobs WHERE kind = 'first'`);
+      const media = existsSync(join(srv.dir, 'media', String(u0.id), 'first'));
+      if (state !== 'running' && !media) break;
+      assert.ok(Date.now() < end, `left: job ${state}, media ${media}\n${srv.output}`);
+      await sleep(200);
+    }
+    assert.deepEqual(readdirSync(join(srv.dir, 'uploads')).filter((n) => n.endsWith('.part')), []);
+    assert.equal(sql(srv.dir, 'SELECT COUNT(*) FROM updates'), '0');
+  } finally {
+    await srv.cleanup();
+  }
+});
