@@ -72,10 +72,42 @@ function playLastSecond(page, atLeast, timeoutMs) {
   }), { atLeast, timeoutMs });
 }
 
+// What the API and the playlist say, every 250 ms from `page` (a third
+// session of the author's), until stop(): the moments the update became
+// playable and its playlist listed the whole recording, ended.
+function timeline(page, id, origin, seconds) {
+  const seen = { playable: null, whole: null, last: null };
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const r = await page.evaluate(async (uid) => {
+        const u = (await (await fetch(`/api/updates/${uid}`)).json()).update;
+        if (!u || !u.playable || !u.playback_url) return { u };
+        let text = await (await fetch(u.playback_url)).text();
+        if (text.includes('#EXT-X-STREAM-INF')) {
+          const lines = text.split('\n');
+          const v = lines[lines.findIndex((l) => l.startsWith('#EXT-X-STREAM-INF')) + 1].trim();
+          text = await (await fetch(new URL(v, new URL(u.playback_url, location.href)).href)).text();
+        }
+        const d = [...text.matchAll(/#EXTINF:([\d.]+)/g)].map((m) => Number(m[1]));
+        return { u, segments: d.length, seconds: d.reduce((a, b) => a + b, 0), ended: text.includes('#EXT-X-ENDLIST') };
+      }, id).catch((e) => ({ error: e.message }));
+      const at = (Date.now() - origin) / 1000;
+      seen.last = { at, status: r.u && r.u.status, segments: r.segments, seconds: r.seconds, ended: r.ended };
+      if (r.segments && seen.playable === null) seen.playable = at;
+      if (r.ended && r.seconds >= seconds - 1 && seen.whole === null) seen.whole = at;
+      if (seen.whole !== null) break;
+      await new Promise((z) => setTimeout(z, 250));
+    }
+  })();
+  return { seen, stop: async () => { running = false; await loop; } };
+}
+
 test(`record ${RECORD_SECONDS} s, stop, Publish: another member plays the last second within ${BOUND} s of Publish, and the recorder used H.264`, async (t) => {
   const author = await signedInPage(browser, srv, 'rita@example.com', { errors });
   // The viewer's session is open before the author publishes.
   const viewer = await signedInPage(browser, srv, 'wes@example.com', { errors });
+  const probe = await signedInPage(browser, srv, 'rita@example.com', { errors });
   await author.goto(`${srv.url}/record`);
   await author.click('#record-enable');
   await author.locator('#record-start').waitFor({ state: 'visible' });
@@ -97,15 +129,18 @@ test(`record ${RECORD_SECONDS} s, stop, Publish: another member plays the last s
   const id = Number(new URL(author.url()).pathname.split('/').pop());
   shared.id = id;
   shared.viewer = viewer;
+  const api = timeline(probe, id, published, recorded);
   await viewer.goto(`${srv.url}/watch/${id}`);
   const opened = Date.now();
   const played = await playLastSecond(viewer, recorded - 0.5, 60000);
   const took = (played.ms - published) / 1000;
   const state = await pageApi(viewer, `/api/updates/${id}`);
+  await api.stop();
   t.diagnostic(`update ${id}: link on the author's page ${((linked - published) / 1000).toFixed(2)} s after Publish, ` +
     `watch page loaded at ${((opened - published) / 1000).toFixed(2)} s, last second played at ${took.toFixed(2)} s ` +
     `(bound ${BOUND} s); player: ${played.steps.join('; ')}; update then: ` +
-    `${JSON.stringify({ status: state.data?.update?.status, playable: state.data?.update?.playable, progress: state.data?.update?.progress, eta: state.data?.update?.eta })}`);
+    `${JSON.stringify({ status: state.data?.update?.status, playable: state.data?.update?.playable, progress: state.data?.update?.progress, eta: state.data?.update?.eta })}; ` +
+    `API: playable at ${api.seen.playable} s, whole recording listed at ${api.seen.whole} s after Publish, last ${JSON.stringify(api.seen.last)}`);
   assert.ok(played.duration >= recorded - 0.5, `the player had ${played.duration} s of a ${recorded} s recording`);
   assert.ok(took <= BOUND, `the last second was played ${took.toFixed(2)} s after Publish, more than ${BOUND} s`);
 
@@ -120,10 +155,10 @@ test(`record ${RECORD_SECONDS} s, stop, Publish: another member plays the last s
   assert.equal(original.status, 200);
   const file = join(dir, 'original');
   writeFileSync(file, Buffer.from(original.b64, 'base64'));
-  const probe = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'format=format_name:stream=codec_type,codec_name,width,height',
+  const probed = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'format=format_name:stream=codec_type,codec_name,width,height',
     '-of', 'json', file], { encoding: 'utf8' }));
-  t.diagnostic(`original: ${original.type}, ${probe.format.format_name}, ${probe.streams.map((s) => `${s.codec_type} ${s.codec_name}${s.width ? ` ${s.width}x${s.height}` : ''}`).join(', ')}`);
-  const video = probe.streams.find((s) => s.codec_type === 'video');
+  t.diagnostic(`original: ${original.type}, ${probed.format.format_name}, ${probed.streams.map((s) => `${s.codec_type} ${s.codec_name}${s.width ? ` ${s.width}x${s.height}` : ''}`).join(', ')}`);
+  const video = probed.streams.find((s) => s.codec_type === 'video');
   assert.equal(video && video.codec_name, 'h264', 'the recorder wrote H.264');
   assert.deepEqual(errors, []);
 });
@@ -137,11 +172,18 @@ test('a viewer who opened it early keeps playing when the ladder is ready and th
     t.diagnostic(`update ${id} was ready before the switch could be watched`);
     await viewer.reload();
   }
-  // Play from the start, and keep it playing until the ladder is ready.
+  // Play from the start, and keep it playing until the ladder is ready;
+  // note where it was on the first rendition just before it moved.
   await viewer.evaluate(() => {
     const v = document.querySelector('#video');
-    window.__restarts = 0;
-    v.addEventListener('ended', () => { window.__restarts++; v.currentTime = 0; v.play(); });
+    const player = document.querySelector('#player');
+    const first = player.dataset.source;
+    window.beforeSwitch = null;
+    const note = setInterval(() => {
+      if (player.dataset.source !== first) { clearInterval(note); return; }
+      window.beforeSwitch = { t: v.currentTime, paused: v.paused };
+    }, 100);
+    v.addEventListener('ended', () => { if (player.dataset.source === first) { v.currentTime = 0; v.play(); } });
     v.currentTime = 0;
     return v.play();
   });
@@ -151,19 +193,27 @@ test('a viewer who opened it early keeps playing when the ladder is ready and th
   const tail = (url) => url.split('/').slice(-2).join('/');
   await viewer.waitForFunction(([want]) => document.querySelector('#player').dataset.source.split('/').slice(-2).join('/') === want,
     [tail(u.playback_url)], { timeout: 10000 });
-  const at = await viewer.evaluate(() => ({ t: document.querySelector('#video').currentTime, paused: document.querySelector('#video').paused }));
-  // Still playing after the switch: time moves on by more than a second.
+  const at = await viewer.evaluate(() => window.beforeSwitch);
+  assert.ok(at, 'the first rendition was playing before the switch');
+  // Playing again after the switch, from where it was, and time moves on.
+  await viewer.waitForFunction(() => {
+    const v = document.querySelector('#video');
+    return !v.paused && v.readyState >= 3 && v.currentTime > 0;
+  }, null, { timeout: 15000 });
+  const resumedAt = await viewer.evaluate(() => document.querySelector('#video').currentTime);
   await viewer.waitForFunction((t0) => {
     const v = document.querySelector('#video');
     return !v.paused && v.currentTime > t0 + 1;
-  }, at.t, { timeout: 15000 });
+  }, resumedAt, { timeout: 15000 });
   const after = await viewer.evaluate(() => ({
     t: document.querySelector('#video').currentTime,
     quality: document.querySelector('#quality').options.length,
     note: document.querySelector('#processing-status') ? document.querySelector('#processing-status').textContent : null,
     err: document.querySelector('#video').dataset.error || null,
   }));
-  t.diagnostic(`switched to ${u.playback_url} at ${at.t.toFixed(2)} s (paused: ${at.paused}); playing on at ${after.t.toFixed(2)} s; ${after.quality} quality options`);
+  assert.equal(at.paused, false, 'it was playing when the ladder became ready');
+  assert.ok(Math.abs(resumedAt - at.t) < 3, `it was at ${at.t.toFixed(2)} s and went on from ${resumedAt.toFixed(2)} s`);
+  t.diagnostic(`switched to ${u.playback_url} at ${at.t.toFixed(2)} s (paused: ${at.paused}); resumed at ${resumedAt.toFixed(2)} s, playing on at ${after.t.toFixed(2)} s; ${after.quality} quality options`);
   assert.equal(after.err, null);
   assert.equal(after.note, null, 'the "better quality" note is gone once ready');
   assert.ok(after.quality >= 2, 'the ladder\'s rungs are offered');

@@ -222,7 +222,7 @@ for (const [name, file] of [['a VP8 WebM', 'vp8'], ['an H.264 Matroska file', 'h
     await w.stop();
     const { seen } = w;
     const log = `${file}: upload ${secs(end - t0)} s for ${RECORDING} s of media (${data.length} bytes); ` +
-      `playable ${seen.playable ? `${secs(seen.playable - end)} s after the upload's end (${secs(seen.playable - t0)} s after it began)` : 'never'}; ` +
+      `playable ${seen.playable ? `${secs(seen.playable - t0)} s after the upload began, ${seen.playable < end ? `${secs(end - seen.playable)} s before` : `${secs(seen.playable - end)} s after`} its end` : 'never'}; ` +
       `whole recording listed ${seen.whole ? `${secs(seen.whole - end)} s after the end` : 'never'}; last seen ${JSON.stringify(seen.last)}`;
     t.diagnostic(log);
     assert.ok(seen.id, `the author never saw the update made by the upload (${log})`);
