@@ -209,6 +209,8 @@ for (const [name, file] of [['a VP8 WebM', 'vp8'], ['an H.264 Matroska file', 'h
   test(`${name} streamed through a deferred-length tus upload at real-time pace is playable before the upload ends, and watchable to its end within 2 s after it`, async (t) => {
     const member = await addUser(srv, `rec-${file}@example.com`, `Rec ${file}`);
     const token = apiToken(srv, member.user.email);
+    await addUser(srv, `sees-${file}@example.com`, `Sees ${file}`);
+    const otherToken = apiToken(srv, `sees-${file}@example.com`);
     const data = readFileSync(fx[file]);
     const source = new PacedSource(data, RECORDING, 1000);
     const t0 = Date.now();
@@ -216,6 +218,9 @@ for (const [name, file] of [['a VP8 WebM', 'vp8'], ['an H.264 Matroska file', 'h
     const up = upload(srv, token, source, { filename: `rec.${file === 'vp8' ? 'webm' : 'mkv'}`, filetype: file === 'vp8' ? 'video/webm' : 'video/x-matroska', title });
     const w = watch(srv, token, up, RECORDING, title);
     const end = await up.ended;
+    // Its upload has ended: it is published, another member sees it now.
+    const id = await updateOf(srv, token, up.url(), title);
+    const seenByOther = await api(srv, otherToken, 'GET', `/api/updates/${id}`);
     // Give the server 2 s, and generous slack to say how late it was.
     const deadline = end + 30000;
     while (!w.seen.whole && Date.now() < deadline) await sleep(100);
@@ -226,6 +231,7 @@ for (const [name, file] of [['a VP8 WebM', 'vp8'], ['an H.264 Matroska file', 'h
       `whole recording listed ${seen.whole ? `${secs(seen.whole - end)} s after the end` : 'never'}; last seen ${JSON.stringify(seen.last)}`;
     t.diagnostic(log);
     assert.ok(seen.id, `the author never saw the update made by the upload (${log})`);
+    assert.equal(seenByOther.status, 200, `another member asking for update ${id} as its upload ended: ${seenByOther.status} ${seenByOther.text}`);
     assert.ok(seen.playable, `never playable (${log})`);
     assert.ok(seen.playable < end, `not playable before the upload ended (${log})`);
     assert.ok(seen.whole, `the playlist never listed the whole recording with its end (${log})`);
