@@ -27,7 +27,7 @@
     "(SELECT COUNT(*) FROM views v WHERE v.update_id = u.id AND v.user_id <> u.author_id), " \
     "(SELECT COUNT(*) FROM comments m WHERE m.update_id = u.id), " \
     "(u.status = 'ready' OR (u.status <> 'failed' AND u.first_ready_at IS NOT NULL)), " \
-    "u.published_at IS NOT NULL "
+    "(u.published_at IS NOT NULL OR u.status = 'ready') "
 #define UPDATE_FROM \
     "FROM updates u JOIN users a ON a.id = u.author_id " \
     "LEFT JOIN jobs j ON j.id = (SELECT MAX(id) FROM jobs WHERE update_id = u.id AND kind = 'ladder') "

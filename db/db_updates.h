@@ -85,9 +85,11 @@ void db_update_free(struct db_update *u);
 void db_update_list_free(struct db_update **list, size_t n);
 
 /*
- * The one visibility rule: a member sees an update when it is ready, and
- * always their own; an administrator sees every update. Lists, GET by id,
- * the week, views, comments and reactions all go through it.
+ * The one visibility rule: a member sees an update when it is ready, or
+ * when it is published and playable (queued or processing with a first
+ * rendition that lists a segment), and always their own; an administrator
+ * sees every update but a recording still uploading (unpublished). Lists,
+ * GET by id, the week, views, comments and reactions all go through it.
  */
 
 /* DB_OK with *out filled (free with db_update_free), DB_NOTFOUND when

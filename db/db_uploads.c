@@ -246,6 +246,12 @@ int db_upload_expire(struct catalog *c, const char *id, const char *reason, int6
     return rc;
 }
 
+int db_upload_live_update(struct catalog *c, const char *id, int64_t *update_id)
+{
+    return cat_get_int(c, update_id, "SELECT id FROM updates WHERE upload_id = ? AND status = 'uploading'",
+                       "s", id);
+}
+
 int db_upload_expired(struct catalog *c, int64_t now, char (**ids)[DB_UPLOAD_ID_SIZE], size_t *n)
 {
     struct cat_stmt *st;

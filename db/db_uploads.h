@@ -101,6 +101,10 @@ int db_upload_terminate(struct catalog *c, const char *id, int64_t *update_id);
  */
 int db_upload_expire(struct catalog *c, const char *id, const char *reason, int64_t now, int64_t *update_id);
 
+/* The live update of unfinished upload id (db_upload_create_live): DB_OK
+ * with *update_id, DB_NOTFOUND when it has none, or a negative db_rc. */
+int db_upload_live_update(struct catalog *c, const char *id, int64_t *update_id);
+
 /* Ids of unfinished uploads that expired before now: DB_OK with *ids (an
  * array of *n, free()) or negative. */
 int db_upload_expired(struct catalog *c, int64_t now, char (**ids)[DB_UPLOAD_ID_SIZE], size_t *n);

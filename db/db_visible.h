@@ -11,11 +11,13 @@
 #ifndef HUBCAST_DB_VISIBLE_H
 #define HUBCAST_DB_VISIBLE_H
 
-/* Its author always; others once it is published (its upload ended) and
- * either ready or, while the ladder runs, playable from its first
- * rendition; administrators every published update. */
-#define DB_VISIBLE "(u.author_id = :viewer OR (u.published_at IS NOT NULL AND (u.status = 'ready' " \
-                   "OR :admin = 1 OR (u.status IN ('queued', 'processing') " \
-                   "AND u.first_ready_at IS NOT NULL))))"
+/* Its author always; everyone once it is ready, or, while its ladder
+ * runs (queued, processing), once its first rendition is playable;
+ * administrators every update but a recording still uploading. An
+ * `uploading` update (a live recording) is unpublished: its author's
+ * alone until its upload ends. */
+#define DB_VISIBLE "(u.status = 'ready' OR u.author_id = :viewer " \
+                   "OR (:admin = 1 AND u.status <> 'uploading') " \
+                   "OR (u.status IN ('queued', 'processing') AND u.first_ready_at IS NOT NULL))"
 
 #endif

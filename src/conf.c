@@ -132,7 +132,8 @@ static int set_opt(struct conf *c, const struct opt *o, const char *val, const c
         else if (!strcmp(val, "0") || !strcmp(val, "false") || !strcmp(val, "no") || !strcmp(val, "off"))
             *(int *)(void *)base = 0;
         else {
-            fprintf(stderr, "hubcast: %s: %s wants yes or no, not \"%s\"\n", from, o->name, val);
+            fprintf(stderr, "hubcast: %s: %s wants %s, not \"%s\"\n", from, o->name,
+                    o->type == T_ONOFF ? "on or off" : "yes or no", val);
             return -1;
         }
         return 0;

@@ -37,7 +37,8 @@ extern char **environ;
 static const char *const kept_env[] = {
     "ASAN_OPTIONS=", "UBSAN_OPTIONS=", "LSAN_OPTIONS=", NULL
 };
-#define TEST_PROBE_ENV "HUBCAST_TEST_JOBCHILD_PROBE"
+#define TEST_PROBE_ENV "HUBCAST_TEST_JOBCHILD_PROBE"         /* ladder children */
+#define TEST_FIRST_PROBE_ENV "HUBCAST_TEST_FIRSTCHILD_PROBE"   /* first-pass children */
 
 #define JC_MAX_ENV 8
 
@@ -50,7 +51,8 @@ static void child_env(const struct jc_spec *s, char **env)
         int keep = 0;
         for (const char *const *k = kept_env; *k && !keep; k++)
             keep = !strncmp(*e, *k, strlen(*k));
-        if (s->test_clock && !strncmp(*e, TEST_PROBE_ENV "=", strlen(TEST_PROBE_ENV) + 1))
+        if (s->test_clock && (!strncmp(*e, TEST_PROBE_ENV "=", strlen(TEST_PROBE_ENV) + 1) ||
+                              !strncmp(*e, TEST_FIRST_PROBE_ENV "=", strlen(TEST_FIRST_PROBE_ENV) + 1)))
             keep = 1;
         if (keep)
             env[n++] = *e;
@@ -359,7 +361,7 @@ int cmd_job_child(int argc, char **argv)
         hc_log("job child: cannot confine itself, so it does not start: %s", err);
         return 3;
     }
-    if (a.test_clock && (probe = getenv(TEST_PROBE_ENV)))
+    if (a.test_clock && (probe = getenv(a.first ? TEST_FIRST_PROBE_ENV : TEST_PROBE_ENV)))
         test_probe(probe);
     tc_options_default(&opt);
     opt.preset = a.preset;

@@ -149,6 +149,14 @@ char *metrics_render(struct catalog *c)
             else
                 up = 0;
         }
+        bprintf(&b, "# HELP hubcast_first_jobs First-playable jobs (also counted above) by state.\n"
+                    "# TYPE hubcast_first_jobs gauge\n");
+        for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
+            if (db_job_count_kind(c, "first", states[i], &k) == DB_OK)
+                bprintf(&b, "hubcast_first_jobs{state=\"%s\"} %lld\n", states[i], (long long)k);
+            else
+                up = 0;
+        }
         bprintf(&b, "# HELP hubcast_catalog_up Whether the catalog answered the gauges above.\n"
                     "# TYPE hubcast_catalog_up gauge\nhubcast_catalog_up %d\n", up);
     }

@@ -787,12 +787,19 @@ static int h_head(struct req *r, struct resp *o)
         o->status = 200;
         return 200;
     }
-    if (row.update_id) {
+    {
         struct db_viewer v;
-        int rc;
+        int64_t uid = row.update_id;
+        int rc = DB_OK;
 
+        /* A live upload already is an update (uploading, its author's). */
+        if (!uid && (rc = db_upload_live_update(r->cat, row.id, &uid)) == DB_NOTFOUND) {
+            uid = 0;
+            rc = DB_OK;
+        }
         updates_viewer(r, &v);
-        rc = updates_get_json(r->cat, &v, row.update_id, &update);
+        if (rc == DB_OK && uid)
+            rc = updates_get_json(r->cat, &v, uid, &update);
         if (rc < 0) {
             db_upload_free(&row);
             return api_db_fail(o, rc, "reading the upload's update");

@@ -22,6 +22,7 @@
 
 #include "encode.h"
 #include "first.h"
+#include "gap.h"
 #include "follow.h"
 #include "graph.h"
 #include "input.h"
@@ -63,6 +64,8 @@ struct first_job {
     int64_t                 last_vpts;   /* progressive: last frame sent */
     double                  next_key;    /* progressive: next grid point */
     double                  done;        /* seconds of video handled */
+    double                  last_pic;    /* progressive: time of the last
+                                            picture, -1 = none (gap.h) */
     int                     master;      /* master.m3u8 written */
     int64_t                 t0, last_report;
 };
@@ -341,8 +344,17 @@ static int on_frame(struct first_job *j, int video, AVFrame *f)
     }
     if (f->width > lim->max_side || f->height > lim->max_side)
         return fail(j, AVERROR_INVALIDDATA, "the video is too large");
-    if (f->pts != AV_NOPTS_VALUE)
-        j->done = f->pts * av_q2d(j->in->fmt->streams[idx]->time_base);
+    if (f->pts != AV_NOPTS_VALUE) {
+        double t = f->pts * av_q2d(j->in->fmt->streams[idx]->time_base);
+        /* The same rule as the ladder: a long hole would become as many
+         * repeated frames as it lasts. */
+        if (tc_gap_check(j->last_pic, t, TC_MAX_GAP_SECONDS, j->res->error,
+                         sizeof(j->res->error)) < 0)
+            return AVERROR_INVALIDDATA;
+        if (t > j->last_pic)
+            j->last_pic = t;
+        j->done = t;
+    }
     if (j->done > lim->max_duration)
         return fail(j, AVERROR_INVALIDDATA, "the video is too long");
     if (!(g = fix_frame(j, f)))
@@ -673,6 +685,7 @@ int tc_first_playable(int in_fd, const struct tc_follow *follow,
     j->opaque = opaque;
     j->dirfd = out_dirfd;
     j->last_dts = j->last_vpts = AV_NOPTS_VALUE;
+    j->last_pic = -1;
     j->t0 = av_gettime_relative();
     tc_limits_fill(&j->opt.limits);
     if ((ret = tc_input_open_fd(in_fd, follow, &j->opt.limits,

@@ -188,6 +188,8 @@ test('a deferred-length tus upload streamed slowly is playable before it ends an
     assert.equal(u0.status, 'uploading');
     assert.equal(u0.playable, false);
     assert.equal(u0.playback_url, null);
+    const info = await api(srv, tokA, 'GET', up.url);
+    assert.equal(info.data.update.id, u0.id, 'the upload names its live update');
     // 16 s of recording in 32 pieces, at twice real time.
     const piece = Math.ceil(fx.h264.length / 32);
     let playableWhileUploading = null;
@@ -318,5 +320,25 @@ test('a retake (tus DELETE of the live upload) leaves nothing', { timeout: 12000
     assert.equal(sql(srv.dir, 'SELECT COUNT(*) FROM updates'), '0');
   } finally {
     await srv.cleanup();
+  }
+});
+
+test('a first-pass job child is confined like a ladder child: no catalog, no file outside its folder',
+     { timeout: 180000 }, async () => {
+  // Its folder is DATA/media/<id>/first: the catalog is three levels up.
+  for (const probe of ['openat:../../../hubcast.db', 'openat:/etc/passwd']) {
+    const srv = await startServer({ workers: 1, args: ['--test-clock', '--preset', 'ultrafast'],
+                                    env: { HUBCAST_TEST_FIRSTCHILD_PROBE: probe } });
+    try {
+      await addUser(srv, 'hal@example.com', 'Hal');
+      const tok = apiToken(srv, 'hal@example.com');
+      const up = await uploadOne(srv, tok, fx.h264, 'probe');
+      await watch(srv, tok, up.id, (u) => u.playable);
+      const m = srv.output.match(new RegExp(`job child: test probe ${probe.replace(/[.]/g, '\\.')}: (.*)`));
+      assert.ok(m, `the probe ran:\n${srv.output}`);
+      assert.match(m[1], /Permission denied|Operation not permitted/, `${probe}: ${m[1]}`);
+    } finally {
+      await srv.cleanup();
+    }
   }
 });

@@ -4,7 +4,8 @@
  * constraint, busy (a second connection holding the write lock), an
  * injected error (the HUBCAST_CATALOG_FAULT hook), the lifecycle's allowed
  * and refused transitions, the visibility rule, kind/answers changes and
- * mentions (migration 005), and migration 003 on a catalog made by the
+ * mentions (migration 005), first-playable jobs and live uploads
+ * (migration 007), and migration 003 on a catalog made by the
  * first two migrations.
  */
 #include "config.h"
@@ -731,6 +732,207 @@ UNIT_TEST(migration_003_keeps_rows_and_references)
     catalog_close(c);
 }
 
+
+/* ---- first-playable (migration 007) ---- */
+
+static int64_t count(const char *sql, int64_t id)
+{
+    int64_t v = -1;
+    if (cat_get_int(cat, &v, sql, "I", id) != DB_OK)
+        return -1;
+    return v;
+}
+
+UNIT_TEST(first_live_upload_lifecycle)
+{
+    struct db_upload up = { .length = -1, .created_at = 1000, .expires_at = 9000 };
+    struct db_update_new in = { 0, "weekly", "2026-W10", "Live", NULL, "/up/live.part", 0, 1000, 1, "live-one" };
+    struct db_viewer va = { ann, 0 }, vb = { ben, 0 }, vadm = { boss, 1 };
+    struct db_update u;
+    struct db_job job;
+    enum db_input_state st;
+    int64_t uid = 0, fin = 0, off = 0;
+    char nonce[DB_NONCE_SIZE];
+    struct db_job first;
+
+    drain_jobs();
+    up.user_id = in.author_id = ann;
+    hc_strlcpy(up.id, "live-one", sizeof(up.id));
+    hc_strlcpy(up.kind, "weekly", sizeof(up.kind));
+    CHECK_INT(db_upload_create_live(cat, &up, &in, &uid), DB_OK);
+    CHECK(uid > 0);
+    CHECK_INT(db_upload_create_live(cat, &up, &in, &uid), DB_CONSTRAINT);  /* nothing half made */
+    CHECK_INT(count("SELECT COUNT(*) FROM updates WHERE upload_id = 'live-one' AND id >= ?", 0), 1);
+    /* uploading, unpublished: its author alone sees it, an admin neither */
+    CHECK_INT(db_update_get(cat, &va, uid, &u), DB_OK);
+    CHECK_STR(u.status, "uploading");
+    CHECK_INT(u.playable, 0);
+    CHECK_INT(u.published, 0);
+    db_update_free(&u);
+    CHECK_INT(db_update_get(cat, &vb, uid, &u), DB_NOTFOUND);
+    CHECK_INT(db_update_get(cat, &vadm, uid, &u), DB_NOTFOUND);
+    /* one first job, no ladder job yet; the ladder lane finds nothing */
+    CHECK_INT(count("SELECT COUNT(*) FROM jobs WHERE update_id = ? AND kind = 'first'", uid), 1);
+    CHECK_INT(count("SELECT COUNT(*) FROM jobs WHERE update_id = ? AND kind = 'ladder'", uid), 0);
+    CHECK_INT(db_job_claim_lane(cat, DB_LANE_LADDER, "w1", 1100, 60, 3, "used up", &job), DB_NOTFOUND);
+    CHECK_INT(db_job_claim_lane(cat, DB_LANE_FIRST, "lane", 1100, 60, 3, "used up", &job), DB_OK);
+    CHECK_INT(job.first, 1);
+    CHECK_INT(job.update_id, uid);
+    first = job;
+    CHECK_INT(db_update_get(cat, &va, uid, &u), DB_OK);
+    CHECK_STR(u.status, "uploading");          /* a first job leaves the status */
+    db_update_free(&u);
+    /* the input grows with the upload's confirmed offset */
+    CHECK_INT(db_job_first_input(cat, job.id, &off, &st), DB_OK);
+    CHECK_INT(st, DB_INPUT_GROWING);
+    CHECK_INT(off, 0);
+    CHECK_INT(db_upload_advance(cat, "live-one", 0, 500, 9000), DB_OK);
+    CHECK_INT(db_job_first_input(cat, job.id, &off, &st), DB_OK);
+    CHECK_INT(off, 500);
+    /* a listed segment: playable, for its author; /media's first files too */
+    CHECK_INT(db_job_first_progress(cat, job.id, "other", 1, 1200), DB_INVALID);
+    CHECK_INT(db_job_first_progress(cat, job.id, "lane", 1, 1200), DB_OK);
+    CHECK_INT(db_update_get(cat, &va, uid, &u), DB_OK);
+    CHECK_INT(u.playable, 1);
+    db_update_free(&u);
+    CHECK_INT(db_update_get(cat, &vb, uid, &u), DB_NOTFOUND);      /* still unpublished */
+    CHECK_INT(db_update_media_first(cat, &va, uid, nonce), DB_OK);
+    CHECK_INT(db_update_media_first(cat, &vb, uid, nonce), DB_NOTFOUND);
+    CHECK_INT(db_update_media(cat, uid, nonce), DB_NOTFOUND);     /* the ladder's: not ready */
+    /* the upload ends: published, processing (its first job runs), ladder queued */
+    in.upload_id = NULL;
+    CHECK_INT(db_upload_finish(cat, "live-one", 800, &in, &fin), DB_OK);
+    CHECK_INT(fin, uid);
+    CHECK_INT(db_job_first_input(cat, job.id, &off, &st), DB_OK);
+    CHECK_INT(st, DB_INPUT_FINISHED);
+    CHECK_INT(off, 800);
+    CHECK_INT(db_update_get(cat, &vb, uid, &u), DB_OK);           /* published and playable */
+    CHECK_STR(u.status, "processing");
+    CHECK_INT(u.playable, 1);
+    CHECK_INT(u.published, 1);
+    db_update_free(&u);
+    CHECK_INT(db_update_media_first(cat, &vb, uid, nonce), DB_OK);
+    /* the ladder waits for the first pass to end */
+    CHECK_INT(db_job_claim_lane(cat, DB_LANE_LADDER, "w1", 1300, 60, 3, "used up", &job), DB_NOTFOUND);
+    CHECK_INT(db_job_first_done(cat, first.id, "other", 3, 1300), DB_INVALID);
+    CHECK_INT(db_job_first_done(cat, first.id, "lane", 3, 1300), DB_OK);
+    CHECK_INT(count("SELECT first_segments FROM updates WHERE id = ?", uid), 3);
+    CHECK_INT(db_job_first_done(cat, first.id, "lane", 3, 1300), DB_INVALID);
+    CHECK_INT(db_job_claim_lane(cat, DB_LANE_LADDER, "w1", 1300, 60, 3, "used up", &job), DB_OK);
+    CHECK_INT(job.first, 0);
+    CHECK_INT(job.update_id, uid);
+    /* a finished upload cannot be terminated or expired */
+    CHECK_INT(db_upload_terminate(cat, "live-one", &fin), DB_INVALID);
+    CHECK_INT(db_upload_expire(cat, "live-one", "late", 1400, &fin), DB_INVALID);
+    CHECK_INT(db_upload_terminate(cat, "nope", &fin), DB_NOTFOUND);
+}
+
+UNIT_TEST(first_retake_and_expiry)
+{
+    struct db_upload up = { .length = -1, .created_at = 1000, .expires_at = 2000 };
+    struct db_update_new in = { 0, "weekly", "2026-W10", "Take", NULL, "/up/t.part", 0, 1000, 1, "take-one" };
+    struct db_viewer va = { ann, 0 };
+    struct db_update u;
+    struct db_job job;
+    enum db_input_state st;
+    int64_t uid = 0, gone = 0, off;
+
+    drain_jobs();
+    up.user_id = in.author_id = ann;
+    hc_strlcpy(up.id, "take-one", sizeof(up.id));
+    hc_strlcpy(up.kind, "weekly", sizeof(up.kind));
+    CHECK_INT(db_upload_create_live(cat, &up, &in, &uid), DB_OK);
+    CHECK_INT(db_job_claim_lane(cat, DB_LANE_FIRST, "lane", 1100, 60, 3, "used up", &job), DB_OK);
+    /* a retake: the update goes with the upload; the lane stops, drops the job */
+    hold_lock();
+    CHECK_INT(db_upload_terminate(cat, "take-one", &gone), DB_BUSY);
+    release_lock();
+    CHECK_INT(db_upload_terminate(cat, "take-one", &gone), DB_OK);
+    CHECK_INT(gone, uid);
+    CHECK_INT(db_update_get(cat, &va, uid, &u), DB_NOTFOUND);
+    CHECK_INT(db_job_first_input(cat, job.id, &off, &st), DB_OK);
+    CHECK_INT(st, DB_INPUT_GONE);
+    CHECK_INT(db_job_heartbeat(cat, job.id, "lane", 10, -1, 1200, 60), DB_INVALID);
+    CHECK_INT(db_job_drop(cat, job.id, "lane", 1200), DB_OK);
+    CHECK_INT(db_job_drop(cat, job.id, "lane", 1200), DB_INVALID);
+    CHECK_INT(db_upload_terminate(cat, "take-one", &gone), DB_NOTFOUND);
+
+    /* abandoned: expired, its update failed and never published */
+    hc_strlcpy(up.id, "take-two", sizeof(up.id));
+    in.upload_id = "take-two";
+    CHECK_INT(db_upload_create_live(cat, &up, &in, &uid), DB_OK);
+    CHECK_INT(db_job_claim_lane(cat, DB_LANE_FIRST, "lane", 1100, 60, 3, "used up", &job), DB_OK);
+    CHECK_INT(db_job_first_progress(cat, job.id, "lane", 2, 1200), DB_OK);
+    fault(1);
+    CHECK_INT(db_upload_expire(cat, "take-two", "abandoned", 3000, &gone), DB_ERROR);
+    fault(0);
+    CHECK_INT(db_upload_expire(cat, "take-two", "abandoned", 3000, &gone), DB_OK);
+    CHECK_INT(gone, uid);
+    CHECK_INT(db_update_get(cat, &va, uid, &u), DB_OK);
+    CHECK_STR(u.status, "failed");
+    CHECK(!strcmp(u.error, "abandoned"));
+    CHECK_INT(u.playable, 0);
+    CHECK_INT(u.published, 0);
+    db_update_free(&u);
+    CHECK_INT(db_job_first_input(cat, job.id, &off, &st), DB_OK);
+    CHECK_INT(st, DB_INPUT_GONE);
+    CHECK_INT(db_job_heartbeat(cat, job.id, "lane", 10, -1, 3000, 60), DB_INVALID);
+    CHECK_INT(db_upload_expire(cat, "take-two", "abandoned", 3000, &gone), DB_NOTFOUND);
+}
+
+UNIT_TEST(first_jobs_before_ladders_and_failing_alone)
+{
+    struct db_update_new in = { 0, "weekly", "2026-W10", "Burst", NULL, "/up/b.part", 0, 1000, 1, NULL };
+    struct db_viewer vb = { ben, 0 };
+    struct db_update u;
+    struct db_job job;
+    enum db_input_state st;
+    int64_t a = 0, b = 0, off;
+
+    drain_jobs();
+    in.author_id = ann;
+    CHECK_INT(cat_begin(cat), 0);
+    CHECK_INT(db_update_insert_queued(cat, &in, &a), DB_OK);
+    in.author_id = ben;
+    CHECK_INT(db_update_insert_queued(cat, &in, &b), DB_OK);
+    CHECK_INT(cat_commit(cat), 0);
+    CHECK_INT(count("SELECT COUNT(*) FROM jobs WHERE update_id = ?", a), 2);
+    /* any lane: both first jobs before either ladder */
+    CHECK_INT(db_job_claim(cat, "w", 1100, 60, 3, "used up", &job), DB_OK);
+    CHECK_INT(job.first, 1);
+    CHECK_INT(job.update_id, a);
+    CHECK_INT(db_job_first_input(cat, job.id, &off, &st), DB_OK);
+    CHECK_INT(st, DB_INPUT_FINISHED);          /* uploaded in one go: the whole file */
+    CHECK_INT(off, -1);
+    CHECK_INT(db_update_get(cat, &vb, a, &u), DB_NOTFOUND);   /* processing, not playable yet */
+    CHECK_INT(db_job_first_progress(cat, job.id, "w", 1, 1150), DB_OK);
+    CHECK_INT(db_update_get(cat, &vb, a, &u), DB_OK);         /* published and playable */
+    CHECK_INT(u.playable, 1);
+    CHECK_STR(u.status, "processing");
+    db_update_free(&u);
+    /* a first pass that fails leaves the update to its ladder, not playable */
+    CHECK_INT(db_job_fail(cat, job.id, "w", "broken", 1160), DB_OK);
+    CHECK_INT(db_update_get(cat, &vb, a, &u), DB_NOTFOUND);
+    CHECK_INT(count("SELECT status = 'processing' FROM updates WHERE id = ?", a), 1);
+    CHECK_INT(db_job_claim(cat, "w", 1200, 60, 3, "used up", &job), DB_OK);
+    CHECK_INT(job.first, 1);
+    CHECK_INT(job.update_id, b);
+    /* b's first holds b's ladder back while it runs */
+    CHECK_INT(db_job_claim(cat, "w2", 1210, 60, 3, "used up", &job), DB_OK);
+    CHECK_INT(job.first, 0);
+    CHECK_INT(job.update_id, a);
+    CHECK_INT(db_job_claim(cat, "w3", 1210, 60, 3, "used up", &job), DB_NOTFOUND);
+    /* its lease runs out with its attempts used up: it fails alone */
+    seed("UPDATE jobs SET attempts = 3 WHERE kind = 'first' AND state = 'running'");
+    CHECK_INT(db_job_claim(cat, "w3", 1265, 60, 3, "used up", &job), DB_OK);
+    CHECK_INT(job.first, 0);
+    CHECK_INT(job.update_id, b);
+    CHECK_INT(count("SELECT COUNT(*) FROM jobs WHERE update_id = ? AND kind = 'first' AND state = 'failed'", b), 1);
+    CHECK_INT(count("SELECT status = 'processing' FROM updates WHERE id = ?", b), 1);
+    CHECK_INT(db_job_count_kind(cat, "first", "failed", &off), DB_OK);
+    CHECK(off >= 2);
+}
+
 int main(void)
 {
     char err[256];
@@ -770,6 +972,9 @@ int main(void)
     unit_run(mentions_once_per_source_and_kudos_follow_visibility,
              "mentions_once_per_source_and_kudos_follow_visibility");
     unit_run(migration_003_keeps_rows_and_references, "migration_003_keeps_rows_and_references");
+    unit_run(first_live_upload_lifecycle, "first_live_upload_lifecycle");
+    unit_run(first_retake_and_expiry, "first_retake_and_expiry");
+    unit_run(first_jobs_before_ladders_and_failing_alone, "first_jobs_before_ladders_and_failing_alone");
     catalog_close(cat);
     {
         char cmd[400];
