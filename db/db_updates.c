@@ -466,9 +466,9 @@ static int next_job(struct catalog *c, enum db_lane lane, int64_t now, struct db
         "LEFT JOIN updates u ON u.id = j.update_id "
         "WHERE (j.state = 'queued' OR (j.state = 'running' AND j.lease_until < :now)) "
         "AND (:lane = 0 OR (:lane = 1 AND j.kind = 'first') OR (:lane = 2 AND j.kind = 'ladder')) "
-        /* A ladder waits for its update's first pass to end. */
-        "AND (j.kind = 'first' OR j.update_id IS NULL OR NOT EXISTS (SELECT 1 FROM jobs f "
-        "     WHERE f.update_id = j.update_id AND f.kind = 'first' AND f.state IN ('queued', 'running'))) "
+        /* No ladder starts while a first pass still waits for a lane. */
+        "AND (j.kind = 'first' OR NOT EXISTS (SELECT 1 FROM jobs f JOIN updates fu ON fu.id = f.update_id "
+        "     WHERE f.kind = 'first' AND f.state = 'queued')) "
         "ORDER BY j.kind = 'first' DESC, j.priority DESC, "
         /* Fair turns: a job's place is the number of its author's jobs
          * that were already waiting when it was queued, so a second

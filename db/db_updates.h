@@ -26,10 +26,10 @@
  *
  * A first job never changes its update's status (a failed first pass
  * leaves the ladder to do the work): claiming it resets the update's
- * first rendition (not playable), its progress marks it playable. A
- * ladder job is not claimed while its update's first job is queued or
- * running, so that the ladder publishes beside a complete first
- * rendition. First jobs are claimed before ladder jobs.
+ * first rendition (not playable), its progress marks it playable. First
+ * jobs are claimed before ladder jobs, and no ladder job is claimed while
+ * a first job is still queued (a burst gets every first pass under way
+ * before any ladder); ladders then go in their fair order.
  *
  * A function asked for a transition that the current state does not allow
  * changes nothing and returns DB_INVALID.

@@ -345,8 +345,9 @@ static int publish(const char *work, const char *out)
 
     if ((rc = sandbox_give_back(work)) < 0)
         return rc;
-    if (stat(out, &sb) < 0)
-        return tc_work_publish(work, out);
+    /* (The first lane may create out meanwhile: then merge.) */
+    if (stat(out, &sb) < 0 && (rc = tc_work_publish(work, out)) != -EEXIST && rc != -ENOTEMPTY)
+        return rc;
     return tc_work_merge(work, out, "master.m3u8");
 }
 
