@@ -2,7 +2,11 @@
 // Safari) on a <video>, our own accessible controls (play, seek bar with
 // storyboard previews, time, mute, volume, speed 1x-2x, quality, full
 // screen) and the keyboard shortcuts: space/k play-pause, j/l -/+10 s,
-// f full screen, m mute, "," and "." slower/faster.
+// f full screen, m mute, "," and "." slower/faster. The source can change
+// under a playing viewer (setSource): an update watched while its ladder
+// is still being made starts on its first rendition (an EVENT playlist
+// that grows, played from its beginning, never from its live edge) and
+// moves to the master playlist at the same time, still playing.
 import { h, fmtDuration, loadScript, HLS_SRC } from './dom.js';
 import { t } from './i18n.js';
 
@@ -61,7 +65,8 @@ export function parseStoryboard(text, baseUrl) {
   return cues;
 }
 
-// createPlayer({src, poster, storyboard, onError, onTime}) -> {el, video, destroy}
+// createPlayer({src, poster, storyboard, onError}) -> {el, video, seekTo,
+// setSource, source, destroy}
 export function createPlayer({ src, poster, storyboard, onError }) {
   const video = h('video', { id: 'video', poster, preload: 'metadata', playsInline: true, tabindex: '-1' });
   video.setAttribute('playsinline', '');
@@ -167,50 +172,93 @@ export function createPlayer({ src, poster, storyboard, onError }) {
   }
   seek.addEventListener('pointermove', showPreview);
   seek.addEventListener('pointerleave', () => { preview.hidden = true; });
-  if (storyboard) {
-    fetch(storyboard, { credentials: 'same-origin' }).then((r) => (r.ok ? r.text() : '')).then((txt) => {
-      if (txt.startsWith('WEBVTT')) cues = parseStoryboard(txt, new URL(storyboard, location.href).href);
+  function loadStoryboard(url) {
+    if (!url) return;
+    fetch(url, { credentials: 'same-origin' }).then((r) => (r.ok ? r.text() : '')).then((txt) => {
+      if (txt.startsWith('WEBVTT')) cues = parseStoryboard(txt, new URL(url, location.href).href);
       el.dataset.storyboard = String(cues.length);
     }).catch(() => {});
   }
+  loadStoryboard(storyboard);
 
-  async function attach() {
+  // Play `url` from `start` seconds (0: the beginning, also for a playlist
+  // that is still growing). resume: start playing once it can.
+  async function attach(url, start, resume) {
     try { await loadScript(HLS_SRC); } catch { /* fall back to native */ }
+    if (url !== current || destroyed) return;
     const Hls = window.Hls;
+    recovered = false;
     if (Hls && Hls.isSupported()) {
-      hls = new Hls({ capLevelToPlayerSize: true, startLevel: -1 });
-      hls.on(Hls.Events.MANIFEST_PARSED, (_e, data) => {
+      // An EVENT playlist (the first rendition, while the ladder is made)
+      // is live to hls.js: start where asked, never at the live edge (and
+      // hls.js's defaults never jump ahead to catch up with it: no
+      // liveMaxLatencyDuration, playback rate left alone).
+      const me = new Hls({ capLevelToPlayerSize: true, startLevel: -1, startPosition: start });
+      hls = me;
+      me.on(Hls.Events.MANIFEST_PARSED, (_e, data) => {
+        quality.replaceChildren(h('option', { value: '-1' }, t('player.auto')));
         const levels = data.levels.map((l, i) => ({ i, h: l.height, b: l.bitrate })).sort((a, b) => b.h - a.h);
         for (const l of levels) quality.append(h('option', { value: String(l.i) }, l.h ? `${l.h}p` : `${Math.round(l.b / 1000)} kb/s`));
         quality.disabled = levels.length < 2;
+        if (resume) video.play().catch(() => {});
       });
-      hls.on(Hls.Events.ERROR, (_e, data) => {
-        if (!data.fatal) return;
+      me.on(Hls.Events.ERROR, (_e, data) => {
+        if (!data.fatal || hls !== me) return;
         if (data.type === Hls.ErrorTypes.MEDIA_ERROR && !recovered) {
           recovered = true;
-          hls.recoverMediaError();
+          me.recoverMediaError();
           return;
         }
         fail(`${data.type}: ${data.details}`);
-        hls.destroy();
+        me.destroy();
         hls = null;
       });
-      hls.loadSource(src);
-      hls.attachMedia(video);
+      me.loadSource(url);
+      me.attachMedia(video);
     } else if (video.canPlayType('application/vnd.apple.mpegurl')) {
-      video.src = src;
+      video.src = url;
       quality.disabled = true;
+      if (start > 0 || resume) {
+        video.addEventListener('loadedmetadata', () => {
+          if (start > 0) video.currentTime = start;
+          if (resume) video.play().catch(() => {});
+        }, { once: true });
+      }
     } else {
       fail(t('player.unsupported'));
     }
   }
-  attach();
+
+  // Move to another playlist of the same video (the master playlist once
+  // the ladder is ready): same time, same speed, playing if it was.
+  function setSource(url, { poster: p, storyboard: sb } = {}) {
+    if (!url || url === current) return;
+    const at = video.currentTime;
+    const resume = !video.paused && !video.ended;
+    const rate = video.playbackRate;
+    current = url;
+    if (p) video.poster = p;
+    if (sb && !cues.length) loadStoryboard(sb);
+    if (hls) hls.destroy();
+    hls = null;
+    video.addEventListener('loadedmetadata', () => { video.playbackRate = rate; }, { once: true });
+    el.dataset.source = url;
+    attach(url, at, resume);
+  }
+
+  let current = src;
+  let destroyed = false;
+  el.dataset.source = src;
+  attach(src, 0, false);
   update();
 
   return {
     el, video,
     seekTo(sec) { video.currentTime = sec; },
+    setSource,
+    source: () => current,
     destroy() {
+      destroyed = true;
       document.removeEventListener('keydown', onKey);
       if (hls) hls.destroy();
       hls = null;

@@ -6,18 +6,22 @@ import { h, fmtDuration, avatar } from './dom.js';
 import { t } from './i18n.js';
 
 // A card in a grid: poster, duration, title, author, the first check-in
-// answer (to skim before watching), unwatched mark. The
+// answer (to skim before watching), unwatched mark; an update that can be
+// watched before its ladder is done says "playable now". The
 // link is the title alone (its name is what it shows); CSS stretches its
 // click area over the whole card.
 export function updateCard(u, { showAuthor = true, me } = {}) {
   const ready = u.status === 'ready';
-  const unwatched = ready && !u.viewed && (!me || me.id !== u.author.id);
+  const playable = !ready && u.status !== 'failed' && !!u.playable;
+  const unwatched = (ready || playable) && !u.viewed && (!me || me.id !== u.author.id);
   const thumb = h('div.thumb');
   if (ready) {
     const img = h('img', { src: u.poster_url, alt: '', loading: 'lazy', width: 320, height: 180 });
     img.addEventListener('error', () => img.remove());
     thumb.append(img);
     if (u.duration) thumb.append(h('span.duration', h('span.sr', `${t('update.durationLabel')} `), fmtDuration(u.duration)));
+  } else if (playable) {
+    thumb.append(h('span.status-chip.is-playable', t('status.playable')));
   } else {
     thumb.append(h('span.status-chip', t(`status.${u.status}`)));
   }

@@ -3,8 +3,8 @@
 // level meter, 3-2-1 countdown, timer, pause/resume, stop, preview, retake,
 // title, publish. The check-in prompts (GET /api/prompts) sit beside the
 // preview, each with an optional short answer. The recording uploads while
-// it is made (MediaRecorder chunks every 2 s -> IndexedDB -> tus with
-// deferred length); Publish ends the upload, then one PATCH sets what was
+// it is made (MediaRecorder chunks every second -> IndexedDB -> tus with
+// deferred length; H.264 where the browser offers it, keyframes every 2 s); Publish ends the upload, then one PATCH sets what was
 // chosen meanwhile (title, kind, answers). After a crash or reload the page
 // offers to finish or discard what was kept.
 import { h, append, fmtDuration, fmtBytes, announce } from '../dom.js';
@@ -17,13 +17,28 @@ import { RecordingSource, startRecordingUpload } from '../recupload.js';
 import { withMentions } from '../mentions.js';
 import { trimEditor } from '../trim.js';
 
-const TIMESLICE = 2000;
+const TIMESLICE = 1000;
+
+// What MediaRecorder is asked to write, best first. H.264 comes first: the
+// server remuxes it (no re-encode) to make the update playable the moment
+// the upload ends. MP4 only with AAC (Safari); Chromium offers H.264 in
+// "video/webm;codecs=h264", which it writes as Matroska. Then VP9, VP8,
+// which the server encodes as they arrive.
+const MIME_CANDIDATES = [
+  'video/mp4;codecs=avc1.42E01F,mp4a.40.2', 'video/mp4;codecs=avc1.4D401F,mp4a.40.2', 'video/mp4;codecs=avc1,mp4a',
+  'video/webm;codecs=h264,opus', 'video/webm;codecs=avc1,opus', 'video/x-matroska;codecs=avc1,opus',
+  'video/webm;codecs=h264', 'video/webm;codecs=avc1',
+  'video/webm;codecs=vp9,opus', 'video/webm;codecs=vp8,opus', 'video/webm;codecs=vp9', 'video/webm;codecs=vp8', 'video/webm', 'video/mp4',
+];
 
 function pickMime() {
-  const cands = ['video/webm;codecs=vp8,opus', 'video/webm;codecs=vp9,opus', 'video/webm', 'video/mp4;codecs=avc1,mp4a', 'video/mp4'];
-  for (const c of cands) if (window.MediaRecorder && MediaRecorder.isTypeSupported(c)) return c;
+  for (const c of MIME_CANDIDATES) if (window.MediaRecorder && MediaRecorder.isTypeSupported(c)) return c;
   return '';
 }
+
+// A keyframe about every 2 s (the segment length the server cuts at; the
+// browser's default is every 5 s or more).
+const KEYFRAME_MS = 2000;
 
 function mediaError(e, what) {
   const n = e && e.name;
@@ -390,10 +405,12 @@ function setupView(ctx, root, me) {
   async function begin() {
     const mimeType = pickMime();
     try {
-      rec = new MediaRecorder(stream, mimeType ? { mimeType, videoBitsPerSecond: 2500000 } : undefined);
+      rec = new MediaRecorder(stream, mimeType
+        ? { mimeType, videoBitsPerSecond: 2500000, videoKeyFrameIntervalDuration: KEYFRAME_MS }
+        : { videoKeyFrameIntervalDuration: KEYFRAME_MS });
     } catch (e) { fail(mediaError(e)); show(startBtn); return; }
     const type = (rec.mimeType || mimeType || 'video/webm').split(';')[0];
-    const ext = type.includes('mp4') ? 'mp4' : 'webm';
+    const ext = type.includes('mp4') ? 'mp4' : type.includes('matroska') ? 'mkv' : 'webm';
     meta = {
       id: `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
       userId: currentUser().id, createdAt: Date.now(), mimeType: type, filename: `recording-${new Date().toISOString().slice(0, 19).replace(/:/g, '-')}.${ext}`,

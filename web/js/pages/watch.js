@@ -1,5 +1,8 @@
-// pages/watch.js - one update (/watch/{id}): processing progress and ETA
-// until it is ready (polling GET /api/updates/{id}), then the player;
+// pages/watch.js - one update (/watch/{id}): while it is not ready, GET
+// /api/updates/{id} about every second, with processing progress and ETA;
+// the player as soon as it is playable (its first rendition, "playable
+// now, better quality in ~N min"), moved to the full ladder in place once
+// it is ready (same time, still playing);
 // progress reported with POST /api/updates/{id}/views; the check-in
 // answers under the title; comments at a time in the video; reactions;
 // who watched, downloads (original, MP4), edit (title, description, kind,
@@ -58,22 +61,34 @@ export default async function watch(ctx) {
   const side = h('div.below');
   sec.append(stage, side);
 
-  if (u.status !== 'ready') await waitReady(ctx, id, stage, (nu) => { u = nu; });
-  if (!ctx.alive() || u.status !== 'ready') return;
-
-  const player = createPlayer({ src: u.playback_url, poster: u.poster_url, storyboard: u.storyboard_url });
-  ctx.onLeave(() => player.destroy());
-  stage.append(player.el, h('p.hint.shortcuts', t('player.shortcuts')));
-  startAt(player, Number(ctx.query.get('t') || ctx.hash.get('t')));
-  show(u);
-  side.append(descEl);
-  trackViews(ctx, id, player.video);
-  side.append(reactions(ctx, id, player), comments(ctx, id, player, me));
-  if (mine || isAdmin()) {
-    share.append(downloads(id));
-    side.append(viewers(ctx, id), manage(ctx, id, u, show));
-  }
-  if (mine) side.append(trimBox(ctx, id, u));
+  // The player and everything beside it, once there is something to play.
+  let player = null;
+  const open = () => {
+    player = createPlayer({ src: u.playback_url, poster: u.poster_url, storyboard: u.storyboard_url });
+    ctx.onLeave(() => player.destroy());
+    stage.prepend(player.el, h('p.hint.shortcuts', t('player.shortcuts')));
+    startAt(player, Number(ctx.query.get('t') || ctx.hash.get('t')));
+    show(u);
+    side.append(descEl);
+    trackViews(ctx, id, player.video);
+    side.append(reactions(ctx, id, player), comments(ctx, id, player, me));
+    if (mine || isAdmin()) {
+      if (u.status === 'ready') share.append(downloads(id));
+      side.append(viewers(ctx, id), manage(ctx, id, u, show));
+    }
+    if (mine && u.status === 'ready') side.append(trimBox(ctx, id, u));
+  };
+  if (u.status === 'ready' || playableNow(u)) open();
+  if (u.status === 'ready') return;
+  await follow(ctx, id, stage, (nu) => {
+    u = nu;
+    if (!player && (u.status === 'ready' || playableNow(u))) open();
+    else if (player && u.status === 'ready') {
+      player.setSource(u.playback_url, { poster: u.poster_url, storyboard: u.storyboard_url });
+      if (mine || isAdmin()) share.append(downloads(id));
+      if (mine) side.append(trimBox(ctx, id, u));
+    }
+  });
 }
 
 // The author's trim: the original recording with the trim editor over it;
@@ -124,6 +139,9 @@ function trimBox(ctx, id, u) {
   return box;
 }
 
+// Playable before its ladder is done: its first rendition has a segment.
+const playableNow = (u) => u.status !== 'failed' && !!u.playable && !!u.playback_url;
+
 // A link to a moment (?t=SECONDS, as search results give): the video
 // starts there once its length is known.
 function startAt(player, sec) {
@@ -171,11 +189,15 @@ function copyLink(id) {
   return h('div.share', btn, note);
 }
 
-// Poll until the update is ready or failed; shows progress and ETA.
-async function waitReady(ctx, id, stage, set) {
+// Follow an update that is not ready: GET it about every second until it
+// is ready or failed, calling changed(update) after each answer. Shows
+// progress and ETA while nothing plays, "playable now, better quality in
+// ~N min" while the first rendition plays, nothing once it is ready.
+async function follow(ctx, id, stage, changed) {
   const bar = h('progress', { id: 'processing-progress', max: 100, value: 0, 'aria-label': t('watch.processing') });
   const txt = h('p', { id: 'processing-status', role: 'status', 'aria-live': 'polite' });
-  const box = h('div.processing', h('h2', t('watch.processing')), bar, txt);
+  const heading = h('h2', t('watch.processing'));
+  const box = h('div.processing', { id: 'processing' }, heading, bar, txt);
   stage.append(box);
   for (;;) {
     let u;
@@ -183,12 +205,12 @@ async function waitReady(ctx, id, stage, set) {
       u = (await api('GET', `/api/updates/${id}`, undefined, { quiet: true })).update;
     } catch (e) {
       txt.textContent = e.message;
-      await sleep(3000);
+      await sleep(POLL_MS);
       if (!ctx.alive()) return;
       continue;
     }
     if (!ctx.alive()) return;
-    set(u);
+    changed(u);
     if (u.status === 'ready') {
       box.remove();
       announce(t('watch.ready'));
@@ -200,12 +222,31 @@ async function waitReady(ctx, id, stage, set) {
     }
     // progress is a whole percentage, 0-100; eta seconds or null.
     bar.value = u.progress;
-    txt.textContent = u.status === 'processing'
-      ? t('watch.progress', { pct: u.progress, eta: u.eta === null ? t('eta.unknown') : fmtEta(u.eta) })
-      : t(`status.${u.status}`);
-    await sleep(1500);
+    box.classList.toggle('is-playable', playableNow(u));
+    if (playableNow(u)) {
+      heading.hidden = true;
+      bar.setAttribute('aria-label', t('watch.betterQuality'));
+      txt.textContent = betterQuality(u.eta);
+    } else {
+      heading.hidden = false;
+      bar.setAttribute('aria-label', t('watch.processing'));
+      txt.textContent = u.status === 'processing'
+        ? t('watch.progress', { pct: u.progress, eta: u.eta === null ? t('eta.unknown') : fmtEta(u.eta) })
+        : t(`status.${u.status}`);
+    }
+    await sleep(POLL_MS);
     if (!ctx.alive()) return;
   }
+}
+
+// How often a page waiting for an update asks about it.
+const POLL_MS = 1000;
+
+// "Playable now, better quality in ~N min" from the ladder's ETA (seconds).
+function betterQuality(eta) {
+  if (eta === null || eta === undefined || !Number.isFinite(Number(eta))) return t('watch.playableNow');
+  if (eta < 60) return t('watch.playableSoon');
+  return t('watch.playableEta', { n: Math.max(1, Math.round(eta / 60)) });
 }
 
 function sleep(ms) { return new Promise((r) => setTimeout(r, ms)); }
