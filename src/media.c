@@ -214,23 +214,24 @@ static int h_media(struct req *r, struct resp *o)
 static int h_media_token(struct req *r, struct resp *o)
 {
     char nonce[DB_NONCE_SIZE];
+    struct db_viewer v, *vp = NULL;
     int64_t id;
     int st;
 
     const char *file = r->match.params[2];
 
-    if ((st = lookup(r, o, r->match.params[1], file, NULL, &id, nonce)))
+    /* The first rendition goes by who asks when they are signed in (once
+     * trimmed it is its author's alone, whatever the token says). */
+    if (is_first(file) && r->authed) {
+        updates_viewer(r, &v);
+        vp = &v;
+    }
+    if ((st = lookup(r, o, r->match.params[1], file, vp, &id, nonce)))
         return st;
     /* A signed-in member may fetch it without a valid token (the first
-     * rendition only when they may see the update). */
-    if (!verify(r->match.params[0], id, nonce)) {
-        struct db_viewer v;
-        if (!r->authed)
-            return http_error(o, 401, "unauthenticated", "this link has expired; reload the page");
-        updates_viewer(r, &v);
-        if (is_first(file) && (st = lookup(r, o, r->match.params[1], file, &v, &id, nonce)))
-            return st;
-    }
+     * rendition only when they may see the update, checked above). */
+    if (!verify(r->match.params[0], id, nonce) && !r->authed)
+        return http_error(o, 401, "unauthenticated", "this link has expired; reload the page");
     return serve(r, o, id, file);
 }
 

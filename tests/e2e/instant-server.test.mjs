@@ -391,3 +391,38 @@ test('an abandoned live upload ends failed past --upload-expiry and publishes no
     await srv.cleanup();
   }
 });
+
+test('once trimmed, the untrimmed first rendition is its author\'s alone', { timeout: 180000 }, async () => {
+  const srv = await startServer({ workers: 1, args: ['--preset', 'ultrafast'] });
+  try {
+    await addUser(srv, 'ann@example.com', 'Ann');
+    await addUser(srv, 'ben@example.com', 'Ben');
+    const tokA = apiToken(srv, 'ann@example.com');
+    const tokB = apiToken(srv, 'ben@example.com');
+    const up = await uploadOne(srv, tokA, fx.h264, 'to be trimmed');
+    const first = (await watch(srv, tokA, up.id, (u) => u.playable && u.status !== 'ready')).at(-1).playback_url;
+    assert.match(first, /\/first\/master\.m3u8$/);
+    assert.equal((await fetch(srv.url + first, { headers: { authorization: `Bearer ${tokB}` } })).status, 200,
+                 'before the trim another member plays the first rendition');
+    // The trim waits for a ladder job to exist (it rides along or makes a version).
+    let r;
+    for (const end = Date.now() + 60000; ;) {
+      r = await api(srv, tokA, 'PATCH', `/api/updates/${up.id}`, {
+        body: JSON.stringify({ trim: { start: 2, end: 12 } }), headers: { 'content-type': 'application/json' } });
+      if (r.status === 200) break;
+      assert.ok(Date.now() < end, r.text);
+      await sleep(200);
+    }
+    const ben = (await getUpdate(srv, tokB, up.id)).data.update;
+    assert.ok(!String(ben.playback_url ?? '').includes('/first/'), JSON.stringify(ben));
+    if (ben.status !== 'ready') assert.equal(ben.playable, false);
+    for (const [tok, want] of [[tokB, 404], [tokA, 200]]) {
+      const got = await fetch(srv.url + first, { headers: { authorization: `Bearer ${tok}` } });
+      assert.equal(got.status, want, `${tok === tokA ? 'author' : 'member'} asked for ${first}`);
+    }
+    const ann = (await getUpdate(srv, tokA, up.id)).data.update;
+    if (ann.status !== 'ready') assert.match(ann.playback_url, /\/first\//);
+  } finally {
+    await srv.stop();
+  }
+});
