@@ -245,10 +245,8 @@ int db_update_change(struct catalog *c, int64_t id, const struct db_update_chang
     if (ch->set_answers) {
         if (cat_exec(c, "DELETE FROM update_answers WHERE update_id = ?", "I", id) < 0)
             return db_fail(c);
-        for (size_t i = 0; i < ch->nanswers; i++)
-            if (cat_insert(c, "INSERT INTO update_answers(update_id, position, prompt, body) VALUES (?, ?, ?, ?)",
-                           "IIss", id, (int64_t)i, ch->answers[i].prompt, ch->answers[i].text) < 0)
-                return db_fail(c);
+        if (db_update_answers_add(c, id, ch->answers, ch->nanswers) < 0)
+            return db_fail(c);
     }
     if (after && (rc = after(c, id, arg)) < 0) {
         cat_rollback(c);
@@ -372,6 +370,15 @@ int db_update_delete(struct catalog *c, int64_t id, char ***inputs, size_t *n)
     return rc;
 }
 
+int db_update_answers_add(struct catalog *c, int64_t id, const struct db_answer *a, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (cat_insert(c, "INSERT INTO update_answers(update_id, position, prompt, body) VALUES (?, ?, ?, ?)",
+                       "IIss", id, (int64_t)i, a[i].prompt, a[i].text) < 0)
+            return cat_rc(c);
+    return DB_OK;
+}
+
 /* Queue a job of kind ("first" or "ladder") for update uid. DB_OK or a
  * negative db_rc. */
 static int insert_job(struct catalog *c, int64_t uid, const char *kind, const struct db_update_new *in)
@@ -394,10 +401,8 @@ int db_update_insert_queued(struct catalog *c, const struct db_update_new *in, i
                      in->description ? in->description : "", in->now, in->now, in->now);
     if (uid < 0)
         return cat_rc(c);
-    for (size_t i = 0; i < in->nanswers; i++)
-        if (cat_insert(c, "INSERT INTO update_answers(update_id, position, prompt, body) VALUES (?, ?, ?, ?)",
-                       "IIss", uid, (int64_t)i, in->answers[i].prompt, in->answers[i].text) < 0)
-            return cat_rc(c);
+    if ((rc = db_update_answers_add(c, uid, in->answers, in->nanswers)) < 0)
+        return rc;
     if ((in->first && (rc = insert_job(c, uid, "first", in)) < 0) ||
         (rc = insert_job(c, uid, "ladder", in)) < 0)
         return rc;

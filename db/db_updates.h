@@ -217,6 +217,9 @@ struct db_update_new {
  * db_rc.
  */
 int db_update_insert_queued(struct catalog *c, const struct db_update_new *in, int64_t *id);
+/* Store update id's check-in answers a[0..n) in that order. Only inside
+ * the caller's transaction: DB_OK or a negative db_rc. */
+int db_update_answers_add(struct catalog *c, int64_t id, const struct db_answer *a, size_t n);
 /*
  * (none) -> update uploading, unpublished, fed by the live upload
  * in->upload_id + its first job (no ladder job yet). Only inside the

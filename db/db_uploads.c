@@ -142,11 +142,7 @@ static int publish_live(struct catalog *c, int64_t uid, const struct db_update_n
                       "VALUES (?, 'ladder', ?, ?, ?, ?)", "IsiII", uid, in->input_path, in->priority,
                    in->now, in->now) < 0)
         return cat_rc(c) < 0 ? cat_rc(c) : DB_ERROR;
-    for (size_t i = 0; i < in->nanswers; i++)
-        if (cat_insert(c, "INSERT INTO update_answers(update_id, position, prompt, body) VALUES (?, ?, ?, ?)",
-                       "IIss", uid, (int64_t)i, in->answers[i].prompt, in->answers[i].text) < 0)
-            return cat_rc(c);
-    return DB_OK;
+    return db_update_answers_add(c, uid, in->answers, in->nanswers);
 }
 
 int db_upload_finish(struct catalog *c, const char *id, int64_t offset, const struct db_update_new *in,

@@ -426,3 +426,32 @@ test('once trimmed, the untrimmed first rendition is its author\'s alone', { tim
     await srv.stop();
   }
 });
+
+test('a live upload\'s check-in answers, sent with its creation, are on the update once it is published',
+     { timeout: 120000 }, async () => {
+  const srv = await startServer({ workers: 1, args: ['--preset', 'ultrafast'] });
+  try {
+    await addUser(srv, 'ann@example.com', 'Ann');
+    const tok = apiToken(srv, 'ann@example.com');
+    const b64 = (s) => Buffer.from(s).toString('base64');
+    const answers = [{ prompt: 'What I did', text: 'Shipped the first lane' }];
+    const tus = { 'tus-resumable': '1.0.0' };
+    const c = await api(srv, tok, 'POST', '/api/uploads', { headers: { ...tus, 'upload-defer-length': '1',
+      'upload-metadata': `filename ${b64('rec.mkv')},title ${b64('with answers')},answers ${b64(JSON.stringify(answers))}` } });
+    assert.equal(c.status, 201, c.text);
+    const url = new URL(c.headers.get('location'), srv.url).pathname;
+    const half = Math.floor(fx.h264.length / 2);
+    for (const [from, to, last] of [[0, half, false], [half, fx.h264.length, true]]) {
+      const headers = { ...tus, 'content-type': 'application/offset+octet-stream', 'upload-offset': String(from) };
+      if (last) headers['upload-length'] = String(fx.h264.length);
+      const r = await api(srv, tok, 'PATCH', url, { body: fx.h264.subarray(from, to), headers });
+      assert.equal(r.status, 204, r.text);
+    }
+    const u = (await api(srv, tok, 'GET', url)).data.update;
+    assert.ok(u, 'the upload names its update');
+    const got = (await getUpdate(srv, tok, u.id)).data.update;
+    assert.deepEqual(got.answers, answers);
+  } finally {
+    await srv.stop();
+  }
+});
