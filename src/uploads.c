@@ -33,6 +33,7 @@
 #include "updates.h"
 #include "uploads.h"
 #include "util.h"
+#include "wake.h"
 #include "worker.h"
 
 #define TUS_VERSION "1.0.0"
@@ -121,7 +122,7 @@ static void up_free(struct req *r)
                 int rc = db_upload_advance(r->cat, u->id, u->start, u->start + u->written,
                                            (int64_t)hc_now() + r->conf->upload_expiry);
                 if (rc == DB_OK)
-                    worker_wake(WORKER_WAKE_FIRST);
+                    wake_workers(WORKER_WAKE_FIRST);
                 if (rc != DB_OK) {
                     /* Not recorded: the bytes past the stored offset go. */
                     hc_log("upload %s: keeping the bytes of an interrupted request: %s", u->id, db_rc_name(rc));
@@ -517,7 +518,7 @@ static int finish_upload(struct req *r, struct up *u, int64_t *update_id)
     if (rc < 0)
         return stream_db_fail(r, rc, "turning the upload into an update");
     metrics_upload_done();
-    worker_wake(WORKER_WAKE_ALL);
+    wake_workers(WORKER_WAKE_ALL);
     *update_id = id;
     return 0;
 }
@@ -559,7 +560,7 @@ static int commit_bytes(struct req *r, struct up *u)
         return stream_db_fail(r, rc, "saving the upload's progress");
     }
     if (u->written > 0)
-        worker_wake(WORKER_WAKE_FIRST);     /* a first pass may follow it */
+        wake_workers(WORKER_WAKE_FIRST);     /* a first pass may follow it */
     return 0;
 }
 
@@ -714,7 +715,7 @@ static int body_create(struct req *r, const char *data, size_t len)
                 in.upload_id = row.id;
                 rc = db_upload_create_live(r->cat, &row, &in, &uid);
                 if (rc == DB_OK)
-                    worker_wake(WORKER_WAKE_FIRST);
+                    wake_workers(WORKER_WAKE_FIRST);
             } else {
                 rc = db_upload_create(r->cat, &row);
             }
@@ -1046,7 +1047,7 @@ static int h_oneshot(struct req *r, struct resp *o)
     if ((rc = db_upload_oneshot(r->cat, &row, &in, &id)) < 0)
         return api_db_fail(o, rc, "turning the upload into an update");
     u->kept = 1;
-    worker_wake(WORKER_WAKE_ALL);
+    wake_workers(WORKER_WAKE_ALL);
     metrics_upload_done();
     updates_viewer(r, &v);
     if ((rc = updates_get_json(r->cat, &v, id, &j)) < 0)

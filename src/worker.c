@@ -778,6 +778,7 @@ int supervisor_start(const struct conf *conf, int n)
         workers[i] = spawn(i);
         started[i] = hc_monotonic();
     }
+    wake_set(worker_wake);
     return pthread_create(&sup_thread, NULL, supervise, NULL) == 0 ? 0 : -1;
 }
 

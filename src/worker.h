@@ -5,6 +5,8 @@
 #ifndef HUBCAST_WORKER_H
 #define HUBCAST_WORKER_H
 
+#include "wake.h"
+
 #include <signal.h>
 #include <stdint.h>
 
@@ -29,11 +31,9 @@ int64_t worker_claim(struct catalog *c, const char *worker_id, int64_t *update_i
 int  supervisor_start(const struct conf *conf, int n);
 void supervisor_stop(void);
 
-/* Wake supervised workers now (SIGUSR1) rather than at their next poll:
- * a job was queued (all), or an upload's confirmed offset moved (the
- * first lane). Safe from any thread; does nothing without a supervisor. */
-#define WORKER_WAKE_FIRST 1
-#define WORKER_WAKE_ALL   3
+/* Wake supervised workers now (SIGUSR1) rather than at their next poll
+ * (WORKER_WAKE_* of wake.h). supervisor_start() installs it as wake.h's
+ * hook; safe from any thread; does nothing without a supervisor. */
 void worker_wake(int which);
 
 /* The first lane inside `hubcast worker --lane first` (firstlane.c): run
