@@ -58,7 +58,7 @@ test('a PNG becomes a 256x256 JPEG that other members see and fetch, and signed-
   const r = await upload(alice, readFileSync(f.png));
   assert.equal(r.status, 200, r.text);
   const url = r.data.user.avatar_url;
-  assert.match(url, /^\/api\/avatars\/[A-Za-z0-9-]+\.jpg$/);
+  assert.match(url, /^\/api\/avatars\/[A-Za-z0-9_-]+\.jpg$/);
   const files = stored();
   assert.equal(files.length, 1);
   const p = probe(join(srv.dir, 'avatars', files[0]));
@@ -97,7 +97,6 @@ test('what is not a picture Hubcast reads is refused and nothing is stored', asy
     ['truncated PNG', png.subarray(0, Math.floor(png.length / 3)), 'image/png', 415, 'not_an_image'],
     ['MP4', readFileSync(f.mp4), 'video/mp4', 415, 'not_an_image'],
     ['9000x9000 PNG', readFileSync(f.big), 'image/png', 415, 'not_an_image'],
-    ['6 MiB body', Buffer.concat([png, Buffer.alloc(6 * 1024 * 1024 - png.length)]), 'image/png', 413, 'too_large'],
   ];
   for (const [name, body, type, status, code] of cases) {
     const r = await upload(bob, body, type);
@@ -105,8 +104,24 @@ test('what is not a picture Hubcast reads is refused and nothing is stored', asy
     assert.equal(r.data.error.code, code, name);
     assert.ok(r.data.error.message.length > 10, name);
   }
-  const fr = await upload(bob, Buffer.from('plain text'), 'text/plain');
+  // Over 5 MiB: answered 413 from the Content-Length, or once the cap is
+  // passed when the body comes in chunks. The server may close before the
+  // body is sent; curl takes that answer as a browser would.
+  const bigBody = join(dir, 'six.png');
+  writeFileSync(bigBody, Buffer.concat([png, Buffer.alloc(6 * 1024 * 1024 - png.length)]));
+  for (const chunked of [false, true]) {
+    const out = execFileSync('curl', ['-s', '-w', '\n%{http_code}', '-H', `cookie: ${bob.cookie}`,
+      '-H', `x-csrf-token: ${bob.csrf}`, '-H', `origin: ${srv.url}`, '-H', 'content-type: image/png',
+      ...(chunked ? ['-H', 'transfer-encoding: chunked'] : []),
+      '--data-binary', `@${bigBody}`, `${srv.url}/api/me/avatar`], { encoding: 'utf8' });
+    const nl = out.lastIndexOf('\n');
+    assert.equal(Number(out.slice(nl + 1)), 413, `chunked=${chunked}: ${out}`);
+    assert.equal(JSON.parse(out.slice(0, nl)).error.code, 'too_large');
+  }
+  const fr = await bob.req('POST', '/api/me/avatar', { body: Buffer.from('plain text'),
+    headers: { 'content-type': 'text/plain', 'accept-language': 'fr-FR,fr;q=0.9' } });
   assert.equal(fr.status, 415);
+  assert.equal(fr.data.error.code, 'not_an_image');
   assert.deepEqual(stored(), keep);
   assert.equal((await bob.req('GET', '/api/me')).data.user.avatar_url, url);
   assert.deepEqual(readdirSync(join(srv.dir, 'avatars')).filter((n) => !n.endsWith('.jpg')), []);
