@@ -191,7 +191,7 @@ static int h_avatar_post(struct req *r, struct resp *o)
     char work[LAYOUT_PATH_MAX], dir[LAYOUT_PATH_MAX], rnd[48], name[DB_AVATAR_MAX];
     char from[LAYOUT_PATH_MAX + 32], to[LAYOUT_PATH_MAX + DB_AVATAR_MAX + 2], old[DB_AVATAR_MAX];
     char err[256] = "";
-    int work_fd = -1, fd, rc, st;
+    int work_fd = -1, in_fd, fd, rc, st;
 
     if (!p || p->fd < 0 || p->written == 0)
         return http_error(o, 415, "not_an_image", "this file is not a JPEG or PNG picture Hubcast can read");
@@ -204,8 +204,15 @@ static int h_avatar_post(struct req *r, struct resp *o)
                               "stored right now; try again later");
         return http_error(o, 500, "storage", "the server could not store the picture (%s)", strerror(errno));
     }
-    lseek(p->fd, 0, SEEK_SET);
-    rc = run_child(r->conf, p->fd, work_fd, err, sizeof(err));
+    /* The child gets the bytes read-only (the unnamed file is ours). */
+    snprintf(from, sizeof(from), "/proc/self/fd/%d", p->fd);
+    if ((in_fd = open(from, O_RDONLY | O_CLOEXEC)) < 0) {
+        hc_log("avatar: reopening the upload: %s", strerror(errno));
+        st = http_error(o, 500, "storage", "the server could not read the picture back (%s)", strerror(errno));
+        goto out;
+    }
+    rc = run_child(r->conf, in_fd, work_fd, err, sizeof(err));
+    close(in_fd);
     snprintf(from, sizeof(from), "%s/%s", work, TC_AVATAR_FILE);
     if (rc == -1) {
         st = http_error(o, 415, "not_an_image", "%s", err);
