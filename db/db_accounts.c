@@ -62,8 +62,8 @@ static int tx_failed(struct catalog *c)
 /* The columns read_user() expects, in order, for the users table as "u". */
 #define USER_COLS "u.id, u.email, u.name, u.title, u.team, u.role, u.time_zone, " \
                   "u.notify_updates, u.notify_reminders, u.unsubscribed, u.deactivated, " \
-                  "u.created_at, COALESCE(u.password_hash, ''), u.lang"
-#define USER_NCOLS 14
+                  "u.created_at, COALESCE(u.password_hash, ''), u.lang, COALESCE(u.avatar, '')"
+#define USER_NCOLS 15
 
 static void read_user(struct cat_stmt *st, int k, struct db_user *u)
 {
@@ -84,6 +84,7 @@ static void read_user(struct cat_stmt *st, int k, struct db_user *u)
     u->created_at = cat_col_int(st, k + 11);
     cat_col_copy(st, k + 12, u->password_hash, sizeof(u->password_hash));
     cat_col_copy(st, k + 13, u->lang, sizeof(u->lang));
+    cat_col_copy(st, k + 14, u->avatar, sizeof(u->avatar));
 }
 
 /* Step a prepared one-row query: DB_OK (row read by the caller before
@@ -186,6 +187,32 @@ int db_user_lang(struct catalog *c, int64_t id, char out[DB_LANG_MAX])
     if (rc == DB_OK)
         hc_strlcpy(out, v, DB_LANG_MAX);
     free(v);
+    return rc;
+}
+
+int db_user_avatar_set(struct catalog *c, int64_t id, const char *name, char old[DB_AVATAR_MAX])
+{
+    char *v = NULL;
+    int rc, n;
+
+    old[0] = '\0';
+    if ((rc = db_begin(c)) < 0)
+        return rc;
+    rc = cat_get_text(c, &v, "SELECT COALESCE(avatar, '') FROM users WHERE id = ?", "I", id);
+    if (rc == DB_OK)
+        hc_strlcpy(old, v, DB_AVATAR_MAX);
+    free(v);
+    if (rc == DB_OK) {
+        n = cat_exec(c, "UPDATE users SET avatar = ? WHERE id = ?", "sI", name, id);
+        rc = n < 0 ? failed(c) : n ? DB_OK : DB_NOTFOUND;
+    }
+    if (rc != DB_OK) {
+        db_rollback(c);
+        old[0] = '\0';
+        return rc;
+    }
+    if ((rc = db_commit(c)) < 0)
+        old[0] = '\0';
     return rc;
 }
 

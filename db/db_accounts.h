@@ -35,6 +35,7 @@ int db_role_parse(const char *s, enum role *out);
 #define DB_PWHASH_MAX     128     /* crypto_pwhash_STRBYTES */
 #define DB_CSRF_MAX       64
 #define DB_LANG_MAX       8       /* "en", "fr" */
+#define DB_AVATAR_MAX     64      /* "<user>-<32 hex>.jpg" */
 
 struct db_user {
     int64_t   id;
@@ -51,6 +52,7 @@ struct db_user {
     int64_t   created_at;               /* Unix seconds */
     char      password_hash[DB_PWHASH_MAX]; /* "" when no password was set */
     char      lang[DB_LANG_MAX];        /* "en" or "fr": the language the server writes in */
+    char      avatar[DB_AVATAR_MAX];    /* the picture's file in DATA/avatars, "" when none */
 };
 
 /* Is s a language a person can have ("en", "fr")? 1 or 0. */
@@ -59,6 +61,12 @@ int db_lang_ok(const char *s);
 /* DB_OK with *out filled, DB_NOTFOUND, or a negative db_rc. */
 int db_user_get(struct catalog *c, int64_t id, struct db_user *out);
 int db_user_get_by_email(struct catalog *c, const char *email, struct db_user *out);
+/*
+ * Set (name) or clear (NULL) a person's picture in one transaction; *old
+ * receives the file name it replaces ("" when none), which the caller
+ * removes. DB_OK, DB_NOTFOUND or a negative db_rc.
+ */
+int db_user_avatar_set(struct catalog *c, int64_t id, const char *name, char old[DB_AVATAR_MAX]);
 /* Number of accounts (deactivated ones too) into *n: DB_OK or negative. */
 int db_user_count(struct catalog *c, int64_t *n);
 /* Every account, by id: DB_OK with *out (caller frees, NULL when *n is 0). */

@@ -22,17 +22,18 @@
 #include "isoweek.h"
 #include "mail.h"
 #include "metrics.h"
+#include "picture.h"
 #include "util.h"
 
 json_t *api_user_json(const struct db_user *u)
 {
-    return json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:b,s:b,s:I,s:s}",
+    return json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:b,s:b,s:I,s:s,s:o}",
                      "id", (json_int_t)u->id, "email", u->email, "name", u->name,
                      "title", u->title, "team", u->team, "role", db_role_name(u->role),
                      "time_zone", u->time_zone, "notify_updates", u->notify_updates,
                      "notify_reminders", u->notify_reminders, "unsubscribed", u->unsubscribed,
                      "deactivated", u->deactivated, "created_at", (json_int_t)u->created_at,
-                     "lang", u->lang[0] ? u->lang : "en");
+                     "lang", u->lang[0] ? u->lang : "en", "avatar_url", picture_url_json(u->avatar));
 }
 
 /* The user as JSON after reading it again: DB_OK with *out, or a db_rc. */
@@ -742,6 +743,7 @@ static json_t *person_json(const struct db_person *p)
                           "title", p->user.title, "team", p->user.team,
                           "role", db_role_name(p->user.role), "time_zone", p->user.time_zone,
                           "deactivated", p->user.deactivated);
+    json_object_set_new(j, "avatar_url", picture_url_json(p->user.avatar));
     json_object_set_new(j, "latest_week", p->latest_week[0] ? json_string(p->latest_week) : json_null());
     json_object_set_new(j, "latest_update",
                         p->latest_update ? json_integer((json_int_t)p->latest_update) : json_null());

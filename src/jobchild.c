@@ -27,6 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "avatar.h"
 #include "commands.h"
 #include "sandbox.h"
 #include "util.h"
@@ -108,7 +109,8 @@ int jc_start(const struct jc_spec *s, struct jc_child *c)
     snprintf(gid, sizeof(gid), "%ld", s->gid == (gid_t)-1 ? -1L : (long)s->gid);
     snprintf(parent, sizeof(parent), "%ld", (long)self);
     snprintf(trim, sizeof(trim), "%.6f:%.6f", s->trim_start, s->trim_end);
-    char *argv[] = { "hubcast", "job-child", "--kind", s->kind == JC_KIND_FIRST ? "first" : "ladder", "--preset", (char *)s->preset,
+    char *argv[] = { "hubcast", "job-child", "--kind", s->kind == JC_KIND_FIRST ? "first" :
+                     s->kind == JC_KIND_AVATAR ? "avatar" : "ladder", "--preset", (char *)s->preset,
                      "--crf", crf, "--threads", threads, "--max-duration", maxdur,
                      "--deadline", deadline, "--uid", uid, "--gid", gid, "--parent", parent,
                      "--trim", trim, s->test_clock ? "--test-clock" : NULL, NULL };
@@ -226,6 +228,7 @@ static void test_probe(const char *probe)
 /* Options of `hubcast job-child`; all are set by jc_start(). */
 struct child_args {
     int         first;          /* --kind first */
+    int         avatar;         /* --kind avatar */
     const char *preset;
     long        crf, threads, max_duration, deadline, uid, gid, parent;
     double      trim_start, trim_end;   /* --trim START:END */
@@ -253,7 +256,8 @@ static int child_parse(int argc, char **argv, struct child_args *a)
         i++;
         if (!strcmp(k, "--kind")) {
             a->first = !strcmp(v, "first");
-            bad = !a->first && strcmp(v, "ladder") != 0;
+            a->avatar = !strcmp(v, "avatar");
+            bad = !a->first && !a->avatar && strcmp(v, "ladder") != 0;
         }
         else if (!strcmp(k, "--preset"))
             a->preset = v;
@@ -378,7 +382,11 @@ int cmd_job_child(int argc, char **argv)
     gettimeofday(&tv, NULL);
     opt.deadline_us = ((int64_t)tv.tv_sec + a.deadline) * 1000000 + tv.tv_usec;
     memset(&m, 0, sizeof(m));
-    if (a.first) {
+    if (a.avatar) {
+        rc = tc_avatar_fd(JC_FD_INPUT, JC_FD_WORK, opt.deadline_us, m.result.error,
+                          sizeof(m.result.error)) < 0 ? -1 : 0;
+        m.type = rc < 0 ? JC_FAILED : JC_DONE;
+    } else if (a.first) {
         child_first(&opt, &m);
         rc = m.type == JC_DONE ? 0 : -1;
     } else {

@@ -34,6 +34,9 @@ enum jc_kind {
                                    final; the work folder is the published
                                    first/ folder itself, growing segment by
                                    segment (JC_SEGMENT after each) */
+    JC_KIND_AVATAR,             /* a profile picture (tc_avatar_fd): the input
+                                   is an uploaded JPEG or PNG, the work folder
+                                   receives TC_AVATAR_FILE */
 };
 
 enum jc_type {

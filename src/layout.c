@@ -72,6 +72,21 @@ int layout_work_prefix(int64_t update_id, char *out, size_t outsz)
     return fmt(out, outsz, "%lld.work-", (long long)update_id);
 }
 
+int layout_avatars_dir(const char *data_dir, char *out, size_t outsz)
+{
+    return fmt(out, outsz, "%s/avatars", data_dir);
+}
+
+int layout_avatar_name(int64_t user_id, const char *random, char *out, size_t outsz)
+{
+    return fmt(out, outsz, "%lld-%s.jpg", (long long)user_id, random);
+}
+
+int layout_avatar_work(const char *data_dir, char *out, size_t outsz)
+{
+    return fmt(out, outsz, "%s/avatars/.work-XXXXXX", data_dir);
+}
+
 int layout_prepare(const char *data_dir)
 {
     char p[LAYOUT_PATH_MAX];
@@ -81,6 +96,8 @@ int layout_prepare(const char *data_dir)
     if (layout_uploads_dir(data_dir, p, sizeof(p)) < 0 || hc_mkdirs(p, 0700) < 0)
         return -1;
     if (layout_media_dir(data_dir, p, sizeof(p)) < 0 || hc_mkdirs(p, 0755) < 0)
+        return -1;
+    if (layout_avatars_dir(data_dir, p, sizeof(p)) < 0 || hc_mkdirs(p, 0700) < 0)
         return -1;
     return 0;
 }

@@ -6,6 +6,8 @@
  *   DATA/media/<update>/...      a published HLS folder (media version 0)
  *   DATA/media/<update>/v<N>/... media version N >= 1 (a trim made later)
  *   DATA/media/<update>.work-*   a transcode in progress (renamed when done)
+ *   DATA/avatars/<user>-<random>.jpg  a profile picture (the catalog names it)
+ *   DATA/avatars/.work-*         a picture being made (removed when done)
  *
  * Every function writes a path into out and returns 0, or -1 (out = "")
  * when it does not fit. Nothing here touches the disk but layout_prepare.
@@ -21,7 +23,8 @@
 /* The first-playable rendition, DATA/media/<id>/first/, beside the ladder. */
 #define LAYOUT_FIRST_DIR "first"
 
-/* Create DATA, DATA/uploads (0700) and DATA/media (0755). 0 or -1. */
+/* Create DATA, DATA/uploads (0700), DATA/media (0755) and DATA/avatars
+ * (0700). 0 or -1. */
 int layout_prepare(const char *data_dir);
 
 int layout_uploads_dir(const char *data_dir, char *out, size_t outsz);
@@ -39,5 +42,12 @@ int layout_media_rel(int64_t update_id, const char *file, char *out, size_t outs
 /* The name prefix of an update's work folders inside DATA/media
  * ("<id>.work-"); the transcoder adds the rest when it makes one. */
 int layout_work_prefix(int64_t update_id, char *out, size_t outsz);
+
+/* DATA/avatars: the profile pictures. */
+int layout_avatars_dir(const char *data_dir, char *out, size_t outsz);
+/* The file name of a new picture of user: "<user>-<random>.jpg". */
+int layout_avatar_name(int64_t user_id, const char *random, char *out, size_t outsz);
+/* DATA/avatars/.work-XXXXXX: a template for mkdtemp. */
+int layout_avatar_work(const char *data_dir, char *out, size_t outsz);
 
 #endif

@@ -9,6 +9,7 @@
 #include "mail.h"
 #include "media.h"
 #include "onboarding.h"
+#include "picture.h"
 #include "routes.h"
 #include "search.h"
 #include "updates.h"
@@ -25,6 +26,7 @@ size_t routes_all(struct route_table *out, size_t max)
         { habit_routes, habit_nroutes },
         { onboarding_routes, onboarding_nroutes },
         { search_routes, search_nroutes },
+        { picture_routes, picture_nroutes },
     };
     size_t n = sizeof(all) / sizeof(all[0]);
 

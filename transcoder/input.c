@@ -161,15 +161,15 @@ static int input_open_fd(struct tc_input *in, const struct tc_follow *follow,
     return input_sniff(in, in->pb, err, errsz);
 }
 
-/* Each demuxer name in the probed format must be on our list. */
-static int format_allowed(const char *name)
+/* Each demuxer name in the probed format must be on list. */
+static int format_allowed_in(const char *name, const char *list)
 {
     char tok[32];
     const char *p = name;
 
     while (*p) {
         size_t n = strcspn(p, ",");
-        const char *q = TC_FORMATS;
+        const char *q = list;
         int found = 0;
 
         if (n == 0 || n >= sizeof(tok))
@@ -186,6 +186,13 @@ static int format_allowed(const char *name)
         p += n + (p[n] == ',');
     }
     return 1;
+}
+
+/* Each demuxer name in the probed format must be on our list of video
+ * demuxers. */
+static int format_allowed(const char *name)
+{
+    return format_allowed_in(name, TC_FORMATS);
 }
 
 /* Demux with the allowlists and caps; the main file is already open. */
@@ -408,4 +415,111 @@ void tc_input_close(struct tc_input **pin)
     if (in->own_fd && in->fd >= 0)
         close(in->fd);
     av_freep(pin);
+}
+
+/* ---- still pictures ---- */
+
+/* Demuxers for pictures: one picture in a JPEG or PNG file, nothing else. */
+#define TC_IMAGE_FORMATS "jpeg_pipe,png_pipe"
+
+static const char msg_not_image[] =
+    "this file is not a JPEG or PNG picture Hubcast can read";
+
+int tc_image_open_fd(int fd, int max_side, int64_t deadline_us,
+                     struct tc_input **out, char *err, size_t errsz)
+{
+    static const unsigned char png_sig[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+    AVIOInterruptCB icb;
+    const AVInputFormat *ifmt;
+    const AVCodecParameters *par;
+    enum AVCodecID want;
+    AVDictionary *o = NULL;
+    unsigned char head[8];
+    struct tc_input *in;
+    int n, ret;
+
+    *out = NULL;
+    if (!(in = av_mallocz(sizeof(*in)))) {
+        snprintf(err, errsz, "out of memory");
+        return AVERROR(ENOMEM);
+    }
+    in->fd = fd;
+    in->deadline_us = deadline_us;
+    in->aindex = -1;
+    in->vindex = -1;
+    icb.callback = input_interrupt;
+    icb.opaque = in;
+    if ((ret = tc_reader_open(fd, NULL, &icb, &in->pb)) < 0) {
+        snprintf(err, errsz, "the stored file cannot be opened");
+        goto fail;
+    }
+    n = avio_read(in->pb, head, sizeof(head));
+    if (n == (int)sizeof(head) && !memcmp(head, png_sig, sizeof(png_sig))) {
+        ifmt = av_find_input_format("png_pipe");
+        want = AV_CODEC_ID_PNG;
+    } else if (n >= 3 && head[0] == 0xff && head[1] == 0xd8 && head[2] == 0xff) {
+        ifmt = av_find_input_format("jpeg_pipe");
+        want = AV_CODEC_ID_MJPEG;
+    } else {
+        snprintf(err, errsz, "%s", n < 0 ? read_failure(in, n) : msg_not_image);
+        ret = n < 0 ? n : AVERROR_INVALIDDATA;
+        goto fail;
+    }
+    if (!ifmt || (ret = avio_seek(in->pb, 0, SEEK_SET)) < 0) {
+        snprintf(err, errsz, "%s", msg_not_image);
+        ret = ifmt ? ret : AVERROR_DEMUXER_NOT_FOUND;
+        goto fail;
+    }
+    if (!(in->fmt = avformat_alloc_context())) {
+        ret = AVERROR(ENOMEM);
+        snprintf(err, errsz, "out of memory");
+        goto fail;
+    }
+    in->fmt->pb = in->pb;
+    in->fmt->io_open = refuse_io_open;
+    in->fmt->interrupt_callback = icb;
+    av_dict_set(&o, "format_whitelist", TC_IMAGE_FORMATS, 0);
+    av_dict_set(&o, "protocol_whitelist", "file", 0);
+    av_dict_set_int(&o, "probesize", 1 << 20, 0);
+    av_dict_set_int(&o, "max_streams", 1, 0);
+    ret = avformat_open_input(&in->fmt, NULL, ifmt, &o);
+    if (ret >= 0)
+        ret = dict_leftover(o, "avformat_open_input");
+    av_dict_free(&o);
+    if (ret < 0 || (ret = avformat_find_stream_info(in->fmt, NULL)) < 0) {
+        av_log(NULL, AV_LOG_ERROR, "picture: %s\n", av_err2str(ret));
+        snprintf(err, errsz, "%s", ret == AVERROR_EXIT ? read_failure(in, ret) : msg_not_image);
+        goto fail;
+    }
+    if (!format_allowed_in(in->fmt->iformat->name, TC_IMAGE_FORMATS) ||
+        in->fmt->nb_streams != 1) {
+        snprintf(err, errsz, "%s", msg_not_image);
+        ret = AVERROR_INVALIDDATA;
+        goto fail;
+    }
+    par = in->fmt->streams[0]->codecpar;
+    if (par->codec_type != AVMEDIA_TYPE_VIDEO || par->codec_id != want) {
+        snprintf(err, errsz, "%s", msg_not_image);
+        ret = AVERROR_INVALIDDATA;
+        goto fail;
+    }
+    if (par->width <= 0 || par->height <= 0) {
+        snprintf(err, errsz, "%s", msg_not_image);
+        ret = AVERROR_INVALIDDATA;
+        goto fail;
+    }
+    if (par->width > max_side || par->height > max_side) {
+        snprintf(err, errsz, "the picture is larger than %d\xc3\x97%d", max_side, max_side);
+        ret = AVERROR_INVALIDDATA;
+        goto fail;
+    }
+    in->vindex = 0;
+    in->width = par->width;
+    in->height = par->height;
+    *out = in;
+    return 0;
+fail:
+    in->fd = -1;  /* the caller's */
+    tc_input_close(&in);
+    return ret;
 }

@@ -47,6 +47,17 @@ int tc_input_open_fd(int fd, const struct tc_follow *follow,
                      const struct tc_limits *lim, int64_t deadline_us,
                      struct tc_input **out, char *err, size_t errsz);
 
+/*
+ * A still picture (a profile picture): the same rules for a JPEG or a PNG
+ * only. The first bytes must be one of the two signatures, and the one
+ * demuxer read is the matching single-picture reader (jpeg_pipe or
+ * png_pipe), whose stream must be coded as MJPEG or PNG and be at most
+ * max_side pixels on each side. fd stays the caller's. Same returns as
+ * tc_input_open.
+ */
+int tc_image_open_fd(int fd, int max_side, int64_t deadline_us,
+                     struct tc_input **out, char *err, size_t errsz);
+
 /* Next packet, as av_read_frame(): 0, AVERROR_EOF or another AVERROR. */
 int tc_input_read(struct tc_input *in, AVPacket *pkt);
 

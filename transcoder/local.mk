@@ -14,7 +14,8 @@ transcoder_libtranscoder_a_SOURCES = transcoder/transcode.h transcoder/transcode
 	transcoder/encode.c transcoder/encode.h \
 	transcoder/poster.c transcoder/poster.h \
 	transcoder/publish.c transcoder/publish.h \
-	transcoder/remux.c transcoder/remux.h
+	transcoder/remux.c transcoder/remux.h \
+	transcoder/avatar.c transcoder/avatar.h
 transcoder_libtranscoder_a_CFLAGS = $(AM_CFLAGS) $(LIBAV_CFLAGS)
 tests_unit_test_transcoder_SOURCES = tests/unit/test_transcoder.c
 tests_unit_test_transcoder_CFLAGS = $(AM_CFLAGS) $(LIBAV_CFLAGS) -I$(srcdir)/transcoder -I$(srcdir)/tests/unit

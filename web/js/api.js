@@ -74,13 +74,15 @@ export function clearFlash() { flash(''); }
 // the error message is also shown to the person.
 export async function api(method, path, body, opts = {}) {
   const headers = { Accept: 'application/json', 'Accept-Language': lang() };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  // A file (a picture) goes as it is, with its own type; anything else as JSON.
+  const raw = typeof Blob !== 'undefined' && body instanceof Blob;
+  if (body !== undefined) headers['Content-Type'] = raw ? (body.type || 'application/octet-stream') : 'application/json';
   if (method !== 'GET' && method !== 'HEAD' && csrf) headers['X-CSRF-Token'] = csrf;
   let res;
   try {
     res = await fetch(path, {
       method, headers, credentials: 'same-origin',
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined || raw ? body : JSON.stringify(body),
     });
   } catch (e) {
     const err = new ApiError(0, 'network', t('err.network'));

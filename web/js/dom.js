@@ -78,10 +78,16 @@ export function announce(msg) {
   setTimeout(() => { live.textContent = msg; }, 30);
 }
 
-// A person's avatar: their initials on a colour derived from their name
-// (one of twelve, each dark enough for white text). Decorative: the name
-// is always written beside it.
-export function avatar(name, { big = false } = {}) {
+// A person's avatar: their uploaded picture (url, the person JSON's
+// avatar_url) when they have one, else their initials on a colour derived
+// from their name (one of twelve, each dark enough for white text).
+// Decorative: the name is always written beside it.
+export function avatar(name, { big = false, url = null } = {}) {
+  if (url) {
+    return h(`img.avatar.avatar-img${big ? '.avatar-big' : ''}`, {
+      src: url, alt: '', 'aria-hidden': 'true', width: big ? 51 : 30, height: big ? 51 : 30, decoding: 'async',
+    });
+  }
   const words = String(name || '').trim().split(/\s+/).filter(Boolean);
   const first = (w) => (w ? [...w][0] : '');
   const initials = (first(words[0]) + (words.length > 1 ? first(words[words.length - 1]) : '')).toUpperCase() || '?';

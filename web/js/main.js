@@ -3,7 +3,7 @@
 // (anonymous visitors go to sign in, admin pages only for admins), the
 // language switch (the person's setting when signed in), and page lifecycle
 // (each page may register cleanups).
-import { h, clear, announce } from './dom.js';
+import { h, clear, announce, avatar } from './dom.js';
 import { svgIcon } from './icons.js';
 import { t, lang, setLang, onLangChange } from './i18n.js';
 import { api, loadMe, currentUser, isAdmin, setSession, clearFlash, flash, csrfToken } from './api.js';
@@ -77,6 +77,8 @@ function renderNav() {
   }
   nav.append(ul);
   account.append(
+    avatar(me.name, { url: me.avatar_url }),
+    ' ',
     h('a.me', { href: `/people/${me.id}` }, me.name),
     ' ',
     h('button.link', { type: 'button', id: 'signout', onclick: signOut }, t('nav.signout')),

@@ -197,7 +197,7 @@ async function peopleSection(ctx) {
       });
       const cell = (label, ...c) => h('td', { 'data-label': label }, ...c);
       tbody.append(h('tr' + (p.deactivated ? '.inactive' : ''),
-        cell(t('field.name'), h('span.person-line', avatar(p.name), h('a', { href: `/people/${p.id}` }, p.name))),
+        cell(t('field.name'), h('span.person-line', avatar(p.name, { url: p.avatar_url }), h('a', { href: `/people/${p.id}` }, p.name))),
         cell(t('field.email'), p.email), cell(t('field.team'), p.team || ''), cell(t('field.role'), role),
         cell(t('admin.status'), p.deactivated ? h('span.badge', t('people.deactivated')) : null, ' ', deact)));
     }

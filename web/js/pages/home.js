@@ -92,6 +92,6 @@ export default async function home(ctx) {
     h('h2', { id: 'missing-h' }, isThis ? t('home.notYet') : t('home.didNotPost')),
     data.missing.length
       ? h('ul.people-chips', { id: 'not-posted' }, data.missing.map((p) =>
-        h('li', avatar(p.name), h('a', { href: `/people/${p.id}` }, p.name), p.team ? h('span.team', p.team) : null)))
+        h('li', avatar(p.name, { url: p.avatar_url }), h('a', { href: `/people/${p.id}` }, p.name), p.team ? h('span.team', p.team) : null)))
       : h('p.empty', { id: 'everyone-posted' }, t('home.everyone'), ' ', svgIcon('celebrate'))));
 }

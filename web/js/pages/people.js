@@ -19,7 +19,7 @@ export default async function people(ctx) {
     if (!shown.length) list.append(h('li.empty', t('people.none')));
     for (const p of shown) {
       list.append(h('li.person' + (p.deactivated ? '.inactive' : ''),
-        h('span.person-line', avatar(p.name), h('a.person-name', { href: `/people/${p.id}` }, p.name)),
+        h('span.person-line', avatar(p.name, { url: p.avatar_url }), h('a.person-name', { href: `/people/${p.id}` }, p.name)),
         h('span.person-title', [p.title, p.team].filter(Boolean).join(' · ')),
         p.deactivated ? h('span.badge', t('people.deactivated')) : null,
         p.latest_update

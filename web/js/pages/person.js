@@ -26,7 +26,7 @@ export default async function person(ctx) {
     return;
   }
   ctx.title(p.name);
-  append(ctx.main, [h('div.person-head', avatar(p.name, { big: true }), h('div', h('h1', p.name),
+  append(ctx.main, [h('div.person-head', avatar(p.name, { big: true, url: p.avatar_url }), h('div', h('h1', p.name),
     h('p.sub', [p.title, p.team].filter(Boolean).join(' · ')))),
     p.deactivated ? h('p.badge', t('people.deactivated')) : null]);
   const body = h('div', h('p', { role: 'status' }, t('loading')));

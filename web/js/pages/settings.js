@@ -2,8 +2,9 @@
 // zone (Intl.supportedValuesOf), language (English or French: the
 // interface switches as soon as it is saved, and mails follow it),
 // notifications for new updates (immediately, daily digest, off) and
-// reminders, and a new password (PATCH /api/me).
-import { h, field } from '../dom.js';
+// reminders, a new password (PATCH /api/me), and a picture (POST and
+// DELETE /api/me/avatar: a JPEG or PNG, made square by the server).
+import { h, field, avatar, announce } from '../dom.js';
 import { t } from '../i18n.js';
 import { api, currentUser, setSession, csrfToken, flash } from '../api.js';
 import { makeForm, input } from '../form.js';
@@ -73,5 +74,49 @@ export default async function settings(ctx) {
       return t('settings.passwordChanged');
     },
   });
-  ctx.main.append(h('h1', t('settings.title')), h('div.columns', profile, password));
+  ctx.main.append(h('h1', t('settings.title')), picture(), h('div.columns', profile, password));
+}
+
+// The picture: shown as others see it, changed from a file, removed.
+function picture() {
+  const status = h('p.sub', { id: 'avatar-status', role: 'status' });
+  const preview = h('span', { id: 'avatar-preview' });
+  const file = h('input', { type: 'file', id: 'avatar-file', accept: 'image/jpeg,image/png', class: 'sr-only' });
+  const remove = h('button', { type: 'button', id: 'avatar-remove' }, t('settings.removePicture'));
+  const show = (user) => {
+    preview.replaceChildren(avatar(user.name, { big: true, url: user.avatar_url }));
+    remove.hidden = !user.avatar_url;
+    // The header shows the same picture.
+    const old = document.querySelector('#account .avatar');
+    if (old) old.replaceWith(avatar(user.name, { url: user.avatar_url }));
+  };
+  const done = (d, msg) => {
+    setSession({ user: d.user, csrf: csrfToken() });
+    show(d.user);
+    status.textContent = msg;
+    announce(msg);
+  };
+  file.addEventListener('change', async () => {
+    const f = file.files && file.files[0];
+    if (!f) return;
+    status.textContent = t('settings.pictureSending');
+    try {
+      done(await api('POST', '/api/me/avatar', f, { quiet: true }), t('settings.pictureChanged'));
+    } catch (e) {
+      status.textContent = e.message;
+      announce(e.message);
+    }
+    file.value = '';
+  });
+  remove.addEventListener('click', async () => {
+    try {
+      done(await api('DELETE', '/api/me/avatar', undefined, { quiet: true }), t('settings.pictureRemoved'));
+    } catch (e) {
+      status.textContent = e.message;
+    }
+  });
+  show(currentUser());
+  return h('section.avatar-settings', { 'aria-labelledby': 'picture-title' },
+    h('h2', { id: 'picture-title' }, t('settings.picture')), preview,
+    h('label.btn', { for: 'avatar-file', id: 'avatar-change' }, t('settings.changePicture')), file, remove, status);
 }
