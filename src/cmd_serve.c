@@ -32,6 +32,8 @@
 #include "updates.h"
 #include "uploads.h"
 #include "routes.h"
+#include "picture.h"
+#include "jobchild.h"
 #include "scheduler.h"
 #include "util.h"
 #include "worker.h"
@@ -183,6 +185,8 @@ int cmd_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    /* Pictures people upload are decoded by a confined job child. */
+    picture_set_converter(jc_run_avatar);
     if (http_start(&c, tables, ntables) < 0) {
         catalog_close(cat);
         return 1;

@@ -28,6 +28,8 @@
 #include <unistd.h>
 
 #include "avatar.h"
+#include "conf.h"
+#include "picture.h"
 #include "commands.h"
 #include "sandbox.h"
 #include "util.h"
@@ -399,4 +401,55 @@ int cmd_job_child(int argc, char **argv)
     if (jc_send(JC_FD_CHANNEL, &m) < 0)
         return 1;
     return 0;
+}
+
+/* A picture upload (src/picture.c) converted by a job child of kind
+ * avatar, synchronously; installed by `hubcast serve` as the picture
+ * converter (picture_set_converter). */
+int jc_run_avatar(const struct conf *conf, int in_fd, int work_fd, char *err, size_t errsz)
+{
+    struct jc_spec spec;
+    struct jc_child child;
+    struct jc_msg m;
+    double end = hc_monotonic() + PICTURE_DEADLINE + 2;
+    int got = 0, r, rc;
+
+    memset(&spec, 0, sizeof(spec));
+    if (sandbox_job_user(&spec.uid, &spec.gid) < 0) {
+        hc_log("avatar: there is no user `nobody` to run jobs as");
+        return -2;
+    }
+    if (spec.uid != (uid_t)-1 && fchown(work_fd, spec.uid, spec.gid) < 0) {
+        hc_log("avatar: chown of the work folder: %s", strerror(errno));
+        return -2;
+    }
+    spec.kind = JC_KIND_AVATAR;
+    spec.in_fd = in_fd;
+    spec.work_fd = work_fd;
+    spec.preset = "veryfast";
+    spec.crf = 23;
+    spec.max_duration = 1;
+    spec.deadline = PICTURE_DEADLINE;
+    spec.test_clock = conf->test_clock;
+    if ((rc = jc_start(&spec, &child)) < 0) {
+        hc_log("avatar: cannot start a job child: %s", strerror(-rc));
+        return -2;
+    }
+    while (!got && hc_monotonic() < end) {
+        r = jc_next(&child, 250, &m);
+        if (r < 0)
+            break;
+        if (r == 1 && (m.type == JC_DONE || m.type == JC_FAILED))
+            got = m.type;
+    }
+    jc_finish(&child, 1);
+    if (got == JC_DONE)
+        return 0;
+    if (got == JC_FAILED) {
+        hc_strlcpy(err, m.result.error, errsz);
+        return -1;
+    }
+    hc_log("avatar: the job child ended without an answer");
+    hc_strlcpy(err, "this file is not a JPEG or PNG picture Hubcast can read", errsz);
+    return -1;
 }

@@ -112,6 +112,11 @@ int jc_send(int sock, const struct jc_msg *m);
  */
 int jc_finish(struct jc_child *c, int kill_it);
 
+/* A picture upload converted by a job child of kind avatar (see
+ * picture_convert_fn in picture.h, which `hubcast serve` installs it as). */
+struct conf;
+int jc_run_avatar(const struct conf *conf, int in_fd, int work_fd, char *err, size_t errsz);
+
 /* `hubcast job-child ...`: the child's side (not listed in the help). */
 int cmd_job_child(int argc, char **argv);
 

@@ -22,9 +22,7 @@
 #include "avatar.h"
 #include "conf.h"
 #include "db_accounts.h"
-#include "jobchild.h"
 #include "layout.h"
-#include "sandbox.h"
 #include "util.h"
 
 #define URL_PREFIX "/api/avatars/"
@@ -109,55 +107,11 @@ static int body_avatar(struct req *r, const char *data, size_t len)
     return 0;
 }
 
-/* Run the job child over in_fd into the folder work_fd. 0, or -1 with
- * err filled for a person (why the picture was refused), or -2 when the
- * child could not run at all. */
-static int run_child(const struct conf *conf, int in_fd, int work_fd, char *err, size_t errsz)
-{
-    struct jc_spec spec;
-    struct jc_child child;
-    struct jc_msg m;
-    double end = hc_monotonic() + PICTURE_DEADLINE + 2;
-    int got = 0, r, rc;
+static picture_convert_fn converter;   /* set by `hubcast serve` */
 
-    memset(&spec, 0, sizeof(spec));
-    if (sandbox_job_user(&spec.uid, &spec.gid) < 0) {
-        hc_log("avatar: there is no user `nobody` to run jobs as");
-        return -2;
-    }
-    if (spec.uid != (uid_t)-1 && fchown(work_fd, spec.uid, spec.gid) < 0) {
-        hc_log("avatar: chown of the work folder: %s", strerror(errno));
-        return -2;
-    }
-    spec.kind = JC_KIND_AVATAR;
-    spec.in_fd = in_fd;
-    spec.work_fd = work_fd;
-    spec.preset = "veryfast";
-    spec.crf = 23;
-    spec.max_duration = 1;
-    spec.deadline = PICTURE_DEADLINE;
-    spec.test_clock = conf->test_clock;
-    if ((rc = jc_start(&spec, &child)) < 0) {
-        hc_log("avatar: cannot start a job child: %s", strerror(-rc));
-        return -2;
-    }
-    while (!got && hc_monotonic() < end) {
-        r = jc_next(&child, 250, &m);
-        if (r < 0)
-            break;
-        if (r == 1 && (m.type == JC_DONE || m.type == JC_FAILED))
-            got = m.type;
-    }
-    jc_finish(&child, 1);
-    if (got == JC_DONE)
-        return 0;
-    if (got == JC_FAILED) {
-        hc_strlcpy(err, m.result.error, errsz);
-        return -1;
-    }
-    hc_log("avatar: the job child ended without an answer");
-    hc_strlcpy(err, "this file is not a JPEG or PNG picture Hubcast can read", errsz);
-    return -1;
+void picture_set_converter(picture_convert_fn fn)
+{
+    converter = fn;
 }
 
 /* The caller's account as JSON, answered with status. */
@@ -211,7 +165,7 @@ static int h_avatar_post(struct req *r, struct resp *o)
         st = http_error(o, 500, "storage", "the server could not read the picture back (%s)", strerror(errno));
         goto out;
     }
-    rc = run_child(r->conf, in_fd, work_fd, err, sizeof(err));
+    rc = converter ? converter(r->conf, in_fd, work_fd, err, sizeof(err)) : -2;
     close(in_fd);
     snprintf(from, sizeof(from), "%s/%s", work, TC_AVATAR_FILE);
     if (rc == -1) {

@@ -15,6 +15,17 @@
 #define PICTURE_MAX_BYTES (5 * 1024 * 1024)   /* the largest upload */
 #define PICTURE_DEADLINE  10                  /* seconds for the job child */
 
+/*
+ * How an upload becomes the stored picture: decode in_fd (the upload,
+ * read-only) and write the 256x256 JPEG into the folder work_fd. 0, or -1
+ * with err filled for a person (why the picture was refused), or -2 when
+ * it could not run at all. `hubcast serve` installs jc_run_avatar (a
+ * confined job child); without a converter a picture upload answers 503.
+ */
+struct conf;
+typedef int (*picture_convert_fn)(const struct conf *conf, int in_fd, int work_fd, char *err, size_t errsz);
+void picture_set_converter(picture_convert_fn fn);
+
 extern const struct route picture_routes[];
 extern const size_t picture_nroutes;
 
