@@ -27,7 +27,7 @@
     "(SELECT COUNT(*) FROM views v WHERE v.update_id = u.id AND v.user_id <> u.author_id), " \
     "(SELECT COUNT(*) FROM comments m WHERE m.update_id = u.id), " \
     "(u.status = 'ready' OR (u.status <> 'failed' AND u.first_ready_at IS NOT NULL)), " \
-    "(u.published_at IS NOT NULL OR u.status = 'ready') "
+    "(u.published_at IS NOT NULL OR u.status = 'ready'), COALESCE(a.avatar, '') "
 #define UPDATE_FROM \
     "FROM updates u JOIN users a ON a.id = u.author_id " \
     "LEFT JOIN jobs j ON j.id = (SELECT MAX(id) FROM jobs WHERE update_id = u.id AND kind = 'ladder') "
@@ -61,6 +61,7 @@ static void read_update(struct cat_stmt *st, struct db_update *u)
     u->comments_count = cat_col_int(st, 22);
     u->playable = (int)cat_col_int(st, 23);
     u->published = (int)cat_col_int(st, 24);
+    cat_col_copy(st, 25, u->author_avatar, sizeof(u->author_avatar));
 }
 
 void db_update_free(struct db_update *u)

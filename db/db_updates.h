@@ -60,6 +60,7 @@ struct db_update {
     char    author_email[256];
     char    author_title[256];
     char    author_team[256];
+    char    author_avatar[64];  /* the author's picture file (DB_AVATAR_MAX), "" when none */
     char    kind[16];           /* "weekly" or "allhands" */
     char    iso_week[16];       /* "2026-W48", in the author's time zone */
     char    title[256];

@@ -27,6 +27,7 @@
 #include "mail.h"
 #include "media.h"
 #include "updates.h"
+#include "picture.h"
 #include "util.h"
 #include "worker.h"
 
@@ -187,6 +188,7 @@ static int update_json(struct catalog *c, const struct db_update *u, int64_t vie
         return DB_ERROR;
     }
     json_object_set_new(o, "answers", answers);
+    json_object_set_new(json_object_get(o, "author"), "avatar_url", picture_url_json(u->author_avatar));
     if ((rc = media_json(c, u, viewer, o)) < 0) {
         json_decref(o);
         return rc;

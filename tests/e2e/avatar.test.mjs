@@ -78,6 +78,17 @@ test('a PNG becomes a 256x256 JPEG that other members see and fetch, and signed-
   assert.equal((await fetch(srv.url + url)).status, 401);
 });
 
+test('an update carries its author\'s picture (home cards, bylines)', async () => {
+  const url = (await alice.req('GET', '/api/me')).data.user.avatar_url;
+  assert.ok(url, 'the PNG test gave Alice a picture');
+  const r = await alice.req('POST', '/api/updates?title=with%20picture', {
+    body: readFileSync(f.mp4), headers: { 'content-type': 'video/mp4' } });
+  assert.equal(r.status, 201, r.text);
+  assert.equal(r.data.update.author.avatar_url, url);
+  const list = await alice.req('GET', '/api/updates?status=queued');
+  assert.equal(list.data.updates.find((u) => u.id === r.data.update.id)?.author.avatar_url, url, list.text);
+});
+
 test('a JPEG replaces the picture: the URL changes and the old file goes', async () => {
   const before = (await alice.req('GET', '/api/me')).data.user.avatar_url;
   const r = await upload(alice, readFileSync(f.jpg), 'image/jpeg');

@@ -32,7 +32,7 @@ export function updateCard(u, { showAuthor = true, me } = {}) {
     h('div.card-body',
       h('h3.card-title', h('a.card-link', { href: `/watch/${u.id}` }, u.title || t('update.untitled'),
         unwatched ? h('span.sr', ` (${t('update.unwatched')})`) : null)),
-      showAuthor ? h('p.card-author', avatar(u.author.name), h('span', u.author.name)) : null,
+      showAuthor ? h('p.card-author', avatar(u.author.name, { url: u.author.avatar_url }), h('span', u.author.name)) : null,
       firstAnswer(u)));
 }
 

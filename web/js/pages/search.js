@@ -50,7 +50,7 @@ function result(r, q) {
     : null;
   return h('li.result', { dataset: { updateId: String(u.id) } },
     h('h2.result-title', h('a.result-link', { href: resultHref(r) }, u.title || t('update.untitled'))),
-    h('p.result-meta', avatar(u.author.name), h('span', u.author.name), ` · ${u.iso_week}`,
+    h('p.result-meta', avatar(u.author.name, { url: u.author.avatar_url }), h('span', u.author.name), ` · ${u.iso_week}`,
       u.kind === 'allhands' ? h('span.badge', t('kind.allhands')) : null, where ? [' · ', where] : null),
     h('p.result-snippet', marked(r, q)));
 }

@@ -45,7 +45,7 @@ export default async function watch(ctx) {
   const descEl = h('div');
   const share = copyLink(id);
   sec.append(heading,
-    h('p.byline', avatar(u.author.name), h('a', { href: `/people/${u.author.id}` }, u.author.name),
+    h('p.byline', avatar(u.author.name, { url: u.author.avatar_url }), h('a', { href: `/people/${u.author.id}` }, u.author.name),
       ` · ${u.iso_week} · ${fmtDate(u.created_at)}`, badge),
     answersEl, share);
   // After an edit: the heading, the kind, the answers and the description.
