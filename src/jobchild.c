@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -89,6 +90,14 @@ static void child_exec(const struct jc_spec *s, int sock, pid_t parent,
     for (int fd = JC_FD_CHANNEL + 1, max = (int)sysconf(_SC_OPEN_MAX); fd < max && fd < 65536; fd++)
         close(fd);
     sandbox_limits((long)s->deadline * (ncpu > 0 ? ncpu : 1));
+    /* A ladder yields the CPU to what people wait on now: first-playable
+     * passes, the server, pictures. Its work is still done; only later. */
+    if (s->kind == JC_KIND_LADDER) {
+        errno = 0;
+        int cur = getpriority(PRIO_PROCESS, 0);
+        if (errno == 0 && cur < JC_LADDER_NICE)
+            (void)setpriority(PRIO_PROCESS, 0, JC_LADDER_NICE);
+    }
     execve(hc_self_path, argv, env);
     _exit(127);
 }

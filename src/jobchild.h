@@ -21,6 +21,7 @@
 #define JC_VERSION 1
 
 /* Descriptor numbers in the child. */
+#define JC_LADDER_NICE 10  /* niceness of ladder children (first passes: 0) */
 #define JC_FD_INPUT   3   /* the upload, read-only */
 #define JC_FD_WORK    4   /* the work folder */
 #define JC_FD_CHANNEL 5   /* the socket to the parent */

@@ -141,6 +141,17 @@ static void up_free(struct req *r)
     r->state = NULL;
 }
 
+/* Let the next request in before this one's answer goes out: a client
+ * that sends its next PATCH (or DELETE) the moment it reads the answer
+ * must not find the upload still taken by a request that is done. */
+static void up_unlock(struct up *u)
+{
+    if (u->locked) {
+        busy_release(u->id);
+        u->locked = 0;
+    }
+}
+
 static struct up *up_new(struct req *r)
 {
     struct up *u = hc_calloc(1, sizeof(*u));
@@ -757,6 +768,7 @@ static int h_create(struct req *r, struct resp *o)
     snprintf(loc, sizeof(loc), "/api/uploads/%s", u->id);
     http_header(o, "Location", loc);
     offset_headers(o, u, r);
+    up_unlock(u);
     o->status = 201;
     return 201;
 fail:
@@ -944,6 +956,7 @@ static int h_patch(struct req *r, struct resp *o)
         finish_upload(r, u, &update_id) < 0)
         return http_error(o, r->stream_status, r->stream_code, "%s", r->stream_msg);
     offset_headers(o, u, r);
+    up_unlock(u);
     o->status = 204;
     return 204;
 }
