@@ -256,13 +256,14 @@ async function peak(srv, codec, data, t) {
     const wait = seen.playable ? (seen.playable - r.end) / 1000 : Infinity;
     waits.push(wait);
     console.log(`${codec} peak ${r.i}: upload ended ${s2(r.end - t0)} s after the burst began, ` +
-      `playable ${Number.isFinite(wait) ? `${wait.toFixed(2)} s after its end` : `never (last seen ${JSON.stringify(seen.last)})`}` +
+      `playable ${!Number.isFinite(wait) ? `never (last seen ${JSON.stringify(seen.last)})`
+        : wait < 0 ? `${(-wait).toFixed(2)} s before its end` : `${wait.toFixed(2)} s after its end`}` +
       `${seen.ready ? `, ladder ready ${((seen.ready - t0) / 60000).toFixed(2)} min after the burst began` : ''}`);
   }
   const ready = rs.filter((r) => r.w.seen.ready);
   const all = ready.length === rs.length ? ((Math.max(...ready.map((r) => r.w.seen.ready)) - t0) / 60000).toFixed(2) : null;
   const line = `${codec} peak: ${PEAK_N} x ${PEAK_SECONDS} s: upload end to playable median ${median(waits).toFixed(2)} s, ` +
-    `max ${Math.max(...waits).toFixed(2)} s (target <= 5); all ladders ready ` +
+    `max ${Math.max(...waits).toFixed(2)} s (target <= 5; negative: playable before the upload ended); all ladders ready ` +
     `${all ? `${all} min after the burst began` : `not within ${LADDER_WAIT} s (${ready.length}/${rs.length} ready)`}`;
   console.log(line);
   t.push(line);
