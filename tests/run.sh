@@ -28,12 +28,12 @@ done
 
 # The data-layer unit tests of the modules ported to PostgreSQL again, on a
 # temporary PostgreSQL 15 (the second catalog backend), when Debian's
-# postgresql-15 is installed. (test_db_updates joins them once db_updates
-# and db_uploads are ported.)
+# postgresql-15 is installed.
 if [ -x /usr/lib/postgresql/15/bin/initdb ]; then
     pg_tests=""
     for t in "$build"/tests/unit/test_db_accounts "$build"/tests/unit/test_db_outbox \
-             "$build"/tests/unit/test_db_habit "$build"/tests/unit/test_catalog_pg; do
+             "$build"/tests/unit/test_db_habit "$build"/tests/unit/test_db_updates \
+             "$build"/tests/unit/test_catalog_pg; do
         [ -x "$t" ] && pg_tests="$pg_tests $t"
     done
     echo "== data layer on PostgreSQL"
