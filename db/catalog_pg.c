@@ -18,6 +18,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,7 +184,8 @@ static bool after_limit(const char *out, const char *o)
 static char *convert(const char *sql, int *nparams, unsigned char *is_null_first)
 {
     size_t n = strlen(sql);
-    char *out = hc_calloc(1, n * 16 + 64), *o = out;
+    size_t cap = n * 16 + 64;       /* "?" becomes at most the LIMIT CASE */
+    char *out = hc_calloc(1, cap), *o = out;
     struct pname { const char *at; size_t len; int k; } names[MAX_PARAMS];
     int nnames = 0, max = 0;
     char quote = 0;
@@ -236,9 +238,9 @@ static char *convert(const char *sql, int *nparams, unsigned char *is_null_first
             max = k;
         }
         if (after_limit(out, o))     /* SQLite: a negative LIMIT is no limit */
-            o += sprintf(o, "CASE WHEN $%d < 0 THEN NULL ELSE $%d END", k, k);
+            o += snprintf(o, cap - (size_t)(o - out), "CASE WHEN $%d < 0 THEN NULL ELSE $%d END", k, k);
         else
-            o += sprintf(o, "$%d", k);
+            o += snprintf(o, cap - (size_t)(o - out), "$%d", k);
     }
     *o = '\0';
     *nparams = max;
@@ -435,14 +437,15 @@ static int simple(struct catpg *p, const char *sql)
 static int version_now(struct catpg *p)
 {
     PGresult *r = PQexec(p->conn, "SELECT COALESCE(MAX(version), 0) FROM schema_version");
-    int v = -1;
+    long v = -1;
 
-    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
-        v = atoi(PQgetvalue(r, 0, 0));
-    else
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1 ||
+        hc_parse_long(PQgetvalue(r, 0, 0), 0, INT_MAX, &v) < 0) {
+        v = -1;
         fail_res(p, r);
+    }
     PQclear(r);
-    return v;
+    return (int)v;
 }
 
 static int migrate(struct catpg *p, int apply, char *err, size_t errsz)
@@ -599,7 +602,13 @@ int catpg_exec(struct catpg *p, const char *sql, const char *fmt, va_list ap)
     st = stmt_for(p, sql);
     if (!(r = run_ap(p, st, st->text, fmt, ap)))
         return -1;
-    n = atoi(PQcmdTuples(r));
+    {
+        long rows = 0;      /* "" for commands that count no rows */
+        const char *t = PQcmdTuples(r);
+        if (*t && hc_parse_long(t, 0, INT_MAX, &rows) < 0)
+            rows = 0;
+        n = (int)rows;
+    }
     PQclear(r);
     return n;
 }
@@ -611,12 +620,10 @@ int64_t catpg_insert(struct catpg *p, const char *sql, const char *fmt, va_list 
     int64_t id = 0;
 
     if (!st->text_ret) {
-        size_t n = strlen(st->text);
-        st->text_ret = hc_calloc(1, n + 16);
-        memcpy(st->text_ret, st->text, n);
+        size_t n = strlen(st->text) + 16;
+        st->text_ret = hc_malloc(n);
         /* The row's id, as SQLite's rowid (tables without one: 0). */
-        if (!strstr(st->text, "RETURNING"))
-            strcat(st->text_ret, " RETURNING *");
+        snprintf(st->text_ret, n, "%s%s", st->text, strstr(st->text, "RETURNING") ? "" : " RETURNING *");
     }
     if (!(r = run_ap(p, st, st->text_ret, fmt, ap)))
         return -1;

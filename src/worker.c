@@ -684,8 +684,9 @@ static void make_env(const struct conf *conf)
     char *db = NULL;
 
     if (conf->database[0]) {
-        db = hc_malloc(strlen(conf->database) + sizeof("HUBCAST_DATABASE="));
-        sprintf(db, "HUBCAST_DATABASE=%s", conf->database);
+        size_t len = strlen(conf->database) + sizeof("HUBCAST_DATABASE=");
+        db = hc_malloc(len);
+        snprintf(db, len, "HUBCAST_DATABASE=%s", conf->database);
     }
     while (environ[n])
         n++;
