@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "s3.h"
 #include "util.h"
 
 enum opt_type { T_STR, T_INT, T_SIZE, T_BOOL, T_ONOFF /* a T_BOOL that always takes a value */ };
@@ -64,6 +65,10 @@ static const struct opt opts[] = {
     { "verbose",  OPT_DATA | OPT_SERVE, T_BOOL, N(verbose), NULL, "log every request" },
     { "first-playable", OPT_SERVE | OPT_MEDIA, T_ONOFF, N(first_playable), "on|off", "make every update playable from one quick rendition before its ladder (default on)" },
     { "first-jobs", OPT_SERVE | OPT_MEDIA, T_INT, N(first_jobs), "N", "first-playable passes the first lane runs at once (default 8)" },
+    { "media-store", OPT_DATA, T_STR, S(media_store), "s3://BUCKET/PREFIX", "keep renditions, posters and uploads in progress in an S3 bucket instead of the data folder; keys from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or the config file's s3-access-key-id and s3-secret-access-key" },
+    { "s3-endpoint", OPT_DATA, T_STR, S(s3_endpoint), "URL", "the S3 server, e.g. http://127.0.0.1:7480 (path style) or vhost+https://s3.example.com (default: AWS for the region)" },
+    { "s3-region", OPT_DATA, T_STR, S(s3_region), "REGION", "the S3 region signed into requests (default us-east-1)" },
+    { "media-redirect", OPT_SERVE, T_INT, N(media_redirect), "SECONDS", "answer /media with a presigned store URL valid this long instead of streaming the bytes through (default 0: stream)" },
     { "lane", OPT_WORKER, T_STR, S(lane), "any|first|ladder", "which jobs this worker takes (default any: first-playable passes first)" },
 };
 
@@ -239,6 +244,31 @@ int conf_catalog(const struct conf *c, char *out, size_t outsz)
     else
         n = snprintf(out, outsz, "%s/hubcast.db", c->data_dir);
     return n < 0 || (size_t)n >= outsz ? -1 : 0;
+}
+
+int conf_s3(const struct conf *c, struct s3_config *out, char *err, size_t errsz)
+{
+    char cfg[sizeof(c->config_file) + 16];
+
+    if (strncmp(c->media_store, "s3://", 5)) {
+        if (c->media_store[0] && strcmp(c->media_store, c->data_dir)) {
+            snprintf(err, errsz, "--media-store: only s3://BUCKET/PREFIX or the data folder is supported");
+            return -1;
+        }
+        return 0;
+    }
+    if (s3_config_parse(out, c->media_store, c->s3_endpoint, c->s3_region, err, errsz) != S3_OK)
+        return -1;
+    if (c->config_file[0])
+        hc_strlcpy(cfg, c->config_file, sizeof(cfg));
+    else
+        snprintf(cfg, sizeof(cfg), "%s/hubcast.conf", c->data_dir);
+    if (s3_config_credentials(out, cfg) != S3_OK) {
+        snprintf(err, errsz, "the S3 store needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the "
+                 "environment, or s3-access-key-id and s3-secret-access-key in the config file");
+        return -1;
+    }
+    return 1;
 }
 
 int conf_load(struct conf *c, unsigned groups, int argc, char **argv, int *nargs)

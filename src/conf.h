@@ -42,6 +42,10 @@ struct conf {
     int     first_playable;      /* 1: a first rendition before the ladder (default) */
     int     first_jobs;          /* first-playable jobs the first lane runs at once */
     char    lane[16];            /* `hubcast worker`: any|first|ladder */
+    char    media_store[1024];   /* empty = DATA/media on local disk; s3://bucket/prefix */
+    char    s3_endpoint[256];    /* empty = AWS for the region; "vhost+URL" for virtual-host style */
+    char    s3_region[64];       /* empty = us-east-1 */
+    int     media_redirect;      /* seconds a presigned /media redirect lives; 0 = stream through */
 };
 
 /* Option groups, so each command's --help lists what it reads. */
@@ -66,6 +70,16 @@ void conf_usage(unsigned groups);
 /* The catalog to open: --database, or DATA/hubcast.db. 0, or -1 if it
  * does not fit in out. */
 int conf_catalog(const struct conf *c, char *out, size_t outsz);
+
+struct s3_config;
+
+/*
+ * The S3 store of --media-store, credentials included (environment or
+ * config file, never argv). Returns 1 and fills *out when the store is
+ * s3://..., 0 when media stay on local disk, -1 with the reason in err
+ * (bad URL, missing credentials).
+ */
+int conf_s3(const struct conf *c, struct s3_config *out, char *err, size_t errsz);
 
 /* Split "ADDR:PORT". */
 int conf_listen_split(const char *listen, char *addr, size_t addrsz, int *port);
