@@ -12,6 +12,8 @@ if [ "${1:-build}" = test ]; then
     want="$want ceph-mon ceph-osd ceph-base ceph-common radosgw"
     # PostgreSQL 15: the second catalog backend (tests/e2e/lib/postgres.sh)
     want="$want postgresql-15 postgresql-client-15"
+    # nginx: the load balancer in front of two servers (tests/e2e/lib/nginx.mjs)
+    want="$want nginx"
 fi
 command -v node >/dev/null 2>&1 || want="$want nodejs"
 command -v npm >/dev/null 2>&1 || want="$want npm"
