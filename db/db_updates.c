@@ -480,10 +480,13 @@ int db_rendition_list(struct catalog *c, int64_t update_id, struct db_rendition 
     "ORDER BY j.kind = 'first' DESC, j.priority DESC, " \
     /* Fair turns: a job's place is the number of its author's jobs \
      * that were already waiting when it was queued, so a second \
-     * person's first upload passes someone's fifth. */ \
-    " (SELECT COUNT(*) FROM jobs j2 JOIN updates u2 ON u2.id = j2.update_id " \
-    "   WHERE u2.author_id = u.author_id AND j2.id < j.id AND j2.kind = j.kind " \
-    "   AND (j2.state IN ('queued', 'running') OR j2.updated_at >= j.created_at)) ASC, " \
+     * person's first upload passes someone's fifth. Counted update by \
+     * update of the author (updates_author, then jobs_update), which \
+     * both planners keep to: one join let them read every job instead. */ \
+    " COALESCE((SELECT SUM((SELECT COUNT(*) FROM jobs j2 " \
+    "   WHERE j2.update_id = u2.id AND j2.kind = j.kind AND j2.id < j.id " \
+    "   AND (j2.state IN ('queued', 'running') OR j2.updated_at >= j.created_at))) " \
+    "  FROM updates u2 WHERE u2.author_id = u.author_id), 0) ASC, " \
     " j.id ASC LIMIT 1"
 
 /* SQLite: the transaction holds the one write lock, so the first row is

@@ -1,4 +1,4 @@
--- pg/011_search.sql - full-text search on PostgreSQL, what 006_search.sql
+-- pg/011_search_jobs.sql - full-text search on PostgreSQL, what 006_search.sql
 -- gives SQLite with FTS5: update titles, descriptions and check-in answers,
 -- and comments, indexed as tsvectors, accent- and case-insensitive
 -- ("equipe" finds "équipe"), searched by db/db_search.c.
@@ -91,3 +91,7 @@ CREATE TRIGGER search_comment_edit AFTER UPDATE OF body ON comments
 -- Check-in answers are searched with their update.
 CREATE TRIGGER search_answer_change AFTER INSERT OR UPDATE OR DELETE ON update_answers
     FOR EACH ROW EXECUTE FUNCTION search_mark_stale('update', 'update_id');
+
+-- Jobs found by their update, as 011_search_jobs.sql on SQLite: the
+-- claim's fair order and the latest ladder job of each update read.
+CREATE INDEX jobs_update ON jobs(update_id, kind);
