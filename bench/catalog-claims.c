@@ -58,7 +58,7 @@ static void must(int ok, struct catalog *c, const char *what)
  * watched update has in the catalog. */
 static void seed_update(struct catalog *c, int64_t p, int people, int w)
 {
-    char week[16], title[96];
+    char week[24], title[96];
     int64_t at = T0 + (int64_t)w * 7 * 86400 + p * 60, id;
 
     snprintf(week, sizeof(week), "2026-W%02d", w + 1);
@@ -79,7 +79,8 @@ static void seed_update(struct catalog *c, int64_t p, int people, int w)
         must(cat_exec(c, "INSERT INTO views(update_id, user_id, first_seen, last_seen, position, completed) "
                          "VALUES (?, ?, ?, ?, 95.5, 1)", "IIII", id, (p + k - 1) % people + 1, at + 600,
                       at + 700) == 1, c, "a view");
-    must(cat_exec(c, "INSERT INTO comments(update_id, user_id, body, created_at) VALUES (?, ?, 'Nice work!', ?)",
+    must(cat_exec(c, "INSERT INTO comments(update_id, user_id, body, created_at) "
+                     "VALUES (?, ?, 'Nice work!', ?)",
                   "III", id, p % people + 1, at + 900) == 1, c, "a comment");
 }
 
@@ -95,7 +96,8 @@ static int seed(int people, int weeks)
         snprintf(name, sizeof(name), "Person %lld", (long long)p);
         must(cat_insert(c, "INSERT INTO users(email, name, title, team, role, created_at) "
                            "VALUES (?, ?, 'Engineer', ?, ?, ?)", "ssssI", email, name,
-                        p % 4 ? "Product" : "Platform", p == 1 ? "admin" : "member", (int64_t)T0 - 86400) > 0, c, "a person");
+                        p % 4 ? "Product" : "Platform", p == 1 ? "admin" : "member",
+                        (int64_t)T0 - 86400) > 0, c, "a person");
     }
     for (int w = 0; w < weeks; w++)
         for (int64_t p = 1; p <= people; p++)
@@ -201,7 +203,8 @@ int main(int argc, char **argv)
 
     if (argc != 5 || hc_parse_long(argv[3], 1, 1000000, &a) < 0 || hc_parse_long(argv[4], 1, 1000, &b) < 0 ||
         (strcmp(argv[1], "seed") && strcmp(argv[1], "claims"))) {
-        fprintf(stderr, "usage: catalog-claims seed DB PEOPLE WEEKS | catalog-claims claims DB JOBS CLAIMERS\n");
+        fprintf(stderr, "usage: catalog-claims seed DB PEOPLE WEEKS\n"
+                        "       catalog-claims claims DB JOBS CLAIMERS\n");
         return 2;
     }
     db_url = argv[2];

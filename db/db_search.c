@@ -256,7 +256,8 @@ int db_search_refresh(struct catalog *c, int *n)
     " UNION ALL " \
     " SELECT u.id, c.id, c.at_seconds, s.body, NULL, NULL, ts_rank('{0.2, 0.2, 0.2, 1.0}', s.doc, q.q, 1), " \
     "   c.created_at " \
-    " FROM q CROSS JOIN search_comments s JOIN comments c ON c.id = s.id JOIN updates u ON u.id = c.update_id " \
+    " FROM q CROSS JOIN search_comments s JOIN comments c ON c.id = s.id " \
+    " JOIN updates u ON u.id = c.update_id " \
     " WHERE s.doc @@ q.q AND " DB_VISIBLE " " \
     " ORDER BY rank DESC, at DESC LIMIT :limit) " \
     "SELECT h.update_id, h.comment_id, h.at_seconds, " \

@@ -501,7 +501,7 @@ static const char next_job_sqlite[] =
  * never waits for a row another claim or a writer holds. The update is
  * locked FOR NO KEY UPDATE (what the claim's own UPDATE takes), which
  * foreign-key checks of new comments, views and reactions do not
- * conflict with. Jobs of deleted updates are dropped before (drop_orphans):
+ * conflict with. Jobs of deleted updates are dropped first (drop_orphans_pg):
  * an outer join's missing side cannot be locked. */
 static const char next_job_pg[] =
     NEXT_JOB_COLUMNS "JOIN updates u ON u.id = j.update_id " NEXT_JOB_WHERE

@@ -271,7 +271,8 @@ UNIT_TEST(rows_written_before_search_are_found_after_the_upgrade)
         "INSERT INTO users(email, name, created_at) VALUES ('old@example.com', 'Olga', 0); "
         "INSERT INTO updates(author_id, iso_week, title, description, status, created_at, updated_at) "
         "VALUES (1, '2026-W01', 'Ancienne stratégie', 'Écrit avant', 'ready', 0, 0); "
-        "INSERT INTO update_answers(update_id, position, prompt, body) VALUES (1, 0, 'Learned?', 'Les kangourous'); "
+        "INSERT INTO update_answers(update_id, position, prompt, body) "
+        "VALUES (1, 0, 'Learned?', 'Les kangourous'); "
         "INSERT INTO comments(update_id, user_id, at_seconds, body, created_at) "
         "VALUES (1, 1, 3, 'Un commentaire oublié', 0)";
     const struct migration *set = dbt_pg_url() ? catalog_migrations_pg : catalog_migrations;
