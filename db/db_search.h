@@ -1,10 +1,20 @@
 /*
  * db_search.h - full-text search over update titles, descriptions,
- * check-in answers and comments (SQLite FTS5, migration 008), filtered by
- * the one visibility rule. Typed functions returning enum db_rc
- * (catalog.h). Triggers (008_search.sql) note every change of an update's
- * or a comment's text; db_search_refresh re-indexes those before a search
- * reads the index. Not here: the JSON of a result (src/search.c).
+ * check-in answers and comments, filtered by the one visibility rule:
+ * SQLite FTS5 (migration 006), PostgreSQL tsvectors with the unaccent
+ * dictionary (pg/011). Typed functions returning enum db_rc (catalog.h).
+ * Triggers note every change of an update's or a comment's text;
+ * db_search_refresh re-indexes those before a search reads the index.
+ * Not here: the JSON of a result (src/search.c).
+ *
+ * Both engines: words are matched whole, case and accents ignored, no
+ * stemming; every word must match and the last may be the start of one
+ * (as the search box is typed); a hyphenated word is its parts. Results
+ * are ranked best first, a title word weighing five times a word of a
+ * description, an answer or a comment, then newest first. Differences:
+ * PostgreSQL keeps e-mail addresses, host names and URLs as one word
+ * each, and its ranks and snippet windows are its own (ts_rank,
+ * ts_headline), so equal-looking hits may come in another order.
  */
 #ifndef HUBCAST_DB_SEARCH_H
 #define HUBCAST_DB_SEARCH_H

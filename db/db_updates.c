@@ -467,29 +467,64 @@ int db_rendition_list(struct catalog *c, int64_t update_id, struct db_rendition 
 
 /* ---- jobs ---- */
 
-/* The next claimable job: its id, update (0 if deleted), input, attempts.
- * 1 with a row, 0 if none, or a negative db_rc. */
+/* The next claimable job, in claim order (db_updates.h): its id, update,
+ * input, attempts, whether it is a first job. Parameters: :now, :lane.
+ * The two backends differ in their FROM and their end only. */
+#define NEXT_JOB_COLUMNS "SELECT j.id, j.update_id, j.input_path, j.attempts, j.kind = 'first' FROM jobs j "
+#define NEXT_JOB_WHERE \
+    "WHERE (j.state = 'queued' OR (j.state = 'running' AND j.lease_until < :now)) " \
+    "AND (:lane = 0 OR (:lane = 1 AND j.kind = 'first') OR (:lane = 2 AND j.kind = 'ladder')) " \
+    /* No ladder starts while a first pass still waits for a lane. */ \
+    "AND (j.kind = 'first' OR NOT EXISTS (SELECT 1 FROM jobs f JOIN updates fu ON fu.id = f.update_id " \
+    "     WHERE f.kind = 'first' AND f.state = 'queued')) " \
+    "ORDER BY j.kind = 'first' DESC, j.priority DESC, " \
+    /* Fair turns: a job's place is the number of its author's jobs \
+     * that were already waiting when it was queued, so a second \
+     * person's first upload passes someone's fifth. Counted update by \
+     * update of the author (updates_author, then jobs_update), which \
+     * both planners keep to: one join let them read every job instead. */ \
+    " COALESCE((SELECT SUM((SELECT COUNT(*) FROM jobs j2 " \
+    "   WHERE j2.update_id = u2.id AND j2.kind = j.kind AND j2.id < j.id " \
+    "   AND (j2.state IN ('queued', 'running') OR j2.updated_at >= j.created_at))) " \
+    "  FROM updates u2 WHERE u2.author_id = u.author_id), 0) ASC, " \
+    " j.id ASC LIMIT 1"
+
+/* SQLite: the transaction holds the one write lock, so the first row is
+ * the claim; a job whose update was deleted (update 0) comes up in its
+ * turn and is dropped by the caller. */
+static const char next_job_sqlite[] =
+    NEXT_JOB_COLUMNS "LEFT JOIN updates u ON u.id = j.update_id " NEXT_JOB_WHERE;
+
+/* PostgreSQL: claimers run side by side (db_begin_rows). Each locks the
+ * first job in order that no other transaction holds, with its update,
+ * and passes over held ones instead of waiting for them; so a claim
+ * never waits for a row another claim or a writer holds. The update is
+ * locked FOR NO KEY UPDATE (what the claim's own UPDATE takes), which
+ * foreign-key checks of new comments, views and reactions do not
+ * conflict with. Jobs of deleted updates are dropped first (drop_orphans_pg):
+ * an outer join's missing side cannot be locked. */
+static const char next_job_pg[] =
+    NEXT_JOB_COLUMNS "JOIN updates u ON u.id = j.update_id " NEXT_JOB_WHERE
+    " FOR UPDATE OF j SKIP LOCKED FOR NO KEY UPDATE OF u SKIP LOCKED";
+
+/* PostgreSQL: claimable jobs of the lane whose update was deleted ->
+ * dropped, those no other transaction holds, in one statement of its own
+ * (as SQLite drops each when its turn comes). Parameters: :now, :lane. */
+static const char drop_orphans_pg[] =
+    "UPDATE jobs SET state = 'dropped', worker = NULL, updated_at = :now WHERE id IN "
+    "(SELECT j.id FROM jobs j WHERE j.update_id IS NULL "
+    " AND (j.state = 'queued' OR (j.state = 'running' AND j.lease_until < :now)) "
+    " AND (:lane = 0 OR (:lane = 1 AND j.kind = 'first') OR (:lane = 2 AND j.kind = 'ladder')) "
+    " FOR UPDATE SKIP LOCKED)";
+
+/* The next claimable job into *out (update_id 0 if its update was
+ * deleted). 1 with a row, 0 if none, or a negative db_rc. */
 static int next_job(struct catalog *c, enum db_lane lane, int64_t now, struct db_job *out)
 {
     struct cat_stmt *st;
     int rc;
 
-    st = cat_query(c,
-        "SELECT j.id, j.update_id, j.input_path, j.attempts, j.kind = 'first' FROM jobs j "
-        "LEFT JOIN updates u ON u.id = j.update_id "
-        "WHERE (j.state = 'queued' OR (j.state = 'running' AND j.lease_until < :now)) "
-        "AND (:lane = 0 OR (:lane = 1 AND j.kind = 'first') OR (:lane = 2 AND j.kind = 'ladder')) "
-        /* No ladder starts while a first pass still waits for a lane. */
-        "AND (j.kind = 'first' OR NOT EXISTS (SELECT 1 FROM jobs f JOIN updates fu ON fu.id = f.update_id "
-        "     WHERE f.kind = 'first' AND f.state = 'queued')) "
-        "ORDER BY j.kind = 'first' DESC, j.priority DESC, "
-        /* Fair turns: a job's place is the number of its author's jobs
-         * that were already waiting when it was queued, so a second
-         * person's first upload passes someone's fifth. */
-        " (SELECT COUNT(*) FROM jobs j2 JOIN updates u2 ON u2.id = j2.update_id "
-        "   WHERE u2.author_id = u.author_id AND j2.id < j.id AND j2.kind = j.kind "
-        "   AND (j2.state IN ('queued', 'running') OR j2.updated_at >= j.created_at)) ASC, "
-        " j.id ASC LIMIT 1", "Ii", now, (int)lane);
+    st = cat_query(c, cat_is_pg(c) ? next_job_pg : next_job_sqlite, "Ii", now, (int)lane);
     if (!st)
         return cat_rc(c);
     rc = cat_step(c, st);
@@ -516,8 +551,10 @@ int db_job_claim_lane(struct catalog *c, enum db_lane lane, const char *worker_i
     int rc;
 
     memset(out, 0, sizeof(*out));
+    if (cat_is_pg(c) && cat_exec(c, drop_orphans_pg, "Ii", now, (int)lane) < 0)
+        return cat_rc(c);
     for (;;) {
-        if ((rc = db_begin(c)) < 0)
+        if ((rc = db_begin_rows(c)) < 0)
             return rc;
         rc = next_job(c, lane, now, out);
         if (rc <= 0) {

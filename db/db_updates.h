@@ -271,6 +271,15 @@ struct db_job {
  * used max_attempts -> failed with `exhausted` as the reason (its update
  * too). DB_OK with *out, DB_NOTFOUND when nothing is waiting, or a
  * negative db_rc (nothing claimed).
+ *
+ * On PostgreSQL claims run side by side (FOR UPDATE ... SKIP LOCKED): a
+ * job or update that another transaction holds (another claim, an edit)
+ * is passed over, never waited for, so two workers claiming at once get
+ * different jobs; jobs of deleted updates are dropped first, in a
+ * statement of their own. A ladder claim beside a first job's claim not
+ * yet committed sees that first job still queued and answers DB_NOTFOUND
+ * (the worker looks again at its next poll). On SQLite claims take
+ * turns on the one write lock.
  */
 int db_job_claim(struct catalog *c, const char *worker_id, int64_t now, int lease, int max_attempts,
                  const char *exhausted, struct db_job *out);

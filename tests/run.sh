@@ -33,7 +33,7 @@ if [ -x /usr/lib/postgresql/15/bin/initdb ]; then
     pg_tests=""
     for t in "$build"/tests/unit/test_db_accounts "$build"/tests/unit/test_db_outbox \
              "$build"/tests/unit/test_db_habit "$build"/tests/unit/test_db_updates \
-             "$build"/tests/unit/test_catalog_pg; do
+             "$build"/tests/unit/test_db_search "$build"/tests/unit/test_catalog_pg; do
         [ -x "$t" ] && pg_tests="$pg_tests $t"
     done
     echo "== data layer on PostgreSQL"

@@ -1,15 +1,18 @@
 /*
  * test_db_updates.c - unit tests of db_updates, db_uploads and db_social
- * against a real SQLite catalog in a temporary folder: found, not found,
- * constraint, busy (a second connection holding the write lock), an
- * injected error (the HUBCAST_CATALOG_FAULT hook), the lifecycle's allowed
- * and refused transitions, the visibility rule, kind/answers changes and
- * mentions (migration 005), first-playable jobs and live uploads
- * (migration 007), and migration 003 on a catalog made by the
- * first two migrations.
+ * against a real SQLite catalog in a temporary folder (and on PostgreSQL,
+ * through tests/unit/pg-run.sh): found, not found, constraint, busy (a
+ * second connection holding the write lock), an injected error (the
+ * HUBCAST_CATALOG_FAULT hook), the lifecycle's allowed and refused
+ * transitions, the visibility rule, job claims (fair order, lanes, two
+ * workers at once, and on PostgreSQL a claim beside another's open
+ * transaction), kind/answers changes and mentions (migration 005),
+ * first-playable jobs and live uploads (migration 007), and migration 003
+ * on a catalog made by the first two migrations.
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -426,6 +429,215 @@ UNIT_TEST(job_claim_busy)
     hold_lock();
     CHECK_INT(db_job_claim(cat, "w", 2000, 60, 3, "x", &job), DB_BUSY);
     release_lock();
+}
+
+/* An update with a first job and a ladder job (first-playable on). */
+static int64_t new_update_first(int64_t author)
+{
+    struct db_update_new in = { author, "weekly", "2026-W10", "A title", "words", "/nowhere/input.part",
+                                0, 1000, NULL, 0, 1, NULL };
+    int64_t id = 0;
+
+    if (cat_begin(cat) < 0 || db_update_insert_queued(cat, &in, &id) != DB_OK || cat_commit(cat) < 0) {
+        fprintf(stderr, "new_update_first failed\n");
+        exit(2);
+    }
+    return id;
+}
+
+UNIT_TEST(job_claim_first_jobs_before_ladders_by_lane)
+{
+    struct db_job job;
+    int64_t a, b;
+
+    drain_jobs();
+    a = new_update_first(ann);
+    b = new_update_first(ben);
+    /* No ladder starts while a first pass waits. */
+    CHECK_INT(db_job_claim_lane(cat, DB_LANE_LADDER, "l", 2000, 60, 3, "x", &job), DB_NOTFOUND);
+    CHECK_INT(db_job_claim_lane(cat, DB_LANE_ANY, "w", 2000, 60, 3, "x", &job), DB_OK);
+    CHECK(job.first && job.update_id == a);
+    CHECK_INT(db_job_claim_lane(cat, DB_LANE_LADDER, "l", 2000, 60, 3, "x", &job), DB_NOTFOUND);
+    CHECK_INT(db_job_claim_lane(cat, DB_LANE_FIRST, "f", 2000, 60, 3, "x", &job), DB_OK);
+    CHECK(job.first && job.update_id == b);
+    CHECK_INT(db_job_claim_lane(cat, DB_LANE_FIRST, "f", 2000, 60, 3, "x", &job), DB_NOTFOUND);
+    /* Every first pass under way: the ladders, in their fair order. */
+    CHECK_INT(db_job_claim_lane(cat, DB_LANE_LADDER, "l", 2000, 60, 3, "x", &job), DB_OK);
+    CHECK(!job.first && job.update_id == a);
+    CHECK_INT(db_job_claim_lane(cat, DB_LANE_ANY, "w", 2000, 60, 3, "x", &job), DB_OK);
+    CHECK(!job.first && job.update_id == b);
+    CHECK_INT(db_job_claim_lane(cat, DB_LANE_ANY, "w", 2000, 60, 3, "x", &job), DB_NOTFOUND);
+    /* A first pass whose lease ran out is claimed again before a ladder. */
+    CHECK_INT(db_job_claim_lane(cat, DB_LANE_ANY, "w2", 2061, 60, 3, "x", &job), DB_OK);
+    CHECK(job.first && job.update_id == a && job.attempts == 2);
+}
+
+/* A claim made on its own connection in a thread (worker "held"). */
+struct held_claim {
+    struct catalog *c;
+    int rc;
+    struct db_job job;
+};
+
+static void *held_claim_run(void *arg)
+{
+    struct held_claim *h = arg;
+
+    h->rc = db_job_claim(h->c, "held", 2000, 60, 3, "x", &h->job);
+    return NULL;
+}
+
+/* Run sql on conn; 0, or -1 (printed). */
+static int pg_do(PGconn *conn, const char *sql)
+{
+    PGresult *r = PQexec(conn, sql);
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+
+    if (!ok)
+        fprintf(stderr, "%s: %s", sql, PQerrorMessage(conn));
+    PQclear(r);
+    return ok ? 0 : -1;
+}
+
+/* Wait (at most 10 s) until a transaction waits for the gate's advisory
+ * lock. 0, or -1. */
+static int pg_wait_gated(PGconn *conn)
+{
+    for (int i = 0; i < 1000; i++) {
+        PGresult *r = PQexec(conn, "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted");
+        int n = PQresultStatus(r) == PGRES_TUPLES_OK ? atoi(PQgetvalue(r, 0, 0)) : -1;
+        PQclear(r);
+        if (n == 1)
+            return 0;
+        usleep(10 * 1000);
+    }
+    return -1;
+}
+
+/*
+ * PostgreSQL: a claim in the middle of its transaction (its job and update
+ * locked and written, not committed) does not hold up another claim, which
+ * takes the next job at once. The first claim is stopped inside its
+ * transaction by a test trigger that waits for an advisory lock the test
+ * holds. SQLite has one write lock: there an open claim transaction makes
+ * the other claim wait its turn (DB_BUSY after its busy timeout).
+ */
+UNIT_TEST(job_claims_side_by_side_on_postgresql)
+{
+    struct held_claim h = { 0 };
+    struct db_job job;
+    pthread_t th;
+    PGconn *gate;
+    char err[256];
+    double t0, ms;
+    int64_t a, b;
+
+    drain_jobs();
+    a = new_update(ann, "weekly", "queued");
+    b = new_update(ben, "weekly", "queued");
+    if (!dbt_pg_url()) {
+        hold_lock();
+        CHECK_INT(db_job_claim(cat, "w", 2000, 60, 3, "x", &job), DB_BUSY);
+        release_lock();
+        CHECK_INT(db_job_claim(cat, "w", 2000, 60, 3, "x", &job), DB_OK);
+        CHECK_INT(job.update_id, a);
+        return;
+    }
+    seed("CREATE FUNCTION test_gate() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+         "IF NEW.worker = 'held' THEN PERFORM pg_advisory_xact_lock(4242); END IF; RETURN NEW; END $$; "
+         "CREATE TRIGGER test_gate BEFORE UPDATE ON jobs FOR EACH ROW EXECUTE FUNCTION test_gate()");
+    gate = PQconnectdb(dbt_pg_url());
+    if (PQstatus(gate) != CONNECTION_OK || pg_do(gate, "SELECT pg_advisory_lock(4242)") < 0 ||
+        !(h.c = catalog_open(dbt_pg_url(), 0, err, sizeof(err)))) {
+        fprintf(stderr, "cannot set up the held claim\n");
+        exit(2);
+    }
+    pthread_create(&th, NULL, held_claim_run, &h);
+    CHECK_INT(pg_wait_gated(gate), 0);
+    /* The held claim has a's job and update locked: this one passes them. */
+    catalog_busy_timeout(cat, 300);
+    t0 = hc_monotonic();
+    CHECK_INT(db_job_claim(cat, "w2", 2000, 60, 3, "x", &job), DB_OK);
+    ms = (hc_monotonic() - t0) * 1000;
+    CHECK_INT(job.update_id, b);
+    CHECK_INT(db_job_claim(cat, "w3", 2000, 60, 3, "x", &job), DB_NOTFOUND);
+    catalog_busy_timeout(cat, 10000);
+    printf("# a claim beside an open one took %.1f ms\n", ms);
+    pg_do(gate, "SELECT pg_advisory_unlock(4242)");
+    pthread_join(th, NULL);
+    CHECK_INT(h.rc, DB_OK);
+    CHECK_INT(h.job.update_id, a);
+    CHECK_INT(h.job.attempts, 1);
+    catalog_close(h.c);
+    PQfinish(gate);
+    seed("DROP TRIGGER test_gate ON jobs; DROP FUNCTION test_gate()");
+    {
+        int64_t n = -1;
+        CHECK_INT(cat_get_int(cat, &n, "SELECT COUNT(*) FROM jobs WHERE state = 'running' AND attempts = 1 AND "
+                                       "((update_id = ? AND worker = 'held') OR (update_id = ? AND worker = 'w2'))",
+                              "II", a, b), DB_OK);
+        CHECK_INT(n, 2);
+    }
+}
+
+/* Two workers on connections of their own, claiming and finishing until
+ * nothing is left: the claims made, in order, and those that failed. */
+#define RACE_JOBS 24
+struct racer {
+    struct catalog *c;
+    const char *id;
+    int64_t got[RACE_JOBS + 1];
+    int n, failed;
+};
+
+static void *racer_run(void *arg)
+{
+    struct racer *r = arg;
+    struct db_ready done = { 1, 2, 2, NULL, 0, 3000 };
+    struct db_job job;
+    int rc;
+
+    while (r->n <= RACE_JOBS && (rc = db_job_claim(r->c, r->id, 2000, 60, 3, "x", &job)) != DB_NOTFOUND) {
+        if (rc != DB_OK || db_job_finish(r->c, job.id, r->id, &done, NULL, NULL) != DB_OK) {
+            r->failed++;
+            break;
+        }
+        r->got[r->n++] = job.update_id;
+    }
+    return NULL;
+}
+
+UNIT_TEST(job_claims_by_two_workers_take_each_job_once)
+{
+    struct racer rs[2] = { { .id = "r1" }, { .id = "r2" } };
+    int64_t ids[RACE_JOBS], who[3] = { ann, ben, boss };
+    pthread_t th[2];
+    char err[256];
+    int seen[RACE_JOBS] = { 0 };
+
+    drain_jobs();
+    for (int i = 0; i < RACE_JOBS; i++)
+        ids[i] = new_update(who[i % 3], "weekly", "queued");
+    for (int k = 0; k < 2; k++) {
+        if (!(rs[k].c = catalog_open(dbt_target(dbpath), 0, err, sizeof(err)))) {
+            fprintf(stderr, "%s\n", err);
+            exit(2);
+        }
+        pthread_create(&th[k], NULL, racer_run, &rs[k]);
+    }
+    for (int k = 0; k < 2; k++) {
+        pthread_join(th[k], NULL);
+        catalog_close(rs[k].c);
+        CHECK_INT(rs[k].failed, 0);
+        for (int i = 0; i < rs[k].n; i++)
+            for (int j = 0; j < RACE_JOBS; j++)
+                if (rs[k].got[i] == ids[j])
+                    seen[j]++;
+    }
+    CHECK_INT(rs[0].n + rs[1].n, RACE_JOBS);
+    for (int j = 0; j < RACE_JOBS; j++)
+        CHECK_INT(seen[j], 1);
+    printf("# claims: %d by one worker, %d by the other\n", rs[0].n, rs[1].n);
 }
 
 /* ---- uploads ---- */
@@ -874,6 +1086,9 @@ int main(void)
     unit_run(job_attempts_used_up_and_deleted_update_dropped, "job_attempts_used_up_and_deleted_update_dropped");
     unit_run(job_claim_order_allhands_then_fair_turns, "job_claim_order_allhands_then_fair_turns");
     unit_run(job_claim_busy, "job_claim_busy");
+    unit_run(job_claim_first_jobs_before_ladders_by_lane, "job_claim_first_jobs_before_ladders_by_lane");
+    unit_run(job_claims_side_by_side_on_postgresql, "job_claims_side_by_side_on_postgresql");
+    unit_run(job_claims_by_two_workers_take_each_job_once, "job_claims_by_two_workers_take_each_job_once");
     unit_run(upload_create_get_advance_finish, "upload_create_get_advance_finish");
     unit_run(upload_oneshot_and_expiry, "upload_oneshot_and_expiry");
     unit_run(views_comments_reactions, "views_comments_reactions");
