@@ -39,6 +39,7 @@
 #include "mail.h"
 #include "publish.h"
 #include "sandbox.h"
+#include "store.h"
 #include "transcode.h"
 #include "util.h"
 #include "worker.h"
@@ -158,7 +159,7 @@ static void limit(int res, rlim_t v)
 
 /* The worker's own limits and no network; each job child gets tighter
  * limits of its own (sandbox.h) and inherits the network namespace. */
-static void confine(void)
+static void confine(int keep_network)
 {
 #ifndef HAVE_SANITIZERS
     /* ASan reserves terabytes of address space, so only plain builds cap it. */
@@ -168,8 +169,10 @@ static void confine(void)
     limit(RLIMIT_NOFILE, 256);
     limit(RLIMIT_CORE, 0);
 #ifdef HAVE_UNSHARE
-    /* No network: a fresh network namespace has only a down loopback. */
-    if (unshare(CLONE_NEWNET) < 0 && unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0)
+    /* No network: a fresh network namespace has only a down loopback.
+     * A worker of an S3 media store keeps it (its job children drop it:
+     * jc_spec.no_network). */
+    if (!keep_network && unshare(CLONE_NEWNET) < 0 && unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0)
         hc_log("worker: cannot drop network access (unshare: %s); relying on the "
                "transcoder's file-only input rules", strerror(errno));
 #endif
@@ -347,6 +350,88 @@ static void remove_versions(const struct conf *conf, int64_t id, int version, in
     closedir(d);
 }
 
+static void clear_media(const char *out);
+
+/* ---- a worker of an S3 media store (store.h) ----
+ *
+ * The job child still writes into a local folder (the worker's data
+ * folder is scratch); once it is published there, its files are uploaded
+ * under media/<id>/ (or media/<id>/v<N>/), the master playlist last, and
+ * only then is the update recorded as ready. The local copy then goes. */
+
+int worker_open_source(const struct conf *conf, int64_t update_id, const char *input, int *fd)
+{
+    char media[LAYOUT_PATH_MAX], scratch[LAYOUT_PATH_MAX + 64], rnd[24];
+    int rc;
+
+    if (!store_is_s3()) {
+        if ((*fd = open(input, O_RDONLY | O_CLOEXEC)) >= 0)
+            return 0;
+        hc_log("worker: cannot open %s: %s", input, strerror(errno));
+        return 1;
+    }
+    hc_random_token(rnd, sizeof(rnd), 6);
+    /* "<id>.work-..." : an attempt that died leaves it to sweep_work_folders. */
+    if (layout_media_dir(conf->data_dir, media, sizeof(media)) < 0 || hc_mkdirs(media, 0755) < 0 ||
+        snprintf(scratch, sizeof(scratch), "%s/%lld.work-source-%s", media, (long long)update_id, rnd) >=
+            (int)sizeof(scratch))
+        return -1;
+    if ((rc = store_fetch_source(input, scratch)) != 0)
+        return rc;
+    *fd = open(scratch, O_RDONLY | O_CLOEXEC);
+    unlink(scratch);
+    if (*fd < 0) {
+        hc_log("worker: cannot open %s: %s", scratch, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* Upload the published folder out (media version `version`). 0 or -1. */
+static int store_upload_output(struct job_ctx *j, const char *out)
+{
+    struct store_sync sync;
+    char sub[32];
+    int rc;
+
+    layout_version_name(j->media_version, sub, sizeof(sub));
+    store_sync_init(&sync, j->update_id, sub);
+    rc = store_sync_dir(&sync, out);
+    store_sync_free(&sync);
+    if (rc < 0)
+        hc_log("worker %s: job %lld: its output cannot be uploaded to the media store", j->worker_id,
+               (long long)j->job_id);
+    return rc;
+}
+
+/* The local copy of an uploaded output goes (a first rendition written
+ * beside it by a first lane sharing this folder stays). */
+static void store_drop_scratch(const char *out, int version)
+{
+    if (version > 0) {
+        hc_rmtree(out);
+        return;
+    }
+    clear_media(out);
+    rmdir(out);     /* fails while a first rendition is there: it stays */
+}
+
+/* An output that will never be served (its update deleted, or trimmed
+ * again): its objects go. The update's own prefix goes whole only when
+ * the update is gone. */
+static void store_drop_output(struct catalog *cat, int64_t update_id, int version)
+{
+    struct db_media m;
+    char sub[32];
+
+    if (!store_is_s3())
+        return;
+    if (db_update_media_state(cat, update_id, &m) == DB_NOTFOUND)
+        store_delete_media(update_id, "");
+    else if (version > 0 && layout_version_name(version, sub, sizeof(sub)) == 0)
+        store_delete_media(update_id, sub);
+}
+
 /*
  * Report a finished transcode. A catalog that cannot be reached (a full
  * disk, a lock) is asked again, with the output kept, until it answers or
@@ -377,14 +462,18 @@ static void report_ready(const struct conf *conf, struct catalog *cat, const cha
         if (rc == DB_OK) {
             hc_log("worker %s: job %lld done: update %lld ready, %d rungs, %.1f s", worker_id,
                    (long long)job_id, (long long)update_id, res->nrungs, res->duration);
-            if (previous != version)
+            if (previous != version) {
                 remove_versions(conf, update_id, version, previous);
+                if (store_is_s3())
+                    store_remove_versions(update_id, version, previous);
+            }
             return;
         }
         if (rc == DB_NOTFOUND) {
             hc_log("worker %s: job %lld: its update was deleted or trimmed again meanwhile", worker_id,
                    (long long)job_id);
             hc_rmtree(out);
+            store_drop_output(cat, update_id, version);
             return;
         }
         if (rc == DB_INVALID) {
@@ -460,7 +549,16 @@ static int job_done(const struct conf *conf, struct job_ctx *j, const char *work
         job_failed(j, "the output folder cannot be published");
         return 0;
     }
+    if (store_is_s3() && store_upload_output(j, out) < 0) {
+        /* The store is down or refusing: tried again later, not the video's fault. */
+        store_drop_scratch(out, j->media_version);
+        job_requeue(j, 0);
+        sleep(1);
+        return 0;
+    }
     report_ready(conf, j->cat, j->worker_id, j->job_id, j->update_id, res, out, j->media_version);
+    if (store_is_s3())
+        store_drop_scratch(out, j->media_version);
     return 0;
 }
 
@@ -488,9 +586,12 @@ static int run_job(const struct conf *conf, struct catalog *cat, const char *wor
         hc_log("worker %s: there is no user `nobody` to run jobs as", worker_id);
         return -1;
     }
-    if ((in_fd = open(input, O_RDONLY | O_CLOEXEC)) < 0) {
-        hc_log("worker %s: job %lld: cannot open %s: %s", worker_id, (long long)job_id, input,
-               strerror(errno));
+    if ((rc = worker_open_source(conf, update_id, input, &in_fd)) != 0) {
+        if (rc < 0) {           /* the media store failed: not the video's fault */
+            job_requeue(&ctx, 0);
+            sleep(1);
+            return 0;
+        }
         job_failed(&ctx, "the stored file cannot be opened");
         return 0;
     }
@@ -506,6 +607,7 @@ static int run_job(const struct conf *conf, struct catalog *cat, const char *wor
         return 0;
     }
     spec.kind = JC_KIND_LADDER;
+    spec.no_network = store_is_s3();
     spec.in_fd = in_fd;
     spec.work_fd = work_fd;
     spec.preset = conf->preset;
@@ -575,7 +677,7 @@ int cmd_worker(int argc, char **argv)
 {
     struct conf conf;
     struct catalog *cat;
-    char worker_id[64], input[1100];
+    char worker_id[64], input[1100], err[512];
     int n, rc, lane, remote;
     struct db_job job;
 
@@ -628,13 +730,18 @@ int cmd_worker(int argc, char **argv)
     remote = strncmp(conf.database, "postgres", 8) == 0;
     if (remote && !(cat = hc_open_catalog(&conf, 0)))
         return 1;
-    confine();
+    if (store_init(&conf, err, sizeof(err)) < 0) {
+        fprintf(stderr, "hubcast: %s\n", err);
+        return 2;
+    }
+    confine(store_is_s3());
     if (!remote && !(cat = hc_open_catalog(&conf, 0)))
         return 1;
     snprintf(worker_id, sizeof(worker_id), "%d-%lld", (int)getpid(), (long long)hc_now());
     if (lane == DB_LANE_FIRST) {
         first_lane_run(&conf, cat, worker_id, &stopping, &woken);
         catalog_close(cat);
+        store_close();
         return 0;
     }
     while (!stopping) {
@@ -658,6 +765,7 @@ int cmd_worker(int argc, char **argv)
             usleep(100 * 1000);
     }
     catalog_close(cat);
+    store_close();
     return 0;
 }
 
@@ -674,29 +782,42 @@ static volatile int sup_stop;
 static pthread_t sup_thread;
 
 /* The workers' environment: the server's, with HUBCAST_DATABASE set to
- * its catalog (a URL stays off the workers' command lines). */
+ * its catalog and the media store's settings (HUBCAST_MEDIA_STORE,
+ * HUBCAST_S3_*, HUBCAST_CONFIG for its credentials), so that a URL stays
+ * off the workers' command lines. */
 static char **sup_env;
 extern char **environ;
 
 static void make_env(const struct conf *conf)
 {
-    size_t n = 0;
-    char *db = NULL;
+    const char *set[][2] = {
+        { "HUBCAST_DATABASE=", conf->database },
+        { "HUBCAST_MEDIA_STORE=", conf->media_store },
+        { "HUBCAST_S3_ENDPOINT=", conf->s3_endpoint },
+        { "HUBCAST_S3_REGION=", conf->s3_region },
+        { "HUBCAST_CONFIG=", conf->config_file },
+    };
+    size_t n = 0, nset = sizeof(set) / sizeof(set[0]);
 
-    if (conf->database[0]) {
-        size_t len = strlen(conf->database) + sizeof("HUBCAST_DATABASE=");
-        db = hc_malloc(len);
-        snprintf(db, len, "HUBCAST_DATABASE=%s", conf->database);
-    }
     while (environ[n])
         n++;
-    sup_env = hc_calloc(n + 2, sizeof(*sup_env));
+    sup_env = hc_calloc(n + nset + 1, sizeof(*sup_env));
     n = 0;
-    for (char **e = environ; *e; e++)
-        if (!db || strncmp(*e, "HUBCAST_DATABASE=", 17))
+    for (char **e = environ; *e; e++) {
+        int replaced = 0;
+        for (size_t i = 0; i < nset && !replaced; i++)
+            replaced = set[i][1][0] && !strncmp(*e, set[i][0], strlen(set[i][0]));
+        if (!replaced)
             sup_env[n++] = *e;
-    if (db)
-        sup_env[n++] = db;
+    }
+    for (size_t i = 0; i < nset; i++) {
+        if (!set[i][1][0])
+            continue;
+        size_t len = strlen(set[i][0]) + strlen(set[i][1]) + 1;
+        char *v = hc_malloc(len);
+        snprintf(v, len, "%s%s", set[i][0], set[i][1]);
+        sup_env[n++] = v;
+    }
 }
 
 /* Start worker slot i: the first lane or a ladder worker. */
