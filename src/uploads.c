@@ -1064,6 +1064,8 @@ static int h_oneshot(struct req *r, struct resp *o)
     hc_strlcpy(row.title, u->title, sizeof(row.title));
     new_update(r, u->kind, u->title, u->description, u->path, week, &in);
     in.first = r->conf->first_playable;
+    if (store_put_source(r->conf, u->id, u->path) < 0)
+        return http_error(o, 503, "store_unavailable", "the media store cannot take the upload now; try again later");
     if ((rc = db_upload_oneshot(r->cat, &row, &in, &id)) < 0)
         return api_db_fail(o, rc, "turning the upload into an update");
     u->kept = 1;

@@ -1,0 +1,266 @@
+// store.test.mjs - the S3 media store (src/store.c, src/media_s3.c)
+// against a real S3 server that checks SigV4 signatures: Ceph's radosgw on
+// a one-node test cluster (tests/e2e/lib/ceph.sh). A `hubcast serve
+// --workers 0` and a separate `hubcast worker` with a data folder of its
+// own share only the catalog and the store: a clip uploaded to the server
+// lands in the store as uploads/<id> (nothing of it left on the server's
+// disk), the worker downloads it, transcodes it and uploads its first
+// rendition and its ladder under media/<id>/; the server streams the
+// master playlist and a segment from the store (whole, and a Range), or
+// with --media-redirect answers 302 to a presigned URL that serves the
+// same bytes (playlists still pass through). Neither data folder holds
+// media afterwards, and deleting the update deletes its objects.
+//
+// Run: node --test tests/e2e/store.test.mjs  (needs the Ceph packages;
+// see build-aux/deps.sh test; ffmpeg on PATH).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BIN, startServer, addUser, apiToken, hubcast, catalogEnv } from './lib/server.mjs';
+import { startCeph, cephSkipReason } from './lib/ceph.mjs';
+
+const skip = cephSkipReason() ?? false;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+let ceph;
+let dir;            // fixtures and the two data folders
+let srv;            // hubcast serve
+let worker;         // hubcast worker: { proc, output, exit }
+let token;
+let clip;
+
+before(async () => {
+  if (skip) return;
+  dir = mkdtempSync(join(tmpdir(), 'hubcast-store-test-'));
+  clip = join(dir, 'clip.mp4');
+  execFileSync('ffmpeg', ['-nostdin', '-v', 'error', '-y',
+    '-f', 'lavfi', '-i', 'testsrc2=s=640x360:r=30:d=6', '-f', 'lavfi', '-i', 'sine=f=440:r=48000:d=6',
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', clip]);
+  ceph = await startCeph({ prefix: 'hubcast' });
+  console.log(`# Ceph test cluster answered S3 after ${ceph.seconds.toFixed(1)} s`);
+});
+
+after(async () => {
+  if (worker && worker.exited === null) {
+    worker.proc.kill('SIGTERM');
+    await worker.exit;
+  }
+  if (srv) await srv.cleanup();
+  if (ceph) await ceph.stop();
+  if (dir && !process.env.HUBCAST_KEEP_TEST_DIR) rmSync(dir, { recursive: true, force: true });
+});
+
+// `hubcast s3 ARGS` against the test store.
+function s3(args) {
+  const r = hubcast(['s3', ...args], { env: ceph.env });
+  assert.equal(r.status, 0, `hubcast s3 ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+// The objects under prefix: Map key -> size.
+function ls(prefix) {
+  return new Map(s3(['ls', prefix]).trim().split('\n').filter(Boolean)
+    .map((l) => { const [k, n] = l.split(' '); return [k, Number(n)]; }));
+}
+
+// Every regular file below d (relative paths).
+function filesBelow(d, rel = '') {
+  let out = [];
+  let names = [];
+  try { names = readdirSync(join(d, rel)); } catch { return out; }
+  for (const n of names) {
+    const p = join(rel, n);
+    const st = statSync(join(d, p));
+    if (st.isDirectory()) out = out.concat(filesBelow(d, p));
+    else out.push(p);
+  }
+  return out;
+}
+
+async function startStoreServer(args = []) {
+  const s = await startServer({ data: join(dir, 'server'), env: ceph.env, args });
+  return s;
+}
+
+function startWorker() {
+  const data = join(dir, 'worker');
+  const env = { ...process.env, ...ceph.env, ...catalogEnv(srv.dir) };
+  const args = ['worker', '--data', data];
+  // SQLite: the server's catalog file, shared by path (two processes on
+  // one SQLite file in WAL mode); PostgreSQL: catalogEnv gave its URL.
+  if (!env.HUBCAST_DATABASE) args.push('--database', join(srv.dir, 'hubcast.db'));
+  const proc = spawn(BIN, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const w = { proc, data, output: '', exited: null };
+  proc.stdout.on('data', (d) => { w.output += d; });
+  proc.stderr.on('data', (d) => { w.output += d; });
+  w.exit = new Promise((resolve) => proc.on('exit', (code, signal) => {
+    w.exited = { code, signal };
+    resolve(w.exited);
+  }));
+  return w;
+}
+
+async function get(path, headers = {}) {
+  const r = await fetch(srv.url + path, { headers: { authorization: `Bearer ${token}`, ...headers },
+    redirect: 'manual' });
+  return { status: r.status, headers: r.headers, body: Buffer.from(await r.arrayBuffer()) };
+}
+
+async function settle(id, ms = 180000) {
+  const t0 = Date.now();
+  for (;;) {
+    const r = await get(`/api/updates/${id}`);
+    assert.equal(r.status, 200);
+    const u = JSON.parse(r.body).update;
+    if (u.status === 'ready' || u.status === 'failed') {
+      console.log(`# update ${id} ${u.status} after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      return u;
+    }
+    if (Date.now() - t0 > ms || worker.exited)
+      assert.fail(`update ${id} still ${u.status}\nserver:\n${srv.output}\nworker:\n${worker.output}`);
+    await sleep(250);
+  }
+}
+
+let update;         // the update made from the clip
+let sourceKey;      // its upload's object
+let segPath;        // a segment of its ladder, relative to /media/<id>/
+let segBytes;
+
+test('a worker sharing no folder with the server transcodes an upload through the store', { skip }, async () => {
+  srv = await startStoreServer();
+  await addUser(srv, 'ana@example.com', 'Ana Lima', 'admin');
+  token = apiToken(srv, 'ana@example.com');
+  worker = startWorker();
+
+  const before = ls('uploads/');
+  const r = await fetch(`${srv.url}/api/updates?title=Stored`, {
+    method: 'POST', body: readFileSync(clip),
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'video/mp4' },
+  });
+  const text = await r.text();
+  assert.equal(r.status, 201, text);
+  update = JSON.parse(text).update;
+
+  // The source is the object uploads/<upload-id>, its bytes those sent.
+  const added = [...ls('uploads/').keys()].filter((k) => !before.has(k));
+  assert.equal(added.length, 1, `new source objects: ${added}`);
+  sourceKey = added[0];
+  assert.match(sourceKey, /^uploads\/[A-Za-z0-9_-]+$/);
+  assert.equal(ls('uploads/').get(sourceKey), statSync(clip).size);
+  assert.deepEqual(filesBelow(join(srv.dir, 'uploads')), [], 'the server keeps no copy of the upload');
+
+  const u = await settle(update.id);
+  assert.equal(u.status, 'ready', `${u.error}\n${worker.output}`);
+  assert.ok(u.renditions.length >= 1);
+
+  const objects = ls(`media/${update.id}/`);
+  const keys = [...objects.keys()].map((k) => k.slice(`media/${update.id}/`.length));
+  for (const f of ['master.m3u8', 'poster.jpg', 'first/master.m3u8'])
+    assert.ok(keys.includes(f), `${f} is in the store: ${keys.join(' ')}`);
+  assert.ok(keys.some((k) => /\.m4s$/.test(k)), 'segments are in the store');
+  assert.ok(keys.some((k) => k.startsWith('first/') && /\.m4s$/.test(k)), 'the first rendition\'s segments too');
+});
+
+test('the server streams playlists and segments from the store, whole and by range', { skip }, async () => {
+  assert.ok(update, 'the upload test ran');
+  const id = update.id;
+  const master = await get(`/media/${id}/master.m3u8`);
+  assert.equal(master.status, 200);
+  assert.equal(master.headers.get('content-type'), 'application/vnd.apple.mpegurl');
+  assert.match(master.headers.get('cache-control'), /no-cache/);
+  const text = master.body.toString();
+  assert.match(text, /^#EXTM3U/);
+  const variant = text.split('\n').find((l) => l && !l.startsWith('#'));
+  assert.ok(variant, text);
+
+  const vp = await get(`/media/${id}/${variant}`);
+  assert.equal(vp.status, 200);
+  const seg = vp.body.toString().split('\n').find((l) => l && !l.startsWith('#'));
+  const vdir = variant.includes('/') ? variant.slice(0, variant.lastIndexOf('/') + 1) : '';
+  segPath = vdir + seg;
+
+  const whole = await get(`/media/${id}/${segPath}`);
+  assert.equal(whole.status, 200);
+  assert.match(whole.headers.get('cache-control'), /immutable/);
+  assert.ok(whole.headers.get('etag'));
+  segBytes = whole.body;
+  const copy = join(dir, 'seg.copy');
+  s3(['get', `media/${id}/${segPath}`, copy]);
+  assert.ok(readFileSync(copy).equals(segBytes), 'the bytes served are the object\'s');
+  assert.ok(segBytes.length > 1000);
+
+  const part = await get(`/media/${id}/${segPath}`, { range: 'bytes=100-1099' });
+  assert.equal(part.status, 206);
+  assert.equal(part.headers.get('content-range'), `bytes 100-1099/${segBytes.length}`);
+  assert.ok(part.body.equals(segBytes.subarray(100, 1100)));
+
+  const tail = await get(`/media/${id}/${segPath}`, { range: `bytes=${segBytes.length - 10}-` });
+  assert.equal(tail.status, 206);
+  assert.ok(tail.body.equals(segBytes.subarray(segBytes.length - 10)));
+
+  const again = await get(`/media/${id}/${segPath}`, { 'if-none-match': whole.headers.get('etag') });
+  assert.equal(again.status, 304);
+
+  // The signed link a player gets works the same way.
+  const u = JSON.parse((await get(`/api/updates/${id}`)).body).update;
+  const viaToken = await fetch(srv.url + u.playback_url);
+  assert.equal(viaToken.status, 200);
+  assert.match(await viaToken.text(), /^#EXTM3U/);
+
+  assert.equal((await get(`/media/${id}/nothing.m4s`)).status, 404);
+  assert.equal((await get(`/media/${id}/..%2Fx`)).status, 404);
+  // The first rendition is served from the store too.
+  assert.equal((await get(`/media/${id}/first/master.m3u8`)).status, 200);
+});
+
+test('neither the server nor the worker keeps media on disk', { skip }, async () => {
+  assert.ok(update, 'the upload test ran');
+  assert.deepEqual(filesBelow(join(srv.dir, 'media')), [], 'server media folder');
+  assert.deepEqual(filesBelow(join(srv.dir, 'uploads')), [], 'server uploads folder');
+  // The worker removes its scratch once the job is recorded.
+  const t0 = Date.now();
+  while (filesBelow(join(worker.data, 'media')).length && Date.now() - t0 < 10000) await sleep(100);
+  assert.deepEqual(filesBelow(join(worker.data, 'media')), [], 'worker scratch');
+  assert.deepEqual(filesBelow(join(worker.data, 'uploads')), [], 'worker uploads folder');
+});
+
+test('with --media-redirect, segments are a 302 to a presigned URL; playlists pass through', { skip }, async () => {
+  assert.ok(segBytes, 'the streaming test ran');
+  await srv.stop();
+  srv = await startStoreServer(['--media-redirect', '60']);
+  const id = update.id;
+
+  const seg = await get(`/media/${id}/${segPath}`);
+  assert.equal(seg.status, 302);
+  const loc = seg.headers.get('location');
+  assert.match(loc, /^http:\/\/127\.0\.0\.1:\d+\/.*X-Amz-Signature=/);
+  assert.match(loc, /X-Amz-Expires=60/);
+  const r = await fetch(loc);
+  assert.equal(r.status, 200);
+  assert.ok(Buffer.from(await r.arrayBuffer()).equals(segBytes), 'the presigned URL serves the segment');
+  const ranged = await fetch(loc, { headers: { range: 'bytes=0-99' } });
+  assert.equal(ranged.status, 206);
+  assert.ok(Buffer.from(await ranged.arrayBuffer()).equals(segBytes.subarray(0, 100)));
+
+  const master = await get(`/media/${id}/master.m3u8`);
+  assert.equal(master.status, 200, 'playlists are not redirected (their relative URIs)');
+  assert.match(master.body.toString(), /^#EXTM3U/);
+
+  // Access is checked before any redirect.
+  const anon = await fetch(`${srv.url}/media/${id}/${segPath}`, { redirect: 'manual' });
+  assert.equal(anon.status, 401);
+});
+
+test('deleting the update deletes its objects and its source', { skip }, async () => {
+  assert.ok(update, 'the upload test ran');
+  const id = update.id;
+  assert.ok(ls(`media/${id}/`).size > 0);
+  const r = await fetch(`${srv.url}/api/updates/${id}`, { method: 'DELETE',
+    headers: { authorization: `Bearer ${token}` } });
+  assert.equal(r.status, 200);
+  assert.equal(ls(`media/${id}/`).size, 0, 'no media object left');
+  assert.ok(!ls('uploads/').has(sourceKey), 'the source object is gone');
+});
