@@ -124,6 +124,8 @@ int media_s3_send(struct req *r, struct resp *o, const char *key, const char *ct
         return store_down(o);
     if (redirect > 0) {
         char url[4096];
+        if (redirect > 604800)
+            redirect = 604800;  /* the longest a presigned URL may live */
         /* The object's existence is the store's to say: a presigned URL
          * to a missing key answers 404 there. */
         rc = s3_presign_get(c, key, hc_now(), redirect, url, sizeof(url));
