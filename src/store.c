@@ -563,3 +563,58 @@ void store_remove_versions(int64_t update_id, int version, int previous)
     store_release(v.c);
     free(v.keys);
 }
+
+/* ---- profile pictures ---- */
+
+int store_avatar_key(const char *name, char *out, size_t outsz)
+{
+    int n = snprintf(out, outsz, "avatars/%s", name);
+    return n < 0 || (size_t)n >= outsz || !*name || strchr(name, '/') || name[0] == '.' ? -1 : 0;
+}
+
+int store_put_avatar(const char *name, const char *local_path)
+{
+    struct s3_put_opts o = { "image/jpeg", "private, max-age=31536000, immutable" };
+    struct s3_client *c;
+    struct stat sb;
+    char key[300];
+    enum s3_rc rc;
+    int fd;
+
+    if (!s3_mode)
+        return 0;
+    if (store_avatar_key(name, key, sizeof(key)) < 0)
+        return -1;
+    if ((fd = open(local_path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &sb) < 0) {
+        hc_log("store: cannot read %s: %s", local_path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    if (!(c = store_client())) {
+        close(fd);
+        return -1;
+    }
+    rc = s3_put_fd(c, key, fd, 0, (int64_t)sb.st_size, &o);
+    close(fd);
+    if (rc != S3_OK)
+        log_fail(c, "uploading", key, rc);
+    store_release(c);
+    if (rc != S3_OK)
+        return -1;
+    unlink(local_path);
+    return 0;
+}
+
+void store_delete_avatar(const char *name)
+{
+    struct s3_client *c;
+    char key[300];
+    enum s3_rc rc;
+
+    if (!s3_mode || store_avatar_key(name, key, sizeof(key)) < 0 || !(c = store_client()))
+        return;
+    if ((rc = s3_delete(c, key)) != S3_OK)
+        log_fail(c, "deleting", key, rc);
+    store_release(c);
+}

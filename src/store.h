@@ -112,4 +112,14 @@ int store_delete_media(int64_t update_id, const char *sub);
  */
 void store_remove_versions(int64_t update_id, int version, int previous);
 
+/*
+ * Profile pictures (DATA/avatars/<name> on disk, avatars/<name> in S3).
+ * store_put_avatar: in S3 mode the picture at local_path is uploaded and
+ * its local file removed; locally nothing happens. 0, or -1 (logged; the
+ * local file is kept). store_delete_avatar: in S3 mode the object goes.
+ */
+int store_avatar_key(const char *name, char *out, size_t outsz);
+int store_put_avatar(const char *name, const char *local_path);
+void store_delete_avatar(const char *name);
+
 #endif
