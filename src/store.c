@@ -449,6 +449,56 @@ end:
     return rc;
 }
 
+/* The number of a segment name "seg_NNNNN.m4s" in its folder, or -1. */
+static long segment_number(const char *path, size_t *dirlen)
+{
+    const char *base = strrchr(path, '/');
+    long n;
+    char num[16];
+    size_t len;
+
+    base = base ? base + 1 : path;
+    *dirlen = (size_t)(base - path);
+    len = strlen(base);
+    if (strncmp(base, "seg_", 4) || len < 9 || strcmp(base + len - 4, ".m4s") || len - 8 >= sizeof(num))
+        return -1;
+    memcpy(num, base + 4, len - 8);
+    num[len - 8] = '\0';
+    return hc_parse_long(num, 0, 1L << 30, &n) == 0 ? n : -1;
+}
+
+int store_sync_segments(struct store_sync *s, const char *dir)
+{
+    struct walk files = { 0 };
+    struct s3_client *c;
+    int rc = 0;
+
+    if (walk_dir(dir, "", 0, &files) < 0) {
+        walk_free(&files);
+        return -1;
+    }
+    if (!(c = store_client())) {
+        walk_free(&files);
+        return -1;
+    }
+    for (size_t i = 0; i < files.n && rc == 0; i++) {
+        size_t dl, dl2;
+        long k = segment_number(files.f[i].path, &dl), later = 0;
+
+        if (k < 0 || !changed(s, &files.f[i]))
+            continue;
+        for (size_t j = 0; j < files.n && !later; j++) {
+            long k2 = segment_number(files.f[j].path, &dl2);
+            later = k2 > k && dl2 == dl && !strncmp(files.f[i].path, files.f[j].path, dl);
+        }
+        if (later)
+            rc = send_file(c, s, dir, &files.f[i]);
+    }
+    store_release(c);
+    walk_free(&files);
+    return rc;
+}
+
 /* ---- deleting ---- */
 
 static int delete_prefix(struct s3_client *c, const char *prefix)

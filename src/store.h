@@ -91,6 +91,15 @@ void store_sync_free(struct store_sync *s);
 int store_sync_dir(struct store_sync *s, const char *dir);
 
 /*
+ * While a ladder is being written into dir: upload the segments that are
+ * finished, those with a later segment beside them ("seg_00003.m4s" once
+ * "seg_00004.m4s" exists), so that little is left to upload at the end.
+ * Playlists, init segments, posters and the rest wait for store_sync_dir.
+ * 0, or -1 with the reason logged (what was sent is remembered).
+ */
+int store_sync_segments(struct store_sync *s, const char *dir);
+
+/*
  * An update is deleted: its media go (DATA/media/<id> on disk and, in S3
  * mode, every object under media/<id>/), and its sources (the catalog's
  * input paths: the local files, and in S3 mode their upload objects).

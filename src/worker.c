@@ -105,6 +105,8 @@ struct job_ctx {
     double pct, eta;    /* the child's last progress report */
     int lost;
     int media_version;  /* the version this job makes (db_trim.h) */
+    const char *work;   /* its work folder */
+    struct store_sync *sync; /* S3 media store: what of it is uploaded, else NULL */
 };
 
 /* The heartbeat: extend the lease only if the job is still ours. Returns
@@ -211,6 +213,9 @@ static void describe_end(int status, char *out, size_t outsz)
         snprintf(out, outsz, "ended without a result");
 }
 
+static void store_upload_progress(struct job_ctx *j);
+static void store_job_begin(struct job_ctx *j, const char *work);
+
 /* Run the child until it ends, heartbeating; fills *res and returns the
  * message type it ended with (JC_DONE, JC_FAILED) or 0, with *timed_out set
  * when the deadline passed. The child is reaped either way. */
@@ -248,6 +253,7 @@ static int watch_child(const struct conf *conf, struct job_ctx *ctx, struct jc_c
         if (hc_monotonic() - ctx->last_beat >= JOB_HEARTBEAT) {
             ctx->last_beat = hc_monotonic();
             job_heartbeat(ctx);
+            store_upload_progress(ctx);
         }
     }
     *status = jc_finish(child, !ended);
@@ -387,20 +393,44 @@ int worker_open_source(const struct conf *conf, int64_t update_id, const char *i
     return 0;
 }
 
-/* Upload the published folder out (media version `version`). 0 or -1. */
+/* What of the ladder job in progress is uploaded: a worker runs one at a time. */
+static struct store_sync job_sync;
+
+/* S3 media store: the job's uploads start afresh, from its work folder. */
+static void store_job_begin(struct job_ctx *j, const char *work)
+{
+    char sub[32];
+
+    store_sync_free(&job_sync);
+    if (!store_is_s3())
+        return;
+    layout_version_name(j->media_version, sub, sizeof(sub));
+    store_sync_init(&job_sync, j->update_id, sub);
+    j->sync = &job_sync;
+    j->work = work;
+}
+
+/* While the child runs: upload the segments it has finished (the rest,
+ * playlists last, once the folder is published). */
+static void store_upload_progress(struct job_ctx *j)
+{
+    if (j->sync && j->work)
+        store_sync_segments(j->sync, j->work);
+}
+
+/* Upload the published folder out: what store_upload_progress has not
+ * sent, the master playlist last. 0 or -1. */
 static int store_upload_output(struct job_ctx *j, const char *out)
 {
-    struct store_sync sync;
-    char sub[32];
-    int rc;
+    size_t early = j->sync->n;
+    int rc = store_sync_dir(j->sync, out);
 
-    layout_version_name(j->media_version, sub, sizeof(sub));
-    store_sync_init(&sync, j->update_id, sub);
-    rc = store_sync_dir(&sync, out);
-    store_sync_free(&sync);
     if (rc < 0)
         hc_log("worker %s: job %lld: its output cannot be uploaded to the media store", j->worker_id,
                (long long)j->job_id);
+    else
+        hc_log("worker %s: job %lld: in the media store: %zu files, %zu of them while transcoding",
+               j->worker_id, (long long)j->job_id, j->sync->n, early);
     return rc;
 }
 
@@ -569,7 +599,7 @@ static int run_job(const struct conf *conf, struct catalog *cat, const char *wor
     struct jc_spec spec;
     struct jc_child child;
     struct tc_result res;
-    struct job_ctx ctx = { cat, job_id, update_id, worker_id, 0, 0, -1, 0, 0 };
+    struct job_ctx ctx = { cat, job_id, update_id, worker_id, 0, 0, -1, 0, 0, NULL, NULL };
     struct db_job_media jm;
     int in_fd, work_fd, got, timed_out, status, rc;
 
@@ -606,6 +636,7 @@ static int run_job(const struct conf *conf, struct catalog *cat, const char *wor
         job_failed(&ctx, "cannot create the output folder");
         return 0;
     }
+    store_job_begin(&ctx, work);
     spec.kind = JC_KIND_LADDER;
     spec.no_network = store_is_s3();
     spec.in_fd = in_fd;
@@ -765,6 +796,7 @@ int cmd_worker(int argc, char **argv)
             usleep(100 * 1000);
     }
     catalog_close(cat);
+    store_sync_free(&job_sync);
     store_close();
     return 0;
 }

@@ -154,6 +154,8 @@ test('a worker sharing no folder with the server transcodes an upload through th
 
   const u = await settle(update.id);
   assert.equal(u.status, 'ready', `${u.error}\n${worker.output}`);
+  for (const line of worker.output.split('\n').filter((l) => /in the media store/.test(l)))
+    console.log(`# ${line.replace(/^.*worker \S+: /, '')}`);
   assert.ok(u.renditions.length >= 1);
 
   const objects = ls(`media/${update.id}/`);
