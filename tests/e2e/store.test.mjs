@@ -16,7 +16,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, startServer, addUser, apiToken, hubcast, catalogEnv } from './lib/server.mjs';
@@ -108,9 +108,23 @@ async function get(path, headers = {}) {
   return { status: r.status, headers: r.headers, body: Buffer.from(await r.arrayBuffer()) };
 }
 
+// The network namespaces of the worker's job children seen so far.
+const childNets = new Set();
+function sampleChildren() {
+  try {
+    for (const tid of readdirSync(`/proc/${worker.proc.pid}/task`)) {
+      for (const p of readFileSync(`/proc/${worker.proc.pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/)) {
+        if (p && readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0')[1] === 'job-child')
+          childNets.add(readlinkSync(`/proc/${p}/ns/net`));
+      }
+    }
+  } catch { /* a process ended meanwhile */ }
+}
+
 async function settle(id, ms = 180000) {
   const t0 = Date.now();
   for (;;) {
+    sampleChildren();
     const r = await get(`/api/updates/${id}`);
     assert.equal(r.status, 200);
     const u = JSON.parse(r.body).update;
@@ -120,7 +134,7 @@ async function settle(id, ms = 180000) {
     }
     if (Date.now() - t0 > ms || worker.exited)
       assert.fail(`update ${id} still ${u.status}\nserver:\n${srv.output}\nworker:\n${worker.output}`);
-    await sleep(250);
+    await sleep(50);
   }
 }
 
@@ -154,6 +168,12 @@ test('a worker sharing no folder with the server transcodes an upload through th
 
   const u = await settle(update.id);
   assert.equal(u.status, 'ready', `${u.error}\n${worker.output}`);
+  // The worker kept the network (it reached the store); its job children did not.
+  const own = readlinkSync('/proc/self/ns/net');
+  assert.equal(readlinkSync(`/proc/${worker.proc.pid}/ns/net`), own, 'the worker keeps the network');
+  console.log(`# job children seen: ${childNets.size} network namespace(s)`);
+  assert.ok(childNets.size >= 1, 'a job child was seen');
+  assert.ok(!childNets.has(own), 'job children have a network namespace of their own');
   for (const line of worker.output.split('\n').filter((l) => /in the media store/.test(l)))
     console.log(`# ${line.replace(/^.*worker \S+: /, '')}`);
   assert.ok(u.renditions.length >= 1);
