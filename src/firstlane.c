@@ -59,6 +59,7 @@ struct slot {
     double  deadline;           /* monotonic */
     /* S3 media store only: */
     int     waiting;            /* claimed; the child starts once the upload is complete */
+    double  next_look;          /* monotonic: when to ask the catalog again */
     int     attempts;           /* of the job, this one included */
     char    input[DB_PATH_SIZE];/* the catalog's input path (names the upload) */
     struct store_sync sync;     /* what of dir is in the store */
@@ -236,8 +237,12 @@ static int slot_wait(struct lane *l, struct slot *s)
     enum db_input_state st;
     int64_t offset;
 
+    /* A recording may take minutes: ask four times a second, not at every tick. */
+    if (hc_monotonic() < s->next_look)
+        return 0;
+    s->next_look = hc_monotonic() + 0.25;
     if (db_job_first_input(l->cat, s->job_id, &offset, &st) < 0)
-        return 0;       /* the catalog will answer at the next tick */
+        return 0;       /* the catalog will answer at the next look */
     if (st == DB_INPUT_GONE)
         return 1;
     if (st == DB_INPUT_FINISHED)

@@ -330,6 +330,52 @@ test('profile pictures live in the store too', { skip }, async () => {
   assert.equal((await get(url)).status, 404);
 });
 
+test('a live recording\'s first rendition starts once its upload is complete in the store', { skip }, async () => {
+  const tus = { 'tus-resumable': '1.0.0', authorization: `Bearer ${token}` };
+  const b64 = (x) => Buffer.from(x).toString('base64');
+  const bytes = readFileSync(clip);
+  const c = await fetch(`${srv.url}/api/uploads`, { method: 'POST', headers: { ...tus,
+    'upload-defer-length': '1', 'upload-metadata': `filename ${b64('rec.mp4')},title ${b64('Live')}` } });
+  assert.equal(c.status, 201, await c.text());
+  const url = new URL(c.headers.get('location'), srv.url).href;
+  const patch = async (from, to, last) => {
+    const h = { ...tus, 'content-type': 'application/offset+octet-stream', 'upload-offset': String(from) };
+    if (last) h['upload-length'] = String(bytes.length);
+    const r = await fetch(url, { method: 'PATCH', headers: h, body: bytes.subarray(from, to) });
+    assert.equal(r.status, 204, await r.text());
+  };
+  const half = bytes.length >> 1;
+  await patch(0, half, false);
+  const info = JSON.parse((await get(new URL(url).pathname)).body);
+  const id = info.update?.id;
+  assert.ok(id, `the live upload has its update: ${JSON.stringify(info)}`);
+
+  // The worker holds the first job but starts nothing while bytes arrive.
+  const waiting = new RegExp(`update ${id}, waiting for its upload to be complete in the store`);
+  const t0 = Date.now();
+  while (!waiting.test(worker.output) && Date.now() - t0 < 60000) await sleep(100);
+  assert.match(worker.output, waiting);
+  await sleep(1000);
+  let u = JSON.parse((await get(`/api/updates/${id}`)).body).update;
+  assert.equal(u.status, 'uploading');
+  assert.equal(u.playable, false);
+  assert.equal(ls(`media/${id}/`).size, 0, 'nothing in the store before the upload ends');
+
+  await patch(half, bytes.length, true);
+  u = await settle(id);
+  assert.equal(u.status, 'ready', `${u.error}\n${worker.output}`);
+  const keys = [...ls(`media/${id}/`).keys()];
+  assert.ok(keys.includes(`media/${id}/first/master.m3u8`), keys.join(' '));
+  assert.ok(keys.includes(`media/${id}/master.m3u8`), keys.join(' '));
+  const first = await get(`/media/${id}/first/master.m3u8`);
+  assert.equal(first.status, 200);
+  assert.deepEqual(filesBelow(join(worker.data, 'media')), [], 'worker scratch');
+
+  const d = await fetch(`${srv.url}/api/updates/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+  assert.equal(d.status, 200);
+  assert.equal(ls(`media/${id}/`).size, 0);
+});
+
 test('with --media-redirect, segments are a 302 to a presigned URL; playlists pass through', { skip }, async () => {
   assert.ok(segBytes, 'the streaming test ran');
   await srv.stop();
