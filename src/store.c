@@ -361,7 +361,10 @@ static int read_small(const char *path, char **out, size_t *len)
 static const char *cache_of(const char *path)
 {
     size_t n = strlen(path);
-    return n > 5 && !strcmp(path + n - 5, ".m3u8") ? "private, no-cache" : "private, max-age=31536000, immutable";
+
+    if (n > 5 && !strcmp(path + n - 5, ".m3u8"))
+        return "private, no-cache";          /* a playlist may grow */
+    return "private, max-age=31536000, immutable";
 }
 
 /* Upload one file of the folder (the bytes on disk now). */
