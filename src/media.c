@@ -467,6 +467,23 @@ static int make_download(struct req *r, struct resp *o, int64_t id, int version,
     return http_error(o, 500, "download_failed", "the video could not be made into one file");
 }
 
+/* The download from an S3 media store (media_s3_download). */
+static int download_from_store(struct req *r, struct resp *o, const struct db_update *u, const char *version,
+                               const char *rung)
+{
+    char okey[400], name[128];
+    int st;
+
+    if (media_s3_download(r->conf, u->id, version, rung, okey, sizeof(okey)) < 0)
+        return http_error(o, 500, "download_failed", "the video could not be made into one file");
+    st = media_s3_send(r, o, okey, "video/mp4", "private, no-cache", 0);
+    if (st / 100 == 2) {
+        media_download_name(u->title, u->id, "mp4", name, sizeof(name));
+        attachment(o, name);
+    }
+    return st;
+}
+
 static int h_download(struct req *r, struct resp *o)
 {
     struct db_rendition *rend = NULL;
@@ -478,10 +495,6 @@ static int h_download(struct req *r, struct resp *o)
 
     if ((st = load_own(r, o, &u)))
         return st;
-    if (store_is_s3()) {
-        db_update_free(&u);
-        return http_error(o, 404, "not_found", "downloads are not made when media are in an object store");
-    }
     if (strcmp(u.status, "ready")) {
         db_update_free(&u);
         return http_error(o, 409, "not_ready", "this video is still being processed");
@@ -499,6 +512,12 @@ static int h_download(struct req *r, struct resp *o)
     }
     /* The version served: a trim is in the download as in the player. */
     layout_version_name(m.version, dir, sizeof(dir));
+    if (store_is_s3()) {
+        st = download_from_store(r, o, &u, dir, rend[0].name);
+        free(rend);
+        db_update_free(&u);
+        return st;
+    }
     snprintf(file, sizeof(file), "%s%s" DOWNLOAD_FILE, dir, *dir ? "/" : "");
     st = make_download(r, o, u.id, m.version, rend[0].name);
     free(rend);

@@ -7,6 +7,7 @@
 #define HUBCAST_MEDIA_S3_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct req;
 struct resp;
@@ -27,5 +28,17 @@ int media_s3_send(struct req *r, struct resp *o, const char *key, const char *ct
 
 /* The first n bytes of object key into buf: how many, or -1. */
 int media_s3_peek(const char *key, void *buf, size_t n);
+
+/*
+ * GET /api/updates/{id}/download.mp4 with an S3 store: the MP4 of rung
+ * (and the audio) of the media version named `version` ("" or "v2") is
+ * the object media/<id>/[version/]download.mp4, made when missing or
+ * older than the rung's playlist (fetched into a work folder of the data
+ * folder, remuxed, uploaded, the folder removed). 0 with its key, or -1
+ * (logged).
+ */
+struct conf;
+int media_s3_download(const struct conf *conf, int64_t id, const char *version, const char *rung,
+                      char *key, size_t keysz);
 
 #endif
