@@ -29,6 +29,7 @@ static void s3_cmd_usage(FILE *f)
           "  get KEY FILE|- [FIRST [LAST]]     download (a byte range)\n"
           "  head KEY                          size, ETag and type\n"
           "  rm KEY                            delete an object\n"
+          "  ls [PREFIX]                       objects under PREFIX: key and size\n"
           "  rm-prefix PREFIX                  delete every object under PREFIX\n"
           "  mpu-create KEY [TYPE]             start a multipart upload, print its id\n"
           "  mpu-part KEY ID N FILE OFF LEN    upload part N, print its ETag\n"
@@ -59,6 +60,13 @@ static int num(const char *s, int64_t min, int64_t max, int64_t *out)
         fprintf(stderr, "hubcast s3: \"%s\" is not a number in range\n", s);
         return -1;
     }
+    return 0;
+}
+
+static int print_object(void *ctx, const char *key, int64_t size)
+{
+    (void)ctx;
+    printf("%s %lld\n", key, (long long)size);
     return 0;
 }
 
@@ -206,6 +214,8 @@ static int run_op(struct s3_client *c, int argc, char **argv)
         return report(c, op, s3_mpu_parts(c, argv[1], argv[2], print_part, NULL));
     if (!strcmp(op, "mpu-abort") && argc == 3)
         return report(c, op, s3_mpu_abort(c, argv[1], argv[2]));
+    if (!strcmp(op, "ls") && argc <= 2)
+        return report(c, op, s3_list(c, argc > 1 ? argv[1] : "", print_object, NULL));
     if (!strcmp(op, "mpu-list") && argc <= 2)
         return report(c, op, s3_mpu_list(c, argc > 1 ? argv[1] : "", print_upload, NULL));
     if (!strcmp(op, "presign") && (argc == 3 || argc == 4)) {

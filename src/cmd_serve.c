@@ -35,6 +35,7 @@
 #include "picture.h"
 #include "jobchild.h"
 #include "scheduler.h"
+#include "store.h"
 #include "util.h"
 #include "worker.h"
 
@@ -142,6 +143,7 @@ int cmd_serve(int argc, char **argv)
     struct catalog *cat;
     sigset_t set;
     int n, rc, sig, lockfd;
+    char err[512];
     double deadline;
     struct route_table tables[ROUTES_MAX];
     size_t ntables = routes_all(tables, ROUTES_MAX);
@@ -172,6 +174,11 @@ int cmd_serve(int argc, char **argv)
         return 1;
     }
     print_setup_link(cat, &c);
+    if (store_init(&c, err, sizeof(err)) < 0) {
+        hc_log("cannot use the media store: %s", err);
+        catalog_close(cat);
+        return 1;
+    }
     if (media_init(cat, &c) < 0) {
         hc_log("cannot prepare media delivery in %s/media", c.data_dir);
         catalog_close(cat);
@@ -207,6 +214,7 @@ int cmd_serve(int argc, char **argv)
         usleep(20 * 1000);
     http_stop();
     media_close();
+    store_close();
     scheduler_stop();
     mail_stop();
     supervisor_stop();

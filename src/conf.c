@@ -65,10 +65,10 @@ static const struct opt opts[] = {
     { "verbose",  OPT_DATA | OPT_SERVE, T_BOOL, N(verbose), NULL, "log every request" },
     { "first-playable", OPT_SERVE | OPT_MEDIA, T_ONOFF, N(first_playable), "on|off", "make every update playable from one quick rendition before its ladder (default on)" },
     { "first-jobs", OPT_SERVE | OPT_MEDIA, T_INT, N(first_jobs), "N", "first-playable passes the first lane runs at once (default 8)" },
-    { "media-store", OPT_DATA, T_STR, S(media_store), "s3://BUCKET/PREFIX", "keep renditions, posters and uploads in progress in an S3 bucket instead of the data folder; keys from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or the config file's s3-access-key-id and s3-secret-access-key" },
+    { "media-store", OPT_DATA, T_STR, S(media_store), "s3://BUCKET/PREFIX", "keep renditions, posters, storyboards and the sources of finished uploads in an S3 bucket instead of the data folder; keys from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or the config file's s3-access-key-id and s3-secret-access-key" },
     { "s3-endpoint", OPT_DATA, T_STR, S(s3_endpoint), "URL", "the S3 server, e.g. http://127.0.0.1:7480 (path style) or vhost+https://s3.example.com (default: AWS for the region)" },
     { "s3-region", OPT_DATA, T_STR, S(s3_region), "REGION", "the S3 region signed into requests (default us-east-1)" },
-    { "media-redirect", OPT_SERVE, T_INT, N(media_redirect), "SECONDS", "answer /media with a presigned store URL valid this long instead of streaming the bytes through (default 0: stream)" },
+    { "media-redirect", OPT_SERVE, T_INT, N(media_redirect), "SECONDS", "with an S3 store, answer /media (but playlists) with a 302 to a presigned store URL valid this long instead of streaming the bytes through (default 0: stream)" },
     { "lane", OPT_WORKER, T_STR, S(lane), "any|first|ladder", "which jobs this worker takes (default any: first-playable passes first)" },
 };
 

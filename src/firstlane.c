@@ -10,6 +10,14 @@
  * child's rendition is written straight into DATA/media/<id>/first/, the
  * folder players read while it grows; a pass that fails or is abandoned
  * removes it. Not for ladder jobs (worker.c).
+ *
+ * With an S3 media store (store.h) a pass cannot follow an upload still
+ * growing in the store: its slot holds the claim (heartbeating) until the
+ * upload is complete, then downloads the source and starts. The child
+ * writes into DATA/media/<id>/first/ of this worker's folder (scratch),
+ * and after each segment the lane uploads what is new under
+ * media/<id>/first/ (segments, then the playlists, the master last)
+ * before it tells the catalog; the local folder goes once the pass ends.
  */
 #include "config.h"
 
@@ -29,6 +37,7 @@
 #include "jobchild.h"
 #include "layout.h"
 #include "sandbox.h"
+#include "store.h"
 #include "util.h"
 #include "worker.h"
 
@@ -48,6 +57,12 @@ struct slot {
     double  pct, eta;           /* last progress report */
     double  last_beat;          /* monotonic */
     double  deadline;           /* monotonic */
+    /* S3 media store only: */
+    int     waiting;            /* claimed; the child starts once the upload is complete */
+    double  next_look;          /* monotonic: when to ask the catalog again */
+    int     attempts;           /* of the job, this one included */
+    char    input[DB_PATH_SIZE];/* the catalog's input path (names the upload) */
+    struct store_sync sync;     /* what of dir is in the store */
 };
 
 struct lane {
@@ -58,11 +73,45 @@ struct lane {
     int nslots;
 };
 
-/* Remove a pass's folder (its files belong to the job user). */
+/* Remove a pass's folder (its files belong to the job user), and in an
+ * S3 media store what of it was uploaded. */
 static void drop_folder(struct slot *s)
 {
     sandbox_give_back(s->dir);
     hc_rmtree(s->dir);
+    if (store_is_s3() && s->sync.n > 0) {
+        store_delete_media(s->update_id, LAYOUT_FIRST_DIR);
+        store_sync_free(&s->sync);
+    }
+}
+
+/* S3 media store: upload what the pass has written so far. 0 or -1. */
+static int upload_pass(struct slot *s)
+{
+    if (!store_is_s3())
+        return 0;
+    if (store_sync_dir(&s->sync, s->dir) < 0) {
+        hc_log("first lane: job %lld: its rendition cannot be uploaded to the media store now",
+               (long long)s->job_id);
+        return -1;
+    }
+    return 0;
+}
+
+/* S3 media store: the pass is published; its local folder goes (and
+ * DATA/media/<id> when nothing else is in it). */
+static void drop_scratch(struct slot *s)
+{
+    char *slash;
+
+    if (!store_is_s3())
+        return;
+    hc_rmtree(s->dir);
+    if ((slash = strrchr(s->dir, '/'))) {
+        *slash = '\0';
+        rmdir(s->dir);
+        *slash = '/';
+    }
 }
 
 /* The slot is free again; its child is reaped (killed when kill_it). */
@@ -77,49 +126,51 @@ static int slot_end(struct slot *s, int kill_it)
     return status;
 }
 
-/* Start a job child for claimed job j in slot s. 0, or -1 with the job
- * handed back or failed (the slot stays free). */
-static int slot_start(struct lane *l, struct slot *s, const struct db_job *j)
+/* Start the job child of slot s (its job claimed, its upload complete
+ * or followed on disk). 0, or -1 with the job handed back or failed and
+ * the slot free again. */
+static int slot_launch(struct lane *l, struct slot *s)
 {
     char media[LAYOUT_PATH_MAX];
     struct jc_spec spec;
     int work_fd = -1, rc;
-    int64_t now = (int64_t)hc_now();
+    int64_t now = (int64_t)hc_now(), job = s->job_id;
 
-    memset(s, 0, sizeof(*s));
-    s->in_fd = -1;
-    s->child.sock = -1;
-    s->sent = -1;
-    s->pct = 0;
-    s->eta = -1;
-    if (layout_update_media(l->conf->data_dir, j->update_id, media, sizeof(media)) < 0)
+    s->job_id = 0;
+    s->waiting = 0;
+    if (layout_update_media(l->conf->data_dir, s->update_id, media, sizeof(media)) < 0)
         return -1;
-    snprintf(s->dir, sizeof(s->dir), "%s/" LAYOUT_FIRST_DIR, media);
     memset(&spec, 0, sizeof(spec));
     if (sandbox_job_user(&spec.uid, &spec.gid) < 0) {
         hc_log("first lane: there is no user `nobody` to run jobs as");
-        db_job_release(l->cat, j->id, l->worker_id, now);
+        db_job_release(l->cat, job, l->worker_id, now);
         return -1;
     }
-    if ((s->in_fd = open(j->input_path, O_RDONLY | O_CLOEXEC)) < 0) {
-        hc_log("first lane: job %lld: cannot open %s: %s", (long long)j->id, j->input_path, strerror(errno));
-        db_job_fail(l->cat, j->id, l->worker_id, "the stored file cannot be opened", now);
+    if ((rc = worker_open_source(l->conf, s->update_id, s->input, &s->in_fd)) != 0) {
+        s->in_fd = -1;
+        if (rc < 0)     /* the media store failed: not the video's fault */
+            db_job_release(l->cat, job, l->worker_id, now);
+        else
+            db_job_fail(l->cat, job, l->worker_id, "the stored file cannot be opened", now);
         return -1;
     }
     /* An earlier attempt's folder (a worker that died) is ours to redo. */
     drop_folder(s);
+    if (store_is_s3() && s->attempts > 1)
+        store_delete_media(s->update_id, LAYOUT_FIRST_DIR);
     if (hc_mkdirs(media, 0755) < 0 || mkdir(s->dir, 0755) < 0 ||
         (work_fd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
         (spec.uid != (uid_t)-1 && fchown(work_fd, spec.uid, spec.gid) < 0)) {
-        hc_log("first lane: job %lld: cannot create %s: %s", (long long)j->id, s->dir, strerror(errno));
+        hc_log("first lane: job %lld: cannot create %s: %s", (long long)job, s->dir, strerror(errno));
         if (work_fd >= 0)
             close(work_fd);
         close(s->in_fd);
         s->in_fd = -1;
-        db_job_fail(l->cat, j->id, l->worker_id, "cannot create the output folder", now);
+        db_job_fail(l->cat, job, l->worker_id, "cannot create the output folder", now);
         return -1;
     }
     spec.kind = JC_KIND_FIRST;
+    spec.no_network = store_is_s3();
     spec.in_fd = s->in_fd;
     spec.work_fd = work_fd;
     spec.preset = l->conf->preset;
@@ -131,18 +182,71 @@ static int slot_start(struct lane *l, struct slot *s, const struct db_job *j)
     rc = jc_start(&spec, &s->child);
     close(work_fd);
     if (rc < 0) {
-        hc_log("first lane: job %lld: cannot start a job child: %s", (long long)j->id, strerror(-rc));
+        hc_log("first lane: job %lld: cannot start a job child: %s", (long long)job, strerror(-rc));
         close(s->in_fd);
         s->in_fd = -1;
         drop_folder(s);
-        db_job_release(l->cat, j->id, l->worker_id, now);
+        db_job_release(l->cat, job, l->worker_id, now);
         return -1;
     }
-    s->job_id = j->id;
-    s->update_id = j->update_id;
+    s->job_id = job;
     s->last_beat = hc_monotonic();
     s->deadline = hc_monotonic() + l->conf->job_deadline + 10;
-    hc_log("first lane: job %lld: first rendition of update %lld", (long long)j->id, (long long)j->update_id);
+    hc_log("first lane: job %lld: first rendition of update %lld", (long long)job, (long long)s->update_id);
+    return 0;
+}
+
+/* Take claimed job j into slot s: its child starts now, or with an S3
+ * media store once its upload is complete (the slot waits, holding the
+ * claim). 0, or -1 with the job handed back or failed (the slot free). */
+static int slot_start(struct lane *l, struct slot *s, const struct db_job *j)
+{
+    char media[LAYOUT_PATH_MAX];
+
+    store_sync_free(&s->sync);
+    memset(s, 0, sizeof(*s));
+    s->in_fd = -1;
+    s->child.sock = -1;
+    s->sent = -1;
+    s->pct = 0;
+    s->eta = -1;
+    s->update_id = j->update_id;
+    s->attempts = j->attempts;
+    hc_strlcpy(s->input, j->input_path, sizeof(s->input));
+    if (layout_update_media(l->conf->data_dir, j->update_id, media, sizeof(media)) < 0) {
+        db_job_release(l->cat, j->id, l->worker_id, (int64_t)hc_now());
+        return -1;
+    }
+    snprintf(s->dir, sizeof(s->dir), "%s/" LAYOUT_FIRST_DIR, media);
+    s->job_id = j->id;
+    if (store_is_s3()) {
+        store_sync_init(&s->sync, j->update_id, LAYOUT_FIRST_DIR);
+        s->waiting = 1;
+        s->last_beat = hc_monotonic();
+        hc_log("first lane: job %lld: update %lld, waiting for its upload to be complete in the store",
+               (long long)j->id, (long long)j->update_id);
+        return 0;
+    }
+    return slot_launch(l, s);
+}
+
+/* S3 media store: a slot waiting for its upload. Starts the child once
+ * the upload is complete; 1 when the upload is gone (stop the pass). */
+static int slot_wait(struct lane *l, struct slot *s)
+{
+    enum db_input_state st;
+    int64_t offset;
+
+    /* A recording may take minutes: ask four times a second, not at every tick. */
+    if (hc_monotonic() < s->next_look)
+        return 0;
+    s->next_look = hc_monotonic() + 0.25;
+    if (db_job_first_input(l->cat, s->job_id, &offset, &st) < 0)
+        return 0;       /* the catalog will answer at the next look */
+    if (st == DB_INPUT_GONE)
+        return 1;
+    if (st == DB_INPUT_FINISHED)
+        slot_launch(l, s);
     return 0;
 }
 
@@ -212,7 +316,7 @@ static void on_message(struct lane *l, struct slot *s, const struct jc_msg *m)
     } else if (m->type == JC_SEGMENT) {
         s->segments = (int)m->offset;
         s->playable = m->final != 0;
-        if (s->playable &&
+        if (s->playable && upload_pass(s) == 0 &&
             db_job_first_progress(l->cat, job, l->worker_id, s->segments, now) == DB_INVALID) {
             hc_log("first lane: job %lld is no longer ours; stopping it", (long long)job);
             slot_abandon(l, s, NULL, 1);
@@ -229,6 +333,12 @@ static void on_message(struct lane *l, struct slot *s, const struct jc_msg *m)
             return;
         }
         sandbox_give_back(s->dir);
+        if (upload_pass(s) < 0) {
+            /* Tried again later from the start; not the video's fault. */
+            drop_folder(s);
+            db_job_release(l->cat, job, l->worker_id, now);
+            return;
+        }
         rc = db_job_first_done(l->cat, job, l->worker_id, (int)m->offset, now);
         if (rc == DB_NOTFOUND || rc == DB_INVALID)
             drop_folder(s);     /* deleted meanwhile, or taken over */
@@ -238,6 +348,7 @@ static void on_message(struct lane *l, struct slot *s, const struct jc_msg *m)
         else
             hc_log("first lane: job %lld done: update %lld, %d segments, %.1f s", (long long)job,
                    (long long)s->update_id, (int)m->offset, m->result.duration);
+        drop_scratch(s);    /* (in the store now, or not wanted) */
     }
 }
 
@@ -247,6 +358,15 @@ static void slot_tick(struct lane *l, struct slot *s)
     struct jc_msg m;
     int r;
 
+    if (s->waiting) {
+        if (slot_wait(l, s)) {
+            hc_log("first lane: job %lld: its upload is gone; stopping", (long long)s->job_id);
+            slot_abandon(l, s, NULL, 1);
+            return;
+        }
+        if (s->waiting)
+            goto beat;
+    }
     while (s->job_id && (r = jc_next(&s->child, 0, &m)) != 0) {
         if (r < 0) {
             hc_log("first lane: job %lld: its child ended without a result; the job goes back to the queue",
@@ -267,6 +387,9 @@ static void slot_tick(struct lane *l, struct slot *s)
         slot_abandon(l, s, "the first rendition took too long", 0);
         return;
     }
+beat:
+    if (!s->job_id)
+        return;
     if (hc_monotonic() - s->last_beat >= JOB_HEARTBEAT) {
         s->last_beat = hc_monotonic();
         if (db_job_heartbeat(l->cat, s->job_id, l->worker_id, s->pct > 99.9 ? 99.9 : s->pct, s->eta,
@@ -348,6 +471,8 @@ int first_lane_run(const struct conf *conf, struct catalog *cat, const char *wor
         drop_folder(s);
         db_job_release(cat, job, worker_id, (int64_t)hc_now());
     }
+    for (int i = 0; i < l->nslots; i++)
+        store_sync_free(&l->slots[i].sync);
     free(l);
     return 0;
 }
@@ -374,6 +499,7 @@ int first_lane_run_one(const struct conf *conf, struct catalog *cat, const char 
             db_job_release(cat, job->id, worker_id, (int64_t)hc_now());
         }
     }
+    store_sync_free(&s->sync);
     free(l);
     return 0;
 }

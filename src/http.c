@@ -374,6 +374,9 @@ static void resp_free(struct resp *o)
     free(o->text);
     if (o->fd >= 0)
         close(o->fd);
+    if (o->reader.read && o->reader.free)
+        o->reader.free(o->reader.cls);
+    o->reader.read = NULL;
     for (int i = 0; i < o->nheaders; i++) {
         free(o->hname[i]);
         free(o->hvalue[i]);
@@ -546,15 +549,64 @@ static int parse_range(const char *h, uint64_t size, uint64_t *off, uint64_t *le
     return 1;
 }
 
+int http_prepare_body(struct req *r, struct resp *o, uint64_t size, const char *etag, time_t mtime,
+                      const char *ctype, const char *cache_control, uint64_t *off, uint64_t *len)
+{
+    char lastmod[64], buf[96];
+    const char *inm, *ims, *range, *ifrange;
+    struct tm tm;
+
+    gmtime_r(&mtime, &tm);
+    strftime(lastmod, sizeof(lastmod), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    if (etag && *etag)
+        http_header(o, "ETag", etag);
+    if (mtime > 0)
+        http_header(o, "Last-Modified", lastmod);
+    http_header(o, "Accept-Ranges", "bytes");
+    if (cache_control)
+        http_header(o, "Cache-Control", cache_control);
+    o->ctype = ctype;
+
+    inm = http_get_header(r, "If-None-Match");
+    ims = http_get_header(r, "If-Modified-Since");
+    if ((inm && etag && *etag && (strstr(inm, etag) || !strcmp(inm, "*"))) ||
+        (!inm && ims && mtime > 0 && !strcmp(ims, lastmod))) {
+        o->status = 304;
+        return 304;
+    }
+    *off = 0;
+    *len = size;
+    range = http_get_header(r, "Range");
+    ifrange = http_get_header(r, "If-Range");
+    if (range && (!ifrange || (etag && !strcmp(ifrange, etag)) || !strcmp(ifrange, lastmod))) {
+        int pr = parse_range(range, size, off, len);
+        if (pr < 0) {
+            snprintf(buf, sizeof(buf), "bytes */%llu", (unsigned long long)size);
+            http_header(o, "Content-Range", buf);
+            return http_error(o, 416, "range_not_satisfiable", "the requested range is outside the file");
+        }
+        if (pr > 0) {
+            snprintf(buf, sizeof(buf), "bytes %llu-%llu/%llu", (unsigned long long)*off,
+                     (unsigned long long)(*off + *len - 1), (unsigned long long)size);
+            http_header(o, "Content-Range", buf);
+            o->status = 206;
+        } else {
+            *off = 0;
+            *len = size;
+        }
+    }
+    if (!o->status)
+        o->status = 200;
+    return o->status;
+}
+
 int http_send_file(struct req *r, struct resp *o, int dirfd, const char *relpath,
                    const char *cache_control)
 {
     struct stat st;
-    char etag[64], lastmod[64], buf[96];
-    const char *inm, *ims, *range, *ifrange;
-    struct tm tm;
-    uint64_t off = 0, len;
-    int fd;
+    char etag[64];
+    uint64_t off = 0, len = 0;
+    int fd, status;
 
     fd = open_beneath(dirfd, relpath);
     if (fd < 0)
@@ -565,46 +617,12 @@ int http_send_file(struct req *r, struct resp *o, int dirfd, const char *relpath
     }
     snprintf(etag, sizeof(etag), "\"%llx-%llx-%lx\"", (unsigned long long)st.st_ino,
              (unsigned long long)st.st_size, (long)st.st_mtime);
-    gmtime_r(&st.st_mtime, &tm);
-    strftime(lastmod, sizeof(lastmod), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    http_header(o, "ETag", etag);
-    http_header(o, "Last-Modified", lastmod);
-    http_header(o, "Accept-Ranges", "bytes");
-    if (cache_control)
-        http_header(o, "Cache-Control", cache_control);
-    o->ctype = http_mime_type(relpath);
-
-    inm = http_get_header(r, "If-None-Match");
-    ims = http_get_header(r, "If-Modified-Since");
-    if ((inm && (strstr(inm, etag) || !strcmp(inm, "*"))) ||
-        (!inm && ims && !strcmp(ims, lastmod))) {
+    status = http_prepare_body(r, o, (uint64_t)st.st_size, etag, st.st_mtime, http_mime_type(relpath),
+                               cache_control, &off, &len);
+    if (status != 200 && status != 206) {
         close(fd);
-        o->status = 304;
-        return 304;
+        return status;
     }
-    len = (uint64_t)st.st_size;
-    range = http_get_header(r, "Range");
-    ifrange = http_get_header(r, "If-Range");
-    if (range && (!ifrange || !strcmp(ifrange, etag) || !strcmp(ifrange, lastmod))) {
-        int pr = parse_range(range, (uint64_t)st.st_size, &off, &len);
-        if (pr < 0) {
-            close(fd);
-            snprintf(buf, sizeof(buf), "bytes */%llu", (unsigned long long)st.st_size);
-            http_header(o, "Content-Range", buf);
-            return http_error(o, 416, "range_not_satisfiable", "the requested range is outside the file");
-        }
-        if (pr > 0) {
-            snprintf(buf, sizeof(buf), "bytes %llu-%llu/%llu", (unsigned long long)off,
-                     (unsigned long long)(off + len - 1), (unsigned long long)st.st_size);
-            http_header(o, "Content-Range", buf);
-            o->status = 206;
-        } else {
-            off = 0;
-            len = (uint64_t)st.st_size;
-        }
-    }
-    if (!o->status)
-        o->status = 200;
     o->fd = fd;
     o->fd_off = off;
     o->fd_len = len;
@@ -680,6 +698,11 @@ static enum MHD_Result queue(struct req *r, struct resp *o)
         resp = MHD_create_response_from_fd_at_offset64(o->fd_len, o->fd, o->fd_off);
         if (resp)
             o->fd = -1;     /* owned by libmicrohttpd now */
+    } else if (o->reader.read) {
+        resp = MHD_create_response_from_callback(o->reader.size, 64 * 1024, o->reader.read,
+                                                 o->reader.cls, o->reader.free);
+        if (resp)
+            o->reader.read = NULL;  /* owned by libmicrohttpd now, freed by it */
     } else if (o->json) {
         char *s = json_dumps(o->json, JSON_COMPACT);
         size_t n = strlen(s);

@@ -51,6 +51,22 @@ struct req {
 
 #define RESP_MAX_HEADERS 16
 
+/*
+ * A body read piece by piece from elsewhere (an object in the media
+ * store): size bytes; read fills buf with up to max bytes from pos and
+ * returns how many, or HTTP_READER_ERROR (-2) (the connection is then closed:
+ * libmicrohttpd's MHD_CONTENT_READER_END_WITH_ERROR). free (may be NULL)
+ * runs once, when the response is gone or was never sent.
+ */
+#define HTTP_READER_ERROR ((ssize_t)-2)
+
+struct http_reader {
+    uint64_t size;
+    ssize_t (*read)(void *cls, uint64_t pos, char *buf, size_t max);
+    void    (*free)(void *cls);
+    void    *cls;
+};
+
 struct resp {
     int      status;
     json_t  *json;           /* body as JSON, or: */
@@ -59,6 +75,7 @@ struct resp {
     const char *ctype;
     int      fd;             /* file body (sendfile), -1 if none */
     uint64_t fd_off, fd_len;
+    struct http_reader reader; /* or a body from a reader (read NULL: none) */
     int      nheaders;
     char    *hname[RESP_MAX_HEADERS];
     char    *hvalue[RESP_MAX_HEADERS];
@@ -102,6 +119,17 @@ json_t *http_body_json(struct req *r, struct resp *o);
 int http_send_file(struct req *r, struct resp *o, int dirfd, const char *relpath,
                    const char *cache_control);
 const char *http_mime_type(const char *path);
+
+/*
+ * What http_send_file does for a body that is not a local file (size
+ * bytes, with this ETag and modification time; etag may be NULL): sets
+ * the validators, Accept-Ranges, Cache-Control and o->ctype; answers 304
+ * (If-None-Match, If-Modified-Since) or 416 itself and returns that
+ * status; else returns 200 or 206 (Content-Range set) with the bytes to
+ * send in *off and *len, for the caller to attach (o->reader).
+ */
+int http_prepare_body(struct req *r, struct resp *o, uint64_t size, const char *etag, time_t mtime,
+                      const char *ctype, const char *cache_control, uint64_t *off, uint64_t *len);
 
 /* A module's routes; the server looks through the tables in order. */
 struct route_table {

@@ -90,6 +90,8 @@ static void child_exec(const struct jc_spec *s, int sock, pid_t parent,
     for (int fd = JC_FD_CHANNEL + 1, max = (int)sysconf(_SC_OPEN_MAX); fd < max && fd < 65536; fd++)
         close(fd);
     sandbox_limits((long)s->deadline * (ncpu > 0 ? ncpu : 1));
+    if (s->no_network)
+        sandbox_drop_network();
     /* A ladder yields the CPU to what people wait on now: first-playable
      * passes, the server, pictures. Its work is still done; only later. */
     if (s->kind == JC_KIND_LADDER) {

@@ -80,6 +80,8 @@ struct jc_spec {
     int          test_clock;    /* honour the test hooks */
     double       trim_start;    /* the span of the input to keep, seconds; */
     double       trim_end;      /* 0 and 0 keep all of it (tc_options) */
+    int          no_network;    /* 1: the child leaves the parent's network (a
+                                   worker of an S3 media store keeps one) */
 };
 
 /* A running job child, seen from its parent. */

@@ -38,7 +38,9 @@
 #include "http.h"
 #include "layout.h"
 #include "media.h"
+#include "media_s3.h"
 #include "remux.h"
+#include "store.h"
 #include "updates.h"
 #include "util.h"
 
@@ -179,10 +181,27 @@ static int lookup(struct req *r, struct resp *o, const char *idstr, const char *
 
 #define DOWNLOAD_FILE "download.mp4"   /* the cached MP4 in an update's media folder */
 
+/*
+ * The file from an S3 media store. Playlists always pass through the
+ * server: the player resolves their relative URIs against the address it
+ * read them from, which must stay this one (its token in the path), not
+ * the store's. Other files are redirected with --media-redirect.
+ */
+static int serve_store(struct req *r, struct resp *o, int64_t id, const char *file, const char *cache,
+                       int playlist)
+{
+    char okey[700];
+
+    if (!media_s3_path_ok(file) || store_media_key(id, file, okey, sizeof(okey)) < 0)
+        return http_error(o, 404, "not_found", "there is no such file");
+    return media_s3_send(r, o, okey, http_mime_type(file), cache, playlist ? 0 : r->conf->media_redirect);
+}
+
 static int serve(struct req *r, struct resp *o, int64_t id, const char *file)
 {
     char rel[600];
-    const char *dot, *base = strrchr(file, '/');
+    const char *dot, *cache, *base = strrchr(file, '/');
+    int playlist;
 
     /* The download (and its temporary files) only through its own route. */
     if (!strncmp(base ? base + 1 : file, DOWNLOAD_FILE, strlen(DOWNLOAD_FILE)))
@@ -190,11 +209,13 @@ static int serve(struct req *r, struct resp *o, int64_t id, const char *file)
     if (layout_media_rel(id, file, rel, sizeof(rel)) < 0)
         return http_error(o, 404, "not_found", "there is no such file");
     dot = strrchr(file, '.');
+    playlist = dot && !strcmp(dot, ".m3u8");
     /* Playlists change (an EVENT playlist grows, a master gains rungs):
      * never cached as immutable. Segments never change once listed. */
-    return http_send_file(r, o, mediafd, rel,
-                          dot && !strcmp(dot, ".m3u8") ? "private, no-cache"
-                                                       : "private, max-age=31536000, immutable");
+    cache = playlist ? "private, no-cache" : "private, max-age=31536000, immutable";
+    if (store_is_s3())
+        return serve_store(r, o, id, file, cache, playlist);
+    return http_send_file(r, o, mediafd, rel, cache);
 }
 
 static int h_media(struct req *r, struct resp *o)
@@ -324,11 +345,8 @@ static void attachment(struct resp *o, const char *name)
 
 /* The container of a stored source, from its first bytes: its file name
  * extension and MIME type. */
-static void source_type(int fd, const char **ext, const char **mime)
+static void source_type(const unsigned char *b, ssize_t n, const char **ext, const char **mime)
 {
-    unsigned char b[64] = { 0 };
-    ssize_t n = pread(fd, b, sizeof(b), 0);
-
     *ext = "bin";
     *mime = "application/octet-stream";
     if (n >= 12 && !memcmp(b + 4, "ftyp", 4)) {
@@ -348,6 +366,26 @@ static void source_type(int fd, const char **ext, const char **mime)
     }
 }
 
+/* The original from an S3 media store: its upload's object. */
+static int original_from_store(struct req *r, struct resp *o, const struct db_update *u, const char *src)
+{
+    char id[200], okey[300], name[128];
+    unsigned char head[64] = { 0 };
+    const char *ext, *mime;
+    int st;
+
+    if (store_upload_id(src, id, sizeof(id)) < 0 || store_source_key(id, okey, sizeof(okey)) < 0)
+        return http_error(o, 404, "not_found", "the original of this update is not kept");
+    st = media_s3_send(r, o, okey, "application/octet-stream", "private, no-store", 0);
+    if (st == 200 || st == 206) {
+        source_type(head, media_s3_peek(okey, head, sizeof(head)), &ext, &mime);
+        o->ctype = mime;
+        media_download_name(u->title, u->id, ext, name, sizeof(name));
+        attachment(o, name);
+    }
+    return st;
+}
+
 static int h_original(struct req *r, struct resp *o)
 {
     char src[DB_PATH_SIZE], dir[LAYOUT_PATH_MAX], name[128];
@@ -363,6 +401,11 @@ static int h_original(struct req *r, struct resp *o)
         db_update_free(&u);
         return api_db_fail(o, rc, "looking up the original");
     }
+    if (rc == DB_OK && store_is_s3()) {
+        st = original_from_store(r, o, &u, src);
+        db_update_free(&u);
+        return st;
+    }
     /* Only a file directly in DATA/uploads, whatever the catalog says. */
     if (rc == DB_NOTFOUND || layout_uploads_dir(r->conf->data_dir, dir, sizeof(dir)) < 0 ||
         strncmp(src, dir, (dl = strlen(dir))) || src[dl] != '/' || strchr((base = src + dl + 1), '/') ||
@@ -373,7 +416,8 @@ static int h_original(struct req *r, struct resp *o)
     st = http_send_file(r, o, dirfd, base, "private, no-store");
     close(dirfd);
     if (st == 200 || st == 206) {
-        source_type(o->fd, &ext, &mime);
+        unsigned char head[64] = { 0 };
+        source_type(head, pread(o->fd, head, sizeof(head), 0), &ext, &mime);
         o->ctype = mime;
         media_download_name(u.title, u.id, ext, name, sizeof(name));
         attachment(o, name);
@@ -423,6 +467,23 @@ static int make_download(struct req *r, struct resp *o, int64_t id, int version,
     return http_error(o, 500, "download_failed", "the video could not be made into one file");
 }
 
+/* The download from an S3 media store (media_s3_download). */
+static int download_from_store(struct req *r, struct resp *o, const struct db_update *u, const char *version,
+                               const char *rung)
+{
+    char okey[400], name[128];
+    int st;
+
+    if (media_s3_download(r->conf, u->id, version, rung, okey, sizeof(okey)) < 0)
+        return http_error(o, 500, "download_failed", "the video could not be made into one file");
+    st = media_s3_send(r, o, okey, "video/mp4", "private, no-cache", 0);
+    if (st / 100 == 2) {
+        media_download_name(u->title, u->id, "mp4", name, sizeof(name));
+        attachment(o, name);
+    }
+    return st;
+}
+
 static int h_download(struct req *r, struct resp *o)
 {
     struct db_rendition *rend = NULL;
@@ -451,6 +512,12 @@ static int h_download(struct req *r, struct resp *o)
     }
     /* The version served: a trim is in the download as in the player. */
     layout_version_name(m.version, dir, sizeof(dir));
+    if (store_is_s3()) {
+        st = download_from_store(r, o, &u, dir, rend[0].name);
+        free(rend);
+        db_update_free(&u);
+        return st;
+    }
     snprintf(file, sizeof(file), "%s%s" DOWNLOAD_FILE, dir, *dir ? "/" : "");
     st = make_download(r, o, u.id, m.version, rend[0].name);
     free(rend);

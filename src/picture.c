@@ -23,6 +23,8 @@
 #include "conf.h"
 #include "db_accounts.h"
 #include "layout.h"
+#include "media_s3.h"
+#include "store.h"
 #include "util.h"
 
 #define URL_PREFIX "/api/avatars/"
@@ -130,7 +132,10 @@ static void remove_file(const struct conf *conf, const char *name)
 {
     char dir[LAYOUT_PATH_MAX], path[LAYOUT_PATH_MAX + DB_AVATAR_MAX + 2];
 
-    if (!name[0] || layout_avatars_dir(conf->data_dir, dir, sizeof(dir)) < 0)
+    if (!name[0])
+        return;
+    store_delete_avatar(name);
+    if (layout_avatars_dir(conf->data_dir, dir, sizeof(dir)) < 0)
         return;
     snprintf(path, sizeof(path), "%s/%s", dir, name);
     if (unlink(path) < 0 && errno != ENOENT)
@@ -195,8 +200,14 @@ static int h_avatar_post(struct req *r, struct resp *o)
         goto out;
     }
     close(fd);
+    if (store_put_avatar(name, to) < 0) {
+        unlink(to);
+        st = http_error(o, 503, "store_unavailable", "the media store cannot take the picture now; try again later");
+        goto out;
+    }
     if ((rc = db_user_avatar_set(r->cat, r->user.id, name, old)) < 0 || rc == DB_NOTFOUND) {
         unlink(to);
+        store_delete_avatar(name);
         st = api_db_fail(o, rc < 0 ? rc : DB_ERROR, "recording your picture");
         goto out;
     }
@@ -224,9 +235,16 @@ static int h_avatar_delete(struct req *r, struct resp *o)
  * has a new name, so it can be kept for a year. */
 static int h_avatar_get(struct req *r, struct resp *o)
 {
-    char dir[LAYOUT_PATH_MAX];
+    char dir[LAYOUT_PATH_MAX], key[300];
     int dfd, st;
 
+    if (store_is_s3()) {
+        if (!media_s3_path_ok(r->match.params[0]) ||
+            store_avatar_key(r->match.params[0], key, sizeof(key)) < 0)
+            return http_error(o, 404, "not_found", "there is no such picture");
+        return media_s3_send(r, o, key, "image/jpeg", "private, max-age=31536000, immutable",
+                             r->conf->media_redirect);
+    }
     if (layout_avatars_dir(r->conf->data_dir, dir, sizeof(dir)) < 0 ||
         (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
         return http_error(o, 404, "not_found", "there is no such picture");

@@ -953,6 +953,67 @@ enum s3_rc s3_delete_prefix(struct s3_client *c, const char *prefix, size_t *del
     return rc;
 }
 
+/* One page of ListObjectsV2 after another (continuation tokens). */
+enum s3_rc s3_list(struct s3_client *c, const char *prefix,
+                   int (*fn)(void *ctx, const char *key, int64_t size), void *ctx)
+{
+    char fk[1100], full[1100], token[1100] = "", trunc[8], size[32];
+    struct sigv4_pair qp[4];
+    size_t plen = strlen(c->cfg.prefix) + (c->cfg.prefix[0] ? 1 : 0);
+    enum s3_rc rc = S3_OK;
+    int stop = 0;
+
+    if (prefix && *prefix) {
+        if (full_key(c, prefix, fk, sizeof(fk)) != S3_OK)
+            return bad_input(c, "invalid prefix");
+    } else {
+        snprintf(fk, sizeof(fk), "%s%s", c->cfg.prefix, c->cfg.prefix[0] ? "/" : "");
+    }
+    for (int page = 0; !stop && page < 100000; page++) {
+        struct s3_req q;
+        struct s3_resp resp;
+        const char *p, *end, *vs, *ve;
+        size_t nq = 0;
+
+        if (token[0])
+            qp[nq++] = (struct sigv4_pair){ "continuation-token", token };
+        qp[nq++] = (struct sigv4_pair){ "list-type", "2" };
+        qp[nq++] = (struct sigv4_pair){ "max-keys", "1000" };
+        qp[nq++] = (struct sigv4_pair){ "prefix", fk };
+        req_init(&q, "GET", NULL);
+        q.query = qp;
+        q.nquery = nq;
+        if ((rc = perform(c, &q, &resp)) != S3_OK) {
+            free(resp.body);
+            return rc;
+        }
+        p = resp.body ? resp.body : "";
+        end = p + resp.len;
+        while (!stop && xml_find(p, end, "Contents", &vs, &ve)) {
+            int64_t n = 0;
+            p = ve;
+            if (xml_get(vs, ve, "Key", full, sizeof(full)) < 0 || strncmp(full, fk, strlen(fk)) ||
+                strlen(full) < plen || xml_get(vs, ve, "Size", size, sizeof(size)) < 0 ||
+                hc_parse_i64(size, 0, INT64_MAX, &n) < 0) {
+                rc = S3_PROTOCOL;
+                break;
+            }
+            stop = fn(ctx, full + plen, n);
+        }
+        if (rc == S3_OK && !stop &&
+            (xml_get(resp.body ? resp.body : "", end, "IsTruncated", trunc, sizeof(trunc)) < 0 ||
+             strcmp(trunc, "true") ||
+             xml_get(resp.body, end, "NextContinuationToken", token, sizeof(token)) < 0))
+            stop = 1;
+        free(resp.body);
+        if (rc != S3_OK) {
+            fail(c, 0, "", "a listing we cannot read");
+            return rc;
+        }
+    }
+    return S3_OK;
+}
+
 /* ---- multipart uploads ---- */
 
 enum s3_rc s3_mpu_create(struct s3_client *c, const char *key, const struct s3_put_opts *o,

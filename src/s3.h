@@ -136,6 +136,15 @@ enum s3_rc s3_delete(struct s3_client *c, const char *key);
  */
 enum s3_rc s3_delete_prefix(struct s3_client *c, const char *prefix, size_t *deleted);
 
+/*
+ * Call fn for each object whose key starts with prefix (relative; "" =
+ * all of the configured prefix), in key order, with its key relative to
+ * the configured prefix and its size, following the listing's pages. fn
+ * returning non-zero stops the walk (S3_OK).
+ */
+enum s3_rc s3_list(struct s3_client *c, const char *prefix,
+                   int (*fn)(void *ctx, const char *key, int64_t size), void *ctx);
+
 /* Multipart uploads. Parts are numbered from 1; all but the last >= 5 MiB. */
 struct s3_part {
     int  number;

@@ -53,6 +53,15 @@ void sandbox_limits(long cpu_seconds)
     limit(RLIMIT_CORE, 0, 0);
 }
 
+void sandbox_drop_network(void)
+{
+#ifdef HAVE_UNSHARE
+    if (unshare(CLONE_NEWNET) < 0 && unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0)
+        hc_log("job child: cannot leave the network (unshare: %s); its filter still refuses sockets",
+               strerror(errno));
+#endif
+}
+
 int sandbox_job_user(uid_t *uid, gid_t *gid)
 {
     const struct passwd *pw;

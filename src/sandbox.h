@@ -30,6 +30,14 @@
 void sandbox_limits(long cpu_seconds);
 
 /*
+ * Leave the network: a fresh network namespace (only a loopback that is
+ * down), in a user namespace of its own when not root. For a job child
+ * whose worker keeps the network (an S3 media store); the seccomp filter
+ * refuses sockets anyway. Failures are logged; the job still runs.
+ */
+void sandbox_drop_network(void);
+
+/*
  * The user a job child runs as: `nobody` (and its group, or nogroup) when
  * this process is root, else (uid_t)-1 and (gid_t)-1: stay as we are.
  * Returns 0, or -1 when root and no such user exists.

@@ -26,6 +26,7 @@
 #include "layout.h"
 #include "mail.h"
 #include "media.h"
+#include "store.h"
 #include "updates.h"
 #include "picture.h"
 #include "util.h"
@@ -573,7 +574,7 @@ static int h_patch(struct req *r, struct resp *o)
 
 static int h_delete(struct req *r, struct resp *o)
 {
-    char path[LAYOUT_PATH_MAX], **inputs;
+    char **inputs;
     struct db_update u;
     size_t n;
     int64_t id;
@@ -593,11 +594,7 @@ static int h_delete(struct req *r, struct resp *o)
         return api_db_fail(o, rc, "deleting the update");
     /* The catalog no longer knows it; now its files go. A worker still on
      * it notices at its next heartbeat and stops. */
-    if (layout_update_media(r->conf->data_dir, id, path, sizeof(path)) == 0)
-        hc_rmtree(path);
-    for (size_t i = 0; i < n; i++)
-        if (*inputs[i])
-            unlink(inputs[i]);
+    store_delete_update(r->conf, id, inputs, n);
     db_strings_free(&inputs, n);
     return http_json(o, 200, json_pack("{s:b}", "deleted", 1));
 }

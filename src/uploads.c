@@ -30,6 +30,7 @@
 #include "layout.h"
 #include "metrics.h"
 #include "sniff.h"
+#include "store.h"
 #include "updates.h"
 #include "uploads.h"
 #include "util.h"
@@ -520,6 +521,12 @@ static int finish_upload(struct req *r, struct up *u, int64_t *update_id)
         in.nanswers = nanswers;
     }
     in.first = r->conf->first_playable;
+    /* In an S3 media store the bytes go there before any worker is told. */
+    if (store_put_source(r->conf, u->id, u->path) < 0) {
+        db_upload_free(&row);
+        return http_stream_fail(r, 503, "store_unavailable", "the media store cannot take the upload now; "
+                                "try again later");
+    }
     rc = db_upload_finish(r->cat, u->id, u->start + u->written, &in, &id);
     db_upload_free(&row);
     if (rc == DB_INVALID)
@@ -1057,6 +1064,8 @@ static int h_oneshot(struct req *r, struct resp *o)
     hc_strlcpy(row.title, u->title, sizeof(row.title));
     new_update(r, u->kind, u->title, u->description, u->path, week, &in);
     in.first = r->conf->first_playable;
+    if (store_put_source(r->conf, u->id, u->path) < 0)
+        return http_error(o, 503, "store_unavailable", "the media store cannot take the upload now; try again later");
     if ((rc = db_upload_oneshot(r->cat, &row, &in, &id)) < 0)
         return api_db_fail(o, rc, "turning the upload into an update");
     u->kept = 1;

@@ -39,6 +39,7 @@
 #include "mail.h"
 #include "publish.h"
 #include "sandbox.h"
+#include "store.h"
 #include "transcode.h"
 #include "util.h"
 #include "worker.h"
@@ -104,6 +105,8 @@ struct job_ctx {
     double pct, eta;    /* the child's last progress report */
     int lost;
     int media_version;  /* the version this job makes (db_trim.h) */
+    const char *work;   /* its work folder */
+    struct store_sync *sync; /* S3 media store: what of it is uploaded, else NULL */
 };
 
 /* The heartbeat: extend the lease only if the job is still ours. Returns
@@ -158,7 +161,7 @@ static void limit(int res, rlim_t v)
 
 /* The worker's own limits and no network; each job child gets tighter
  * limits of its own (sandbox.h) and inherits the network namespace. */
-static void confine(void)
+static void confine(int keep_network)
 {
 #ifndef HAVE_SANITIZERS
     /* ASan reserves terabytes of address space, so only plain builds cap it. */
@@ -168,8 +171,10 @@ static void confine(void)
     limit(RLIMIT_NOFILE, 256);
     limit(RLIMIT_CORE, 0);
 #ifdef HAVE_UNSHARE
-    /* No network: a fresh network namespace has only a down loopback. */
-    if (unshare(CLONE_NEWNET) < 0 && unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0)
+    /* No network: a fresh network namespace has only a down loopback.
+     * A worker of an S3 media store keeps it (its job children drop it:
+     * jc_spec.no_network). */
+    if (!keep_network && unshare(CLONE_NEWNET) < 0 && unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0)
         hc_log("worker: cannot drop network access (unshare: %s); relying on the "
                "transcoder's file-only input rules", strerror(errno));
 #endif
@@ -208,6 +213,9 @@ static void describe_end(int status, char *out, size_t outsz)
         snprintf(out, outsz, "ended without a result");
 }
 
+static void store_upload_progress(struct job_ctx *j);
+static void store_job_begin(struct job_ctx *j, const char *work);
+
 /* Run the child until it ends, heartbeating; fills *res and returns the
  * message type it ended with (JC_DONE, JC_FAILED) or 0, with *timed_out set
  * when the deadline passed. The child is reaped either way. */
@@ -245,6 +253,7 @@ static int watch_child(const struct conf *conf, struct job_ctx *ctx, struct jc_c
         if (hc_monotonic() - ctx->last_beat >= JOB_HEARTBEAT) {
             ctx->last_beat = hc_monotonic();
             job_heartbeat(ctx);
+            store_upload_progress(ctx);
         }
     }
     *status = jc_finish(child, !ended);
@@ -347,6 +356,112 @@ static void remove_versions(const struct conf *conf, int64_t id, int version, in
     closedir(d);
 }
 
+static void clear_media(const char *out);
+
+/* ---- a worker of an S3 media store (store.h) ----
+ *
+ * The job child still writes into a local folder (the worker's data
+ * folder is scratch); once it is published there, its files are uploaded
+ * under media/<id>/ (or media/<id>/v<N>/), the master playlist last, and
+ * only then is the update recorded as ready. The local copy then goes. */
+
+int worker_open_source(const struct conf *conf, int64_t update_id, const char *input, int *fd)
+{
+    char media[LAYOUT_PATH_MAX], scratch[LAYOUT_PATH_MAX + 64], rnd[24];
+    int rc;
+
+    if (!store_is_s3()) {
+        if ((*fd = open(input, O_RDONLY | O_CLOEXEC)) >= 0)
+            return 0;
+        hc_log("worker: cannot open %s: %s", input, strerror(errno));
+        return 1;
+    }
+    hc_random_token(rnd, sizeof(rnd), 6);
+    /* "<id>.work-..." : an attempt that died leaves it to sweep_work_folders. */
+    if (layout_media_dir(conf->data_dir, media, sizeof(media)) < 0 || hc_mkdirs(media, 0755) < 0 ||
+        snprintf(scratch, sizeof(scratch), "%s/%lld.work-source-%s", media, (long long)update_id, rnd) >=
+            (int)sizeof(scratch))
+        return -1;
+    if ((rc = store_fetch_source(input, scratch)) != 0)
+        return rc;
+    *fd = open(scratch, O_RDONLY | O_CLOEXEC);
+    unlink(scratch);
+    if (*fd < 0) {
+        hc_log("worker: cannot open %s: %s", scratch, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* What of the ladder job in progress is uploaded: a worker runs one at a time. */
+static struct store_sync job_sync;
+
+/* S3 media store: the job's uploads start afresh, from its work folder. */
+static void store_job_begin(struct job_ctx *j, const char *work)
+{
+    char sub[32];
+
+    store_sync_free(&job_sync);
+    if (!store_is_s3())
+        return;
+    layout_version_name(j->media_version, sub, sizeof(sub));
+    store_sync_init(&job_sync, j->update_id, sub);
+    j->sync = &job_sync;
+    j->work = work;
+}
+
+/* While the child runs: upload the segments it has finished (the rest,
+ * playlists last, once the folder is published). */
+static void store_upload_progress(struct job_ctx *j)
+{
+    if (j->sync && j->work)
+        store_sync_segments(j->sync, j->work);
+}
+
+/* Upload the published folder out: what store_upload_progress has not
+ * sent, the master playlist last. 0 or -1. */
+static int store_upload_output(struct job_ctx *j, const char *out)
+{
+    size_t early = j->sync->n;
+    int rc = store_sync_dir(j->sync, out);
+
+    if (rc < 0)
+        hc_log("worker %s: job %lld: its output cannot be uploaded to the media store", j->worker_id,
+               (long long)j->job_id);
+    else
+        hc_log("worker %s: job %lld: in the media store: %zu files, %zu of them while transcoding",
+               j->worker_id, (long long)j->job_id, j->sync->n, early);
+    return rc;
+}
+
+/* The local copy of an uploaded output goes (a first rendition written
+ * beside it by a first lane sharing this folder stays). */
+static void store_drop_scratch(const char *out, int version)
+{
+    if (version > 0) {
+        hc_rmtree(out);
+        return;
+    }
+    clear_media(out);
+    rmdir(out);     /* fails while a first rendition is there: it stays */
+}
+
+/* An output that will never be served (its update deleted, or trimmed
+ * again): its objects go. The update's own prefix goes whole only when
+ * the update is gone. */
+static void store_drop_output(struct catalog *cat, int64_t update_id, int version)
+{
+    struct db_media m;
+    char sub[32];
+
+    if (!store_is_s3())
+        return;
+    if (db_update_media_state(cat, update_id, &m) == DB_NOTFOUND)
+        store_delete_media(update_id, "");
+    else if (version > 0 && layout_version_name(version, sub, sizeof(sub)) == 0)
+        store_delete_media(update_id, sub);
+}
+
 /*
  * Report a finished transcode. A catalog that cannot be reached (a full
  * disk, a lock) is asked again, with the output kept, until it answers or
@@ -377,14 +492,18 @@ static void report_ready(const struct conf *conf, struct catalog *cat, const cha
         if (rc == DB_OK) {
             hc_log("worker %s: job %lld done: update %lld ready, %d rungs, %.1f s", worker_id,
                    (long long)job_id, (long long)update_id, res->nrungs, res->duration);
-            if (previous != version)
+            if (previous != version) {
                 remove_versions(conf, update_id, version, previous);
+                if (store_is_s3())
+                    store_remove_versions(update_id, version, previous);
+            }
             return;
         }
         if (rc == DB_NOTFOUND) {
             hc_log("worker %s: job %lld: its update was deleted or trimmed again meanwhile", worker_id,
                    (long long)job_id);
             hc_rmtree(out);
+            store_drop_output(cat, update_id, version);
             return;
         }
         if (rc == DB_INVALID) {
@@ -460,7 +579,16 @@ static int job_done(const struct conf *conf, struct job_ctx *j, const char *work
         job_failed(j, "the output folder cannot be published");
         return 0;
     }
+    if (store_is_s3() && store_upload_output(j, out) < 0) {
+        /* The store is down or refusing: tried again later, not the video's fault. */
+        store_drop_scratch(out, j->media_version);
+        job_requeue(j, 0);
+        sleep(1);
+        return 0;
+    }
     report_ready(conf, j->cat, j->worker_id, j->job_id, j->update_id, res, out, j->media_version);
+    if (store_is_s3())
+        store_drop_scratch(out, j->media_version);
     return 0;
 }
 
@@ -471,7 +599,7 @@ static int run_job(const struct conf *conf, struct catalog *cat, const char *wor
     struct jc_spec spec;
     struct jc_child child;
     struct tc_result res;
-    struct job_ctx ctx = { cat, job_id, update_id, worker_id, 0, 0, -1, 0, 0 };
+    struct job_ctx ctx = { cat, job_id, update_id, worker_id, 0, 0, -1, 0, 0, NULL, NULL };
     struct db_job_media jm;
     int in_fd, work_fd, got, timed_out, status, rc;
 
@@ -488,9 +616,12 @@ static int run_job(const struct conf *conf, struct catalog *cat, const char *wor
         hc_log("worker %s: there is no user `nobody` to run jobs as", worker_id);
         return -1;
     }
-    if ((in_fd = open(input, O_RDONLY | O_CLOEXEC)) < 0) {
-        hc_log("worker %s: job %lld: cannot open %s: %s", worker_id, (long long)job_id, input,
-               strerror(errno));
+    if ((rc = worker_open_source(conf, update_id, input, &in_fd)) != 0) {
+        if (rc < 0) {           /* the media store failed: not the video's fault */
+            job_requeue(&ctx, 0);
+            sleep(1);
+            return 0;
+        }
         job_failed(&ctx, "the stored file cannot be opened");
         return 0;
     }
@@ -505,7 +636,9 @@ static int run_job(const struct conf *conf, struct catalog *cat, const char *wor
         job_failed(&ctx, "cannot create the output folder");
         return 0;
     }
+    store_job_begin(&ctx, work);
     spec.kind = JC_KIND_LADDER;
+    spec.no_network = store_is_s3();
     spec.in_fd = in_fd;
     spec.work_fd = work_fd;
     spec.preset = conf->preset;
@@ -575,7 +708,7 @@ int cmd_worker(int argc, char **argv)
 {
     struct conf conf;
     struct catalog *cat;
-    char worker_id[64], input[1100];
+    char worker_id[64], input[1100], err[512];
     int n, rc, lane, remote;
     struct db_job job;
 
@@ -628,13 +761,18 @@ int cmd_worker(int argc, char **argv)
     remote = strncmp(conf.database, "postgres", 8) == 0;
     if (remote && !(cat = hc_open_catalog(&conf, 0)))
         return 1;
-    confine();
+    if (store_init(&conf, err, sizeof(err)) < 0) {
+        fprintf(stderr, "hubcast: %s\n", err);
+        return 2;
+    }
+    confine(store_is_s3());
     if (!remote && !(cat = hc_open_catalog(&conf, 0)))
         return 1;
     snprintf(worker_id, sizeof(worker_id), "%d-%lld", (int)getpid(), (long long)hc_now());
     if (lane == DB_LANE_FIRST) {
         first_lane_run(&conf, cat, worker_id, &stopping, &woken);
         catalog_close(cat);
+        store_close();
         return 0;
     }
     while (!stopping) {
@@ -658,6 +796,8 @@ int cmd_worker(int argc, char **argv)
             usleep(100 * 1000);
     }
     catalog_close(cat);
+    store_sync_free(&job_sync);
+    store_close();
     return 0;
 }
 
@@ -674,29 +814,42 @@ static volatile int sup_stop;
 static pthread_t sup_thread;
 
 /* The workers' environment: the server's, with HUBCAST_DATABASE set to
- * its catalog (a URL stays off the workers' command lines). */
+ * its catalog and the media store's settings (HUBCAST_MEDIA_STORE,
+ * HUBCAST_S3_*, HUBCAST_CONFIG for its credentials), so that a URL stays
+ * off the workers' command lines. */
 static char **sup_env;
 extern char **environ;
 
 static void make_env(const struct conf *conf)
 {
-    size_t n = 0;
-    char *db = NULL;
+    const char *set[][2] = {
+        { "HUBCAST_DATABASE=", conf->database },
+        { "HUBCAST_MEDIA_STORE=", conf->media_store },
+        { "HUBCAST_S3_ENDPOINT=", conf->s3_endpoint },
+        { "HUBCAST_S3_REGION=", conf->s3_region },
+        { "HUBCAST_CONFIG=", conf->config_file },
+    };
+    size_t n = 0, nset = sizeof(set) / sizeof(set[0]);
 
-    if (conf->database[0]) {
-        size_t len = strlen(conf->database) + sizeof("HUBCAST_DATABASE=");
-        db = hc_malloc(len);
-        snprintf(db, len, "HUBCAST_DATABASE=%s", conf->database);
-    }
     while (environ[n])
         n++;
-    sup_env = hc_calloc(n + 2, sizeof(*sup_env));
+    sup_env = hc_calloc(n + nset + 1, sizeof(*sup_env));
     n = 0;
-    for (char **e = environ; *e; e++)
-        if (!db || strncmp(*e, "HUBCAST_DATABASE=", 17))
+    for (char **e = environ; *e; e++) {
+        int replaced = 0;
+        for (size_t i = 0; i < nset && !replaced; i++)
+            replaced = set[i][1][0] && !strncmp(*e, set[i][0], strlen(set[i][0]));
+        if (!replaced)
             sup_env[n++] = *e;
-    if (db)
-        sup_env[n++] = db;
+    }
+    for (size_t i = 0; i < nset; i++) {
+        if (!set[i][1][0])
+            continue;
+        size_t len = strlen(set[i][0]) + strlen(set[i][1]) + 1;
+        char *v = hc_malloc(len);
+        snprintf(v, len, "%s%s", set[i][0], set[i][1]);
+        sup_env[n++] = v;
+    }
 }
 
 /* Start worker slot i: the first lane or a ladder worker. */

@@ -51,4 +51,14 @@ int worker_claim_job(struct catalog *c, int lane, const char *worker_id, struct 
 /* Seconds a claim lasts without a heartbeat (tests may shorten it). */
 int worker_lease(void);
 
+/*
+ * Open the source of update_id's job (the catalog's input path) for a job
+ * child, read-only, in *fd: the stored file itself, or with an S3 media
+ * store a copy downloaded into the worker's data folder, removed as soon
+ * as it is open (the descriptor keeps its bytes until closed). 0; 1 when
+ * it cannot be had (no such file or object: the job fails); -1 when the
+ * store failed (hand the job back). Reasons are logged.
+ */
+int worker_open_source(const struct conf *conf, int64_t update_id, const char *input, int *fd);
+
 #endif

@@ -2,6 +2,8 @@
  * test_s3.c - the S3 client's configuration: store URLs, endpoints and
  * their addressing style, and where credentials may come from. (The
  * requests themselves are tested against radosgw: tests/e2e/s3.test.mjs.)
+ * Also the media store's keys (store.h) and the paths /media may ask the
+ * store for (media_s3.h).
  */
 #include "config.h"
 
@@ -10,7 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "media_s3.h"
 #include "s3.h"
+#include "store.h"
 #include "unit.h"
 
 UNIT_TEST(parses_store_urls)
@@ -133,6 +137,49 @@ UNIT_TEST(presigns_path_style_urls)
     s3_close(&cl);
 }
 
+UNIT_TEST(names_store_keys)
+{
+    char k[64];
+
+    CHECK_INT(store_media_key(12, "v2/720p/seg_00001.m4s", k, sizeof(k)), 0);
+    CHECK_STR(k, "media/12/v2/720p/seg_00001.m4s");
+    CHECK_INT(store_media_key(12, "first/master.m3u8", k, 10), -1);
+    CHECK_INT(store_source_key("AbC_d-1", k, sizeof(k)), 0);
+    CHECK_STR(k, "uploads/AbC_d-1");
+    CHECK_INT(store_source_key("", k, sizeof(k)), -1);
+    CHECK_INT(store_source_key("a/b", k, sizeof(k)), -1);
+    CHECK_INT(store_upload_id("/srv/hubcast/uploads/AbC_d-1.part", k, sizeof(k)), 0);
+    CHECK_STR(k, "AbC_d-1");
+    CHECK_INT(store_upload_id("AbC.part", k, sizeof(k)), 0);
+    CHECK_STR(k, "AbC");
+    CHECK_INT(store_upload_id("/srv/uploads/.part", k, sizeof(k)), -1);
+    CHECK_INT(store_upload_id("/srv/uploads/x.mp4", k, sizeof(k)), -1);
+    CHECK_INT(store_upload_id("/srv/uploads/abcdef.part", k, 4), -1);
+    CHECK_INT(store_avatar_key("3-xyz.jpg", k, sizeof(k)), 0);
+    CHECK_STR(k, "avatars/3-xyz.jpg");
+    CHECK_INT(store_avatar_key("../x", k, sizeof(k)), -1);
+    CHECK_INT(store_avatar_key(".hidden", k, sizeof(k)), -1);
+}
+
+UNIT_TEST(media_paths_for_the_store)
+{
+    CHECK_INT(media_s3_path_ok("master.m3u8"), 1);
+    CHECK_INT(media_s3_path_ok("v2/720p/seg_00001.m4s"), 1);
+    CHECK_INT(media_s3_path_ok("first/audio/init.mp4"), 1);
+    CHECK_INT(media_s3_path_ok(""), 0);
+    CHECK_INT(media_s3_path_ok("../x"), 0);
+    CHECK_INT(media_s3_path_ok("a/../x"), 0);
+    CHECK_INT(media_s3_path_ok("a/./x"), 0);
+    CHECK_INT(media_s3_path_ok(".hidden"), 0);
+    CHECK_INT(media_s3_path_ok("a//b"), 0);
+    CHECK_INT(media_s3_path_ok("/abs"), 0);
+    CHECK_INT(media_s3_path_ok("dir/"), 0);
+    CHECK_INT(media_s3_path_ok("a b"), 0);
+    CHECK_INT(media_s3_path_ok("a\\b"), 0);
+    CHECK_INT(media_s3_path_ok("a?x=1"), 0);
+    CHECK_INT(media_s3_path_ok("a\x01"), 0);
+}
+
 int main(void)
 {
     unit_run(parses_store_urls, "parses_store_urls");
@@ -141,5 +188,7 @@ int main(void)
              "credentials_from_the_environment_then_the_file");
     unit_run(a_client_needs_credentials, "a_client_needs_credentials");
     unit_run(presigns_path_style_urls, "presigns_path_style_urls");
+    unit_run(names_store_keys, "names_store_keys");
+    unit_run(media_paths_for_the_store, "media_paths_for_the_store");
     return unit_done();
 }
