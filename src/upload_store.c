@@ -133,6 +133,9 @@ void ustore_discard(struct s3_client *cli, const char *id, const char *mpu_id)
     ustore_key(id, key, sizeof(key));
     if (mpu_id && *mpu_id && (rc = s3_mpu_abort(cli, key, mpu_id)) != S3_OK && rc != S3_NOTFOUND)
         log_s3(cli, "aborting its multipart upload", id, rc);
+    /* Completed by a request whose update was never recorded: it goes too. */
+    if ((rc = s3_delete(cli, key)) != S3_OK)
+        log_s3(cli, "deleting its object", id, rc);
     ustore_drop_tails(cli, id);
 }
 
@@ -205,6 +208,7 @@ struct ustore_w {
     char     token[32];          /* our lease */
     char     mpu_id[256];
     int      defer;              /* record only at ustore_settle */
+    int      nocat;              /* no row yet (one-request upload): nothing recorded */
     int      dead;               /* forgotten: nothing more is stored */
     int      has_buffer;         /* counted in `buffers` */
     /* now */
@@ -242,7 +246,7 @@ static enum ustore_rc renew(struct ustore_w *w, int now_anyway)
     time_t now = hc_now();
     int rc;
 
-    if (!now_anyway && now - w->renewed < USTORE_LEASE_SECONDS / 4)
+    if (w->nocat || (!now_anyway && now - w->renewed < USTORE_LEASE_SECONDS / 4))
         return USTORE_OK;
     rc = db_upload_lease_renew(w->cat, w->id, w->token, (int64_t)now + USTORE_LEASE_SECONDS);
     if (rc != DB_OK)
@@ -277,7 +281,8 @@ enum ustore_rc ustore_begin(const struct conf *conf, struct catalog *cat, const 
     w->defer = defer;
     w->renewed = hc_now();
     hc_strlcpy(w->id, row->id, sizeof(w->id));
-    hc_strlcpy(w->token, token, sizeof(w->token));
+    w->nocat = !token;
+    hc_strlcpy(w->token, token ? token : "", sizeof(w->token));
     hc_strlcpy(w->mpu_id, row->s3_upload_id, sizeof(w->mpu_id));
     ustore_key(w->id, w->key, sizeof(w->key));
     w->parts = w->rec_parts = row->s3_parts;
@@ -372,7 +377,7 @@ static enum ustore_rc record(struct ustore_w *w, int64_t expires_at)
     u.s3_etags = w->etags;
     u.s3_tail = (int64_t)w->tail_stored;
     hc_strlcpy(u.s3_tail_name, w->tail_name, sizeof(u.s3_tail_name));
-    rc = db_upload_s3_commit(w->cat, w->id, w->token, w->rec_offset, &u, expires_at);
+    rc = w->nocat ? DB_OK : db_upload_s3_commit(w->cat, w->id, w->token, w->rec_offset, &u, expires_at);
     if (rc != DB_OK)
         return db_fail_rc(w, rc);
     if (w->rec_tail_name[0] && strcmp(w->rec_tail_name, w->tail_name)) {

@@ -14,7 +14,8 @@
  * after the bytes are stored, and only while the request holds the
  * upload's lease, which one request at a time holds across servers
  * (db_upload_lease_take) and which lapses within seconds when its server
- * dies. Not for the one-request upload or local-disk mode (uploads.c).
+ * dies. The one-request upload streams its parts the same way, with no
+ * row until it completes. Not for local-disk mode (uploads.c).
  */
 #ifndef HUBCAST_UPLOAD_STORE_H
 #define HUBCAST_UPLOAD_STORE_H
@@ -60,7 +61,8 @@ void ustore_key(const char *id, char *out, size_t outsz);
 int ustore_create(struct s3_client *cli, const char *id, char *mpu_id, size_t mpu_idsz);
 
 /* Everything of an unfinished upload in the store goes: its multipart
- * upload is aborted (one already gone is fine) and its tails deleted.
+ * upload is aborted (one already gone is fine), its object (completed but
+ * never an update's) and its tails deleted.
  * Failures are logged (the sweep aborts what stays). */
 void ustore_discard(struct s3_client *cli, const char *id, const char *mpu_id);
 
@@ -84,7 +86,9 @@ struct ustore_w;
 
 /*
  * Begin writing upload row (read by db_upload_get while token holds its
- * lease): the tail comes back into the buffer. defer = 1 keeps every
+ * lease): the tail comes back into the buffer. token NULL: an upload with
+ * no row yet (the one-request upload; row has its id and s3_upload_id),
+ * whose parts are recorded nowhere until it completes. defer = 1 keeps every
  * change out of the catalog until ustore_settle (a checksum covers the
  * whole request). The lease stays the caller's to release (after
  * ustore_end); this only pushes it on. USTORE_OK with *out, or an error

@@ -123,6 +123,7 @@ struct up {
     char     path[LAYOUT_PATH_MAX];
     int      locked;             /* busy_take, or the lease below */
     char     lease[32];          /* S3 store: our lease token on the upload */
+    char     mpu[256];           /* S3 store, one-request upload: its multipart upload */
     struct ustore_w *store;      /* S3 store: this request's buffer and parts */
     int      oneshot;            /* POST /api/updates */
     int      kept;               /* the bytes became an update */
@@ -145,6 +146,7 @@ struct up {
 };
 
 static void lock_release(struct req *r, struct up *u);
+static void store_discard(struct req *r, const char *id, const char *mpu);
 
 static void up_free(struct req *r)
 {
@@ -153,7 +155,7 @@ static void up_free(struct req *r)
     if (!u)
         return;
     if (u->store) {
-        if (!r->handled && u->written > 0 && r->cat) {
+        if (!u->oneshot && !r->handled && u->written > 0 && r->cat) {
             /* The client went away mid-PATCH: store and keep what came,
              * unless a checksum was promised for the whole chunk. */
             if (u->ck != CK_NONE || (u->start == 0 && !u->sniffed)) {
@@ -166,6 +168,8 @@ static void up_free(struct req *r)
         }
         ustore_end(&u->store);
     }
+    if (u->oneshot && !u->kept && u->mpu[0])
+        store_discard(r, u->id, u->mpu);      /* nothing was promised */
     if (u->fd >= 0) {
         if (u->oneshot && !u->kept) {
             /* Nothing was promised: drop the bytes. */
@@ -1304,7 +1308,25 @@ static int body_oneshot(struct req *r, const char *data, size_t len)
     hc_strlcpy(u->kind, kind ? kind : "weekly", sizeof(u->kind));
     u->title = hc_strdup(title && *title ? title : "Weekly update");
     u->description = hc_strdup(desc ? desc : "");
-    return create_file(r, u);
+    switch (ustore_enabled(r->conf)) {
+    case 0:
+        return create_file(r, u);
+    case 1: {
+        /* Into the store too: parts as the bytes come, no row until the end. */
+        struct db_upload row;
+        enum ustore_rc rc;
+
+        if (create_in_store(r, u, u->mpu, sizeof(u->mpu)) < 0)
+            return -1;
+        memset(&row, 0, sizeof(row));
+        hc_strlcpy(row.id, u->id, sizeof(row.id));
+        hc_strlcpy(row.s3_upload_id, u->mpu, sizeof(row.s3_upload_id));
+        rc = ustore_begin(r->conf, r->cat, &row, NULL, 0, &u->store);
+        return rc == USTORE_OK ? 0 : stream_store_fail(r, u, rc);
+    }
+    default:
+        return stream_store_fail(r, u, USTORE_STORE);
+    }
 }
 
 static int h_oneshot(struct req *r, struct resp *o)
@@ -1320,13 +1342,23 @@ static int h_oneshot(struct req *r, struct resp *o)
     int rc;
 
     if (u->written == 0 || sniff_now(r, u, 1) < 0 || !u->sniffed) {
-        unlink(u->path);
+        if (!u->store)
+            unlink(u->path);
         if (u->written == 0)
             return http_error(o, 400, "empty", "the request body is empty: send the video file as the body");
         return http_error(o, 415, "not_a_video", "%s", r->stream_msg[0] ? r->stream_msg :
                           "this file is not a video Hubcast can read");
     }
-    if (fdatasync(u->fd) < 0) {
+    if (u->store) {
+        /* The buffer is the last part; the parts become uploads/<id>. */
+        enum ustore_rc src = ustore_settle(u->store, 1, now);
+        if (src == USTORE_OK)
+            src = ustore_complete(u->store);
+        if (src != USTORE_OK) {
+            stream_store_fail(r, u, src);
+            return http_error(o, r->stream_status, r->stream_code, "%s", r->stream_msg);
+        }
+    } else if (fdatasync(u->fd) < 0) {
         stream_disk_fail(r, errno, "flushing the upload");
         return http_error(o, r->stream_status, r->stream_code, "%s", r->stream_msg);
     }

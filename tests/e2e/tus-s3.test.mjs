@@ -10,7 +10,8 @@
 // file's bytes, the update is queued with its jobs, nothing of the upload
 // is in either data folder, and no multipart upload is left. A DELETE
 // aborts the multipart upload and deletes the tail; expiry and the sweep
-// of multipart uploads nobody knows do the same on their own.
+// of multipart uploads nobody knows do the same on their own. The
+// one-request POST /api/updates streams into the store as well.
 //
 // Run: node --test tests/e2e/tus-s3.test.mjs (needs PostgreSQL 15 and the
 // Ceph packages; see build-aux/deps.sh test).
@@ -232,6 +233,23 @@ test('tus-js-client uploads the clip in one request through one server', { skip 
   // One request of ~20 MB: 8 MiB parts cut as the bytes came, then the last.
   assert.equal(row(id).parts, Math.ceil(bytes.length / (8 * MiB)));
   await checkFinished(id, []);
+});
+
+test('the one-request upload streams into the store too; a refused one leaves nothing', { skip }, async () => {
+  const post = (body) => fetch(`${b.url}/api/updates?title=One+request`, {
+    method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'video/mp4' }, body,
+  });
+  const before = hc(['s3', 'mpu-list', 'uploads/']).stdout;
+  const res = await post(bytes);
+  const text = await res.text();
+  assert.equal(res.status, 201, text);
+  const updateId = JSON.parse(text).update.id;
+  const id = pg.psql(`SELECT id FROM uploads WHERE update_id = ${updateId}`);
+  assert.match(id, /^[A-Za-z0-9_-]+$/);
+  await checkFinished(id, []);
+  const refused = await post(Buffer.alloc(3 * MiB, 'not a video '));
+  assert.equal(refused.status, 415, await refused.text());
+  assert.equal(hc(['s3', 'mpu-list', 'uploads/']).stdout, before, 'no multipart upload is left');
 });
 
 test('a DELETE aborts the multipart upload and deletes the tail', { skip }, async () => {
