@@ -269,6 +269,31 @@ static void etags_append(struct ustore_w *w, const char *etag)
     w->etags_len += n;
 }
 
+/* The tail comes back into the buffer. The tail object is never
+ * rewritten: it holds exactly `tail` bytes. */
+static enum ustore_rc load_tail(struct ustore_w *w, int64_t tail)
+{
+    char tk[128], *data = NULL;
+    size_t n = 0;
+    int src;
+
+    tail_key(w->id, w->tail_name, tk, sizeof(tk));
+    src = s3_get_buffer(w->cli, tk, USTORE_BUFFER, &data, &n);
+    if (src != S3_OK || n != (size_t)tail) {
+        if (src == S3_OK)
+            hc_log("upload %s: its tail has %zu bytes, not %lld", w->id, n, (long long)tail);
+        else
+            log_s3(w->cli, "reading its tail", w->id, src);
+        free(data);
+        return USTORE_STORE;
+    }
+    w->buf = hc_malloc(USTORE_BUFFER);
+    memcpy(w->buf, data, n);
+    w->len = n;
+    free(data);
+    return USTORE_OK;
+}
+
 enum ustore_rc ustore_begin(const struct conf *conf, struct catalog *cat, const struct db_upload *row,
                             const char *token, int defer, struct ustore_w **out)
 {
@@ -303,33 +328,16 @@ enum ustore_rc ustore_begin(const struct conf *conf, struct catalog *cat, const 
         w->has_buffer = 1;
     }
     pthread_mutex_unlock(&pool_lock);
-    if (!w->has_buffer)
+    if (!w->has_buffer) {
         rc = USTORE_BUSY;
-    else if (!w->mpu_id[0] || row->s3_tail < 0 || row->s3_tail >= USTORE_BUFFER || w->base < 0)
-        rc = USTORE_STORE, hc_log("upload %s: its record in the catalog does not describe S3 parts", w->id);
-    else if (!(w->cli = ustore_client(conf)))
+    } else if (!w->mpu_id[0] || row->s3_tail < 0 || row->s3_tail >= USTORE_BUFFER || w->base < 0) {
+        hc_log("upload %s: its record in the catalog does not describe S3 parts", w->id);
         rc = USTORE_STORE;
-    if (rc == USTORE_OK && row->s3_tail > 0) {
-        /* The tail object is never rewritten: it holds exactly s3_tail bytes. */
-        char tk[128], *data = NULL;
-        size_t n = 0;
-        int src;
-
-        tail_key(w->id, w->tail_name, tk, sizeof(tk));
-        src = s3_get_buffer(w->cli, tk, USTORE_BUFFER, &data, &n);
-        if (src != S3_OK || n != (size_t)row->s3_tail) {
-            if (src == S3_OK)
-                hc_log("upload %s: its tail has %zu bytes, not %lld", w->id, n, (long long)row->s3_tail);
-            else
-                log_s3(w->cli, "reading its tail", w->id, src);
-            rc = USTORE_STORE;
-        } else {
-            w->buf = hc_malloc(USTORE_BUFFER);
-            memcpy(w->buf, data, n);
-            w->len = n;
-        }
-        free(data);
+    } else if (!(w->cli = ustore_client(conf))) {
+        rc = USTORE_STORE;
     }
+    if (rc == USTORE_OK && row->s3_tail > 0)
+        rc = load_tail(w, row->s3_tail);
     if (rc != USTORE_OK) {
         ustore_end(&w);
         return rc;
