@@ -691,9 +691,8 @@ static int finish_upload(struct req *r, struct up *u, int64_t *update_id)
     }
     in.first = r->conf->first_playable;
     if (u->store) {
-        /* The parts become the object uploads/<id>, where workers read it;
-         * its first-playable job starts now, with the ladder's (it cannot
-         * follow an object still growing in the store). */
+        /* The parts become the object uploads/<id>, where workers read it
+         * (a live upload's first job starts only now). */
         enum ustore_rc src = ustore_complete(u->store);
         if (src != USTORE_OK) {
             db_upload_free(&row);
@@ -916,13 +915,11 @@ static int body_create(struct req *r, const char *data, size_t len)
             hc_strlcpy(row.title, title ? title : "", sizeof(row.title));
             hc_strlcpy(row.kind, kind ? kind : "weekly", sizeof(row.kind));
             hc_strlcpy(row.s3_upload_id, mpu, sizeof(row.s3_upload_id));
-            if (s3) {
-                /* In the store, the first-playable pass starts when the
-                 * upload completes (finish_upload), not as it arrives. */
-                rc = db_upload_create(r->cat, &row);
-            } else if (length < 0 && r->conf->first_playable) {
+            if (length < 0 && r->conf->first_playable) {
                 /* Recorded live: transcoded as it arrives, seen by others
-                 * once it ends. */
+                 * once it ends. (In the S3 store, its first job waits for
+                 * the upload to complete: it cannot follow an object that
+                 * is still growing there.) */
                 struct db_update_new in;
                 char tbuf[256], week[16];
                 int64_t uid = 0;

@@ -215,6 +215,22 @@ test('PATCH requests alternating between two servers make one upload in the stor
   assert.equal(again.status, 409, 'a finished upload takes no more bytes');
 });
 
+test('a deferred-length upload (the recorder\'s) across both servers is its author\'s update until it ends', { skip }, async () => {
+  const r = await tusReq(b, 'POST', '/api/uploads', {
+    headers: { 'upload-defer-length': '1', 'upload-metadata': `filename ${b64('rec.webm')},title ${b64('Recorded')}` },
+  });
+  assert.equal(r.status, 201, r.text);
+  const id = r.headers.get('location').split('/').pop();
+  const live = JSON.parse((await tusReq(a, 'GET', `/api/uploads/${id}`)).text).update;
+  assert.equal(live?.status, 'uploading', 'the update exists, seen by its author');
+  assert.equal((await patch(a, id, 0, bytes.subarray(0, 6 * MiB))).status, 204);
+  assert.equal((await patch(b, id, 6 * MiB, bytes.subarray(6 * MiB, 9 * MiB))).status, 204);
+  assert.equal(row(id).tail, 3 * MiB);
+  const end = await patch(a, id, 9 * MiB, bytes.subarray(9 * MiB), { 'upload-length': String(bytes.length) });
+  assert.equal(end.status, 204, end.text);
+  assert.equal(await checkFinished(id, []), String(live.id), 'the same update, published');
+});
+
 test('tus-js-client uploads the clip in one request through one server', { skip }, async () => {
   let url;
   const t0 = Date.now();
