@@ -45,7 +45,8 @@ int db_upload_get(struct catalog *c, const char *id, int64_t user_id, struct db_
 
     memset(out, 0, sizeof(*out));
     st = cat_query(c, "SELECT id, user_id, length, \"offset\", metadata, filename, filetype, title, description, "
-                      "kind, update_id, created_at, expires_at, s3_upload_id, s3_parts, s3_etags, s3_tail, s3_tail_name "
+                      "kind, update_id, created_at, expires_at, s3_upload_id, s3_parts, s3_etags, s3_tail, s3_tail_name, "
+                      "s3_next_part "
                       "FROM uploads WHERE id = ? AND user_id = ?",
                    "sI", id, user_id);
     if (!st)
@@ -70,6 +71,7 @@ int db_upload_get(struct catalog *c, const char *id, int64_t user_id, struct db_
     out->s3_etags = hc_strdup(cat_col_text(st, 15));
     out->s3_tail = cat_col_int(st, 16);
     cat_col_copy(st, 17, out->s3_tail_name, sizeof(out->s3_tail_name));
+    out->s3_last_number = (int)cat_col_int(st, 18);
     cat_end(st);
     return DB_OK;
 }
@@ -299,6 +301,15 @@ int db_upload_lease_renew(struct catalog *c, const char *id, const char *token, 
 {
     int n = cat_exec(c, "UPDATE uploads SET lease_until = ? WHERE id = ? AND lease_token = ?", "Iss",
                      until, id, token);
+    if (n < 0)
+        return cat_rc(c);
+    return n ? DB_OK : why_unchanged(c, id);
+}
+
+int db_upload_s3_number(struct catalog *c, const char *id, const char *token, int64_t until)
+{
+    int n = cat_exec(c, "UPDATE uploads SET lease_until = ?, s3_next_part = s3_next_part + 1 "
+                        "WHERE id = ? AND lease_token = ?", "Iss", until, id, token);
     if (n < 0)
         return cat_rc(c);
     return n ? DB_OK : why_unchanged(c, id);

@@ -34,8 +34,9 @@ struct db_upload {
     int64_t expires_at;          /* an unfinished upload is removed after this */
     /* Kept in the S3 store (src/upload_store.c); "", 0 or NULL on local disk. */
     char    s3_upload_id[256];   /* the multipart upload of uploads/<id> */
-    int     s3_parts;            /* parts stored, numbered 1..s3_parts */
-    char   *s3_etags;            /* their ETags in order, space-separated; malloc'd */
+    int     s3_parts;            /* parts stored */
+    char   *s3_etags;            /* theirs, "N:ETag" in order, space-separated; malloc'd */
+    int     s3_last_number;      /* the last part number handed out (db_upload_s3_number) */
     int64_t s3_tail;             /* bytes past the parts, in the tail object */
     char    s3_tail_name[48];    /* its name: uploads/<id>.tail.<name> ("" = none) */
 };
@@ -129,6 +130,9 @@ int db_upload_expired(struct catalog *c, int64_t now, char (**ids)[DB_UPLOAD_ID_
 int db_upload_lease_take(struct catalog *c, const char *id, const char *token, int64_t now, int64_t until);
 int db_upload_lease_renew(struct catalog *c, const char *id, const char *token, int64_t until);
 int db_upload_lease_release(struct catalog *c, const char *id, const char *token);
+/* Renew the lease as db_upload_lease_renew and hand out the next part
+ * number (s3_last_number + 1, never given again), with the same answers. */
+int db_upload_s3_number(struct catalog *c, const char *id, const char *token, int64_t until);
 
 /*
  * Record where an S3-stored upload's confirmed bytes are (u: s3_parts,

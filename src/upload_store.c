@@ -214,7 +214,8 @@ struct ustore_w {
     /* now */
     int64_t  base;               /* bytes in the parts */
     int      parts;
-    char    *etags;              /* space-separated, NUL-terminated */
+    int      number;             /* the last part number handed out to anyone */
+    char    *etags;              /* "N:ETag", space-separated, NUL-terminated */
     size_t   etags_len, etags_cap;
     unsigned char *buf;          /* bytes past the parts */
     size_t   len;
@@ -311,6 +312,7 @@ enum ustore_rc ustore_begin(const struct conf *conf, struct catalog *cat, const 
     hc_strlcpy(w->mpu_id, row->s3_upload_id, sizeof(w->mpu_id));
     ustore_key(w->id, w->key, sizeof(w->key));
     w->parts = w->rec_parts = row->s3_parts;
+    w->number = row->s3_last_number;
     etags_append(w, "");
     if (row->s3_etags && *row->s3_etags) {
         w->etags_len = 0;
@@ -349,21 +351,29 @@ enum ustore_rc ustore_begin(const struct conf *conf, struct catalog *cat, const 
 /* The buffer becomes part parts+1. */
 static enum ustore_rc put_part(struct ustore_w *w)
 {
-    char etag[80];
-    enum ustore_rc rc;
+    char etag[80], item[96];
     int src;
 
-    if (w->parts >= MAX_PARTS)
+    if (w->number >= MAX_PARTS)
         return USTORE_TOO_LARGE;
-    /* A part is stored only under a lease just confirmed as ours. */
-    if ((rc = renew(w, 1)) != USTORE_OK)
-        return rc;
-    src = s3_mpu_put_part_buffer(w->cli, w->key, w->mpu_id, w->parts + 1, w->buf, w->len, etag);
+    /* A part is stored only under a lease just confirmed as ours, with a
+     * number nobody else gets: a request that loses the lease while its
+     * part is on the way cannot overwrite the part of the one that took
+     * the upload over (that stray part is never recorded, so never used). */
+    if (!w->nocat) {
+        int rc = db_upload_s3_number(w->cat, w->id, w->token, (int64_t)hc_now() + USTORE_LEASE_SECONDS);
+        if (rc != DB_OK)
+            return db_fail_rc(w, rc);
+        w->renewed = hc_now();
+    }
+    w->number++;
+    src = s3_mpu_put_part_buffer(w->cli, w->key, w->mpu_id, w->number, w->buf, w->len, etag);
     if (src != S3_OK) {
         log_s3(w->cli, "storing a part", w->id, src);
         return USTORE_STORE;
     }
-    etags_append(w, etag);
+    snprintf(item, sizeof(item), "%d:%s", w->number, etag);
+    etags_append(w, item);
     w->parts++;
     w->base += (int64_t)w->len;
     w->len = 0;
@@ -501,14 +511,21 @@ enum ustore_rc ustore_complete(struct ustore_w *w)
     int src;
 
     while (*p && n < (size_t)w->rec_parts) {
-        const char *sp = strchr(p, ' ');
+        const char *sp = strchr(p, ' '), *colon = strchr(p, ':');
         size_t l = sp ? (size_t)(sp - p) : strlen(p);
+        int64_t num;
+        char nbuf[16];
 
-        if (l >= sizeof(parts[n].etag))
+        if (!colon || colon >= p + l || (size_t)(colon - p) >= sizeof(nbuf) ||
+            (size_t)(p + l - colon - 1) >= sizeof(parts[n].etag))
             break;
-        parts[n].number = (int)n + 1;
-        memcpy(parts[n].etag, p, l);
-        parts[n].etag[l] = '\0';
+        memcpy(nbuf, p, (size_t)(colon - p));
+        nbuf[colon - p] = '\0';
+        if (hc_parse_i64(nbuf, n ? parts[n - 1].number + 1 : 1, MAX_PARTS, &num) < 0)
+            break;
+        parts[n].number = (int)num;
+        memcpy(parts[n].etag, colon + 1, (size_t)(p + l - colon - 1));
+        parts[n].etag[p + l - colon - 1] = '\0';
         n++;
         p = sp ? sp + 1 : p + l;
     }

@@ -2,6 +2,7 @@
 ALTER TABLE uploads ADD COLUMN s3_upload_id text;
 ALTER TABLE uploads ADD COLUMN s3_parts integer NOT NULL DEFAULT 0;
 ALTER TABLE uploads ADD COLUMN s3_etags text NOT NULL DEFAULT '';
+ALTER TABLE uploads ADD COLUMN s3_next_part integer NOT NULL DEFAULT 0;
 ALTER TABLE uploads ADD COLUMN s3_tail bigint NOT NULL DEFAULT 0;
 ALTER TABLE uploads ADD COLUMN s3_tail_name text NOT NULL DEFAULT '';
 ALTER TABLE uploads ADD COLUMN lease_token text;

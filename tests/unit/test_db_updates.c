@@ -541,7 +541,7 @@ UNIT_TEST(upload_s3_lease_and_record)
     memset(&rec, 0, sizeof(rec));
     rec.offset = 60;
     rec.s3_parts = 1;
-    rec.s3_etags = "\"e1\"";
+    rec.s3_etags = "1:\"e1\"";
     rec.s3_tail = 10;
     hc_strlcpy(rec.s3_tail_name, "t1", sizeof(rec.s3_tail_name));
     CHECK_INT(db_upload_s3_commit(cat, "in-store", "tok-a", 0, &rec, 6000), DB_INVALID);
@@ -549,10 +549,16 @@ UNIT_TEST(upload_s3_lease_and_record)
     CHECK_INT(db_upload_s3_commit(cat, "nope", "tok-b", 0, &rec, 6000), DB_NOTFOUND);
     CHECK_INT(db_upload_s3_commit(cat, "in-store", "tok-b", 0, &rec, 6000), DB_OK);
     CHECK_INT(db_upload_s3_commit(cat, "in-store", "tok-b", 0, &rec, 6000), DB_INVALID);   /* moved on */
+    /* Part numbers are handed out once, by the holder only. */
+    CHECK_INT(db_upload_s3_number(cat, "in-store", "tok-b", 1030), DB_OK);
+    CHECK_INT(db_upload_s3_number(cat, "in-store", "tok-b", 1030), DB_OK);
+    CHECK_INT(db_upload_s3_number(cat, "in-store", "tok-a", 1030), DB_INVALID);
+    CHECK_INT(db_upload_s3_number(cat, "nope", "tok-b", 1030), DB_NOTFOUND);
     CHECK_INT(db_upload_get(cat, "in-store", ann, &got), DB_OK);
+    CHECK_INT(got.s3_last_number, 2);
     CHECK_INT(got.offset, 60);
     CHECK_INT(got.s3_parts, 1);
-    CHECK_STR(got.s3_etags, "\"e1\"");
+    CHECK_STR(got.s3_etags, "1:\"e1\"");
     CHECK_INT(got.s3_tail, 10);
     CHECK_STR(got.s3_tail_name, "t1");
     CHECK_INT(got.expires_at, 6000);
