@@ -16,7 +16,8 @@ void db_upload_free(struct db_upload *u)
         return;
     free(u->metadata);
     free(u->description);
-    u->metadata = u->description = NULL;
+    free(u->s3_etags);
+    u->metadata = u->description = u->s3_etags = NULL;
 }
 
 int db_upload_count_open(struct catalog *c, int64_t user_id, int64_t now, int64_t *n)
@@ -28,11 +29,11 @@ int db_upload_count_open(struct catalog *c, int64_t user_id, int64_t now, int64_
 int db_upload_create(struct catalog *c, const struct db_upload *u)
 {
     if (cat_exec(c, "INSERT INTO uploads(id, user_id, length, \"offset\", metadata, filename, filetype, "
-                    "title, description, kind, created_at, expires_at) "
-                    "VALUES (?, ?, NULLIF(?, -1), 0, ?, ?, ?, ?, ?, ?, ?, ?)",
-                 "sIIssssssII", u->id, u->user_id, u->length, u->metadata ? u->metadata : "", u->filename,
+                    "title, description, kind, created_at, expires_at, s3_upload_id) "
+                    "VALUES (?, ?, NULLIF(?, -1), 0, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''))",
+                 "sIIssssssIIs", u->id, u->user_id, u->length, u->metadata ? u->metadata : "", u->filename,
                  u->filetype, u->title, u->description ? u->description : "", u->kind,
-                 u->created_at, u->expires_at) < 0)
+                 u->created_at, u->expires_at, u->s3_upload_id) < 0)
         return cat_rc(c);
     return DB_OK;
 }
@@ -44,7 +45,9 @@ int db_upload_get(struct catalog *c, const char *id, int64_t user_id, struct db_
 
     memset(out, 0, sizeof(*out));
     st = cat_query(c, "SELECT id, user_id, length, \"offset\", metadata, filename, filetype, title, description, "
-                      "kind, update_id, created_at, expires_at FROM uploads WHERE id = ? AND user_id = ?",
+                      "kind, update_id, created_at, expires_at, s3_upload_id, s3_parts, s3_etags, s3_tail, s3_tail_name, "
+                      "s3_next_part "
+                      "FROM uploads WHERE id = ? AND user_id = ?",
                    "sI", id, user_id);
     if (!st)
         return cat_rc(c);
@@ -63,6 +66,12 @@ int db_upload_get(struct catalog *c, const char *id, int64_t user_id, struct db_
     out->update_id = cat_col_null(st, 10) ? 0 : cat_col_int(st, 10);
     out->created_at = cat_col_int(st, 11);
     out->expires_at = cat_col_int(st, 12);
+    cat_col_copy(st, 13, out->s3_upload_id, sizeof(out->s3_upload_id));
+    out->s3_parts = (int)cat_col_int(st, 14);
+    out->s3_etags = hc_strdup(cat_col_text(st, 15));
+    out->s3_tail = cat_col_int(st, 16);
+    cat_col_copy(st, 17, out->s3_tail_name, sizeof(out->s3_tail_name));
+    out->s3_last_number = (int)cat_col_int(st, 18);
     cat_end(st);
     return DB_OK;
 }
@@ -275,6 +284,76 @@ int db_upload_expired(struct catalog *c, int64_t now, char (**ids)[DB_UPLOAD_ID_
         return rc;
     }
     return DB_OK;
+}
+
+/* ---- uploads kept in the S3 store ---- */
+
+int db_upload_lease_take(struct catalog *c, const char *id, const char *token, int64_t now, int64_t until)
+{
+    int n = cat_exec(c, "UPDATE uploads SET lease_token = ?, lease_until = ? WHERE id = ? AND update_id IS NULL "
+                        "AND (lease_token IS NULL OR lease_until <= ?)", "sIsI", token, until, id, now);
+    if (n < 0)
+        return cat_rc(c);
+    return n ? DB_OK : why_unchanged(c, id);
+}
+
+int db_upload_lease_renew(struct catalog *c, const char *id, const char *token, int64_t until)
+{
+    int n = cat_exec(c, "UPDATE uploads SET lease_until = ? WHERE id = ? AND lease_token = ?", "Iss",
+                     until, id, token);
+    if (n < 0)
+        return cat_rc(c);
+    return n ? DB_OK : why_unchanged(c, id);
+}
+
+int db_upload_s3_number(struct catalog *c, const char *id, const char *token, int64_t until)
+{
+    int n = cat_exec(c, "UPDATE uploads SET lease_until = ?, s3_next_part = s3_next_part + 1 "
+                        "WHERE id = ? AND lease_token = ?", "Iss", until, id, token);
+    if (n < 0)
+        return cat_rc(c);
+    return n ? DB_OK : why_unchanged(c, id);
+}
+
+int db_upload_lease_release(struct catalog *c, const char *id, const char *token)
+{
+    if (cat_exec(c, "UPDATE uploads SET lease_token = NULL, lease_until = 0 WHERE id = ? AND lease_token = ?",
+                 "ss", id, token) < 0)
+        return cat_rc(c);
+    return DB_OK;
+}
+
+int db_upload_s3_commit(struct catalog *c, const char *id, const char *token, int64_t from,
+                        const struct db_upload *u, int64_t expires_at)
+{
+    int n = cat_exec(c, "UPDATE uploads SET \"offset\" = ?, s3_parts = ?, s3_etags = ?, s3_tail = ?, "
+                        "s3_tail_name = ?, expires_at = ? WHERE id = ? AND lease_token = ? AND \"offset\" = ? "
+                        "AND update_id IS NULL", "IisIsIssI", u->offset, u->s3_parts,
+                     u->s3_etags ? u->s3_etags : "", u->s3_tail, u->s3_tail_name, expires_at, id, token, from);
+    if (n < 0)
+        return cat_rc(c);
+    return n ? DB_OK : why_unchanged(c, id);
+}
+
+int db_upload_s3_id(struct catalog *c, const char *id, char *out, size_t outsz)
+{
+    char *v = NULL;
+    int rc = cat_get_text(c, &v, "SELECT COALESCE(s3_upload_id, '') FROM uploads WHERE id = ?", "s", id);
+
+    if (rc == DB_OK)
+        hc_strlcpy(out, v, outsz);
+    free(v);
+    return rc;
+}
+
+int db_upload_s3_known(struct catalog *c, const char *mpu_id)
+{
+    int64_t n = 0;
+    int rc = cat_get_int(c, &n, "SELECT COUNT(*) FROM uploads WHERE s3_upload_id = ?", "s", mpu_id);
+
+    if (rc < 0)
+        return rc;
+    return n ? DB_OK : DB_NOTFOUND;
 }
 
 /* ---- used by /metrics ---- */

@@ -4,7 +4,8 @@
  * metadata, expiry) and its end, when it becomes an update and a job in
  * one transaction. Typed functions returning enum db_rc (catalog.h); no
  * caller outside db/ sees SQL. The bytes themselves are the caller's
- * (DATA/uploads/<id>.part, see src/layout.h).
+ * (DATA/uploads/<id>.part, see src/layout.h, or an S3 multipart upload,
+ * see src/upload_store.h).
  */
 #ifndef HUBCAST_DB_UPLOADS_H
 #define HUBCAST_DB_UPLOADS_H
@@ -31,13 +32,21 @@ struct db_upload {
     int64_t update_id;           /* the update it became, 0 while uploading */
     int64_t created_at;
     int64_t expires_at;          /* an unfinished upload is removed after this */
+    /* Kept in the S3 store (src/upload_store.c); "", 0 or NULL on local disk. */
+    char    s3_upload_id[256];   /* the multipart upload of uploads/<id> */
+    int     s3_parts;            /* parts stored */
+    char   *s3_etags;            /* theirs, "N:ETag" in order, space-separated; malloc'd */
+    int     s3_last_number;      /* the last part number handed out (db_upload_s3_number) */
+    int64_t s3_tail;             /* bytes past the parts, in the tail object */
+    char    s3_tail_name[48];    /* its name: uploads/<id>.tail.<name> ("" = none) */
 };
 void db_upload_free(struct db_upload *u);
 
 /* Unfinished, unexpired uploads of user_id: DB_OK with *n, or negative. */
 int db_upload_count_open(struct catalog *c, int64_t user_id, int64_t now, int64_t *n);
-/* Insert a new upload (offset 0, no update). DB_OK, DB_CONSTRAINT (the id
- * is taken), or a negative db_rc. */
+/* Insert a new upload (offset 0, no update; u->s3_upload_id when the
+ * bytes go to the S3 store). DB_OK, DB_CONSTRAINT (the id is taken), or a
+ * negative db_rc. */
 int db_upload_create(struct catalog *c, const struct db_upload *u);
 /* user_id's upload id (someone else's is not found): DB_OK with *out (free
  * with db_upload_free), DB_NOTFOUND, or a negative db_rc. */
@@ -108,6 +117,39 @@ int db_upload_live_update(struct catalog *c, const char *id, int64_t *update_id)
 /* Ids of unfinished uploads that expired before now: DB_OK with *ids (an
  * array of *n, free()) or negative. */
 int db_upload_expired(struct catalog *c, int64_t now, char (**ids)[DB_UPLOAD_ID_SIZE], size_t *n);
+
+/*
+ * The lease that lets one request at a time write an unfinished upload,
+ * across every server of the catalog (uploads kept in the S3 store).
+ * Take: DB_OK when it was free or its holder let it lapse (until <= now),
+ * DB_INVALID when another holds it or the upload is finished, DB_NOTFOUND,
+ * or negative. Renew (token still ours): DB_OK, DB_INVALID when it was
+ * taken over, DB_NOTFOUND, or negative. Release: DB_OK whether or not the
+ * token still held it, or negative.
+ */
+int db_upload_lease_take(struct catalog *c, const char *id, const char *token, int64_t now, int64_t until);
+int db_upload_lease_renew(struct catalog *c, const char *id, const char *token, int64_t until);
+int db_upload_lease_release(struct catalog *c, const char *id, const char *token);
+/* Renew the lease as db_upload_lease_renew and hand out the next part
+ * number (s3_last_number + 1, never given again), with the same answers. */
+int db_upload_s3_number(struct catalog *c, const char *id, const char *token, int64_t until);
+
+/*
+ * Record where an S3-stored upload's confirmed bytes are (u: s3_parts,
+ * s3_etags, s3_tail, s3_tail_name) and move its offset from `from` to
+ * u->offset, with expiry expires_at, only while token holds the lease and
+ * the offset is still `from`. DB_OK; DB_INVALID when the lease was taken
+ * over, the offset moved or the upload is finished; DB_NOTFOUND; or
+ * negative (nothing changed).
+ */
+int db_upload_s3_commit(struct catalog *c, const char *id, const char *token, int64_t from,
+                        const struct db_upload *u, int64_t expires_at);
+/* The S3 multipart upload of unfinished or finished upload id: DB_OK with
+ * out filled ("" for an upload on local disk), DB_NOTFOUND, or negative. */
+int db_upload_s3_id(struct catalog *c, const char *id, char *out, size_t outsz);
+/* Whether a row knows S3 multipart upload mpu_id: DB_OK, DB_NOTFOUND, or
+ * negative (for the sweep of multipart uploads nobody knows). */
+int db_upload_s3_known(struct catalog *c, const char *mpu_id);
 
 /* Unfinished uploads of everyone (for /metrics). DB_OK with *n, or a
  * negative db_rc. */

@@ -1062,6 +1062,37 @@ enum s3_rc s3_mpu_put_part(struct s3_client *c, const char *key, const char *upl
     return rc;
 }
 
+enum s3_rc s3_mpu_put_part_buffer(struct s3_client *c, const char *key, const char *upload_id, int number,
+                                  const void *buf, size_t len, char etag[80])
+{
+    char fk[1100], num[16];
+    struct sigv4_pair qp[2] = { { "partNumber", num }, { "uploadId", upload_id } };
+    struct s3_req q;
+    struct s3_resp resp;
+    enum s3_rc rc;
+
+    if (full_key(c, key, fk, sizeof(fk)) != S3_OK || !upload_id || !*upload_id ||
+        number < 1 || number > 10000 || (!buf && len))
+        return bad_input(c, "invalid key, upload id, part number or buffer");
+    snprintf(num, sizeof(num), "%d", number);
+    etag[0] = '\0';
+    req_init(&q, "PUT", fk);
+    q.query = qp;
+    q.nquery = 2;
+    q.body = buf ? buf : "";
+    q.in_len = (int64_t)len;
+    sigv4_sha256_hex(q.body, len, q.payload_hash);
+    rc = perform(c, &q, &resp);
+    if (rc == S3_OK)
+        hc_strlcpy(etag, resp.obj.etag, 80);
+    free(resp.body);
+    if (rc == S3_OK && !etag[0]) {
+        fail(c, 200, "", "no ETag for the part");
+        rc = S3_PROTOCOL;
+    }
+    return rc;
+}
+
 /* Append s to b (size cap) with XML's special characters escaped. */
 static int xml_append(char *b, size_t cap, size_t *n, const char *s)
 {

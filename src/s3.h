@@ -156,6 +156,9 @@ enum s3_rc s3_mpu_create(struct s3_client *c, const char *key, const struct s3_p
 /* Upload part `number` from len bytes of fd at off; its ETag goes to etag[80]. */
 enum s3_rc s3_mpu_put_part(struct s3_client *c, const char *key, const char *upload_id, int number,
                            int fd, int64_t off, int64_t len, char etag[80]);
+/* The same from len bytes in memory (signed with their SHA-256). */
+enum s3_rc s3_mpu_put_part_buffer(struct s3_client *c, const char *key, const char *upload_id, int number,
+                                  const void *buf, size_t len, char etag[80]);
 enum s3_rc s3_mpu_complete(struct s3_client *c, const char *key, const char *upload_id,
                            const struct s3_part *parts, size_t nparts);
 /* One part already uploaded, as ListParts gives it. */

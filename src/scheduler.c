@@ -31,6 +31,7 @@
 #include "db_outbox.h"
 #include "db_settings.h"
 #include "db_uploads.h"
+#include "upload_store.h"
 #include "isoweek.h"
 #include "leader.h"
 #include "layout.h"
@@ -350,11 +351,13 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
 static int stopping, running;
 
-/* Abandoned uploads: remove their row, then their bytes. DB_OK or a
- * negative db_rc (the rest waits for the next tick). */
+/* Abandoned uploads: remove their row, then their bytes (on disk, or
+ * the multipart upload and tail in the S3 store). DB_OK or a negative
+ * db_rc (the rest waits for the next tick). */
 static int expire_uploads(struct catalog *cat, const struct conf *c)
 {
-    char (*ids)[DB_UPLOAD_ID_SIZE], part[LAYOUT_PATH_MAX];
+    char (*ids)[DB_UPLOAD_ID_SIZE], part[LAYOUT_PATH_MAX], mpu[256];
+    struct s3_client *cli = NULL;
     size_t n;
     int rc = db_upload_expired(cat, (int64_t)hc_now(), &ids, &n);
 
@@ -363,6 +366,13 @@ static int expire_uploads(struct catalog *cat, const struct conf *c)
     for (size_t i = 0; i < n && rc >= 0; i++) {
         int64_t live = 0;
 
+        mpu[0] = '\0';
+        if ((rc = db_upload_s3_id(cat, ids[i], mpu, sizeof(mpu))) == DB_NOTFOUND) {
+            rc = DB_OK;
+            continue;
+        }
+        if (rc < 0)
+            break;
         /* A live upload's update ends failed, never published. */
         rc = db_upload_expire(cat, ids[i], "the recording stopped arriving and was not finished in time",
                               (int64_t)hc_now(), &live);
@@ -372,14 +382,37 @@ static int expire_uploads(struct catalog *cat, const struct conf *c)
         }
         if (rc < 0)
             break;
-        if (layout_upload_part(c->data_dir, ids[i], part, sizeof(part)) == 0)
+        if (mpu[0]) {
+            /* What stays in the store when this fails, the sweep aborts. */
+            if (cli || (cli = ustore_client(c)))
+                ustore_discard(cli, ids[i], mpu);
+        } else if (layout_upload_part(c->data_dir, ids[i], part, sizeof(part)) == 0) {
             unlink(part);
+        }
         if (live && layout_update_media(c->data_dir, live, part, sizeof(part)) == 0)
             hc_rmtree(part);
         hc_log("scheduler: removed abandoned upload %s", ids[i]);
     }
+    ustore_client_give(&cli);
     free(ids);
     return rc < 0 ? rc : DB_OK;
+}
+
+/* With the S3 store, now and then: abort the multipart uploads under
+ * uploads/ older than the upload expiry that no upload knows. */
+static void sweep_store(struct catalog *cat, const struct conf *c, time_t *next)
+{
+    time_t now = hc_now();
+    int every = c->upload_expiry / 2 < 600 ? c->upload_expiry / 2 : 600;
+    struct s3_client *cli;
+
+    if (now < *next || ustore_enabled(c) != 1)
+        return;
+    *next = now + (every > 1 ? every : 1);
+    if (!(cli = ustore_client(c)))
+        return;
+    ustore_sweep(cli, cat, now, c->upload_expiry);
+    ustore_client_give(&cli);
 }
 
 static int log_queued(struct catalog *cat, const struct sched_item *it, time_t now, void *arg)
@@ -400,6 +433,7 @@ static void *run(void *arg)
     char err[512], path[1100];
     struct catalog *cat;
     struct leader *lead = NULL;
+    time_t next_sweep = 0;
     int rc;
 
     conf_catalog(c, path, sizeof(path));
@@ -421,6 +455,7 @@ static void *run(void *arg)
          * (two seconds on) tries again; dedupe keys keep that exactly-once. */
         if ((rc = expire_uploads(cat, c)) < 0)
             hc_log("scheduler: cannot expire abandoned uploads (%s); trying again shortly", db_rc_name(rc));
+        sweep_store(cat, c, &next_sweep);
         if ((rc = sched_run(cat, hc_now(), log_queued, NULL)) < 0)
             hc_log("scheduler: cannot queue reminders and digests (%s); trying again shortly", db_rc_name(rc));
 next:

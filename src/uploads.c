@@ -3,8 +3,10 @@
  * creation-defer-length, termination, expiration, checksum) and the
  * one-request POST /api/updates. Bytes go straight from the socket to
  * DATA/uploads/<id>.part with pwrite; the catalog's offset only moves over
- * bytes that fdatasync has put on disk. The first bytes are sniffed before
- * anything is accepted.
+ * bytes that fdatasync has put on disk. With an S3 media store, a tus
+ * upload's bytes go to the store instead (upload_store.c), so its requests
+ * may land on any server. The first bytes are sniffed before anything is
+ * accepted.
  */
 #include "config.h"
 
@@ -32,6 +34,7 @@
 #include "sniff.h"
 #include "store.h"
 #include "updates.h"
+#include "upload_store.h"
 #include "uploads.h"
 #include "util.h"
 #include "wake.h"
@@ -74,6 +77,43 @@ static void busy_release(const char *id)
     pthread_mutex_unlock(&busy_lock);
 }
 
+/*
+ * With the S3 store, the requests of one upload may reach different
+ * servers: one at a time holds its lease in the catalog instead (it lapses
+ * USTORE_LEASE_SECONDS after its holder stops pushing it on, so a server
+ * killed mid-request does not keep the upload). 0 when taken, else the
+ * status of the error set.
+ */
+static int lease_take(struct req *r, const char *id, char token[32])
+{
+    int64_t now = (int64_t)hc_now();
+    int rc;
+
+    ustore_token(token);
+    rc = db_upload_lease_take(r->cat, id, token, now, now + USTORE_LEASE_SECONDS);
+    if (rc == DB_OK)
+        return 0;
+    token[0] = '\0';
+    if (rc == DB_INVALID)
+        return http_stream_fail(r, 423, "locked", "this upload is already receiving data in another request");
+    if (rc == DB_NOTFOUND)
+        return http_stream_fail(r, 404, "not_found", "there is no such upload");
+    hc_log("catalog: %s while taking an upload's lease", db_rc_name(rc));
+    return http_stream_fail(r, 503, "catalog_unavailable",
+                            "the server cannot reach its catalog right now; try again in a moment");
+}
+
+static void lease_release(struct req *r, const char *id, char token[32])
+{
+    int rc;
+
+    if (!token[0])
+        return;
+    if (r->cat && (rc = db_upload_lease_release(r->cat, id, token)) != DB_OK)
+        hc_log("upload %s: releasing its lease: %s (it lapses by itself)", id, db_rc_name(rc));
+    token[0] = '\0';
+}
+
 /* ---- per-request state ---- */
 
 enum { CK_NONE, CK_SHA1, CK_SHA256 };
@@ -82,7 +122,10 @@ struct up {
     int      fd;
     char     id[ID_CHARS];
     char     path[LAYOUT_PATH_MAX];
-    int      locked;
+    int      locked;             /* busy_take, or the lease below */
+    char     lease[32];          /* S3 store: our lease token on the upload */
+    char     mpu[256];           /* S3 store, one-request upload: its multipart upload */
+    struct ustore_w *store;      /* S3 store: this request's buffer and parts */
     int      oneshot;            /* POST /api/updates */
     int      kept;               /* the bytes became an update */
     int      creating;           /* POST /api/uploads */
@@ -103,12 +146,31 @@ struct up {
     char    *title, *description;
 };
 
+static void lock_release(struct req *r, struct up *u);
+static void store_discard(struct req *r, const char *id, const char *mpu);
+
 static void up_free(struct req *r)
 {
     struct up *u = r->state;
 
     if (!u)
         return;
+    if (u->store) {
+        if (!u->oneshot && !r->handled && u->written > 0 && r->cat) {
+            /* The client went away mid-PATCH: store and keep what came,
+             * unless a checksum was promised for the whole chunk. */
+            if (u->ck != CK_NONE || (u->start == 0 && !u->sniffed)) {
+                ustore_forget(u->store);
+            } else {
+                enum ustore_rc rc = ustore_settle(u->store, 0, (int64_t)hc_now() + r->conf->upload_expiry);
+                if (rc != USTORE_OK)
+                    hc_log("upload %s: keeping the bytes of an interrupted request: error %d", u->id, (int)rc);
+            }
+        }
+        ustore_end(&u->store);
+    }
+    if (u->oneshot && !u->kept && u->mpu[0])
+        store_discard(r, u->id, u->mpu);      /* nothing was promised */
     if (u->fd >= 0) {
         if (u->oneshot && !u->kept) {
             /* Nothing was promised: drop the bytes. */
@@ -135,7 +197,7 @@ static void up_free(struct req *r)
         close(u->fd);
     }
     if (u->locked)
-        busy_release(u->id);
+        lock_release(r, u);
     free(u->title);
     free(u->description);
     free(u);
@@ -145,12 +207,20 @@ static void up_free(struct req *r)
 /* Let the next request in before this one's answer goes out: a client
  * that sends its next PATCH (or DELETE) the moment it reads the answer
  * must not find the upload still taken by a request that is done. */
-static void up_unlock(struct up *u)
+static void up_unlock(struct req *r, struct up *u)
 {
-    if (u->locked) {
+    ustore_end(&u->store);
+    if (u->locked)
+        lock_release(r, u);
+}
+
+static void lock_release(struct req *r, struct up *u)
+{
+    if (u->lease[0])
+        lease_release(r, u->id, u->lease);
+    else
         busy_release(u->id);
-        u->locked = 0;
-    }
+    u->locked = 0;
 }
 
 static struct up *up_new(struct req *r)
@@ -187,6 +257,32 @@ static int stream_disk_fail(struct req *r, int err, const char *doing)
         return http_stream_fail(r, 507, "storage_full", "the server's disk is full, so the upload cannot be "
                                 "stored right now; try again later");
     return http_stream_fail(r, 500, "storage", "the server could not store the upload (%s)", strerror(err));
+}
+
+/* The S3 store refused or could not: the status of the error set. */
+static int stream_store_fail(struct req *r, struct up *u, enum ustore_rc rc)
+{
+    switch (rc) {
+    case USTORE_OK:
+        return 0;
+    case USTORE_LOST:
+        return http_stream_fail(r, 409, "offset_mismatch", "the upload moved on in another request; "
+                                "ask with HEAD and resume from there");
+    case USTORE_GONE:
+        return http_stream_fail(r, 404, "not_found", "there is no such upload");
+    case USTORE_CATALOG:
+        return stream_db_fail(r, u && u->store ? ustore_db_rc(u->store) : DB_ERROR, "saving the upload's progress");
+    case USTORE_TOO_LARGE:
+        return http_stream_fail(r, 413, "too_large", "the upload has more parts than the media store takes; "
+                                "send larger chunks");
+    case USTORE_BUSY:
+        return http_stream_fail(r, 503, "busy", "the server is receiving too many uploads right now; "
+                                "try again in a moment");
+    case USTORE_STORE:
+        break;
+    }
+    return http_stream_fail(r, 503, "store_unavailable",
+                            "the server cannot reach its media store right now; try again in a moment");
 }
 
 static int valid_id(const char *id)
@@ -347,6 +443,50 @@ static int create_file(struct req *r, struct up *u)
     return stream_disk_fail(r, errno == EEXIST ? EIO : errno, "creating the upload's file");
 }
 
+/* An unfinished upload's multipart upload and tails go (what a failure
+ * leaves, the scheduler's sweep aborts). */
+static void store_discard(struct req *r, const char *id, const char *mpu)
+{
+    struct s3_client *cli = ustore_client(r->conf);
+
+    if (cli)
+        ustore_discard(cli, id, mpu);
+    ustore_client_give(&cli);
+}
+
+/* A new upload in the S3 store: its id and its multipart upload. */
+static int create_in_store(struct req *r, struct up *u, char *mpu, size_t mpusz)
+{
+    struct s3_client *cli = ustore_client(r->conf);
+    char rnd[32];
+    int rc;
+
+    if (!cli)
+        return stream_store_fail(r, u, USTORE_STORE);
+    hc_random_token(rnd, sizeof(rnd), 16);
+    hc_strlcpy(u->id, rnd, sizeof(u->id));
+    upload_path(r->conf, u->id, u->path, sizeof(u->path));     /* named, never made */
+    rc = ustore_create(cli, u->id, mpu, mpusz);
+    ustore_client_give(&cli);
+    return rc == 0 ? 0 : stream_store_fail(r, u, USTORE_STORE);
+}
+
+/*
+ * This request writes upload row in the S3 store: take its lease (423
+ * while another request holds it), then its buffer (the tail comes back
+ * into it). 0, or the status of the error set.
+ */
+static int store_begin(struct req *r, struct up *u, const struct db_upload *row)
+{
+    enum ustore_rc rc;
+
+    if (lease_take(r, u->id, u->lease) < 0)
+        return -1;
+    u->locked = 1;
+    rc = ustore_begin(r->conf, r->cat, row, u->lease, u->ck != CK_NONE, &u->store);
+    return rc == USTORE_OK ? 0 : stream_store_fail(r, u, rc);
+}
+
 /* ---- writing bytes ---- */
 
 static int sniff_now(struct req *r, struct up *u, int final)
@@ -374,6 +514,12 @@ static int write_bytes_(struct req *r, struct up *u, const char *data, size_t le
  */
 static void refuse_bytes(struct up *u)
 {
+    if (u->store) {
+        ustore_forget(u->store);
+        u->start = ustore_recorded(u->store);
+        u->written = 0;
+        return;
+    }
     if (u->fd < 0)
         return;
     if (u->oneshot) {
@@ -418,6 +564,14 @@ static int write_bytes_(struct req *r, struct up *u, const char *data, size_t le
         sha1_update(&u->sha1, len, (const uint8_t *)data);
     else if (u->ck == CK_SHA256)
         sha256_update(&u->sha256, len, (const uint8_t *)data);
+    if (u->store) {
+        enum ustore_rc rc = ustore_write(u->store, data, len);
+        if (rc != USTORE_OK)
+            return stream_store_fail(r, u, rc);
+        u->written += (int64_t)len;
+        metrics_upload_bytes((long long)len);
+        return 0;
+    }
     while (len > 0) {
         ssize_t w = pwrite(u->fd, data, len, at);
         if (w < 0) {
@@ -434,11 +588,13 @@ static int write_bytes_(struct req *r, struct up *u, const char *data, size_t le
     return 0;
 }
 
-/* The head of a resumed upload is on disk already: read it for sniffing. */
+/* The head of a resumed upload is stored already: read it for sniffing
+ * (from the disk, or from the store's tail, taken back into the buffer). */
 static void load_head(struct up *u)
 {
     if (u->start > 0) {
-        ssize_t n = pread(u->fd, u->head, u->start < SNIFF_BYTES ? (size_t)u->start : SNIFF_BYTES, 0);
+        size_t want = u->start < SNIFF_BYTES ? (size_t)u->start : SNIFF_BYTES;
+        ssize_t n = u->store ? (ssize_t)ustore_head(u->store, u->head, want) : pread(u->fd, u->head, want, 0);
         u->head_len = n > 0 ? (size_t)n : 0;
         u->sniffed = u->start >= SNIFF_BYTES;
         if (!u->sniffed) {
@@ -483,6 +639,22 @@ static const char *title_or_default(const char *title, const char *filename, cha
     return "Weekly update";
 }
 
+/* Nothing of a refused upload is kept: its record, then its bytes. */
+static void drop_upload(struct req *r, struct up *u)
+{
+    char mpu[256] = "";
+    int rc, s3 = ustore_enabled(r->conf) == 1;
+
+    if (s3 && (rc = db_upload_s3_id(r->cat, u->id, mpu, sizeof(mpu))) < 0)
+        hc_log("upload %s: reading its multipart upload: %s", u->id, db_rc_name(rc));
+    if ((rc = db_upload_delete(r->cat, u->id)) < 0)
+        hc_log("upload %s: removing its record: %s", u->id, db_rc_name(rc));
+    if (s3)
+        store_discard(r, u->id, mpu);
+    else
+        unlink(u->path);
+}
+
 /* A tus upload reached its length: it becomes an update and a job. */
 static int finish_upload(struct req *r, struct up *u, int64_t *update_id)
 {
@@ -498,9 +670,7 @@ static int finish_upload(struct req *r, struct up *u, int64_t *update_id)
         if (!r->stream_status)
             http_stream_fail(r, 415, "not_a_video", "this file is not a video Hubcast can read");
         /* Refused: the upload is gone, nothing of it is kept. */
-        unlink(u->path);
-        if ((rc = db_upload_delete(r->cat, u->id)) < 0)
-            hc_log("upload %s: removing its record: %s", u->id, db_rc_name(rc));
+        drop_upload(r, u);
         return -1;
     }
     rc = db_upload_get(r->cat, u->id, r->user.id, &row);
@@ -521,8 +691,18 @@ static int finish_upload(struct req *r, struct up *u, int64_t *update_id)
         in.nanswers = nanswers;
     }
     in.first = r->conf->first_playable;
-    /* In an S3 media store the bytes go there before any worker is told. */
-    if (store_put_source(r->conf, u->id, u->path) < 0) {
+    if (u->store) {
+        /* The parts become the object uploads/<id>, where workers read it
+         * (a live upload's first job starts only now). */
+        enum ustore_rc src = ustore_complete(u->store);
+        if (src != USTORE_OK) {
+            db_upload_free(&row);
+            return stream_store_fail(r, u, src);
+        }
+    } else if (store_put_source(r->conf, u->id, u->path) < 0) {
+        /* Local disk: the bytes are DATA/uploads/<id>.part; with an S3
+         * media store (not the case when uploads go there as they come)
+         * they would go there before any worker is told. */
         db_upload_free(&row);
         return http_stream_fail(r, 503, "store_unavailable", "the media store cannot take the upload now; "
                                 "try again later");
@@ -553,12 +733,25 @@ static int commit_bytes(struct req *r, struct up *u)
         else
             sha256_digest(&u->sha256, SHA256_DIGEST_SIZE, got);
         if (sodium_memcmp(got, u->ck_expect, u->ck_len) != 0) {
-            if (ftruncate(u->fd, u->start) < 0)
+            if (u->store)
+                refuse_bytes(u);
+            else if (ftruncate(u->fd, u->start) < 0)
                 hc_log("upload %s: truncate: %s", u->id, strerror(errno));
             u->written = 0;
             return http_stream_fail(r, 460, "checksum_mismatch",
                                     "the chunk's checksum does not match; it was discarded, send it again");
         }
+    }
+    if (u->store) {
+        /* Store what is buffered (the last part when the upload is
+         * complete, else a part or the tail), then record it. */
+        int final = u->length >= 0 && u->start + u->written == u->length;
+        enum ustore_rc src = ustore_settle(u->store, final, (int64_t)hc_now() + r->conf->upload_expiry);
+        if (src != USTORE_OK) {
+            refuse_bytes(u);
+            return stream_store_fail(r, u, src);
+        }
+        return 0;
     }
     if (u->written > 0 && fdatasync(u->fd) < 0) {
         int err = errno;
@@ -672,9 +865,13 @@ static int body_create(struct req *r, const char *data, size_t len)
         size_t nanswers;
         json_t *meta;
         int64_t length = -1, body = 0;
+        char mpu[256] = "";
+        int s3;
 
         if (check_tus_version(r) < 0)
             return -1;
+        if ((s3 = ustore_enabled(r->conf)) < 0)
+            return stream_store_fail(r, u, USTORE_STORE);
         if (hl && hd)
             return http_stream_fail(r, 400, "bad_length", "send Upload-Length or Upload-Defer-Length, not both");
         if (hl) {
@@ -705,7 +902,7 @@ static int body_create(struct req *r, const char *data, size_t len)
         u->creating = 1;
         u->length = length;
         u->limit = length >= 0 ? length : r->conf->max_upload;
-        if (parse_checksum(r, u) < 0 || create_file(r, u) < 0) {
+        if (parse_checksum(r, u) < 0 || (s3 ? create_in_store(r, u, mpu, sizeof(mpu)) : create_file(r, u)) < 0) {
             json_decref(meta);
             return -1;
         }
@@ -721,9 +918,12 @@ static int body_create(struct req *r, const char *data, size_t len)
             hc_strlcpy(row.filetype, filetype ? filetype : "", sizeof(row.filetype));
             hc_strlcpy(row.title, title ? title : "", sizeof(row.title));
             hc_strlcpy(row.kind, kind ? kind : "weekly", sizeof(row.kind));
+            hc_strlcpy(row.s3_upload_id, mpu, sizeof(row.s3_upload_id));
             if (length < 0 && r->conf->first_playable) {
                 /* Recorded live: transcoded as it arrives, seen by others
-                 * once it ends. */
+                 * once it ends. (In the S3 store, its first job waits for
+                 * the upload to complete: it cannot follow an object that
+                 * is still growing there.) */
                 struct db_update_new in;
                 char tbuf[256], week[16];
                 int64_t uid = 0;
@@ -739,11 +939,17 @@ static int body_create(struct req *r, const char *data, size_t len)
             }
             json_decref(meta);
             if (rc < 0) {
-                unlink(u->path);
-                close(u->fd);
-                u->fd = -1;
+                if (s3) {
+                    store_discard(r, u->id, mpu);
+                } else {
+                    unlink(u->path);
+                    close(u->fd);
+                    u->fd = -1;
+                }
                 return stream_db_fail(r, rc, "creating the upload");
             }
+            if (s3)
+                return store_begin(r, u, &row);
         }
         busy_take(u->id);
         u->locked = 1;
@@ -775,16 +981,13 @@ static int h_create(struct req *r, struct resp *o)
     snprintf(loc, sizeof(loc), "/api/uploads/%s", u->id);
     http_header(o, "Location", loc);
     offset_headers(o, u, r);
-    up_unlock(u);
+    up_unlock(r, u);
     o->status = 201;
     return 201;
 fail:
     if (r->stream_status == 415 || r->stream_status == 460) {
         /* Nothing usable was created. */
-        int rc;
-        unlink(u->path);
-        if ((rc = db_upload_delete(r->cat, u->id)) < 0)
-            hc_log("upload %s: removing its record: %s", u->id, db_rc_name(rc));
+        drop_upload(r, u);
     }
     return http_error(o, r->stream_status, r->stream_code, "%s", r->stream_msg);
 }
@@ -878,6 +1081,44 @@ static int h_head(struct req *r, struct resp *o)
 
 /* ---- tus: PATCH ---- */
 
+/* PATCH into the S3 store: under the lease, the row read again (another
+ * server may have moved it since) must still be at offset `stored`. */
+static int patch_store(struct req *r, struct up *u, int64_t stored)
+{
+    struct db_upload row;
+    int rc;
+
+    if (lease_take(r, u->id, u->lease) < 0)
+        return -1;
+    u->locked = 1;
+    if ((rc = db_upload_get(r->cat, u->id, r->user.id, &row)) != DB_OK) {
+        if (rc == DB_NOTFOUND)
+            return http_stream_fail(r, 404, "not_found", "there is no such upload");
+        return stream_db_fail(r, rc, "reading the upload");
+    }
+    if (row.offset != stored || row.update_id || !row.s3_upload_id[0]) {
+        int64_t at = row.offset;
+        int done = row.update_id != 0, local = !row.s3_upload_id[0];
+        db_upload_free(&row);
+        if (local)
+            return http_stream_fail(r, 404, "not_found", "the upload's data is gone; start it again");
+        if (done)
+            return http_stream_fail(r, 409, "complete", "this upload is already complete");
+        return http_stream_fail(r, 409, "offset_mismatch",
+                                "the upload is at byte %lld, not %lld; ask with HEAD and resume from there",
+                                (long long)at, (long long)stored);
+    }
+    u->start = stored;
+    u->limit = u->length >= 0 ? u->length : r->conf->max_upload;
+    upload_path(r->conf, u->id, u->path, sizeof(u->path));     /* named, never made */
+    rc = ustore_begin(r->conf, r->cat, &row, u->lease, u->ck != CK_NONE, &u->store);
+    db_upload_free(&row);
+    if (rc != USTORE_OK)
+        return stream_store_fail(r, u, (enum ustore_rc)rc);
+    load_head(u);
+    return 0;
+}
+
 static int body_patch(struct req *r, const char *data, size_t len)
 {
     struct up *u = r->state;
@@ -935,6 +1176,10 @@ static int body_patch(struct req *r, const char *data, size_t len)
     }
     if (parse_checksum(r, u) < 0)
         return -1;
+    if ((rc = ustore_enabled(r->conf)) < 0)
+        return stream_store_fail(r, u, USTORE_STORE);
+    if (rc == 1)
+        return patch_store(r, u, stored);
     if (!busy_take(u->id))
         return http_stream_fail(r, 423, "locked", "this upload is already receiving data in another request");
     u->locked = 1;
@@ -963,12 +1208,41 @@ static int h_patch(struct req *r, struct resp *o)
         finish_upload(r, u, &update_id) < 0)
         return http_error(o, r->stream_status, r->stream_code, "%s", r->stream_msg);
     offset_headers(o, u, r);
-    up_unlock(u);
+    up_unlock(r, u);
     o->status = 204;
     return 204;
 }
 
 /* ---- tus: DELETE (termination) ---- */
+
+/* DELETE of an upload kept in the S3 store: as below, under its lease;
+ * its multipart upload is aborted and its tail deleted. Frees row. */
+static int delete_store(struct req *r, struct resp *o, struct db_upload *row)
+{
+    char token[32] = "";
+    int rc;
+
+    if (row->update_id) {
+        /* Finished: the object is its update's now; only the record goes. */
+        rc = db_upload_delete(r->cat, row->id);
+    } else if (lease_take(r, row->id, token) < 0) {
+        db_upload_free(row);
+        return http_error(o, r->stream_status, r->stream_code, "%s", r->stream_status == 423 ?
+                          "this upload is receiving data; try again when it stops" : r->stream_msg);
+    } else {
+        int64_t live = 0;
+        rc = db_upload_terminate(r->cat, row->id, &live);
+        if (rc == DB_OK) {
+            store_discard(r, row->id, row->s3_upload_id);
+        }
+        lease_release(r, row->id, token);
+    }
+    db_upload_free(row);
+    if (rc < 0)
+        return api_db_fail(o, rc, "deleting the upload");
+    o->status = 204;
+    return 204;
+}
 
 static int h_delete(struct req *r, struct resp *o)
 {
@@ -979,6 +1253,8 @@ static int h_delete(struct req *r, struct resp *o)
     tus_headers(o);
     if (load_upload(r, r->match.params[0], &row) < 0)
         return http_error(o, r->stream_status, r->stream_code, "%s", r->stream_msg);
+    if (row.s3_upload_id[0])
+        return delete_store(r, o, &row);
     if (!busy_take(row.id)) {
         db_upload_free(&row);
         return http_error(o, 423, "locked", "this upload is receiving data; try again when it stops");
@@ -1033,7 +1309,25 @@ static int body_oneshot(struct req *r, const char *data, size_t len)
     hc_strlcpy(u->kind, kind ? kind : "weekly", sizeof(u->kind));
     u->title = hc_strdup(title && *title ? title : "Weekly update");
     u->description = hc_strdup(desc ? desc : "");
-    return create_file(r, u);
+    switch (ustore_enabled(r->conf)) {
+    case 0:
+        return create_file(r, u);
+    case 1: {
+        /* Into the store too: parts as the bytes come, no row until the end. */
+        struct db_upload row;
+        enum ustore_rc rc;
+
+        if (create_in_store(r, u, u->mpu, sizeof(u->mpu)) < 0)
+            return -1;
+        memset(&row, 0, sizeof(row));
+        hc_strlcpy(row.id, u->id, sizeof(row.id));
+        hc_strlcpy(row.s3_upload_id, u->mpu, sizeof(row.s3_upload_id));
+        rc = ustore_begin(r->conf, r->cat, &row, NULL, 0, &u->store);
+        return rc == USTORE_OK ? 0 : stream_store_fail(r, u, rc);
+    }
+    default:
+        return stream_store_fail(r, u, USTORE_STORE);
+    }
 }
 
 static int h_oneshot(struct req *r, struct resp *o)
@@ -1049,13 +1343,23 @@ static int h_oneshot(struct req *r, struct resp *o)
     int rc;
 
     if (u->written == 0 || sniff_now(r, u, 1) < 0 || !u->sniffed) {
-        unlink(u->path);
+        if (!u->store)
+            unlink(u->path);
         if (u->written == 0)
             return http_error(o, 400, "empty", "the request body is empty: send the video file as the body");
         return http_error(o, 415, "not_a_video", "%s", r->stream_msg[0] ? r->stream_msg :
                           "this file is not a video Hubcast can read");
     }
-    if (fdatasync(u->fd) < 0) {
+    if (u->store) {
+        /* The buffer is the last part; the parts become uploads/<id>. */
+        enum ustore_rc src = ustore_settle(u->store, 1, now);
+        if (src == USTORE_OK)
+            src = ustore_complete(u->store);
+        if (src != USTORE_OK) {
+            stream_store_fail(r, u, src);
+            return http_error(o, r->stream_status, r->stream_code, "%s", r->stream_msg);
+        }
+    } else if (fdatasync(u->fd) < 0) {
         stream_disk_fail(r, errno, "flushing the upload");
         return http_error(o, r->stream_status, r->stream_code, "%s", r->stream_msg);
     }
@@ -1064,7 +1368,7 @@ static int h_oneshot(struct req *r, struct resp *o)
     hc_strlcpy(row.title, u->title, sizeof(row.title));
     new_update(r, u->kind, u->title, u->description, u->path, week, &in);
     in.first = r->conf->first_playable;
-    if (store_put_source(r->conf, u->id, u->path) < 0)
+    if (!u->store && store_put_source(r->conf, u->id, u->path) < 0)
         return http_error(o, 503, "store_unavailable", "the media store cannot take the upload now; try again later");
     if ((rc = db_upload_oneshot(r->cat, &row, &in, &id)) < 0)
         return api_db_fail(o, rc, "turning the upload into an update");

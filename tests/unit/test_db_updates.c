@@ -721,6 +721,76 @@ UNIT_TEST(upload_oneshot_and_expiry)
     fault(0);
 }
 
+UNIT_TEST(upload_s3_lease_and_record)
+{
+    struct db_upload up = { .length = 100, .created_at = 1000, .expires_at = 5000 }, rec, got;
+    struct db_update_new in = { 0, "weekly", "2026-W10", "In the store", NULL, "/up/s.part", 0, 1100, NULL, 0, 0,
+                                NULL };
+    char mpu[256];
+    int64_t uid = 0;
+
+    up.user_id = in.author_id = ann;
+    hc_strlcpy(up.id, "in-store", sizeof(up.id));
+    hc_strlcpy(up.kind, "weekly", sizeof(up.kind));
+    hc_strlcpy(up.s3_upload_id, "mpu-1", sizeof(up.s3_upload_id));
+    CHECK_INT(db_upload_create(cat, &up), DB_OK);
+    CHECK_INT(db_upload_s3_id(cat, "in-store", mpu, sizeof(mpu)), DB_OK);
+    CHECK_STR(mpu, "mpu-1");
+    CHECK_INT(db_upload_s3_id(cat, "nope", mpu, sizeof(mpu)), DB_NOTFOUND);
+    CHECK_INT(db_upload_s3_known(cat, "mpu-1"), DB_OK);
+    CHECK_INT(db_upload_s3_known(cat, "mpu-2"), DB_NOTFOUND);
+
+    /* One holder at a time; a lapsed lease may be taken over. */
+    CHECK_INT(db_upload_lease_take(cat, "in-store", "tok-a", 1000, 1010), DB_OK);
+    CHECK_INT(db_upload_lease_take(cat, "in-store", "tok-b", 1005, 1015), DB_INVALID);
+    CHECK_INT(db_upload_lease_take(cat, "nope", "tok-b", 1005, 1015), DB_NOTFOUND);
+    CHECK_INT(db_upload_lease_renew(cat, "in-store", "tok-a", 1020), DB_OK);
+    CHECK_INT(db_upload_lease_take(cat, "in-store", "tok-b", 1015, 1025), DB_INVALID);
+    CHECK_INT(db_upload_lease_take(cat, "in-store", "tok-b", 1020, 1030), DB_OK);   /* lapsed */
+    CHECK_INT(db_upload_lease_renew(cat, "in-store", "tok-a", 1040), DB_INVALID);   /* taken over */
+
+    /* Parts and tail are recorded only by the holder, from the offset it expects. */
+    memset(&rec, 0, sizeof(rec));
+    rec.offset = 60;
+    rec.s3_parts = 1;
+    rec.s3_etags = "1:\"e1\"";
+    rec.s3_tail = 10;
+    hc_strlcpy(rec.s3_tail_name, "t1", sizeof(rec.s3_tail_name));
+    CHECK_INT(db_upload_s3_commit(cat, "in-store", "tok-a", 0, &rec, 6000), DB_INVALID);
+    CHECK_INT(db_upload_s3_commit(cat, "in-store", "tok-b", 5, &rec, 6000), DB_INVALID);
+    CHECK_INT(db_upload_s3_commit(cat, "nope", "tok-b", 0, &rec, 6000), DB_NOTFOUND);
+    CHECK_INT(db_upload_s3_commit(cat, "in-store", "tok-b", 0, &rec, 6000), DB_OK);
+    CHECK_INT(db_upload_s3_commit(cat, "in-store", "tok-b", 0, &rec, 6000), DB_INVALID);   /* moved on */
+    /* Part numbers are handed out once, by the holder only. */
+    CHECK_INT(db_upload_s3_number(cat, "in-store", "tok-b", 1030), DB_OK);
+    CHECK_INT(db_upload_s3_number(cat, "in-store", "tok-b", 1030), DB_OK);
+    CHECK_INT(db_upload_s3_number(cat, "in-store", "tok-a", 1030), DB_INVALID);
+    CHECK_INT(db_upload_s3_number(cat, "nope", "tok-b", 1030), DB_NOTFOUND);
+    CHECK_INT(db_upload_get(cat, "in-store", ann, &got), DB_OK);
+    CHECK_INT(got.s3_last_number, 2);
+    CHECK_INT(got.offset, 60);
+    CHECK_INT(got.s3_parts, 1);
+    CHECK_STR(got.s3_etags, "1:\"e1\"");
+    CHECK_INT(got.s3_tail, 10);
+    CHECK_STR(got.s3_tail_name, "t1");
+    CHECK_INT(got.expires_at, 6000);
+    db_upload_free(&got);
+    CHECK_INT(db_upload_lease_release(cat, "in-store", "tok-a"), DB_OK);    /* not ours: nothing */
+    CHECK_INT(db_upload_lease_take(cat, "in-store", "tok-c", 1021, 1031), DB_INVALID);
+    CHECK_INT(db_upload_lease_release(cat, "in-store", "tok-b"), DB_OK);
+    CHECK_INT(db_upload_lease_take(cat, "in-store", "tok-c", 1021, 1031), DB_OK);
+    fault(1);
+    CHECK_INT(db_upload_lease_take(cat, "in-store", "tok-d", 2000, 2010), DB_ERROR);
+    CHECK_INT(db_upload_s3_commit(cat, "in-store", "tok-c", 60, &rec, 6000), DB_ERROR);
+    CHECK_INT(db_upload_s3_known(cat, "mpu-1"), DB_ERROR);
+    fault(0);
+
+    /* A finished upload takes no lease. */
+    CHECK_INT(db_upload_finish(cat, "in-store", 100, &in, &uid), DB_OK);
+    CHECK_INT(db_upload_lease_take(cat, "in-store", "tok-d", 2000, 2010), DB_INVALID);
+    CHECK_INT(db_upload_delete(cat, "in-store"), DB_OK);
+}
+
 /* ---- social ---- */
 
 UNIT_TEST(views_comments_reactions)
@@ -1091,6 +1161,7 @@ int main(void)
     unit_run(job_claims_by_two_workers_take_each_job_once, "job_claims_by_two_workers_take_each_job_once");
     unit_run(upload_create_get_advance_finish, "upload_create_get_advance_finish");
     unit_run(upload_oneshot_and_expiry, "upload_oneshot_and_expiry");
+    unit_run(upload_s3_lease_and_record, "upload_s3_lease_and_record");
     unit_run(views_comments_reactions, "views_comments_reactions");
     unit_run(change_kind_answers_found_notfound_busy_error, "change_kind_answers_found_notfound_busy_error");
     unit_run(mentions_once_per_source_and_kudos_follow_visibility,
