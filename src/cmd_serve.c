@@ -2,8 +2,9 @@
  * cmd_serve.c - `hubcast serve`: migrate the catalog, print the first-run
  * setup link, start the HTTP server, the scheduler and the workers, and on
  * SIGTERM/SIGINT stop accepting, let in-flight requests finish, stop the
- * workers and close the catalog. One serve per data folder: a second one
- * on the same folder stops at once (serve.lock).
+ * workers and close the catalog. One serve per data folder with a local
+ * SQLite catalog: a second one on the same folder stops at once
+ * (serve.lock); with PostgreSQL there is no such lock.
  */
 #include "config.h"
 
@@ -21,6 +22,7 @@
 #include "api.h"
 #include "auth.h"
 #include "catalog.h"
+#include "catalog_pg.h"
 #include "commands.h"
 #include "conf.h"
 #include "db_accounts.h"
@@ -142,7 +144,7 @@ int cmd_serve(int argc, char **argv)
     struct conf c;
     struct catalog *cat;
     sigset_t set;
-    int n, rc, sig, lockfd;
+    int n, rc, sig, lockfd = -1;
     char err[512];
     double deadline;
     struct route_table tables[ROUTES_MAX];
@@ -166,11 +168,13 @@ int cmd_serve(int argc, char **argv)
     resolve_defaults(&c);
     hc_clock_init(c.test_clock);
     catalog_fault_init(c.test_clock);
-    /* The catalog is the local SQLite file in the data folder. */
-    if ((lockfd = lock_data_folder(&c)) < 0)
+    /* A local SQLite catalog belongs to one server: lock its data folder.
+     * Servers sharing a PostgreSQL catalog share nothing on disk. */
+    if (!catpg_is_url(c.database) && (lockfd = lock_data_folder(&c)) < 0)
         return 1;
     if (!(cat = hc_open_catalog(&c, 1))) {
-        close(lockfd);
+        if (lockfd >= 0)
+            close(lockfd);
         return 1;
     }
     print_setup_link(cat, &c);
@@ -220,6 +224,7 @@ int cmd_serve(int argc, char **argv)
     supervisor_stop();
     catalog_close(cat);
     hc_log("stopped");
-    close(lockfd);
+    if (lockfd >= 0)
+        close(lockfd);
     return 0;
 }

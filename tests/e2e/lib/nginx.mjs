@@ -28,7 +28,8 @@ pid ${dir}/nginx.pid;
 error_log ${dir}/error.log notice;
 events { worker_connections 256; }
 http {
-    access_log ${dir}/access.log;
+    log_format upstream '$request_method $uri $status $upstream_addr';
+    access_log ${dir}/access.log upstream;
     client_body_temp_path ${dir}/body;
     proxy_temp_path ${dir}/proxy;
     fastcgi_temp_path ${dir}/fastcgi;
@@ -58,7 +59,8 @@ ${backends.map((b) => `        server ${b} max_fails=0;`).join('\n')}
 }
 
 // Start nginx in front of backends ("127.0.0.1:PORT" each). Returns
-// { url, port, dir, log(), stop() }.
+// { url, port, dir, log(), accessLog(), stop() }; each access log line is
+// "METHOD URI STATUS UPSTREAM".
 export async function startNginx(backends) {
   const dir = mkdtempSync(join(tmpdir(), 'hubcast-nginx-'));
   const port = await freePort();
@@ -72,6 +74,9 @@ export async function startNginx(backends) {
   process.once('exit', onExit);
   const log = () => {
     try { return readFileSync(join(dir, 'error.log'), 'utf8'); } catch { return ''; }
+  };
+  const accessLog = () => {
+    try { return readFileSync(join(dir, 'access.log'), 'utf8'); } catch { return ''; }
   };
   const stop = async () => {
     process.removeListener('exit', onExit);
@@ -88,7 +93,7 @@ export async function startNginx(backends) {
     if (p.exitCode !== null) break;
     try {
       await fetch(`${url}/healthz`);
-      return { url, port, dir, log, stop };
+      return { url, port, dir, log, accessLog, stop };
     } catch { await new Promise((r) => setTimeout(r, 100)); }
   }
   const why = `${err}${log()}`;
