@@ -36,7 +36,7 @@ http {
     uwsgi_temp_path ${dir}/uwsgi;
     scgi_temp_path ${dir}/scgi;
     upstream hubcast {
-${backends.map((b) => `        server ${b} max_fails=0;`).join('\n')}
+${backends.map((b) => `        server ${b};`).join('\n')}
     }
     server {
         listen 127.0.0.1:${port};
