@@ -23,17 +23,25 @@ export function freePort() {
 }
 
 // With HUBCAST_TEST_BACKEND=postgresql, the catalog of every data folder is
-// a database of its own on one throwaway PostgreSQL 15 for the test file
-// (lib/postgres.sh), started on first use and stopped at exit: hubcast
+// a database of its own on a throwaway PostgreSQL 15: the one tests/run.sh
+// started for the whole run (HUBCAST_TEST_PGURL and PGPASSWORD, as
+// tests/unit/pg-run.sh gives them), or else one for this test file
+// (lib/postgres.sh), started on first use and stopped at exit. hubcast
 // runs and servers get HUBCAST_DATABASE and PGPASSWORD for it, and sql()
 // runs psql on it.
-const PG_BACKEND = process.env.HUBCAST_TEST_BACKEND === 'postgresql';
+export const BACKEND = process.env.HUBCAST_TEST_BACKEND === 'postgresql' ? 'postgresql' : 'sqlite';
+const PG_BACKEND = BACKEND === 'postgresql';
 const PG_SCRIPT = new URL('./postgres.sh', import.meta.url).pathname;
 let pg = null;
 const pgDatabases = new Map();
 
 function pgServer() {
   if (pg) return pg;
+  const shared = process.env.HUBCAST_TEST_PGURL?.match(/^postgresql:\/\/hubcast@127\.0\.0\.1:(\d+)\//);
+  if (shared && process.env.PGPASSWORD) {
+    pg = { port: shared[1], password: process.env.PGPASSWORD };
+    return pg;
+  }
   for (let attempt = 0; attempt < 5 && !pg; attempt++) {
     const dir = mkdtempSync(join(tmpdir(), 'hubcast-pg-'));
     const port = 20000 + Math.floor(Math.random() * 30000);
@@ -61,7 +69,7 @@ export function catalogEnv(dir) {
   if (!PG_BACKEND || !dir) return {};
   const s = pgServer();
   if (!pgDatabases.has(dir)) {
-    const name = `t${pgDatabases.size + 1}`;
+    const name = `t${process.pid}_${pgDatabases.size + 1}`;   // unique on a shared server
     const r = psql('hubcast', `CREATE DATABASE ${name}`);
     if (r.status !== 0) throw new Error(`cannot create database ${name}: ${r.stderr}`);
     pgDatabases.set(dir, name);
