@@ -51,10 +51,10 @@ async function postUpdate(srv, email, title, kind = 'weekly') {
     copyFileSync(clip(), input);
     const now = Math.floor(Date.now() / 1000);
     id = sql(srv.dir, `INSERT INTO updates(author_id, kind, iso_week, title, status, created_at, updated_at)
-      VALUES (${uid}, '${kind}', '${isoWeek(Date.now(), tz)}', '${title.replace(/'/g, "''")}', 'queued', ${now}, ${now});
-      INSERT INTO jobs(update_id, input_path, priority, created_at, updated_at)
-      VALUES (last_insert_rowid(), '${input}', ${kind === 'allhands' ? 10 : 0}, ${now}, ${now});
-      SELECT update_id FROM jobs WHERE id = last_insert_rowid();`);
+      VALUES (${uid}, '${kind}', '${isoWeek(Date.now(), tz)}', '${title.replace(/'/g, "''")}', 'queued', ${now}, ${now})
+      RETURNING id`);
+    sql(srv.dir, `INSERT INTO jobs(update_id, input_path, priority, created_at, updated_at)
+      VALUES (${id}, '${input}', ${kind === 'allhands' ? 10 : 0}, ${now}, ${now})`);
   } else {
     const body = await res.json();
     assert.ok(res.status < 300, JSON.stringify(body));
