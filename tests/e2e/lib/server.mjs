@@ -58,10 +58,12 @@ function pgServer() {
   return pg;
 }
 
-function psql(db, statement) {
+// psql on database db: statement, or with statement null the script input.
+function psql(db, statement, input) {
   const s = pgServer();
   return spawnSync('psql', ['-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p', s.port,
-    '-U', 'hubcast', db, '-c', statement], { encoding: 'utf8', env: { ...process.env, PGPASSWORD: s.password } });
+    '-U', 'hubcast', db, ...(statement === null ? ['-f', '-'] : ['-c', statement])],
+  { input, encoding: 'utf8', env: { ...process.env, PGPASSWORD: s.password } });
 }
 
 // The environment that points hubcast at dir's catalog ({} on SQLite).
@@ -188,8 +190,9 @@ export async function addUser(srv, email, name, role = 'member', password = 'a g
   return c;
 }
 
-// Run SQL on a data folder's catalog with the sqlite3 program, for
-// situations the API cannot make (updates in past weeks). Returns stdout.
+// Run SQL on a data folder's catalog with the sqlite3 program (psql on
+// PostgreSQL), for situations the API cannot make (updates in past weeks).
+// Returns stdout: rows on lines, columns separated by |, on both.
 export function sql(dir, statement) {
   if (PG_BACKEND) {
     catalogEnv(dir);
@@ -201,6 +204,23 @@ export function sql(dir, statement) {
   if (r.status !== 0) throw new Error(`sqlite3: ${r.stderr}`);
   return r.stdout.trim();
 }
+
+// Run a script of SQL statements (a migration file of the backend's own
+// set: db/ or db/pg/) on a data folder's catalog. Returns stdout.
+export function sqlScript(dir, script) {
+  if (PG_BACKEND) {
+    catalogEnv(dir);
+    const r = psql(pgDatabases.get(dir), null, script);
+    if (r.status !== 0) throw new Error(`psql: ${r.stderr}`);
+    return r.stdout.trim();
+  }
+  const r = spawnSync('sqlite3', ['-cmd', '.timeout 10000', join(dir, 'hubcast.db')], { input: script, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`sqlite3: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+// The folder of the catalog's migrations for the backend under test.
+export const MIGRATIONS = new URL(PG_BACKEND ? '../../../db/pg/' : '../../../db/', import.meta.url).pathname;
 
 // The ISO week label ("2026-W48") of instant t on the clock of zone tz.
 export function isoWeek(t, tz) {
