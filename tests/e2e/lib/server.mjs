@@ -66,9 +66,11 @@ function psql(db, statement, input) {
   { input, encoding: 'utf8', env: { ...process.env, PGPASSWORD: s.password } });
 }
 
-// The environment that points hubcast at dir's catalog ({} on SQLite).
+// The environment that points hubcast at dir's catalog: {} on SQLite, and
+// also when the test chose its catalog itself (HUBCAST_DATABASE set, as in
+// postgres.test.mjs, where two servers share one).
 export function catalogEnv(dir) {
-  if (!PG_BACKEND || !dir) return {};
+  if (!PG_BACKEND || !dir || process.env.HUBCAST_DATABASE) return {};
   const s = pgServer();
   if (!pgDatabases.has(dir)) {
     const name = `t${process.pid}_${pgDatabases.size + 1}`;   // unique on a shared server
