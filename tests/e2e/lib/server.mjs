@@ -91,10 +91,11 @@ function dataArg(args) {
   return eq ? eq.slice(7) : null;
 }
 
-// Run `hubcast ARGS` to completion: { status, stdout, stderr }.
-export function hubcast(args, { input, env } = {}) {
+// Run `hubcast ARGS` to completion: { status, stdout, stderr }; killed
+// after timeout ms (status null).
+export function hubcast(args, { input, env, timeout = 60000 } = {}) {
   const r = spawnSync(BIN, args, {
-    input, encoding: 'utf8', env: { ...process.env, ...catalogEnv(dataArg(args)), ...env }, timeout: 60000,
+    input, encoding: 'utf8', env: { ...process.env, ...catalogEnv(dataArg(args)), ...env }, timeout,
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, signal: r.signal };
 }
