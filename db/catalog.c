@@ -166,6 +166,16 @@ fail:
     return 0;
 }
 
+/* ucs_basic (see CAT_ORDER_NOCASE): UTF-8 bytes in memcmp order, which is
+ * code point order, as PostgreSQL's collation of that name. */
+static int ucs_basic_cmp(void *arg, int na, const void *a, int nb, const void *b)
+{
+    int r = memcmp(a, b, (size_t)(na < nb ? na : nb));
+
+    (void)arg;
+    return r ? r : na - nb;
+}
+
 struct catalog *catalog_open(const char *path, int apply, char *err, size_t errsz)
 {
     struct catalog *c = hc_calloc(1, sizeof(*c));
@@ -189,6 +199,11 @@ struct catalog *catalog_open(const char *path, int apply, char *err, size_t errs
     }
     sqlite3_busy_timeout(c->db, 10000);
     sqlite3_extended_result_codes(c->db, 1);
+    if (sqlite3_create_collation_v2(c->db, "ucs_basic", SQLITE_UTF8, NULL, ucs_basic_cmp, NULL) != SQLITE_OK) {
+        snprintf(err, errsz, "cannot configure the catalog %s: %s", path, sqlite3_errmsg(c->db));
+        catalog_close(c);
+        return NULL;
+    }
     /* WAL for concurrent readers; synchronous=FULL so that a commit the
      * user was told about survives a power cut. */
     if (simple_exec(c, "PRAGMA journal_mode=WAL") < 0 ||

@@ -38,6 +38,17 @@ enum db_rc {
 /* A short name for logs: "ok", "not found", "disk full", ... */
 const char *db_rc_name(int rc);
 
+/*
+ * The SQL of a text column's order for people to read: case folded for the
+ * ASCII letters, otherwise by code point, the same on both backends (what
+ * SQLite's NOCASE orders by; COLLATE NOCASE on PostgreSQL is an ICU
+ * collation that orders punctuation before digits and accents with their
+ * letters). ucs_basic is PostgreSQL's code-point collation, under which
+ * lower() folds only ASCII; catalog_open gives SQLite a collation of that
+ * name. Use: "ORDER BY " CAT_ORDER_NOCASE("u.name") ", u.id".
+ */
+#define CAT_ORDER_NOCASE(col) "lower(" col " COLLATE ucs_basic)"
+
 /* Path of the database file in a data folder: DATA/hubcast.db */
 int catalog_path(const char *data_dir, char *out, size_t outsz);
 

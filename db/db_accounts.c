@@ -285,7 +285,7 @@ int db_people_list(struct catalog *c, struct db_person **out, size_t *n)
         "(SELECT MAX(iso_week) FROM updates p WHERE p.author_id = u.id AND p.status = 'ready'), "
         "(SELECT p.id FROM updates p WHERE p.author_id = u.id AND p.status = 'ready' "
         "  ORDER BY p.created_at DESC LIMIT 1) "
-        "FROM users u ORDER BY u.deactivated, u.name COLLATE NOCASE", "");
+        "FROM users u ORDER BY u.deactivated, " CAT_ORDER_NOCASE("u.name") ", u.id", "");
     size_t cap = 0;
     int rc;
 

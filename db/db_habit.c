@@ -36,7 +36,7 @@ int db_habit_week_teams(struct catalog *c, const char *week, int64_t week_end,
 {
     return cat_read_list(c, cat_query(c,
         "SELECT u.team, COUNT(*), SUM(" POSTED_IN_WEEK_01 ") FROM users u WHERE " COUNTS_IN_WEEK " "
-        "GROUP BY u.team ORDER BY u.team COLLATE NOCASE", "sI", week, week_end),
+        "GROUP BY u.team ORDER BY " CAT_ORDER_NOCASE("u.team") ", u.team", "sI", week, week_end),
         sizeof(**out), fill_team, (void **)out, n);
 }
 
@@ -73,7 +73,7 @@ int db_habit_week_people(struct catalog *c, const char *week, int64_t week_end, 
 {
     return cat_read_list(c, cat_query(c,
         "SELECT u.id, u.name, u.title, u.team FROM users u WHERE " COUNTS_IN_WEEK " "
-        "AND " POSTED_IN_WEEK_01 " = ?3 ORDER BY u.name COLLATE NOCASE, u.id",
+        "AND " POSTED_IN_WEEK_01 " = ?3 ORDER BY " CAT_ORDER_NOCASE("u.name") ", u.id",
         "sIi", week, week_end, posted ? 1 : 0), sizeof(**out), fill_person, (void **)out, n);
 }
 

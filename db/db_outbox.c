@@ -345,7 +345,7 @@ int db_outbox_digest_week(struct catalog *c, const char *week,
     return cat_read_list(c, cat_query(c,
         "SELECT p.id, p.kind = 'allhands', p.title, a.name FROM updates p "
         "JOIN users a ON a.id = p.author_id WHERE p.iso_week = ? AND p.status = 'ready' "
-        "ORDER BY p.kind = 'allhands' DESC, a.name COLLATE NOCASE, p.id", "s", week),
+        "ORDER BY p.kind = 'allhands' DESC, " CAT_ORDER_NOCASE("a.name") ", p.id", "s", week),
         sizeof(**out), fill_item, (void **)out, n);
 }
 
@@ -356,6 +356,6 @@ int db_outbox_digest_daily(struct catalog *c, int64_t reader, int64_t from, int6
         "SELECT p.id, 0, p.title, a.name FROM updates p "
         "JOIN users a ON a.id = p.author_id WHERE p.kind = 'weekly' AND p.status = 'ready' "
         "AND p.author_id != ? AND p.ready_at >= ? AND p.ready_at < ? "
-        "ORDER BY a.name COLLATE NOCASE, p.id", "III", reader, from, to),
+        "ORDER BY " CAT_ORDER_NOCASE("a.name") ", p.id", "III", reader, from, to),
         sizeof(**out), fill_item, (void **)out, n);
 }

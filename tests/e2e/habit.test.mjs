@@ -1,7 +1,7 @@
 // habit.test.mjs - the weekly habit in the API: participation per week and
 // per team, and each person's streak, against the real server. Past weeks
-// are written into the catalog with the sqlite3 command line (the upload API
-// can only post in the current week).
+// are written into the catalog with sql() (the upload API can only post in
+// the current week).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, addUser, sql, isoWeek } from './lib/server.mjs';
@@ -14,8 +14,8 @@ const weeksAgo = (k) => isoWeek(Date.now() - k * 7 * 86400000, 'UTC');
 function post(email, k, status = 'ready', kind = 'weekly') {
   const now = Math.floor(Date.now() / 1000) - k * 7 * 86400;
   return Number(sql(srv.dir, `INSERT INTO updates(author_id, kind, iso_week, title, status, created_at, updated_at)
-    SELECT id, '${kind}', '${weeksAgo(k)}', 'w${k}', '${status}', ${now}, ${now} FROM users WHERE email = '${email}';
-    SELECT last_insert_rowid();`));
+    SELECT id, '${kind}', '${weeksAgo(k)}', 'w${k}', '${status}', ${now}, ${now} FROM users WHERE email = '${email}'
+    RETURNING id`));
 }
 
 before(async () => {

@@ -261,7 +261,7 @@ test('--first-playable off: no first pass, playable only once ready', { timeout:
       assert.equal(u.playable, false);
       assert.equal(u.playback_url, null);
     }
-    assert.equal(sql(srv.dir, `SELECT group_concat(kind) FROM jobs WHERE update_id = ${up.id}`), 'ladder');
+    assert.equal(sql(srv.dir, `SELECT kind FROM jobs WHERE update_id = ${up.id} ORDER BY id`), 'ladder');
     assert.ok(!existsSync(join(srv.dir, 'media', String(up.id), 'first')));
     // A live upload is not an update before it ends.
     const live = liveUpload(srv, tok, 'off live');
@@ -380,7 +380,7 @@ test('an abandoned live upload ends failed past --upload-expiry and publishes no
     assert.equal(end.playback_url, null);
     assert.equal((await getUpdate(srv, tokB, u0.id)).status, 404, 'never published');
     for (const until = Date.now() + 20000; ;) {
-      const state = sql(srv.dir, `SELECT group_concat(state) FROM jobs WHERE update_id = ${u0.id}`);
+      const state = sql(srv.dir, `SELECT state FROM jobs WHERE update_id = ${u0.id} ORDER BY id`);
       const media = existsSync(join(srv.dir, 'media', String(u0.id), 'first'));
       if (state === 'failed' && !media) break;
       assert.ok(Date.now() < until, `left: jobs ${state}, media ${media}\n${srv.output}`);

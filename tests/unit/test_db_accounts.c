@@ -365,6 +365,34 @@ UNIT_TEST(lists_of_users_and_people)
     free(p);
 }
 
+/* The directory's order is the same on both backends: case folded for the
+ * ASCII letters, otherwise by code point (ICU, PostgreSQL's COLLATE NOCASE,
+ * would put "Tokyo@" before "tokyo2" and "Émile" after "Dan"). */
+UNIT_TEST(people_are_listed_in_the_same_order_on_both_backends)
+{
+    const char *names[] = { "zed", "Émile", "Tokyo@", "tokyo2", "Dan" };
+    const char *want = "Dan,tokyo2,Tokyo@,zed,Émile,";
+    int64_t ids[5];
+    struct db_person *p = NULL;
+    size_t m = 0;
+    char got[1400] = "", email[64];
+
+    for (int i = 0; i < 5; i++) {
+        snprintf(email, sizeof(email), "order%d@example.com", i);
+        ids[i] = add_user(email, names[i], ROLE_MEMBER);
+        CHECK(ids[i] > 0);
+    }
+    CHECK_INT(db_people_list(cat, &p, &m), DB_OK);
+    for (size_t i = 0; i < m; i++)
+        for (int k = 0; k < 5; k++)
+            if (p[i].user.id == ids[k]) {
+                size_t len = strlen(got);
+                snprintf(got + len, sizeof(got) - len, "%s,", p[i].user.name);
+            }
+    CHECK_STR(got, want);
+    free(p);
+}
+
 /* ---- sessions and tokens ---- */
 
 UNIT_TEST(sessions_found_not_found_and_duplicate)
@@ -778,6 +806,8 @@ int main(void)
     unit_run(user_update_changes_all_or_nothing, "user_update_changes_all_or_nothing");
     unit_run(admin_update_deactivates_and_ends_sessions, "admin_update_deactivates_and_ends_sessions");
     unit_run(lists_of_users_and_people, "lists_of_users_and_people");
+    unit_run(people_are_listed_in_the_same_order_on_both_backends,
+             "people_are_listed_in_the_same_order_on_both_backends");
     unit_run(sessions_found_not_found_and_duplicate, "sessions_found_not_found_and_duplicate");
     unit_run(tokens_found_not_found_and_only_the_owner_deletes,
              "tokens_found_not_found_and_only_the_owner_deletes");

@@ -23,17 +23,25 @@ export function freePort() {
 }
 
 // With HUBCAST_TEST_BACKEND=postgresql, the catalog of every data folder is
-// a database of its own on one throwaway PostgreSQL 15 for the test file
-// (lib/postgres.sh), started on first use and stopped at exit: hubcast
+// a database of its own on a throwaway PostgreSQL 15: the one tests/run.sh
+// started for the whole run (HUBCAST_TEST_PGURL and PGPASSWORD, as
+// tests/unit/pg-run.sh gives them), or else one for this test file
+// (lib/postgres.sh), started on first use and stopped at exit. hubcast
 // runs and servers get HUBCAST_DATABASE and PGPASSWORD for it, and sql()
 // runs psql on it.
-const PG_BACKEND = process.env.HUBCAST_TEST_BACKEND === 'postgresql';
+export const BACKEND = process.env.HUBCAST_TEST_BACKEND === 'postgresql' ? 'postgresql' : 'sqlite';
+const PG_BACKEND = BACKEND === 'postgresql';
 const PG_SCRIPT = new URL('./postgres.sh', import.meta.url).pathname;
 let pg = null;
 const pgDatabases = new Map();
 
 function pgServer() {
   if (pg) return pg;
+  const shared = process.env.HUBCAST_TEST_PGURL?.match(/^postgresql:\/\/hubcast@127\.0\.0\.1:(\d+)\//);
+  if (shared && process.env.PGPASSWORD) {
+    pg = { port: shared[1], password: process.env.PGPASSWORD };
+    return pg;
+  }
   for (let attempt = 0; attempt < 5 && !pg; attempt++) {
     const dir = mkdtempSync(join(tmpdir(), 'hubcast-pg-'));
     const port = 20000 + Math.floor(Math.random() * 30000);
@@ -50,18 +58,22 @@ function pgServer() {
   return pg;
 }
 
-function psql(db, statement) {
+// psql on database db: statement, or with statement null the script input.
+function psql(db, statement, input) {
   const s = pgServer();
   return spawnSync('psql', ['-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p', s.port,
-    '-U', 'hubcast', db, '-c', statement], { encoding: 'utf8', env: { ...process.env, PGPASSWORD: s.password } });
+    '-U', 'hubcast', db, ...(statement === null ? ['-f', '-'] : ['-c', statement])],
+  { input, encoding: 'utf8', env: { ...process.env, PGPASSWORD: s.password } });
 }
 
-// The environment that points hubcast at dir's catalog ({} on SQLite).
+// The environment that points hubcast at dir's catalog: {} on SQLite, and
+// also when the test chose its catalog itself (HUBCAST_DATABASE set, as in
+// postgres.test.mjs, where two servers share one).
 export function catalogEnv(dir) {
-  if (!PG_BACKEND || !dir) return {};
+  if (!PG_BACKEND || !dir || process.env.HUBCAST_DATABASE) return {};
   const s = pgServer();
   if (!pgDatabases.has(dir)) {
-    const name = `t${pgDatabases.size + 1}`;
+    const name = `t${process.pid}_${pgDatabases.size + 1}`;   // unique on a shared server
     const r = psql('hubcast', `CREATE DATABASE ${name}`);
     if (r.status !== 0) throw new Error(`cannot create database ${name}: ${r.stderr}`);
     pgDatabases.set(dir, name);
@@ -79,10 +91,11 @@ function dataArg(args) {
   return eq ? eq.slice(7) : null;
 }
 
-// Run `hubcast ARGS` to completion: { status, stdout, stderr }.
-export function hubcast(args, { input, env } = {}) {
+// Run `hubcast ARGS` to completion: { status, stdout, stderr }; killed
+// after timeout ms (status null).
+export function hubcast(args, { input, env, timeout = 60000 } = {}) {
   const r = spawnSync(BIN, args, {
-    input, encoding: 'utf8', env: { ...process.env, ...catalogEnv(dataArg(args)), ...env }, timeout: 60000,
+    input, encoding: 'utf8', env: { ...process.env, ...catalogEnv(dataArg(args)), ...env }, timeout,
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, signal: r.signal };
 }
@@ -180,8 +193,9 @@ export async function addUser(srv, email, name, role = 'member', password = 'a g
   return c;
 }
 
-// Run SQL on a data folder's catalog with the sqlite3 program, for
-// situations the API cannot make (updates in past weeks). Returns stdout.
+// Run SQL on a data folder's catalog with the sqlite3 program (psql on
+// PostgreSQL), for situations the API cannot make (updates in past weeks).
+// Returns stdout: rows on lines, columns separated by |, on both.
 export function sql(dir, statement) {
   if (PG_BACKEND) {
     catalogEnv(dir);
@@ -193,6 +207,23 @@ export function sql(dir, statement) {
   if (r.status !== 0) throw new Error(`sqlite3: ${r.stderr}`);
   return r.stdout.trim();
 }
+
+// Run a script of SQL statements (a migration file of the backend's own
+// set: db/ or db/pg/) on a data folder's catalog. Returns stdout.
+export function sqlScript(dir, script) {
+  if (PG_BACKEND) {
+    catalogEnv(dir);
+    const r = psql(pgDatabases.get(dir), null, script);
+    if (r.status !== 0) throw new Error(`psql: ${r.stderr}`);
+    return r.stdout.trim();
+  }
+  const r = spawnSync('sqlite3', ['-cmd', '.timeout 10000', join(dir, 'hubcast.db')], { input: script, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`sqlite3: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+// The folder of the catalog's migrations for the backend under test.
+export const MIGRATIONS = new URL(PG_BACKEND ? '../../../db/pg/' : '../../../db/', import.meta.url).pathname;
 
 // The ISO week label ("2026-W48") of instant t on the clock of zone tz.
 export function isoWeek(t, tz) {
