@@ -36,13 +36,13 @@ unset HUBCAST_TEST_BACKEND
 # End-to-end tests that the PostgreSQL pass of the default run leaves out,
 # to keep CI within its time: those that never open a catalog (transcode,
 # instant-transcoder: the transcoder alone; layers: the source tree), that
-# bring their own PostgreSQL already (postgres), that spend their time on
+# bring their own PostgreSQL already (postgres, tus-s3, scale), that spend their time on
 # real-time media (instant: live streams at real-time pace, whose catalog
 # side instant-server covers), on the job child's confinement (confine,
 # jobchild: the child has no catalog), on another engine (s3, smtp-tls), or
 # on the SQLite file's own disk-full path (diskfull; PostgreSQL's is
 # unit-tested).
-pg_pass_skip="transcode instant-transcoder layers postgres instant confine jobchild s3 smtp-tls diskfull"
+pg_pass_skip="transcode instant-transcoder layers postgres tus-s3 scale instant confine jobchild s3 smtp-tls diskfull"
 
 [ "$pg_only" = yes ] || for t in "$build"/tests/unit/test_*; do
     case "$t" in *.c|*.h|*.o|*.log|*.trs) continue ;; esac
