@@ -14,6 +14,7 @@
 
 #include "jobchild.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -69,7 +70,7 @@ static void child_env(const struct jc_spec *s, char **env)
 static void child_exec(const struct jc_spec *s, int sock, pid_t parent,
                        char **argv, char **env)
 {
-    int in, work, ch, null;
+    int in, work, ch, first = -1, null;
     sigset_t none;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
@@ -81,13 +82,16 @@ static void child_exec(const struct jc_spec *s, int sock, pid_t parent,
     if ((in = fcntl(s->in_fd, F_DUPFD, 10)) < 0 ||
         (work = fcntl(s->work_fd, F_DUPFD, 10)) < 0 ||
         (ch = fcntl(sock, F_DUPFD, 10)) < 0 ||
+        (s->kind == JC_KIND_LADDER && s->first_fd > 0 &&
+         (first = fcntl(s->first_fd, F_DUPFD, 10)) < 0) ||
         (null = open("/dev/null", O_RDWR)) < 0 ||
         dup2(null, 0) < 0 || dup2(in, JC_FD_INPUT) < 0 ||
-        dup2(work, JC_FD_WORK) < 0 || dup2(ch, JC_FD_CHANNEL) < 0)
+        dup2(work, JC_FD_WORK) < 0 || dup2(ch, JC_FD_CHANNEL) < 0 ||
+        (first >= 0 && dup2(first, JC_FD_FIRST) < 0))
         _exit(127);
     /* Everything else the worker holds: the catalog, the log pipes of
      * others, whatever it inherited. */
-    for (int fd = JC_FD_CHANNEL + 1, max = (int)sysconf(_SC_OPEN_MAX); fd < max && fd < 65536; fd++)
+    for (int fd = first >= 0 ? JC_FD_FIRST + 1 : JC_FD_CHANNEL + 1, max = (int)sysconf(_SC_OPEN_MAX); fd < max && fd < 65536; fd++)
         close(fd);
     sandbox_limits((long)s->deadline * (ncpu > 0 ? ncpu : 1));
     /* A ladder yields the CPU to what people wait on now: first-playable
@@ -124,7 +128,14 @@ int jc_start(const struct jc_spec *s, struct jc_child *c)
                      s->kind == JC_KIND_AVATAR ? "avatar" : "ladder", "--preset", (char *)s->preset,
                      "--crf", crf, "--threads", threads, "--max-duration", maxdur,
                      "--deadline", deadline, "--uid", uid, "--gid", gid, "--parent", parent,
-                     "--trim", trim, s->test_clock ? "--test-clock" : NULL, NULL };
+                     "--trim", trim, NULL, NULL, NULL };
+    int argc = 22;      /* the flags that follow */
+
+    if (s->test_clock)
+        argv[argc++] = "--test-clock";
+    if (s->kind == JC_KIND_LADDER && s->first_fd > 0)
+        argv[argc++] = "--reuse-first";
+    assert(argc < (int)(sizeof(argv) / sizeof(argv[0])) && argv[21] == trim);
     child_env(s, env);
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
         return -errno;
@@ -244,6 +255,7 @@ struct child_args {
     long        crf, threads, max_duration, deadline, uid, gid, parent;
     double      trim_start, trim_end;   /* --trim START:END */
     int         test_clock;
+    int         reuse_first;    /* --reuse-first: JC_FD_FIRST is open */
 };
 
 static int child_parse(int argc, char **argv, struct child_args *a)
@@ -260,6 +272,10 @@ static int child_parse(int argc, char **argv, struct child_args *a)
 
         if (!strcmp(k, "--test-clock")) {
             a->test_clock = 1;
+            continue;
+        }
+        if (!strcmp(k, "--reuse-first")) {
+            a->reuse_first = 1;
             continue;
         }
         if (!v)
@@ -375,6 +391,7 @@ int cmd_job_child(int argc, char **argv)
     sb.gid = a.gid < 0 ? (gid_t)-1 : (gid_t)a.gid;
     sb.parent = (pid_t)a.parent;
     sb.work_fd = JC_FD_WORK;
+    sb.read_fd = a.reuse_first && !a.first && !a.avatar ? JC_FD_FIRST : -1;
     sb.channel_fd = JC_FD_CHANNEL;
     if (sandbox_enter(&sb, err, sizeof(err)) < 0) {
         hc_log("job child: cannot confine itself, so it does not start: %s", err);
@@ -389,6 +406,7 @@ int cmd_job_child(int argc, char **argv)
     opt.limits.max_duration = (double)a.max_duration;
     opt.trim_start = a.trim_start;
     opt.trim_end = a.trim_end;
+    opt.reuse_first_fd = sb.read_fd > 0 ? sb.read_fd : 0;
     opt.progress = child_progress;
     gettimeofday(&tv, NULL);
     opt.deadline_us = ((int64_t)tv.tv_sec + a.deadline) * 1000000 + tv.tv_usec;

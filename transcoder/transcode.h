@@ -39,6 +39,10 @@ struct tc_options {
                                       it becomes the top rung, and the
                                       other rungs key at its segment
                                       starts; NULL = encode every rung */
+    int              reuse_first_fd; /* or that folder open read-only, when
+                                      > 0 (a job child, which may open
+                                      nothing by path); used instead of
+                                      reuse_first, and not closed */
     double           trim_start;   /* ladder only: seconds from the start
                                       of the input where the output
                                       begins (0 = the start) */
@@ -68,6 +72,8 @@ struct tc_result {
     double         fps;
     int            has_audio;
     int            nrungs;
+    int            reused_first;  /* 1 when rungs[0] is the first rendition
+                                     taken over (reuse_first) */
     struct tc_rung rungs[TC_MAX_RUNGS];
     char           error[256];    /* on failure: a sentence a person understands */
 };
