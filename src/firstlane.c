@@ -9,7 +9,13 @@
  * lists (the update becomes playable) and heartbeats every lease. A
  * child's rendition is written straight into DATA/media/<id>/first/, the
  * folder players read while it grows; a pass that fails or is abandoned
- * removes it. Not for ladder jobs (worker.c).
+ * removes it. Passes that encode (not copy) take turns: a child that
+ * chose to encode says so (JC_ENCODE) and waits for JC_GO, given to at
+ * most conf->first_encodes of them at once (the number of cores by
+ * default), oldest first: eight encodes sharing two cores would all
+ * finish late together, while two at a time finish two by two, each
+ * faster than real time. Copies (remux) never wait: they cost little.
+ * Not for ladder jobs (worker.c).
  */
 #include "config.h"
 
@@ -46,6 +52,10 @@ struct slot {
     int     segments;           /* listed, as last reported */
     int     playable;           /* the child wrote the master playlist */
     double  pct, eta;           /* last progress report */
+    int     encode;             /* 0: copy or not said yet; 1: encodes and
+                                   waits for its turn; 2: encoding */
+    int     waited;             /* it had to wait for its turn */
+    uint64_t asked;             /* order of its JC_ENCODE, oldest first */
     double  last_beat;          /* monotonic */
     double  deadline;           /* monotonic */
 };
@@ -56,6 +66,8 @@ struct lane {
     const char *worker_id;
     struct slot slots[FIRST_MAX_JOBS];
     int nslots;
+    int max_encodes;            /* passes encoding at once, 0 = no cap */
+    uint64_t asks;              /* JC_ENCODE messages so far */
 };
 
 /* Remove a pass's folder (its files belong to the job user). */
@@ -200,6 +212,43 @@ static void slot_abandon(struct lane *l, struct slot *s, const char *reason, int
         hc_log("first lane: job %lld not recorded (%s); its claim runs out", (long long)job, db_rc_name(rc));
 }
 
+/* The number of cores, at least 1. */
+static int cores(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+    return n < 1 ? 1 : n > FIRST_MAX_JOBS ? FIRST_MAX_JOBS : (int)n;
+}
+
+/* Give waiting encodes their turn (JC_GO), oldest first, while fewer
+ * than l->max_encodes encode. */
+static void grant_turns(struct lane *l)
+{
+    for (;;) {
+        struct slot *next = NULL;
+        struct jc_msg m;
+        int running = 0;
+
+        for (int i = 0; i < l->nslots; i++) {
+            struct slot *s = &l->slots[i];
+            if (!s->job_id)
+                continue;
+            running += s->encode == 2;
+            if (s->encode == 1 && (!next || s->asked < next->asked))
+                next = s;
+        }
+        if (!next || (l->max_encodes > 0 && running >= l->max_encodes))
+            return;
+        memset(&m, 0, sizeof(m));
+        m.version = JC_VERSION;
+        m.type = JC_GO;
+        next->encode = 2;   /* a child that cannot be told ends without a result */
+        if (jc_send(next->child.sock, &m) == 0 && next->waited)
+            hc_log("first lane: job %lld: its turn to encode (%d encoding)", (long long)next->job_id,
+                   running + 1);
+    }
+}
+
 /* One message from slot s's child. */
 static void on_message(struct lane *l, struct slot *s, const struct jc_msg *m)
 {
@@ -209,6 +258,14 @@ static void on_message(struct lane *l, struct slot *s, const struct jc_msg *m)
     if (m->type == JC_PROGRESS) {
         s->pct = m->total > 0 ? m->done * 100.0 / m->total : 0;
         s->eta = m->eta;
+    } else if (m->type == JC_ENCODE && s->encode == 0) {
+        s->encode = 1;
+        s->asked = ++l->asks;
+        grant_turns(l);
+        s->waited = s->encode == 1;
+        if (s->waited)
+            hc_log("first lane: job %lld encodes; it waits for its turn (%d at once)", (long long)job,
+                   l->max_encodes);
     } else if (m->type == JC_SEGMENT) {
         s->segments = (int)m->offset;
         s->playable = m->final != 0;
@@ -316,9 +373,11 @@ int first_lane_run(const struct conf *conf, struct catalog *cat, const char *wor
     l->cat = cat;
     l->worker_id = worker_id;
     l->nslots = conf->first_jobs < 1 ? 1 : conf->first_jobs > FIRST_MAX_JOBS ? FIRST_MAX_JOBS : conf->first_jobs;
+    l->max_encodes = conf->first_encodes > 0 ? conf->first_encodes : cores();
     for (int i = 0; i < l->nslots; i++)
         l->slots[i].in_fd = -1;
-    hc_log("first lane %s: up to %d first-playable passes at once", worker_id, l->nslots);
+    hc_log("first lane %s: up to %d first-playable passes at once, %d of them encoding", worker_id, l->nslots,
+           l->max_encodes);
     while (!*stop) {
         int busy = 0;
 
@@ -333,6 +392,7 @@ int first_lane_run(const struct conf *conf, struct catalog *cat, const char *wor
                 slot_tick(l, &l->slots[i]);
                 busy = 1;
             }
+        grant_turns(l);     /* turns that ended */
         if (*woken)
             continue;
         /* Offsets move with every PATCH (and a SIGUSR1 wakes this poll). */

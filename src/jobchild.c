@@ -318,6 +318,16 @@ struct child_input {
     int     final;              /* 1 complete, -1 gone, 0 growing */
 };
 
+/* Take a JC_INPUT message into *in (others are not for it). */
+static void child_take_input(struct child_input *in, const struct jc_msg *m)
+{
+    if (m->version == JC_VERSION && m->type == JC_INPUT && in->final == 0) {
+        if (m->offset > in->offset)
+            in->offset = m->offset;
+        in->final = m->final;
+    }
+}
+
 /* tc_length_fn of the first pass: read every JC_INPUT waiting on the
  * channel (never blocks) and answer from the latest. */
 static enum tc_follow_state child_length(void *opaque, int64_t *confirmed)
@@ -327,11 +337,7 @@ static enum tc_follow_state child_length(void *opaque, int64_t *confirmed)
     ssize_t n;
 
     while ((n = recv(JC_FD_CHANNEL, &m, sizeof(m), MSG_DONTWAIT)) == (ssize_t)sizeof(m))
-        if (m.version == JC_VERSION && m.type == JC_INPUT && in->final == 0) {
-            if (m.offset > in->offset)
-                in->offset = m.offset;
-            in->final = m.final;
-        }
+        child_take_input(in, &m);
     if (n == 0)
         in->final = -1;         /* the parent is gone */
     *confirmed = in->offset;
@@ -353,16 +359,54 @@ static void child_segment(void *opaque, int segments, double seconds, int playab
     jc_send(JC_FD_CHANNEL, &m);
 }
 
+/*
+ * tc_options.first_wait of the first pass: tell the parent this pass
+ * encodes (JC_ENCODE), then wait for its turn (JC_GO), keeping the
+ * JC_INPUT messages that come meanwhile. The parent caps how many passes
+ * encode at once. 0 on JC_GO, -1 when the upload or the parent is gone.
+ */
+static int child_wait_turn(void *opaque)
+{
+    struct child_input *in = opaque;
+    struct jc_msg m;
+    ssize_t n;
+
+    memset(&m, 0, sizeof(m));
+    m.version = JC_VERSION;
+    m.type = JC_ENCODE;
+    if (jc_send(JC_FD_CHANNEL, &m) < 0)
+        return -1;
+    for (;;) {
+        struct pollfd p = { JC_FD_CHANNEL, POLLIN, 0 };
+
+        if (poll(&p, 1, 1000) < 0 && errno != EINTR)
+            return -1;
+        n = recv(JC_FD_CHANNEL, &m, sizeof(m), MSG_DONTWAIT);
+        if (n == 0)
+            return -1;          /* the parent is gone */
+        if (n != (ssize_t)sizeof(m) || m.version != JC_VERSION)
+            continue;
+        if (m.type == JC_GO)
+            return 0;
+        child_take_input(in, &m);
+        if (in->final < 0)
+            return -1;          /* the upload is gone */
+    }
+}
+
 /* The first pass over the descriptors; fills m (JC_DONE or JC_FAILED). */
 static void child_first(const struct tc_options *opt, struct jc_msg *m)
 {
     struct child_input in = { 0, 0 };
     struct tc_follow follow = { child_length, &in, -1 };
     struct tc_first_result fr;
+    struct tc_options o = *opt;
     int rc;
 
     memset(&fr, 0, sizeof(fr));
-    rc = tc_first_playable(JC_FD_INPUT, &follow, JC_FD_WORK, opt, child_segment, NULL, &fr);
+    o.first_wait = child_wait_turn;
+    o.opaque = &in;     /* child_progress does not use it */
+    rc = tc_first_playable(JC_FD_INPUT, &follow, JC_FD_WORK, &o, child_segment, NULL, &fr);
     m->type = rc < 0 ? JC_FAILED : JC_DONE;
     m->offset = fr.segments;
     m->result.duration = fr.duration;

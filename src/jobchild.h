@@ -52,6 +52,9 @@ enum jc_type {
     JC_SEGMENT,       /* child -> parent (first pass): offset = video segments
                          listed, done = their seconds, final = 1 once the
                          master playlist is written (playable) */
+    JC_ENCODE,        /* child -> parent (first pass): it will encode, not
+                         copy, and waits for JC_GO before it starts */
+    JC_GO,            /* parent -> child: start encoding (its turn came) */
 };
 
 /* One message. Fields a type does not use are zero. */

@@ -794,11 +794,12 @@ static void make_env(const struct conf *conf)
 /* Start worker slot i: the first lane or a ladder worker. */
 static pid_t spawn(int i)
 {
-    char threads[16], crf[16], maxdur[16], deadline[16], firstjobs[16];
+    char threads[16], crf[16], maxdur[16], deadline[16], firstjobs[16], encodes[16];
     const char *lane = i == first_slot ? "first" : sup_conf->first_playable ? "ladder" : "any";
     pid_t pid;
 
     snprintf(firstjobs, sizeof(firstjobs), "%d", sup_conf->first_jobs);
+    snprintf(encodes, sizeof(encodes), "%d", sup_conf->first_encodes);
     snprintf(threads, sizeof(threads), "%d", sup_conf->worker_threads);
     snprintf(crf, sizeof(crf), "%d", sup_conf->crf);
     snprintf(maxdur, sizeof(maxdur), "%d", sup_conf->max_duration);
@@ -810,6 +811,7 @@ static pid_t spawn(int i)
                          "--worker-threads", threads, "--preset", (char *)sup_conf->preset,
                          "--crf", crf, "--max-duration", maxdur, "--job-deadline", deadline,
                          "--lane", (char *)lane, "--first-jobs", firstjobs,
+                         "--first-encodes", encodes,
                          sup_conf->test_clock ? "--test-clock" : NULL, NULL };
         sigemptyset(&all);
         pthread_sigmask(SIG_SETMASK, &all, NULL);

@@ -54,6 +54,14 @@ struct tc_options {
                                       trim ignores reuse_first) */
     tc_progress_fn   progress;
     void            *opaque;
+    int            (*first_wait)(void *opaque);
+                                   /* first pass only: called once when it
+                                      has chosen to encode (not copy),
+                                      before it decodes anything; may block
+                                      until the pass's turn comes (the
+                                      caller caps how many encode at once);
+                                      non-zero stops the pass as abandoned.
+                                      NULL: encode at once */
 };
 
 struct tc_rung {

@@ -7,7 +7,8 @@
 // live recording only once its upload ends; --first-playable off is the
 // old behaviour; a first-lane worker killed with SIGKILL has its job
 // retried; a retake (tus DELETE) leaves nothing; the ladder takes a copied
-// first rendition over as its top rung (an encoded one it does not).
+// first rendition over as its top rung (an encoded one it does not);
+// passes that encode take turns (--first-encodes), copies never wait.
 //
 // Run: node --test tests/e2e/instant-server.test.mjs (HUBCAST_BIN overrides
 // the binary; ffmpeg must be on PATH).
@@ -516,6 +517,54 @@ test('a ladder takes a copied first rendition over as its top rung (H.264), not 
     assert.doesNotMatch(vfirst, /net\.hubcast\.first/);
     assert.ok(!readFileSync(join(v.media, '480p', 'seg_00000.m4s')).equals(
       readFileSync(join(v.media, 'first', 'video', 'seg_00000.m4s'))));
+  } finally {
+    await srv.cleanup();
+  }
+});
+
+test('--first-encodes 1: passes that encode take turns, oldest first; a copy does not wait',
+     { timeout: 300000 }, async () => {
+  const srv = await startServer({ workers: 1, args: ['--preset', 'ultrafast', '--first-encodes', '1'] });
+  const waitFor = async (what, pred, ms = 120000) => {
+    for (const end = Date.now() + ms; !pred();) {
+      assert.ok(Date.now() < end, `timed out waiting for ${what}:\n${srv.output}`);
+      await sleep(100);
+    }
+  };
+  const firstJob = (id) => sql(srv.dir, `SELECT id FROM jobs WHERE update_id = ${id} AND kind = 'first'`);
+  try {
+    await addUser(srv, 'gus@example.com', 'Gus');
+    const tok = apiToken(srv, 'gus@example.com');
+    assert.match(srv.output, /up to 8 first-playable passes at once, 1 of them encoding/);
+    // A: a VP8 recording still uploading; its pass encodes what has come
+    // and holds the one turn until its upload ends.
+    const upA = liveUpload(srv, tok, 'vp8 a', 'video/webm');
+    await upA.create();
+    await upA.send(fx.vp8x480.subarray(0, Math.floor(fx.vp8x480.length * 0.8)));
+    const a = await liveUpdate(srv, tok, 'vp8 a');
+    await watch(srv, tok, a.id, (u) => u.playable, 120000);
+    const jobA = firstJob(a.id);
+    assert.match(srv.output, new RegExp(`first lane: job ${jobA}: first rendition`));
+    // B: a whole VP8 file; it must wait for A.
+    const b = await uploadOne(srv, tok, fx.vp8x480, 'vp8 b', 'video/webm');
+    await waitFor('B to wait', () => /encodes; it waits for its turn/.test(srv.output));
+    const jobB = firstJob(b.id);
+    assert.match(srv.output, new RegExp(`first lane: job ${jobB} encodes; it waits for its turn`));
+    // H: an H.264 file, copied: it does not wait for A.
+    const h = await uploadOne(srv, tok, fx.h264x480, 'h264', 'video/x-matroska');
+    await watch(srv, tok, h.id, (u) => u.playable, 120000);
+    await firstDone(srv, h.id);
+    assert.ok(!srv.output.includes(`first lane: job ${firstJob(h.id)} encodes`), srv.output);
+    assert.equal((await getUpdate(srv, tok, b.id)).data.update.playable, false, 'B encoded out of turn');
+    assert.ok(!srv.output.includes(`job ${jobB}: its turn`));
+    // A ends: its pass finishes, and B's turn comes.
+    await upA.send(fx.vp8x480.subarray(upA.offset), true);
+    await watch(srv, tok, b.id, (u) => u.playable, 180000);
+    await firstDone(srv, b.id);
+    const out = srv.output;
+    const aDone = out.indexOf(`first lane: job ${jobA} done`);
+    const bTurn = out.indexOf(`first lane: job ${jobB}: its turn to encode`);
+    assert.ok(aDone > 0 && bTurn > aDone, `B's turn came before A was done:\n${out}`);
   } finally {
     await srv.cleanup();
   }
