@@ -466,6 +466,7 @@ static int job_done(const struct conf *conf, struct job_ctx *j, const char *work
 }
 
 #define FIRST_COPY_WAIT 300   /* seconds a ladder waits for a first pass that copies */
+#define FIRST_KIND_WAIT 15    /* and for one that has not said whether it copies */
 
 /* What DATA/media/<id>/first holds so far (tc_reuse_kind): 1 a copy, 0
  * an encode, -1 nothing yet. */
@@ -486,22 +487,25 @@ static int first_kind(const struct conf *conf, int64_t update_id)
 
 /*
  * A ladder whose update's first pass is still under way waits for it
- * while it is a copy, or has not said yet (no master playlist): a copy
- * ends within seconds of its upload (it costs 2.4 CPU s per minute of
- * video) and then becomes the top rung, which saves the costliest encode.
- * An encode is not waited for. At most FIRST_COPY_WAIT seconds, with
- * heartbeats; a catalog that cannot say ends the wait.
+ * while it is a copy (at most FIRST_COPY_WAIT seconds), or has not said
+ * yet (no master playlist; at most FIRST_KIND_WAIT seconds: a copy lists
+ * its first segment within a second or two, while an encode may wait for
+ * its turn): a copy ends within seconds of its upload (it costs 2.4 CPU s
+ * per minute of video) and then becomes the top rung, which saves the
+ * costliest encode. An encode is not waited for. Heartbeats meanwhile; a
+ * catalog that cannot say ends the wait.
  */
 static void wait_first_copy(const struct conf *conf, struct job_ctx *j, const struct db_job_media *jm)
 {
-    double end = hc_monotonic() + FIRST_COPY_WAIT;
-    int busy, said = 0;
+    double start = hc_monotonic();
+    int busy, kind, said = 0;
 
     if (jm->version > 0 || jm->trimmed)
         return;
-    while (!stopping && !j->lost && hc_monotonic() < end) {
+    while (!stopping && !j->lost && hc_monotonic() < start + FIRST_COPY_WAIT) {
         if (db_update_first_busy(j->cat, j->update_id, &busy) < 0 || !busy ||
-            first_kind(conf, j->update_id) == 0)
+            (kind = first_kind(conf, j->update_id)) == 0 ||
+            (kind < 0 && hc_monotonic() > start + FIRST_KIND_WAIT))
             return;
         if (!said++)
             hc_log("worker %s: job %lld: waiting for the first pass of update %lld (a copy becomes the top rung)",
