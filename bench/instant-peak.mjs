@@ -26,12 +26,14 @@
 //   BENCH_LIVE_SECONDS=180, BENCH_LADDER_WAIT=900 (seconds to wait for the
 //   ladders; 0 skips the wait), BENCH_CASES="peak live",
 //   BENCH_FIRST_ENCODES="0" (e.g. "0 8": the default cap, and 8 at once as
-//   before the cap), HUBCAST_BIN,
+//   before the cap), BENCH_RECORDINGS=DIR (keep the recordings there and
+//   reuse them in later runs: a 60 s VP8 one takes minutes to make on a
+//   busy machine), HUBCAST_BIN,
 //   BENCH_KEEP=1 keeps the folder. Only 127.0.0.1 is contacted; each server
 //   is stopped at the end of its codec.
 import { createRequire } from 'node:module';
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
@@ -72,6 +74,8 @@ function median(a) {
 // ffmpeg writing to a pipe, as a browser's recorder does: no duration, no
 // cues, keyframes every 2 s (30 fps, -g 60); the settings of bench/instant.
 function recording(out, seconds, codec) {
+  const kept = process.env.BENCH_RECORDINGS && join(process.env.BENCH_RECORDINGS, `${seconds}s-${codec}.rec`);
+  if (kept && existsSync(kept)) return readFileSync(kept);
   const video = codec === 'vp8'
     ? ['-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '2500k', '-g', '60', '-f', 'webm']
     : ['-c:v', 'libx264', '-preset', 'veryfast', '-g', '60', '-keyint_min', '60', '-b:v', '2000k',
@@ -80,6 +84,10 @@ function recording(out, seconds, codec) {
     '-f', 'lavfi', '-i', `testsrc2=size=1280x720:rate=30`, '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
     '-t', String(seconds), '-c:a', 'libopus', '-b:a', '128k', ...video, '-live', '1', '-'], { maxBuffer: 1 << 30 });
   writeFileSync(out, data);
+  if (kept) {
+    mkdirSync(process.env.BENCH_RECORDINGS, { recursive: true });
+    writeFileSync(kept, data);
+  }
   return data;
 }
 
