@@ -225,7 +225,9 @@ static int child_progress(void *opaque, double done, double total, double eta)
 /*
  * The test hook (only with --test-clock): try what a compromised job child
  * might, and say what happened. "open:PATH" opens PATH, "openat:NAME" opens
- * NAME below the work folder, "socket" asks for a network socket.
+ * NAME below the work folder, "writefirst:NAME" opens NAME below the first
+ * rendition it was given to read (JC_FD_FIRST) for writing, "linkfirst:NAME"
+ * hard-links it into the work folder, "socket" asks for a network socket.
  */
 static void test_probe(const char *probe)
 {
@@ -235,6 +237,11 @@ static void test_probe(const char *probe)
         fd = open(probe + 5, O_RDONLY | O_CLOEXEC);
     else if (!strncmp(probe, "openat:", 7))
         fd = openat(JC_FD_WORK, probe + 7, O_RDONLY | O_CLOEXEC);
+    else if (!strncmp(probe, "writefirst:", 11))
+        fd = openat(JC_FD_FIRST, probe + 11, O_WRONLY | O_CLOEXEC);
+    else if (!strncmp(probe, "linkfirst:", 10))
+        fd = linkat(JC_FD_FIRST, probe + 10, JC_FD_WORK, "probe-link", 0) == 0 ?
+             openat(JC_FD_WORK, "probe-link", O_RDONLY | O_CLOEXEC) : -1;
     else if (!strcmp(probe, "socket"))
         fd = socket(AF_INET, SOCK_STREAM, 0);
     else
