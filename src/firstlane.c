@@ -249,6 +249,18 @@ static void grant_turns(struct lane *l)
     }
 }
 
+/* Say in the pass's folder that it encodes (LAYOUT_FIRST_ENCODING), so
+ * that its ladder does not wait for it as for a copy (worker.c). */
+static void mark_encoding(const struct slot *s)
+{
+    char path[sizeof(s->dir) + 16];
+    int fd;
+
+    snprintf(path, sizeof(path), "%s/" LAYOUT_FIRST_ENCODING, s->dir);
+    if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644)) >= 0)
+        close(fd);
+}
+
 /* One message from slot s's child. */
 static void on_message(struct lane *l, struct slot *s, const struct jc_msg *m)
 {
@@ -259,6 +271,7 @@ static void on_message(struct lane *l, struct slot *s, const struct jc_msg *m)
         s->pct = m->total > 0 ? m->done * 100.0 / m->total : 0;
         s->eta = m->eta;
     } else if (m->type == JC_ENCODE && s->encode == 0) {
+        mark_encoding(s);
         s->encode = 1;
         s->asked = ++l->asks;
         grant_turns(l);

@@ -466,10 +466,10 @@ static int job_done(const struct conf *conf, struct job_ctx *j, const char *work
 }
 
 #define FIRST_COPY_WAIT 300   /* seconds a ladder waits for a first pass that copies */
-#define FIRST_KIND_WAIT 15    /* and for one that has not said whether it copies */
 
-/* What DATA/media/<id>/first holds so far (tc_reuse_kind): 1 a copy, 0
- * an encode, -1 nothing yet. */
+/* What DATA/media/<id>/first holds so far: 1 a copy, 0 an encode (its
+ * pass said so, LAYOUT_FIRST_ENCODING, or its master playlist is not a
+ * copy's: tc_reuse_kind), -1 nothing yet. */
 static int first_kind(const struct conf *conf, int64_t update_id)
 {
     char media[LAYOUT_PATH_MAX], dir[LAYOUT_PATH_MAX + 16];
@@ -480,32 +480,30 @@ static int first_kind(const struct conf *conf, int64_t update_id)
     snprintf(dir, sizeof(dir), "%s/" LAYOUT_FIRST_DIR, media);
     if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) < 0)
         return -1;
-    kind = tc_reuse_kind(fd);
+    kind = faccessat(fd, LAYOUT_FIRST_ENCODING, F_OK, AT_SYMLINK_NOFOLLOW) == 0 ? 0 : tc_reuse_kind(fd);
     close(fd);
     return kind;
 }
 
 /*
  * A ladder whose update's first pass is still under way waits for it
- * while it is a copy (at most FIRST_COPY_WAIT seconds), or has not said
- * yet (no master playlist; at most FIRST_KIND_WAIT seconds: a copy lists
- * its first segment within a second or two, while an encode may wait for
- * its turn): a copy ends within seconds of its upload (it costs 2.4 CPU s
- * per minute of video) and then becomes the top rung, which saves the
- * costliest encode. An encode is not waited for. Heartbeats meanwhile; a
- * catalog that cannot say ends the wait.
+ * while it is a copy or has not said yet (the first lane marks a pass that
+ * encodes as soon as it says so, before it may wait for its turn): a copy
+ * ends within seconds of its upload (it costs 2.4 CPU s per minute of
+ * video) and then becomes the top rung, which saves the costliest encode.
+ * An encode is not waited for. At most FIRST_COPY_WAIT seconds, with
+ * heartbeats; a catalog that cannot say ends the wait.
  */
 static void wait_first_copy(const struct conf *conf, struct job_ctx *j, const struct db_job_media *jm)
 {
     double start = hc_monotonic();
-    int busy, kind, said = 0;
+    int busy, said = 0;
 
     if (jm->version > 0 || jm->trimmed)
         return;
     while (!stopping && !j->lost && hc_monotonic() < start + FIRST_COPY_WAIT) {
         if (db_update_first_busy(j->cat, j->update_id, &busy) < 0 || !busy ||
-            (kind = first_kind(conf, j->update_id)) == 0 ||
-            (kind < 0 && hc_monotonic() > start + FIRST_KIND_WAIT))
+            first_kind(conf, j->update_id) == 0)
             return;
         if (!said++)
             hc_log("worker %s: job %lld: waiting for the first pass of update %lld (a copy becomes the top rung)",
