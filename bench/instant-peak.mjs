@@ -12,7 +12,7 @@
 //          (ENDLIST), their median and max, and the minutes from the burst
 //          until every ladder is ready (status ready); once per value of
 //          BENCH_FIRST_ENCODES (`--first-encodes`, passes encoding at once:
-//          0 = the server's default, the number of cores);
+//          0 = the server's default, no cap);
 //   live   one BENCH_LIVE_SECONDS recording streamed at real-time pace (a
 //          PATCH about every second, as web/js/recupload.js sends): the
 //          seconds from the stop (the last bytes handed to the client) and
@@ -25,8 +25,8 @@
 // environment: BENCH_CODECS="h264 vp8", BENCH_PEAK_N=8, BENCH_PEAK_SECONDS=60,
 //   BENCH_LIVE_SECONDS=180, BENCH_LADDER_WAIT=900 (seconds to wait for the
 //   ladders; 0 skips the wait), BENCH_CASES="peak live",
-//   BENCH_FIRST_ENCODES="0" (e.g. "0 8": the default cap, and 8 at once as
-//   before the cap), BENCH_RECORDINGS=DIR (keep the recordings there and
+//   BENCH_FIRST_ENCODES="0" (e.g. "0 2": no cap, as by default, and two at once;
+//   the measurement of bench/README.md), BENCH_RECORDINGS=DIR (keep the recordings there and
 //   reuse them in later runs: a 60 s VP8 one takes minutes to make on a
 //   busy machine), HUBCAST_BIN,
 //   BENCH_KEEP=1 keeps the folder. Only 127.0.0.1 is contacted; each server
@@ -268,7 +268,7 @@ async function peak(srv, codec, data, t, encodes) {
   for (const r of rs) await r.w.stop();
   const waits = [];
   const wholes = [];
-  const cap = encodes ? `--first-encodes ${encodes}` : '--first-encodes default (cores)';
+  const cap = encodes ? `--first-encodes ${encodes}` : '--first-encodes 0 (default: no cap)';
   for (const r of rs) {
     const { seen } = r.w;
     const wait = seen.playable ? (seen.playable - r.end) / 1000 : Infinity;

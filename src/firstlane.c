@@ -9,13 +9,14 @@
  * lists (the update becomes playable) and heartbeats every lease. A
  * child's rendition is written straight into DATA/media/<id>/first/, the
  * folder players read while it grows; a pass that fails or is abandoned
- * removes it. Passes that encode (not copy) take turns: a child that
+ * removes it. Passes that encode (not copy) may take turns: a child that
  * chose to encode says so (JC_ENCODE) and waits for JC_GO, given to at
- * most conf->first_encodes of them at once (the number of cores by
- * default), oldest first: eight encodes sharing two cores would all
- * finish late together, while two at a time finish two by two, each
- * faster than real time. Copies (remux) never wait: they cost little.
- * Not for ladder jobs (worker.c).
+ * most conf->first_encodes of them at once, oldest first (0, the default:
+ * to all at once). Two at a time finish two by two, each faster than real
+ * time, where eight sharing two cores end late together; but the others
+ * then have no segment at all until a turn comes, so the default lets
+ * every recording become playable first (bench/README.md). Copies (remux)
+ * never wait: they cost little. Not for ladder jobs (worker.c).
  */
 #include "config.h"
 
@@ -212,14 +213,6 @@ static void slot_abandon(struct lane *l, struct slot *s, const char *reason, int
         hc_log("first lane: job %lld not recorded (%s); its claim runs out", (long long)job, db_rc_name(rc));
 }
 
-/* The number of cores, at least 1. */
-static int cores(void)
-{
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-    return n < 1 ? 1 : n > FIRST_MAX_JOBS ? FIRST_MAX_JOBS : (int)n;
-}
-
 /* Give waiting encodes their turn (JC_GO), oldest first, while fewer
  * than l->max_encodes encode. */
 static void grant_turns(struct lane *l)
@@ -386,11 +379,14 @@ int first_lane_run(const struct conf *conf, struct catalog *cat, const char *wor
     l->cat = cat;
     l->worker_id = worker_id;
     l->nslots = conf->first_jobs < 1 ? 1 : conf->first_jobs > FIRST_MAX_JOBS ? FIRST_MAX_JOBS : conf->first_jobs;
-    l->max_encodes = conf->first_encodes > 0 ? conf->first_encodes : cores();
+    l->max_encodes = conf->first_encodes > 0 ? conf->first_encodes : 0;
     for (int i = 0; i < l->nslots; i++)
         l->slots[i].in_fd = -1;
-    hc_log("first lane %s: up to %d first-playable passes at once, %d of them encoding", worker_id, l->nslots,
-           l->max_encodes);
+    if (l->max_encodes > 0)
+        hc_log("first lane %s: up to %d first-playable passes at once, %d of them encoding", worker_id, l->nslots,
+               l->max_encodes);
+    else
+        hc_log("first lane %s: up to %d first-playable passes at once", worker_id, l->nslots);
     while (!*stop) {
         int busy = 0;
 
