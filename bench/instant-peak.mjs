@@ -8,8 +8,11 @@
 //   peak   BENCH_PEAK_N recordings of BENCH_PEAK_SECONDS posted at once,
 //          each streamed as a deferred-length tus upload (1 MiB PATCHes as
 //          fast as loopback takes them): per recording the seconds from its
-//          upload's end to playable, their median and max, and the minutes
-//          from the burst until every ladder is ready (status ready);
+//          upload's end to playable and to its whole first rendition
+//          (ENDLIST), their median and max, and the minutes from the burst
+//          until every ladder is ready (status ready); once per value of
+//          BENCH_FIRST_ENCODES (`--first-encodes`, passes encoding at once:
+//          0 = the server's default, no cap);
 //   live   one BENCH_LIVE_SECONDS recording streamed at real-time pace (a
 //          PATCH about every second, as web/js/recupload.js sends): the
 //          seconds from the stop (the last bytes handed to the client) and
@@ -21,12 +24,16 @@
 //
 // environment: BENCH_CODECS="h264 vp8", BENCH_PEAK_N=8, BENCH_PEAK_SECONDS=60,
 //   BENCH_LIVE_SECONDS=180, BENCH_LADDER_WAIT=900 (seconds to wait for the
-//   ladders; 0 skips the wait), BENCH_CASES="peak live", HUBCAST_BIN,
+//   ladders; 0 skips the wait), BENCH_CASES="peak live",
+//   BENCH_FIRST_ENCODES="0" (e.g. "0 2": no cap, as by default, and two at once;
+//   the measurement of bench/README.md), BENCH_RECORDINGS=DIR (keep the recordings there and
+//   reuse them in later runs: a 60 s VP8 one takes minutes to make on a
+//   busy machine), HUBCAST_BIN,
 //   BENCH_KEEP=1 keeps the folder. Only 127.0.0.1 is contacted; each server
 //   is stopped at the end of its codec.
 import { createRequire } from 'node:module';
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
@@ -41,6 +48,7 @@ const PEAK_N = Number(process.env.BENCH_PEAK_N ?? 8);
 const PEAK_SECONDS = Number(process.env.BENCH_PEAK_SECONDS ?? 60);
 const LIVE_SECONDS = Number(process.env.BENCH_LIVE_SECONDS ?? 180);
 const LADDER_WAIT = Number(process.env.BENCH_LADDER_WAIT ?? 900);
+const ENCODES = (process.env.BENCH_FIRST_ENCODES ?? '0').split(/\s+/).filter(Boolean).map(Number);
 const POLL_MS = 100;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -66,6 +74,8 @@ function median(a) {
 // ffmpeg writing to a pipe, as a browser's recorder does: no duration, no
 // cues, keyframes every 2 s (30 fps, -g 60); the settings of bench/instant.
 function recording(out, seconds, codec) {
+  const kept = process.env.BENCH_RECORDINGS && join(process.env.BENCH_RECORDINGS, `${seconds}s-${codec}.rec`);
+  if (kept && existsSync(kept)) return readFileSync(kept);
   const video = codec === 'vp8'
     ? ['-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '2500k', '-g', '60', '-f', 'webm']
     : ['-c:v', 'libx264', '-preset', 'veryfast', '-g', '60', '-keyint_min', '60', '-b:v', '2000k',
@@ -74,13 +84,18 @@ function recording(out, seconds, codec) {
     '-f', 'lavfi', '-i', `testsrc2=size=1280x720:rate=30`, '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
     '-t', String(seconds), '-c:a', 'libopus', '-b:a', '128k', ...video, '-live', '1', '-'], { maxBuffer: 1 << 30 });
   writeFileSync(out, data);
+  if (kept) {
+    mkdirSync(process.env.BENCH_RECORDINGS, { recursive: true });
+    writeFileSync(kept, data);
+  }
   return data;
 }
 
-async function startServer(dir) {
+async function startServer(dir, encodes = 0) {
   const port = await freePort();
   const data = join(dir, 'data');
-  const proc = spawn(BIN, ['serve', '--workers', '2', '--data', data, '--listen', `127.0.0.1:${port}`],
+  const proc = spawn(BIN, ['serve', '--workers', '2', '--first-encodes', String(encodes), '--data', data,
+    '--listen', `127.0.0.1:${port}`],
     { stdio: ['ignore', 'ignore', 'pipe'] });
   let output = '';
   proc.stderr.on('data', (d) => { output = (output + d).slice(-20000); });
@@ -228,7 +243,7 @@ function watch(srv, token, up, title, seconds, done) {
   return { seen, stop: async () => { running = false; await loop; } };
 }
 
-async function peak(srv, codec, data, t) {
+async function peak(srv, codec, data, t, encodes) {
   const ext = codec === 'vp8' ? 'webm' : 'mkv';
   const type = codec === 'vp8' ? 'video/webm' : 'video/x-matroska';
   const tokens = [];
@@ -239,7 +254,7 @@ async function peak(srv, codec, data, t) {
     const title = `Peak ${codec} ${i}`;
     const u = upload(srv, token, new Source(data, 0), 1 << 20, { filename: `peak${i}.${ext}`, filetype: type, title });
     const w = watch(srv, token, u.up, title, PEAK_SECONDS,
-      (s) => s.ready || (s.playable && (!LADDER_WAIT || Date.now() > t0 + LADDER_WAIT * 1000)));
+      (s) => s.ready || (s.playable && s.whole && (!LADDER_WAIT || Date.now() > t0 + LADDER_WAIT * 1000)));
     return { i, title, u, w };
   });
   const rs = [];
@@ -248,22 +263,29 @@ async function peak(srv, codec, data, t) {
     rs.push({ ...r, end });
   }
   const waitUntil = t0 + Math.max(LADDER_WAIT, 120) * 1000;
-  while (Date.now() < waitUntil && !rs.every((r) => r.w.seen.ready || (!LADDER_WAIT && r.w.seen.playable))) await sleep(500);
+  while (Date.now() < waitUntil &&
+         !rs.every((r) => r.w.seen.ready || (!LADDER_WAIT && r.w.seen.playable && r.w.seen.whole))) await sleep(500);
   for (const r of rs) await r.w.stop();
   const waits = [];
+  const wholes = [];
+  const cap = encodes ? `--first-encodes ${encodes}` : '--first-encodes 0 (default: no cap)';
   for (const r of rs) {
     const { seen } = r.w;
     const wait = seen.playable ? (seen.playable - r.end) / 1000 : Infinity;
+    const whole = seen.whole ? (seen.whole - r.end) / 1000 : Infinity;
     waits.push(wait);
-    console.log(`${codec} peak ${r.i}: upload ended ${s2(r.end - t0)} s after the burst began, ` +
+    wholes.push(whole);
+    console.log(`${codec} peak ${r.i} (${cap}): upload ended ${s2(r.end - t0)} s after the burst began, ` +
       `playable ${!Number.isFinite(wait) ? `never (last seen ${JSON.stringify(seen.last)})`
         : wait < 0 ? `${(-wait).toFixed(2)} s before its end` : `${wait.toFixed(2)} s after its end`}` +
+      `, whole first rendition ${Number.isFinite(whole) ? `${whole.toFixed(2)} s after its end` : 'not seen'}` +
       `${seen.ready ? `, ladder ready ${((seen.ready - t0) / 60000).toFixed(2)} min after the burst began` : ''}`);
   }
   const ready = rs.filter((r) => r.w.seen.ready);
   const all = ready.length === rs.length ? ((Math.max(...ready.map((r) => r.w.seen.ready)) - t0) / 60000).toFixed(2) : null;
-  const line = `${codec} peak: ${PEAK_N} x ${PEAK_SECONDS} s: upload end to playable median ${median(waits).toFixed(2)} s, ` +
-    `max ${Math.max(...waits).toFixed(2)} s (target <= 5; negative: playable before the upload ended); all ladders ready ` +
+  const line = `${codec} peak (${cap}): ${PEAK_N} x ${PEAK_SECONDS} s: upload end to playable median ${median(waits).toFixed(2)} s, ` +
+    `max ${Math.max(...waits).toFixed(2)} s (target <= 5; negative: playable before the upload ended); ` +
+    `to the whole first rendition median ${median(wholes).toFixed(2)} s, max ${Math.max(...wholes).toFixed(2)} s; all ladders ready ` +
     `${all ? `${all} min after the burst began` : `not within ${LADDER_WAIT} s (${ready.length}/${rs.length} ready)`}`;
   console.log(line);
   t.push(line);
@@ -299,7 +321,8 @@ async function main() {
   const summary = [];
   let srv = null;
   try {
-    console.log(`bench/instant peak: hubcast serve --workers 2 (first lane, default --first-jobs), ` +
+    console.log(`bench/instant peak: hubcast serve --workers 2 (first lane, default --first-jobs, ` +
+      `--first-encodes ${ENCODES.join(', ')}), ` +
       `${PEAK_N} x ${PEAK_SECONDS} s and ${LIVE_SECONDS} s live, 1280x720 30 fps testsrc2 + sine, ` +
       `${execFileSync('nproc', { encoding: 'utf8' }).trim()} cores, load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}, ` +
       `hubcast ${spawnSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim()}`);
@@ -311,14 +334,17 @@ async function main() {
         const seconds = c === 'peak' ? PEAK_SECONDS : LIVE_SECONDS;
         log(`making the ${seconds} s ${codec} recording`);
         const data = recording(join(dir, `${c}-${codec}.${ext}`), seconds, codec);
-        const sdir = mkdtempSync(join(dir, `${c}-${codec}-`));
-        srv = await startServer(sdir);
-        try {
-          if (c === 'peak') await peak(srv, codec, data, summary);
-          else await live(srv, codec, data, summary);
-        } finally {
-          await srv.stop();
-          srv = null;
+        for (const encodes of c === 'peak' ? ENCODES : [ENCODES[0]]) {
+          const sdir = mkdtempSync(join(dir, `${c}-${codec}-`));
+          srv = await startServer(sdir, encodes);
+          try {
+            if (c === 'peak') await peak(srv, codec, data, summary, encodes);
+            else await live(srv, codec, data, summary);
+          } finally {
+            await srv.stop();
+            srv = null;
+          }
+          if (!process.env.BENCH_KEEP) rmSync(sdir, { recursive: true, force: true });
         }
       }
     }

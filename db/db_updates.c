@@ -692,6 +692,25 @@ int db_job_first_input(struct catalog *c, int64_t job_id, int64_t *offset, enum 
     return DB_OK;
 }
 
+int db_update_first_busy(struct catalog *c, int64_t id, int *busy)
+{
+    struct cat_stmt *st;
+    int rc;
+
+    *busy = 0;
+    st = cat_query(c, "SELECT COUNT(*) FROM jobs WHERE update_id = ? AND kind = 'first' "
+                      "AND state IN ('queued', 'running')", "I", id);
+    if (!st)
+        return cat_rc(c);
+    if ((rc = cat_step(c, st)) < 0)
+        return rc;
+    if (rc > 0) {
+        *busy = cat_col_int(st, 0) > 0;
+        cat_end(st);
+    }
+    return DB_OK;
+}
+
 int db_job_first_progress(struct catalog *c, int64_t job_id, const char *worker_id, int segments, int64_t now)
 {
     int n = cat_exec(c, "UPDATE updates SET first_segments = ?, "

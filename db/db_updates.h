@@ -310,6 +310,11 @@ int db_job_first_progress(struct catalog *c, int64_t job_id, const char *worker_
  * its update still exists), or a negative db_rc. */
 int db_job_drop(struct catalog *c, int64_t job_id, const char *worker_id, int64_t now);
 
+/* Whether update id's first job is still under way (queued or running):
+ * DB_OK with *busy 1 or 0 (0 also when it has none), or a negative db_rc.
+ * A ladder waits for a first pass that copies (worker.c). */
+int db_update_first_busy(struct catalog *c, int64_t id, int *busy);
+
 /* running first job (worker_id's) -> done, its rendition complete with
  * `segments` segments. DB_OK; DB_NOTFOUND when its update was deleted
  * (the job -> dropped; the folder is the caller's to remove); DB_INVALID

@@ -65,6 +65,7 @@ static const struct opt opts[] = {
     { "verbose",  OPT_DATA | OPT_SERVE, T_BOOL, N(verbose), NULL, "log every request" },
     { "first-playable", OPT_SERVE | OPT_MEDIA, T_ONOFF, N(first_playable), "on|off", "make every update playable from one quick rendition before its ladder (default on)" },
     { "first-jobs", OPT_SERVE | OPT_MEDIA, T_INT, N(first_jobs), "N", "first-playable passes the first lane runs at once (default 8)" },
+    { "first-encodes", OPT_SERVE | OPT_MEDIA, T_INT, N(first_encodes), "N", "of those, passes that encode (not copy) at once; the others wait their turn, oldest first (default 0: no cap, all of them)" },
     { "media-store", OPT_DATA, T_STR, S(media_store), "s3://BUCKET/PREFIX", "keep renditions, posters, storyboards and the sources of finished uploads in an S3 bucket instead of the data folder; keys from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or the config file's s3-access-key-id and s3-secret-access-key" },
     { "s3-endpoint", OPT_DATA, T_STR, S(s3_endpoint), "URL", "the S3 server, e.g. http://127.0.0.1:7480 (path style) or vhost+https://s3.example.com (default: AWS for the region)" },
     { "s3-region", OPT_DATA, T_STR, S(s3_region), "REGION", "the S3 region signed into requests (default us-east-1)" },

@@ -41,6 +41,7 @@ struct conf {
     int     verbose;
     int     first_playable;      /* 1: a first rendition before the ladder (default) */
     int     first_jobs;          /* first-playable jobs the first lane runs at once */
+    int     first_encodes;       /* of those, how many may encode at once (0 = all) */
     char    lane[16];            /* `hubcast worker`: any|first|ladder */
     char    media_store[1024];   /* empty = DATA/media on local disk; s3://bucket/prefix */
     char    s3_endpoint[256];    /* empty = AWS for the region; "vhost+URL" for virtual-host style */

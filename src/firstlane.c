@@ -9,7 +9,14 @@
  * lists (the update becomes playable) and heartbeats every lease. A
  * child's rendition is written straight into DATA/media/<id>/first/, the
  * folder players read while it grows; a pass that fails or is abandoned
- * removes it. Not for ladder jobs (worker.c).
+ * removes it. Passes that encode (not copy) may take turns: a child that
+ * chose to encode says so (JC_ENCODE) and waits for JC_GO, given to at
+ * most conf->first_encodes of them at once, oldest first (0, the default:
+ * to all at once). Two at a time finish two by two, each faster than real
+ * time, where eight sharing two cores end late together; but the others
+ * then have no segment at all until a turn comes, so the default lets
+ * every recording become playable first (bench/README.md). Copies (remux)
+ * never wait: they cost little. Not for ladder jobs (worker.c).
  *
  * With an S3 media store (store.h) a pass cannot follow an upload still
  * growing in the store: its slot holds the claim (heartbeating) until the
@@ -55,6 +62,10 @@ struct slot {
     int     segments;           /* listed, as last reported */
     int     playable;           /* the child wrote the master playlist */
     double  pct, eta;           /* last progress report */
+    int     encode;             /* 0: copy or not said yet; 1: encodes and
+                                   waits for its turn; 2: encoding */
+    int     waited;             /* it had to wait for its turn */
+    uint64_t asked;             /* order of its JC_ENCODE, oldest first */
     double  last_beat;          /* monotonic */
     double  deadline;           /* monotonic */
     /* S3 media store only: */
@@ -71,6 +82,8 @@ struct lane {
     const char *worker_id;
     struct slot slots[FIRST_MAX_JOBS];
     int nslots;
+    int max_encodes;            /* passes encoding at once, 0 = no cap */
+    uint64_t asks;              /* JC_ENCODE messages so far */
 };
 
 /* Remove a pass's folder (its files belong to the job user), and in an
@@ -304,6 +317,47 @@ static void slot_abandon(struct lane *l, struct slot *s, const char *reason, int
         hc_log("first lane: job %lld not recorded (%s); its claim runs out", (long long)job, db_rc_name(rc));
 }
 
+/* Give waiting encodes their turn (JC_GO), oldest first, while fewer
+ * than l->max_encodes encode. */
+static void grant_turns(struct lane *l)
+{
+    for (;;) {
+        struct slot *next = NULL;
+        struct jc_msg m;
+        int running = 0;
+
+        for (int i = 0; i < l->nslots; i++) {
+            struct slot *s = &l->slots[i];
+            if (!s->job_id)
+                continue;
+            running += s->encode == 2;
+            if (s->encode == 1 && (!next || s->asked < next->asked))
+                next = s;
+        }
+        if (!next || (l->max_encodes > 0 && running >= l->max_encodes))
+            return;
+        memset(&m, 0, sizeof(m));
+        m.version = JC_VERSION;
+        m.type = JC_GO;
+        next->encode = 2;   /* a child that cannot be told ends without a result */
+        if (jc_send(next->child.sock, &m) == 0 && next->waited)
+            hc_log("first lane: job %lld: its turn to encode (%d encoding)", (long long)next->job_id,
+                   running + 1);
+    }
+}
+
+/* Say in the pass's folder that it encodes (LAYOUT_FIRST_ENCODING), so
+ * that its ladder does not wait for it as for a copy (worker.c). */
+static void mark_encoding(const struct slot *s)
+{
+    char path[sizeof(s->dir) + 16];
+    int fd;
+
+    snprintf(path, sizeof(path), "%s/" LAYOUT_FIRST_ENCODING, s->dir);
+    if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644)) >= 0)
+        close(fd);
+}
+
 /* One message from slot s's child. */
 static void on_message(struct lane *l, struct slot *s, const struct jc_msg *m)
 {
@@ -313,6 +367,15 @@ static void on_message(struct lane *l, struct slot *s, const struct jc_msg *m)
     if (m->type == JC_PROGRESS) {
         s->pct = m->total > 0 ? m->done * 100.0 / m->total : 0;
         s->eta = m->eta;
+    } else if (m->type == JC_ENCODE && s->encode == 0) {
+        mark_encoding(s);
+        s->encode = 1;
+        s->asked = ++l->asks;
+        grant_turns(l);
+        s->waited = s->encode == 1;
+        if (s->waited)
+            hc_log("first lane: job %lld encodes; it waits for its turn (%d at once)", (long long)job,
+                   l->max_encodes);
     } else if (m->type == JC_SEGMENT) {
         s->segments = (int)m->offset;
         s->playable = m->final != 0;
@@ -439,9 +502,14 @@ int first_lane_run(const struct conf *conf, struct catalog *cat, const char *wor
     l->cat = cat;
     l->worker_id = worker_id;
     l->nslots = conf->first_jobs < 1 ? 1 : conf->first_jobs > FIRST_MAX_JOBS ? FIRST_MAX_JOBS : conf->first_jobs;
+    l->max_encodes = conf->first_encodes > 0 ? conf->first_encodes : 0;
     for (int i = 0; i < l->nslots; i++)
         l->slots[i].in_fd = -1;
-    hc_log("first lane %s: up to %d first-playable passes at once", worker_id, l->nslots);
+    if (l->max_encodes > 0)
+        hc_log("first lane %s: up to %d first-playable passes at once, %d of them encoding", worker_id, l->nslots,
+               l->max_encodes);
+    else
+        hc_log("first lane %s: up to %d first-playable passes at once", worker_id, l->nslots);
     while (!*stop) {
         int busy = 0;
 
@@ -456,6 +524,7 @@ int first_lane_run(const struct conf *conf, struct catalog *cat, const char *wor
                 slot_tick(l, &l->slots[i]);
                 busy = 1;
             }
+        grant_turns(l);     /* turns that ended */
         if (*woken)
             continue;
         /* Offsets move with every PATCH (and a SIGUSR1 wakes this poll). */

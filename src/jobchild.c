@@ -14,6 +14,7 @@
 
 #include "jobchild.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -69,7 +70,7 @@ static void child_env(const struct jc_spec *s, char **env)
 static void child_exec(const struct jc_spec *s, int sock, pid_t parent,
                        char **argv, char **env)
 {
-    int in, work, ch, null;
+    int in, work, ch, first = -1, null;
     sigset_t none;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
@@ -81,13 +82,16 @@ static void child_exec(const struct jc_spec *s, int sock, pid_t parent,
     if ((in = fcntl(s->in_fd, F_DUPFD, 10)) < 0 ||
         (work = fcntl(s->work_fd, F_DUPFD, 10)) < 0 ||
         (ch = fcntl(sock, F_DUPFD, 10)) < 0 ||
+        (s->kind == JC_KIND_LADDER && s->first_fd > 0 &&
+         (first = fcntl(s->first_fd, F_DUPFD, 10)) < 0) ||
         (null = open("/dev/null", O_RDWR)) < 0 ||
         dup2(null, 0) < 0 || dup2(in, JC_FD_INPUT) < 0 ||
-        dup2(work, JC_FD_WORK) < 0 || dup2(ch, JC_FD_CHANNEL) < 0)
+        dup2(work, JC_FD_WORK) < 0 || dup2(ch, JC_FD_CHANNEL) < 0 ||
+        (first >= 0 && dup2(first, JC_FD_FIRST) < 0))
         _exit(127);
     /* Everything else the worker holds: the catalog, the log pipes of
      * others, whatever it inherited. */
-    for (int fd = JC_FD_CHANNEL + 1, max = (int)sysconf(_SC_OPEN_MAX); fd < max && fd < 65536; fd++)
+    for (int fd = first >= 0 ? JC_FD_FIRST + 1 : JC_FD_CHANNEL + 1, max = (int)sysconf(_SC_OPEN_MAX); fd < max && fd < 65536; fd++)
         close(fd);
     sandbox_limits((long)s->deadline * (ncpu > 0 ? ncpu : 1));
     if (s->no_network)
@@ -126,7 +130,14 @@ int jc_start(const struct jc_spec *s, struct jc_child *c)
                      s->kind == JC_KIND_AVATAR ? "avatar" : "ladder", "--preset", (char *)s->preset,
                      "--crf", crf, "--threads", threads, "--max-duration", maxdur,
                      "--deadline", deadline, "--uid", uid, "--gid", gid, "--parent", parent,
-                     "--trim", trim, s->test_clock ? "--test-clock" : NULL, NULL };
+                     "--trim", trim, NULL, NULL, NULL };
+    int argc = 22;      /* the flags that follow */
+
+    if (s->test_clock)
+        argv[argc++] = "--test-clock";
+    if (s->kind == JC_KIND_LADDER && s->first_fd > 0)
+        argv[argc++] = "--reuse-first";
+    assert(argc < (int)(sizeof(argv) / sizeof(argv[0])) && argv[21] == trim);
     child_env(s, env);
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
         return -errno;
@@ -216,7 +227,9 @@ static int child_progress(void *opaque, double done, double total, double eta)
 /*
  * The test hook (only with --test-clock): try what a compromised job child
  * might, and say what happened. "open:PATH" opens PATH, "openat:NAME" opens
- * NAME below the work folder, "socket" asks for a network socket.
+ * NAME below the work folder, "writefirst:NAME" opens NAME below the first
+ * rendition it was given to read (JC_FD_FIRST) for writing, "linkfirst:NAME"
+ * hard-links it into the work folder, "socket" asks for a network socket.
  */
 static void test_probe(const char *probe)
 {
@@ -226,6 +239,11 @@ static void test_probe(const char *probe)
         fd = open(probe + 5, O_RDONLY | O_CLOEXEC);
     else if (!strncmp(probe, "openat:", 7))
         fd = openat(JC_FD_WORK, probe + 7, O_RDONLY | O_CLOEXEC);
+    else if (!strncmp(probe, "writefirst:", 11))
+        fd = openat(JC_FD_FIRST, probe + 11, O_WRONLY | O_CLOEXEC);
+    else if (!strncmp(probe, "linkfirst:", 10))
+        fd = linkat(JC_FD_FIRST, probe + 10, JC_FD_WORK, "probe-link", 0) == 0 ?
+             openat(JC_FD_WORK, "probe-link", O_RDONLY | O_CLOEXEC) : -1;
     else if (!strcmp(probe, "socket"))
         fd = socket(AF_INET, SOCK_STREAM, 0);
     else
@@ -246,6 +264,7 @@ struct child_args {
     long        crf, threads, max_duration, deadline, uid, gid, parent;
     double      trim_start, trim_end;   /* --trim START:END */
     int         test_clock;
+    int         reuse_first;    /* --reuse-first: JC_FD_FIRST is open */
 };
 
 static int child_parse(int argc, char **argv, struct child_args *a)
@@ -262,6 +281,10 @@ static int child_parse(int argc, char **argv, struct child_args *a)
 
         if (!strcmp(k, "--test-clock")) {
             a->test_clock = 1;
+            continue;
+        }
+        if (!strcmp(k, "--reuse-first")) {
+            a->reuse_first = 1;
             continue;
         }
         if (!v)
@@ -304,6 +327,16 @@ struct child_input {
     int     final;              /* 1 complete, -1 gone, 0 growing */
 };
 
+/* Take a JC_INPUT message into *in (others are not for it). */
+static void child_take_input(struct child_input *in, const struct jc_msg *m)
+{
+    if (m->version == JC_VERSION && m->type == JC_INPUT && in->final == 0) {
+        if (m->offset > in->offset)
+            in->offset = m->offset;
+        in->final = m->final;
+    }
+}
+
 /* tc_length_fn of the first pass: read every JC_INPUT waiting on the
  * channel (never blocks) and answer from the latest. */
 static enum tc_follow_state child_length(void *opaque, int64_t *confirmed)
@@ -313,11 +346,7 @@ static enum tc_follow_state child_length(void *opaque, int64_t *confirmed)
     ssize_t n;
 
     while ((n = recv(JC_FD_CHANNEL, &m, sizeof(m), MSG_DONTWAIT)) == (ssize_t)sizeof(m))
-        if (m.version == JC_VERSION && m.type == JC_INPUT && in->final == 0) {
-            if (m.offset > in->offset)
-                in->offset = m.offset;
-            in->final = m.final;
-        }
+        child_take_input(in, &m);
     if (n == 0)
         in->final = -1;         /* the parent is gone */
     *confirmed = in->offset;
@@ -339,16 +368,54 @@ static void child_segment(void *opaque, int segments, double seconds, int playab
     jc_send(JC_FD_CHANNEL, &m);
 }
 
+/*
+ * tc_options.first_wait of the first pass: tell the parent this pass
+ * encodes (JC_ENCODE), then wait for its turn (JC_GO), keeping the
+ * JC_INPUT messages that come meanwhile. The parent caps how many passes
+ * encode at once. 0 on JC_GO, -1 when the upload or the parent is gone.
+ */
+static int child_wait_turn(void *opaque)
+{
+    struct child_input *in = opaque;
+    struct jc_msg m;
+    ssize_t n;
+
+    memset(&m, 0, sizeof(m));
+    m.version = JC_VERSION;
+    m.type = JC_ENCODE;
+    if (jc_send(JC_FD_CHANNEL, &m) < 0)
+        return -1;
+    for (;;) {
+        struct pollfd p = { JC_FD_CHANNEL, POLLIN, 0 };
+
+        if (poll(&p, 1, 1000) < 0 && errno != EINTR)
+            return -1;
+        n = recv(JC_FD_CHANNEL, &m, sizeof(m), MSG_DONTWAIT);
+        if (n == 0)
+            return -1;          /* the parent is gone */
+        if (n != (ssize_t)sizeof(m) || m.version != JC_VERSION)
+            continue;
+        if (m.type == JC_GO)
+            return 0;
+        child_take_input(in, &m);
+        if (in->final < 0)
+            return -1;          /* the upload is gone */
+    }
+}
+
 /* The first pass over the descriptors; fills m (JC_DONE or JC_FAILED). */
 static void child_first(const struct tc_options *opt, struct jc_msg *m)
 {
     struct child_input in = { 0, 0 };
     struct tc_follow follow = { child_length, &in, -1 };
     struct tc_first_result fr;
+    struct tc_options o = *opt;
     int rc;
 
     memset(&fr, 0, sizeof(fr));
-    rc = tc_first_playable(JC_FD_INPUT, &follow, JC_FD_WORK, opt, child_segment, NULL, &fr);
+    o.first_wait = child_wait_turn;
+    o.opaque = &in;     /* child_progress does not use it */
+    rc = tc_first_playable(JC_FD_INPUT, &follow, JC_FD_WORK, &o, child_segment, NULL, &fr);
     m->type = rc < 0 ? JC_FAILED : JC_DONE;
     m->offset = fr.segments;
     m->result.duration = fr.duration;
@@ -377,6 +444,7 @@ int cmd_job_child(int argc, char **argv)
     sb.gid = a.gid < 0 ? (gid_t)-1 : (gid_t)a.gid;
     sb.parent = (pid_t)a.parent;
     sb.work_fd = JC_FD_WORK;
+    sb.read_fd = a.reuse_first && !a.first && !a.avatar ? JC_FD_FIRST : -1;
     sb.channel_fd = JC_FD_CHANNEL;
     if (sandbox_enter(&sb, err, sizeof(err)) < 0) {
         hc_log("job child: cannot confine itself, so it does not start: %s", err);
@@ -391,6 +459,7 @@ int cmd_job_child(int argc, char **argv)
     opt.limits.max_duration = (double)a.max_duration;
     opt.trim_start = a.trim_start;
     opt.trim_end = a.trim_end;
+    opt.reuse_first_fd = sb.read_fd > 0 ? sb.read_fd : 0;
     opt.progress = child_progress;
     gettimeofday(&tv, NULL);
     opt.deadline_us = ((int64_t)tv.tv_sec + a.deadline) * 1000000 + tv.tv_usec;

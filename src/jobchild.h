@@ -25,6 +25,8 @@
 #define JC_FD_INPUT   3   /* the upload, read-only */
 #define JC_FD_WORK    4   /* the work folder */
 #define JC_FD_CHANNEL 5   /* the socket to the parent */
+#define JC_FD_FIRST   6   /* ladder: the update's copied first rendition,
+                             read-only (only with spec.first_fd) */
 
 /* What a job child does. */
 enum jc_kind {
@@ -50,6 +52,9 @@ enum jc_type {
     JC_SEGMENT,       /* child -> parent (first pass): offset = video segments
                          listed, done = their seconds, final = 1 once the
                          master playlist is written (playable) */
+    JC_ENCODE,        /* child -> parent (first pass): it will encode, not
+                         copy, and waits for JC_GO before it starts */
+    JC_GO,            /* parent -> child: start encoding (its turn came) */
 };
 
 /* One message. Fields a type does not use are zero. */
@@ -70,6 +75,10 @@ struct jc_spec {
     enum jc_kind kind;
     int          in_fd;         /* the upload, open read-only */
     int          work_fd;       /* the empty work folder, open */
+    int          first_fd;      /* ladder: the update's first rendition when
+                                   it is a copy (remux), open read-only: the
+                                   ladder takes it over as its top rung;
+                                   0 = none (descriptor 0 is never one) */
     const char  *preset;        /* x264 preset */
     int          crf;
     int          threads;       /* x264 threads, 0 = automatic */

@@ -22,6 +22,9 @@
 #define LAYOUT_PATH_MAX 1200
 /* The first-playable rendition, DATA/media/<id>/first/, beside the ladder. */
 #define LAYOUT_FIRST_DIR "first"
+/* In it, while its pass encodes (not copies): a ladder does not wait for
+ * it. A dot name, which /media never serves. */
+#define LAYOUT_FIRST_ENCODING ".encoding"
 
 /* Create DATA, DATA/uploads (0700), DATA/media (0755) and DATA/avatars
  * (0700). 0 or -1. */

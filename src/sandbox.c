@@ -173,6 +173,12 @@ static int landlock(const struct sandbox *sb, char *err, size_t errsz)
         close(rs);
         return -1;
     }
+    if (sb->read_fd >= 0 &&
+        landlock_allow(rs, sb->read_fd, LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR) < 0) {
+        snprintf(err, errsz, "landlock: the folder to read: %s", strerror(errno));
+        close(rs);
+        return -1;
+    }
 #ifdef HAVE_SANITIZERS
     {
         /* LeakSanitizer reads /proc/self/maps and /proc/self/task. */
@@ -270,6 +276,42 @@ static const char *const allowed_sanitizers[] = {
 #define RULE0(f, act, name) seccomp_rule_add(f, act, SCMP_SYS(name), 0)
 
 /*
+ * openat: below the work folder, and read-only below sb->read_fd when
+ * there is one; anything else fails with EACCES. (An error action wins
+ * over an allow that matches too, so the refusals name every other
+ * descriptor: below, between and above the two.)
+ */
+static int narrow_openat(scmp_filter_ctx f, const struct sandbox *sb)
+{
+    const uint32_t eacces = SCMP_ACT_ERRNO(EACCES);
+    const uint64_t wd = (uint64_t)sb->work_fd, rd = (uint64_t)sb->read_fd;
+    uint64_t lo, hi;
+    int bad = 0;
+
+    bad |= RULE(f, SCMP_ACT_ALLOW, openat, 1, SCMP_A0(SCMP_CMP_EQ, wd)) < 0;
+    if (sb->read_fd < 0 || sb->read_fd == sb->work_fd) {
+        bad |= RULE(f, eacces, openat, 1, SCMP_A0(SCMP_CMP_NE, wd)) < 0;
+        return bad ? -1 : 0;
+    }
+    lo = wd < rd ? wd : rd;
+    hi = wd < rd ? rd : wd;
+    bad |= RULE(f, eacces, openat, 1, SCMP_A0(SCMP_CMP_LT, lo)) < 0;
+    for (uint64_t fd = lo + 1; fd < hi; fd++)
+        bad |= RULE(f, eacces, openat, 1, SCMP_A0(SCMP_CMP_EQ, fd)) < 0;
+    bad |= RULE(f, eacces, openat, 1, SCMP_A0(SCMP_CMP_GT, hi)) < 0;
+    bad |= RULE(f, SCMP_ACT_ALLOW, openat, 1, SCMP_A0(SCMP_CMP_EQ, rd)) < 0;
+    bad |= RULE(f, eacces, openat, 2, SCMP_A0(SCMP_CMP_EQ, rd),
+                SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE, O_WRONLY)) < 0;
+    bad |= RULE(f, eacces, openat, 2, SCMP_A0(SCMP_CMP_EQ, rd),
+                SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE, O_RDWR)) < 0;
+    bad |= RULE(f, eacces, openat, 2, SCMP_A0(SCMP_CMP_EQ, rd),
+                SCMP_A2(SCMP_CMP_MASKED_EQ, O_CREAT, O_CREAT)) < 0;
+    bad |= RULE(f, eacces, openat, 2, SCMP_A0(SCMP_CMP_EQ, rd),
+                SCMP_A2(SCMP_CMP_MASKED_EQ, O_TRUNC, O_TRUNC)) < 0;
+    return bad ? -1 : 0;
+}
+
+/*
  * Rules that look at arguments: threads only, files only below the work
  * folder (an open elsewhere fails with EACCES), the channel only, no
  * signals to others. relaxed (sanitizer builds) leaves out those the
@@ -282,6 +324,9 @@ static int narrow(scmp_filter_ctx f, const struct sandbox *sb, int relaxed)
     int bad = 0;
 
     bad |= RULE0(f, SCMP_ACT_ERRNO(ENOSYS), clone3) < 0;  /* glibc falls back */
+    /* A hard link from the folder it reads would be a file it could
+     * write: refused, so that the ladder copies the first rendition. */
+    bad |= RULE0(f, SCMP_ACT_ERRNO(EPERM), linkat) < 0;
     bad |= RULE(f, SCMP_ACT_ALLOW, sendto, 1, SCMP_A0(SCMP_CMP_EQ, ch)) < 0;
     bad |= RULE(f, SCMP_ACT_ALLOW, recvfrom, 1, SCMP_A0(SCMP_CMP_EQ, ch)) < 0;
     /* The first pass replaces its growing playlists by rename below the
@@ -293,8 +338,7 @@ static int narrow(scmp_filter_ctx f, const struct sandbox *sb, int relaxed)
         return bad ? -1 : 0;
     bad |= RULE(f, SCMP_ACT_ALLOW, clone, 1,
                 SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD)) < 0;
-    bad |= RULE(f, SCMP_ACT_ALLOW, openat, 1, SCMP_A0(SCMP_CMP_EQ, wd)) < 0;
-    bad |= RULE(f, eacces, openat, 1, SCMP_A0(SCMP_CMP_NE, wd)) < 0;
+    bad |= narrow_openat(f, sb) < 0;
     bad |= RULE0(f, eacces, open) < 0;
     bad |= RULE(f, SCMP_ACT_ALLOW, mkdirat, 1, SCMP_A0(SCMP_CMP_EQ, wd)) < 0;
     bad |= RULE(f, eacces, mkdirat, 1, SCMP_A0(SCMP_CMP_NE, wd)) < 0;

@@ -3,7 +3,9 @@
  * bytes (the job child, see jobchild.h): resource limits, the user it runs
  * as, and the confinement it enters before reading a single byte of an
  * upload — no new privileges, no capabilities, no parent-less life, a
- * Landlock ruleset that leaves it only the work folder it was handed, and
+ * Landlock ruleset that leaves it only the work folder it was handed (and,
+ * for a ladder that takes over a copied first rendition, that folder to
+ * read), and
  * a seccomp filter that allows the system calls decoding and encoding
  * need. Not for the worker or the server, which keep their privileges.
  */
@@ -49,7 +51,8 @@ struct sandbox {
     uid_t  uid;         /* become this user when root, (uid_t)-1 = stay */
     gid_t  gid;         /* and this group */
     pid_t  parent;      /* the worker: if it is gone, do not start */
-    int    work_fd;     /* the only folder it may open files below */
+    int    work_fd;     /* the only folder it may write below */
+    int    read_fd;     /* a folder it may only read below, -1 = none */
     int    channel_fd;  /* the socket to the parent */
 };
 

@@ -38,6 +38,7 @@
 #include "layout.h"
 #include "mail.h"
 #include "publish.h"
+#include "reuse.h"
 #include "sandbox.h"
 #include "store.h"
 #include "transcode.h"
@@ -592,6 +593,87 @@ static int job_done(const struct conf *conf, struct job_ctx *j, const char *work
     return 0;
 }
 
+#define FIRST_COPY_WAIT 300   /* seconds a ladder waits for a first pass that copies */
+
+/* What DATA/media/<id>/first holds so far: 1 a copy, 0 an encode (its
+ * pass said so, LAYOUT_FIRST_ENCODING, or its master playlist is not a
+ * copy's: tc_reuse_kind), -1 nothing yet. */
+static int first_kind(const struct conf *conf, int64_t update_id)
+{
+    char media[LAYOUT_PATH_MAX], dir[LAYOUT_PATH_MAX + 16];
+    int fd, kind;
+
+    if (layout_update_media(conf->data_dir, update_id, media, sizeof(media)) < 0)
+        return -1;
+    snprintf(dir, sizeof(dir), "%s/" LAYOUT_FIRST_DIR, media);
+    if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+        return -1;
+    kind = faccessat(fd, LAYOUT_FIRST_ENCODING, F_OK, AT_SYMLINK_NOFOLLOW) == 0 ? 0 : tc_reuse_kind(fd);
+    close(fd);
+    return kind;
+}
+
+/*
+ * A ladder whose update's first pass is still under way waits for it
+ * while it is a copy or has not said yet (the first lane marks a pass that
+ * encodes as soon as it says so, before it may wait for its turn): a copy
+ * ends within seconds of its upload (it costs 2.4 CPU s per minute of
+ * video) and then becomes the top rung, which saves the costliest encode.
+ * An encode is not waited for. At most FIRST_COPY_WAIT seconds, with
+ * heartbeats; a catalog that cannot say ends the wait.
+ */
+static void wait_first_copy(const struct conf *conf, struct job_ctx *j, const struct db_job_media *jm)
+{
+    double start = hc_monotonic();
+    int busy, said = 0;
+
+    /* In an S3 store the first rendition is not on this machine's disk:
+     * the ladder encodes every rung (see open_first_copy). */
+    if (jm->version > 0 || jm->trimmed || store_is_s3())
+        return;
+    while (!stopping && !j->lost && hc_monotonic() < start + FIRST_COPY_WAIT) {
+        if (db_update_first_busy(j->cat, j->update_id, &busy) < 0 || !busy ||
+            first_kind(conf, j->update_id) == 0)
+            return;
+        if (!said++)
+            hc_log("worker %s: job %lld: waiting for the first pass of update %lld (a copy becomes the top rung)",
+                   j->worker_id, (long long)j->job_id, (long long)j->update_id);
+        if (hc_monotonic() - j->last_beat >= JOB_HEARTBEAT) {
+            j->last_beat = hc_monotonic();
+            job_heartbeat(j);
+        }
+        usleep(100 * 1000);
+    }
+}
+
+/*
+ * The update's first rendition, open read-only, when the ladder may take
+ * it over as its top rung: a copy (remux) that has ended, for the
+ * untrimmed version 0. Else 0: the ladder encodes every rung. The job
+ * child reads it through this descriptor only (JC_FD_FIRST) and decides
+ * the rest (the size must be the top rung's). Not with an S3 media store,
+ * where first/ lives in the store (fetching it for the child is left to do).
+ */
+static int open_first_copy(const struct conf *conf, int64_t update_id, const struct db_job_media *jm)
+{
+    char media[LAYOUT_PATH_MAX], dir[LAYOUT_PATH_MAX + 16];
+    struct tc_reuse r;
+    int fd;
+
+    if (jm->version > 0 || jm->trimmed || store_is_s3() ||
+        layout_update_media(conf->data_dir, update_id, media, sizeof(media)) < 0)
+        return 0;
+    snprintf(dir, sizeof(dir), "%s/" LAYOUT_FIRST_DIR, media);
+    if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+        return 0;
+    if (fd == 0 || tc_reuse_load(fd, &r) < 0) {
+        close(fd);
+        return 0;
+    }
+    tc_reuse_free(&r);
+    return fd;
+}
+
 static int run_job(const struct conf *conf, struct catalog *cat, const char *worker_id,
                    int64_t job_id, int64_t update_id, const char *input)
 {
@@ -649,10 +731,23 @@ static int run_job(const struct conf *conf, struct catalog *cat, const char *wor
     spec.test_clock = conf->test_clock;
     spec.trim_start = jm.trimmed ? jm.trim_start : 0;
     spec.trim_end = jm.trimmed ? jm.trim_end : 0;
-    hc_log("worker %s: job %lld: transcoding update %lld", worker_id, (long long)job_id, (long long)update_id);
+    wait_first_copy(conf, &ctx, &jm);
+    if (stopping || ctx.lost) {
+        close(in_fd);
+        close(work_fd);
+        hc_rmtree(work);
+        if (stopping && !ctx.lost)
+            job_requeue(&ctx, 0);
+        return 0;
+    }
+    spec.first_fd = open_first_copy(conf, update_id, &jm);
+    hc_log("worker %s: job %lld: transcoding update %lld%s", worker_id, (long long)job_id, (long long)update_id,
+           spec.first_fd > 0 ? " (its first rendition is a copy: offered as the top rung)" : "");
     rc = jc_start(&spec, &child);
     close(in_fd);
     close(work_fd);
+    if (spec.first_fd > 0)
+        close(spec.first_fd);
     if (rc < 0) {
         hc_log("worker %s: job %lld: cannot start a job child: %s", worker_id, (long long)job_id,
                strerror(-rc));
@@ -690,6 +785,8 @@ static int run_job(const struct conf *conf, struct catalog *cat, const char *wor
         job_requeue(&ctx, 1);
         return 0;
     }
+    if (res.reused_first)
+        hc_log("worker %s: job %lld: the top rung is the first rendition, copied", worker_id, (long long)job_id);
     return job_done(conf, &ctx, work, out, &res);
 }
 
@@ -855,11 +952,12 @@ static void make_env(const struct conf *conf)
 /* Start worker slot i: the first lane or a ladder worker. */
 static pid_t spawn(int i)
 {
-    char threads[16], crf[16], maxdur[16], deadline[16], firstjobs[16];
+    char threads[16], crf[16], maxdur[16], deadline[16], firstjobs[16], encodes[16];
     const char *lane = i == first_slot ? "first" : sup_conf->first_playable ? "ladder" : "any";
     pid_t pid;
 
     snprintf(firstjobs, sizeof(firstjobs), "%d", sup_conf->first_jobs);
+    snprintf(encodes, sizeof(encodes), "%d", sup_conf->first_encodes);
     snprintf(threads, sizeof(threads), "%d", sup_conf->worker_threads);
     snprintf(crf, sizeof(crf), "%d", sup_conf->crf);
     snprintf(maxdur, sizeof(maxdur), "%d", sup_conf->max_duration);
@@ -871,6 +969,7 @@ static pid_t spawn(int i)
                          "--worker-threads", threads, "--preset", (char *)sup_conf->preset,
                          "--crf", crf, "--max-duration", maxdur, "--job-deadline", deadline,
                          "--lane", (char *)lane, "--first-jobs", firstjobs,
+                         "--first-encodes", encodes,
                          sup_conf->test_clock ? "--test-clock" : NULL, NULL };
         sigemptyset(&all);
         pthread_sigmask(SIG_SETMASK, &all, NULL);

@@ -880,6 +880,10 @@ int tc_first_playable(int in_fd, const struct tc_follow *follow,
     j->has_audio = j->in->aindex >= 0 &&
                    open_decoder(j, j->in->aindex, &j->adec) >= 0;
     choose_mode(j);
+    if (!j->copy && j->opt.first_wait && j->opt.first_wait(j->opt.opaque) != 0) {
+        ret = fail(j, AVERROR_EXIT, "the upload was abandoned");
+        goto end;
+    }
     if ((ret = setup(j)) < 0 || (ret = run(j)) < 0)
         goto end;
     ret = 0;

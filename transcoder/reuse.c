@@ -13,24 +13,30 @@
 
 #define REUSE_MAX_TEXT (4 << 20)
 
-/* Read path into a NUL-terminated malloc'd string; NULL on failure. */
-static char *slurp(const char *path)
+/* Read name below dirfd into a NUL-terminated malloc'd string; NULL on
+ * failure or when it is larger than any playlist we write. */
+static char *slurp(int dirfd, const char *name)
 {
-    FILE *fp = fopen(path, "r");
-    char *text;
-    size_t n;
+    char *text = NULL;
+    size_t n = 0;
+    ssize_t r;
+    int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 
-    if (!fp)
+    if (fd < 0)
         return NULL;
     if ((text = malloc(REUSE_MAX_TEXT))) {
-        n = fread(text, 1, REUSE_MAX_TEXT - 1, fp);
-        text[n] = '\0';
-        if (!feof(fp)) {  /* larger than any playlist we write */
+        while (n < REUSE_MAX_TEXT &&
+               ((r = read(fd, text + n, REUSE_MAX_TEXT - n)) > 0 ||
+                (r < 0 && errno == EINTR)))
+            n += r > 0 ? (size_t)r : 0;
+        if (r < 0 || n >= REUSE_MAX_TEXT) {
             free(text);
             text = NULL;
+        } else {
+            text[n] = '\0';
         }
     }
-    fclose(fp);
+    close(fd);
     return text;
 }
 
@@ -81,20 +87,17 @@ static int reuse_keys(const char *text, struct tc_reuse *r)
     return r->nkeys > 0 ? 0 : -1;
 }
 
-int tc_reuse_load(const char *dir, struct tc_reuse *r)
+int tc_reuse_load(int dirfd, struct tc_reuse *r)
 {
-    char path[4096];
     char *text;
     int ret = -1;
 
     memset(r, 0, sizeof(*r));
-    snprintf(path, sizeof(path), "%s/master.m3u8", dir);
-    if ((text = slurp(path))) {
+    if ((text = slurp(dirfd, "master.m3u8"))) {
         ret = reuse_master(text, r);
         free(text);
     }
-    snprintf(path, sizeof(path), "%s/video/index.m3u8", dir);
-    if (ret == 0 && (text = slurp(path))) {
+    if (ret == 0 && (text = slurp(dirfd, "video/index.m3u8"))) {
         ret = reuse_keys(text, r);
         free(text);
     } else {
@@ -105,73 +108,104 @@ int tc_reuse_load(const char *dir, struct tc_reuse *r)
     return ret;
 }
 
-/* Hard-link from/name to to/name, or copy it. 0 or -errno. */
-static int link_or_copy(const char *from, int to_fd, const char *to, const char *name)
+int tc_reuse_kind(int dirfd)
 {
-    char a[4200], b[4200], buf[65536];
-    int in, out, ret = 0;
-    ssize_t n;
+    char *text = slurp(dirfd, "master.m3u8");
+    int kind;
 
-    snprintf(a, sizeof(a), "%s/%s", from, name);
-    snprintf(b, sizeof(b), "%s/%s", to, name);
-    if (linkat(AT_FDCWD, a, to_fd, b, 0) == 0)
-        return 0;
-    if (errno != EXDEV && errno != EPERM && errno != EMLINK)
+    if (!text)
+        return -1;
+    kind = strstr(text, TC_REUSE_TAG) != NULL;
+    free(text);
+    return kind;
+}
+
+/* Copy the open file in to the new file name below to_fd. 0 or -errno. */
+static int copy_file(int in, int to_fd, const char *name)
+{
+    char buf[65536];
+    ssize_t n;
+    int out, ret = 0;
+
+    if ((out = openat(to_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0)
         return -errno;
-    if ((in = open(a, O_RDONLY | O_CLOEXEC)) < 0)
-        return -errno;
-    if ((out = openat(to_fd, b, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0) {
-        ret = -errno;
-        close(in);
-        return ret;
-    }
-    while ((n = read(in, buf, sizeof(buf))) > 0)
-        if (write(out, buf, (size_t)n) != n) {
-            ret = -EIO;
+    while ((n = read(in, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
+        if (n > 0 && write(out, buf, (size_t)n) != n) {
+            ret = errno ? -errno : -EIO;
             break;
         }
-    if (n < 0)
+    if (n < 0 && ret == 0)
         ret = -errno;
-    close(in);
     if (close(out) < 0 && ret == 0)
         ret = -errno;
     return ret;
 }
 
-int tc_reuse_link(const char *dir, int rung_dirfd, const char *rung)
+/* Hard-link video/name below from_fd to rung/name below to_fd, or copy
+ * it where a link is refused (another file system, or a job child, which
+ * may not link: a link would let it write into the first rendition).
+ * 0 or -errno. */
+static int link_or_copy(int from_fd, int to_fd, const char *rung, const char *name)
 {
-    char from[4096], path[4200], name[32], *text, *p;
-    FILE *fp = NULL;
+    char a[64], b[600];
+    int in, ret;
+
+    snprintf(a, sizeof(a), "video/%s", name);
+    if (snprintf(b, sizeof(b), "%s/%s", rung, name) >= (int)sizeof(b))
+        return -ENAMETOOLONG;
+    if (linkat(from_fd, a, to_fd, b, 0) == 0)
+        return 0;
+    if (errno != EXDEV && errno != EPERM && errno != EMLINK && errno != EACCES)
+        return -errno;
+    if ((in = openat(from_fd, a, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+        return -errno;
+    ret = copy_file(in, to_fd, b);
+    close(in);
+    return ret;
+}
+
+/* Write text to rung/index.m3u8 below dirfd, its EVENT type made VOD. */
+static int write_vod(int dirfd, const char *rung, const char *text)
+{
+    const char *p = strstr(text, "#EXT-X-PLAYLIST-TYPE:EVENT");
+    char path[600];
+    FILE *fp;
+    int fd, ret = 0;
+
+    if (snprintf(path, sizeof(path), "%s/index.m3u8", rung) >= (int)sizeof(path))
+        return -ENAMETOOLONG;
+    if ((fd = openat(dirfd, path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
+        return -errno;
+    if (!(fp = fdopen(fd, "w"))) {
+        ret = -errno;
+        close(fd);
+        return ret;
+    }
+    if (p ? fprintf(fp, "%.*sVOD%s", (int)(p + 21 - text), text, p + 26) < 0
+          : fputs(text, fp) == EOF)
+        ret = -EIO;
+    if (fclose(fp) != 0 && ret == 0)
+        ret = -EIO;
+    return ret;
+}
+
+int tc_reuse_link(int dirfd, int rung_dirfd, const char *rung)
+{
+    char name[32], *text, *p;
     int i, ret, n;
 
-    snprintf(from, sizeof(from), "%s/video", dir);
-    snprintf(path, sizeof(path), "%s/index.m3u8", from);
-    if (!(text = slurp(path)))
+    if (!(text = slurp(dirfd, "video/index.m3u8")))
         return -EIO;
-    ret = link_or_copy(from, rung_dirfd, rung, "init.mp4");
+    ret = link_or_copy(dirfd, rung_dirfd, rung, "init.mp4");
     n = 0;
     for (p = text; ret == 0 && (p = strstr(p, "#EXTINF:")); p += 8)
         n++;
     for (i = 0; ret == 0 && i < n; i++) {
         snprintf(name, sizeof(name), "seg_%05d.m4s", i);
-        ret = link_or_copy(from, rung_dirfd, rung, name);
+        ret = link_or_copy(dirfd, rung_dirfd, rung, name);
     }
-    /* the same playlist, now complete: VOD instead of EVENT */
-    p = strstr(text, "#EXT-X-PLAYLIST-TYPE:EVENT");
-    snprintf(path, sizeof(path), "%s/index.m3u8", rung);
-    if (ret == 0) {
-        int fd = openat(rung_dirfd, path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (fd < 0 || !(fp = fdopen(fd, "w"))) {
-            ret = -errno;
-            if (fd >= 0)
-                close(fd);
-        }
-        else if (p ? fprintf(fp, "%.*sVOD%s", (int)(p + 21 - text), text,
-                             p + 26) < 0 : fputs(text, fp) == EOF)
-            ret = -EIO;
-        if (fp && fclose(fp) != 0 && ret == 0)
-            ret = -EIO;
-    }
+    if (ret == 0)
+        ret = write_vod(rung_dirfd, rung, text);
     free(text);
     return ret;
 }

@@ -20,18 +20,29 @@ struct tc_reuse {
 };
 
 /*
- * Read dir (a first rendition: master.m3u8 with TC_REUSE_TAG, an ended
- * video/index.m3u8). Returns 0 with *r filled (free with tc_reuse_free),
- * or -1 when it cannot be reused (*r then holds nothing).
+ * Read the first rendition in the folder open as dirfd (master.m3u8 with
+ * TC_REUSE_TAG, an ended video/index.m3u8), by names relative to it only
+ * (a job child may read nothing else). Returns 0 with *r filled (free
+ * with tc_reuse_free), or -1 when it cannot be reused (*r then holds
+ * nothing).
  */
-int tc_reuse_load(const char *dir, struct tc_reuse *r);
+int tc_reuse_load(int dirfd, struct tc_reuse *r);
 
 /*
- * Link (or copy) dir/video's init and segments into the existing folder
- * rung below rung_dirfd and write rung/index.m3u8 there as a VOD
- * playlist. Returns 0 or -errno.
+ * What the folder open as dirfd holds so far: 1 a copied first rendition
+ * (its master playlist has TC_REUSE_TAG; it may still be growing), 0 an
+ * encoded one, -1 none yet (no master playlist).
  */
-int tc_reuse_link(const char *dir, int rung_dirfd, const char *rung);
+int tc_reuse_kind(int dirfd);
+
+/*
+ * Link (or, where linking is not allowed, copy) video/'s init and
+ * segments from the folder open as dirfd into the existing folder rung
+ * below rung_dirfd, and write rung/index.m3u8 there as a VOD playlist.
+ * Returns 0 or -errno; on failure the files already brought stay (the
+ * caller removes its work folder).
+ */
+int tc_reuse_link(int dirfd, int rung_dirfd, const char *rung);
 
 void tc_reuse_free(struct tc_reuse *r);
 

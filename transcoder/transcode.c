@@ -45,6 +45,8 @@ struct tc_job {
     int                    e0;          /* first encoded rung: 1 when lad[0]
                                            is the reused first rendition */
     struct tc_reuse        reuse;       /* opt.reuse_first, when e0 = 1 */
+    int                    reuse_fd;    /* its folder, -1 = none; owned
+                                           when opt.reuse_first_fd is not */
     double                 fps_out;     /* frame rate after the fps cap */
     struct tc_vgraph       vg;
     struct tc_agraph       ag;
@@ -146,9 +148,9 @@ static int make_folders(struct tc_job *j)
  */
 static int reuse_first(struct tc_job *j)
 {
-    if (!j->opt.reuse_first || j->nrungs < 2)
+    if (j->reuse_fd < 0 || j->nrungs < 2)
         return 0;  /* with one rung, the copy would be the whole ladder */
-    if (tc_reuse_load(j->opt.reuse_first, &j->reuse) < 0)
+    if (tc_reuse_load(j->reuse_fd, &j->reuse) < 0)
         return 0;
     if (j->reuse.width != j->lad[0].width ||
         j->reuse.height != j->lad[0].height || j->in->rotation) {
@@ -163,7 +165,7 @@ static int reuse_link(struct tc_job *j)
 {
     int ret;
 
-    if ((ret = tc_reuse_link(j->opt.reuse_first, j->work_fd, j->lad[0].name)) < 0)
+    if ((ret = tc_reuse_link(j->reuse_fd, j->work_fd, j->lad[0].name)) < 0)
         return fail(j, AVERROR(-ret), "the first rendition cannot be reused");
     return 0;
 }
@@ -657,6 +659,8 @@ static void job_free(struct tc_job *j)
     sws_freeContext(j->fix);
     tc_input_close(&j->in);
     tc_reuse_free(&j->reuse);
+    if (j->reuse_fd >= 0 && j->reuse_fd != j->opt.reuse_first_fd)
+        close(j->reuse_fd);
 }
 
 /* All the steps after the input is open. */
@@ -684,6 +688,7 @@ static int job_steps(struct tc_job *j)
     j->done = j->res->duration;
     if (j->e0 && (ret = reuse_link(j)) < 0)
         return ret;
+    j->res->reused_first = j->e0;
     if ((ret = tc_thumbs_write(&j->thumbs, j->work_fd, j->res->duration)) < 0)
         return fail(j, ret, "the poster could not be made");
     if ((ret = write_master(j)) < 0)
@@ -713,8 +718,15 @@ int tc_transcode_fd(int in_fd, int work_fd, const struct tc_options *opt,
     limits_fill(&j->opt.limits);
     j->trim.start = j->opt.trim_start > 0 ? j->opt.trim_start : 0;
     j->trim.end = j->opt.trim_end > 0 ? j->opt.trim_end : 0;
-    if (tc_trim_active(&j->trim))
+    j->reuse_fd = -1;
+    if (tc_trim_active(&j->trim)) {
         j->opt.reuse_first = NULL;   /* a copy of the whole input */
+        j->opt.reuse_first_fd = 0;
+    }
+    if (j->opt.reuse_first_fd > 0)
+        j->reuse_fd = j->opt.reuse_first_fd;
+    else if (j->opt.reuse_first)
+        j->reuse_fd = open(j->opt.reuse_first, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     j->t0 = av_gettime_relative();
     j->last_pic = -1;
     if ((ret = tc_input_open_fd(in_fd, NULL, &j->opt.limits, j->opt.deadline_us,

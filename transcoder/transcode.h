@@ -39,6 +39,10 @@ struct tc_options {
                                       it becomes the top rung, and the
                                       other rungs key at its segment
                                       starts; NULL = encode every rung */
+    int              reuse_first_fd; /* or that folder open read-only, when
+                                      > 0 (a job child, which may open
+                                      nothing by path); used instead of
+                                      reuse_first, and not closed */
     double           trim_start;   /* ladder only: seconds from the start
                                       of the input where the output
                                       begins (0 = the start) */
@@ -50,6 +54,14 @@ struct tc_options {
                                       trim ignores reuse_first) */
     tc_progress_fn   progress;
     void            *opaque;
+    int            (*first_wait)(void *opaque);
+                                   /* first pass only: called once when it
+                                      has chosen to encode (not copy),
+                                      before it decodes anything; may block
+                                      until the pass's turn comes (the
+                                      caller caps how many encode at once);
+                                      non-zero stops the pass as abandoned.
+                                      NULL: encode at once */
 };
 
 struct tc_rung {
@@ -68,6 +80,8 @@ struct tc_result {
     double         fps;
     int            has_audio;
     int            nrungs;
+    int            reused_first;  /* 1 when rungs[0] is the first rendition
+                                     taken over (reuse_first) */
     struct tc_rung rungs[TC_MAX_RUNGS];
     char           error[256];    /* on failure: a sentence a person understands */
 };

@@ -4,8 +4,9 @@
 // worker starts per job, the only process that reads an upload's bytes,
 // runs with no new privileges, no capabilities, as nobody when started as
 // root, with a seccomp filter, holding only the descriptors it was handed
-// and unable to open anything else. Read from /proc the way an operator
-// would check them.
+// and unable to open anything else; a ladder child given the update's
+// copied first rendition reads it and cannot write it, nor link it. Read
+// from /proc the way an operator would check them.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -189,11 +190,15 @@ test('the job child holds only the upload, its work folder and its channel: no c
     assert.match(fds['3'], new RegExp(`^${s.dir}/uploads/`), `the upload: ${fds['3']}`);
     assert.match(fds['4'], new RegExp(`^${s.dir}/media/${id}\\.work-`), `the work folder: ${fds['4']}`);
     assert.match(fds['5'], /^socket:/, 'the channel to the worker');
-    // Past those six, only files the transcoder writes below its work
-    // folder (it opens them relative to fd 4 while it encodes).
+    // Past those six, the update's first rendition when it is a copy (fd
+    // 6, to take over as the top rung), and files the transcoder writes
+    // below its work folder (it opens them relative to fd 4 while it
+    // encodes) or reads below the first rendition.
     const work = fds['4'];
-    const others = Object.entries(fds).filter(([fd]) => Number(fd) > 5)
-      .filter(([, path]) => !path.startsWith(`${work}/`));
+    const first = `${s.dir}/media/${id}/first`;
+    if (fds['6'] !== undefined) assert.equal(fds['6'], first, 'fd 6 is the first rendition');
+    const others = Object.entries(fds).filter(([fd]) => Number(fd) > 6 || (Number(fd) === 6 && fds['6'] !== first))
+      .filter(([, path]) => !path.startsWith(`${work}/`) && !path.startsWith(`${first}/`));
     assert.deepEqual(others, [], `nothing else open:\n${JSON.stringify(fds, null, 1)}`);
     for (const fd of ['0', '1', '2', '3', '4', '5']) assert.ok(fds[fd], `fd ${fd} is open`);
     assert.equal((await settle(s, token, id)).status, 'ready');
@@ -253,5 +258,47 @@ test('a job child that asks for a network socket is stopped by its filter and th
     assert.equal(h.status, 200, 'the server still answers');
   } finally {
     await s.cleanup();
+  }
+});
+
+// H.264 in Matroska within the 480p rung's maxrate: its first rendition
+// is a copy, which the ladder takes over (two rungs: 480p, 360p).
+let copyable;
+function makeCopyable() {
+  if (copyable) return copyable;
+  copyable = execFileSync('ffmpeg', ['-nostdin', '-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=s=854x480:r=30:d=8',
+    '-f', 'lavfi', '-i', 'sine=frequency=440:d=8', '-c:v', 'libx264', '-preset', 'veryfast', '-g', '60',
+    '-b:v', '600k', '-maxrate', '800k', '-bufsize', '1600k', '-pix_fmt', 'yuv420p', '-c:a', 'libopus',
+    '-f', 'matroska', '-'], { maxBuffer: 1 << 28 });
+  return copyable;
+}
+
+test('a ladder child given the copied first rendition cannot write into it nor hard-link it out',
+     { timeout: 360000 }, async () => {
+  for (const [probe, refused] of [['writefirst:master.m3u8', /Permission denied/],
+    ['writefirst:video/seg_00000.m4s', /Permission denied/], ['linkfirst:video/init.mp4', /Operation not permitted/]]) {
+    const s = await startServer({ workers: 1, args: ['--test-clock', '--preset', 'ultrafast'],
+                                  env: { HUBCAST_TEST_JOBCHILD_PROBE: probe } });
+    try {
+      await addUser(s, 'di@example.com', 'Di');
+      const token = apiToken(s, 'di@example.com');
+      const r = await fetch(`${s.url}/api/updates?title=copy`, {
+        method: 'POST', body: makeCopyable(), headers: { authorization: `Bearer ${token}`, 'content-type': 'video/x-matroska' },
+      });
+      assert.equal(r.status, 201);
+      const id = (await r.json()).update.id;
+      assert.equal((await settle(s, token, id, 240000)).status, 'ready');
+      assert.match(s.output, /its first rendition is a copy: offered as the top rung/);
+      const m = s.output.match(new RegExp(`job child: test probe ${probe.replace(/[.]/g, '\\.')}: (.*)`));
+      assert.ok(m, `the probe ran:\n${s.output}`);
+      assert.match(m[1], refused, `${probe}: ${m[1]}`);
+      // and the ladder still took the copy over, untouched
+      assert.match(s.output, /the top rung is the first rendition, copied/);
+      const a = readFileSync(join(s.dir, 'media', String(id), 'first', 'video', 'seg_00000.m4s'));
+      const b = readFileSync(join(s.dir, 'media', String(id), '480p', 'seg_00000.m4s'));
+      assert.ok(a.equals(b));
+    } finally {
+      await s.cleanup();
+    }
   }
 });

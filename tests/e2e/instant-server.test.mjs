@@ -6,7 +6,9 @@
 // its playback_url then names the first rendition; another member sees a
 // live recording only once its upload ends; --first-playable off is the
 // old behaviour; a first-lane worker killed with SIGKILL has its job
-// retried; a retake (tus DELETE) leaves nothing.
+// retried; a retake (tus DELETE) leaves nothing; the ladder takes a copied
+// first rendition over as its top rung (an encoded one it does not);
+// passes that encode take turns (--first-encodes), copies never wait.
 //
 // Run: node --test tests/e2e/instant-server.test.mjs (HUBCAST_BIN overrides
 // the binary; ffmpeg must be on PATH).
@@ -33,6 +35,15 @@ before(() => {
   fx.h264 = ffmpegLive(['-f', 'lavfi', '-i', 'testsrc2=s=640x360:r=30:d=16',
     '-f', 'lavfi', '-i', 'sine=frequency=440:d=16', '-c:v', 'libx264', '-preset', 'ultrafast',
     '-g', '60', '-pix_fmt', 'yuv420p', '-c:a', 'libopus', '-f', 'matroska']);
+  // 854x480: a ladder of two rungs (480p, 360p), so that a copy can be
+  // its top rung; within the 480p rung's maxrate.
+  fx.h264x480 = ffmpegLive(['-f', 'lavfi', '-i', 'testsrc2=s=854x480:r=30:d=8',
+    '-f', 'lavfi', '-i', 'sine=frequency=440:d=8', '-c:v', 'libx264', '-preset', 'veryfast',
+    '-g', '60', '-b:v', '600k', '-maxrate', '800k', '-bufsize', '1600k', '-pix_fmt', 'yuv420p',
+    '-c:a', 'libopus', '-f', 'matroska']);
+  fx.vp8x480 = ffmpegLive(['-f', 'lavfi', '-i', 'testsrc2=s=854x480:r=30:d=8',
+    '-f', 'lavfi', '-i', 'sine=frequency=440:d=8', '-c:v', 'libvpx', '-deadline', 'realtime',
+    '-cpu-used', '8', '-b:v', '1000k', '-g', '60', '-c:a', 'libopus', '-f', 'webm']);
 });
 
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -49,9 +60,9 @@ async function api(srv, token, method, path, { body, headers = {} } = {}) {
 
 const getUpdate = async (srv, token, id) => api(srv, token, 'GET', `/api/updates/${id}`);
 
-async function uploadOne(srv, token, bytes, title) {
+async function uploadOne(srv, token, bytes, title, type = 'video/x-matroska') {
   const r = await api(srv, token, 'POST', `/api/updates?title=${encodeURIComponent(title)}`,
-    { body: bytes, headers: { 'content-type': 'video/x-matroska' } });
+    { body: bytes, headers: { 'content-type': type } });
   assert.equal(r.status, 201, r.text);
   return r.data.update;
 }
@@ -87,14 +98,14 @@ async function watch(srv, token, id, pred, ms = 90000) {
 
 // A deferred-length tus upload driven by hand: create(), send(bytes),
 // end() (the last PATCH gives the length), remove() (termination).
-function liveUpload(srv, token, title) {
+function liveUpload(srv, token, title, type = 'video/x-matroska') {
   const b64 = (s) => Buffer.from(s).toString('base64');
   const tus = { 'tus-resumable': '1.0.0' };
   const up = { offset: 0, url: null };
   up.create = async () => {
     const r = await api(srv, token, 'POST', '/api/uploads', { headers: { ...tus,
       'upload-defer-length': '1',
-      'upload-metadata': `filename ${b64('rec.mkv')},filetype ${b64('video/x-matroska')},title ${b64(title)}` } });
+      'upload-metadata': `filename ${b64(type === 'video/webm' ? 'rec.webm' : 'rec.mkv')},filetype ${b64(type)},title ${b64(title)}` } });
     assert.equal(r.status, 201, r.text);
     up.url = new URL(r.headers.get('location'), srv.url).pathname;
   };
@@ -453,5 +464,108 @@ test('a live upload\'s check-in answers, sent with its creation, are on the upda
     assert.deepEqual(got.answers, answers);
   } finally {
     await srv.stop();
+  }
+});
+
+// The files of a media folder, by name, with their bytes.
+function filesOf(path) {
+  return Object.fromEntries(readdirSync(path).filter((n) => n.endsWith('.mp4') || n.endsWith('.m4s'))
+    .map((n) => [n, readFileSync(join(path, n))]));
+}
+
+test('a ladder takes a copied first rendition over as its top rung (H.264), not an encoded one (VP8)',
+     { timeout: 300000 }, async () => {
+  const srv = await startServer({ workers: 1, args: ['--preset', 'ultrafast'] });
+  try {
+    await addUser(srv, 'fay@example.com', 'Fay');
+    const tok = apiToken(srv, 'fay@example.com');
+    const made = {};
+    for (const [codec, bytes, type] of [['h264', fx.h264x480, 'video/x-matroska'], ['vp8', fx.vp8x480, 'video/webm']]) {
+      const up = await uploadOne(srv, tok, bytes, `reuse ${codec}`, type);
+      const done = (await watch(srv, tok, up.id, (u) => u.status === 'ready' || u.status === 'failed', 240000)).at(-1);
+      assert.equal(done.status, 'ready', done.error);
+      await firstDone(srv, up.id);
+      const job = sql(srv.dir, `SELECT id FROM jobs WHERE update_id = ${up.id} AND kind = 'ladder'`);
+      made[codec] = { id: up.id, job, media: join(srv.dir, 'media', String(up.id)) };
+    }
+    const h = made.h264;
+    // The worker offered the copy; the job child took it over.
+    assert.match(srv.output, new RegExp(`job ${h.job}: transcoding update ${h.id} \\(its first rendition is a copy`));
+    assert.match(srv.output, new RegExp(`job ${h.job}: the top rung is the first rendition, copied`));
+    const first = filesOf(join(h.media, 'first', 'video'));
+    const top = filesOf(join(h.media, '480p'));
+    assert.ok(Object.keys(first).length >= 3, Object.keys(first).join(' '));
+    assert.deepEqual(Object.keys(top).sort(), Object.keys(first).sort(), 'the same init and segments');
+    for (const [name, bytes] of Object.entries(first))
+      assert.ok(bytes.equals(top[name]), `480p/${name} is not first/video/${name}`);
+    // Listed as VOD with the copy's own segment lengths.
+    const inf = (t) => t.match(/#EXTINF:[\d.]+/g);
+    const firstList = readFileSync(join(h.media, 'first', 'video', 'index.m3u8'), 'utf8');
+    const topList = readFileSync(join(h.media, '480p', 'index.m3u8'), 'utf8');
+    assert.deepEqual(inf(topList), inf(firstList));
+    assert.match(topList, /#EXT-X-PLAYLIST-TYPE:VOD/);
+    assert.ok(existsSync(join(h.media, '360p', 'index.m3u8')), 'the other rung is encoded');
+    // The player gets it: the master lists both rungs.
+    const master = readFileSync(join(h.media, 'master.m3u8'), 'utf8');
+    assert.match(master, /RESOLUTION=854x480/);
+    assert.match(master, /RESOLUTION=640x360/);
+    // VP8: the first rendition is an encode, so the ladder encodes every rung.
+    const v = made.vp8;
+    assert.doesNotMatch(srv.output, new RegExp(`job ${v.job}: transcoding update ${v.id} \\(its first`));
+    assert.doesNotMatch(srv.output, new RegExp(`job ${v.job}: the top rung is the first rendition`));
+    const vfirst = readFileSync(join(v.media, 'first', 'master.m3u8'), 'utf8');
+    assert.doesNotMatch(vfirst, /net\.hubcast\.first/);
+    assert.ok(!readFileSync(join(v.media, '480p', 'seg_00000.m4s')).equals(
+      readFileSync(join(v.media, 'first', 'video', 'seg_00000.m4s'))));
+  } finally {
+    await srv.cleanup();
+  }
+});
+
+test('--first-encodes 1: passes that encode take turns, oldest first; a copy does not wait',
+     { timeout: 300000 }, async () => {
+  const srv = await startServer({ workers: 1, args: ['--preset', 'ultrafast', '--first-encodes', '1'] });
+  const waitFor = async (what, pred, ms = 120000) => {
+    for (const end = Date.now() + ms; !pred();) {
+      assert.ok(Date.now() < end, `timed out waiting for ${what}:\n${srv.output}`);
+      await sleep(100);
+    }
+  };
+  const firstJob = (id) => sql(srv.dir, `SELECT id FROM jobs WHERE update_id = ${id} AND kind = 'first'`);
+  try {
+    await addUser(srv, 'gus@example.com', 'Gus');
+    const tok = apiToken(srv, 'gus@example.com');
+    assert.match(srv.output, /up to 8 first-playable passes at once, 1 of them encoding/);
+    // A: a VP8 recording still uploading; its pass encodes what has come
+    // and holds the one turn until its upload ends.
+    const upA = liveUpload(srv, tok, 'vp8 a', 'video/webm');
+    await upA.create();
+    await upA.send(fx.vp8x480.subarray(0, Math.floor(fx.vp8x480.length * 0.8)));
+    const a = await liveUpdate(srv, tok, 'vp8 a');
+    await watch(srv, tok, a.id, (u) => u.playable, 120000);
+    const jobA = firstJob(a.id);
+    assert.match(srv.output, new RegExp(`first lane: job ${jobA}: first rendition`));
+    // B: a whole VP8 file; it must wait for A.
+    const b = await uploadOne(srv, tok, fx.vp8x480, 'vp8 b', 'video/webm');
+    await waitFor('B to wait', () => /encodes; it waits for its turn/.test(srv.output));
+    const jobB = firstJob(b.id);
+    assert.match(srv.output, new RegExp(`first lane: job ${jobB} encodes; it waits for its turn`));
+    // H: an H.264 file, copied: it does not wait for A.
+    const h = await uploadOne(srv, tok, fx.h264x480, 'h264', 'video/x-matroska');
+    await watch(srv, tok, h.id, (u) => u.playable, 120000);
+    await firstDone(srv, h.id);
+    assert.ok(!srv.output.includes(`first lane: job ${firstJob(h.id)} encodes`), srv.output);
+    assert.equal((await getUpdate(srv, tok, b.id)).data.update.playable, false, 'B encoded out of turn');
+    assert.ok(!srv.output.includes(`job ${jobB}: its turn`));
+    // A ends: its pass finishes, and B's turn comes.
+    await upA.send(fx.vp8x480.subarray(upA.offset), true);
+    await watch(srv, tok, b.id, (u) => u.playable, 180000);
+    await firstDone(srv, b.id);
+    const out = srv.output;
+    const aDone = out.indexOf(`first lane: job ${jobA} done`);
+    const bTurn = out.indexOf(`first lane: job ${jobB}: its turn to encode`);
+    assert.ok(aDone > 0 && bTurn > aDone, `B's turn came before A was done:\n${out}`);
+  } finally {
+    await srv.cleanup();
   }
 });

@@ -454,21 +454,23 @@ UNIT_TEST(reuse_takes_only_an_ended_copied_first_rendition)
         "#EXTINF:2.100000,\nseg_00002.m4s\n";
     char text[512];
     struct tc_reuse r;
+    int fd;
 
     CHECK(mkdtemp(dir) != NULL);
     snprintf(sub, sizeof(sub), "%s/video", dir);
     CHECK_INT(mkdir(sub, 0755), 0);
     put_file(dir, "master.m3u8", master);
     put_file(sub, "index.m3u8", event);
+    CHECK((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0);
     /* encoded, not copied: no tag */
-    CHECK_INT(tc_reuse_load(dir, &r), -1);
+    CHECK_INT(tc_reuse_load(fd, &r), -1);
     snprintf(text, sizeof(text), "%s%s", master, TC_REUSE_TAG);
     put_file(dir, "master.m3u8", text);
     /* copied, but still growing */
-    CHECK_INT(tc_reuse_load(dir, &r), -1);
+    CHECK_INT(tc_reuse_load(fd, &r), -1);
     snprintf(text, sizeof(text), "%s#EXT-X-ENDLIST\n", event);
     put_file(sub, "index.m3u8", text);
-    CHECK_INT(tc_reuse_load(dir, &r), 0);
+    CHECK_INT(tc_reuse_load(fd, &r), 0);
     CHECK_INT(r.width, 1280);
     CHECK_INT(r.height, 720);
     CHECK_STR(r.codecs, "avc1.64001f");
@@ -477,6 +479,7 @@ UNIT_TEST(reuse_takes_only_an_ended_copied_first_rendition)
           r.keys[2] > 3.899 && r.keys[2] < 3.901);
     tc_reuse_free(&r);
     CHECK(r.keys == NULL);
+    close(fd);
     tc_work_remove(dir);
 }
 
