@@ -7,7 +7,8 @@
 // - tus-js-client uploads a clip through nginx; its PATCH requests land on
 //   both servers; one server is killed with SIGKILL mid-upload and the
 //   upload resumes through the other; a worker transcodes it; the ffmpeg
-//   program plays the whole ladder through nginx as a player would; nothing
+//   program reads the whole ladder through nginx as a player would, and
+//   Chromium plays it on the watch page (hls.js) through nginx; nothing
 //   of the upload or its media was written to a server's data folder.
 // - A burst of ten uploads with two workers, one killed mid-job: every job
 //   completes exactly once and every update is ready.
@@ -17,7 +18,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import * as tus from 'tus-js-client';
@@ -25,8 +26,11 @@ import { BIN, startServer } from './lib/server.mjs';
 import { startPostgres, postgresSkipReason } from './lib/postgres.mjs';
 import { startCeph, cephSkipReason } from './lib/ceph.mjs';
 import { startNginx, nginxSkipReason } from './lib/nginx.mjs';
+import { launch, signedInPage } from '../browser/lib.mjs';
 
-const skip = postgresSkipReason() ?? cephSkipReason() ?? nginxSkipReason() ?? false;
+const chromiumMissing = existsSync(process.env.CHROMIUM ?? '/usr/bin/chromium') ? null
+  : 'Chromium is not installed (Debian package chromium, see build-aux/deps.sh test)';
+const skip = postgresSkipReason() ?? cephSkipReason() ?? nginxSkipReason() ?? chromiumMissing ?? false;
 let pg;
 let ceph;
 let env;
@@ -178,6 +182,26 @@ test('an upload through nginx survives a server killed mid-upload, is transcoded
   const dur = spawnSync('ffprobe', ['-v', 'error', '-headers', `authorization: Bearer ${token}\r\n`,
     '-show_entries', 'format=duration', '-of', 'csv=p=0', new URL(u.playback_url, lb.url).href], { encoding: 'utf8' });
   assert.ok(Math.abs(Number(dur.stdout) - 16) < 1, `it lasts 16 s: ${dur.stdout} ${dur.stderr}`);
+
+  // And Chromium plays it on the watch page, signed in through nginx.
+  const browser = await launch();
+  try {
+    const page = await signedInPage(browser, { url: lb.url }, 'ada@example.com');
+    await page.goto(`${lb.url}/watch/${updateId}`);
+    await page.locator('#btn-play').waitFor();
+    await page.click('#btn-play');
+    await page.waitForFunction(() => document.querySelector('#video').currentTime > 3, null, { timeout: 30000 });
+    const state = await page.evaluate(() => ({
+      err: document.querySelector('#video').dataset.error || null,
+      shown: !document.querySelector('#player-error').hidden,
+      w: document.querySelector('#video').videoWidth,
+    }));
+    assert.equal(state.err, null, 'no player error');
+    assert.equal(state.shown, false, 'no error shown');
+    assert.ok(state.w > 0, `a picture (${state.w} px wide)`);
+  } finally {
+    await browser.close();
+  }
 
   // The servers' data folders hold logs at most: no upload bytes, no media.
   for (const s of servers) {
