@@ -330,8 +330,17 @@ static int input_check(struct tc_input *in, const struct tc_limits *lim,
         return AVERROR_INVALIDDATA;
     }
     sar = av_guess_sample_aspect_ratio(ic, (AVStream *)vs, NULL);
-    if (sar.num > 0 && sar.den > 0 && sar.num != sar.den)
-        w = (int)lrint(w * av_q2d(sar));
+    if (sar.num > 0 && sar.den > 0 && sar.num != sar.den) {
+        /* The picture as shown: a hostile pixel aspect ratio must not make
+         * it wider than what the limits let in (nor overflow an int). */
+        double dw = w * av_q2d(sar);
+        if (!(dw >= 1) || dw > lim->max_side || dw * h > (double)lim->max_pixels) {
+            snprintf(err, errsz, "the video's pixel shape makes it larger than %d\xc3\x97%d",
+                     lim->max_side, lim->max_side);
+            return AVERROR_INVALIDDATA;
+        }
+        w = (int)lrint(dw);
+    }
     in->rotation = stream_rotation(vs);
     in->width = in->rotation % 180 ? h : w;
     in->height = in->rotation % 180 ? w : h;

@@ -230,6 +230,9 @@ before(() => {
   ffmpeg(['-f', 'lavfi', '-i', 'color=s=8192x8192:d=0.1:r=10', '-c:v',
           'mjpeg', '-q:v', '31', f('huge.avi')]);
   ffmpeg([...sine(2), '-c:a', 'aac', f('audio-only.m4a')]);
+  // 320x240 pixels, each 64 times wider than tall: shown 20480 wide.
+  ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=s=320x240:d=1:r=10', '-vf', 'setsar=64/1',
+          '-c:v', 'libx264', '-preset', 'ultrafast', f('wide-pixels.mp4')]);
 });
 
 after(() => {
@@ -428,6 +431,8 @@ const refusals = [
   ['a truncated MP4 (first half of a valid one)', 'truncated.mp4',
    /this file is (not a video Hubcast can read|incomplete or damaged)/],
   ['an 8192x8192 video', 'huge.avi', /the video is larger than 4096×4096/],
+  ['a video whose pixel shape makes it 20480 wide', 'wide-pixels.mp4',
+   /the video's pixel shape makes it larger than 4096×4096/],
   ['an audio-only file', 'audio-only.m4a',
    /this file has no video; Hubcast needs a video/],
 ];
