@@ -196,7 +196,8 @@ test('the job child holds only the upload, its work folder and its channel: no c
     // encodes) or reads below the first rendition.
     const work = fds['4'];
     const first = `${s.dir}/media/${id}/first`;
-    if (fds['6'] !== undefined) assert.equal(fds['6'], first, 'fd 6 is the first rendition');
+    // fd 6, when it is not a file of the work folder, is the first rendition
+    if (fds['6'] !== undefined && !fds['6'].startsWith(`${work}/`)) assert.equal(fds['6'], first, 'fd 6 is the first rendition');
     const others = Object.entries(fds).filter(([fd]) => Number(fd) > 6 || (Number(fd) === 6 && fds['6'] !== first))
       .filter(([, path]) => !path.startsWith(`${work}/`) && !path.startsWith(`${first}/`));
     assert.deepEqual(others, [], `nothing else open:\n${JSON.stringify(fds, null, 1)}`);
