@@ -953,6 +953,18 @@ enum s3_rc s3_delete_prefix(struct s3_client *c, const char *prefix, size_t *del
     return rc;
 }
 
+/* The full prefix a listing asks for: prefix below the configured one, or
+ * all of the configured one when prefix is NULL or "". */
+static enum s3_rc list_prefix(struct s3_client *c, const char *prefix, char *fk, size_t fksz)
+{
+    int n;
+
+    if (prefix && *prefix)
+        return full_key(c, prefix, fk, fksz);
+    n = snprintf(fk, fksz, "%s%s", c->cfg.prefix, c->cfg.prefix[0] ? "/" : "");
+    return n < 0 || (size_t)n >= fksz ? S3_INVALID : S3_OK;
+}
+
 /* One page of ListObjectsV2 after another (continuation tokens). */
 enum s3_rc s3_list(struct s3_client *c, const char *prefix,
                    int (*fn)(void *ctx, const char *key, int64_t size), void *ctx)
@@ -963,12 +975,8 @@ enum s3_rc s3_list(struct s3_client *c, const char *prefix,
     enum s3_rc rc = S3_OK;
     int stop = 0;
 
-    if (prefix && *prefix) {
-        if (full_key(c, prefix, fk, sizeof(fk)) != S3_OK)
-            return bad_input(c, "invalid prefix");
-    } else {
-        snprintf(fk, sizeof(fk), "%s%s", c->cfg.prefix, c->cfg.prefix[0] ? "/" : "");
-    }
+    if (list_prefix(c, prefix, fk, sizeof(fk)) != S3_OK)
+        return bad_input(c, "invalid prefix");
     for (int page = 0; !stop && page < 100000; page++) {
         struct s3_req q;
         struct s3_resp resp;
@@ -1261,12 +1269,8 @@ enum s3_rc s3_mpu_list(struct s3_client *c, const char *prefix,
     enum s3_rc rc = S3_OK;
     int stop = 0;
 
-    if (prefix && *prefix) {
-        if (full_key(c, prefix, fk, sizeof(fk)) != S3_OK)
-            return bad_input(c, "invalid prefix");
-    } else {
-        snprintf(fk, sizeof(fk), "%s%s", c->cfg.prefix, c->cfg.prefix[0] ? "/" : "");
-    }
+    if (list_prefix(c, prefix, fk, sizeof(fk)) != S3_OK)
+        return bad_input(c, "invalid prefix");
     for (int page = 0; !stop && page < 100000; page++) {
         struct s3_req q;
         struct s3_resp resp;

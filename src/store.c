@@ -132,43 +132,6 @@ int store_upload_id(const char *input_path, char *out, size_t outsz)
     return 0;
 }
 
-int store_put_source(const struct conf *conf, const char *upload_id, const char *local_path)
-{
-    struct s3_put_opts o = { "application/octet-stream", "private, no-store" };
-    struct s3_client *c;
-    struct stat sb;
-    char key[300];
-    enum s3_rc rc;
-    int fd;
-
-    (void)conf;
-    if (!s3_mode)
-        return 0;
-    if (store_source_key(upload_id, key, sizeof(key)) < 0)
-        return -1;
-    if ((fd = open(local_path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &sb) < 0) {
-        hc_log("store: cannot read %s: %s", local_path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    if (!(c = store_client())) {
-        close(fd);
-        return -1;
-    }
-    rc = s3_put_fd(c, key, fd, 0, (int64_t)sb.st_size, &o);
-    close(fd);
-    if (rc != S3_OK) {
-        log_fail(c, "uploading the source", key, rc);
-        store_release(c);
-        return -1;
-    }
-    store_release(c);
-    if (unlink(local_path) < 0)
-        hc_log("store: %s is in the store but its local copy stays: %s", key, strerror(errno));
-    return 0;
-}
-
 int store_fetch_source(const char *input_path, const char *local_path)
 {
     char id[200], key[300];

@@ -52,12 +52,6 @@ int store_source_key(const char *upload_id, char *out, size_t outsz);           
  * (".../uploads/<id>.part"): 0, or -1 if it is not one. */
 int store_upload_id(const char *input_path, char *out, size_t outsz);
 
-/*
- * A finished upload's bytes, at local_path: in S3 mode uploaded to
- * uploads/<upload_id>, then the local file is removed; locally nothing
- * happens. 0, or -1 with the reason logged (the local file is kept).
- */
-int store_put_source(const struct conf *conf, const char *upload_id, const char *local_path);
 
 /*
  * S3 mode: download the source the catalog names input_path (its upload's

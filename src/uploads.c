@@ -699,14 +699,7 @@ static int finish_upload(struct req *r, struct up *u, int64_t *update_id)
             db_upload_free(&row);
             return stream_store_fail(r, u, src);
         }
-    } else if (store_put_source(r->conf, u->id, u->path) < 0) {
-        /* Local disk: the bytes are DATA/uploads/<id>.part; with an S3
-         * media store (not the case when uploads go there as they come)
-         * they would go there before any worker is told. */
-        db_upload_free(&row);
-        return http_stream_fail(r, 503, "store_unavailable", "the media store cannot take the upload now; "
-                                "try again later");
-    }
+    }   /* else local disk: the bytes are DATA/uploads/<id>.part */
     rc = db_upload_finish(r->cat, u->id, u->start + u->written, &in, &id);
     db_upload_free(&row);
     if (rc == DB_INVALID)
@@ -1368,8 +1361,6 @@ static int h_oneshot(struct req *r, struct resp *o)
     hc_strlcpy(row.title, u->title, sizeof(row.title));
     new_update(r, u->kind, u->title, u->description, u->path, week, &in);
     in.first = r->conf->first_playable;
-    if (!u->store && store_put_source(r->conf, u->id, u->path) < 0)
-        return http_error(o, 503, "store_unavailable", "the media store cannot take the upload now; try again later");
     if ((rc = db_upload_oneshot(r->cat, &row, &in, &id)) < 0)
         return api_db_fail(o, rc, "turning the upload into an update");
     u->kept = 1;

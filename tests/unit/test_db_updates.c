@@ -505,7 +505,9 @@ static int pg_wait_gated(PGconn *conn)
 {
     for (int i = 0; i < 1000; i++) {
         PGresult *r = PQexec(conn, "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted");
-        int n = PQresultStatus(r) == PGRES_TUPLES_OK ? atoi(PQgetvalue(r, 0, 0)) : -1;
+        long n = -1;
+        if (PQresultStatus(r) != PGRES_TUPLES_OK || hc_parse_long(PQgetvalue(r, 0, 0), 0, 1000000, &n) < 0)
+            n = -1;
         PQclear(r);
         if (n == 1)
             return 0;
