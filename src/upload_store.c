@@ -16,67 +16,37 @@
 #include "conf.h"
 #include "db_uploads.h"
 #include "s3.h"
+#include "store.h"
 #include "upload_store.h"
 #include "util.h"
 
-#define POOL_MAX     32          /* idle clients kept */
 #define BUFFERS_MAX  64          /* requests holding an 8 MiB buffer at once */
 #define MAX_PARTS    10000       /* S3's limit */
 #define SWEEP_MAX    1000        /* multipart uploads looked at per sweep */
 
 /* ---- the store and its clients ---- */
 
-static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
-static int mode = -2;            /* -2 unknown yet, then ustore_enabled's answer */
-static struct s3_config cfg;
-static struct s3_client *pool[POOL_MAX];
-static int npool;
+static pthread_mutex_t buffers_lock = PTHREAD_MUTEX_INITIALIZER;
 static int buffers;              /* buffers handed out */
 
+/* The media store's settings and its pool of clients are store.c's (set
+ * up by store_init in `serve`); uploads only borrow them. */
 int ustore_enabled(const struct conf *c)
 {
-    char err[512];
-    int m;
-
-    pthread_mutex_lock(&pool_lock);
-    if (mode == -2) {
-        mode = conf_s3(c, &cfg, err, sizeof(err));
-        if (mode < 0)
-            hc_log("uploads: the S3 store cannot be used: %s", err);
-    }
-    m = mode;
-    pthread_mutex_unlock(&pool_lock);
-    return m;
+    (void)c;
+    return store_is_s3();
 }
 
 struct s3_client *ustore_client(const struct conf *c)
 {
-    struct s3_client *cli = NULL;
-
-    if (ustore_enabled(c) != 1)
-        return NULL;
-    pthread_mutex_lock(&pool_lock);
-    if (npool > 0)
-        cli = pool[--npool];
-    pthread_mutex_unlock(&pool_lock);
-    if (!cli && s3_open(&cfg, &cli) != S3_OK) {
-        hc_log("uploads: cannot open an S3 client");
-        return NULL;
-    }
-    return cli;
+    (void)c;
+    return store_client();
 }
 
 void ustore_client_give(struct s3_client **cli)
 {
-    if (!*cli)
-        return;
-    pthread_mutex_lock(&pool_lock);
-    if (npool < POOL_MAX) {
-        pool[npool++] = *cli;
-        *cli = NULL;
-    }
-    pthread_mutex_unlock(&pool_lock);
-    s3_close(cli);
+    store_release(*cli);
+    *cli = NULL;
 }
 
 void ustore_key(const char *id, char *out, size_t outsz)
@@ -324,12 +294,12 @@ enum ustore_rc ustore_begin(const struct conf *conf, struct catalog *cat, const 
     w->base = row->offset - row->s3_tail;
     hc_strlcpy(w->tail_name, row->s3_tail_name, sizeof(w->tail_name));
     hc_strlcpy(w->rec_tail_name, row->s3_tail_name, sizeof(w->rec_tail_name));
-    pthread_mutex_lock(&pool_lock);
+    pthread_mutex_lock(&buffers_lock);
     if (buffers < BUFFERS_MAX) {
         buffers++;
         w->has_buffer = 1;
     }
-    pthread_mutex_unlock(&pool_lock);
+    pthread_mutex_unlock(&buffers_lock);
     if (!w->has_buffer) {
         rc = USTORE_BUSY;
     } else if (!w->mpu_id[0] || row->s3_tail < 0 || row->s3_tail >= USTORE_BUFFER || w->base < 0) {
@@ -562,9 +532,9 @@ void ustore_end(struct ustore_w **wp)
     if (!w)
         return;
     if (w->has_buffer) {
-        pthread_mutex_lock(&pool_lock);
+        pthread_mutex_lock(&buffers_lock);
         buffers--;
-        pthread_mutex_unlock(&pool_lock);
+        pthread_mutex_unlock(&buffers_lock);
     }
     ustore_client_give(&w->cli);
     free(w->buf);

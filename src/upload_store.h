@@ -44,12 +44,14 @@ enum ustore_rc {
     USTORE_BUSY         /* too many requests hold a buffer already: 503 */
 };
 
-/* 1 when uploads go to the S3 store, 0 when they stay on local disk, -1
- * when the store is misconfigured (logged once). */
+/* 1 when uploads go to the S3 store, 0 when they stay on local disk, as
+ * store_init decided when `serve` started (a misconfigured store stops it
+ * there). */
 int ustore_enabled(const struct conf *c);
 
-/* An S3 client for this thread's while, from a pool (keeps connections
- * alive). NULL when the store cannot be opened (logged). Give it back. */
+/* An S3 client for this thread's while, from the media store's pool
+ * (store_client; keeps connections alive). NULL when the store cannot be
+ * opened (logged). Give it back. */
 struct s3_client *ustore_client(const struct conf *c);
 void ustore_client_give(struct s3_client **cli);
 
