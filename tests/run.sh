@@ -11,10 +11,11 @@
 #   HUBCAST_TEST_BACKEND=postgresql sh tests/run.sh   (make check-postgresql)
 #       runs only the parts where the backend matters, on PostgreSQL: the
 #       data-layer unit tests, every end-to-end and every browser test;
-#   HUBCAST_TEST_POSTGRESQL_PASS=e2e sh tests/run.sh   (or make check)
-#       runs everything on SQLite as usual, then the end-to-end tests again
-#       on PostgreSQL, but for those listed in $pg_pass_skip below (what CI
-#       can afford); =all runs every end-to-end and browser test again.
+#   sh tests/run.sh   (make check, CI; HUBCAST_TEST_POSTGRESQL_PASS=e2e)
+#       runs everything on SQLite and, beside it, the end-to-end tests
+#       again on PostgreSQL, but for those listed in $pg_pass_skip below;
+#       HUBCAST_TEST_POSTGRESQL_PASS=all runs every end-to-end and browser
+#       test again, and an empty value runs SQLite only.
 # On PostgreSQL, test names start with "postgresql: ".
 set -u
 cd "$(dirname "$0")/.."
@@ -25,23 +26,23 @@ failed=0
 skipped=0
 log=$(mktemp)
 pgdir=""
-trap 'rm -f "$log"; [ -n "$pgdir" ] && sh tests/e2e/lib/postgres.sh stop "$pgdir" >/dev/null 2>&1' EXIT
+trap 'rm -f "$log" "$log".*; [ -n "$pgdir" ] && sh tests/e2e/lib/postgres.sh stop "$pgdir" >/dev/null 2>&1' EXIT
 trap 'exit 130' INT TERM
 
 pg_only=no
 [ "${HUBCAST_TEST_BACKEND:-}" = postgresql ] && pg_only=yes
-pg_pass=${HUBCAST_TEST_POSTGRESQL_PASS:-}
+pg_pass=${HUBCAST_TEST_POSTGRESQL_PASS-e2e}
 unset HUBCAST_TEST_BACKEND
 
-# End-to-end tests that the PostgreSQL pass of the default run leaves out,
-# to keep CI within its time: those that never open a catalog (transcode,
-# instant-transcoder: the transcoder alone; layers: the source tree), that
-# bring their own PostgreSQL already (postgres, tus-s3, scale), that spend their time on
-# real-time media (instant: live streams at real-time pace, whose catalog
-# side instant-server covers), on the job child's confinement (confine,
-# jobchild: the child has no catalog), on another engine (s3, smtp-tls), or
-# on the SQLite file's own disk-full path (diskfull; PostgreSQL's is
-# unit-tested).
+# End-to-end tests that the PostgreSQL pass leaves out, because running
+# them again there would test nothing more: those that never open a
+# catalog (transcode, instant-transcoder: the transcoder alone; layers: the
+# source tree; confine, jobchild: the job child, which has no catalog), that
+# bring their own PostgreSQL already (postgres, tus-s3, scale), that test
+# another engine (s3, smtp-tls) or the SQLite file's own disk-full path
+# (diskfull; PostgreSQL's is unit-tested). The time-bound instant test
+# runs alone, on SQLite (its catalog side is instant-server's, which runs
+# on both).
 pg_pass_skip="transcode instant-transcoder layers postgres tus-s3 scale instant confine jobchild s3 smtp-tls diskfull"
 
 [ "$pg_only" = yes ] || for t in "$build"/tests/unit/test_*; do
@@ -83,40 +84,60 @@ else
     skipped=$((skipped + 1))
 fi
 
-# run_node NAME FILES...: the Node test files, one ok / not ok line per
-# test, prefixed with "postgresql: " on the run's PostgreSQL ($pg_url set).
+# node_run NAME OUT PG FILES...: run the Node test files into OUT (TAP),
+# on the run's PostgreSQL when PG is yes ($pg_url set), and leave the
+# runner's exit status in OUT.rc. Prints nothing: node_tally does, so that
+# two runs can go at once and still print one after the other.
 pg_url=""
 pg_password=""
-run_node() {
-    name=$1
-    shift
-    echo "== $name"
+node_run() {
+    out=$2
+    pg=$3
+    shift 3
     (
-        if [ -n "$pg_url" ]; then
+        if [ "$pg" = yes ]; then
             HUBCAST_TEST_BACKEND=postgresql HUBCAST_TEST_PGURL=$pg_url PGPASSWORD=$pg_password
             export HUBCAST_TEST_BACKEND HUBCAST_TEST_PGURL PGPASSWORD
         fi
         HUBCAST_BIN="$build/src/hubcast" exec node --test --test-reporter=tap \
             --test-concurrency="${HUBCAST_TEST_CONCURRENCY:-1}" "$@"
-    ) >"$log" 2>&1
-    rc=$?
-    if [ -n "$pg_url" ]; then
-        sed 's/^\(not \)\{0,1\}ok [0-9]* - /&postgresql: /' "$log" >"$log.pg" && mv "$log.pg" "$log"
+    ) >"$out" 2>&1
+    echo $? >"$out.rc"
+}
+
+# node_tally NAME OUT PG: one ok / not ok line per test of a node_run,
+# prefixed with "postgresql: " when PG is yes, and the details of each
+# failure; adds them to the counts.
+node_tally() {
+    name=$1
+    out=$2
+    echo "== $name"
+    if [ "$3" = yes ]; then
+        sed 's/^\(not \)\{0,1\}ok [0-9]* - /&postgresql: /' "$out" >"$out.pg" && mv "$out.pg" "$out"
     fi
-    grep -E '^(not )?ok ' "$log" || true
+    grep -E '^(not )?ok ' "$out" || true
     # The details of each failure, indented so that they are not counted again.
-    grep -A40 '^not ok' "$log" | grep -v '^--$' | head -300 | sed 's/^/    /' || true
-    p=$(sed -n 's/^# pass \([0-9]*\)/\1/p' "$log" | tail -1)
-    f=$(sed -n 's/^# fail \([0-9]*\)/\1/p' "$log" | tail -1)
-    s=$(sed -n 's/^# skipped \([0-9]*\)/\1/p' "$log" | tail -1)
+    grep -A40 '^not ok' "$out" | grep -v '^--$' | head -300 | sed 's/^/    /' || true
+    p=$(sed -n 's/^# pass \([0-9]*\)/\1/p' "$out" | tail -1)
+    f=$(sed -n 's/^# fail \([0-9]*\)/\1/p' "$out" | tail -1)
+    s=$(sed -n 's/^# skipped \([0-9]*\)/\1/p' "$out" | tail -1)
     if [ -z "$p" ]; then
-        echo "the $name runner did not finish (exit $rc):"
-        tail -50 "$log"
+        echo "the $name runner did not finish (exit $(cat "$out.rc" 2>/dev/null)):"
+        tail -50 "$out"
         f=$((${f:-0} + 1))
     fi
     passed=$((passed + ${p:-0}))
     failed=$((failed + ${f:-0}))
     skipped=$((skipped + ${s:-0}))
+    rm -f "$out" "$out.rc"
+}
+
+# run_node NAME FILES...: node_run then node_tally, on SQLite.
+run_node() {
+    name=$1
+    shift
+    node_run "$name" "$log.node" no "$@"
+    node_tally "$name" "$log.node" no
 }
 
 # pg_start: start the run's PostgreSQL and set $pg_url and $pg_password to
@@ -154,7 +175,10 @@ run_node_pg() {
         cat "$log"
         failed=$((failed + 1))
     else
-        run_node "$@"
+        name=$1
+        shift
+        node_run "$name" "$log.node" yes "$@"
+        node_tally "$name" "$log.node" yes
     fi
 }
 
@@ -193,26 +217,96 @@ if [ ! -d tests/node_modules ]; then
     echo "not ok the test clients are not installed: run (cd tests && npm ci)"
     failed=$((failed + 1))
 fi
-ls tests/e2e/*.test.mjs >/dev/null 2>&1 && run_node end-to-end tests/e2e/*.test.mjs
-ls tests/browser/*.test.mjs >/dev/null 2>&1 && run_node browser tests/browser/*.test.mjs
+# The files whose tests hold the recorder and the server to the instant
+# issue's time bounds (seconds from the end of an upload, or from Publish,
+# until playable) run alone, after everything else, so that no other test
+# takes their cores.
+timed=""
+for f in tests/e2e/instant.test.mjs tests/browser/instant.test.mjs; do
+    [ -f "$f" ] && timed="$timed $f"
+done
+# untimed FILES...: those of FILES that are not in $timed.
+untimed() {
+    for f in "$@"; do
+        case " $timed " in *" $f "*) ;; *) [ -f "$f" ] && printf '%s ' "$f" ;; esac
+    done
+}
+e2e=$(untimed tests/e2e/*.test.mjs)
+browser=$(untimed tests/browser/*.test.mjs)
 
+# The PostgreSQL pass ($pg_pass): which files run again there.
+pg_e2e=""
+pg_browser=""
+pg_timed=""
 case "$pg_pass" in
 '') ;;
 all)
-    run_node_pg end-to-end tests/e2e/*.test.mjs
-    run_node_pg browser tests/browser/*.test.mjs
+    pg_e2e=$e2e
+    pg_browser=$browser
+    pg_timed=$timed
     ;;
 e2e)
-    files=""
-    for f in tests/e2e/*.test.mjs; do
+    for f in $e2e; do
         n=$(basename "$f" .test.mjs)
         case " $pg_pass_skip " in *" $n "*) continue ;; esac
-        files="$files $f"
+        pg_e2e="$pg_e2e $f"
     done
-    run_node_pg end-to-end $files
     ;;
 *)
     echo "not ok HUBCAST_TEST_POSTGRESQL_PASS=$pg_pass: expected e2e or all"
+    failed=$((failed + 1))
+    ;;
+esac
+
+# The PostgreSQL pass runs beside the SQLite one: most of an end-to-end
+# test's time is spent waiting (on servers, browsers, uploads at real-time
+# pace), not computing, so two runs at once take much less than one after
+# the other on two cores. HUBCAST_TEST_PARALLEL=no runs it after instead.
+pg_rc=none
+bg=""
+pg_files() {
+    [ -n "$pg_e2e" ] && node_run "end-to-end" "$log.pg-e2e" yes $pg_e2e
+    [ -n "$pg_browser" ] && node_run "browser" "$log.pg-browser" yes $pg_browser
+    return 0
+}
+if [ -n "$pg_e2e$pg_browser$pg_timed" ]; then
+    pg_start
+    pg_rc=$?
+    if [ $pg_rc -eq 0 ] && [ "${HUBCAST_TEST_PARALLEL:-yes}" != no ]; then
+        echo "== the PostgreSQL pass runs beside the SQLite one"
+        pg_files &
+        bg=$!
+    fi
+fi
+echo "== end-to-end and browser tests on SQLite"
+[ -n "$e2e" ] && node_run end-to-end "$log.e2e" no $e2e
+[ -n "$browser" ] && node_run browser "$log.browser" no $browser
+if [ -n "$bg" ]; then
+    wait "$bg"
+elif [ "$pg_rc" = 0 ]; then
+    pg_files
+fi
+echo "== the tests held to time bounds, alone"
+[ -n "$timed" ] && node_run "time-bound" "$log.timed" no $timed
+[ -n "$pg_timed" ] && [ "$pg_rc" = 0 ] && node_run "time-bound" "$log.pg-timed" yes $pg_timed
+
+[ -n "$e2e" ] && node_tally end-to-end "$log.e2e" no
+[ -n "$browser" ] && node_tally browser "$log.browser" no
+[ -n "$timed" ] && node_tally "time-bound" "$log.timed" no
+case "$pg_rc" in
+none) ;;
+0)
+    [ -n "$pg_e2e" ] && node_tally "end-to-end on PostgreSQL" "$log.pg-e2e" yes
+    [ -n "$pg_browser" ] && node_tally "browser on PostgreSQL" "$log.pg-browser" yes
+    [ -n "$pg_timed" ] && node_tally "time-bound on PostgreSQL" "$log.pg-timed" yes
+    ;;
+77)
+    echo "ok postgresql: the PostgreSQL pass # SKIP PostgreSQL 15 is not installed (sh build-aux/deps.sh test)"
+    skipped=$((skipped + 1))
+    ;;
+*)
+    echo "not ok postgresql: the PostgreSQL pass: the PostgreSQL test server did not start"
+    cat "$log"
     failed=$((failed + 1))
     ;;
 esac
