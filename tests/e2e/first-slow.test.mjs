@@ -14,15 +14,19 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { startServer, addUser, apiToken, sql } from './lib/server.mjs';
+import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startServer, addUser, apiToken, sql, BIN } from './lib/server.mjs';
 import { makeUhdRecording } from '../browser/lib.mjs';
 
 const fx = {};
+let uhdPath;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 before(() => {
-  fx.uhd = readFileSync(makeUhdRecording());
+  uhdPath = makeUhdRecording();
+  fx.uhd = readFileSync(uhdPath);
   fx.vp8 = execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=s=320x240:r=30:d=2',
     '-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '300k', '-f', 'webm', '-'],
   { maxBuffer: 1 << 26 });
@@ -130,6 +134,22 @@ test('a 4K recording says its first pass is slower than real time, with an estim
     assert.equal(ready.playable_eta, null);
   } finally {
     await srv.cleanup();
+  }
+});
+
+test('`hubcast transcode --first-playable --json` says a 4K source is expected to be slow before it decodes anything',
+     { timeout: 180000 }, () => {
+  const out = mkdtempSync(join(tmpdir(), 'hubcast-first-slow-'));
+  try {
+    const stdout = execFileSync(BIN, ['transcode', uhdPath, out, '--first-playable', '--json', '--threads', '1'],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const events = stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+    assert.deepEqual(events[0], { event: 'slow', slow: true, pace: 0 }, stdout);
+    assert.equal(events.at(-1).event, 'done', stdout);
+    assert.equal(events.at(-1).mode, 'progressive');
+    assert.ok(events.findIndex((e) => e.event === 'segment') > 0, 'the verdict comes before any segment');
+  } finally {
+    rmSync(out, { recursive: true, force: true });
   }
 });
 
