@@ -27,10 +27,12 @@
     "(SELECT COUNT(*) FROM views v WHERE v.update_id = u.id AND v.user_id <> u.author_id), " \
     "(SELECT COUNT(*) FROM comments m WHERE m.update_id = u.id), " \
     "(u.status = 'ready' OR (u.status <> 'failed' AND u.first_ready_at IS NOT NULL)), " \
-    "(u.published_at IS NOT NULL OR u.status = 'ready'), COALESCE(a.avatar, '') "
+    "(u.published_at IS NOT NULL OR u.status = 'ready'), COALESCE(a.avatar, ''), " \
+    "CASE WHEN f.state = 'running' AND f.slow <> 0 THEN 1 ELSE 0 END, f.eta "
 #define UPDATE_FROM \
     "FROM updates u JOIN users a ON a.id = u.author_id " \
-    "LEFT JOIN jobs j ON j.id = (SELECT MAX(id) FROM jobs WHERE update_id = u.id AND kind = 'ladder') "
+    "LEFT JOIN jobs j ON j.id = (SELECT MAX(id) FROM jobs WHERE update_id = u.id AND kind = 'ladder') " \
+    "LEFT JOIN jobs f ON f.id = (SELECT MAX(id) FROM jobs WHERE update_id = u.id AND kind = 'first') "
 
 static void read_update(struct cat_stmt *st, struct db_update *u)
 {
@@ -62,6 +64,8 @@ static void read_update(struct cat_stmt *st, struct db_update *u)
     u->playable = (int)cat_col_int(st, 23);
     u->published = (int)cat_col_int(st, 24);
     cat_col_copy(st, 25, u->author_avatar, sizeof(u->author_avatar));
+    u->first_slow = (int)cat_col_int(st, 26);
+    u->first_eta = cat_col_null(st, 27) ? -1 : cat_col_double(st, 27);
 }
 
 void db_update_free(struct db_update *u)
@@ -586,8 +590,8 @@ int db_job_claim_lane(struct catalog *c, enum db_lane lane, const char *worker_i
             continue;
         }
         if (cat_exec(c, "UPDATE jobs SET state = 'running', attempts = attempts + 1, worker = ?, "
-                        "lease_until = ?, heartbeat_at = ?, progress = 0, eta = NULL, updated_at = ? "
-                        "WHERE id = ?", "sIIII", worker_id, now + lease, now, now, out->id) != 1)
+                        "lease_until = ?, heartbeat_at = ?, progress = 0, eta = NULL, slow = 0, "
+                        "updated_at = ? WHERE id = ?", "sIIII", worker_id, now + lease, now, now, out->id) != 1)
             return db_fail(c);
         if (out->first) {
             /* Its rendition starts over; the status is the ladder's. */
@@ -718,6 +722,16 @@ int db_job_first_progress(struct catalog *c, int64_t job_id, const char *worker_
                         "WHERE id = (SELECT update_id FROM jobs WHERE id = ? AND worker = ? "
                         "AND state = 'running' AND kind = 'first')",
                      "iiIIIs", segments, segments, now, now, job_id, worker_id);
+    if (n < 0)
+        return cat_rc(c);
+    return n == 1 ? DB_OK : DB_INVALID;
+}
+
+int db_job_first_slow(struct catalog *c, int64_t job_id, const char *worker_id, int slow, int64_t now)
+{
+    int n = cat_exec(c, "UPDATE jobs SET slow = ?, updated_at = ? WHERE id = ? AND worker = ? "
+                        "AND state = 'running' AND kind = 'first'",
+                     "iIIs", slow ? 1 : 0, now, job_id, worker_id);
     if (n < 0)
         return cat_rc(c);
     return n == 1 ? DB_OK : DB_INVALID;

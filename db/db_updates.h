@@ -77,6 +77,8 @@ struct db_update {
     double  progress;           /* 0..100 of the latest ladder job */
     double  eta;                /* seconds left of the latest ladder job, < 0 unknown */
     int     playable;           /* ready, or its first rendition lists a segment */
+    int     first_slow;         /* its first pass runs, slower than real time */
+    double  first_eta;          /* seconds that pass has left, < 0 unknown */
     int     published;          /* others may see it (its upload ended) */
     int64_t views_count;        /* people who watched, the author not counted */
     int64_t comments_count;
@@ -304,6 +306,12 @@ int db_job_first_input(struct catalog *c, int64_t job_id, int64_t *offset, enum 
  * set once). DB_OK, DB_INVALID (not worker_id's running job, or its update
  * was deleted: stop), or a negative db_rc. */
 int db_job_first_progress(struct catalog *c, int64_t job_id, const char *worker_id, int segments, int64_t now);
+
+/* A running first job (worker_id's) is slower than real time (slow = 1:
+ * expected from its source or measured), or no longer (0). The update
+ * then shows it (first_slow), with the job's eta as playable_eta. DB_OK,
+ * DB_INVALID (not worker_id's running first job), or a negative db_rc. */
+int db_job_first_slow(struct catalog *c, int64_t job_id, const char *worker_id, int slow, int64_t now);
 
 /* running (worker_id's) -> dropped when its update was deleted (its
  * worker stops it). DB_OK, DB_INVALID (not worker_id's running job, or

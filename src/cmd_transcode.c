@@ -47,7 +47,9 @@ static const char transcode_usage[] =
     "  --max-duration S   refuse videos longer than S seconds, default 7200\n"
     "  --json             print the result as a JSON object on stdout (with\n"
     "                     --first-playable: one JSON object a line, one per\n"
-    "                     segment listed, then the result)\n"
+    "                     segment listed, a \"slow\" one when the pass is\n"
+    "                     (no longer) slower than real time, then the\n"
+    "                     result)\n"
     "  --first-playable   make the first rendition only, in OUTDIR/first\n"
     "  --follow           IN is still being written (see above)\n"
     "  --length N         with --follow: IN is complete at N bytes\n"
@@ -68,6 +70,7 @@ static const char transcode_usage[] =
 struct transcode_progress {
     int last_percent;   /* last percentage printed, -1 = none */
     int last_tenths;    /* last seconds/10 printed when the total is unknown */
+    int json;           /* --json: events on stdout */
 };
 
 static int transcode_progress(void *opaque, double done, double total,
@@ -94,6 +97,23 @@ static int transcode_progress(void *opaque, double done, double total,
         fprintf(stderr, "transcoding: %.0f s done\n", done);
     }
     return 0;
+}
+
+/* --first-playable: the pass says it is (no longer) slower than real time. */
+static void transcode_slow(void *opaque, int slow, double pace)
+{
+    const struct transcode_progress *p = opaque;
+
+    if (p->json) {
+        printf("{\"event\": \"slow\", \"slow\": %s, \"pace\": %.3f}\n",
+               slow ? "true" : "false", pace);
+        fflush(stdout);
+    } else if (pace > 0) {
+        fprintf(stderr, "first playable: %s than real time (%.2f s of video a second)\n",
+                slow ? "slower" : "faster", pace);
+    } else {
+        fprintf(stderr, "first playable: expected slower than real time (its size and rate)\n");
+    }
 }
 
 /* The value of option name at argv[*i] ("--name V" or "--name=V"). */
@@ -317,7 +337,7 @@ static int first_playable(const char *in, const char *outdir, int follow,
  */
 int cmd_transcode(int argc, char **argv)
 {
-    struct transcode_progress prog = { -1, -1 };
+    struct transcode_progress prog = { -1, -1, 0 };
     struct tc_options opt;
     struct tc_result res;
     const char *pos[2] = { NULL, NULL }, *v;
@@ -405,7 +425,9 @@ int cmd_transcode(int argc, char **argv)
     }
     tc_set_log_level(verbose);
     opt.progress = transcode_progress;
+    opt.first_slow = transcode_slow;
     opt.opaque = &prog;
+    prog.json = json;
     if (first)
         return first_playable(pos[0], pos[1], follow, length, stall, &opt,
                               json);

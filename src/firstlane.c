@@ -16,7 +16,11 @@
  * time, where eight sharing two cores end late together; but the others
  * then have no segment at all until a turn comes, so the default lets
  * every recording become playable first (bench/README.md). Copies (remux)
- * never wait: they cost little. Not for ladder jobs (worker.c).
+ * never wait: they cost little. A pass that encodes slower than real
+ * time (a 4K source, expected from its size and rate, then measured by
+ * its pace) says so (JC_SLOW); the lane records it on the job, and the
+ * update shows it with the eta the pass measured. Not for ladder jobs
+ * (worker.c).
  *
  * With an S3 media store (store.h) a pass cannot follow an upload still
  * growing in the store: its slot holds the claim (heartbeating) until the
@@ -61,7 +65,10 @@ struct slot {
     int     final_sent;         /* JC_INPUT with final sent */
     int     segments;           /* listed, as last reported */
     int     playable;           /* the child wrote the master playlist */
-    double  pct, eta;           /* last progress report */
+    double  pct, eta;           /* last progress report (eta: at the pace
+                                   the child measured) */
+    int     slow;               /* the child says it is slower than real time */
+    int     slow_saved;         /* what the catalog says of it */
     int     encode;             /* 0: copy or not said yet; 1: encodes and
                                    waits for its turn; 2: encoding */
     int     waited;             /* it had to wait for its turn */
@@ -376,6 +383,10 @@ static void on_message(struct lane *l, struct slot *s, const struct jc_msg *m)
         if (s->waited)
             hc_log("first lane: job %lld encodes; it waits for its turn (%d at once)", (long long)job,
                    l->max_encodes);
+    } else if (m->type == JC_SLOW) {
+        s->slow = m->final != 0;
+        hc_log("first lane: job %lld: %s than real time (%s)", (long long)job, s->slow ? "slower" : "faster",
+               m->done > 0 ? "measured" : "expected from its size and rate");
     } else if (m->type == JC_SEGMENT) {
         s->segments = (int)m->offset;
         s->playable = m->final != 0;
@@ -450,6 +461,10 @@ static void slot_tick(struct lane *l, struct slot *s)
         slot_abandon(l, s, "the first rendition took too long", 0);
         return;
     }
+    /* Said at once: the author's page tells why playback may pause. */
+    if (s->slow != s->slow_saved &&
+        db_job_first_slow(l->cat, s->job_id, l->worker_id, s->slow, (int64_t)hc_now()) == DB_OK)
+        s->slow_saved = s->slow;
 beat:
     if (!s->job_id)
         return;

@@ -403,6 +403,20 @@ static int child_wait_turn(void *opaque)
     }
 }
 
+/* tc_options.first_slow of the first pass: tell the parent (JC_SLOW). */
+static void child_slow(void *opaque, int slow, double pace)
+{
+    struct jc_msg m;
+
+    (void)opaque;
+    memset(&m, 0, sizeof(m));
+    m.version = JC_VERSION;
+    m.type = JC_SLOW;
+    m.final = slow;
+    m.done = pace;
+    jc_send(JC_FD_CHANNEL, &m);
+}
+
 /* The first pass over the descriptors; fills m (JC_DONE or JC_FAILED). */
 static void child_first(const struct tc_options *opt, struct jc_msg *m)
 {
@@ -414,6 +428,7 @@ static void child_first(const struct tc_options *opt, struct jc_msg *m)
 
     memset(&fr, 0, sizeof(fr));
     o.first_wait = child_wait_turn;
+    o.first_slow = child_slow;
     o.opaque = &in;     /* child_progress does not use it */
     rc = tc_first_playable(JC_FD_INPUT, &follow, JC_FD_WORK, &o, child_segment, NULL, &fr);
     m->type = rc < 0 ? JC_FAILED : JC_DONE;

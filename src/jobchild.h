@@ -55,6 +55,10 @@ enum jc_type {
     JC_ENCODE,        /* child -> parent (first pass): it will encode, not
                          copy, and waits for JC_GO before it starts */
     JC_GO,            /* parent -> child: start encoding (its turn came) */
+    JC_SLOW,          /* child -> parent (first pass, encoding): final = 1
+                         when it is slower than real time (expected from the
+                         source, then measured), 0 when no longer; done =
+                         its measured pace, 0 before measured */
 };
 
 /* One message. Fields a type does not use are zero. */

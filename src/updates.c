@@ -116,6 +116,18 @@ static void set_urls(json_t *o, const struct db_update *u, int version, int firs
     }
 }
 
+/* Whether the first pass runs slower than real time, and when it will be
+ * done at the pace it measured (seconds, or null before it measured one,
+ * or when the source does not say how long it is). */
+static void set_first_slow(json_t *o, const struct db_update *u)
+{
+    int slow = u->first_slow && strcmp(u->status, "ready") && strcmp(u->status, "failed");
+
+    json_object_set_new(o, "first_slow", json_boolean(slow));
+    json_object_set_new(o, "playable_eta", slow && u->first_eta >= 0
+                                           ? json_integer((json_int_t)ceil(u->first_eta)) : json_null());
+}
+
 /* The trim and media version of u into o, with the URLs of the version
  * served: DB_OK or a negative db_rc. */
 static int media_json(struct catalog *c, const struct db_update *u, int64_t viewer, json_t *o)
@@ -189,6 +201,7 @@ static int update_json(struct catalog *c, const struct db_update *u, int64_t vie
         return DB_ERROR;
     }
     json_object_set_new(o, "answers", answers);
+    set_first_slow(o, u);
     json_object_set_new(json_object_get(o, "author"), "avatar_url", picture_url_json(u->author_avatar));
     if ((rc = media_json(c, u, viewer, o)) < 0) {
         json_decref(o);

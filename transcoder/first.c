@@ -37,6 +37,8 @@
 #define FIRST_LOOKAHEAD 4.0     /* seconds of video read to measure its rate */
 #define FIRST_MAX_QUEUE 1024    /* packets held while measuring */
 #define FIRST_MAX_FPS 60.0
+#define FIRST_SLOW_BELOW 0.95   /* measured pace that makes a pass slow */
+#define FIRST_FAST_ABOVE 1.05   /* ... and that makes it no longer slow */
 
 /* Everything one pass holds; freed by first_free(). */
 struct first_job {
@@ -68,7 +70,17 @@ struct first_job {
     double                  last_pic;    /* progressive: time of the last
                                             picture, -1 = none (gap.h) */
     int                     master;      /* master.m3u8 written */
-    int64_t                 t0, last_report;
+    int64_t                 last_report;
+    int64_t                 work_t0;     /* when run() started */
+    double                  waited0;     /* reader's waiting time then */
+    double                  mark_work;   /* work and video done at the first
+                                            frame, -1 before: the pace is
+                                            measured from there, the
+                                            decoder's and encoder's start
+                                            not counted */
+    double                  mark_done;
+    int                     paced;       /* a pace was reported */
+    int                     slow;        /* the verdict last given */
 };
 
 static int fail(struct first_job *j, int ret, const char *msg)
@@ -76,6 +88,16 @@ static int fail(struct first_job *j, int ret, const char *msg)
     if (!j->res->error[0])
         snprintf(j->res->error, sizeof(j->res->error), "%s", msg);
     return ret < 0 ? ret : AVERROR(EINVAL);
+}
+
+int tc_first_expect_slow(int width, int height, double fps)
+{
+    /* 1080p30 and a little margin (1088 coded lines, 30000/1001) */
+    const double limit = 1920.0 * 1088 * 30.5;
+
+    if (width <= 0 || height <= 0)
+        return 0;
+    return (double)width * height * (fps > 0 ? fps : 30.0) > limit;
 }
 
 const char *tc_first_copy_refusal(const struct tc_copy_probe *p)
@@ -236,17 +258,57 @@ static int open_decoder(struct first_job *j, int idx, AVCodecContext **out)
     return ret;
 }
 
-/* Report progress at most 4 times a second; non-zero means cancel. */
+/* Give the slow-or-not verdict when it changes (encoding only). */
+static void set_slow(struct first_job *j, int slow, double pace)
+{
+    if (j->copy || slow == j->slow)
+        return;
+    j->slow = slow;
+    av_log(NULL, AV_LOG_INFO, "first playable: %s than real time (%s)\n",
+           slow ? "slower" : "faster",
+           pace > 0 ? "measured" : "expected from its size and rate");
+    if (j->opt.first_slow)
+        j->opt.first_slow(j->opt.opaque, slow, pace);
+}
+
+/*
+ * Report progress at most 4 times a second (and at once when the pace is
+ * first known); non-zero means cancel. The pace is seconds of video done
+ * per second of work since the first frame: wall time less the time the
+ * reader waited for an upload's bytes. The eta is what is left at that
+ * pace; after TC_FIRST_PACE_TRUST s of work the pace also says whether
+ * the pass is slower than real time.
+ */
 static int report(struct first_job *j)
 {
     int64_t now = av_gettime_relative();
-    double total = j->in->duration, eta = -1;
+    double total = j->in->duration, eta = -1, pace = 0, work;
+    int was_paced = j->paced;
 
-    if (!j->opt.progress || now - j->last_report < 250000)
+    if (!j->opt.progress && !j->opt.first_slow)
+        return 0;
+    if (was_paced && now - j->last_report < 250000)
+        return 0;
+    work = (now - j->work_t0) / 1e6 -
+           (tc_reader_waited(j->in->pb) - j->waited0);
+    if (j->mark_work < 0 && j->done > 0) {
+        j->mark_work = work;
+        j->mark_done = j->done;
+    } else if (j->mark_work >= 0 && j->done > j->mark_done &&
+               work > j->mark_work) {
+        pace = (j->done - j->mark_done) / (work - j->mark_work);
+        j->paced = 1;
+        if (total > 0)
+            eta = fmax(0, (total - j->done) / pace);
+        if (work >= TC_FIRST_PACE_TRUST)
+            set_slow(j, j->slow ? pace < FIRST_FAST_ABOVE :
+                                  pace < FIRST_SLOW_BELOW, pace);
+    }
+    if (was_paced == j->paced && now - j->last_report < 250000)
         return 0;
     j->last_report = now;
-    if (total > 0 && j->done > 0)
-        eta = fmax(0, (now - j->t0) / 1e6 * (total - j->done) / j->done);
+    if (!j->opt.progress)
+        return 0;
     return j->opt.progress(j->opt.opaque, j->done, total > 0 ? total : 0,
                            eta);
 }
@@ -764,6 +826,8 @@ static int run(struct first_job *j)
 {
     int ret;
 
+    j->work_t0 = av_gettime_relative();
+    j->waited0 = tc_reader_waited(j->in->pb);
     for (;;) {
         ret = next_packet(j, j->pkt);
         if (ret == AVERROR_EOF)
@@ -861,7 +925,7 @@ int tc_first_playable(int in_fd, const struct tc_follow *follow,
     j->dirfd = out_dirfd;
     j->last_dts = j->last_vpts = AV_NOPTS_VALUE;
     j->last_pic = -1;
-    j->t0 = av_gettime_relative();
+    j->mark_work = -1;
     tc_limits_fill(&j->opt.limits);
     if ((ret = tc_input_open_fd(in_fd, follow, &j->opt.limits,
                                 j->opt.deadline_us, &j->in, res->error,
@@ -880,6 +944,9 @@ int tc_first_playable(int in_fd, const struct tc_follow *follow,
     j->has_audio = j->in->aindex >= 0 &&
                    open_decoder(j, j->in->aindex, &j->adec) >= 0;
     choose_mode(j);
+    if (!j->copy)
+        set_slow(j, tc_first_expect_slow(j->in->width, j->in->height,
+                                         j->in->fps), 0);
     if (!j->copy && j->opt.first_wait && j->opt.first_wait(j->opt.opaque) != 0) {
         ret = fail(j, AVERROR_EXIT, "the upload was abandoned");
         goto end;

@@ -31,4 +31,14 @@ struct tc_copy_probe {
  */
 const char *tc_first_copy_refusal(const struct tc_copy_probe *p);
 
+/*
+ * 1 when encoding the first rendition of a source of this size and frame
+ * rate (fps 0: unknown, taken as 30) is expected to be slower than real
+ * time on one core, before the pass has measured its own pace: more
+ * pixels a second than 1080p30 (larger than 1080p, 4K above all, or more
+ * than 30 frames a second at 1080p). The pass is made for up to 1080p30
+ * faster than real time; beyond that it says so rather than promise.
+ */
+int tc_first_expect_slow(int width, int height, double fps);
+
 #endif

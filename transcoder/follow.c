@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <libavutil/mem.h>
+#include <libavutil/time.h>
 
 #define READER_BUFSIZE (256 * 1024)
 
@@ -23,6 +24,7 @@ struct tc_reader {
     int              gone;       /* the caller abandoned the file */
     struct tc_follow follow;     /* length callback and wake fd */
     AVIOInterruptCB  icb;        /* deadline, checked while waiting */
+    int64_t          waited_us;  /* time spent waiting for bytes */
 };
 
 /* Ask the caller for the confirmed length. Returns 0 or AVERROR_EXIT. */
@@ -49,16 +51,16 @@ static int reader_refresh(struct tc_reader *r)
 static void reader_wait(struct tc_reader *r)
 {
     struct pollfd p = { r->follow.wake_fd, POLLIN, 0 };
+    int64_t t0 = av_gettime_relative();
     char drain[64];
 
-    if (r->follow.wake_fd < 0) {
+    if (r->follow.wake_fd < 0)
         poll(NULL, 0, TC_FOLLOW_POLL_MS);
-        return;
-    }
-    if (poll(&p, 1, TC_FOLLOW_POLL_MS) > 0 && (p.revents & POLLIN))
+    else if (poll(&p, 1, TC_FOLLOW_POLL_MS) > 0 && (p.revents & POLLIN))
         while (read(r->follow.wake_fd, drain, sizeof(drain)) ==
                (ssize_t)sizeof(drain))
             ;  /* an eventfd gives 8 bytes, a pipe what was written */
+    r->waited_us += av_gettime_relative() - t0;
 }
 
 /* Wait until byte pos is confirmed or the length is final. 0 or AVERROR. */
@@ -192,6 +194,12 @@ int tc_reader_gone(const AVIOContext *pb)
 {
     const struct tc_reader *r = pb->opaque;
     return r->gone;
+}
+
+double tc_reader_waited(const AVIOContext *pb)
+{
+    const struct tc_reader *r = pb->opaque;
+    return r->waited_us / 1e6;
 }
 
 void tc_reader_close(AVIOContext **pb)

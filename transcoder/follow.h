@@ -29,6 +29,10 @@ int tc_reader_growing(const AVIOContext *pb);
 /* 1 when the caller said the upload is gone. */
 int tc_reader_gone(const AVIOContext *pb);
 
+/* Seconds spent so far waiting for bytes not confirmed yet (an upload
+ * still arriving): not work, for whoever measures its own pace. */
+double tc_reader_waited(const AVIOContext *pb);
+
 /* Free *pb and its state (the fd stays open); sets *pb to NULL. */
 void tc_reader_close(AVIOContext **pb);
 

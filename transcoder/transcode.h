@@ -62,6 +62,20 @@ struct tc_options {
                                       caller caps how many encode at once);
                                       non-zero stops the pass as abandoned.
                                       NULL: encode at once */
+    void           (*first_slow)(void *opaque, int slow, double pace);
+                                   /* first pass only, when it encodes:
+                                      called whenever its verdict changes,
+                                      slow = 1 when it is slower than real
+                                      time (expected from the source's size
+                                      and rate, tc_first_expect_slow, until
+                                      it has worked TC_FIRST_PACE_TRUST s,
+                                      then measured), 0 when no longer;
+                                      pace = seconds of video per second of
+                                      work, 0 before it is measured. The
+                                      progress eta of the first pass comes
+                                      from that pace, time spent waiting
+                                      for an upload's bytes not counted.
+                                      NULL: nobody asks */
 };
 
 struct tc_rung {
@@ -150,6 +164,9 @@ struct tc_first_result {
 
 #define TC_FIRST_PRESET "superfast"  /* x264 preset of the progressive rung */
 #define TC_FIRST_MAX_SIDE 720        /* its short side at most */
+#define TC_FIRST_PACE_TRUST 5.0      /* seconds of work after which the
+                                        measured pace, not the source's
+                                        size, says whether it is slow */
 
 /*
  * The first-playable pass: read the stored file in_fd (not closed; it may

@@ -4,7 +4,7 @@
 // generated media fixtures (ffmpeg lavfi).
 import { chromium } from 'playwright-core';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, existsSync, readFileSync } from 'node:fs';
+import { mkdirSync, existsSync, readFileSync, renameSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -59,6 +59,30 @@ export function makeClip({ seconds = 3, width = 640, height = 360, name = 'clip.
     '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${seconds}`,
     '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-preset', 'veryfast', ...extra, '-c:a', 'aac', '-shortest', '-movflags', '+faststart', out]);
   if (r.status !== 0) throw new Error(`ffmpeg failed: ${r.stderr}`);
+  return out;
+}
+
+// A 4K (3840x2160, 15 fps) recording as a phone makes one: HEVC when this
+// ffmpeg has libx265 (else H.264, which above 1080p is encoded by the
+// first pass too, not copied), Opus audio, in Matroska with its duration
+// and cues in front. Its first-playable pass is expected to be slower than
+// real time (its size says so). Made once; returns its path.
+export function makeUhdRecording({ seconds = 3 } = {}) {
+  const dir = join(tmpdir(), 'hubcast-browser-fixtures');
+  mkdirSync(dir, { recursive: true });
+  const encoders = spawnSync('ffmpeg', ['-hide_banner', '-encoders'], { encoding: 'utf8' }).stdout ?? '';
+  const hevc = /libx265/.test(encoders);
+  const out = join(dir, `uhd-${hevc ? 'hevc' : 'h264'}-${seconds}s.mkv`);
+  if (existsSync(out)) return out;
+  const video = hevc ? ['-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', 'log-level=error']
+    : ['-c:v', 'libx264', '-preset', 'ultrafast'];
+  const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y',
+    '-f', 'lavfi', '-i', `testsrc2=size=3840x2160:rate=15:duration=${seconds}`,
+    '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${seconds}`,
+    ...video, '-pix_fmt', 'yuv420p', '-g', '15', '-c:a', 'libopus',
+    '-f', 'matroska', '-cues_to_front', '1', `${out}.tmp`]);
+  if (r.status !== 0) throw new Error(`ffmpeg failed: ${r.stderr}`);
+  renameSync(`${out}.tmp`, out);
   return out;
 }
 

@@ -472,6 +472,43 @@ UNIT_TEST(job_claim_first_jobs_before_ladders_by_lane)
     CHECK(job.first && job.update_id == a && job.attempts == 2);
 }
 
+UNIT_TEST(job_first_slow_shows_on_the_update_while_it_runs)
+{
+    struct db_viewer v = { boss, 1 };
+    struct db_update u;
+    struct db_job job;
+    int64_t a;
+
+    drain_jobs();
+    a = new_update_first(ann);
+    CHECK_INT(db_job_claim_lane(cat, DB_LANE_FIRST, "f", 2000, 60, 3, "x", &job), DB_OK);
+    CHECK(job.first && job.update_id == a);
+    CHECK_INT(db_update_get(cat, &v, a, &u), DB_OK);
+    CHECK_INT(u.first_slow, 0);
+    CHECK(u.first_eta < 0);
+    db_update_free(&u);
+    /* Slow (a 4K source), then its eta at the pace it measured. */
+    CHECK_INT(db_job_first_slow(cat, job.id, "f", 1, 2001), DB_OK);
+    CHECK_INT(db_job_first_slow(cat, job.id, "other", 1, 2001), DB_INVALID);
+    CHECK_INT(db_job_heartbeat(cat, job.id, "f", 20, 95, 2002, 60), DB_OK);
+    CHECK_INT(db_update_get(cat, &v, a, &u), DB_OK);
+    CHECK_INT(u.first_slow, 1);
+    CHECK_INT((int)u.first_eta, 95);
+    CHECK_INT((int)u.progress, 0);          /* the ladder's, not the pass's */
+    db_update_free(&u);
+    CHECK_INT(db_job_first_slow(cat, job.id, "f", 0, 2003), DB_OK);
+    CHECK_INT(db_update_get(cat, &v, a, &u), DB_OK);
+    CHECK_INT(u.first_slow, 0);
+    db_update_free(&u);
+    /* Once the pass is done nothing is slow; a retried pass starts unsaid. */
+    CHECK_INT(db_job_first_slow(cat, job.id, "f", 1, 2004), DB_OK);
+    CHECK_INT(db_job_first_done(cat, job.id, "f", 3, 2005), DB_OK);
+    CHECK_INT(db_update_get(cat, &v, a, &u), DB_OK);
+    CHECK_INT(u.first_slow, 0);
+    db_update_free(&u);
+    CHECK_INT(db_job_first_slow(cat, job.id, "f", 1, 2006), DB_INVALID);
+}
+
 /* A claim made on its own connection in a thread (worker "held"). */
 struct held_claim {
     struct catalog *c;
@@ -1159,6 +1196,7 @@ int main(void)
     unit_run(job_claim_order_allhands_then_fair_turns, "job_claim_order_allhands_then_fair_turns");
     unit_run(job_claim_busy, "job_claim_busy");
     unit_run(job_claim_first_jobs_before_ladders_by_lane, "job_claim_first_jobs_before_ladders_by_lane");
+    unit_run(job_first_slow_shows_on_the_update_while_it_runs, "job_first_slow_shows_on_the_update_while_it_runs");
     unit_run(job_claims_side_by_side_on_postgresql, "job_claims_side_by_side_on_postgresql");
     unit_run(job_claims_by_two_workers_take_each_job_once, "job_claims_by_two_workers_take_each_job_once");
     unit_run(upload_create_get_advance_finish, "upload_create_get_advance_finish");

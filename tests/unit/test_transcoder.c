@@ -304,6 +304,21 @@ UNIT_TEST(first_copies_only_qualifying_h264)
     CHECK_STR(tc_first_copy_refusal(&p), "above the top rung's maxrate");
 }
 
+UNIT_TEST(first_expects_slow_above_1080p30)
+{
+    CHECK_INT(tc_first_expect_slow(1920, 1080, 30), 0);
+    CHECK_INT(tc_first_expect_slow(1920, 1088, 30000.0 / 1001), 0);
+    CHECK_INT(tc_first_expect_slow(1080, 1920, 30), 0);      /* portrait */
+    CHECK_INT(tc_first_expect_slow(1280, 720, 60), 0);
+    CHECK_INT(tc_first_expect_slow(640, 360, 0), 0);         /* rate unknown */
+    CHECK_INT(tc_first_expect_slow(1920, 1080, 60), 1);      /* 1080p60 */
+    CHECK_INT(tc_first_expect_slow(1920, 1080, 50), 1);
+    CHECK_INT(tc_first_expect_slow(2560, 1440, 24), 1);
+    CHECK_INT(tc_first_expect_slow(3840, 2160, 30), 1);      /* 4K */
+    CHECK_INT(tc_first_expect_slow(2160, 3840, 0), 1);       /* 4K portrait, rate unknown */
+    CHECK_INT(tc_first_expect_slow(0, 0, 30), 0);            /* size unknown */
+}
+
 /* The confirmed length a test hands the reader. */
 struct fake_upload {
     int64_t confirmed;
@@ -364,6 +379,8 @@ UNIT_TEST(reader_never_reads_past_the_confirmed_length)
     for (n = 0; n < total; n++)
         ok &= buf[n] == (unsigned char)n;
     CHECK(ok);
+    /* it waited for the bytes, and counted that time (not work) */
+    CHECK(tc_reader_waited(pb) > 0);
     CHECK_INT(tc_reader_growing(pb), 0);
     CHECK(avio_feof(pb));
     /* once finished, the size is known and seeking works */
@@ -424,6 +441,8 @@ UNIT_TEST(reader_waiting_gives_up_at_the_deadline)
     CHECK_INT(tc_reader_open(fd, NULL, NULL, &pb), 0);
     CHECK_INT(tc_reader_growing(pb), 0);
     CHECK_INT(avio_size(pb), 1000);
+    CHECK_INT(avio_read(pb, buf, sizeof(buf)), (int)sizeof(buf));
+    CHECK(tc_reader_waited(pb) == 0);   /* never waits for a complete file */
     tc_reader_close(&pb);
     close(fd);
     unlink(path);
@@ -576,6 +595,7 @@ int main(void)
              "playlist_written_atomically_by_rename");
     unit_run(first_copies_only_qualifying_h264,
              "first_copies_only_qualifying_h264");
+    unit_run(first_expects_slow_above_1080p30, "first_expects_slow_above_1080p30");
     unit_run(reader_never_reads_past_the_confirmed_length,
              "reader_never_reads_past_the_confirmed_length");
     unit_run(reader_stops_when_the_upload_is_gone,

@@ -192,12 +192,15 @@ function copyLink(id) {
 // Follow an update that is not ready: GET it about every second until it
 // is ready or failed, calling changed(update) after each answer. Shows
 // progress and ETA while nothing plays, "playable now, better quality in
-// ~N min" while the first rendition plays, nothing once it is ready.
+// ~N min" while the first rendition plays, nothing once it is ready; and
+// while the first rendition is made slower than real time (a 4K video),
+// that it may pause, and when it will not (first_slow, playable_eta).
 async function follow(ctx, id, stage, changed) {
   const bar = h('progress', { id: 'processing-progress', max: 100, value: 0, 'aria-label': t('watch.processing') });
   const txt = h('p', { id: 'processing-status', role: 'status', 'aria-live': 'polite' });
+  const slow = h('p.slow', { id: 'first-slow', role: 'status', 'aria-live': 'polite', hidden: true });
   const heading = h('h2', t('watch.processing'));
-  const box = h('div.processing', { id: 'processing' }, heading, bar, txt);
+  const box = h('div.processing', { id: 'processing' }, heading, bar, txt, slow);
   stage.append(box);
   for (;;) {
     let u;
@@ -234,6 +237,9 @@ async function follow(ctx, id, stage, changed) {
         ? t('watch.progress', { pct: u.progress, eta: u.eta === null ? t('eta.unknown') : fmtEta(u.eta) })
         : t(`status.${u.status}`);
     }
+    const said = u.first_slow ? slowly(u.playable_eta) : '';
+    slow.hidden = !said;
+    if (slow.textContent !== said) slow.textContent = said;
     await sleep(POLL_MS);
     if (!ctx.alive()) return;
   }
@@ -247,6 +253,14 @@ function betterQuality(eta) {
   if (eta === null || eta === undefined || !Number.isFinite(Number(eta))) return t('watch.playableNow');
   if (eta < 60) return t('watch.playableSoon');
   return t('watch.playableEta', { n: Math.max(1, Math.round(eta / 60)) });
+}
+
+// "Takes longer than its own length to prepare" and, once the first pass
+// has measured its pace, when it plays without pauses (eta in seconds).
+function slowly(eta) {
+  if (eta === null || eta === undefined || !Number.isFinite(Number(eta))) return t('watch.slow');
+  if (eta < 60) return t('watch.slowSoon');
+  return t('watch.slowEta', { n: Math.max(1, Math.ceil(eta / 60)) });
 }
 
 function sleep(ms) { return new Promise((r) => setTimeout(r, ms)); }
