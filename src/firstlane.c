@@ -346,8 +346,9 @@ static void grant_turns(struct lane *l)
     }
 }
 
-/* Say in the pass's folder that it encodes (LAYOUT_FIRST_ENCODING), so
- * that its ladder does not wait for it as for a copy (worker.c). */
+/* Say in the pass's folder that it encodes (LAYOUT_FIRST_ENCODING), and
+ * in an S3 store as the object first/.encoding, so that its ladder does
+ * not wait for it as for a copy (worker.c). */
 static void mark_encoding(const struct slot *s)
 {
     char path[sizeof(s->dir) + 16];
@@ -356,6 +357,9 @@ static void mark_encoding(const struct slot *s)
     snprintf(path, sizeof(path), "%s/" LAYOUT_FIRST_ENCODING, s->dir);
     if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644)) >= 0)
         close(fd);
+    /* A ladder on another machine looks for it in the store. */
+    if (store_is_s3())
+        store_put_media_marker(s->update_id, LAYOUT_FIRST_DIR "/" LAYOUT_FIRST_ENCODING);
 }
 
 /* One message from slot s's child. */

@@ -249,6 +249,69 @@ test('neither the server nor the worker keeps media on disk', { skip }, async ()
   assert.deepEqual(filesBelow(join(worker.data, 'uploads')), [], 'worker uploads folder');
 });
 
+test('an H.264 Matroska recording: the ladder takes its first rendition over from the store as its top rung',
+  { skip }, async () => {
+    assert.ok(update, 'the upload test ran');
+    // 854x480: a ladder of two rungs (480p, 360p), the copy within the 480p rung's maxrate.
+    const mkv = join(dir, 'rec480.mkv');
+    execFileSync('ffmpeg', ['-nostdin', '-v', 'error', '-y',
+      '-f', 'lavfi', '-i', 'testsrc2=s=854x480:r=30:d=8', '-f', 'lavfi', '-i', 'sine=frequency=440:d=8',
+      '-c:v', 'libx264', '-preset', 'veryfast', '-g', '60', '-b:v', '600k', '-maxrate', '800k',
+      '-bufsize', '1600k', '-pix_fmt', 'yuv420p', '-c:a', 'libopus', '-f', 'matroska', mkv]);
+    const r = await fetch(`${srv.url}/api/updates?title=Reused`, {
+      method: 'POST', body: readFileSync(mkv),
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'video/x-matroska' },
+    });
+    const text = await r.text();
+    assert.equal(r.status, 201, text);
+    const id = JSON.parse(text).update.id;
+    const u = await settle(id);
+    assert.equal(u.status, 'ready', `${u.error}\n${worker.output}`);
+
+    // The worker fetched the copy and offered it; the job child took it over.
+    const offered = worker.output.match(new RegExp(
+      `job (\\d+): transcoding update ${id} \\(its first rendition is a copy: offered as the top rung\\)`));
+    assert.ok(offered, worker.output);
+    const job = offered[1];
+    assert.match(worker.output, new RegExp(`job ${job}: the top rung is the first rendition, copied`));
+    const cpu = worker.output.match(new RegExp(`job ${job}: the job child used ([\\d.]+) CPU s`));
+    assert.ok(cpu, worker.output);
+    console.log(`# ladder of update ${id} (top rung copied from the store): ${cpu[1]} CPU s`);
+
+    // In the store, the 480p rung is first/video: the same init and segments, byte for byte.
+    const objects = [...ls(`media/${id}/`).keys()].map((k) => k.slice(`media/${id}/`.length));
+    const below = (d) => objects.filter((k) => k.startsWith(d) && !k.endsWith('.m3u8'))
+      .map((k) => k.slice(d.length)).sort();
+    const first = below('first/video/');
+    assert.ok(first.length >= 3 && first.includes('init.mp4'), objects.join(' '));
+    assert.deepEqual(below('480p/'), first, 'the same init and segments');
+    const fetched = (key) => { const f = join(dir, 'obj.copy'); rmSync(f, { force: true }); s3(['get', key, f]);
+      return readFileSync(f); };
+    for (const name of first)
+      assert.ok(fetched(`media/${id}/480p/${name}`).equals(fetched(`media/${id}/first/video/${name}`)),
+        `480p/${name} is not first/video/${name}`);
+    // Listed as VOD with the copy's own segment lengths; the other rung encoded.
+    const inf = (t) => t.match(/#EXTINF:[\d.]+/g);
+    const firstList = fetched(`media/${id}/first/video/index.m3u8`).toString();
+    const topList = fetched(`media/${id}/480p/index.m3u8`).toString();
+    assert.deepEqual(inf(topList), inf(firstList));
+    assert.match(topList, /#EXT-X-PLAYLIST-TYPE:VOD/);
+    assert.ok(objects.includes('360p/index.m3u8'), objects.join(' '));
+    // What the server serves to a player lists both rungs.
+    const master = (await get(`/media/${id}/master.m3u8`)).body.toString();
+    assert.match(master, /RESOLUTION=854x480/);
+    assert.match(master, /RESOLUTION=640x360/);
+
+    // The copy fetched for the job child went with the job's scratch.
+    const t0 = Date.now();
+    while (filesBelow(join(worker.data, 'media')).length && Date.now() - t0 < 10000) await sleep(100);
+    assert.deepEqual(filesBelow(join(worker.data, 'media')), [], 'worker scratch');
+
+    const d = await fetch(`${srv.url}/api/updates/${id}`, { method: 'DELETE',
+      headers: { authorization: `Bearer ${token}` } });
+    assert.equal(d.status, 200);
+  });
+
 // PATCH the update as its author: the response.
 async function patchUpdate(id, body) {
   const r = await fetch(`${srv.url}/api/updates/${id}`, { method: 'PATCH', body: JSON.stringify(body),
