@@ -90,10 +90,10 @@ async function startStoreServer(args = [], env = {}) {
   return s;
 }
 
-function startWorker() {
+function startWorker(extra = [], extraEnv = {}) {
   const data = join(dir, 'worker');
-  const env = { ...process.env, ...ceph.env, ...catalogEnv(srv.dir) };
-  const args = ['worker', '--data', data];
+  const env = { ...process.env, ...ceph.env, ...catalogEnv(srv.dir), ...extraEnv };
+  const args = ['worker', '--data', data, ...extra];
   // SQLite: the server's catalog file, shared by path (two processes on
   // one SQLite file in WAL mode); PostgreSQL: catalogEnv gave its URL.
   if (!env.HUBCAST_DATABASE) args.push('--database', join(srv.dir, 'hubcast.db'));
@@ -106,6 +106,13 @@ function startWorker() {
     resolve(w.exited);
   }));
   return w;
+}
+
+// Stop the worker and start another on the same data folder.
+async function restartWorker(extra, extraEnv) {
+  worker.proc.kill('SIGTERM');
+  await worker.exit;
+  worker = startWorker(extra, extraEnv);
 }
 
 async function get(path, headers = {}) {
@@ -255,6 +262,27 @@ test('neither the server nor the worker keeps media on disk', { skip }, async ()
   assert.deepEqual(filesBelow(join(worker.data, 'uploads')), [], 'worker uploads folder');
 });
 
+// Upload the H.264 Matroska file mkv in one request; its update once ready,
+// and the ladder job's number.
+async function uploadCopyable(mkv, title) {
+  const r = await fetch(`${srv.url}/api/updates?title=${title}`, {
+    method: 'POST', body: readFileSync(mkv),
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'video/x-matroska' },
+  });
+  const text = await r.text();
+  assert.equal(r.status, 201, text);
+  const id = JSON.parse(text).update.id;
+  const u = await settle(id);
+  assert.equal(u.status, 'ready', `${u.error}\n${worker.output}`);
+  // The worker fetched the copy and offered it; the job child took it over.
+  const offered = worker.output.match(new RegExp(
+    `job (\\d+): transcoding update ${id} \\(its first rendition is a copy: offered as the top rung\\)`));
+  assert.ok(offered, worker.output);
+  const job = offered[1];
+  assert.match(worker.output, new RegExp(`job ${job}: the top rung is the first rendition, copied`));
+  return { id, job };
+}
+
 test('an H.264 Matroska recording: the ladder takes its first rendition over from the store as its top rung',
   { skip }, async () => {
     assert.ok(update, 'the upload test ran');
@@ -264,22 +292,10 @@ test('an H.264 Matroska recording: the ladder takes its first rendition over fro
       '-f', 'lavfi', '-i', 'testsrc2=s=854x480:r=30:d=8', '-f', 'lavfi', '-i', 'sine=frequency=440:d=8',
       '-c:v', 'libx264', '-preset', 'veryfast', '-g', '60', '-b:v', '600k', '-maxrate', '800k',
       '-bufsize', '1600k', '-pix_fmt', 'yuv420p', '-c:a', 'libopus', '-f', 'matroska', mkv]);
-    const r = await fetch(`${srv.url}/api/updates?title=Reused`, {
-      method: 'POST', body: readFileSync(mkv),
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'video/x-matroska' },
-    });
-    const text = await r.text();
-    assert.equal(r.status, 201, text);
-    const id = JSON.parse(text).update.id;
-    const u = await settle(id);
-    assert.equal(u.status, 'ready', `${u.error}\n${worker.output}`);
-
-    // The worker fetched the copy and offered it; the job child took it over.
-    const offered = worker.output.match(new RegExp(
-      `job (\\d+): transcoding update ${id} \\(its first rendition is a copy: offered as the top rung\\)`));
-    assert.ok(offered, worker.output);
-    const job = offered[1];
-    assert.match(worker.output, new RegExp(`job ${job}: the top rung is the first rendition, copied`));
+    // The job child tries to write into the copy it is given (the test-only probe): refused.
+    await restartWorker(['--test-clock'], { HUBCAST_TEST_JOBCHILD_PROBE: 'writefirst:video/seg_00000.m4s' });
+    const { id, job } = await uploadCopyable(mkv, 'Reused');
+    assert.match(worker.output, /job child: test probe writefirst:video\/seg_00000\.m4s: .*Permission denied/);
     const cpu = worker.output.match(new RegExp(`job ${job}: the job child used ([\\d.]+) CPU s`));
     assert.ok(cpu, worker.output);
     console.log(`# ladder of update ${id} (top rung copied from the store): ${cpu[1]} CPU s`);
@@ -313,6 +329,45 @@ test('an H.264 Matroska recording: the ladder takes its first rendition over fro
     while (filesBelow(join(worker.data, 'media')).length && Date.now() - t0 < 10000) await sleep(100);
     assert.deepEqual(filesBelow(join(worker.data, 'media')), [], 'worker scratch');
 
+    // Nor can it hard-link the copy into its work folder (a file it could write).
+    await restartWorker(['--test-clock'], { HUBCAST_TEST_JOBCHILD_PROBE: 'linkfirst:video/init.mp4' });
+    const again = await uploadCopyable(mkv, 'Reused again');
+    assert.match(worker.output, /job child: test probe linkfirst:video\/init\.mp4: .*Operation not permitted/);
+    await restartWorker();
+
+    for (const gone of [id, again.id]) {
+      const d = await fetch(`${srv.url}/api/updates/${gone}`, { method: 'DELETE',
+        headers: { authorization: `Bearer ${token}` } });
+      assert.equal(d.status, 200);
+    }
+  });
+
+test('a VP8 recording: its first rendition is an encode, marked so in the store, and the ladder encodes every rung',
+  { skip }, async () => {
+    assert.ok(update, 'the upload test ran');
+    const webm = join(dir, 'rec480.webm');
+    execFileSync('ffmpeg', ['-nostdin', '-v', 'error', '-y',
+      '-f', 'lavfi', '-i', 'testsrc2=s=854x480:r=30:d=4', '-f', 'lavfi', '-i', 'sine=frequency=440:d=4',
+      '-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '1000k', '-g', '60',
+      '-c:a', 'libopus', '-f', 'webm', webm]);
+    const r = await fetch(`${srv.url}/api/updates?title=Encoded`, {
+      method: 'POST', body: readFileSync(webm),
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'video/webm' },
+    });
+    const text = await r.text();
+    assert.equal(r.status, 201, text);
+    const id = JSON.parse(text).update.id;
+    const u = await settle(id);
+    assert.equal(u.status, 'ready', `${u.error}\n${worker.output}`);
+    // A ladder on another machine reads the marker and does not wait.
+    assert.ok(ls(`media/${id}/first/`).has(`media/${id}/first/.encoding`), 'the marker is in the store');
+    assert.equal((await get(`/media/${id}/first/.encoding`)).status, 404, 'the marker is never served');
+    const job = worker.output.match(new RegExp(`job (\\d+): transcoding update ${id}\\b(.*)`));
+    assert.ok(job, worker.output);
+    assert.equal(job[2], '', 'no first rendition is offered');
+    assert.doesNotMatch(worker.output, new RegExp(`job ${job[1]}: the top rung is the first rendition`));
+    const cpu = worker.output.match(new RegExp(`job ${job[1]}: the job child used ([\\d.]+) CPU s`));
+    assert.ok(cpu, worker.output);
     const d = await fetch(`${srv.url}/api/updates/${id}`, { method: 'DELETE',
       headers: { authorization: `Bearer ${token}` } });
     assert.equal(d.status, 200);
