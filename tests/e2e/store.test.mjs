@@ -29,6 +29,7 @@ let ceph;
 let dir;            // fixtures and the two data folders
 let srv;            // hubcast serve
 let worker;         // hubcast worker: { proc, output, exit }
+let lane;           // a first lane of its own, when a test starts one
 let token;
 let clip;
 
@@ -44,6 +45,10 @@ before(async () => {
 });
 
 after(async () => {
+  if (lane && lane.exited === null) {
+    lane.proc.kill('SIGTERM');
+    await lane.exit;
+  }
   if (worker && worker.exited === null) {
     worker.proc.kill('SIGTERM');
     await worker.exit;
@@ -90,8 +95,8 @@ async function startStoreServer(args = [], env = {}) {
   return s;
 }
 
-function startWorker(extra = [], extraEnv = {}) {
-  const data = join(dir, 'worker');
+function startWorker(extra = [], extraEnv = {}, name = 'worker') {
+  const data = join(dir, name);
   const env = { ...process.env, ...ceph.env, ...catalogEnv(srv.dir), ...extraEnv };
   const args = ['worker', '--data', data, ...extra];
   // SQLite: the server's catalog file, shared by path (two processes on
@@ -371,6 +376,33 @@ test('a VP8 recording: its first rendition is an encode, marked so in the store,
     const d = await fetch(`${srv.url}/api/updates/${id}`, { method: 'DELETE',
       headers: { authorization: `Bearer ${token}` } });
     assert.equal(d.status, 200);
+  });
+
+test('a first lane and a ladder worker apart: the ladder waits for the copy in the store and takes it over',
+  { skip }, async () => {
+    assert.ok(update, 'the upload test ran');
+    // As on two machines: data folders of their own, only the catalog and the store shared.
+    worker.proc.kill('SIGTERM');
+    await worker.exit;
+    lane = startWorker(['--lane', 'first'], {}, 'lane');
+    worker = startWorker(['--lane', 'ladder'], {}, 'ladder');
+    try {
+      const { id, job } = await uploadCopyable(join(dir, 'rec480.mkv'), 'Apart');
+      assert.match(lane.output, new RegExp(`first lane: job \\d+: first rendition of update ${id}`));
+      assert.doesNotMatch(worker.output, /first lane:/, 'the ladder worker ran no first pass');
+      const waited = new RegExp(`job ${job}: waiting for the first pass of update ${id}`).test(worker.output);
+      console.log(`# the ladder ${waited ? 'waited for' : 'found'} the first pass's copy in the store`);
+      const d = await fetch(`${srv.url}/api/updates/${id}`, { method: 'DELETE',
+        headers: { authorization: `Bearer ${token}` } });
+      assert.equal(d.status, 200);
+    } finally {
+      lane.proc.kill('SIGTERM');
+      await lane.exit;
+      await restartWorker();
+    }
+    // Both stopped by now: each removed its scratch once its part was in the store.
+    for (const name of ['lane', 'ladder'])
+      assert.deepEqual(filesBelow(join(dir, name, 'media')), [], `${name} scratch`);
   });
 
 // PATCH the update as its author: the response.
