@@ -687,7 +687,8 @@ static int fetch_first_copy(const struct conf *conf, int64_t update_id, char *di
 {
     char media[LAYOUT_PATH_MAX], rnd[24], name[32];
     struct tc_reuse r = { 0 };
-    int fd = -1, rc = 0;
+    double start = hc_monotonic();
+    int fd = -1, rc = 0, nsegs;
 
     hc_random_token(rnd, sizeof(rnd), 6);
     if (layout_media_dir(conf->data_dir, media, sizeof(media)) < 0 || hc_mkdirs(media, 0755) < 0 ||
@@ -711,9 +712,15 @@ static int fetch_first_copy(const struct conf *conf, int64_t update_id, char *di
         snprintf(name, sizeof(name), "video/seg_%05d.m4s", i);
         rc = store_fetch_media(update_id, LAYOUT_FIRST_DIR, name, fd);
     }
+    nsegs = r.nkeys;
     tc_reuse_free(&r);
-    if (rc != 0)
+    if (rc != 0) {
+        hc_log("worker: update %lld: its first rendition cannot be fetched from the store; "
+               "the top rung is encoded", (long long)update_id);
         goto none;
+    }
+    hc_log("worker: update %lld: its first rendition fetched from the store (%d segments, %.1f s)",
+           (long long)update_id, nsegs, hc_monotonic() - start);
     return fd;
 none:
     if (fd >= 0)
