@@ -81,6 +81,7 @@ struct slot {
     int     attempts;           /* of the job, this one included */
     char    input[DB_PATH_SIZE];/* the catalog's input path (names the upload) */
     struct store_sync sync;     /* what of dir is in the store */
+    int     marked;             /* first/.encoding is in the store */
 };
 
 struct lane {
@@ -99,9 +100,10 @@ static void drop_folder(struct slot *s)
 {
     sandbox_give_back(s->dir);
     hc_rmtree(s->dir);
-    if (store_is_s3() && s->sync.n > 0) {
+    if (store_is_s3() && (s->sync.n > 0 || s->marked)) {
         store_delete_media(s->update_id, LAYOUT_FIRST_DIR);
         store_sync_free(&s->sync);
+        s->marked = 0;
     }
 }
 
@@ -353,9 +355,10 @@ static void grant_turns(struct lane *l)
     }
 }
 
-/* Say in the pass's folder that it encodes (LAYOUT_FIRST_ENCODING), so
- * that its ladder does not wait for it as for a copy (worker.c). */
-static void mark_encoding(const struct slot *s)
+/* Say in the pass's folder that it encodes (LAYOUT_FIRST_ENCODING), and
+ * in an S3 store as the object first/.encoding, so that its ladder does
+ * not wait for it as for a copy (worker.c). */
+static void mark_encoding(struct slot *s)
 {
     char path[sizeof(s->dir) + 16];
     int fd;
@@ -363,6 +366,10 @@ static void mark_encoding(const struct slot *s)
     snprintf(path, sizeof(path), "%s/" LAYOUT_FIRST_ENCODING, s->dir);
     if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644)) >= 0)
         close(fd);
+    /* A ladder on another machine looks for it in the store. */
+    if (store_is_s3() &&
+        store_put_media_marker(s->update_id, LAYOUT_FIRST_DIR "/" LAYOUT_FIRST_ENCODING) == 0)
+        s->marked = 1;
 }
 
 /* One message from slot s's child. */

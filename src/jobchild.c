@@ -118,6 +118,7 @@ int jc_start(const struct jc_spec *s, struct jc_child *c)
     c->pid = 0;
     c->sock = -1;
     c->status = 0;
+    c->cpu = 0;
     snprintf(crf, sizeof(crf), "%d", s->crf);
     snprintf(threads, sizeof(threads), "%d", s->threads);
     snprintf(maxdur, sizeof(maxdur), "%d", s->max_duration);
@@ -195,8 +196,12 @@ int jc_finish(struct jc_child *c, int kill_it)
     if (c->pid > 0) {
         if (kill_it)
             kill(c->pid, SIGKILL);
-        while (waitpid(c->pid, &c->status, 0) < 0 && errno == EINTR)
+        struct rusage ru;
+        memset(&ru, 0, sizeof(ru));
+        while (wait4(c->pid, &c->status, 0, &ru) < 0 && errno == EINTR)
             ;
+        c->cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+                 (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
         c->pid = 0;
     }
     if (c->sock >= 0) {

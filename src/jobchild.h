@@ -102,6 +102,7 @@ struct jc_child {
     pid_t  pid;                 /* 0 once reaped */
     int    sock;                /* the parent's end of the channel, -1 closed */
     int    status;              /* waitpid() status once reaped */
+    double cpu;                 /* CPU seconds it used (user + system), once reaped */
 };
 
 /*
@@ -124,7 +125,8 @@ int jc_send(int sock, const struct jc_msg *m);
 
 /*
  * Reap the child, first killing it with SIGKILL when kill_it is set.
- * Returns its waitpid() status (also in c->status) and closes the socket.
+ * Returns its waitpid() status (also in c->status; its CPU time in c->cpu)
+ * and closes the socket.
  */
 int jc_finish(struct jc_child *c, int kill_it);
 

@@ -965,12 +965,33 @@ static enum s3_rc list_prefix(struct s3_client *c, const char *prefix, char *fk,
     return n < 0 || (size_t)n >= fksz ? S3_INVALID : S3_OK;
 }
 
-/* One page of ListObjectsV2 after another (continuation tokens). */
-enum s3_rc s3_list(struct s3_client *c, const char *prefix,
-                   int (*fn)(void *ctx, const char *key, int64_t size), void *ctx)
+/* ---- listings ---- */
+
+/*
+ * What tells ListObjectsV2 and ListMultipartUploads apart for
+ * list_pages: the request's own parameters, the element of one entry and
+ * how it is read, and the elements of a truncated answer that say where
+ * the next page starts, with the parameters they go back as.
+ */
+struct listing {
+    struct sigv4_pair fixed[2];     /* sent with every page (name NULL: none) */
+    const char *entry;              /* "Contents", "Upload" */
+    const char *next[2];            /* "NextContinuationToken"; "NextKeyMarker", ... */
+    const char *param[2];           /* "continuation-token"; "key-marker", ... */
+    /* One entry between vs and ve; fk is the full prefix listed, plen the
+     * configured prefix's length with its '/'. 0 go on, 1 stop, -1 an
+     * entry we cannot read. */
+    int (*entry_fn)(void *ctx, const char *fk, size_t plen, const char *vs, const char *ve);
+    void *ctx;
+};
+
+/* One page of listing l under prefix after another, until an answer is
+ * not truncated or an entry stops it. S3_OK, the request's failure, or
+ * S3_PROTOCOL for an answer we cannot read. */
+static enum s3_rc list_pages(struct s3_client *c, const char *prefix, const struct listing *l)
 {
-    char fk[1100], full[1100], token[1100] = "", trunc[8], size[32];
-    struct sigv4_pair qp[4];
+    char fk[1100], marks[2][1100] = { "", "" }, trunc[8];
+    struct sigv4_pair qp[5];
     size_t plen = strlen(c->cfg.prefix) + (c->cfg.prefix[0] ? 1 : 0);
     enum s3_rc rc = S3_OK;
     int stop = 0;
@@ -983,11 +1004,13 @@ enum s3_rc s3_list(struct s3_client *c, const char *prefix,
         const char *p, *end, *vs, *ve;
         size_t nq = 0;
 
-        if (token[0])
-            qp[nq++] = (struct sigv4_pair){ "continuation-token", token };
-        qp[nq++] = (struct sigv4_pair){ "list-type", "2" };
-        qp[nq++] = (struct sigv4_pair){ "max-keys", "1000" };
+        for (int i = 0; i < 2; i++)
+            if (l->fixed[i].name)
+                qp[nq++] = l->fixed[i];
         qp[nq++] = (struct sigv4_pair){ "prefix", fk };
+        for (int i = 0; i < 2 && marks[0][0]; i++)
+            if (l->param[i])
+                qp[nq++] = (struct sigv4_pair){ l->param[i], marks[i] };
         req_init(&q, "GET", NULL);
         q.query = qp;
         q.nquery = nq;
@@ -997,22 +1020,22 @@ enum s3_rc s3_list(struct s3_client *c, const char *prefix,
         }
         p = resp.body ? resp.body : "";
         end = p + resp.len;
-        while (!stop && xml_find(p, end, "Contents", &vs, &ve)) {
-            int64_t n = 0;
+        while (!stop && xml_find(p, end, l->entry, &vs, &ve)) {
+            int r = l->entry_fn(l->ctx, fk, plen, vs, ve);
             p = ve;
-            if (xml_get(vs, ve, "Key", full, sizeof(full)) < 0 || strncmp(full, fk, strlen(fk)) ||
-                strlen(full) < plen || xml_get(vs, ve, "Size", size, sizeof(size)) < 0 ||
-                hc_parse_i64(size, 0, INT64_MAX, &n) < 0) {
+            if (r < 0) {
                 rc = S3_PROTOCOL;
                 break;
             }
-            stop = fn(ctx, full + plen, n);
+            stop = r;
         }
+        p = resp.body ? resp.body : "";
         if (rc == S3_OK && !stop &&
-            (xml_get(resp.body ? resp.body : "", end, "IsTruncated", trunc, sizeof(trunc)) < 0 ||
-             strcmp(trunc, "true") ||
-             xml_get(resp.body, end, "NextContinuationToken", token, sizeof(token)) < 0))
+            (xml_get(p, end, "IsTruncated", trunc, sizeof(trunc)) < 0 || strcmp(trunc, "true")))
             stop = 1;
+        for (int i = 0; i < 2 && rc == S3_OK && !stop; i++)
+            if (l->next[i] && xml_get(p, end, l->next[i], marks[i], sizeof(marks[i])) < 0)
+                stop = 1;
         free(resp.body);
         if (rc != S3_OK) {
             fail(c, 0, "", "a listing we cannot read");
@@ -1020,6 +1043,43 @@ enum s3_rc s3_list(struct s3_client *c, const char *prefix,
         }
     }
     return S3_OK;
+}
+
+/* s3_list's caller. */
+struct object_walk {
+    int (*fn)(void *ctx, const char *key, int64_t size);
+    void *ctx;
+};
+
+/* One <Contents> of ListObjectsV2: its key (below the prefix listed) and size. */
+static int object_entry(void *ctx, const char *fk, size_t plen, const char *vs, const char *ve)
+{
+    struct object_walk *w = ctx;
+    char full[1100], size[32];
+    int64_t n = 0;
+
+    if (xml_get(vs, ve, "Key", full, sizeof(full)) < 0 || strncmp(full, fk, strlen(fk)) ||
+        strlen(full) < plen || xml_get(vs, ve, "Size", size, sizeof(size)) < 0 ||
+        hc_parse_i64(size, 0, INT64_MAX, &n) < 0)
+        return -1;
+    return w->fn(w->ctx, full + plen, n) != 0;
+}
+
+/* ListObjectsV2, page after page (continuation tokens). */
+enum s3_rc s3_list(struct s3_client *c, const char *prefix,
+                   int (*fn)(void *ctx, const char *key, int64_t size), void *ctx)
+{
+    struct object_walk w = { fn, ctx };
+    const struct listing l = {
+        .fixed = { { "list-type", "2" }, { "max-keys", "1000" } },
+        .entry = "Contents",
+        .next = { "NextContinuationToken", NULL },
+        .param = { "continuation-token", NULL },
+        .entry_fn = object_entry,
+        .ctx = &w,
+    };
+
+    return list_pages(c, prefix, &l);
 }
 
 /* ---- multipart uploads ---- */
@@ -1260,69 +1320,45 @@ enum s3_rc s3_mpu_abort(struct s3_client *c, const char *key, const char *upload
     return run(c, &q);
 }
 
+/* s3_mpu_list's caller. */
+struct upload_walk {
+    int (*fn)(void *ctx, const struct s3_upload *u);
+    void *ctx;
+};
+
+/* One <Upload> of ListMultipartUploads: its key, upload id and when it began. */
+static int upload_entry(void *ctx, const char *fk, size_t plen, const char *vs, const char *ve)
+{
+    struct upload_walk *w = ctx;
+    struct s3_upload u;
+    char full[1100], when[64];
+
+    (void)fk;
+    memset(&u, 0, sizeof(u));
+    if (xml_get(vs, ve, "Key", full, sizeof(full)) < 0 ||
+        xml_get(vs, ve, "UploadId", u.upload_id, sizeof(u.upload_id)) < 0 || strlen(full) < plen)
+        return -1;
+    hc_strlcpy(u.key, full + plen, sizeof(u.key));
+    if (xml_get(vs, ve, "Initiated", when, sizeof(when)) == 0)
+        hc_parse_instant(when, &u.initiated);
+    return w->fn(w->ctx, &u) != 0;
+}
+
+/* ListMultipartUploads, page after page (key and upload id markers). */
 enum s3_rc s3_mpu_list(struct s3_client *c, const char *prefix,
                        int (*fn)(void *ctx, const struct s3_upload *u), void *ctx)
 {
-    char fk[1100], key_marker[1100] = "", id_marker[256] = "", trunc[8], when[64];
-    struct sigv4_pair qp[4];
-    size_t plen = strlen(c->cfg.prefix) + (c->cfg.prefix[0] ? 1 : 0);
-    enum s3_rc rc = S3_OK;
-    int stop = 0;
+    struct upload_walk w = { fn, ctx };
+    const struct listing l = {
+        .fixed = { { "uploads", NULL }, { NULL, NULL } },
+        .entry = "Upload",
+        .next = { "NextKeyMarker", "NextUploadIdMarker" },
+        .param = { "key-marker", "upload-id-marker" },
+        .entry_fn = upload_entry,
+        .ctx = &w,
+    };
 
-    if (list_prefix(c, prefix, fk, sizeof(fk)) != S3_OK)
-        return bad_input(c, "invalid prefix");
-    for (int page = 0; !stop && page < 100000; page++) {
-        struct s3_req q;
-        struct s3_resp resp;
-        const char *p, *end, *vs, *ve;
-        size_t nq = 0;
-
-        qp[nq++] = (struct sigv4_pair){ "uploads", NULL };
-        qp[nq++] = (struct sigv4_pair){ "prefix", fk };
-        if (key_marker[0]) {
-            qp[nq++] = (struct sigv4_pair){ "key-marker", key_marker };
-            qp[nq++] = (struct sigv4_pair){ "upload-id-marker", id_marker };
-        }
-        req_init(&q, "GET", NULL);
-        q.query = qp;
-        q.nquery = nq;
-        if ((rc = perform(c, &q, &resp)) != S3_OK) {
-            free(resp.body);
-            return rc;
-        }
-        p = resp.body ? resp.body : "";
-        end = p + resp.len;
-        while (!stop && xml_find(p, end, "Upload", &vs, &ve)) {
-            struct s3_upload u;
-            char full[1100];
-
-            memset(&u, 0, sizeof(u));
-            p = ve;
-            if (xml_get(vs, ve, "Key", full, sizeof(full)) < 0 ||
-                xml_get(vs, ve, "UploadId", u.upload_id, sizeof(u.upload_id)) < 0 ||
-                strlen(full) < plen) {
-                rc = S3_PROTOCOL;
-                break;
-            }
-            hc_strlcpy(u.key, full + plen, sizeof(u.key));
-            if (xml_get(vs, ve, "Initiated", when, sizeof(when)) == 0)
-                hc_parse_instant(when, &u.initiated);
-            stop = fn(ctx, &u);
-        }
-        if (rc == S3_OK && !stop) {
-            if (xml_get(resp.body ? resp.body : "", end, "IsTruncated", trunc, sizeof(trunc)) < 0 ||
-                strcmp(trunc, "true") ||
-                xml_get(resp.body, end, "NextKeyMarker", key_marker, sizeof(key_marker)) < 0 ||
-                xml_get(resp.body, end, "NextUploadIdMarker", id_marker, sizeof(id_marker)) < 0)
-                stop = 1;
-        }
-        free(resp.body);
-        if (rc != S3_OK) {
-            fail(c, 0, "", "a listing we cannot read");
-            return rc;
-        }
-    }
-    return S3_OK;
+    return list_pages(c, prefix, &l);
 }
 
 /* ---- presigned URLs ---- */

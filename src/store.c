@@ -165,6 +165,76 @@ int store_fetch_source(const char *input_path, const char *local_path)
     return rc == S3_OK ? 0 : rc == S3_NOTFOUND ? 1 : -1;
 }
 
+/* ---- reading media back (a ladder taking the first rendition over) ---- */
+
+int store_get_media_text(int64_t update_id, const char *file, size_t max, char **out)
+{
+    char key[600];
+    struct s3_client *c;
+    size_t len;
+    enum s3_rc rc;
+
+    *out = NULL;
+    if (store_media_key(update_id, file, key, sizeof(key)) < 0 || !(c = store_client()))
+        return -1;
+    rc = s3_get_buffer(c, key, max, out, &len);
+    if (rc != S3_OK && rc != S3_NOTFOUND)
+        log_fail(c, "reading", key, rc);
+    store_release(c);
+    if (rc != S3_OK) {
+        free(*out);
+        *out = NULL;
+    }
+    return rc == S3_OK ? 0 : rc == S3_NOTFOUND ? 1 : -1;
+}
+
+int store_fetch_media(int64_t update_id, const char *sub, const char *name, int dirfd)
+{
+    char key[600], file[300];
+    struct s3_client *c;
+    enum s3_rc rc;
+    int fd;
+
+    if (snprintf(file, sizeof(file), "%s/%s", sub, name) >= (int)sizeof(file) ||
+        store_media_key(update_id, file, key, sizeof(key)) < 0)
+        return -1;
+    if ((fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644)) < 0) {
+        hc_log("store: cannot create %s: %s", name, strerror(errno));
+        return -1;
+    }
+    if (!(c = store_client())) {
+        close(fd);
+        unlinkat(dirfd, name, 0);
+        return -1;
+    }
+    rc = s3_get_fd(c, key, fd, -1, -1, SOURCE_MAX, NULL);
+    if (rc != S3_OK && rc != S3_NOTFOUND)
+        log_fail(c, "downloading", key, rc);
+    store_release(c);
+    if (close(fd) < 0 && rc == S3_OK) {
+        hc_log("store: writing %s: %s", name, strerror(errno));
+        rc = S3_IO;
+    }
+    if (rc != S3_OK)
+        unlinkat(dirfd, name, 0);
+    return rc == S3_OK ? 0 : rc == S3_NOTFOUND ? 1 : -1;
+}
+
+int store_put_media_marker(int64_t update_id, const char *file)
+{
+    struct s3_put_opts o = { "application/octet-stream", "private, no-cache" };
+    char key[600];
+    struct s3_client *c;
+    enum s3_rc rc;
+
+    if (store_media_key(update_id, file, key, sizeof(key)) < 0 || !(c = store_client()))
+        return -1;
+    if ((rc = s3_put_buffer(c, key, "", 0, &o)) != S3_OK)
+        log_fail(c, "uploading", key, rc);
+    store_release(c);
+    return rc == S3_OK ? 0 : -1;
+}
+
 /* ---- uploading a folder ---- */
 
 void store_sync_init(struct store_sync *s, int64_t update_id, const char *sub)

@@ -61,6 +61,28 @@ int store_upload_id(const char *input_path, char *out, size_t outsz);
 int store_fetch_source(const char *input_path, const char *local_path);
 
 /*
+ * S3 mode: the object media/<id>/<file> (a playlist, a marker) into a new
+ * NUL-terminated buffer *out (free() it), at most max bytes. 0; 1 when
+ * there is no such object; -1 on another failure (logged). *out is NULL
+ * unless 0 is returned.
+ */
+int store_get_media_text(int64_t update_id, const char *file, size_t max, char **out);
+
+/*
+ * S3 mode: download the object media/<id>/<sub>/<name> into the new file
+ * name (mode 0644) below the folder open as dirfd, whose folders exist
+ * ("video/init.mp4" needs "video"). 0; 1 when there is no such object;
+ * -1 on another failure (logged). A partial file is removed.
+ */
+int store_fetch_media(int64_t update_id, const char *sub, const char *name, int dirfd);
+
+/*
+ * S3 mode: put the empty object media/<id>/<file> (a marker such as
+ * first/.encoding, never served: dot names are refused). 0 or -1 (logged).
+ */
+int store_put_media_marker(int64_t update_id, const char *file);
+
+/*
  * What of a local folder has been uploaded, so that a folder that grows
  * (a first-playable pass) is uploaded a piece at a time: each file's
  * relative path, size and modification time when it was sent.

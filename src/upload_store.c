@@ -134,6 +134,72 @@ static int sweep_one(void *ctx, const struct s3_upload *u)
     return ++s->n == SWEEP_MAX;
 }
 
+/* A tail's key (uploads/<id>.tail.<name>) and its upload's id, as listed. */
+struct tail {
+    char key[128];
+    char id[DB_UPLOAD_ID_SIZE];
+};
+
+struct tails {
+    struct tail *found;
+    size_t n;
+};
+
+static int tail_one(void *ctx, const char *key, int64_t size)
+{
+    struct tails *t = ctx;
+    const char *dot = strstr(key, ".tail.");
+    size_t idlen;
+
+    (void)size;
+    if (strncmp(key, "uploads/", 8) || !dot || strlen(key) >= sizeof(t->found->key) ||
+        (idlen = (size_t)(dot - key - 8)) == 0 || idlen >= sizeof(t->found->id) || memchr(key + 8, '/', idlen))
+        return 0;
+    hc_strlcpy(t->found[t->n].key, key, sizeof(t->found->key));
+    memcpy(t->found[t->n].id, key + 8, idlen);
+    t->found[t->n].id[idlen] = '\0';
+    return ++t->n == SWEEP_MAX;
+}
+
+/*
+ * Delete the tails whose upload has no row (it was finished, deleted or
+ * expired, and deleting its tails failed then). No age is needed, unlike
+ * for multipart uploads: a tail is stored only by a request holding its
+ * upload's lease, so after the row exists. Returns how many went, or -1
+ * when the store or catalog could not be read (logged).
+ */
+static int sweep_tails(struct s3_client *cli, struct catalog *cat)
+{
+    struct tails t = { .found = hc_calloc(SWEEP_MAX, sizeof(struct tail)) };
+    char mpu[256];
+    int rc, deleted = 0;
+
+    if ((rc = s3_list(cli, "uploads/", tail_one, &t)) != S3_OK) {
+        log_s3(cli, "listing the tails", "sweep", rc);
+        free(t.found);
+        return -1;
+    }
+    for (size_t i = 0; i < t.n; i++) {
+        int known = db_upload_s3_id(cat, t.found[i].id, mpu, sizeof(mpu));
+
+        if (known < 0 && known != DB_NOTFOUND) {
+            hc_log("uploads: sweep: %s", db_rc_name(known));
+            deleted = -1;
+            break;
+        }
+        if (known == DB_OK)
+            continue;
+        if ((rc = s3_delete(cli, t.found[i].key)) != S3_OK) {
+            log_s3(cli, "deleting a tail no upload knows", t.found[i].key, rc);
+            continue;
+        }
+        hc_log("uploads: deleted the tail %s that no upload knows", t.found[i].key);
+        deleted++;
+    }
+    free(t.found);
+    return deleted;
+}
+
 int ustore_sweep(struct s3_client *cli, struct catalog *cat, time_t now, int64_t age)
 {
     struct sweep s = { .before = now - (time_t)age, .found = hc_calloc(SWEEP_MAX, sizeof(struct orphan)) };
@@ -164,7 +230,9 @@ int ustore_sweep(struct s3_client *cli, struct catalog *cat, time_t now, int64_t
         aborted++;
     }
     free(s.found);
-    return aborted;
+    if (aborted < 0 || (rc = sweep_tails(cli, cat)) < 0)
+        return -1;
+    return aborted + rc;
 }
 
 /* ---- one request writing an upload ---- */

@@ -74,8 +74,10 @@ void ustore_drop_tails(struct s3_client *cli, const char *id);
 /*
  * Abort the multipart uploads under uploads/ started before now - age
  * that no catalog row knows (a server that died between making one and
- * recording it, an abort that failed). Returns how many went, or -1 when
- * the store or catalog could not be read (logged).
+ * recording it, an abort that failed), and delete the tails
+ * (uploads/<id>.tail.<name>) of uploads that have no row any more (a
+ * deletion that failed). Returns how many went, or -1 when the store or
+ * catalog could not be read (logged).
  */
 int ustore_sweep(struct s3_client *cli, struct catalog *cat, time_t now, int64_t age);
 

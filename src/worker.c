@@ -594,15 +594,39 @@ static int job_done(const struct conf *conf, struct job_ctx *j, const char *work
 }
 
 #define FIRST_COPY_WAIT 300   /* seconds a ladder waits for a first pass that copies */
+#define FIRST_LOOK_S3 0.5     /* seconds between looks at the store while waiting */
+
+/* What media/<id>/first holds so far in an S3 store, as first_kind reads
+ * it on disk: 1 a copy, 0 an encode (its pass put the marker
+ * first/.encoding, or its master playlist is not a copy's), -1 nothing
+ * yet, or the store cannot say. */
+static int first_kind_s3(int64_t update_id)
+{
+    char *text;
+    int kind;
+
+    if (store_get_media_text(update_id, LAYOUT_FIRST_DIR "/master.m3u8", 1 << 16, &text) == 0) {
+        kind = strstr(text, TC_REUSE_TAG) != NULL;
+        free(text);
+        return kind;
+    }
+    if (store_get_media_text(update_id, LAYOUT_FIRST_DIR "/" LAYOUT_FIRST_ENCODING, 64, &text) == 0) {
+        free(text);
+        return 0;
+    }
+    return -1;
+}
 
 /* What DATA/media/<id>/first holds so far: 1 a copy, 0 an encode (its
  * pass said so, LAYOUT_FIRST_ENCODING, or its master playlist is not a
- * copy's: tc_reuse_kind), -1 nothing yet. */
+ * copy's: tc_reuse_kind), -1 nothing yet. In an S3 store: first_kind_s3. */
 static int first_kind(const struct conf *conf, int64_t update_id)
 {
     char media[LAYOUT_PATH_MAX], dir[LAYOUT_PATH_MAX + 16];
     int fd, kind;
 
+    if (store_is_s3())
+        return first_kind_s3(update_id);
     if (layout_update_media(conf->data_dir, update_id, media, sizeof(media)) < 0)
         return -1;
     snprintf(dir, sizeof(dir), "%s/" LAYOUT_FIRST_DIR, media);
@@ -620,21 +644,24 @@ static int first_kind(const struct conf *conf, int64_t update_id)
  * ends within seconds of its upload (it costs 2.4 CPU s per minute of
  * video) and then becomes the top rung, which saves the costliest encode.
  * An encode is not waited for. At most FIRST_COPY_WAIT seconds, with
- * heartbeats; a catalog that cannot say ends the wait.
+ * heartbeats; a catalog that cannot say ends the wait. In an S3 store
+ * the pass may run on another machine: the store is looked at every
+ * FIRST_LOOK_S3 seconds.
  */
 static void wait_first_copy(const struct conf *conf, struct job_ctx *j, const struct db_job_media *jm)
 {
-    double start = hc_monotonic();
+    double start = hc_monotonic(), next_look = 0;
     int busy, said = 0;
 
-    /* In an S3 store the first rendition is not on this machine's disk:
-     * the ladder encodes every rung (see open_first_copy). */
-    if (jm->version > 0 || jm->trimmed || store_is_s3())
+    if (jm->version > 0 || jm->trimmed)
         return;
     while (!stopping && !j->lost && hc_monotonic() < start + FIRST_COPY_WAIT) {
-        if (db_update_first_busy(j->cat, j->update_id, &busy) < 0 || !busy ||
-            first_kind(conf, j->update_id) == 0)
-            return;
+        if (hc_monotonic() >= next_look) {
+            if (db_update_first_busy(j->cat, j->update_id, &busy) < 0 || !busy ||
+                first_kind(conf, j->update_id) == 0)
+                return;
+            next_look = hc_monotonic() + (store_is_s3() ? FIRST_LOOK_S3 : 0);
+        }
         if (!said++)
             hc_log("worker %s: job %lld: waiting for the first pass of update %lld (a copy becomes the top rung)",
                    j->worker_id, (long long)j->job_id, (long long)j->update_id);
@@ -647,21 +674,84 @@ static void wait_first_copy(const struct conf *conf, struct job_ctx *j, const st
 }
 
 /*
+ * S3 store: download the update's first rendition, as far as the ladder
+ * reads it (master.m3u8, video/index.m3u8, then video/init.mp4 and the
+ * segments the playlist lists, only once those two show a copy that has
+ * ended), into the new scratch folder dir: DATA/media/<id>.work-first-...,
+ * which sweep_work_folders removes should this worker die. Returns the
+ * folder open read-only, or 0 (nothing to take over, or the store failed:
+ * the ladder encodes every rung); dir is removed then. The caller removes
+ * dir once the job child has ended.
+ */
+static int fetch_first_copy(const struct conf *conf, int64_t update_id, char *dir, size_t dirsz)
+{
+    char media[LAYOUT_PATH_MAX], rnd[24], name[32];
+    struct tc_reuse r = { 0 };
+    double start = hc_monotonic();
+    int fd = -1, rc = 0, nsegs;
+
+    hc_random_token(rnd, sizeof(rnd), 6);
+    if (layout_media_dir(conf->data_dir, media, sizeof(media)) < 0 || hc_mkdirs(media, 0755) < 0 ||
+        snprintf(dir, dirsz, "%s/%lld.work-first-%s", media, (long long)update_id, rnd) >= (int)dirsz) {
+        *dir = '\0';
+        return 0;
+    }
+    if (mkdir(dir, 0755) < 0) {
+        hc_log("worker: cannot create %s: %s", dir, strerror(errno));
+        *dir = '\0';
+        return 0;
+    }
+    if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) <= 0 ||
+        mkdirat(fd, "video", 0755) < 0 ||
+        store_fetch_media(update_id, LAYOUT_FIRST_DIR, "master.m3u8", fd) != 0 ||
+        store_fetch_media(update_id, LAYOUT_FIRST_DIR, "video/index.m3u8", fd) != 0 ||
+        tc_reuse_load(fd, &r) < 0)
+        goto none;
+    rc = store_fetch_media(update_id, LAYOUT_FIRST_DIR, "video/init.mp4", fd);
+    for (int i = 0; rc == 0 && i < r.nkeys; i++) {
+        snprintf(name, sizeof(name), "video/seg_%05d.m4s", i);
+        rc = store_fetch_media(update_id, LAYOUT_FIRST_DIR, name, fd);
+    }
+    nsegs = r.nkeys;
+    tc_reuse_free(&r);
+    if (rc != 0) {
+        hc_log("worker: update %lld: its first rendition cannot be fetched from the store; "
+               "the top rung is encoded", (long long)update_id);
+        goto none;
+    }
+    hc_log("worker: update %lld: its first rendition fetched from the store (%d segments, %.1f s)",
+           (long long)update_id, nsegs, hc_monotonic() - start);
+    return fd;
+none:
+    if (fd >= 0)
+        close(fd);
+    hc_rmtree(dir);
+    *dir = '\0';
+    return 0;
+}
+
+/*
  * The update's first rendition, open read-only, when the ladder may take
  * it over as its top rung: a copy (remux) that has ended, for the
  * untrimmed version 0. Else 0: the ladder encodes every rung. The job
  * child reads it through this descriptor only (JC_FD_FIRST) and decides
- * the rest (the size must be the top rung's). Not with an S3 media store,
- * where first/ lives in the store (fetching it for the child is left to do).
+ * the rest (the size must be the top rung's). With an S3 media store
+ * first/ lives in the store: it is downloaded into the scratch folder
+ * first_dir (fetch_first_copy; "" when none), which the caller removes.
  */
-static int open_first_copy(const struct conf *conf, int64_t update_id, const struct db_job_media *jm)
+static int open_first_copy(const struct conf *conf, int64_t update_id, const struct db_job_media *jm,
+                           char *first_dir, size_t first_dirsz)
 {
     char media[LAYOUT_PATH_MAX], dir[LAYOUT_PATH_MAX + 16];
     struct tc_reuse r;
     int fd;
 
-    if (jm->version > 0 || jm->trimmed || store_is_s3() ||
-        layout_update_media(conf->data_dir, update_id, media, sizeof(media)) < 0)
+    *first_dir = '\0';
+    if (jm->version > 0 || jm->trimmed)
+        return 0;
+    if (store_is_s3())
+        return fetch_first_copy(conf, update_id, first_dir, first_dirsz);
+    if (layout_update_media(conf->data_dir, update_id, media, sizeof(media)) < 0)
         return 0;
     snprintf(dir, sizeof(dir), "%s/" LAYOUT_FIRST_DIR, media);
     if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) < 0)
@@ -677,7 +767,7 @@ static int open_first_copy(const struct conf *conf, int64_t update_id, const str
 static int run_job(const struct conf *conf, struct catalog *cat, const char *worker_id,
                    int64_t job_id, int64_t update_id, const char *input)
 {
-    char out[LAYOUT_PATH_MAX], work[LAYOUT_PATH_MAX + 100], how[96];
+    char out[LAYOUT_PATH_MAX], work[LAYOUT_PATH_MAX + 100], how[96], first_dir[LAYOUT_PATH_MAX + 64];
     struct jc_spec spec;
     struct jc_child child;
     struct tc_result res;
@@ -740,7 +830,7 @@ static int run_job(const struct conf *conf, struct catalog *cat, const char *wor
             job_requeue(&ctx, 0);
         return 0;
     }
-    spec.first_fd = open_first_copy(conf, update_id, &jm);
+    spec.first_fd = open_first_copy(conf, update_id, &jm, first_dir, sizeof(first_dir));
     hc_log("worker %s: job %lld: transcoding update %lld%s", worker_id, (long long)job_id, (long long)update_id,
            spec.first_fd > 0 ? " (its first rendition is a copy: offered as the top rung)" : "");
     rc = jc_start(&spec, &child);
@@ -751,6 +841,8 @@ static int run_job(const struct conf *conf, struct catalog *cat, const char *wor
     if (rc < 0) {
         hc_log("worker %s: job %lld: cannot start a job child: %s", worker_id, (long long)job_id,
                strerror(-rc));
+        if (*first_dir)
+            hc_rmtree(first_dir);
         hc_rmtree(work);
         job_requeue(&ctx, 0);
         return -1;
@@ -758,6 +850,9 @@ static int run_job(const struct conf *conf, struct catalog *cat, const char *wor
     memset(&res, 0, sizeof(res));
     ctx.last_beat = hc_monotonic();
     got = watch_child(conf, &ctx, &child, &res, &timed_out, &status);
+    if (*first_dir)     /* the S3 store's first rendition, fetched for the child */
+        hc_rmtree(first_dir);
+    hc_log("worker %s: job %lld: the job child used %.2f CPU s", worker_id, (long long)job_id, child.cpu);
     if (ctx.lost || stopping) {
         hc_rmtree(work);
         if (stopping && !ctx.lost)   /* hand it back without spending an attempt */

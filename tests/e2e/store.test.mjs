@@ -16,7 +16,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, startServer, addUser, apiToken, hubcast, catalogEnv } from './lib/server.mjs';
@@ -28,6 +29,7 @@ let ceph;
 let dir;            // fixtures and the two data folders
 let srv;            // hubcast serve
 let worker;         // hubcast worker: { proc, output, exit }
+let lane;           // a first lane of its own, when a test starts one
 let token;
 let clip;
 
@@ -43,6 +45,10 @@ before(async () => {
 });
 
 after(async () => {
+  if (lane && lane.exited === null) {
+    lane.proc.kill('SIGTERM');
+    await lane.exit;
+  }
   if (worker && worker.exited === null) {
     worker.proc.kill('SIGTERM');
     await worker.exit;
@@ -65,6 +71,11 @@ function ls(prefix) {
     .map((l) => { const [k, n] = l.split(' '); return [k, Number(n)]; }));
 }
 
+// The unfinished multipart uploads under prefix: "key upload-id" strings.
+function mpus(prefix) {
+  return s3(['mpu-list', prefix]).trim().split('\n').filter(Boolean).map((l) => l.split(' ').slice(0, 2).join(' '));
+}
+
 // Every regular file below d (relative paths).
 function filesBelow(d, rel = '') {
   let out = [];
@@ -79,15 +90,15 @@ function filesBelow(d, rel = '') {
   return out;
 }
 
-async function startStoreServer(args = []) {
-  const s = await startServer({ data: join(dir, 'server'), env: ceph.env, args });
+async function startStoreServer(args = [], env = {}) {
+  const s = await startServer({ data: join(dir, 'server'), env: { ...ceph.env, ...env }, args });
   return s;
 }
 
-function startWorker() {
-  const data = join(dir, 'worker');
-  const env = { ...process.env, ...ceph.env, ...catalogEnv(srv.dir) };
-  const args = ['worker', '--data', data];
+function startWorker(extra = [], extraEnv = {}, name = 'worker') {
+  const data = join(dir, name);
+  const env = { ...process.env, ...ceph.env, ...catalogEnv(srv.dir), ...extraEnv };
+  const args = ['worker', '--data', data, ...extra];
   // SQLite: the server's catalog file, shared by path (two processes on
   // one SQLite file in WAL mode); PostgreSQL: catalogEnv gave its URL.
   if (!env.HUBCAST_DATABASE) args.push('--database', join(srv.dir, 'hubcast.db'));
@@ -100,6 +111,13 @@ function startWorker() {
     resolve(w.exited);
   }));
   return w;
+}
+
+// Stop the worker and start another on the same data folder.
+async function restartWorker(extra, extraEnv) {
+  worker.proc.kill('SIGTERM');
+  await worker.exit;
+  worker = startWorker(extra, extraEnv);
 }
 
 async function get(path, headers = {}) {
@@ -249,6 +267,144 @@ test('neither the server nor the worker keeps media on disk', { skip }, async ()
   assert.deepEqual(filesBelow(join(worker.data, 'uploads')), [], 'worker uploads folder');
 });
 
+// Upload the H.264 Matroska file mkv in one request; its update once ready,
+// and the ladder job's number.
+async function uploadCopyable(mkv, title) {
+  const r = await fetch(`${srv.url}/api/updates?title=${title}`, {
+    method: 'POST', body: readFileSync(mkv),
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'video/x-matroska' },
+  });
+  const text = await r.text();
+  assert.equal(r.status, 201, text);
+  const id = JSON.parse(text).update.id;
+  const u = await settle(id);
+  assert.equal(u.status, 'ready', `${u.error}\n${worker.output}`);
+  // The worker fetched the copy and offered it; the job child took it over.
+  const offered = worker.output.match(new RegExp(
+    `job (\\d+): transcoding update ${id} \\(its first rendition is a copy: offered as the top rung\\)`));
+  assert.ok(offered, worker.output);
+  const job = offered[1];
+  assert.match(worker.output, new RegExp(`job ${job}: the top rung is the first rendition, copied`));
+  return { id, job };
+}
+
+test('an H.264 Matroska recording: the ladder takes its first rendition over from the store as its top rung',
+  { skip }, async () => {
+    assert.ok(update, 'the upload test ran');
+    // 854x480: a ladder of two rungs (480p, 360p), the copy within the 480p rung's maxrate.
+    const mkv = join(dir, 'rec480.mkv');
+    execFileSync('ffmpeg', ['-nostdin', '-v', 'error', '-y',
+      '-f', 'lavfi', '-i', 'testsrc2=s=854x480:r=30:d=8', '-f', 'lavfi', '-i', 'sine=frequency=440:d=8',
+      '-c:v', 'libx264', '-preset', 'veryfast', '-g', '60', '-b:v', '600k', '-maxrate', '800k',
+      '-bufsize', '1600k', '-pix_fmt', 'yuv420p', '-c:a', 'libopus', '-f', 'matroska', mkv]);
+    // The job child tries to write into the copy it is given (the test-only probe): refused.
+    await restartWorker(['--test-clock'], { HUBCAST_TEST_JOBCHILD_PROBE: 'writefirst:video/seg_00000.m4s' });
+    const { id, job } = await uploadCopyable(mkv, 'Reused');
+    assert.match(worker.output, /job child: test probe writefirst:video\/seg_00000\.m4s: .*Permission denied/);
+    const cpu = worker.output.match(new RegExp(`job ${job}: the job child used ([\\d.]+) CPU s`));
+    assert.ok(cpu, worker.output);
+    console.log(`# ladder of update ${id} (top rung copied from the store): ${cpu[1]} CPU s`);
+
+    // In the store, the 480p rung is first/video: the same init and segments, byte for byte.
+    const objects = [...ls(`media/${id}/`).keys()].map((k) => k.slice(`media/${id}/`.length));
+    const below = (d) => objects.filter((k) => k.startsWith(d) && !k.endsWith('.m3u8'))
+      .map((k) => k.slice(d.length)).sort();
+    const first = below('first/video/');
+    assert.ok(first.length >= 3 && first.includes('init.mp4'), objects.join(' '));
+    assert.deepEqual(below('480p/'), first, 'the same init and segments');
+    const fetched = (key) => { const f = join(dir, 'obj.copy'); rmSync(f, { force: true }); s3(['get', key, f]);
+      return readFileSync(f); };
+    for (const name of first)
+      assert.ok(fetched(`media/${id}/480p/${name}`).equals(fetched(`media/${id}/first/video/${name}`)),
+        `480p/${name} is not first/video/${name}`);
+    // Listed as VOD with the copy's own segment lengths; the other rung encoded.
+    const inf = (t) => t.match(/#EXTINF:[\d.]+/g);
+    const firstList = fetched(`media/${id}/first/video/index.m3u8`).toString();
+    const topList = fetched(`media/${id}/480p/index.m3u8`).toString();
+    assert.deepEqual(inf(topList), inf(firstList));
+    assert.match(topList, /#EXT-X-PLAYLIST-TYPE:VOD/);
+    assert.ok(objects.includes('360p/index.m3u8'), objects.join(' '));
+    // What the server serves to a player lists both rungs.
+    const master = (await get(`/media/${id}/master.m3u8`)).body.toString();
+    assert.match(master, /RESOLUTION=854x480/);
+    assert.match(master, /RESOLUTION=640x360/);
+
+    // The copy fetched for the job child went with the job's scratch.
+    const t0 = Date.now();
+    while (filesBelow(join(worker.data, 'media')).length && Date.now() - t0 < 10000) await sleep(100);
+    assert.deepEqual(filesBelow(join(worker.data, 'media')), [], 'worker scratch');
+
+    // Nor can it hard-link the copy into its work folder (a file it could write).
+    await restartWorker(['--test-clock'], { HUBCAST_TEST_JOBCHILD_PROBE: 'linkfirst:video/init.mp4' });
+    const again = await uploadCopyable(mkv, 'Reused again');
+    assert.match(worker.output, /job child: test probe linkfirst:video\/init\.mp4: .*Operation not permitted/);
+    await restartWorker();
+
+    for (const gone of [id, again.id]) {
+      const d = await fetch(`${srv.url}/api/updates/${gone}`, { method: 'DELETE',
+        headers: { authorization: `Bearer ${token}` } });
+      assert.equal(d.status, 200);
+    }
+  });
+
+test('a VP8 recording: its first rendition is an encode, marked so in the store, and the ladder encodes every rung',
+  { skip }, async () => {
+    assert.ok(update, 'the upload test ran');
+    const webm = join(dir, 'rec480.webm');
+    execFileSync('ffmpeg', ['-nostdin', '-v', 'error', '-y',
+      '-f', 'lavfi', '-i', 'testsrc2=s=854x480:r=30:d=4', '-f', 'lavfi', '-i', 'sine=frequency=440:d=4',
+      '-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '1000k', '-g', '60',
+      '-c:a', 'libopus', '-f', 'webm', webm]);
+    const r = await fetch(`${srv.url}/api/updates?title=Encoded`, {
+      method: 'POST', body: readFileSync(webm),
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'video/webm' },
+    });
+    const text = await r.text();
+    assert.equal(r.status, 201, text);
+    const id = JSON.parse(text).update.id;
+    const u = await settle(id);
+    assert.equal(u.status, 'ready', `${u.error}\n${worker.output}`);
+    // A ladder on another machine reads the marker and does not wait.
+    assert.ok(ls(`media/${id}/first/`).has(`media/${id}/first/.encoding`), 'the marker is in the store');
+    assert.equal((await get(`/media/${id}/first/.encoding`)).status, 404, 'the marker is never served');
+    const job = worker.output.match(new RegExp(`job (\\d+): transcoding update ${id}\\b(.*)`));
+    assert.ok(job, worker.output);
+    assert.equal(job[2], '', 'no first rendition is offered');
+    assert.doesNotMatch(worker.output, new RegExp(`job ${job[1]}: the top rung is the first rendition`));
+    const cpu = worker.output.match(new RegExp(`job ${job[1]}: the job child used ([\\d.]+) CPU s`));
+    assert.ok(cpu, worker.output);
+    const d = await fetch(`${srv.url}/api/updates/${id}`, { method: 'DELETE',
+      headers: { authorization: `Bearer ${token}` } });
+    assert.equal(d.status, 200);
+  });
+
+test('a first lane and a ladder worker apart: the ladder waits for the copy in the store and takes it over',
+  { skip }, async () => {
+    assert.ok(update, 'the upload test ran');
+    // As on two machines: data folders of their own, only the catalog and the store shared.
+    worker.proc.kill('SIGTERM');
+    await worker.exit;
+    lane = startWorker(['--lane', 'first'], {}, 'lane');
+    worker = startWorker(['--lane', 'ladder'], {}, 'ladder');
+    try {
+      const { id, job } = await uploadCopyable(join(dir, 'rec480.mkv'), 'Apart');
+      assert.match(lane.output, new RegExp(`first lane: job \\d+: first rendition of update ${id}`));
+      assert.doesNotMatch(worker.output, /first lane:/, 'the ladder worker ran no first pass');
+      const waited = new RegExp(`job ${job}: waiting for the first pass of update ${id}`).test(worker.output);
+      console.log(`# the ladder ${waited ? 'waited for' : 'found'} the first pass's copy in the store`);
+      const d = await fetch(`${srv.url}/api/updates/${id}`, { method: 'DELETE',
+        headers: { authorization: `Bearer ${token}` } });
+      assert.equal(d.status, 200);
+    } finally {
+      lane.proc.kill('SIGTERM');
+      await lane.exit;
+      await restartWorker();
+    }
+    // Both stopped by now: each removed its scratch once its part was in the store.
+    for (const name of ['lane', 'ladder'])
+      assert.deepEqual(filesBelow(join(dir, name, 'media')), [], `${name} scratch`);
+  });
+
 // PATCH the update as its author: the response.
 async function patchUpdate(id, body) {
   const r = await fetch(`${srv.url}/api/updates/${id}`, { method: 'PATCH', body: JSON.stringify(body),
@@ -393,6 +549,51 @@ test('a live recording\'s first rendition starts once its upload is complete in 
   const d = await fetch(`${srv.url}/api/updates/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
   assert.equal(d.status, 200);
   assert.equal(ls(`media/${id}/`).size, 0);
+});
+
+test('a one-request upload whose update cannot be recorded leaves nothing in the store', { skip }, async () => {
+  assert.ok(update, 'the upload test ran');
+  // The catalog fails (the test-only hook) once the body is on its way:
+  // the bytes are all in the store when the update's row cannot be written.
+  const fault = join(dir, 'catalog-fault');
+  await srv.stop();
+  srv = await startStoreServer(['--test-clock'], { HUBCAST_CATALOG_FAULT: fault });
+  const objects = ls('uploads/');
+  const started = mpus('uploads/');
+  const bytes = readFileSync(clip);
+  const req = request(`${srv.url}/api/updates?title=Unrecorded`, { method: 'POST', headers: {
+    authorization: `Bearer ${token}`, 'content-type': 'video/mp4', 'content-length': bytes.length } });
+  const answer = new Promise((resolve, reject) => {
+    req.on('response', (res) => {
+      let body = '';
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => resolve({ status: res.statusCode, body }));
+    });
+    req.on('error', reject);
+  });
+  req.write(bytes.subarray(0, bytes.length >> 1));
+  // Its multipart upload exists once the server took the request on.
+  const t0 = Date.now();
+  let mine = [];
+  while (!(mine = mpus('uploads/').filter((m) => !started.includes(m))).length) {
+    if (Date.now() - t0 > 60000) assert.fail(`no multipart upload was started\n${srv.output}`);
+    await sleep(100);
+  }
+  assert.equal(mine.length, 1, mine.join(', '));
+  writeFileSync(fault, '');
+  req.end(bytes.subarray(bytes.length >> 1));
+  const r = await answer;
+  rmSync(fault);
+  assert.equal(r.status, 503, r.body);
+  assert.equal(JSON.parse(r.body).error.code, 'catalog_unavailable', r.body);
+  // Neither the object its parts became nor the multipart upload stays.
+  const key = mine[0].split(' ')[0];
+  assert.ok(!ls('uploads/').has(key), `${key} is left in the store`);
+  assert.deepEqual([...ls('uploads/').keys()].filter((k) => !objects.has(k)), [], 'no new object');
+  assert.deepEqual(mpus('uploads/').filter((m) => !started.includes(m)), [], 'no multipart upload left');
+  // The catalog answers again: the upload was never an update.
+  const list = JSON.parse((await get('/api/updates?status=queued')).body);
+  assert.ok(!JSON.stringify(list).includes('Unrecorded'), 'no update was recorded');
 });
 
 test('with --media-redirect, segments are a 302 to a presigned URL; playlists pass through', { skip }, async () => {

@@ -18,7 +18,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -298,6 +298,11 @@ test('expiry and the sweep abort what nobody finishes or knows', { skip }, async
     assert.equal((await eve.login('eve@example.com', 'a good password')).status, 200);
     const orphan = run(['s3', 'mpu-create', 'uploads/orphan']);
     assert.equal(orphan.status, 0, orphan.stderr);
+    // A tail whose upload has no row (its deletion failed, say).
+    const tailFile = join(c.dir, 'tail.bin');
+    writeFileSync(tailFile, bytes.subarray(0, 1000));
+    const tail = run(['s3', 'put', 'uploads/orphantail.tail.x1', tailFile]);
+    assert.equal(tail.status, 0, tail.stderr);
     const created = await eve.req('POST', '/api/uploads', {
       headers: { 'tus-resumable': '1.0.0', 'upload-length': String(bytes.length) },
     });
@@ -314,18 +319,27 @@ test('expiry and the sweep abort what nobody finishes or knows', { skip }, async
       return l.stdout.trim().split('\n').filter(Boolean);
     };
     assert.equal(list().length, 2, 'the orphan and the upload are in the store');
+    const tails = () => {
+      const l = run(['s3', 'ls', 'uploads/']);
+      assert.equal(l.status, 0, l.stderr);
+      return l.stdout.trim().split('\n').filter((k) => k.includes('.tail.'));
+    };
     const t0 = Date.now();
-    while (list().length > 0) {
+    while (list().length > 0 || tails().length > 0) {
       assert.ok(Date.now() - t0 < 60000, `still there after 60 s: ${list()}`);
       await new Promise((r) => setTimeout(r, 250));
     }
     console.log(`# expired and swept in ${Date.now() - t0} ms (expiry 4 s)`);
     // The server says so (its log line follows the abort it reports).
-    const logged = [/removed abandoned upload/, /aborted the multipart upload of uploads\/orphan that no upload knows/];
+    const logged = [/removed abandoned upload/, /aborted the multipart upload of uploads\/orphan that no upload knows/,
+      /deleted the tail uploads\/orphantail\.tail\.x1 that no upload knows/];
     while (!logged.every((re) => re.test(c.output))) {
       assert.ok(Date.now() - t0 < 60000, `not logged:\n${c.output}`);
       await new Promise((r) => setTimeout(r, 100));
     }
+    // The upload's own tail went with its expiry, not as an unknown one.
+    assert.doesNotMatch(c.output, new RegExp(`deleted the tail uploads/${id}\\.tail`));
+    rmSync(tailFile);
     noUploadBytes(c.dir);
   } finally {
     await c.cleanup();

@@ -38,14 +38,18 @@ function run(args, timeoutMs) {
 
 // Start a cluster and make `bucket` in it. Returns { endpoint, region,
 // accessKey, secretKey, bucket, env, seconds, stop() }: env holds what
-// `hubcast s3` needs (store, endpoint, region, credentials).
-export async function startCeph({ bucket = 'hubcast-test', prefix = 'media' } = {}) {
+// `hubcast s3` needs (store, endpoint, region, credentials). page: the
+// most keys radosgw puts in one page of an object listing (rgw max
+// listing results; S3's own is 1000), so that a test can make the client
+// follow pages with a handful of objects (radosgw's listings of multipart
+// uploads keep pages of 1000 whatever it says).
+export async function startCeph({ bucket = 'hubcast-test', prefix = 'media', page = 1000 } = {}) {
   // The daemons run unprivileged: ceph.sh gives them this folder (and
   // only it), so it sits directly in the temporary folder.
   const dir = mkdtempSync(join(tmpdir(), 'hubcast-ceph-'));
   const [rgwPort, monPort] = [await freePort(), await freePort()];
   const t0 = Date.now();
-  const r = await run(['start', dir, String(rgwPort), String(monPort)], 120000);
+  const r = await run(['start', dir, String(rgwPort), String(monPort), String(page)], 120000);
   const seconds = (Date.now() - t0) / 1000;
   // Should the test process end without calling stop, the daemons go too.
   const onExit = () => spawnSync('sh', [SCRIPT, 'stop', dir], { timeout: 30000 });

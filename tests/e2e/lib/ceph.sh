@@ -1,7 +1,10 @@
 #!/bin/sh
 # ceph.sh - a throwaway one-node Ceph cluster with an S3 gateway, for tests.
 #
-#   ceph.sh start DIR RGW_PORT MON_PORT   prints KEY=VALUE lines once S3 answers
+#   ceph.sh start DIR RGW_PORT MON_PORT [PAGE]
+#                                         prints KEY=VALUE lines once S3 answers;
+#                                         PAGE: at most that many keys an object
+#                                         listing's page (rgw max listing results)
 #   ceph.sh stop DIR                      stops what start started, removes DIR
 #
 # One ceph-mon, one ceph-osd on the in-memory memstore object store and
@@ -36,6 +39,7 @@ fi
 
 rgw_port=${3:?RGW_PORT}
 mon_port=${4:?MON_PORT}
+page=${5:-1000}
 for b in ceph-mon ceph-osd radosgw radosgw-admin monmaptool ceph-authtool ceph; do
     command -v $b >/dev/null 2>&1 || { echo "missing $b (Debian packages ceph-mon ceph-osd radosgw ceph-common)" >&2; exit 77; }
 done
@@ -100,6 +104,7 @@ rgw dns name = localhost
 rgw frontends = beast endpoint=127.0.0.1:$rgw_port
 rgw enable usage log = false
 rgw thread pool size = 32
+rgw max listing results = $page
 CONF
 
 ceph-authtool --create-keyring "$dir/keyring" --gen-key -n mon. --cap mon 'allow *' >/dev/null
