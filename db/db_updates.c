@@ -111,6 +111,43 @@ int db_update_get(struct catalog *c, const struct db_viewer *v, int64_t id, stru
     return rc == 0 ? DB_NOTFOUND : rc;
 }
 
+int db_update_gets(struct catalog *c, const struct db_viewer *v, const int64_t *ids, size_t n,
+                   struct db_update *out, int *found)
+{
+    static const char *const sql[2] = {
+        "SELECT " UPDATE_COLUMNS ", l.i " UPDATE_FROM "JOIN " CAT_LIST_IDS_SQLITE(":ids") " l ON l.v = u.id "
+        "WHERE " VISIBLE,
+        "SELECT " UPDATE_COLUMNS ", l.i " UPDATE_FROM "JOIN " CAT_LIST_IDS_PG(":ids") " l ON l.v = u.id "
+        "WHERE " VISIBLE,
+    };
+    struct cat_stmt *st;
+    char *json;
+    int rc;
+
+    memset(out, 0, n * sizeof(*out));
+    memset(found, 0, n * sizeof(*found));
+    if (!n)
+        return DB_OK;
+    json = cat_json_ids(ids, n);
+    st = cat_query(c, sql[cat_is_pg(c)], "sIi", json, v->user_id, v->admin ? 1 : 0);
+    free(json);
+    if (!st)
+        return cat_rc(c);
+    while ((rc = cat_step(c, st)) == 1) {
+        int64_t i = cat_col_int(st, 26);
+        if (i >= 0 && (size_t)i < n && !found[i]) {
+            read_update(st, &out[i]);
+            found[i] = 1;
+        }
+    }
+    if (rc < 0) {
+        for (size_t i = 0; i < n; i++)
+            db_update_free(&out[i]);
+        memset(found, 0, n * sizeof(*found));
+    }
+    return rc < 0 ? rc : DB_OK;
+}
+
 /* Filters bound as NULL when absent ("?x IS NULL OR col = ?x"), never
  * spliced into the text. */
 #define LIST_WHERE \

@@ -106,6 +106,11 @@ struct db_update_filter {
     long        limit;          /* < 0: no limit */
     long        offset;
 };
+/* db_update_get for n updates in one statement: out[i] (free each with
+ * db_update_free) and found[i] = 1 for ids[i] when v may see it, else
+ * found[i] = 0 (out[i] empty). DB_OK or a negative db_rc (nothing found). */
+int db_update_gets(struct catalog *c, const struct db_viewer *v, const int64_t *ids, size_t n,
+                   struct db_update *out, int *found);
 /*
  * The updates v may see that match f: all-hands first, then newest first.
  * DB_OK with *out (an array of *n, free with db_update_list_free) and

@@ -255,6 +255,43 @@ int updates_get_json(struct catalog *c, const struct db_viewer *v, int64_t id, j
     return rc;
 }
 
+int updates_gets_json(struct catalog *c, const struct db_viewer *v, const int64_t *ids, size_t n, json_t **out)
+{
+    struct db_update *got = hc_calloc(n ? n : 1, sizeof(*got)), *list = hc_calloc(n ? n : 1, sizeof(*list));
+    size_t *at = hc_calloc(n ? n : 1, sizeof(*at)), k = 0;
+    int *found = hc_calloc(n ? n : 1, sizeof(*found)), rc;
+    struct page p;
+
+    memset(out, 0, n * sizeof(*out));
+    if ((rc = db_update_gets(c, v, ids, n, got, found)) < 0)
+        goto done;
+    for (size_t i = 0; i < n; i++) {   /* the visible ones, as one page */
+        if (found[i]) {
+            at[k] = i;
+            list[k++] = got[i];
+        }
+    }
+    if ((rc = page_read(c, list, k, v->user_id, &p)) < 0)
+        goto done;
+    for (size_t i = 0; i < k && rc >= 0; i++)
+        rc = page_json(&p, i, &list[i], v->user_id, &out[at[i]]);
+    page_free(&p);
+    if (rc < 0) {
+        for (size_t i = 0; i < n; i++) {
+            json_decref(out[i]);
+            out[i] = NULL;
+        }
+    }
+done:
+    for (size_t i = 0; i < n; i++)
+        db_update_free(&got[i]);
+    free(got);
+    free(list);
+    free(at);
+    free(found);
+    return rc < 0 ? rc : DB_OK;
+}
+
 /* A JSON array of updates, with what they need read for all of them at
  * once; DB_OK or a negative db_rc. */
 static int list_json(struct catalog *c, struct db_update *list, size_t n, int64_t viewer, json_t **out)

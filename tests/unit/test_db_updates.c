@@ -1187,6 +1187,29 @@ UNIT_TEST(page_reads_answer_as_the_one_update_reads)
     CHECK(!memcmp(&m, &media[0], sizeof(m)) && !media[0].trimmed);
     CHECK_INT(media[1].version, 0);
 
+    /* The updates themselves, as db_update_get shows them to each viewer. */
+    {
+        int64_t hid = new_update(ann, "weekly", "processing"), more[3] = { hid, a, 999999 };
+        struct db_viewer as_ben = { ben, 0 }, as_boss = { boss, 1 };
+        struct db_update got[3], one1;
+        CHECK_INT(db_update_gets(cat, &as_ben, more, 3, got, found), DB_OK);
+        CHECK(!found[0] && found[1] && !found[2]);
+        CHECK_INT(db_update_get(cat, &as_ben, a, &one1), DB_OK);
+        CHECK(got[1].id == a && !strcmp(got[1].title, one1.title) && !strcmp(got[1].author_name, "Ann") &&
+              got[1].views_count == one1.views_count && !strcmp(got[1].description, one1.description));
+        db_update_free(&one1);
+        for (size_t i = 0; i < 3; i++)
+            db_update_free(&got[i]);
+        CHECK_INT(db_update_gets(cat, &as_boss, more, 3, got, found), DB_OK);
+        CHECK(found[0] && found[1] && !found[2] && !strcmp(got[0].status, "processing"));
+        for (size_t i = 0; i < 3; i++)
+            db_update_free(&got[i]);
+        fault(1);
+        CHECK_INT(db_update_gets(cat, &as_boss, more, 3, got, found), DB_ERROR);
+        CHECK(!found[0] && !found[1]);
+        fault(0);
+    }
+
     fault(1);
     CHECK_INT(db_rendition_lists(cat, ids, 5, &ro, &n), DB_ERROR);
     CHECK(ro == NULL && n == 0);
