@@ -165,19 +165,32 @@ static void format_local(time_t t, const char *tz, char *out, size_t outsz)
  * What one round decides from, read with one statement per kind for
  * everybody (not a few per person): the people, who posted in the weeks
  * their clocks are in, and which of their dedupe keys are in the outbox.
- * Each person's keys are worked out first (plan_keys), looked up together
+ * Each person's keys are worked out first (plan_read), looked up together
  * (db_outbox_queued_many), then the same decisions as always are made
- * from the answers (plan_reminders, plan_digests).
+ * from the answers (plan_reminders, plan_digests). The instants of a round
+ * depend only on the clock, so they are worked out once per time zone.
  */
+struct plan_zone {
+    const char *tz;             /* a person's time_zone (the plan's users own it) */
+    int    has_week;            /* week is set */
+    char   week[16];            /* the ISO week of now */
+    time_t first, second;       /* the reminders' instants (second: before the 12 h rule) */
+    time_t week_end;            /* next Monday 00:00 */
+    char   first_local[48], second_local[48];
+    int    has_digest;
+    char   digest_week[16];     /* last week */
+    time_t digest;
+    char   digest_local[48];
+    char   daily_date[16];      /* the daily digest's date and instant */
+    time_t daily;
+    char   daily_local[48];
+};
+
 struct plan_person {
-    char   week[16];          /* the reminders' ISO week ("" when none) */
-    int    posted;            /* posted in it by now */
+    size_t zone;              /* index in the plan's zones */
+    int    posted;            /* posted in the zone's week by now */
     size_t first, second;     /* indexes of the reminders' keys */
-    char   digest_week[16];   /* the weekly digest's week ("" when none) */
-    size_t digest;
-    char   daily_date[16];    /* the daily digest's date ("" when none) */
-    time_t daily_when;
-    size_t daily;
+    size_t digest, daily;     /* of the digests' keys */
 };
 
 struct plan {
@@ -186,6 +199,8 @@ struct plan {
     struct db_habit_member *users;
     size_t n;
     struct plan_person *pp;
+    struct plan_zone *zones;
+    size_t nzones;
     char (*keys)[96];
     size_t nkeys, capkeys;
     int64_t *created;         /* per key: queued at, when found */
@@ -211,10 +226,43 @@ static void plan_free(struct plan *p)
 {
     free(p->users);
     free(p->pp);
+    free(p->zones);
     free(p->keys);
     free(p->created);
     free(p->found);
     memset(p, 0, sizeof(*p));
+}
+
+/* The zone tz of p, its instants worked out the first time it is seen. */
+static size_t plan_zone(struct plan *p, const char *tz)
+{
+    const struct schedule *s = &p->s;
+    struct plan_zone *z;
+    time_t now = p->now, anchor;
+
+    for (size_t i = 0; i < p->nzones; i++)
+        if (!strcmp(p->zones[i].tz, tz))
+            return i;
+    z = &p->zones[p->nzones];
+    memset(z, 0, sizeof(*z));
+    z->tz = tz;
+    z->has_week = hc_iso_week(now, tz, z->week, sizeof(z->week)) == 0;
+    z->first = local_instant(now, tz, s->reminder_day, s->reminder_hh, s->reminder_mm);
+    z->second = local_instant(now, tz, s->reminder_day + 1, s->reminder_hh, s->reminder_mm);
+    z->week_end = local_instant(now, tz, 8, 0, 0);
+    format_local(z->first, tz, z->first_local, sizeof(z->first_local));
+    format_local(z->second, tz, z->second_local, sizeof(z->second_local));
+    /* Thursday noon of this week, minus seven days, is safely last week
+     * whatever daylight saving did in between. */
+    anchor = local_instant(now, tz, 4, 12, 0);
+    z->has_digest = hc_iso_week(anchor - 7 * DAY, tz, z->digest_week, sizeof(z->digest_week)) == 0;
+    z->digest = local_instant(now, tz, s->digest_day, s->digest_hh, s->digest_mm);
+    format_local(z->digest, tz, z->digest_local, sizeof(z->digest_local));
+    z->daily = local_today(now, tz, 0, s->digest_hh, s->digest_mm, z->daily_date, sizeof(z->daily_date));
+    if (now < z->daily)
+        z->daily = local_today(now, tz, -1, s->digest_hh, s->digest_mm, z->daily_date, sizeof(z->daily_date));
+    format_local(z->daily, tz, z->daily_local, sizeof(z->daily_local));
+    return p->nzones++;
 }
 
 static int sorted_has(const int64_t *ids, size_t n, int64_t id)
@@ -237,32 +285,35 @@ static int sorted_has(const int64_t *ids, size_t n, int64_t id)
  * distinct week: people's clocks span at most two). DB_OK or a negative db_rc. */
 static int plan_posted(struct catalog *cat, struct plan *p)
 {
-    for (size_t i = 0; i < p->n; i++) {
+    for (size_t z = 0; z < p->nzones; z++) {
         int64_t *ids;
         size_t nids;
         int rc, seen = 0;
 
-        if (!p->pp[i].week[0])
+        if (!p->zones[z].has_week)
             continue;
-        for (size_t k = 0; k < i && !seen; k++)
-            seen = !strcmp(p->pp[k].week, p->pp[i].week);
+        for (size_t k = 0; k < z && !seen; k++)
+            seen = p->zones[k].has_week && !strcmp(p->zones[k].week, p->zones[z].week);
         if (seen)
             continue;
-        if ((rc = db_habit_posted_set(cat, p->pp[i].week, (int64_t)p->now, &ids, &nids)) < 0)
+        if ((rc = db_habit_posted_set(cat, p->zones[z].week, (int64_t)p->now, &ids, &nids)) < 0)
             return rc;
-        for (size_t k = i; k < p->n; k++)
-            if (!strcmp(p->pp[k].week, p->pp[i].week))
-                p->pp[k].posted = sorted_has(ids, nids, p->users[k].id);
+        for (size_t i = 0; i < p->n; i++) {
+            const struct plan_zone *pz = &p->zones[p->pp[i].zone];
+            if (pz->has_week && !strcmp(pz->week, p->zones[z].week))
+                p->pp[i].posted = sorted_has(ids, nids, p->users[i].id);
+        }
         free(ids);
     }
     return DB_OK;
 }
 
 /* Everything a round decides from: the schedule, the people, their
- * weeks and keys, who posted, which keys are queued. DB_OK or a negative
- * db_rc (p empty). */
+ * zones' instants and their keys, who posted, which keys are queued.
+ * DB_OK or a negative db_rc (p empty). */
 static int plan_read(struct catalog *cat, time_t now, struct plan *p)
 {
+    const char **keys;
     int rc;
 
     memset(p, 0, sizeof(*p));
@@ -270,59 +321,50 @@ static int plan_read(struct catalog *cat, time_t now, struct plan *p)
     if ((rc = load_schedule(cat, &p->s)) < 0 || (rc = db_habit_members(cat, &p->users, &p->n)) < 0)
         return rc;
     p->pp = hc_calloc(p->n ? p->n : 1, sizeof(*p->pp));
+    p->zones = hc_calloc(p->n ? p->n : 1, sizeof(*p->zones));
     for (size_t i = 0; i < p->n; i++) {
         const struct db_habit_member *u = &p->users[i];
         struct plan_person *pp = &p->pp[i];
-        time_t anchor;
+        const struct plan_zone *z;
 
-        if (u->notify_reminders && hc_iso_week(now, u->time_zone, pp->week, sizeof(pp->week)) == 0) {
-            pp->first = add_key(p, "reminder:%lld:%s:1", (long long)u->id, pp->week);
-            pp->second = add_key(p, "reminder:%lld:%s:2", (long long)u->id, pp->week);
-        } else {
-            pp->week[0] = '\0';
+        pp->zone = plan_zone(p, u->time_zone);
+        z = &p->zones[pp->zone];
+        if (u->notify_reminders && z->has_week) {
+            pp->first = add_key(p, "reminder:%lld:%s:1", (long long)u->id, z->week);
+            pp->second = add_key(p, "reminder:%lld:%s:2", (long long)u->id, z->week);
         }
-        if (!strcmp(u->notify_updates, "off"))
+        if (!strcmp(u->notify_updates, "off") || !z->has_digest)
             continue;
-        /* Thursday noon of this week, minus seven days, is safely last week
-         * whatever daylight saving did in between. */
-        anchor = local_instant(now, u->time_zone, 4, 12, 0);
-        if (hc_iso_week(anchor - 7 * DAY, u->time_zone, pp->digest_week, sizeof(pp->digest_week)) == 0)
-            pp->digest = add_key(p, "digest:%lld:%s", (long long)u->id, pp->digest_week);
-        else
-            pp->digest_week[0] = '\0';
-        if (strcmp(u->notify_updates, "digest"))
-            continue;
-        pp->daily_when = local_today(now, u->time_zone, 0, p->s.digest_hh, p->s.digest_mm, pp->daily_date,
-                                     sizeof(pp->daily_date));
-        if (now < pp->daily_when)
-            pp->daily_when = local_today(now, u->time_zone, -1, p->s.digest_hh, p->s.digest_mm, pp->daily_date,
-                                         sizeof(pp->daily_date));
-        pp->daily = add_key(p, "daily:%lld:%s", (long long)u->id, pp->daily_date);
+        pp->digest = add_key(p, "digest:%lld:%s", (long long)u->id, z->digest_week);
+        if (!strcmp(u->notify_updates, "digest"))
+            pp->daily = add_key(p, "daily:%lld:%s", (long long)u->id, z->daily_date);
     }
-    p->created = hc_calloc(p->nkeys ? p->nkeys : 1, sizeof(*p->created));
-    p->found = hc_calloc(p->nkeys ? p->nkeys : 1, sizeof(*p->found));
     if ((rc = plan_posted(cat, p)) < 0) {
         plan_free(p);
         return rc;
     }
-    {
-        const char **keys = hc_calloc(p->nkeys ? p->nkeys : 1, sizeof(*keys));
-        for (size_t i = 0; i < p->nkeys; i++)
-            keys[i] = p->keys[i];
-        rc = db_outbox_queued_many(cat, keys, p->nkeys, p->created, p->found);
-        free(keys);
-    }
+    p->created = hc_calloc(p->nkeys ? p->nkeys : 1, sizeof(*p->created));
+    p->found = hc_calloc(p->nkeys ? p->nkeys : 1, sizeof(*p->found));
+    keys = hc_calloc(p->nkeys ? p->nkeys : 1, sizeof(*keys));
+    for (size_t i = 0; i < p->nkeys; i++)
+        keys[i] = p->keys[i];
+    rc = db_outbox_queued_many(cat, keys, p->nkeys, p->created, p->found);
+    free(keys);
     if (rc < 0)
         plan_free(p);
     return rc < 0 ? rc : DB_OK;
 }
 
-/* Tell fn of it, with its state (key k queued or not). fn's value. */
-static int emit(struct catalog *cat, const struct plan *p, struct sched_item *it, size_t k, sched_fn fn,
-                void *arg)
+/* Tell fn of it, with its state (key k queued or not) and its instant on
+ * the person's clock (local, or worked out when NULL). fn's value. */
+static int emit(struct catalog *cat, const struct plan *p, struct sched_item *it, size_t k, const char *local,
+                sched_fn fn, void *arg)
 {
     it->state = p->found[k] ? SCHED_QUEUED : p->now >= it->when ? SCHED_DUE : SCHED_LATER;
-    format_local(it->when, it->time_zone, it->local, sizeof(it->local));
+    if (local)
+        hc_strlcpy(it->local, local, sizeof(it->local));
+    else
+        format_local(it->when, it->time_zone, it->local, sizeof(it->local));
     return fn(cat, it, p->now, arg);
 }
 
@@ -339,43 +381,47 @@ static int plan_reminders(struct catalog *cat, const struct plan *p, size_t i, s
 {
     const struct db_habit_member *u = &p->users[i];
     const struct plan_person *pp = &p->pp[i];
+    const struct plan_zone *z = &p->zones[pp->zone];
     const struct schedule *s = &p->s;
     struct sched_item it = { .kind = SCHED_REMINDER };
     time_t now = p->now, first_at;
     int rc, first_out, second_out;
 
     item_for(&it, u);
-    if (!pp->week[0])
+    if (!z->has_week)
         return 0;
-    hc_strlcpy(it.label, pp->week, sizeof(it.label));
+    hc_strlcpy(it.label, z->week, sizeof(it.label));
     if (pp->posted)
         return 0;   /* posted (by now): nothing to remind */
     it.nth = 1;
-    it.when = local_instant(now, it.time_zone, s->reminder_day, s->reminder_hh, s->reminder_mm);
+    it.when = z->first;
     if ((int64_t)it.when < u->created_at)
         return 0;   /* the reminder time passed before they joined: no catch-up this week */
-    if ((rc = emit(cat, p, &it, pp->first, fn, arg)))
+    if ((rc = emit(cat, p, &it, pp->first, z->first_local, fn, arg)))
         return rc;
     /* The second one: the next working day, in the same week, and at
      * least 12 hours after the first really went out. */
     if (!s->second || s->reminder_day > 4)
         return 0;
     it.nth = 2;
-    it.when = local_instant(now, it.time_zone, s->reminder_day + 1, s->reminder_hh, s->reminder_mm);
+    it.when = z->second;
     first_out = p->found[pp->first];
     first_at = (time_t)p->created[pp->first];
     if (first_out && first_at + 12 * 3600 > it.when)
         it.when = first_at + 12 * 3600;
-    if (it.when >= local_instant(now, it.time_zone, 8, 0, 0))
+    if (it.when >= z->week_end)
         return 0;   /* would fall in the next week */
     second_out = p->found[pp->second];
     if (!first_out && !second_out) {
         /* The first has not gone out yet: the second waits for it. */
         it.state = SCHED_LATER;
-        format_local(it.when, it.time_zone, it.local, sizeof(it.local));
+        if (it.when == z->second)
+            hc_strlcpy(it.local, z->second_local, sizeof(it.local));
+        else
+            format_local(it.when, it.time_zone, it.local, sizeof(it.local));
         return fn(cat, &it, now, arg);
     }
-    return emit(cat, p, &it, pp->second, fn, arg);
+    return emit(cat, p, &it, pp->second, it.when == z->second ? z->second_local : NULL, fn, arg);
 }
 
 /* The weekly digest (of the previous week) and the daily digest of person i. */
@@ -383,26 +429,26 @@ static int plan_digests(struct catalog *cat, const struct plan *p, size_t i, sch
 {
     const struct db_habit_member *u = &p->users[i];
     const struct plan_person *pp = &p->pp[i];
-    const struct schedule *s = &p->s;
+    const struct plan_zone *z = &p->zones[pp->zone];
     struct sched_item it = { .kind = SCHED_DIGEST };
     time_t now = p->now;
     int rc;
 
     item_for(&it, u);
-    if (!strcmp(u->notify_updates, "off") || !pp->digest_week[0])
+    if (!strcmp(u->notify_updates, "off") || !z->has_digest)
         return 0;
-    hc_strlcpy(it.label, pp->digest_week, sizeof(it.label));
-    it.when = local_instant(now, it.time_zone, s->digest_day, s->digest_hh, s->digest_mm);
+    hc_strlcpy(it.label, z->digest_week, sizeof(it.label));
+    it.when = z->digest;
     /* A digest more than two days late (the server was off) is news no
      * more: skip it rather than send last week's summary on a Friday. */
-    if (now < it.when + 2 * DAY && (rc = emit(cat, p, &it, pp->digest, fn, arg)))
+    if (now < it.when + 2 * DAY && (rc = emit(cat, p, &it, pp->digest, z->digest_local, fn, arg)))
         return rc;
     if (strcmp(u->notify_updates, "digest"))
         return 0;
     it.kind = SCHED_DAILY;
-    it.when = pp->daily_when;
-    hc_strlcpy(it.label, pp->daily_date, sizeof(it.label));
-    return emit(cat, p, &it, pp->daily, fn, arg);
+    it.when = z->daily;
+    hc_strlcpy(it.label, z->daily_date, sizeof(it.label));
+    return emit(cat, p, &it, pp->daily, z->daily_local, fn, arg);
 }
 
 /* fn for every item of a plan read by plan_read. */
