@@ -455,11 +455,6 @@ void mail_batch_free(struct mail_batch *b)
     free(b);
 }
 
-size_t mail_batch_held(const struct mail_batch *b)
-{
-    return b ? b->nheld : 0;
-}
-
 int mail_batch_write(struct catalog *c, struct mail_batch *b, int *queued)
 {
     int rc = DB_OK;

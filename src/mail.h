@@ -48,8 +48,6 @@ int mail_on_mentions(struct catalog *c, int64_t update_id);
 struct mail_batch;
 struct mail_batch *mail_batch_new(void);
 void   mail_batch_free(struct mail_batch *b);
-/* How many messages b holds. */
-size_t mail_batch_held(const struct mail_batch *b);
 /* Write the messages b holds to the outbox in one transaction, then drop
  * them: queued[i] (one per held message, in order) is 1 when message i was
  * queued, 0 when its dedupe key was queued before. DB_OK, or a negative
