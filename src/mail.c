@@ -583,7 +583,7 @@ static int batch_company_start(struct catalog *c, struct mail_batch *b, int64_t 
 /* The updates of the weekly digest of week (daily 0), or of the daily
  * digests of [from, to) (daily 1, every author's: each reader's list
  * leaves their own out), with their answers: read once. DB_OK with *out
- * (the batch's) or a negative db_rc. */
+ * (the batch's, valid until the next batch_digest) or a negative db_rc. */
 static int batch_digest(struct catalog *c, struct mail_batch *b, int daily, const char *week, int64_t from,
                         int64_t to, const struct digest_list **out)
 {
