@@ -114,13 +114,16 @@ int db_update_get(struct catalog *c, const struct db_viewer *v, int64_t id, stru
 int db_update_gets(struct catalog *c, const struct db_viewer *v, const int64_t *ids, size_t n,
                    struct db_update *out, int *found)
 {
+    /* Rows are matched to ids by their id, not by a column of the list:
+     * UPDATE_COLUMNS may grow. */
     static const char *const sql[2] = {
-        "SELECT " UPDATE_COLUMNS ", l.i " UPDATE_FROM "JOIN " CAT_LIST_IDS_SQLITE(":ids") " l ON l.v = u.id "
-        "WHERE " VISIBLE,
-        "SELECT " UPDATE_COLUMNS ", l.i " UPDATE_FROM "JOIN " CAT_LIST_IDS_PG(":ids") " l ON l.v = u.id "
-        "WHERE " VISIBLE,
+        "SELECT " UPDATE_COLUMNS UPDATE_FROM "WHERE u.id IN (SELECT l.v FROM " CAT_LIST_IDS_SQLITE(":ids") " l) "
+        "AND " VISIBLE,
+        "SELECT " UPDATE_COLUMNS UPDATE_FROM "WHERE u.id IN (SELECT l.v FROM " CAT_LIST_IDS_PG(":ids") " l) "
+        "AND " VISIBLE,
     };
     struct cat_stmt *st;
+    struct db_update u;
     char *json;
     int rc;
 
@@ -134,11 +137,15 @@ int db_update_gets(struct catalog *c, const struct db_viewer *v, const int64_t *
     if (!st)
         return cat_rc(c);
     while ((rc = cat_step(c, st)) == 1) {
-        int64_t i = cat_col_int(st, 26);
-        if (i >= 0 && (size_t)i < n && !found[i]) {
-            read_update(st, &out[i]);
+        read_update(st, &u);
+        for (size_t i = 0; i < n; i++) {
+            if (ids[i] != u.id || found[i])
+                continue;
+            out[i] = u;
+            out[i].description = hc_strdup(u.description ? u.description : "");
             found[i] = 1;
         }
+        db_update_free(&u);
     }
     if (rc < 0) {
         for (size_t i = 0; i < n; i++)
