@@ -570,6 +570,49 @@ int cat_is_pg(struct catalog *c)
     return c->pg != NULL;
 }
 
+char *cat_json_ids(const int64_t *ids, size_t n)
+{
+    size_t cap = n * 21 + 3, len = 0;
+    char *out = hc_malloc(cap);
+
+    out[len++] = '[';
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)snprintf(out + len, cap - len, "%s%lld", i ? "," : "", (long long)ids[i]);
+    out[len++] = ']';
+    out[len] = '\0';
+    return out;
+}
+
+char *cat_json_texts(const char *const *v, size_t n)
+{
+    size_t cap = 3, len = 0;
+    char *out;
+
+    for (size_t i = 0; i < n; i++)
+        cap += strlen(v[i]) * 6 + 3;    /* at worst every byte a \u00XX */
+    out = hc_malloc(cap);
+    out[len++] = '[';
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            out[len++] = ',';
+        out[len++] = '"';
+        for (const unsigned char *s = (const unsigned char *)v[i]; *s; s++) {
+            if (*s == '"' || *s == '\\') {
+                out[len++] = '\\';
+                out[len++] = (char)*s;
+            } else if (*s < 0x20) {
+                len += (size_t)snprintf(out + len, cap - len, "\\u%04x", *s);
+            } else {
+                out[len++] = (char)*s;
+            }
+        }
+        out[len++] = '"';
+    }
+    out[len++] = ']';
+    out[len] = '\0';
+    return out;
+}
+
 int db_commit(struct catalog *c)
 {
     int rc;

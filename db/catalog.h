@@ -139,6 +139,27 @@ int  db_begin_rows(struct catalog *c);
  * write once per backend (e.g. FOR UPDATE SKIP LOCKED, which SQLite lacks). */
 int  cat_is_pg(struct catalog *c);
 
+/*
+ * A set of values bound as one parameter, for one statement over a set
+ * (a page of updates, every person's dedupe key) instead of one statement
+ * per value. cat_json_ids / cat_json_texts write the values as a JSON
+ * array (malloc'd; the texts may hold any byte but NUL); in SQL,
+ * CAT_LIST(pg, param) is a table of it with columns i (the index in the
+ * array, from 0) and v (the value: text, or int8 with CAT_LIST_IDS), to
+ * join or to use in "IN (SELECT v FROM ...)":
+ *   static const char *const sql[2] = { "... JOIN " CAT_LIST_SQLITE("?1") " j ON ...",
+ *                                       "... JOIN " CAT_LIST_PG("?1") " j ON ..." };
+ *   cat_query(c, sql[cat_is_pg(c)], "s", json);
+ */
+char *cat_json_ids(const int64_t *ids, size_t n);
+char *cat_json_texts(const char *const *v, size_t n);
+#define CAT_LIST_SQLITE(p)     "(SELECT key AS i, value AS v FROM json_each(" p "))"
+#define CAT_LIST_PG(p)         "(SELECT n - 1 AS i, v FROM json_array_elements_text(" p "::json) " \
+                               "WITH ORDINALITY AS x(v, n))"
+#define CAT_LIST_IDS_SQLITE(p) CAT_LIST_SQLITE(p)
+#define CAT_LIST_IDS_PG(p)     "(SELECT n - 1 AS i, v::int8 AS v FROM json_array_elements_text(" p "::json) " \
+                               "WITH ORDINALITY AS x(v, n))"
+
 /* After a failed statement inside a transaction: roll back and return
  * the failure's enum db_rc (always negative). */
 int  db_fail(struct catalog *c);

@@ -124,6 +124,19 @@ int db_habit_has_posted(struct catalog *c, int64_t uid, const char *week, int64_
     return DB_OK;
 }
 
+static void fill_id(struct cat_stmt *st, void *p)
+{
+    *(int64_t *)p = cat_col_int(st, 0);
+}
+
+int db_habit_posted_set(struct catalog *c, const char *week, int64_t by, int64_t **ids, size_t *n)
+{
+    return cat_read_list(c, cat_query(c,
+        "SELECT DISTINCT p.author_id FROM updates p WHERE p.iso_week = ?1 "
+        "AND " POSTED_STATUS " AND (?2 < 0 OR p.created_at <= ?2) ORDER BY p.author_id",
+        "sI", week, by), sizeof(**ids), fill_id, (void **)ids, n);
+}
+
 static void fill_member(struct cat_stmt *st, void *p)
 {
     struct db_habit_member *m = p;

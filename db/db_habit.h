@@ -83,6 +83,12 @@ int db_habit_person_posts(struct catalog *c, int64_t uid, struct db_habit_post *
  * or before `by` when by >= 0? DB_OK with *posted 0 or 1, or a negative db_rc. */
 int db_habit_has_posted(struct catalog *c, int64_t uid, const char *week, int64_t by, int *posted);
 
+/* Who has posted in week (see the top), counting only updates created at
+ * or before `by` when by >= 0: the ids of the authors, ascending, each
+ * once; the set db_habit_has_posted answers 1 for, in one statement.
+ * DB_OK with *ids (caller frees; NULL when *n is 0) or a negative db_rc. */
+int db_habit_posted_set(struct catalog *c, const char *week, int64_t by, int64_t **ids, size_t *n);
+
 /* Someone reminders and digests may be for. */
 struct db_habit_member {
     int64_t id;

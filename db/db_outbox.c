@@ -153,6 +153,40 @@ int db_outbox_queued_at(struct catalog *c, const char *dedupe_key, int64_t *crea
     return cat_get_int(c, created_at, "SELECT created_at FROM outbox WHERE dedupe_key = ?", "s", dedupe_key);
 }
 
+int db_outbox_queued_many(struct catalog *c, const char *const *keys, size_t n, int64_t *created_at,
+                          int *found)
+{
+    static const char *const sql[2] = {
+        "SELECT j.i, o.created_at FROM " CAT_LIST_SQLITE("?") " j JOIN outbox o ON o.dedupe_key = j.v",
+        "SELECT j.i, o.created_at FROM " CAT_LIST_PG("?") " j JOIN outbox o ON o.dedupe_key = j.v",
+    };
+    struct cat_stmt *st;
+    char *json;
+    int rc;
+
+    memset(found, 0, n * sizeof(*found));
+    memset(created_at, 0, n * sizeof(*created_at));
+    if (!n)
+        return DB_OK;
+    json = cat_json_texts(keys, n);
+    st = cat_query(c, sql[cat_is_pg(c)], "s", json);
+    free(json);
+    if (!st)
+        return cat_rc(c);
+    while ((rc = cat_step(c, st)) == 1) {
+        int64_t i = cat_col_int(st, 0);
+        if (i >= 0 && (size_t)i < n) {
+            found[i] = 1;
+            created_at[i] = cat_col_int(st, 1);
+        }
+    }
+    if (rc < 0) {
+        memset(found, 0, n * sizeof(*found));
+        memset(created_at, 0, n * sizeof(*created_at));
+    }
+    return rc < 0 ? rc : DB_OK;
+}
+
 int db_outbox_count_since(struct catalog *c, const char *kind, int64_t to_user, int64_t since,
                           int64_t *n)
 {
@@ -253,6 +287,13 @@ int db_outbox_person(struct catalog *c, int64_t uid, struct db_outbox_person *ou
     return read_person(c, cat_query(c, "SELECT " PERSON_COLS " FROM users u WHERE u.id = ?", "I", uid), out);
 }
 
+int db_outbox_members(struct catalog *c, struct db_outbox_person **out, size_t *n)
+{
+    return cat_read_list(c, cat_query(c, "SELECT " PERSON_COLS " FROM users u "
+                                         "WHERE u.deactivated = 0 AND u.unsubscribed = 0 ORDER BY u.id", ""),
+                         sizeof(**out), fill_person, (void **)out, n);
+}
+
 int db_outbox_person_by_email(struct catalog *c, const char *email, struct db_outbox_person *out)
 {
     return read_person(c, cat_query(c, "SELECT " PERSON_COLS " FROM users u "
@@ -337,13 +378,14 @@ static void fill_item(struct cat_stmt *st, void *p)
     it->allhands = (int)cat_col_int(st, 1);
     cat_col_copy(st, 2, it->title, sizeof(it->title));
     cat_col_copy(st, 3, it->author, sizeof(it->author));
+    it->author_id = cat_col_int(st, 4);
 }
 
 int db_outbox_digest_week(struct catalog *c, const char *week,
                           struct db_outbox_digest_item **out, size_t *n)
 {
     return cat_read_list(c, cat_query(c,
-        "SELECT p.id, p.kind = 'allhands', p.title, a.name FROM updates p "
+        "SELECT p.id, p.kind = 'allhands', p.title, a.name, p.author_id FROM updates p "
         "JOIN users a ON a.id = p.author_id WHERE p.iso_week = ? AND p.status = 'ready' "
         "ORDER BY p.kind = 'allhands' DESC, " CAT_ORDER_NOCASE("a.name") ", p.id", "s", week),
         sizeof(**out), fill_item, (void **)out, n);
@@ -353,7 +395,7 @@ int db_outbox_digest_daily(struct catalog *c, int64_t reader, int64_t from, int6
                            struct db_outbox_digest_item **out, size_t *n)
 {
     return cat_read_list(c, cat_query(c,
-        "SELECT p.id, 0, p.title, a.name FROM updates p "
+        "SELECT p.id, 0, p.title, a.name, p.author_id FROM updates p "
         "JOIN users a ON a.id = p.author_id WHERE p.kind = 'weekly' AND p.status = 'ready' "
         "AND p.author_id != ? AND p.ready_at >= ? AND p.ready_at < ? "
         "ORDER BY " CAT_ORDER_NOCASE("a.name") ", p.id", "III", reader, from, to),

@@ -103,6 +103,12 @@ int db_outbox_release_claims(struct catalog *c, int *n);
  * DB_NOTFOUND if never, or a negative db_rc. */
 int db_outbox_queued_at(struct catalog *c, const char *dedupe_key, int64_t *created_at);
 
+/* The same for n keys in one statement: for each keys[i], found[i] 1 with
+ * created_at[i] when it was queued, else found[i] 0 (created_at[i] 0).
+ * DB_OK or a negative db_rc. */
+int db_outbox_queued_many(struct catalog *c, const char *const *keys, size_t n, int64_t *created_at,
+                          int *found);
+
 /* How many messages of kind went to to_user after since. DB_OK with *n,
  * or a negative db_rc. */
 int db_outbox_count_since(struct catalog *c, const char *kind, int64_t to_user, int64_t since,
@@ -156,6 +162,10 @@ struct db_outbox_person {
 int db_outbox_person(struct catalog *c, int64_t uid, struct db_outbox_person *out);
 /* The active (not deactivated) account with this address, any case. */
 int db_outbox_person_by_email(struct catalog *c, const char *email, struct db_outbox_person *out);
+/* Everyone scheduled mail may go to (db_habit_members: active and not
+ * unsubscribed from all mail), by id, in one statement. DB_OK with *out
+ * (caller frees; NULL when *n is 0) or a negative db_rc. */
+int db_outbox_members(struct catalog *c, struct db_outbox_person **out, size_t *n);
 /* One-click unsubscribe: no more mail to uid. DB_OK, DB_NOTFOUND, or a
  * negative db_rc. */
 int db_outbox_unsubscribe(struct catalog *c, int64_t uid);
@@ -199,12 +209,14 @@ struct db_outbox_digest_item {
     int     allhands;
     char    title[DB_OUTBOX_NAME];       /* "" when untitled */
     char    author[DB_OUTBOX_NAME];
+    int64_t author_id;
 };
 /* The ready updates of ISO week `week`: all-hands first, then by author.
  * DB_OK with *out (caller frees; NULL when *n is 0) or a negative db_rc. */
 int db_outbox_digest_week(struct catalog *c, const char *week,
                           struct db_outbox_digest_item **out, size_t *n);
-/* Weekly updates that became ready in [from, to), not by `reader`. */
+/* Weekly updates that became ready in [from, to), not by `reader` (0:
+ * by anyone, for several readers at once). */
 int db_outbox_digest_daily(struct catalog *c, int64_t reader, int64_t from, int64_t to,
                            struct db_outbox_digest_item **out, size_t *n);
 

@@ -53,6 +53,40 @@ int db_view_get(struct catalog *c, int64_t update_id, int64_t user_id, struct db
     return DB_OK;
 }
 
+int db_view_gets(struct catalog *c, const int64_t *ids, size_t n, int64_t user_id, struct db_view *out,
+                 int *found)
+{
+    static const char *const sql[2] = {
+        "SELECT " VIEW_COLUMNS ", l.i FROM views v JOIN users s ON s.id = v.user_id "
+        "JOIN " CAT_LIST_IDS_SQLITE("?1") " l ON l.v = v.update_id WHERE v.user_id = ?2",
+        "SELECT " VIEW_COLUMNS ", l.i FROM views v JOIN users s ON s.id = v.user_id "
+        "JOIN " CAT_LIST_IDS_PG("?1") " l ON l.v = v.update_id WHERE v.user_id = ?2",
+    };
+    struct cat_stmt *st;
+    char *json;
+    int rc;
+
+    memset(out, 0, n * sizeof(*out));
+    memset(found, 0, n * sizeof(*found));
+    if (!n)
+        return DB_OK;
+    json = cat_json_ids(ids, n);
+    st = cat_query(c, sql[cat_is_pg(c)], "sI", json, user_id);
+    free(json);
+    if (!st)
+        return cat_rc(c);
+    while ((rc = cat_step(c, st)) == 1) {
+        int64_t i = cat_col_int(st, 7);
+        if (i >= 0 && (size_t)i < n) {
+            read_view(st, &out[i]);
+            found[i] = 1;
+        }
+    }
+    if (rc < 0)
+        memset(found, 0, n * sizeof(*found));
+    return rc < 0 ? rc : DB_OK;
+}
+
 int db_view_record(struct catalog *c, int64_t update_id, int64_t user_id, int64_t now,
                    double position, int completed, struct db_view *out)
 {

@@ -33,6 +33,11 @@ int db_view_record(struct catalog *c, int64_t update_id, int64_t user_id, int64_
                    double position, int completed, struct db_view *out);
 /* DB_OK with *out, DB_NOTFOUND when user has not watched it, or negative. */
 int db_view_get(struct catalog *c, int64_t update_id, int64_t user_id, struct db_view *out);
+/* The same for n updates in one statement (a page of a list): out[i] and
+ * found[i] = 1 when user watched ids[i], else found[i] = 0. DB_OK or a
+ * negative db_rc. */
+int db_view_gets(struct catalog *c, const int64_t *ids, size_t n, int64_t user_id, struct db_view *out,
+                 int *found);
 /* Everyone but the author who watched, latest first. DB_OK with *out (free()) and *n, or
  * a negative db_rc. */
 int db_view_list(struct catalog *c, int64_t update_id, struct db_view **out, size_t *n);

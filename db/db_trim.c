@@ -12,37 +12,76 @@
 #include "db_trim.h"
 #include "util.h"
 
+/* The columns of a media state, from column k on: the update's, then
+ * its newest ladder job's (NULL when it has none). */
+#define MEDIA_COLS "u.media_version, u.trim_start, u.trim_end, u.source_duration, " \
+                   "j.media_version, j.state, j.progress, j.error FROM updates u " \
+                   "LEFT JOIN jobs j ON j.id = (SELECT id FROM jobs WHERE update_id = u.id AND kind = 'ladder' " \
+                   "  ORDER BY media_version DESC, id DESC LIMIT 1) "
+
+static void read_media(struct cat_stmt *st, int k, struct db_media *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->version = (int)cat_col_int(st, k);
+    out->trimmed = !cat_col_null(st, k + 1);
+    out->trim_start = cat_col_double(st, k + 1);
+    out->trim_end = cat_col_double(st, k + 2);
+    out->source_duration = cat_col_double(st, k + 3);
+    out->latest = cat_col_null(st, k + 4) ? out->version : (int)cat_col_int(st, k + 4);
+    if (out->latest < out->version)
+        out->latest = out->version;
+    out->making = !strcmp(cat_col_text(st, k + 5), "queued") || !strcmp(cat_col_text(st, k + 5), "running");
+    out->progress = cat_col_double(st, k + 6);
+    if (!strcmp(cat_col_text(st, k + 5), "failed"))
+        cat_col_copy(st, k + 7, out->error, sizeof(out->error));
+}
+
 int db_update_media_state(struct catalog *c, int64_t id, struct db_media *out)
 {
     struct cat_stmt *st;
     int rc;
 
     memset(out, 0, sizeof(*out));
-    st = cat_query(c,
-        "SELECT u.media_version, u.trim_start, u.trim_end, u.source_duration, "
-        " j.media_version, j.state, j.progress, j.error FROM updates u "
-        "LEFT JOIN jobs j ON j.id = (SELECT id FROM jobs WHERE update_id = u.id AND kind = 'ladder' "
-        "  ORDER BY media_version DESC, id DESC LIMIT 1) "
-        "WHERE u.id = ?", "I", id);
+    st = cat_query(c, "SELECT " MEDIA_COLS "WHERE u.id = ?", "I", id);
     if (!st)
         return cat_rc(c);
     rc = cat_step(c, st);
     if (rc != 1)
         return rc == 0 ? DB_NOTFOUND : rc;
-    out->version = (int)cat_col_int(st, 0);
-    out->trimmed = !cat_col_null(st, 1);
-    out->trim_start = cat_col_double(st, 1);
-    out->trim_end = cat_col_double(st, 2);
-    out->source_duration = cat_col_double(st, 3);
-    out->latest = cat_col_null(st, 4) ? out->version : (int)cat_col_int(st, 4);
-    if (out->latest < out->version)
-        out->latest = out->version;
-    out->making = !strcmp(cat_col_text(st, 5), "queued") || !strcmp(cat_col_text(st, 5), "running");
-    out->progress = cat_col_double(st, 6);
-    if (!strcmp(cat_col_text(st, 5), "failed"))
-        cat_col_copy(st, 7, out->error, sizeof(out->error));
+    read_media(st, 0, out);
     cat_end(st);
     return DB_OK;
+}
+
+int db_update_media_states(struct catalog *c, const int64_t *ids, size_t n, struct db_media *out, int *found)
+{
+    static const char *const sql[2] = {
+        "SELECT l.i, " MEDIA_COLS "JOIN " CAT_LIST_IDS_SQLITE("?") " l ON l.v = u.id",
+        "SELECT l.i, " MEDIA_COLS "JOIN " CAT_LIST_IDS_PG("?") " l ON l.v = u.id",
+    };
+    struct cat_stmt *st;
+    char *json;
+    int rc;
+
+    memset(out, 0, n * sizeof(*out));
+    memset(found, 0, n * sizeof(*found));
+    if (!n)
+        return DB_OK;
+    json = cat_json_ids(ids, n);
+    st = cat_query(c, sql[cat_is_pg(c)], "s", json);
+    free(json);
+    if (!st)
+        return cat_rc(c);
+    while ((rc = cat_step(c, st)) == 1) {
+        int64_t i = cat_col_int(st, 0);
+        if (i >= 0 && (size_t)i < n) {
+            read_media(st, 1, &out[i]);
+            found[i] = 1;
+        }
+    }
+    if (rc < 0)
+        memset(found, 0, n * sizeof(*found));
+    return rc < 0 ? rc : DB_OK;
 }
 
 /* The update's newest job: 1 with its id, state and version, 0 if none,

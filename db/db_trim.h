@@ -35,6 +35,10 @@ struct db_media {
 
 /* DB_OK with *out, DB_NOTFOUND (no such update) or a negative db_rc. */
 int db_update_media_state(struct catalog *c, int64_t id, struct db_media *out);
+/* The same for n updates in one statement (a page of a list): out[i] and
+ * found[i] = 1 for ids[i], found[i] = 0 when there is no such update.
+ * DB_OK or a negative db_rc. */
+int db_update_media_states(struct catalog *c, const int64_t *ids, size_t n, struct db_media *out, int *found);
 
 /*
  * Set (clear = 0) or clear (clear = 1) the trim of update id to

@@ -115,6 +115,50 @@ int db_update_get(struct catalog *c, const struct db_viewer *v, int64_t id, stru
     return rc == 0 ? DB_NOTFOUND : rc;
 }
 
+int db_update_gets(struct catalog *c, const struct db_viewer *v, const int64_t *ids, size_t n,
+                   struct db_update *out, int *found)
+{
+    /* Rows are matched to ids by their id, not by a column of the list:
+     * UPDATE_COLUMNS may grow. */
+    static const char *const sql[2] = {
+        "SELECT " UPDATE_COLUMNS UPDATE_FROM "WHERE u.id IN (SELECT l.v FROM " CAT_LIST_IDS_SQLITE(":ids") " l) "
+        "AND " VISIBLE,
+        "SELECT " UPDATE_COLUMNS UPDATE_FROM "WHERE u.id IN (SELECT l.v FROM " CAT_LIST_IDS_PG(":ids") " l) "
+        "AND " VISIBLE,
+    };
+    struct cat_stmt *st;
+    struct db_update u;
+    char *json;
+    int rc;
+
+    memset(out, 0, n * sizeof(*out));
+    memset(found, 0, n * sizeof(*found));
+    if (!n)
+        return DB_OK;
+    json = cat_json_ids(ids, n);
+    st = cat_query(c, sql[cat_is_pg(c)], "sIi", json, v->user_id, v->admin ? 1 : 0);
+    free(json);
+    if (!st)
+        return cat_rc(c);
+    while ((rc = cat_step(c, st)) == 1) {
+        read_update(st, &u);
+        for (size_t i = 0; i < n; i++) {
+            if (ids[i] != u.id || found[i])
+                continue;
+            out[i] = u;
+            out[i].description = hc_strdup(u.description ? u.description : "");
+            found[i] = 1;
+        }
+        db_update_free(&u);
+    }
+    if (rc < 0) {
+        for (size_t i = 0; i < n; i++)
+            db_update_free(&out[i]);
+        memset(found, 0, n * sizeof(*found));
+    }
+    return rc < 0 ? rc : DB_OK;
+}
+
 /* Filters bound as NULL when absent ("?x IS NULL OR col = ?x"), never
  * spliced into the text. */
 #define LIST_WHERE \
@@ -258,6 +302,38 @@ int db_update_change(struct catalog *c, int64_t id, const struct db_update_chang
         return rc;
     }
     return db_commit(c);
+}
+
+static void fill_answer_of(struct cat_stmt *st, void *p)
+{
+    struct db_answer_of *x = p;
+
+    x->i = (size_t)cat_col_int(st, 0);
+    cat_col_copy(st, 1, x->a.prompt, sizeof(x->a.prompt));
+    cat_col_copy(st, 2, x->a.text, sizeof(x->a.text));
+}
+
+int db_update_answers_of(struct catalog *c, const int64_t *ids, size_t n, struct db_answer_of **out,
+                         size_t *nout)
+{
+    static const char *const sql[2] = {
+        "SELECT l.i, a.prompt, a.body FROM update_answers a JOIN " CAT_LIST_IDS_SQLITE("?") " l "
+        "ON l.v = a.update_id ORDER BY l.i, a.position",
+        "SELECT l.i, a.prompt, a.body FROM update_answers a JOIN " CAT_LIST_IDS_PG("?") " l "
+        "ON l.v = a.update_id ORDER BY l.i, a.position",
+    };
+    char *json;
+    int rc;
+
+    *out = NULL;
+    *nout = 0;
+    if (!n)
+        return DB_OK;
+    json = cat_json_ids(ids, n);
+    rc = cat_read_list(c, cat_query(c, sql[cat_is_pg(c)], "s", json), sizeof(**out), fill_answer_of,
+                       (void **)out, nout);
+    free(json);
+    return rc;
 }
 
 int db_update_answers(struct catalog *c, int64_t update_id, struct db_answer **out, size_t *n)
@@ -467,6 +543,42 @@ int db_rendition_list(struct catalog *c, int64_t update_id, struct db_rendition 
         return rc;
     }
     return DB_OK;
+}
+
+static void fill_rendition_of(struct cat_stmt *st, void *p)
+{
+    struct db_rendition_of *x = p;
+
+    x->i = (size_t)cat_col_int(st, 0);
+    cat_col_copy(st, 1, x->r.name, sizeof(x->r.name));
+    x->r.width = (int)cat_col_int(st, 2);
+    x->r.height = (int)cat_col_int(st, 3);
+    x->r.bandwidth = (int)cat_col_int(st, 4);
+    x->r.avg_bandwidth = (int)cat_col_int(st, 5);
+    cat_col_copy(st, 6, x->r.codecs, sizeof(x->r.codecs));
+}
+
+int db_rendition_lists(struct catalog *c, const int64_t *ids, size_t n, struct db_rendition_of **out,
+                       size_t *nout)
+{
+    static const char *const sql[2] = {
+        "SELECT l.i, r.name, r.width, r.height, r.bandwidth, r.avg_bandwidth, r.codecs FROM renditions r "
+        "JOIN " CAT_LIST_IDS_SQLITE("?") " l ON l.v = r.update_id ORDER BY l.i, r.height DESC, r.id",
+        "SELECT l.i, r.name, r.width, r.height, r.bandwidth, r.avg_bandwidth, r.codecs FROM renditions r "
+        "JOIN " CAT_LIST_IDS_PG("?") " l ON l.v = r.update_id ORDER BY l.i, r.height DESC, r.id",
+    };
+    char *json;
+    int rc;
+
+    *out = NULL;
+    *nout = 0;
+    if (!n)
+        return DB_OK;
+    json = cat_json_ids(ids, n);
+    rc = cat_read_list(c, cat_query(c, sql[cat_is_pg(c)], "s", json), sizeof(**out), fill_rendition_of,
+                       (void **)out, nout);
+    free(json);
+    return rc;
 }
 
 /* ---- jobs ---- */

@@ -108,6 +108,11 @@ struct db_update_filter {
     long        limit;          /* < 0: no limit */
     long        offset;
 };
+/* db_update_get for n updates in one statement: out[i] (free each with
+ * db_update_free) and found[i] = 1 for ids[i] when v may see it, else
+ * found[i] = 0 (out[i] empty). DB_OK or a negative db_rc (nothing found). */
+int db_update_gets(struct catalog *c, const struct db_viewer *v, const int64_t *ids, size_t n,
+                   struct db_update *out, int *found);
 /*
  * The updates v may see that match f: all-hands first, then newest first.
  * DB_OK with *out (an array of *n, free with db_update_list_free) and
@@ -149,6 +154,16 @@ struct db_answer {
 /* The answers of an update, in the order given. DB_OK with *out (free();
  * NULL when *n is 0), or a negative db_rc. */
 int db_update_answers(struct catalog *c, int64_t update_id, struct db_answer **out, size_t *n);
+/* An answer of one of several updates. */
+struct db_answer_of {
+    size_t           i;         /* the update's index in the ids asked for */
+    struct db_answer a;
+};
+/* The answers of n updates in one statement (a page of a list, a digest):
+ * grouped by update in the order of ids, each update's in the order
+ * given. DB_OK with *out (free(); NULL when *nout is 0), or a negative db_rc. */
+int db_update_answers_of(struct catalog *c, const int64_t *ids, size_t n, struct db_answer_of **out,
+                         size_t *nout);
 
 /* A change of an update (PATCH): NULL leaves a field as it is. */
 struct db_update_change {
@@ -244,6 +259,16 @@ struct db_rendition {
 /* The renditions of an update, tallest first. DB_OK with *out (free())
  * and *n (0 if none), or a negative db_rc. */
 int db_rendition_list(struct catalog *c, int64_t update_id, struct db_rendition **out, size_t *n);
+/* A rendition of one of several updates. */
+struct db_rendition_of {
+    size_t               i;     /* the update's index in the ids asked for */
+    struct db_rendition  r;
+};
+/* The renditions of n updates in one statement (a page of a list): grouped
+ * by update in the order of ids, each update's tallest first. DB_OK with
+ * *out (free(); NULL when *nout is 0), or a negative db_rc. */
+int db_rendition_lists(struct catalog *c, const int64_t *ids, size_t n, struct db_rendition_of **out,
+                       size_t *nout);
 
 /* ---- jobs ---- */
 

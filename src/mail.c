@@ -385,6 +385,244 @@ static int msg_put(struct catalog *c, struct msg *m, time_t now, int64_t *id)
 }
 
 /* ------------------------------------------------------------------------
+ * A batch of scheduled mail (mail.h): what its messages share, read once,
+ * and the messages held until mail_batch_write.
+ */
+struct held {
+    struct db_outbox_new n;       /* its strings are the ones below */
+    char   *addr, *name, *subject, *text, *html, *dedupe;
+    int64_t now;
+};
+
+struct week_count {               /* a week's participation on one clock */
+    char    week[16];
+    int64_t end, posted, active;
+};
+
+struct digest_list {              /* a digest's updates, with their answers */
+    int     daily;                /* 1: [from, to) of any author; 0: week */
+    char    week[16];
+    int64_t from, to;
+    struct db_outbox_digest_item *items;
+    size_t  n;
+    struct db_answer_of *ans;     /* grouped by item, in order */
+    size_t  nans;
+};
+
+struct mail_batch {
+    struct db_outbox_person *people;   /* db_outbox_members, by id */
+    size_t  npeople;
+    int     people_read;
+    int64_t start;                     /* db_habit_company_start */
+    int     start_rc, start_read;
+    struct week_count *counts;
+    size_t  ncounts, capcounts;
+    struct digest_list *lists;
+    size_t  nlists, caplists;
+    struct held *held;
+    size_t  nheld, capheld;
+};
+
+struct mail_batch *mail_batch_new(void)
+{
+    return hc_calloc(1, sizeof(struct mail_batch));
+}
+
+static void held_free(struct held *h)
+{
+    free(h->addr);
+    free(h->name);
+    free(h->subject);
+    free(h->text);
+    free(h->html);
+    free(h->dedupe);
+}
+
+void mail_batch_free(struct mail_batch *b)
+{
+    if (!b)
+        return;
+    for (size_t i = 0; i < b->nheld; i++)
+        held_free(&b->held[i]);
+    for (size_t i = 0; i < b->nlists; i++) {
+        free(b->lists[i].items);
+        free(b->lists[i].ans);
+    }
+    free(b->held);
+    free(b->lists);
+    free(b->counts);
+    free(b->people);
+    free(b);
+}
+
+int mail_batch_write(struct catalog *c, struct mail_batch *b, int *queued)
+{
+    int rc = DB_OK;
+
+    if (!b->nheld)
+        return DB_OK;
+    memset(queued, 0, b->nheld * sizeof(*queued));
+    if ((rc = db_begin(c)) == DB_OK) {
+        for (size_t i = 0; i < b->nheld && rc == DB_OK; i++) {
+            int r = db_outbox_enqueue(c, &b->held[i].n, b->held[i].now, NULL);
+            if (r == DB_OK)
+                queued[i] = 1;
+            else if (r != DB_CONSTRAINT)   /* already queued: that one is not */
+                rc = r;
+        }
+        if (rc == DB_OK)
+            rc = db_commit(c);
+        else
+            db_rollback(c);
+    }
+    if (rc < 0)
+        memset(queued, 0, b->nheld * sizeof(*queued));
+    for (size_t i = 0; i < b->nheld; i++)
+        held_free(&b->held[i]);
+    b->nheld = 0;
+    return rc < 0 ? rc : DB_OK;
+}
+
+/* Keep m in b to be written at now (mail_batch_write): 1. Frees the
+ * message's bodies (b keeps its own copies). */
+static int msg_hold(struct mail_batch *b, struct msg *m, time_t now)
+{
+    struct held *h;
+
+    if (b->nheld == b->capheld) {
+        b->capheld = b->capheld ? b->capheld * 2 : 64;
+        b->held = hc_realloc(b->held, b->capheld * sizeof(*b->held));
+    }
+    h = &b->held[b->nheld++];
+    memset(h, 0, sizeof(*h));
+    h->addr = hc_strdup(m->to_addr ? m->to_addr : "");
+    h->name = one_line(m->to_name);   /* a display name never spans lines */
+    h->subject = hc_strdup(m->subject);
+    h->text = hc_strdup(m->text.p ? m->text.p : "");
+    h->html = hc_strdup(m->html.p ? m->html.p : "");
+    h->dedupe = m->dedupe ? hc_strdup(m->dedupe) : NULL;
+    h->now = (int64_t)now;
+    h->n = (struct db_outbox_new){
+        .kind = m->kind, .to_user = m->to_user, .to_addr = h->addr, .to_name = h->name,
+        .subject = h->subject, .body_text = h->text, .body_html = h->html, .dedupe_key = h->dedupe,
+        .unsubscribe = m->unsubscribe,
+    };
+    msg_free(m);
+    return 1;
+}
+
+/* The person uid as the batch read them with everyone else (one
+ * statement for all), or on their own when they are not among them.
+ * DB_OK, DB_NOTFOUND or a negative db_rc. */
+static int batch_person(struct catalog *c, struct mail_batch *b, int64_t uid, struct db_outbox_person *out)
+{
+    size_t lo = 0, hi;
+    int rc;
+
+    if (!b->people_read) {
+        if ((rc = db_outbox_members(c, &b->people, &b->npeople)) < 0)
+            return rc;
+        b->people_read = 1;
+    }
+    hi = b->npeople;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (b->people[mid].id == uid) {
+            *out = b->people[mid];
+            return DB_OK;
+        }
+        if (b->people[mid].id < uid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return db_outbox_person(c, uid, out);
+}
+
+/* db_habit_week_counts, once per week and clock. DB_OK or a negative db_rc. */
+static int batch_week_counts(struct catalog *c, struct mail_batch *b, const char *week, int64_t end,
+                             int64_t *posted, int64_t *active)
+{
+    struct week_count *w;
+    int rc;
+
+    for (size_t i = 0; i < b->ncounts; i++) {
+        if (b->counts[i].end == end && !strcmp(b->counts[i].week, week)) {
+            *posted = b->counts[i].posted;
+            *active = b->counts[i].active;
+            return DB_OK;
+        }
+    }
+    if ((rc = db_habit_week_counts(c, week, end, posted, active)) < 0)
+        return rc;
+    if (b->ncounts == b->capcounts) {
+        b->capcounts = b->capcounts ? b->capcounts * 2 : 16;
+        b->counts = hc_realloc(b->counts, b->capcounts * sizeof(*b->counts));
+    }
+    w = &b->counts[b->ncounts++];
+    hc_strlcpy(w->week, week, sizeof(w->week));
+    w->end = end;
+    w->posted = *posted;
+    w->active = *active;
+    return DB_OK;
+}
+
+/* db_habit_company_start, once. DB_OK, DB_NOTFOUND or a negative db_rc. */
+static int batch_company_start(struct catalog *c, struct mail_batch *b, int64_t *start)
+{
+    if (!b->start_read) {
+        b->start_rc = db_habit_company_start(c, &b->start);
+        if (b->start_rc < 0)
+            return b->start_rc;
+        b->start_read = 1;
+    }
+    *start = b->start;
+    return b->start_rc;
+}
+
+/* The updates of the weekly digest of week (daily 0), or of the daily
+ * digests of [from, to) (daily 1, every author's: each reader's list
+ * leaves their own out), with their answers: read once. DB_OK with *out
+ * (the batch's, valid until the next batch_digest) or a negative db_rc. */
+static int batch_digest(struct catalog *c, struct mail_batch *b, int daily, const char *week, int64_t from,
+                        int64_t to, const struct digest_list **out)
+{
+    struct digest_list l = { .daily = daily, .from = from, .to = to };
+    int64_t *ids;
+    int rc;
+
+    for (size_t i = 0; i < b->nlists; i++) {
+        const struct digest_list *x = &b->lists[i];
+        if (x->daily == daily && (daily ? x->from == from && x->to == to : !strcmp(x->week, week))) {
+            *out = x;
+            return DB_OK;
+        }
+    }
+    if (!daily)
+        hc_strlcpy(l.week, week, sizeof(l.week));
+    rc = daily ? db_outbox_digest_daily(c, 0, from, to, &l.items, &l.n)
+               : db_outbox_digest_week(c, week, &l.items, &l.n);
+    if (rc < 0)
+        return rc;
+    ids = hc_calloc(l.n ? l.n : 1, sizeof(*ids));
+    for (size_t i = 0; i < l.n; i++)
+        ids[i] = l.items[i].update_id;
+    rc = db_update_answers_of(c, ids, l.n, &l.ans, &l.nans);
+    free(ids);
+    if (rc < 0) {
+        free(l.items);
+        return rc;
+    }
+    if (b->nlists == b->caplists) {
+        b->caplists = b->caplists ? b->caplists * 2 : 8;
+        b->lists = hc_realloc(b->lists, b->caplists * sizeof(*b->lists));
+    }
+    b->lists[b->nlists] = l;
+    *out = &b->lists[b->nlists++];
+    return DB_OK;
+}
+
+/* ------------------------------------------------------------------------
  * The messages.
  */
 int mail_queue_invite(struct catalog *c, const struct conf *conf, const char *email,
@@ -654,7 +892,8 @@ static void chart_row(struct msg *m, const char *week, int64_t posted, int64_t a
  * db_rc; on failure the message may hold part of the chart (the caller
  * drops it).
  */
-static int participation_chart(struct catalog *c, struct msg *m, const char *week, const char *tz)
+static int participation_chart(struct catalog *c, struct mail_batch *b, struct msg *m, const char *week,
+                               const char *tz)
 {
     time_t end = hc_iso_week_end(week, tz);
     int64_t start = 0, posted, active;
@@ -663,7 +902,7 @@ static int participation_chart(struct catalog *c, struct msg *m, const char *wee
 
     if (end == (time_t)-1)
         return DB_OK;
-    if ((src = db_habit_company_start(c, &start)) < 0)
+    if ((src = batch_company_start(c, b, &start)) < 0)
         return src;
     for (int k = CHART_WEEKS - 1; k >= 0; k--) {
         /* The middle of the week k weeks before: clear of any clock change. */
@@ -674,7 +913,7 @@ static int participation_chart(struct catalog *c, struct msg *m, const char *wee
             continue;
         if (src == DB_OK && (int64_t)wend <= start)
             continue;   /* the company did not exist yet */
-        if ((rc = db_habit_week_counts(c, label, (int64_t)wend, &posted, &active)) < 0)
+        if ((rc = batch_week_counts(c, b, label, (int64_t)wend, &posted, &active)) < 0)
             return rc;
         if (!rows++) {
             sb_add(&m->html, "<table data-chart=\"participation\" cellpadding=\"0\" cellspacing=\"0\" "
@@ -696,18 +935,18 @@ static int participation_chart(struct catalog *c, struct msg *m, const char *wee
 
 /* The week's participation as the participation page counts it, on the
  * recipient's clock. DB_OK or a negative db_rc. */
-static int participation(struct catalog *c, const char *week, const char *tz,
+static int participation(struct catalog *c, struct mail_batch *b, const char *week, const char *tz,
                          int64_t *posted, int64_t *active)
 {
-    return db_habit_week_counts(c, week, (int64_t)hc_iso_week_end(week, tz && *tz ? tz : "UTC"),
-                                posted, active);
+    return batch_week_counts(c, b, week, (int64_t)hc_iso_week_end(week, tz && *tz ? tz : "UTC"), posted, active);
 }
 
 /* The recipient of a scheduled message: DB_OK, DB_NOTFOUND (gone: nothing
  * to send) or a negative db_rc. */
-static int recipient(struct catalog *c, int64_t user_id, struct msg *m, struct db_outbox_person *u)
+static int recipient(struct catalog *c, struct mail_batch *b, int64_t user_id, struct msg *m,
+                     struct db_outbox_person *u)
 {
-    int rc = db_outbox_person(c, user_id, u);
+    int rc = batch_person(c, b, user_id, u);
 
     if (rc == DB_OK) {
         m->to_addr = u->email;
@@ -717,7 +956,26 @@ static int recipient(struct catalog *c, int64_t user_id, struct msg *m, struct d
     return rc;
 }
 
-int mail_queue_reminder(struct catalog *c, int64_t user_id, const char *week, int nth, time_t now)
+/* A scheduled message on its own (no batch given): kind 0 reminder, 1
+ * weekly digest, 2 daily digest, in a batch of one written at once. 1
+ * queued, 0 nothing to send or already queued, or a negative db_rc. */
+static int one_message(struct catalog *c, int kind, int64_t user_id, const char *label, int nth, time_t from,
+                       time_t to, time_t now)
+{
+    struct mail_batch *b = mail_batch_new();
+    int rc, queued = 0;
+
+    rc = kind == 0 ? mail_queue_reminder(c, b, user_id, label, nth, now)
+       : kind == 1 ? mail_queue_weekly_digest(c, b, user_id, label, now)
+                   : mail_queue_daily_digest(c, b, user_id, label, from, to, now);
+    if (rc > 0)
+        rc = (rc = mail_batch_write(c, b, &queued)) < 0 ? rc : queued;
+    mail_batch_free(b);
+    return rc;
+}
+
+int mail_queue_reminder(struct catalog *c, struct mail_batch *b, int64_t user_id, const char *week, int nth,
+                        time_t now)
 {
     struct db_outbox_person u;
     struct msg m = { .kind = "reminder", .to_user = user_id, .unsubscribe = 1 };
@@ -725,8 +983,10 @@ int mail_queue_reminder(struct catalog *c, int64_t user_id, const char *week, in
     int64_t posted, active;
     int rc;
 
-    if ((rc = recipient(c, user_id, &m, &u)) != DB_OK ||
-        (rc = participation(c, week, u.time_zone, &posted, &active)) < 0)
+    if (!b)
+        return one_message(c, 0, user_id, week, nth, 0, 0, now);
+    if ((rc = recipient(c, b, user_id, &m, &u)) != DB_OK ||
+        (rc = participation(c, b, week, u.time_zone, &posted, &active)) < 0)
         return rc == DB_NOTFOUND ? 0 : rc;
     snprintf(dedupe, sizeof(dedupe), "reminder:%lld:%s:%d", (long long)user_id, week, nth);
     m.dedupe = dedupe;
@@ -742,45 +1002,46 @@ int mail_queue_reminder(struct catalog *c, int64_t user_id, const char *week, in
     msg_para(&m, line);
     msg_button(&m, "{{base}}/record", mail_tr(m.lang, MT_RECORD_BUTTON));
     msg_end(&m);
-    return msg_put(c, &m, now, NULL);
+    return msg_hold(b, &m, now);
 }
 
-/* The check-in answers of an update under its line in a digest. DB_OK or
- * a negative db_rc. */
-static int list_answers(struct catalog *c, struct msg *m, int64_t update_id)
+/* The check-in answers of item i of list l under its line in a digest;
+ * *at walks l's answers (grouped by item, in order). */
+static void list_answers(struct msg *m, const struct digest_list *l, size_t i, size_t *at)
 {
-    struct db_answer *a;
-    size_t n;
-    int rc = db_update_answers(c, update_id, &a, &n);
+    int open = 0;
 
-    if (rc < 0 || !n)
-        return rc;
-    sb_add(&m->html, "<ul style=\"margin:-4px 0 12px 132px;padding-left:16px;color:#3f3f46\">");
-    for (size_t i = 0; i < n; i++) {
+    for (; *at < l->nans && l->ans[*at].i <= i; (*at)++) {
+        const struct db_answer *a = &l->ans[*at].a;
+        if (l->ans[*at].i != i)
+            continue;
+        if (!open++)
+            sb_add(&m->html, "<ul style=\"margin:-4px 0 12px 132px;padding-left:16px;color:#3f3f46\">");
         sb_add(&m->html, "<li><strong>");
-        sb_html(&m->html, a[i].prompt);
+        sb_html(&m->html, a->prompt);
         sb_add(&m->html, ":</strong> ");
-        sb_html(&m->html, a[i].text);
+        sb_html(&m->html, a->text);
         sb_add(&m->html, "</li>");
-        sb_addf(&m->text, "  %s: %s\n", a[i].prompt, a[i].text);
+        sb_addf(&m->text, "  %s: %s\n", a->prompt, a->text);
     }
-    sb_add(&m->html, "</ul>");
-    free(a);
-    return DB_OK;
+    if (open)
+        sb_add(&m->html, "</ul>");
 }
 
-/* Updates as a list in both parts: title, poster, author, link, and the
- * check-in answers. DB_OK or a negative db_rc. */
-static int list_updates(struct catalog *c, struct msg *m, const struct db_outbox_digest_item *ups, size_t n)
+/* The updates of l but those by skip (0: none) as a list in both parts:
+ * title, poster, author, link, and the check-in answers. */
+static void list_updates(struct msg *m, const struct digest_list *l, int64_t skip)
 {
-    int rc;
+    size_t at = 0;
 
-    for (size_t i = 0; i < n; i++) {
-        const struct db_outbox_digest_item *p = &ups[i];
+    for (size_t i = 0; i < l->n; i++) {
+        const struct db_outbox_digest_item *p = &l->items[i];
         const char *title = p->allhands ? allhands_title(p->title) : p->title;
         const char *allhands = p->allhands ? mail_tr(m->lang, MT_ITEM_ALLHANDS) : "";
         char url[96];
 
+        if (skip && p->author_id == skip)
+            continue;
         snprintf(url, sizeof(url), "{{base}}/watch/%lld", (long long)p->update_id);
         sb_add(&m->html, "<table role=\"presentation\" style=\"margin:0 0 12px\"><tr><td style=\"padding-right:12px\">"
                          "<a href=\"");
@@ -797,26 +1058,26 @@ static int list_updates(struct catalog *c, struct msg *m, const struct db_outbox
         sb_add(&m->html, "</span></td></tr></table>");
         sb_addf(&m->text, "* %s%s - %s\n  %s\n", allhands, *title ? title : mail_tr(m->lang, MT_ITEM_UNTITLED),
                 p->author, url);
-        if ((rc = list_answers(c, m, p->update_id)) < 0)
-            return rc;
+        list_answers(m, l, i, &at);
     }
     sb_add(&m->text, "\n");
-    return DB_OK;
 }
 
-int mail_queue_weekly_digest(struct catalog *c, int64_t user_id, const char *week, time_t now)
+int mail_queue_weekly_digest(struct catalog *c, struct mail_batch *b, int64_t user_id, const char *week,
+                             time_t now)
 {
     struct db_outbox_person u;
-    struct db_outbox_digest_item *ups = NULL;
+    const struct digest_list *l = NULL;
     struct msg m = { .kind = "digest", .to_user = user_id, .unsubscribe = 1 };
     char dedupe[96], line[2048], wk[64], np[24], na[24], pct[8];
     int64_t posted, active;
-    size_t n = 0;
     int rc;
 
-    if ((rc = recipient(c, user_id, &m, &u)) != DB_OK ||
-        (rc = participation(c, week, u.time_zone, &posted, &active)) < 0 ||
-        (rc = db_outbox_digest_week(c, week, &ups, &n)) < 0)
+    if (!b)
+        return one_message(c, 1, user_id, week, 0, 0, 0, now);
+    if ((rc = recipient(c, b, user_id, &m, &u)) != DB_OK ||
+        (rc = participation(c, b, week, u.time_zone, &posted, &active)) < 0 ||
+        (rc = batch_digest(c, b, 0, week, 0, 0, &l)) < 0)
         return rc == DB_NOTFOUND ? 0 : rc;
     snprintf(dedupe, sizeof(dedupe), "digest:%lld:%s", (long long)user_id, week);
     m.dedupe = dedupe;
@@ -831,33 +1092,36 @@ int mail_queue_weekly_digest(struct catalog *c, int64_t user_id, const char *wee
     mail_fill(line, sizeof(line), m.lang, mail_plural(m.lang, MT_DIGEST_PARTICIPATION, posted),
               "week", wk, "posted", np, "active", na, "pct", pct, NULL);
     msg_para(&m, line);
-    if ((rc = participation_chart(c, &m, week, u.time_zone[0] ? u.time_zone : "UTC")) < 0 ||
-        (n && (rc = list_updates(c, &m, ups, n)) < 0)) {
+    if ((rc = participation_chart(c, b, &m, week, u.time_zone[0] ? u.time_zone : "UTC")) < 0) {
         msg_free(&m);
-        free(ups);
         return rc;
     }
-    if (!n)
+    if (l->n)
+        list_updates(&m, l, 0);
+    else
         msg_para(&m, mail_tr(m.lang, MT_DIGEST_NOBODY));
     msg_button(&m, "{{base}}/record", mail_tr(m.lang, MT_DIGEST_BUTTON));
     msg_end(&m);
-    free(ups);
-    return msg_put(c, &m, now, NULL);
+    return msg_hold(b, &m, now);
 }
 
-int mail_queue_daily_digest(struct catalog *c, int64_t user_id, const char *date,
+int mail_queue_daily_digest(struct catalog *c, struct mail_batch *b, int64_t user_id, const char *date,
                             time_t from, time_t to, time_t now)
 {
     struct db_outbox_person u;
-    struct db_outbox_digest_item *ups = NULL;
+    const struct digest_list *l = NULL;
     struct msg m = { .kind = "daily", .to_user = user_id, .unsubscribe = 1 };
     char dedupe[96], line[512], nn[24];
     size_t n = 0;
     int rc;
 
-    if ((rc = recipient(c, user_id, &m, &u)) != DB_OK ||
-        (rc = db_outbox_digest_daily(c, user_id, (int64_t)from, (int64_t)to, &ups, &n)) < 0)
+    if (!b)
+        return one_message(c, 2, user_id, date, 0, from, to, now);
+    if ((rc = recipient(c, b, user_id, &m, &u)) != DB_OK ||
+        (rc = batch_digest(c, b, 1, NULL, (int64_t)from, (int64_t)to, &l)) < 0)
         return rc == DB_NOTFOUND ? 0 : rc;
+    for (size_t i = 0; i < l->n; i++)
+        n += l->items[i].author_id != user_id;
     if (!n)
         return 0;   /* nothing new: no mail */
     snprintf(dedupe, sizeof(dedupe), "daily:%lld:%s", (long long)user_id, date);
@@ -866,14 +1130,9 @@ int mail_queue_daily_digest(struct catalog *c, int64_t user_id, const char *date
     mail_fill(line, sizeof(line), m.lang, mail_plural(m.lang, MT_DAILY_SUBJECT, (long long)n), "n", nn, NULL);
     msg_subject(&m, "%s", line);
     msg_begin(&m, mail_tr(m.lang, MT_DAILY_HEADING), u.name);
-    if ((rc = list_updates(c, &m, ups, n)) < 0) {
-        msg_free(&m);
-        free(ups);
-        return rc;
-    }
+    list_updates(&m, l, user_id);
     msg_end(&m);
-    free(ups);
-    return msg_put(c, &m, now, NULL);
+    return msg_hold(b, &m, now);
 }
 
 int mail_queue_test(struct catalog *c, int64_t user_id, const char *email, const char *name,

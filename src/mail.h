@@ -38,14 +38,31 @@ int mail_on_mentions(struct catalog *c, int64_t update_id);
 
 /*
  * Scheduled mail, written by the scheduler (or `hubcast remind`) when due.
- * `now` is the instant the message is queued at. Each returns 1 if a message
- * was queued, 0 if there was nothing to send or it was already queued (the
- * outbox's dedupe key), or a negative enum db_rc on a catalog error (never
- * 0: a failed read is not "nothing to send").
+ * `now` is the instant the message is queued at.
+ *
+ * A batch (one round of the scheduler) reads what its messages share once
+ * for all of them: the recipients (one statement for everybody), a week's
+ * participation on each clock, a digest's updates and their answers. Its
+ * messages are held, then written together by mail_batch_write.
  */
-int mail_queue_reminder(struct catalog *c, int64_t user_id, const char *week, int nth, time_t now);
-int mail_queue_weekly_digest(struct catalog *c, int64_t user_id, const char *week, time_t now);
-int mail_queue_daily_digest(struct catalog *c, int64_t user_id, const char *date,
+struct mail_batch;
+struct mail_batch *mail_batch_new(void);
+void   mail_batch_free(struct mail_batch *b);
+/* Write the messages b holds to the outbox in one transaction, then drop
+ * them: queued[i] (one per held message, in order) is 1 when message i was
+ * queued, 0 when its dedupe key was queued before. DB_OK, or a negative
+ * enum db_rc with nothing written (every queued[i] 0). */
+int    mail_batch_write(struct catalog *c, struct mail_batch *b, int *queued);
+
+/* Each returns 1 when a message was made (held by b, or with b NULL
+ * queued at once), 0 if there was nothing to send (or, with b NULL, it was
+ * already queued: the outbox's dedupe key), or a negative enum db_rc on a
+ * catalog error (never 0: a failed read is not "nothing to send"). */
+int mail_queue_reminder(struct catalog *c, struct mail_batch *b, int64_t user_id, const char *week, int nth,
+                        time_t now);
+int mail_queue_weekly_digest(struct catalog *c, struct mail_batch *b, int64_t user_id, const char *week,
+                             time_t now);
+int mail_queue_daily_digest(struct catalog *c, struct mail_batch *b, int64_t user_id, const char *date,
                             time_t from, time_t to, time_t now);
 
 /*

@@ -20,6 +20,7 @@
 #include "config.h"
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,30 +161,211 @@ static void format_local(time_t t, const char *tz, char *out, size_t outsz)
     snprintf(out, outsz, "%s %c%02d:%02d", day, tm.tm_gmtoff < 0 ? '-' : '+', off / 3600, off % 3600 / 60);
 }
 
-/* Is the message with this dedupe key in the outbox? DB_OK with *is_queued
- * (and *created, if given), or a negative db_rc. */
-static int queued(struct catalog *cat, const char *key, int *is_queued, time_t *created)
-{
-    int64_t t = 0;
-    int rc = db_outbox_queued_at(cat, key, &t);
+/*
+ * What one round decides from, read with one statement per kind for
+ * everybody (not a few per person): the people, who posted in the weeks
+ * their clocks are in, and which of their dedupe keys are in the outbox.
+ * Each person's keys are worked out first (plan_read), looked up together
+ * (db_outbox_queued_many), then the same decisions as always are made
+ * from the answers (plan_reminders, plan_digests). The instants of a round
+ * depend only on the clock, so they are worked out once per time zone.
+ */
+struct plan_zone {
+    const char *tz;             /* a person's time_zone (the plan's users own it) */
+    int    has_week;            /* week is set */
+    char   week[16];            /* the ISO week of now */
+    time_t first, second;       /* the reminders' instants (second: before the 12 h rule) */
+    time_t week_end;            /* next Monday 00:00 */
+    char   first_local[48], second_local[48];
+    int    has_digest;
+    char   digest_week[16];     /* last week */
+    time_t digest;
+    char   digest_local[48];
+    char   daily_date[16];      /* the daily digest's date and instant */
+    time_t daily;
+    char   daily_local[48];
+};
 
-    *is_queued = rc == DB_OK;
-    if (created)
-        *created = (time_t)t;
-    return rc == DB_NOTFOUND ? DB_OK : rc;
+struct plan_person {
+    size_t zone;              /* index in the plan's zones */
+    int    posted;            /* posted in the zone's week by now */
+    size_t first, second;     /* indexes of the reminders' keys */
+    size_t digest, daily;     /* of the digests' keys */
+};
+
+struct plan {
+    struct schedule s;
+    time_t now;
+    struct db_habit_member *users;
+    size_t n;
+    struct plan_person *pp;
+    struct plan_zone *zones;
+    size_t nzones;
+    char (*keys)[96];
+    size_t nkeys, capkeys;
+    int64_t *created;         /* per key: queued at, when found */
+    int *found;
+};
+
+static size_t add_key(struct plan *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static size_t add_key(struct plan *p, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (p->nkeys == p->capkeys) {
+        p->capkeys = p->capkeys ? p->capkeys * 2 : 64;
+        p->keys = hc_realloc(p->keys, p->capkeys * sizeof(*p->keys));
+    }
+    va_start(ap, fmt);
+    vsnprintf(p->keys[p->nkeys], sizeof(p->keys[0]), fmt, ap);
+    va_end(ap);
+    return p->nkeys++;
 }
 
-/* Tell fn of it, with its state. fn's value, or a negative db_rc. */
-static int emit(struct catalog *cat, struct sched_item *it, const char *key, time_t now,
+static void plan_free(struct plan *p)
+{
+    free(p->users);
+    free(p->pp);
+    free(p->zones);
+    free(p->keys);
+    free(p->created);
+    free(p->found);
+    memset(p, 0, sizeof(*p));
+}
+
+/* The zone tz of p, its instants worked out the first time it is seen. */
+static size_t plan_zone(struct plan *p, const char *tz)
+{
+    const struct schedule *s = &p->s;
+    struct plan_zone *z;
+    time_t now = p->now, anchor;
+
+    for (size_t i = 0; i < p->nzones; i++)
+        if (!strcmp(p->zones[i].tz, tz))
+            return i;
+    z = &p->zones[p->nzones];
+    memset(z, 0, sizeof(*z));
+    z->tz = tz;
+    z->has_week = hc_iso_week(now, tz, z->week, sizeof(z->week)) == 0;
+    z->first = local_instant(now, tz, s->reminder_day, s->reminder_hh, s->reminder_mm);
+    z->second = local_instant(now, tz, s->reminder_day + 1, s->reminder_hh, s->reminder_mm);
+    z->week_end = local_instant(now, tz, 8, 0, 0);
+    format_local(z->first, tz, z->first_local, sizeof(z->first_local));
+    format_local(z->second, tz, z->second_local, sizeof(z->second_local));
+    /* Thursday noon of this week, minus seven days, is safely last week
+     * whatever daylight saving did in between. */
+    anchor = local_instant(now, tz, 4, 12, 0);
+    z->has_digest = hc_iso_week(anchor - 7 * DAY, tz, z->digest_week, sizeof(z->digest_week)) == 0;
+    z->digest = local_instant(now, tz, s->digest_day, s->digest_hh, s->digest_mm);
+    format_local(z->digest, tz, z->digest_local, sizeof(z->digest_local));
+    z->daily = local_today(now, tz, 0, s->digest_hh, s->digest_mm, z->daily_date, sizeof(z->daily_date));
+    if (now < z->daily)
+        z->daily = local_today(now, tz, -1, s->digest_hh, s->digest_mm, z->daily_date, sizeof(z->daily_date));
+    format_local(z->daily, tz, z->daily_local, sizeof(z->daily_local));
+    return p->nzones++;
+}
+
+static int sorted_has(const int64_t *ids, size_t n, int64_t id)
+{
+    size_t lo = 0, hi = n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ids[mid] == id)
+            return 1;
+        if (ids[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
+}
+
+/* Who posted in each week a person's reminders are for (one statement per
+ * distinct week: people's clocks span at most two). DB_OK or a negative db_rc. */
+static int plan_posted(struct catalog *cat, struct plan *p)
+{
+    for (size_t z = 0; z < p->nzones; z++) {
+        int64_t *ids;
+        size_t nids;
+        int rc, seen = 0;
+
+        if (!p->zones[z].has_week)
+            continue;
+        for (size_t k = 0; k < z && !seen; k++)
+            seen = p->zones[k].has_week && !strcmp(p->zones[k].week, p->zones[z].week);
+        if (seen)
+            continue;
+        if ((rc = db_habit_posted_set(cat, p->zones[z].week, (int64_t)p->now, &ids, &nids)) < 0)
+            return rc;
+        for (size_t i = 0; i < p->n; i++) {
+            const struct plan_zone *pz = &p->zones[p->pp[i].zone];
+            if (pz->has_week && !strcmp(pz->week, p->zones[z].week))
+                p->pp[i].posted = sorted_has(ids, nids, p->users[i].id);
+        }
+        free(ids);
+    }
+    return DB_OK;
+}
+
+/* Everything a round decides from: the schedule, the people, their
+ * zones' instants and their keys, who posted, which keys are queued.
+ * DB_OK or a negative db_rc (p empty). */
+static int plan_read(struct catalog *cat, time_t now, struct plan *p)
+{
+    const char **keys;
+    int rc;
+
+    memset(p, 0, sizeof(*p));
+    p->now = now;
+    if ((rc = load_schedule(cat, &p->s)) < 0 || (rc = db_habit_members(cat, &p->users, &p->n)) < 0)
+        return rc;
+    p->pp = hc_calloc(p->n ? p->n : 1, sizeof(*p->pp));
+    p->zones = hc_calloc(p->n ? p->n : 1, sizeof(*p->zones));
+    for (size_t i = 0; i < p->n; i++) {
+        const struct db_habit_member *u = &p->users[i];
+        struct plan_person *pp = &p->pp[i];
+        const struct plan_zone *z;
+
+        pp->zone = plan_zone(p, u->time_zone);
+        z = &p->zones[pp->zone];
+        if (u->notify_reminders && z->has_week) {
+            pp->first = add_key(p, "reminder:%lld:%s:1", (long long)u->id, z->week);
+            pp->second = add_key(p, "reminder:%lld:%s:2", (long long)u->id, z->week);
+        }
+        if (!strcmp(u->notify_updates, "off") || !z->has_digest)
+            continue;
+        pp->digest = add_key(p, "digest:%lld:%s", (long long)u->id, z->digest_week);
+        if (!strcmp(u->notify_updates, "digest"))
+            pp->daily = add_key(p, "daily:%lld:%s", (long long)u->id, z->daily_date);
+    }
+    if ((rc = plan_posted(cat, p)) < 0) {
+        plan_free(p);
+        return rc;
+    }
+    p->created = hc_calloc(p->nkeys ? p->nkeys : 1, sizeof(*p->created));
+    p->found = hc_calloc(p->nkeys ? p->nkeys : 1, sizeof(*p->found));
+    keys = hc_calloc(p->nkeys ? p->nkeys : 1, sizeof(*keys));
+    for (size_t i = 0; i < p->nkeys; i++)
+        keys[i] = p->keys[i];
+    rc = db_outbox_queued_many(cat, keys, p->nkeys, p->created, p->found);
+    free(keys);
+    if (rc < 0)
+        plan_free(p);
+    return rc < 0 ? rc : DB_OK;
+}
+
+/* Tell fn of it, with its state (key k queued or not) and its instant on
+ * the person's clock (local, or worked out when NULL). fn's value. */
+static int emit(struct catalog *cat, const struct plan *p, struct sched_item *it, size_t k, const char *local,
                 sched_fn fn, void *arg)
 {
-    int q, rc;
-
-    if ((rc = queued(cat, key, &q, NULL)) < 0)
-        return rc;
-    it->state = q ? SCHED_QUEUED : now >= it->when ? SCHED_DUE : SCHED_LATER;
-    format_local(it->when, it->time_zone, it->local, sizeof(it->local));
-    return fn(cat, it, now, arg);
+    it->state = p->found[k] ? SCHED_QUEUED : p->now >= it->when ? SCHED_DUE : SCHED_LATER;
+    if (local)
+        hc_strlcpy(it->local, local, sizeof(it->local));
+    else
+        format_local(it->when, it->time_zone, it->local, sizeof(it->local));
+    return fn(cat, it, p->now, arg);
 }
 
 static void item_for(struct sched_item *it, const struct db_habit_member *u)
@@ -194,111 +376,145 @@ static void item_for(struct sched_item *it, const struct db_habit_member *u)
     it->time_zone = u->time_zone;
 }
 
-/* Reminders of one person for the week containing now. */
-static int plan_reminders(struct catalog *cat, const struct db_habit_member *u, const struct schedule *s,
-                          time_t now, sched_fn fn, void *arg)
+/* Reminders of person i for the week containing now. */
+static int plan_reminders(struct catalog *cat, const struct plan *p, size_t i, sched_fn fn, void *arg)
 {
+    const struct db_habit_member *u = &p->users[i];
+    const struct plan_person *pp = &p->pp[i];
+    const struct plan_zone *z = &p->zones[pp->zone];
+    const struct schedule *s = &p->s;
     struct sched_item it = { .kind = SCHED_REMINDER };
-    char key[96];
-    time_t first_at;
-    int rc, first_out, second_out, posted;
+    time_t now = p->now, first_at;
+    int rc, first_out, second_out;
 
     item_for(&it, u);
-    if (hc_iso_week(now, it.time_zone, it.label, sizeof(it.label)) < 0)
+    if (!z->has_week)
         return 0;
-    if ((rc = db_habit_has_posted(cat, it.user_id, it.label, (int64_t)now, &posted)) < 0)
-        return rc;
-    if (posted)
+    hc_strlcpy(it.label, z->week, sizeof(it.label));
+    if (pp->posted)
         return 0;   /* posted (by now): nothing to remind */
     it.nth = 1;
-    it.when = local_instant(now, it.time_zone, s->reminder_day, s->reminder_hh, s->reminder_mm);
+    it.when = z->first;
     if ((int64_t)it.when < u->created_at)
         return 0;   /* the reminder time passed before they joined: no catch-up this week */
-    snprintf(key, sizeof(key), "reminder:%lld:%s:1", (long long)it.user_id, it.label);
-    if ((rc = emit(cat, &it, key, now, fn, arg)))
+    if ((rc = emit(cat, p, &it, pp->first, z->first_local, fn, arg)))
         return rc;
     /* The second one: the next working day, in the same week, and at
      * least 12 hours after the first really went out. */
     if (!s->second || s->reminder_day > 4)
         return 0;
     it.nth = 2;
-    it.when = local_instant(now, it.time_zone, s->reminder_day + 1, s->reminder_hh, s->reminder_mm);
-    if ((rc = queued(cat, key, &first_out, &first_at)) < 0)
-        return rc;
+    it.when = z->second;
+    first_out = p->found[pp->first];
+    first_at = (time_t)p->created[pp->first];
     if (first_out && first_at + 12 * 3600 > it.when)
         it.when = first_at + 12 * 3600;
-    if (it.when >= local_instant(now, it.time_zone, 8, 0, 0))
+    if (it.when >= z->week_end)
         return 0;   /* would fall in the next week */
-    snprintf(key, sizeof(key), "reminder:%lld:%s:2", (long long)it.user_id, it.label);
-    if ((rc = queued(cat, key, &second_out, NULL)) < 0)
-        return rc;
+    second_out = p->found[pp->second];
     if (!first_out && !second_out) {
         /* The first has not gone out yet: the second waits for it. */
         it.state = SCHED_LATER;
-        format_local(it.when, it.time_zone, it.local, sizeof(it.local));
+        if (it.when == z->second)
+            hc_strlcpy(it.local, z->second_local, sizeof(it.local));
+        else
+            format_local(it.when, it.time_zone, it.local, sizeof(it.local));
         return fn(cat, &it, now, arg);
     }
-    return emit(cat, &it, key, now, fn, arg);
+    return emit(cat, p, &it, pp->second, it.when == z->second ? z->second_local : NULL, fn, arg);
 }
 
-/* The weekly digest (of the previous week) and the daily digest. */
-static int plan_digests(struct catalog *cat, const struct db_habit_member *u, const struct schedule *s,
-                        time_t now, sched_fn fn, void *arg)
+/* The weekly digest (of the previous week) and the daily digest of person i. */
+static int plan_digests(struct catalog *cat, const struct plan *p, size_t i, sched_fn fn, void *arg)
 {
+    const struct db_habit_member *u = &p->users[i];
+    const struct plan_person *pp = &p->pp[i];
+    const struct plan_zone *z = &p->zones[pp->zone];
     struct sched_item it = { .kind = SCHED_DIGEST };
-    const char *pref = u->notify_updates;
-    char key[96];
-    time_t anchor;
+    time_t now = p->now;
     int rc;
 
     item_for(&it, u);
-    if (!strcmp(pref, "off"))
+    if (!strcmp(u->notify_updates, "off") || !z->has_digest)
         return 0;
-    /* Thursday noon of this week, minus seven days, is safely last week
-     * whatever daylight saving did in between. */
-    anchor = local_instant(now, it.time_zone, 4, 12, 0);
-    if (hc_iso_week(anchor - 7 * DAY, it.time_zone, it.label, sizeof(it.label)) < 0)
-        return 0;
-    it.when = local_instant(now, it.time_zone, s->digest_day, s->digest_hh, s->digest_mm);
-    snprintf(key, sizeof(key), "digest:%lld:%s", (long long)it.user_id, it.label);
+    hc_strlcpy(it.label, z->digest_week, sizeof(it.label));
+    it.when = z->digest;
     /* A digest more than two days late (the server was off) is news no
      * more: skip it rather than send last week's summary on a Friday. */
-    if (now < it.when + 2 * DAY && (rc = emit(cat, &it, key, now, fn, arg)))
+    if (now < it.when + 2 * DAY && (rc = emit(cat, p, &it, pp->digest, z->digest_local, fn, arg)))
         return rc;
-    if (strcmp(pref, "digest"))
+    if (strcmp(u->notify_updates, "digest"))
         return 0;
     it.kind = SCHED_DAILY;
-    it.when = local_today(now, it.time_zone, 0, s->digest_hh, s->digest_mm, it.label, sizeof(it.label));
-    if (now < it.when)
-        it.when = local_today(now, it.time_zone, -1, s->digest_hh, s->digest_mm, it.label, sizeof(it.label));
-    snprintf(key, sizeof(key), "daily:%lld:%s", (long long)it.user_id, it.label);
-    return emit(cat, &it, key, now, fn, arg);
+    it.when = z->daily;
+    hc_strlcpy(it.label, z->daily_date, sizeof(it.label));
+    return emit(cat, p, &it, pp->daily, z->daily_local, fn, arg);
+}
+
+/* fn for every item of a plan read by plan_read. */
+static int plan_walk(struct catalog *cat, const struct plan *p, sched_fn fn, void *arg)
+{
+    int rc = 0;
+
+    for (size_t i = 0; i < p->n && !rc; i++) {
+        if (p->users[i].notify_reminders && (rc = plan_reminders(cat, p, i, fn, arg)))
+            break;
+        rc = plan_digests(cat, p, i, fn, arg);
+    }
+    return rc;
 }
 
 int sched_plan(struct catalog *cat, time_t now, sched_fn fn, void *arg)
 {
-    struct schedule s;
-    struct db_habit_member *users;
-    size_t n;
+    struct plan p;
     int rc;
 
-    if ((rc = load_schedule(cat, &s)) < 0 || (rc = db_habit_members(cat, &users, &n)) < 0)
+    if ((rc = plan_read(cat, now, &p)) < 0)
         return rc;
-    rc = 0;
-    for (size_t i = 0; i < n && !rc; i++) {
-        if (users[i].notify_reminders && (rc = plan_reminders(cat, &users[i], &s, now, fn, arg)))
-            break;
-        rc = plan_digests(cat, &users[i], &s, now, fn, arg);
-    }
-    free(users);
+    rc = plan_walk(cat, &p, fn, arg);
+    plan_free(&p);
     return rc;
 }
+
+/*
+ * Queueing: each due message is written (rendered) as the plan is walked
+ * and held in a mail batch, which reads what messages share once (the
+ * recipients, the participation of a week, a digest's updates); every
+ * RUN_CHUNK messages, and at the end, the held ones go to the outbox in one
+ * transaction (one commit, not one per message). The caller's fn hears of
+ * each after its commit, in plan order. A failed write loses nothing: the
+ * next round finds the same messages due and writes them then.
+ */
+#define RUN_CHUNK 256
 
 struct run_ctx {
     sched_fn fn;       /* the caller's, told of each queued item */
     void    *arg;
     int      queued;
+    const struct plan *plan;
+    struct mail_batch *batch;
+    struct sched_item *held;   /* the items of the batch's messages, in order */
+    size_t   nheld, capheld;
 };
+
+/* Write the held messages; tell fn of those queued. 0 or a negative db_rc. */
+static int run_flush(struct catalog *cat, struct run_ctx *x, time_t now)
+{
+    int *queued = hc_calloc(x->nheld ? x->nheld : 1, sizeof(*queued));
+    int rc = mail_batch_write(cat, x->batch, queued);
+
+    for (size_t i = 0; i < x->nheld && rc >= 0; i++) {
+        if (!queued[i])
+            continue;
+        x->held[i].state = SCHED_QUEUED;
+        x->queued++;
+        if (x->fn && (rc = x->fn(cat, &x->held[i], now, x->arg)) > 0)
+            rc = 0;
+    }
+    x->nheld = 0;
+    free(queued);
+    return rc < 0 ? rc : 0;
+}
 
 static int run_item(struct catalog *cat, const struct sched_item *it, time_t now, void *arg)
 {
@@ -309,38 +525,48 @@ static int run_item(struct catalog *cat, const struct sched_item *it, time_t now
         return 0;
     switch (it->kind) {
     case SCHED_REMINDER:
-        r = mail_queue_reminder(cat, it->user_id, it->label, it->nth, now);
+        r = mail_queue_reminder(cat, x->batch, it->user_id, it->label, it->nth, now);
         break;
     case SCHED_DIGEST:
-        r = mail_queue_weekly_digest(cat, it->user_id, it->label, now);
+        r = mail_queue_weekly_digest(cat, x->batch, it->user_id, it->label, now);
         break;
     case SCHED_DAILY: {
-        struct schedule s;
-        time_t from;
-        if ((r = load_schedule(cat, &s)) < 0)
-            return r;
-        from = local_today(it->when, it->time_zone, -1, s.digest_hh, s.digest_mm, NULL, 0);
-        r = mail_queue_daily_digest(cat, it->user_id, it->label, from, it->when, now);
+        const struct schedule *s = &x->plan->s;
+        time_t from = local_today(it->when, it->time_zone, -1, s->digest_hh, s->digest_mm, NULL, 0);
+        r = mail_queue_daily_digest(cat, x->batch, it->user_id, it->label, from, it->when, now);
         break;
     }
     }
     if (r < 0)
         return r;
     if (r > 0) {
-        struct sched_item done = *it;
-        done.state = SCHED_QUEUED;
-        x->queued++;
-        if (x->fn && (r = x->fn(cat, &done, now, x->arg)) < 0)
-            return r;
+        if (x->nheld == x->capheld) {
+            x->capheld = x->capheld ? x->capheld * 2 : 64;
+            x->held = hc_realloc(x->held, x->capheld * sizeof(*x->held));
+        }
+        x->held[x->nheld++] = *it;
+        if (x->nheld >= RUN_CHUNK)
+            return run_flush(cat, x, now);
     }
     return 0;
 }
 
 int sched_run(struct catalog *cat, time_t now, sched_fn fn, void *arg)
 {
-    struct run_ctx x = { fn, arg, 0 };
-    int rc = sched_plan(cat, now, run_item, &x);
+    struct run_ctx x = { .fn = fn, .arg = arg };
+    struct plan p;
+    int rc;
 
+    if ((rc = plan_read(cat, now, &p)) < 0)
+        return rc;
+    x.plan = &p;
+    x.batch = mail_batch_new();
+    rc = plan_walk(cat, &p, run_item, &x);
+    if (rc >= 0 && x.nheld)
+        rc = run_flush(cat, &x, now);   /* while the items' names are p's */
+    mail_batch_free(x.batch);
+    free(x.held);
+    plan_free(&p);
     return rc < 0 ? rc : x.queued;
 }
 

@@ -54,20 +54,6 @@ json_t *search_snippet_json(const char *s, int html)
     return j ? j : json_string("");
 }
 
-/* The update JSON of hits[i], made once per update: a new reference, NULL
- * when the update is gone or hidden meanwhile, or *rc < 0. */
-static json_t *hit_update(struct req *r, const struct db_viewer *v, const struct db_search_hit *hits,
-                          json_t *const *made, size_t i, int *rc)
-{
-    json_t *j = NULL;
-
-    for (size_t k = 0; k < i; k++)
-        if (hits[k].update_id == hits[i].update_id && made[k])
-            return json_incref(made[k]);
-    *rc = updates_get_json(r->cat, v, hits[i].update_id, &j);
-    return *rc == DB_OK ? j : NULL;
-}
-
 static json_t *result_json(json_t *update, const struct db_search_hit *h)
 {
     json_t *o = json_pack("{s:O,s:o,s:o}", "update", update, "snippet", search_snippet_json(h->snippet, 0),
@@ -87,7 +73,8 @@ static int h_search(struct req *r, struct resp *o)
     struct db_search_hit *hits;
     struct db_viewer v;
     json_t *arr, **made;
-    size_t n;
+    int64_t *ids;
+    size_t n, nids = 0;
     int rc = DB_OK;
 
     if (!q || !*q)
@@ -102,15 +89,30 @@ static int h_search(struct req *r, struct resp *o)
         return http_error(o, 400, "query_too_long", "a search is at most %d characters", DB_SEARCH_QUERY_MAX);
     if (rc < 0)
         return api_db_fail(o, rc, "searching");
-    arr = json_array();
+    /* The updates found, each once, read together; an update gone or
+     * hidden meanwhile is left out. */
+    ids = hc_calloc(n ? n : 1, sizeof(*ids));
     made = hc_calloc(n ? n : 1, sizeof(*made));
-    for (size_t i = 0; i < n && rc >= 0; i++) {
-        if ((made[i] = hit_update(r, &v, hits, made, i, &rc)))
-            json_array_append_new(arr, result_json(made[i], &hits[i]));
+    for (size_t i = 0; i < n; i++) {
+        size_t k = 0;
+        while (k < nids && ids[k] != hits[i].update_id)
+            k++;
+        if (k == nids)
+            ids[nids++] = hits[i].update_id;
     }
-    for (size_t i = 0; i < n; i++)
+    rc = updates_gets_json(r->cat, &v, ids, nids, made);
+    arr = json_array();
+    for (size_t i = 0; i < n && rc >= 0; i++) {
+        size_t k = 0;
+        while (ids[k] != hits[i].update_id)
+            k++;
+        if (made[k])
+            json_array_append_new(arr, result_json(made[k], &hits[i]));
+    }
+    for (size_t i = 0; i < nids; i++)
         json_decref(made[i]);
     free(made);
+    free(ids);
     db_search_hits_free(&hits, n);
     if (rc < 0) {
         json_decref(arr);

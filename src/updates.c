@@ -128,60 +128,92 @@ static void set_first_slow(json_t *o, const struct db_update *u)
                                            ? json_integer((json_int_t)ceil(u->first_eta)) : json_null());
 }
 
-/* The trim and media version of u into o, with the URLs of the version
- * served: DB_OK or a negative db_rc. */
-static int media_json(struct catalog *c, const struct db_update *u, int64_t viewer, json_t *o)
-{
-    struct db_media m;
-    int rc = db_update_media_state(c, u->id, &m), newer;
+/* What the JSON of a page of updates needs beyond their rows, read for
+ * the whole page with one statement per kind (db_*_of, db_*_gets): the
+ * renditions, the viewer's progress, the check-in answers, the trim and
+ * media version of each. */
+struct page {
+    size_t                  n;
+    struct db_rendition_of *rend;
+    size_t                  nrend, rend_at;   /* rows, and the next one to hand out */
+    struct db_answer_of    *ans;
+    size_t                  nans, ans_at;
+    struct db_view         *view;
+    int                    *viewed;
+    struct db_media        *media;
+    int                    *has_media;
+};
 
-    if (rc < 0)
-        return rc;
-    newer = m.latest > m.version;
-    set_urls(o, u, m.version, !m.trimmed || u->author_id == viewer);
-    json_object_set_new(o, "media_version", json_integer(m.version));
-    json_object_set_new(o, "trim", m.trimmed ? json_pack("{s:f,s:f}", "start", m.trim_start, "end", m.trim_end)
-                                             : json_null());
-    json_object_set_new(o, "source_duration", m.source_duration > 0 ? json_real(m.source_duration)
-                                                                    : json_null());
-    /* A new trim being made while the old version is served. */
-    json_object_set_new(o, "trimming", newer && m.making && !strcmp(u->status, "ready")
-                                       ? json_pack("{s:I}", "progress", (json_int_t)floor(m.progress))
-                                       : json_null());
-    json_object_set_new(o, "trim_error", newer && m.error[0] ? json_string(m.error) : json_null());
-    return DB_OK;
+static void page_free(struct page *p)
+{
+    free(p->rend);
+    free(p->ans);
+    free(p->view);
+    free(p->viewed);
+    free(p->media);
+    free(p->has_media);
 }
 
-/* The JSON of one update as viewer sees it: DB_OK with *out, or a
- * negative db_rc (renditions or the viewer's progress unreadable). */
-static int update_json(struct catalog *c, const struct db_update *u, int64_t viewer, json_t **out)
+/* DB_OK with p filled for list[0..n), or a negative db_rc (p empty). */
+static int page_read(struct catalog *c, const struct db_update *list, size_t n, int64_t viewer, struct page *p)
 {
-    struct db_rendition *rend;
-    struct db_answer *ans;
-    struct db_view view;
-    size_t n, na;
+    int64_t *ids = hc_calloc(n ? n : 1, sizeof(*ids));
+    int rc;
+
+    memset(p, 0, sizeof(*p));
+    p->n = n;
+    for (size_t i = 0; i < n; i++)
+        ids[i] = list[i].id;
+    p->view = hc_calloc(n ? n : 1, sizeof(*p->view));
+    p->viewed = hc_calloc(n ? n : 1, sizeof(*p->viewed));
+    p->media = hc_calloc(n ? n : 1, sizeof(*p->media));
+    p->has_media = hc_calloc(n ? n : 1, sizeof(*p->has_media));
+    if ((rc = db_rendition_lists(c, ids, n, &p->rend, &p->nrend)) < 0 ||
+        (rc = db_view_gets(c, ids, n, viewer, p->view, p->viewed)) < 0 ||
+        (rc = db_update_answers_of(c, ids, n, &p->ans, &p->nans)) < 0 ||
+        (rc = db_update_media_states(c, ids, n, p->media, p->has_media)) < 0) {
+        page_free(p);
+        memset(p, 0, sizeof(*p));
+    }
+    free(ids);
+    return rc < 0 ? rc : DB_OK;
+}
+
+/* The trim and media version of u (m: its media state) into o, with the
+ * URLs of the version served. */
+static void media_json(const struct db_update *u, const struct db_media *m, int64_t viewer, json_t *o)
+{
+    int newer = m->latest > m->version;
+
+    set_urls(o, u, m->version, !m->trimmed || u->author_id == viewer);
+    json_object_set_new(o, "media_version", json_integer(m->version));
+    json_object_set_new(o, "trim", m->trimmed ? json_pack("{s:f,s:f}", "start", m->trim_start, "end", m->trim_end)
+                                              : json_null());
+    json_object_set_new(o, "source_duration", m->source_duration > 0 ? json_real(m->source_duration)
+                                                                     : json_null());
+    /* A new trim being made while the old version is served. */
+    json_object_set_new(o, "trimming", newer && m->making && !strcmp(u->status, "ready")
+                                       ? json_pack("{s:I}", "progress", (json_int_t)floor(m->progress))
+                                       : json_null());
+    json_object_set_new(o, "trim_error", newer && m->error[0] ? json_string(m->error) : json_null());
+}
+
+/* The JSON of update i of page p (u = its row) as viewer sees it: DB_OK
+ * with *out, or DB_ERROR. Call for i = 0, 1, ... in turn: the page's
+ * renditions and answers are handed out in that order. */
+static int page_json(struct page *p, size_t i, const struct db_update *u, int64_t viewer, json_t **out)
+{
     json_t *o, *arr, *eta, *progress, *answers;
-    int rc, rc2;
 
     *out = NULL;
-    if ((rc = db_rendition_list(c, u->id, &rend, &n)) < 0)
-        return rc;
-    if ((rc = db_view_get(c, u->id, viewer, &view)) < 0) {
-        free(rend);
-        return rc;
-    }
-    if ((rc2 = db_update_answers(c, u->id, &ans, &na)) < 0) {
-        free(rend);
-        return rc2;
-    }
     arr = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, rendition_json(&rend[i]));
-    free(rend);
+    for (; p->rend_at < p->nrend && p->rend[p->rend_at].i <= i; p->rend_at++)
+        if (p->rend[p->rend_at].i == i)
+            json_array_append_new(arr, rendition_json(&p->rend[p->rend_at].r));
     answers = json_array();
-    for (size_t i = 0; i < na; i++)
-        json_array_append_new(answers, answer_json(&ans[i]));
-    free(ans);
+    for (; p->ans_at < p->nans && p->ans[p->ans_at].i <= i; p->ans_at++)
+        if (p->ans[p->ans_at].i == i)
+            json_array_append_new(answers, answer_json(&p->ans[p->ans_at].a));
     progress = progress_json(u, &eta);
     o = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:I,s:o,"
                   "s:{s:I,s:s,s:s,s:s,s:s},s:o,s:o,s:I,s:I,s:o,s:o}",
@@ -195,7 +227,7 @@ static int update_json(struct catalog *c, const struct db_update *u, int64_t vie
                   "email", u->author_email, "title", u->author_title, "team", u->author_team,
                   "progress", progress, "eta", eta,
                   "views_count", (json_int_t)u->views_count, "comments_count", (json_int_t)u->comments_count,
-                  "renditions", arr, "viewed", rc == DB_OK ? view_json(&view) : json_null());
+                  "renditions", arr, "viewed", p->viewed[i] ? view_json(&p->view[i]) : json_null());
     if (!o) {
         json_decref(answers);
         return DB_ERROR;
@@ -203,12 +235,24 @@ static int update_json(struct catalog *c, const struct db_update *u, int64_t vie
     json_object_set_new(o, "answers", answers);
     set_first_slow(o, u);
     json_object_set_new(json_object_get(o, "author"), "avatar_url", picture_url_json(u->author_avatar));
-    if ((rc = media_json(c, u, viewer, o)) < 0) {
-        json_decref(o);
-        return rc;
-    }
+    media_json(u, &p->media[i], viewer, o);
     *out = o;
     return DB_OK;
+}
+
+/* The JSON of one update as viewer sees it: DB_OK with *out, or a
+ * negative db_rc (renditions or the viewer's progress unreadable). */
+static int update_json(struct catalog *c, const struct db_update *u, int64_t viewer, json_t **out)
+{
+    struct page p;
+    int rc;
+
+    *out = NULL;
+    if ((rc = page_read(c, u, 1, viewer, &p)) < 0)
+        return rc;
+    rc = page_json(&p, 0, u, viewer, out);
+    page_free(&p);
+    return rc;
 }
 
 int updates_get_json(struct catalog *c, const struct db_viewer *v, int64_t id, json_t **out)
@@ -224,20 +268,64 @@ int updates_get_json(struct catalog *c, const struct db_viewer *v, int64_t id, j
     return rc;
 }
 
-/* A JSON array of updates; DB_OK or a negative db_rc. */
+int updates_gets_json(struct catalog *c, const struct db_viewer *v, const int64_t *ids, size_t n, json_t **out)
+{
+    struct db_update *got = hc_calloc(n ? n : 1, sizeof(*got)), *list = hc_calloc(n ? n : 1, sizeof(*list));
+    size_t *at = hc_calloc(n ? n : 1, sizeof(*at)), k = 0;
+    int *found = hc_calloc(n ? n : 1, sizeof(*found)), rc;
+    struct page p;
+
+    memset(out, 0, n * sizeof(*out));
+    if ((rc = db_update_gets(c, v, ids, n, got, found)) < 0)
+        goto done;
+    for (size_t i = 0; i < n; i++) {   /* the visible ones, as one page */
+        if (found[i]) {
+            at[k] = i;
+            list[k++] = got[i];
+        }
+    }
+    if ((rc = page_read(c, list, k, v->user_id, &p)) < 0)
+        goto done;
+    for (size_t i = 0; i < k && rc >= 0; i++)
+        rc = page_json(&p, i, &list[i], v->user_id, &out[at[i]]);
+    page_free(&p);
+    if (rc < 0) {
+        for (size_t i = 0; i < n; i++) {
+            json_decref(out[i]);
+            out[i] = NULL;
+        }
+    }
+done:
+    for (size_t i = 0; i < n; i++)
+        db_update_free(&got[i]);
+    free(got);
+    free(list);
+    free(at);
+    free(found);
+    return rc < 0 ? rc : DB_OK;
+}
+
+/* A JSON array of updates, with what they need read for all of them at
+ * once; DB_OK or a negative db_rc. */
 static int list_json(struct catalog *c, struct db_update *list, size_t n, int64_t viewer, json_t **out)
 {
-    json_t *arr = json_array(), *j;
+    json_t *arr, *j;
+    struct page p;
     int rc;
 
+    *out = NULL;
+    if ((rc = page_read(c, list, n, viewer, &p)) < 0)
+        return rc;
+    arr = json_array();
     for (size_t i = 0; i < n; i++) {
-        if ((rc = update_json(c, &list[i], viewer, &j)) < 0) {
+        if ((rc = page_json(&p, i, &list[i], viewer, &j)) < 0) {
             json_decref(arr);
-            *out = NULL;
+            page_free(&p);
             return rc;
         }
         json_array_append_new(arr, j);
     }
+    page_free(&p);
     *out = arr;
     return DB_OK;
 }

@@ -27,6 +27,10 @@ void updates_viewer(const struct req *r, struct db_viewer *v);
 /* The JSON of update id as v sees it: DB_OK with *out, DB_NOTFOUND (no
  * such update, or v may not see it), or a negative db_rc. */
 int updates_get_json(struct catalog *c, const struct db_viewer *v, int64_t id, json_t **out);
+/* The same for n updates, read together (one statement per kind of row,
+ * not per update): out[i] a new reference, or NULL when there is no such
+ * update or v may not see it. DB_OK or a negative db_rc (every out[i] NULL). */
+int updates_gets_json(struct catalog *c, const struct db_viewer *v, const int64_t *ids, size_t n, json_t **out);
 
 /*
  * The check-in answers in arr, as PATCH and the tus metadata take them: a

@@ -14,6 +14,7 @@
 #include "db_habit.h"
 #include "db_fixture.h"
 #include "unit.h"
+#include "util.h"
 
 #define T0   1790000000    /* in ISO week 2026-W37 */
 #define WEEK 604800
@@ -161,6 +162,51 @@ UNIT_TEST(has_posted_counts_queued_processing_ready_and_respects_by)
     fx_close(c);
 }
 
+UNIT_TEST(posted_set_is_who_has_posted_for_everybody_at_once)
+{
+    struct catalog *c = fx_open();
+    int64_t ann = fx_user(c, "a@example.com", "Ann", "", "UTC", "digest", T0);
+    int64_t bob = fx_user(c, "b@example.com", "Bob", "", "UTC", "digest", T0);
+    int64_t cy = fx_user(c, "c@example.com", "Cy", "", "UTC", "digest", T0);
+    int64_t dee = fx_user(c, "d@example.com", "Dee", "", "UTC", "digest", T0);
+    int64_t who[4] = { ann, bob, cy, dee }, by[] = { -1, T0 + 100, T0 + 99 }, *ids;
+    const char *weeks[] = { "2026-W37", "2026-W36" };
+    size_t n;
+
+    fx_update(c, ann, "weekly", "2026-W37", "", "queued", T0 + 100, 0);
+    fx_update(c, ann, "weekly", "2026-W37", "", "ready", T0 + 50, 0);      /* twice: once in the set */
+    fx_update(c, bob, "weekly", "2026-W37", "", "failed", T0, 0);
+    fx_update(c, cy, "allhands", "2026-W37", "", "processing", T0 + 200, 0);
+    fx_update(c, dee, "weekly", "2026-W36", "", "ready", T0, 0);
+    /* The same answers as db_habit_has_posted, person by person. */
+    for (size_t w = 0; w < HC_ARRAY_LEN(weeks); w++) {
+        for (size_t b = 0; b < HC_ARRAY_LEN(by); b++) {
+            size_t k = 0;
+            CHECK_INT(db_habit_posted_set(c, weeks[w], by[b], &ids, &n), DB_OK);
+            for (size_t i = 0; i < HC_ARRAY_LEN(who); i++) {
+                int posted = -1;
+                CHECK_INT(db_habit_has_posted(c, who[i], weeks[w], by[b], &posted), DB_OK);
+                if (posted) {
+                    CHECK(k < n && ids[k] == who[i]);
+                    k++;
+                }
+            }
+            CHECK_INT(n, k);
+            free(ids);
+        }
+    }
+    CHECK_INT(db_habit_posted_set(c, "2026-W37", -1, &ids, &n), DB_OK);
+    CHECK(n == 2 && ids[0] == ann && ids[1] == cy);
+    free(ids);
+    CHECK_INT(db_habit_posted_set(c, "2026-W01", -1, &ids, &n), DB_OK);
+    CHECK(ids == NULL && n == 0);
+    fx_fault_on();
+    CHECK_INT(db_habit_posted_set(c, "2026-W37", -1, &ids, &n), DB_ERROR);
+    CHECK(ids == NULL && n == 0);
+    fx_fault_off();
+    fx_close(c);
+}
+
 UNIT_TEST(members_are_the_active_and_subscribed_by_id)
 {
     struct catalog *c = fx_open();
@@ -266,6 +312,7 @@ int main(void)
     unit_run(company_start_is_the_first_person, "company_start_is_the_first_person");
     unit_run(has_posted_counts_queued_processing_ready_and_respects_by,
              "has_posted_counts_queued_processing_ready_and_respects_by");
+    unit_run(posted_set_is_who_has_posted_for_everybody_at_once, "posted_set_is_who_has_posted_for_everybody_at_once");
     unit_run(members_are_the_active_and_subscribed_by_id, "members_are_the_active_and_subscribed_by_id");
     unit_run(members_of_an_empty_catalog_is_an_empty_list_not_an_error,
              "members_of_an_empty_catalog_is_an_empty_list_not_an_error");

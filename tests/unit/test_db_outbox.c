@@ -274,6 +274,31 @@ UNIT_TEST(queued_at_and_count_since_tell_found_from_not_found_from_error)
     fx_close(c);
 }
 
+UNIT_TEST(queued_many_looks_up_every_key_in_one_statement)
+{
+    struct catalog *c = fx_open();
+    int64_t uid = fx_user(c, "a@example.com", "Ann", "", "UTC", "digest", T0), t[5];
+    const char *keys[5] = { "reminder:1:2026-W40:1", "nope", "digest:1:\"q\"\\", "reminder:1:2026-W40:1", "k\n2" };
+    int found[5];
+
+    queue(c, "reminder", uid, "reminder:1:2026-W40:1", T0);
+    queue(c, "digest", uid, "digest:1:\"q\"\\", T0 + 7);
+    queue(c, "reset", uid, "k\n2", T0 + 9);
+    queue(c, "reset", uid, NULL, T0 + 100);
+    CHECK_INT(db_outbox_queued_many(c, keys, 5, t, found), DB_OK);
+    CHECK(found[0] && t[0] == T0);
+    CHECK(!found[1] && t[1] == 0);
+    CHECK(found[2] && t[2] == T0 + 7);          /* quotes and backslashes stay themselves */
+    CHECK(found[3] && t[3] == T0);              /* asked twice, answered twice */
+    CHECK(found[4] && t[4] == T0 + 9);
+    CHECK_INT(db_outbox_queued_many(c, keys, 0, t, found), DB_OK);
+    fx_fault_on();
+    CHECK_INT(db_outbox_queued_many(c, keys, 5, t, found), DB_ERROR);
+    CHECK(!found[0] && !found[2]);             /* a failed read is not "queued" */
+    fx_fault_off();
+    fx_close(c);
+}
+
 UNIT_TEST(unsent_lists_newest_first_up_to_the_limit_and_count_by_state)
 {
     struct catalog *c = fx_open();
@@ -332,6 +357,20 @@ UNIT_TEST(people_found_not_found_deactivated_and_failing)
     CHECK_INT(p.id, a);
     CHECK_INT(db_outbox_person_by_email(c, "bob@example.com", &p), DB_NOTFOUND);  /* deactivated */
     CHECK_INT(db_outbox_person_by_email(c, "nobody@example.com", &p), DB_NOTFOUND);
+    {
+        /* Everybody scheduled mail may go to, in one statement: not Bob. */
+        struct db_outbox_person *all;
+        size_t n;
+        CHECK_INT(db_outbox_members(c, &all, &n), DB_OK);
+        CHECK(n == 1 && all[0].id == a && !strcmp(all[0].time_zone, "Europe/Paris"));
+        free(all);
+        cat_exec(c, "UPDATE users SET unsubscribed = 1 WHERE id = ?", "I", a);
+        CHECK_INT(db_outbox_members(c, &all, &n), DB_OK);
+        CHECK(all == NULL && n == 0);
+        fx_fault_on();
+        CHECK_INT(db_outbox_members(c, &all, &n), DB_ERROR);
+        fx_fault_off();
+    }
     fx_fault_on();
     CHECK_INT(db_outbox_person(c, a, &p), DB_ERROR);
     CHECK_INT(db_outbox_person_by_email(c, "ann@example.com", &p), DB_ERROR);
@@ -453,6 +492,12 @@ UNIT_TEST(digest_contents_for_a_week_and_for_a_day)
     CHECK_INT(db_outbox_digest_daily(c, ann, T0, T0 + 25, &it, &n), DB_OK);
     CHECK_INT(n, 1);
     CHECK_INT(it[0].update_id, w1);
+    CHECK_INT(it[0].author_id, zoe);
+    free(it);
+    /* Reader 0: every author's, for several readers at once. */
+    CHECK_INT(db_outbox_digest_daily(c, 0, T0, T0 + 25, &it, &n), DB_OK);
+    CHECK_INT(n, 2);
+    CHECK(n == 2 && it[0].update_id == w2 && it[0].author_id == ann && it[1].update_id == w1);
     free(it);
     fx_fault_on();
     CHECK_INT(db_outbox_digest_week(c, "2026-W40", &it, &n), DB_ERROR);
@@ -481,6 +526,7 @@ int main(void)
              "release_claims_frees_what_a_stopped_process_was_sending");
     unit_run(queued_at_and_count_since_tell_found_from_not_found_from_error,
              "queued_at_and_count_since_tell_found_from_not_found_from_error");
+    unit_run(queued_many_looks_up_every_key_in_one_statement, "queued_many_looks_up_every_key_in_one_statement");
     unit_run(unsent_lists_newest_first_up_to_the_limit_and_count_by_state,
              "unsent_lists_newest_first_up_to_the_limit_and_count_by_state");
     unit_run(people_found_not_found_deactivated_and_failing, "people_found_not_found_deactivated_and_failing");

@@ -1161,6 +1161,104 @@ UNIT_TEST(trim_rides_along_then_makes_new_versions)
     CHECK(!m.trimmed && m.latest == 2);
 }
 
+/* ---- a page of a list: one statement per kind, the same as one by one ---- */
+
+UNIT_TEST(page_reads_answer_as_the_one_update_reads)
+{
+    int64_t a = new_update(ann, "weekly", "ready"), b = new_update(ben, "weekly", "ready");
+    int64_t ids[5] = { b, 999999, a, 0, b };
+    struct db_answer ans[2] = { { "What I did", "Shipped \"it\"" }, { "Next", "More" } };
+    struct db_update_change ch = { .set_answers = 1, .answers = ans, .nanswers = 2, .now = 3000 };
+    struct db_rendition_of *ro;
+    struct db_answer_of *ao;
+    struct db_view views[5], one;
+    struct db_media media[5], m;
+    int found[5], ver = -1;
+    size_t n;
+    char sql[400];
+
+    ids[3] = a;
+    snprintf(sql, sizeof(sql), "INSERT INTO renditions(update_id, name, width, height, bandwidth, avg_bandwidth, "
+             "codecs) VALUES (%lld, '360p', 640, 360, 9, 8, 'c'), (%lld, '720p', 1280, 720, 30, 25, 'c'), "
+             "(%lld, '480p', 854, 480, 12, 11, 'c')", (long long)a, (long long)a, (long long)b);
+    seed(sql);
+    CHECK_INT(db_update_change(cat, a, &ch, NULL, NULL), DB_OK);
+    CHECK_INT(db_view_record(cat, b, ben, 2000, 7.5, 1, &one), DB_OK);
+    CHECK_INT(db_update_trim(cat, a, 0, 1, 2, 4000, &ver), DB_OK);
+
+    /* Renditions: grouped in the order asked, each update's tallest first. */
+    CHECK_INT(db_rendition_lists(cat, ids, 5, &ro, &n), DB_OK);
+    CHECK_INT(n, 6);
+    CHECK(n == 6 && ro[0].i == 0 && !strcmp(ro[0].r.name, "480p") && ro[0].r.bandwidth == 12);
+    CHECK(n == 6 && ro[1].i == 2 && !strcmp(ro[1].r.name, "720p") && ro[1].r.avg_bandwidth == 25);
+    CHECK(n == 6 && ro[2].i == 2 && !strcmp(ro[2].r.name, "360p") && ro[2].r.width == 640);
+    CHECK(n == 6 && ro[3].i == 3 && !strcmp(ro[3].r.name, "720p") && ro[4].i == 3);
+    CHECK(n == 6 && ro[5].i == 4 && !strcmp(ro[5].r.name, "480p"));
+    free(ro);
+    CHECK_INT(db_rendition_lists(cat, ids, 0, &ro, &n), DB_OK);
+    CHECK(ro == NULL && n == 0);
+
+    /* Answers: in the order given, under the right update only. */
+    CHECK_INT(db_update_answers_of(cat, ids, 5, &ao, &n), DB_OK);
+    CHECK_INT(n, 4);
+    CHECK(n == 4 && ao[0].i == 2 && !strcmp(ao[0].a.prompt, "What I did") && !strcmp(ao[0].a.text, "Shipped \"it\""));
+    CHECK(n == 4 && ao[1].i == 2 && !strcmp(ao[1].a.text, "More"));
+    CHECK(n == 4 && ao[2].i == 3 && ao[3].i == 3);
+    free(ao);
+
+    /* The viewer's progress: only where they watched. */
+    CHECK_INT(db_view_gets(cat, ids, 5, ben, views, found), DB_OK);
+    CHECK(found[0] && !found[1] && !found[2] && !found[3] && found[4]);
+    CHECK(views[0].position == 7.5 && views[0].completed && views[0].update_id == b);
+    CHECK_STR(views[4].user_name, "Ben");
+    CHECK_INT(db_view_gets(cat, ids, 5, ann, views, found), DB_OK);
+    CHECK(!found[0] && !found[4]);
+
+    /* Media states: the same as one by one; none for an update that is not. */
+    CHECK_INT(db_update_media_states(cat, ids, 5, media, found), DB_OK);
+    CHECK(found[0] && !found[1] && found[2] && found[3] && found[4]);
+    CHECK_INT(db_update_media_state(cat, a, &m), DB_OK);
+    CHECK(!memcmp(&m, &media[2], sizeof(m)) && !memcmp(&m, &media[3], sizeof(m)));
+    CHECK(media[2].trimmed && media[2].trim_start == 1 && media[2].trim_end == 2);
+    CHECK_INT(db_update_media_state(cat, b, &m), DB_OK);
+    CHECK(!memcmp(&m, &media[0], sizeof(m)) && !media[0].trimmed);
+    CHECK_INT(media[1].version, 0);
+
+    /* The updates themselves, as db_update_get shows them to each viewer. */
+    {
+        int64_t hid = new_update(ann, "weekly", "processing"), more[3] = { hid, a, 999999 };
+        struct db_viewer as_ben = { ben, 0 }, as_boss = { boss, 1 };
+        struct db_update got[3], one1;
+        CHECK_INT(db_update_gets(cat, &as_ben, more, 3, got, found), DB_OK);
+        CHECK(!found[0] && found[1] && !found[2]);
+        CHECK_INT(db_update_get(cat, &as_ben, a, &one1), DB_OK);
+        CHECK(got[1].id == a && !strcmp(got[1].title, one1.title) && !strcmp(got[1].author_name, "Ann") &&
+              got[1].views_count == one1.views_count && !strcmp(got[1].description, one1.description));
+        db_update_free(&one1);
+        for (size_t i = 0; i < 3; i++)
+            db_update_free(&got[i]);
+        CHECK_INT(db_update_gets(cat, &as_boss, more, 3, got, found), DB_OK);
+        CHECK(found[0] && found[1] && !found[2] && !strcmp(got[0].status, "processing"));
+        for (size_t i = 0; i < 3; i++)
+            db_update_free(&got[i]);
+        fault(1);
+        CHECK_INT(db_update_gets(cat, &as_boss, more, 3, got, found), DB_ERROR);
+        CHECK(!found[0] && !found[1]);
+        fault(0);
+    }
+
+    fault(1);
+    CHECK_INT(db_rendition_lists(cat, ids, 5, &ro, &n), DB_ERROR);
+    CHECK(ro == NULL && n == 0);
+    CHECK_INT(db_update_answers_of(cat, ids, 5, &ao, &n), DB_ERROR);
+    CHECK(ao == NULL && n == 0);
+    CHECK_INT(db_view_gets(cat, ids, 5, ben, views, found), DB_ERROR);
+    CHECK(!found[0] && !found[4]);
+    CHECK_INT(db_update_media_states(cat, ids, 5, media, found), DB_ERROR);
+    CHECK(!found[0]);
+    fault(0);
+}
+
 int main(void)
 {
     char err[256];
@@ -1208,6 +1306,7 @@ int main(void)
              "mentions_once_per_source_and_kudos_follow_visibility");
     unit_run(migration_003_keeps_rows_and_references, "migration_003_keeps_rows_and_references");
     unit_run(trim_rides_along_then_makes_new_versions, "trim_rides_along_then_makes_new_versions");
+    unit_run(page_reads_answer_as_the_one_update_reads, "page_reads_answer_as_the_one_update_reads");
     catalog_close(cat);
     {
         char cmd[400];
