@@ -15,7 +15,7 @@ import { mkdtempSync, rmSync, readFileSync, readdirSync, existsSync, mkdirSync }
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 
-import { BIN, startServer, freePort } from './lib/server.mjs';
+import { BIN, BACKEND, startServer, freePort } from './lib/server.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -145,7 +145,10 @@ function runFor(args, ms) {
   });
 }
 
-test('a second serve on the same data folder refuses to start and the first keeps serving', async () => {
+// The data-folder lock guards a local SQLite catalog (README: "Running on
+// several machines"); servers sharing a PostgreSQL catalog share the rest.
+test('a second serve on the same data folder refuses to start and the first keeps serving',
+  { skip: BACKEND !== 'sqlite' && 'the data-folder lock is for a local SQLite catalog' }, async () => {
   const srv = await startServer();
   try {
     // Same folder, same address: today SO_REUSEPORT lets it in.
@@ -169,6 +172,22 @@ test('a second serve on the same data folder refuses to start and the first keep
   const again = await startServer({ data: srv.dir });
   await again.stop();
   rmSync(srv.dir, { recursive: true, force: true });
+});
+
+test('with a PostgreSQL catalog, a second serve on the same data folder and catalog starts beside the first',
+  { skip: BACKEND !== 'postgresql' && 'runs on the PostgreSQL catalog' }, async () => {
+  const srv = await startServer();
+  try {
+    const second = await startServer({ data: srv.dir });   // same folder, same catalog
+    try {
+      assert.equal((await fetch(`${second.url}/healthz`)).status, 200);
+      assert.equal((await fetch(`${srv.url}/healthz`)).status, 200);
+    } finally {
+      await second.stop();
+    }
+  } finally {
+    await srv.cleanup();
+  }
 });
 
 test('serve refuses a port another process listens on, with a clear message', async () => {
