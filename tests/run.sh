@@ -94,6 +94,7 @@ node_run() {
     out=$2
     pg=$3
     shift 3
+    t0=$(date +%s)
     (
         if [ "$pg" = yes ]; then
             HUBCAST_TEST_BACKEND=postgresql HUBCAST_TEST_PGURL=$pg_url PGPASSWORD=$pg_password
@@ -103,6 +104,7 @@ node_run() {
             --test-concurrency="${HUBCAST_TEST_CONCURRENCY:-1}" "$@"
     ) >"$out" 2>&1
     echo $? >"$out.rc"
+    echo $(($(date +%s) - t0)) >"$out.secs"
 }
 
 # node_tally NAME OUT PG: one ok / not ok line per test of a node_run,
@@ -129,7 +131,8 @@ node_tally() {
     passed=$((passed + ${p:-0}))
     failed=$((failed + ${f:-0}))
     skipped=$((skipped + ${s:-0}))
-    rm -f "$out" "$out.rc"
+    echo "# $name: $(cat "$out.secs" 2>/dev/null) s"
+    rm -f "$out" "$out.rc" "$out.secs"
 }
 
 # run_node NAME FILES...: node_run then node_tally, on SQLite.
