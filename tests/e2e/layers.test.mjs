@@ -36,9 +36,15 @@ test('no SQL statement outside db/', () => {
   assert.deepEqual(hits(outside, /"[^"]*\b(SELECT|INSERT INTO|UPDATE [a-z_]+ SET|DELETE FROM|CREATE TABLE)\b/), []);
 });
 
+// The C of db/, without its string literals: SQL may read a list of ids
+// passed as one JSON array parameter (json_each, json_array_elements_text:
+// CAT_LIST in db/catalog.h), which is how a statement takes a whole page
+// at once; what db/ hands out stays typed.
+const code = (files) => files.map((f) => ({ ...f, text: f.text.replace(/"(?:[^"\\\n]|\\.)*"/g, '""') }));
+
 test('db/ hands out typed values, not JSON rows', () => {
-  const db = sources('db');
-  assert.deepEqual(hits(db, /jansson|\bjson_/), []);
+  assert.deepEqual(hits(sources('db'), /#\s*include\s*[<"]jansson/), []);
+  assert.deepEqual(hits(code(sources('db')), /jansson|\bjson_/), []);
 });
 
 test('libav headers only in transcoder/', () => {
