@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tus from 'tus-js-client';
 import { startServer, addUser, apiToken } from './lib/server.mjs';
+import { api as request } from './lib/api.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const secs = (ms) => (ms / 1000).toFixed(2);
@@ -59,13 +60,7 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-async function api(s, token, method, path) {
-  const r = await fetch(s.url + path, { method, headers: { authorization: `Bearer ${token}` } });
-  const text = await r.text();
-  let data = null;
-  try { data = JSON.parse(text); } catch { /* not JSON */ }
-  return { status: r.status, data, text };
-}
+const api = (s, token, method, path) => request(s, method, path, token);
 
 // tus-js-client reads the length of what a source gives as `.size` (a
 // Blob's, in the browser).
