@@ -111,16 +111,9 @@ int db_update_trim(struct catalog *c, int64_t id, int clear, double start, doubl
     int64_t job = 0;
     int rc;
 
-    if ((rc = db_begin(c)) < 0)
+    if ((rc = db_begin_update(c, "UPDATE updates SET trim_start = NULLIF(?, -1.0), trim_end = NULLIF(?, -1.0), "
+                                 "updated_at = ? WHERE id = ?", "ddII", s, e, now, id)) != DB_OK)
         return rc;
-    rc = cat_exec(c, "UPDATE updates SET trim_start = NULLIF(?, -1.0), trim_end = NULLIF(?, -1.0), "
-                     "updated_at = ? WHERE id = ?", "ddII", s, e, now, id);
-    if (rc < 0)
-        return db_fail(c);
-    if (rc == 0) {
-        cat_rollback(c);
-        return DB_NOTFOUND;
-    }
     if ((rc = newest_job(c, id, &job, state, version)) <= 0) {
         if (rc < 0)
             return db_fail(c);

@@ -257,37 +257,25 @@ int db_update_nonce(struct catalog *c, int64_t id, char nonce[DB_NONCE_SIZE])
 
 int db_update_edit(struct catalog *c, int64_t id, const char *title, const char *description, int64_t now)
 {
-    int rc, n;
+    int rc;
 
-    if ((rc = db_begin(c)) < 0)
+    if ((rc = db_begin_update(c, "UPDATE updates SET title = COALESCE(?, title), "
+                                 "description = COALESCE(?, description), updated_at = ? WHERE id = ?",
+                              "ssII", title, description, now, id)) != DB_OK)
         return rc;
-    n = cat_exec(c, "UPDATE updates SET title = COALESCE(?, title), description = COALESCE(?, description), "
-                    "updated_at = ? WHERE id = ?", "ssII", title, description, now, id);
-    if (n < 0)
-        return db_fail(c);
-    if (n == 0) {
-        cat_rollback(c);
-        return DB_NOTFOUND;
-    }
     return db_commit(c);
 }
 
 int db_update_change(struct catalog *c, int64_t id, const struct db_update_change *ch,
                      int (*after)(struct catalog *c, int64_t id, void *arg), void *arg)
 {
-    int rc, n;
+    int rc;
 
-    if ((rc = db_begin(c)) < 0)
+    if ((rc = db_begin_update(c, "UPDATE updates SET title = COALESCE(?, title), "
+                                 "description = COALESCE(?, description), kind = COALESCE(?, kind), "
+                                 "updated_at = ? WHERE id = ?",
+                              "sssII", ch->title, ch->description, ch->kind, ch->now, id)) != DB_OK)
         return rc;
-    n = cat_exec(c, "UPDATE updates SET title = COALESCE(?, title), description = COALESCE(?, description), "
-                    "kind = COALESCE(?, kind), updated_at = ? WHERE id = ?",
-                 "sssII", ch->title, ch->description, ch->kind, ch->now, id);
-    if (n < 0)
-        return db_fail(c);
-    if (n == 0) {
-        cat_rollback(c);
-        return DB_NOTFOUND;
-    }
     if (ch->kind && cat_exec(c, "UPDATE jobs SET priority = ?, updated_at = ? WHERE update_id = ? "
                                 "AND state IN ('queued', 'running')", "iII", ch->priority, ch->now, id) < 0)
         return db_fail(c);
@@ -756,18 +744,12 @@ int db_job_requeue(struct catalog *c, int64_t job_id, const char *worker_id, int
 
 int db_job_fail(struct catalog *c, int64_t job_id, const char *worker_id, const char *reason, int64_t now)
 {
-    int rc, n;
+    int rc;
 
-    if ((rc = db_begin(c)) < 0)
-        return rc;
-    n = cat_exec(c, "UPDATE jobs SET state = 'failed', error = ?, updated_at = ? "
-                    "WHERE id = ? AND worker = ? AND state = 'running'", "sIIs", reason, now, job_id, worker_id);
-    if (n < 0)
-        return db_fail(c);
-    if (n == 0) {
-        cat_rollback(c);
-        return DB_INVALID;
-    }
+    rc = db_begin_update(c, "UPDATE jobs SET state = 'failed', error = ?, updated_at = ? "
+                            "WHERE id = ? AND worker = ? AND state = 'running'", "sIIs", reason, now, job_id, worker_id);
+    if (rc != DB_OK)            /* not this worker's running job: DB_INVALID */
+        return rc == DB_NOTFOUND ? DB_INVALID : rc;
     if (cat_exec(c, "UPDATE updates SET status = 'failed', error = ?, updated_at = ? WHERE id = "
                     "(SELECT update_id FROM jobs WHERE id = ? AND kind = 'ladder') AND status = 'processing'",
                  "sII", reason, now, job_id) < 0 ||
