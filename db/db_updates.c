@@ -840,6 +840,30 @@ int db_job_drop(struct catalog *c, int64_t job_id, const char *worker_id, int64_
     return n == 1 ? DB_OK : DB_INVALID;
 }
 
+int db_job_put_renditions(struct catalog *c, int64_t update_id, const struct db_ready *r)
+{
+    if (cat_exec(c, "DELETE FROM renditions WHERE update_id = ?", "I", update_id) < 0)
+        return cat_rc(c);
+    for (size_t i = 0; i < r->nrungs; i++) {
+        const struct db_rendition *x = &r->rungs[i];
+        if (cat_insert(c, "INSERT INTO renditions(update_id, name, width, height, bandwidth, avg_bandwidth, "
+                          "codecs) VALUES (?, ?, ?, ?, ?, ?, ?)", "Isiiiis", update_id, x->name, x->width,
+                       x->height, x->bandwidth, x->avg_bandwidth, x->codecs) < 0)
+            return cat_rc(c);
+    }
+    return DB_OK;
+}
+
+int db_job_drop_commit(struct catalog *c, int64_t job_id, int64_t now)
+{
+    int rc;
+
+    if (cat_exec(c, "UPDATE jobs SET state = 'dropped', updated_at = ? WHERE id = ?", "II", now, job_id) != 1)
+        return db_fail(c);
+    rc = db_commit(c);
+    return rc < 0 ? rc : DB_NOTFOUND;
+}
+
 int db_job_first_done(struct catalog *c, int64_t job_id, const char *worker_id, int segments, int64_t now)
 {
     int64_t update_id = 0, ours = 0;
@@ -857,13 +881,8 @@ int db_job_first_done(struct catalog *c, int64_t job_id, const char *worker_id, 
     if ((rc = cat_get_int(c, &update_id, "SELECT COALESCE(update_id, 0) FROM jobs WHERE id = ?",
                           "I", job_id)) < 0)
         return db_fail(c);
-    if (!update_id) {
-        /* running -> dropped: its update was deleted. */
-        if (cat_exec(c, "UPDATE jobs SET state = 'dropped', updated_at = ? WHERE id = ?", "II", now, job_id) != 1)
-            return db_fail(c);
-        rc = db_commit(c);
-        return rc < 0 ? rc : DB_NOTFOUND;
-    }
+    if (!update_id)             /* its update was deleted */
+        return db_job_drop_commit(c, job_id, now);
     if (cat_exec(c, "UPDATE jobs SET state = 'done', progress = 100, eta = 0, updated_at = ? WHERE id = ?",
                  "II", now, job_id) != 1 ||
         cat_exec(c, "UPDATE updates SET first_segments = ?, "
@@ -897,22 +916,10 @@ int db_job_finish(struct catalog *c, int64_t job_id, const char *worker_id, cons
             cat_rollback(c);
             return DB_INVALID;
         }
-        /* running -> dropped: its update was deleted. */
-        if (cat_exec(c, "UPDATE jobs SET state = 'dropped', updated_at = ? WHERE id = ?",
-                     "II", r->now, job_id) != 1)
-            return db_fail(c);
-        rc = db_commit(c);
-        return rc < 0 ? rc : DB_NOTFOUND;
+        return db_job_drop_commit(c, job_id, r->now);     /* its update was deleted */
     }
-    if (cat_exec(c, "DELETE FROM renditions WHERE update_id = ?", "I", update_id) < 0)
+    if (db_job_put_renditions(c, update_id, r) < 0)
         return db_fail(c);
-    for (size_t i = 0; i < r->nrungs; i++) {
-        const struct db_rendition *x = &r->rungs[i];
-        if (cat_insert(c, "INSERT INTO renditions(update_id, name, width, height, bandwidth, avg_bandwidth, "
-                          "codecs) VALUES (?, ?, ?, ?, ?, ?, ?)", "Isiiiis", update_id, x->name, x->width,
-                       x->height, x->bandwidth, x->avg_bandwidth, x->codecs) < 0)
-            return db_fail(c);
-    }
     n = cat_exec(c, "UPDATE updates SET status = 'ready', error = '', duration = ?, width = ?, height = ?, "
                     "ready_at = ?, updated_at = ? WHERE id = ? AND status = 'processing'",
                  "diiIII", r->duration, r->width, r->height, r->now, r->now, update_id);
