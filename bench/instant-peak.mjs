@@ -36,11 +36,12 @@ import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, readFileSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import net from 'node:net';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const require = createRequire(join(ROOT, 'tests', 'package.json'));
 const tus = require('tus-js-client');
+const { freePort } = await import(join(ROOT, 'tests/e2e/lib/server.mjs'));
+const { PacedSource } = await import(join(ROOT, 'tests/e2e/lib/paced.mjs'));
 const BIN = process.env.HUBCAST_BIN ?? join(ROOT, 'src', 'hubcast');
 const CODECS = (process.env.BENCH_CODECS ?? 'h264 vp8').split(/\s+/).filter(Boolean);
 const CASES = (process.env.BENCH_CASES ?? 'peak live').split(/\s+/).filter(Boolean);
@@ -54,17 +55,6 @@ const POLL_MS = 100;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const s2 = (ms) => (ms / 1000).toFixed(2);
 const log = (m) => console.error(`== ${m}`);
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function median(a) {
   const s = [...a].sort((x, y) => x - y);
@@ -124,47 +114,6 @@ function member(srv, email) {
 async function api(srv, token, path) {
   const r = await fetch(srv.url + path, { headers: { authorization: `Bearer ${token}` } });
   try { return { status: r.status, data: await r.json() }; } catch { return { status: r.status, data: null }; }
-}
-
-// tus-js-client reads the length of what a source gives as `.size`.
-const piece = (buf) => Object.assign(buf, { size: buf.length });
-
-// A source handing out `data` spread over `seconds` (a piece every
-// second, as the recorder's chunks), or all of it at once (seconds 0).
-// `stopped` is Date.now() when the last byte was handed out.
-class Source {
-  constructor(data, seconds) {
-    Object.assign(this, { data, seconds, avail: 0, finished: false, stopped: null, waiters: [] });
-  }
-
-  start() {
-    const t0 = Date.now();
-    const tick = () => {
-      this.avail = this.seconds ? Math.min(this.data.length, Math.floor((this.data.length * (Date.now() - t0)) / (this.seconds * 1000)))
-        : this.data.length;
-      if (this.avail === this.data.length) {
-        this.finished = true;
-        this.stopped = Date.now();
-        clearInterval(this.timer);
-      }
-      for (const w of this.waiters.splice(0)) w();
-    };
-    if (this.seconds) this.timer = setInterval(tick, 1000);
-    else tick();
-  }
-
-  async slice(start, end) {
-    for (;;) {
-      if (this.avail > start) {
-        const stop = Math.min(end, this.avail);
-        return { value: piece(this.data.subarray(start, stop)), done: this.finished && stop >= this.avail };
-      }
-      if (this.finished) return { value: piece(Buffer.alloc(0)), done: true };
-      await new Promise((r) => this.waiters.push(r));
-    }
-  }
-
-  close() {}
 }
 
 // A deferred-length tus upload of `source`: { up, ended } where `ended`
@@ -252,7 +201,7 @@ async function peak(srv, codec, data, t, encodes) {
   const t0 = Date.now();
   const runs = tokens.map((token, i) => {
     const title = `Peak ${codec} ${i}`;
-    const u = upload(srv, token, new Source(data, 0), 1 << 20, { filename: `peak${i}.${ext}`, filetype: type, title });
+    const u = upload(srv, token, new PacedSource(data, 0), 1 << 20, { filename: `peak${i}.${ext}`, filetype: type, title });
     const w = watch(srv, token, u.up, title, PEAK_SECONDS,
       (s) => s.ready || (s.playable && s.whole && (!LADDER_WAIT || Date.now() > t0 + LADDER_WAIT * 1000)));
     return { i, title, u, w };
@@ -296,7 +245,7 @@ async function live(srv, codec, data, t) {
   const token = member(srv, `live-${codec}@example.com`);
   const title = `Live ${codec}`;
   log(`${codec} live: ${LIVE_SECONDS} s at real-time pace`);
-  const source = new Source(data, LIVE_SECONDS);
+  const source = new PacedSource(data, LIVE_SECONDS);
   const t0 = Date.now();
   const u = upload(srv, token, source, 64 << 20, { filename: `live.${ext}`, filetype: codec === 'vp8' ? 'video/webm' : 'video/x-matroska', title });
   const w = watch(srv, token, u.up, title, LIVE_SECONDS, (s) => s.whole);

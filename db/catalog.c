@@ -338,22 +338,27 @@ static int step_done(struct catalog *c, sqlite3_stmt *st)
     return 0;
 }
 
-int cat_exec(struct catalog *c, const char *sql, const char *fmt, ...)
+static int exec_v(struct catalog *c, const char *sql, const char *fmt, va_list ap)
 {
-    va_list ap;
     sqlite3_stmt *st;
 
-    va_start(ap, fmt);
-    if (c->pg) {
-        int n = catpg_exec(c->pg, sql, fmt, ap);
-        va_end(ap);
-        return n;
-    }
+    if (c->pg)
+        return catpg_exec(c->pg, sql, fmt, ap);
     st = bindv(c, sql, fmt, ap);
-    va_end(ap);
     if (!st || step_done(c, st) < 0)
         return -1;
     return sqlite3_changes(c->db);
+}
+
+int cat_exec(struct catalog *c, const char *sql, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = exec_v(c, sql, fmt, ap);
+    va_end(ap);
+    return n;
 }
 
 int64_t cat_insert(struct catalog *c, const char *sql, const char *fmt, ...)
@@ -556,6 +561,25 @@ void cat_rollback(struct catalog *c)
 int db_begin(struct catalog *c)
 {
     return cat_exec(c, "BEGIN IMMEDIATE", "") < 0 ? cat_rc(c) : DB_OK;
+}
+
+int db_begin_update(struct catalog *c, const char *sql, const char *fmt, ...)
+{
+    va_list ap;
+    int rc, n;
+
+    if ((rc = db_begin(c)) < 0)
+        return rc;
+    va_start(ap, fmt);
+    n = exec_v(c, sql, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return db_fail(c);
+    if (n == 0) {
+        cat_rollback(c);
+        return DB_NOTFOUND;
+    }
+    return DB_OK;
 }
 
 int db_begin_rows(struct catalog *c)

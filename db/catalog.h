@@ -129,6 +129,15 @@ int  db_begin(struct catalog *c);
 int  db_commit(struct catalog *c);
 void db_rollback(struct catalog *c);
 /*
+ * db_begin, then a statement (as cat_exec takes it) that must change a
+ * row, typically "UPDATE ... WHERE id = ?" for a function that writes one
+ * thing and then more. DB_OK with the transaction still open when it
+ * changed at least one row; otherwise the transaction is over (rolled
+ * back) and it returns DB_NOTFOUND when no row matched, or the negative
+ * enum db_rc of the failure.
+ */
+int  db_begin_update(struct catalog *c, const char *sql, const char *fmt, ...);
+/*
  * A transaction that locks only the rows it selects FOR UPDATE (job
  * claims: "... FOR UPDATE SKIP LOCKED" on PostgreSQL): there, it does not
  * take the lock that db_begin's transactions share, so claims on several

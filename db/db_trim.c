@@ -111,16 +111,9 @@ int db_update_trim(struct catalog *c, int64_t id, int clear, double start, doubl
     int64_t job = 0;
     int rc;
 
-    if ((rc = db_begin(c)) < 0)
+    if ((rc = db_begin_update(c, "UPDATE updates SET trim_start = NULLIF(?, -1.0), trim_end = NULLIF(?, -1.0), "
+                                 "updated_at = ? WHERE id = ?", "ddII", s, e, now, id)) != DB_OK)
         return rc;
-    rc = cat_exec(c, "UPDATE updates SET trim_start = NULLIF(?, -1.0), trim_end = NULLIF(?, -1.0), "
-                     "updated_at = ? WHERE id = ?", "ddII", s, e, now, id);
-    if (rc < 0)
-        return db_fail(c);
-    if (rc == 0) {
-        cat_rollback(c);
-        return DB_NOTFOUND;
-    }
     if ((rc = newest_job(c, id, &job, state, version)) <= 0) {
         if (rc < 0)
             return db_fail(c);
@@ -162,33 +155,6 @@ int db_job_media(struct catalog *c, int64_t job_id, struct db_job_media *out)
     return DB_OK;
 }
 
-/* running -> dropped inside the open transaction, then commit:
- * DB_NOTFOUND (the output is the caller's to remove) or a negative db_rc. */
-static int drop_job(struct catalog *c, int64_t job_id, int64_t now)
-{
-    int rc;
-
-    if (cat_exec(c, "UPDATE jobs SET state = 'dropped', updated_at = ? WHERE id = ?", "II", now, job_id) != 1)
-        return db_fail(c);
-    rc = db_commit(c);
-    return rc < 0 ? rc : DB_NOTFOUND;
-}
-
-/* Replace the renditions of update_id inside the open transaction. */
-static int put_renditions(struct catalog *c, int64_t update_id, const struct db_ready *r)
-{
-    if (cat_exec(c, "DELETE FROM renditions WHERE update_id = ?", "I", update_id) < 0)
-        return -1;
-    for (size_t i = 0; i < r->nrungs; i++) {
-        const struct db_rendition *x = &r->rungs[i];
-        if (cat_insert(c, "INSERT INTO renditions(update_id, name, width, height, bandwidth, avg_bandwidth, "
-                          "codecs) VALUES (?, ?, ?, ?, ?, ?, ?)", "Isiiiis", update_id, x->name, x->width,
-                       x->height, x->bandwidth, x->avg_bandwidth, x->codecs) < 0)
-            return -1;
-    }
-    return 0;
-}
-
 int db_job_finish_media(struct catalog *c, int64_t job_id, const char *worker_id,
                         const struct db_ready *r, int version, double source_duration,
                         int (*on_ready)(struct catalog *c, int64_t update_id, void *arg), void *arg,
@@ -211,15 +177,15 @@ int db_job_finish_media(struct catalog *c, int64_t job_id, const char *worker_id
     if (rc < 0)
         return db_fail(c);
     if (rc == DB_NOTFOUND)      /* its update was deleted */
-        return drop_job(c, job_id, r->now);
+        return db_job_drop_commit(c, job_id, r->now);
     if (cat_get_int(c, &newer, "SELECT COUNT(*) FROM jobs WHERE update_id = ? AND media_version > ?",
                     "Ii", update_id, version) < 0 ||
         cat_get_int(c, &was_ready, "SELECT status = 'ready' FROM updates WHERE id = ?", "I", update_id) < 0 ||
         cat_get_int(c, &prev, "SELECT media_version FROM updates WHERE id = ?", "I", update_id) < 0)
         return db_fail(c);
     if (newer)                  /* trimmed again meanwhile */
-        return drop_job(c, job_id, r->now);
-    if (put_renditions(c, update_id, r) < 0)
+        return db_job_drop_commit(c, job_id, r->now);
+    if (db_job_put_renditions(c, update_id, r) < 0)
         return db_fail(c);
     n = cat_exec(c, "UPDATE updates SET status = 'ready', error = '', duration = ?, width = ?, height = ?, "
                     "ready_at = CASE WHEN status = 'ready' THEN ready_at ELSE ? END, updated_at = ?, "

@@ -257,37 +257,25 @@ int db_update_nonce(struct catalog *c, int64_t id, char nonce[DB_NONCE_SIZE])
 
 int db_update_edit(struct catalog *c, int64_t id, const char *title, const char *description, int64_t now)
 {
-    int rc, n;
+    int rc;
 
-    if ((rc = db_begin(c)) < 0)
+    if ((rc = db_begin_update(c, "UPDATE updates SET title = COALESCE(?, title), "
+                                 "description = COALESCE(?, description), updated_at = ? WHERE id = ?",
+                              "ssII", title, description, now, id)) != DB_OK)
         return rc;
-    n = cat_exec(c, "UPDATE updates SET title = COALESCE(?, title), description = COALESCE(?, description), "
-                    "updated_at = ? WHERE id = ?", "ssII", title, description, now, id);
-    if (n < 0)
-        return db_fail(c);
-    if (n == 0) {
-        cat_rollback(c);
-        return DB_NOTFOUND;
-    }
     return db_commit(c);
 }
 
 int db_update_change(struct catalog *c, int64_t id, const struct db_update_change *ch,
                      int (*after)(struct catalog *c, int64_t id, void *arg), void *arg)
 {
-    int rc, n;
+    int rc;
 
-    if ((rc = db_begin(c)) < 0)
+    if ((rc = db_begin_update(c, "UPDATE updates SET title = COALESCE(?, title), "
+                                 "description = COALESCE(?, description), kind = COALESCE(?, kind), "
+                                 "updated_at = ? WHERE id = ?",
+                              "sssII", ch->title, ch->description, ch->kind, ch->now, id)) != DB_OK)
         return rc;
-    n = cat_exec(c, "UPDATE updates SET title = COALESCE(?, title), description = COALESCE(?, description), "
-                    "kind = COALESCE(?, kind), updated_at = ? WHERE id = ?",
-                 "sssII", ch->title, ch->description, ch->kind, ch->now, id);
-    if (n < 0)
-        return db_fail(c);
-    if (n == 0) {
-        cat_rollback(c);
-        return DB_NOTFOUND;
-    }
     if (ch->kind && cat_exec(c, "UPDATE jobs SET priority = ?, updated_at = ? WHERE update_id = ? "
                                 "AND state IN ('queued', 'running')", "iII", ch->priority, ch->now, id) < 0)
         return db_fail(c);
@@ -756,18 +744,12 @@ int db_job_requeue(struct catalog *c, int64_t job_id, const char *worker_id, int
 
 int db_job_fail(struct catalog *c, int64_t job_id, const char *worker_id, const char *reason, int64_t now)
 {
-    int rc, n;
+    int rc;
 
-    if ((rc = db_begin(c)) < 0)
-        return rc;
-    n = cat_exec(c, "UPDATE jobs SET state = 'failed', error = ?, updated_at = ? "
-                    "WHERE id = ? AND worker = ? AND state = 'running'", "sIIs", reason, now, job_id, worker_id);
-    if (n < 0)
-        return db_fail(c);
-    if (n == 0) {
-        cat_rollback(c);
-        return DB_INVALID;
-    }
+    rc = db_begin_update(c, "UPDATE jobs SET state = 'failed', error = ?, updated_at = ? "
+                            "WHERE id = ? AND worker = ? AND state = 'running'", "sIIs", reason, now, job_id, worker_id);
+    if (rc != DB_OK)            /* not this worker's running job: DB_INVALID */
+        return rc == DB_NOTFOUND ? DB_INVALID : rc;
     if (cat_exec(c, "UPDATE updates SET status = 'failed', error = ?, updated_at = ? WHERE id = "
                     "(SELECT update_id FROM jobs WHERE id = ? AND kind = 'ladder') AND status = 'processing'",
                  "sII", reason, now, job_id) < 0 ||
@@ -858,6 +840,30 @@ int db_job_drop(struct catalog *c, int64_t job_id, const char *worker_id, int64_
     return n == 1 ? DB_OK : DB_INVALID;
 }
 
+int db_job_put_renditions(struct catalog *c, int64_t update_id, const struct db_ready *r)
+{
+    if (cat_exec(c, "DELETE FROM renditions WHERE update_id = ?", "I", update_id) < 0)
+        return cat_rc(c);
+    for (size_t i = 0; i < r->nrungs; i++) {
+        const struct db_rendition *x = &r->rungs[i];
+        if (cat_insert(c, "INSERT INTO renditions(update_id, name, width, height, bandwidth, avg_bandwidth, "
+                          "codecs) VALUES (?, ?, ?, ?, ?, ?, ?)", "Isiiiis", update_id, x->name, x->width,
+                       x->height, x->bandwidth, x->avg_bandwidth, x->codecs) < 0)
+            return cat_rc(c);
+    }
+    return DB_OK;
+}
+
+int db_job_drop_commit(struct catalog *c, int64_t job_id, int64_t now)
+{
+    int rc;
+
+    if (cat_exec(c, "UPDATE jobs SET state = 'dropped', updated_at = ? WHERE id = ?", "II", now, job_id) != 1)
+        return db_fail(c);
+    rc = db_commit(c);
+    return rc < 0 ? rc : DB_NOTFOUND;
+}
+
 int db_job_first_done(struct catalog *c, int64_t job_id, const char *worker_id, int segments, int64_t now)
 {
     int64_t update_id = 0, ours = 0;
@@ -875,13 +881,8 @@ int db_job_first_done(struct catalog *c, int64_t job_id, const char *worker_id, 
     if ((rc = cat_get_int(c, &update_id, "SELECT COALESCE(update_id, 0) FROM jobs WHERE id = ?",
                           "I", job_id)) < 0)
         return db_fail(c);
-    if (!update_id) {
-        /* running -> dropped: its update was deleted. */
-        if (cat_exec(c, "UPDATE jobs SET state = 'dropped', updated_at = ? WHERE id = ?", "II", now, job_id) != 1)
-            return db_fail(c);
-        rc = db_commit(c);
-        return rc < 0 ? rc : DB_NOTFOUND;
-    }
+    if (!update_id)             /* its update was deleted */
+        return db_job_drop_commit(c, job_id, now);
     if (cat_exec(c, "UPDATE jobs SET state = 'done', progress = 100, eta = 0, updated_at = ? WHERE id = ?",
                  "II", now, job_id) != 1 ||
         cat_exec(c, "UPDATE updates SET first_segments = ?, "
@@ -915,22 +916,10 @@ int db_job_finish(struct catalog *c, int64_t job_id, const char *worker_id, cons
             cat_rollback(c);
             return DB_INVALID;
         }
-        /* running -> dropped: its update was deleted. */
-        if (cat_exec(c, "UPDATE jobs SET state = 'dropped', updated_at = ? WHERE id = ?",
-                     "II", r->now, job_id) != 1)
-            return db_fail(c);
-        rc = db_commit(c);
-        return rc < 0 ? rc : DB_NOTFOUND;
+        return db_job_drop_commit(c, job_id, r->now);     /* its update was deleted */
     }
-    if (cat_exec(c, "DELETE FROM renditions WHERE update_id = ?", "I", update_id) < 0)
+    if (db_job_put_renditions(c, update_id, r) < 0)
         return db_fail(c);
-    for (size_t i = 0; i < r->nrungs; i++) {
-        const struct db_rendition *x = &r->rungs[i];
-        if (cat_insert(c, "INSERT INTO renditions(update_id, name, width, height, bandwidth, avg_bandwidth, "
-                          "codecs) VALUES (?, ?, ?, ?, ?, ?, ?)", "Isiiiis", update_id, x->name, x->width,
-                       x->height, x->bandwidth, x->avg_bandwidth, x->codecs) < 0)
-            return db_fail(c);
-    }
     n = cat_exec(c, "UPDATE updates SET status = 'ready', error = '', duration = ?, width = ?, height = ?, "
                     "ready_at = ?, updated_at = ? WHERE id = ? AND status = 'processing'",
                  "diiIII", r->duration, r->width, r->height, r->now, r->now, update_id);

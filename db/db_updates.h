@@ -400,6 +400,16 @@ struct db_ready {
 int db_job_finish(struct catalog *c, int64_t job_id, const char *worker_id, const struct db_ready *r,
                   int (*on_ready)(struct catalog *c, int64_t update_id, void *arg), void *arg);
 
+/* For the db/ modules that finish jobs (db_job_finish, db_job_first_done,
+ * db_job_finish_media in db_trim.c), inside the caller's transaction:
+ * replace update_id's renditions with r's rungs: DB_OK or a negative
+ * db_rc (the caller rolls back). */
+int db_job_put_renditions(struct catalog *c, int64_t update_id, const struct db_ready *r);
+/* running -> dropped (its update was deleted, or wants a newer version),
+ * then commit: DB_NOTFOUND (the output is the caller's to remove), or a
+ * negative db_rc (rolled back). */
+int db_job_drop_commit(struct catalog *c, int64_t job_id, int64_t now);
+
 /* ---- used by /metrics ---- */
 
 /* How many transcode jobs are in state ("queued", "running", "done",

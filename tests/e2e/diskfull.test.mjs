@@ -16,6 +16,7 @@ import { mkdtempSync, rmSync, readFileSync, writeFileSync, existsSync, statSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, addUser, apiToken } from './lib/server.mjs';
+import { api } from './lib/api.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -44,18 +45,6 @@ after(() => {
   if (mounted) spawnSync('umount', ['-l', mnt]);
   rmSync(dir, { recursive: true, force: true });
 });
-
-async function api(srv, method, path, token, body, headers = {}) {
-  const r = await fetch(srv.url + path, {
-    method, body: body === undefined ? undefined : (Buffer.isBuffer(body) ? body : JSON.stringify(body)),
-    headers: { authorization: `Bearer ${token}`,
-      ...(body !== undefined && !Buffer.isBuffer(body) ? { 'content-type': 'application/json' } : {}), ...headers },
-  });
-  const text = await r.text();
-  let data = null;
-  try { data = JSON.parse(text); } catch { /* not JSON */ }
-  return { status: r.status, data, text, headers: r.headers };
-}
 
 async function waitStatus(srv, token, id, want, ms = 90000) {
   const end = Date.now() + ms;

@@ -19,6 +19,7 @@ import { mkdtempSync, rmSync, readFileSync, readdirSync, existsSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, addUser, apiToken, sql } from './lib/server.mjs';
+import { api as request } from './lib/api.mjs';
 
 let dir;
 const fx = {};
@@ -48,15 +49,7 @@ before(() => {
 
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-async function api(srv, token, method, path, { body, headers = {} } = {}) {
-  const r = await fetch(srv.url + path, {
-    method, headers: { authorization: `Bearer ${token}`, ...headers }, body,
-  });
-  const text = await r.text();
-  let data = null;
-  try { data = JSON.parse(text); } catch { /* not JSON */ }
-  return { status: r.status, data, headers: r.headers, text };
-}
+const api = (srv, token, method, path, { body, headers } = {}) => request(srv, method, path, token, body, headers);
 
 const getUpdate = async (srv, token, id) => api(srv, token, 'GET', `/api/updates/${id}`);
 

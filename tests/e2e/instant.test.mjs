@@ -21,6 +21,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tus from 'tus-js-client';
 import { startServer, addUser, apiToken } from './lib/server.mjs';
+import { api as request } from './lib/api.mjs';
+import { PacedSource } from './lib/paced.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const secs = (ms) => (ms / 1000).toFixed(2);
@@ -59,54 +61,7 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-async function api(s, token, method, path) {
-  const r = await fetch(s.url + path, { method, headers: { authorization: `Bearer ${token}` } });
-  const text = await r.text();
-  let data = null;
-  try { data = JSON.parse(text); } catch { /* not JSON */ }
-  return { status: r.status, data, text };
-}
-
-// tus-js-client reads the length of what a source gives as `.size` (a
-// Blob's, in the browser).
-const piece = (buf) => Object.assign(buf, { size: buf.length });
-
-// A tus-js-client source that hands out `data` at real-time pace: its
-// `seconds` of media spread evenly, a piece every `everyMs`, the way
-// web/js/recupload.js hands out the recorder's chunks. stop() abandons it
-// (no byte ever comes again).
-class PacedSource {
-  constructor(data, seconds, everyMs = 1000) {
-    Object.assign(this, { data, seconds, everyMs, avail: 0, finished: false, waiters: [] });
-  }
-
-  start() {
-    const t0 = Date.now();
-    this.timer = setInterval(() => {
-      this.avail = Math.min(this.data.length, Math.floor((this.data.length * (Date.now() - t0)) / (this.seconds * 1000)));
-      if (this.avail === this.data.length) {
-        this.finished = true;
-        clearInterval(this.timer);
-      }
-      for (const w of this.waiters.splice(0)) w();
-    }, this.everyMs);
-  }
-
-  stop() { clearInterval(this.timer); }
-
-  async slice(start, end) {
-    for (;;) {
-      if (this.avail > start) {
-        const stop = Math.min(end, this.avail);
-        return { value: piece(this.data.subarray(start, stop)), done: this.finished && stop >= this.avail };
-      }
-      if (this.finished) return { value: piece(Buffer.alloc(0)), done: true };
-      await new Promise((r) => this.waiters.push(r));
-    }
-  }
-
-  close() {}
-}
+const api = (s, token, method, path) => request(s, method, path, token);
 
 // Start a tus upload of `source` (a PacedSource, deferred length, as the
 // recorder sends) or of a Buffer (a finished file). Returns

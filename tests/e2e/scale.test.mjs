@@ -23,6 +23,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import * as tus from 'tus-js-client';
 import { BIN, startServer } from './lib/server.mjs';
+import { api as request } from './lib/api.mjs';
 import { startPostgres, postgresSkipReason } from './lib/postgres.mjs';
 import { startCeph, cephSkipReason } from './lib/ceph.mjs';
 import { startNginx, nginxSkipReason } from './lib/nginx.mjs';
@@ -75,17 +76,7 @@ function files(dir) {
   return out;
 }
 
-async function api(method, path, body) {
-  const r = await fetch(lb.url + path, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await r.text();
-  let data = null;
-  try { data = JSON.parse(text); } catch { /* not JSON */ }
-  return { status: r.status, data, text };
-}
+const api = (method, path, body) => request(lb, method, path, token, body);
 
 async function waitReady(id, seconds) {
   const deadline = Date.now() + seconds * 1000;

@@ -13,21 +13,12 @@ import { mkdtempSync, rmSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, addUser, apiToken, sql, sqlScript, MIGRATIONS } from './lib/server.mjs';
+import { api as request } from './lib/api.mjs';
 
 let srv, dir, tokA, tokB, tokAdmin;
 const ids = {};
 
-async function api(method, path, token, body) {
-  const r = await fetch(srv.url + path, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await r.text();
-  let data = null;
-  try { data = JSON.parse(text); } catch { /* not JSON */ }
-  return { status: r.status, data, text };
-}
+const api = (method, path, token, body) => request(srv, method, path, token, body);
 
 const search = (q, token = tokB) => api('GET', `/api/search?q=${encodeURIComponent(q)}`, token);
 

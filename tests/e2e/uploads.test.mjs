@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import http from 'node:http';
 import * as tus from 'tus-js-client';
 import { startServer, addUser, apiToken } from './lib/server.mjs';
+import { api as request } from './lib/api.mjs';
 
 let srv, admin, member, other, tokMember, tokOther, tokAdmin, dir;
 const fx = {};
@@ -70,16 +71,7 @@ function tusUpload(source, opts = {}) {
   });
 }
 
-async function api(method, path, token = tokMember, body) {
-  const r = await fetch(srv.url + path, {
-    method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await r.text();
-  let data = null;
-  try { data = JSON.parse(text); } catch { /* not JSON */ }
-  return { status: r.status, data, headers: r.headers, text };
-}
+const api = (method, path, token = tokMember, body) => request(srv, method, path, token, body);
 
 async function waitReady(id, token = tokMember, ms = 60000) {
   const end = Date.now() + ms;

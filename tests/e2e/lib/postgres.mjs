@@ -3,11 +3,11 @@
 // password authentication), with a database "hubcast" owned by the role
 // "hubcast". env holds what hubcast needs to use it: the URL without the
 // password (HUBCAST_DATABASE) and the password in PGPASSWORD.
-import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from './server.mjs';
+import { startDaemon } from './daemon.mjs';
 
 const SCRIPT = new URL('./postgres.sh', import.meta.url).pathname;
 const BIN = process.env.HUBCAST_PG_BIN || '/usr/lib/postgresql/15/bin';
@@ -21,41 +21,12 @@ export function postgresSkipReason() {
     'Debian package postgresql-15, see build-aux/deps.sh test)';
 }
 
-function run(args, timeoutMs) {
-  return new Promise((resolve) => {
-    const p = spawn('sh', [SCRIPT, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-    p.stdout.on('data', (d) => { out += d; });
-    p.stderr.on('data', (d) => { err += d; });
-    p.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, out, err });
-    });
-  });
-}
-
 // Start a server. Returns { url, port, user, database, password, env,
 // seconds, stop(), psql(sql) }.
 export async function startPostgres() {
-  const dir = mkdtempSync(join(tmpdir(), 'hubcast-pg-'));
-  const port = await freePort();
-  const t0 = Date.now();
-  const r = await run(['start', dir, String(port)], 90000);
-  const seconds = (Date.now() - t0) / 1000;
-  const onExit = () => spawnSync('sh', [SCRIPT, 'stop', dir], { timeout: 30000 });
-  process.once('exit', onExit);
-  const stop = async () => {
-    process.removeListener('exit', onExit);
-    await run(['stop', dir], 30000);
-    rmSync(dir, { recursive: true, force: true });
-  };
-  if (r.code !== 0) {
-    await stop();
-    throw new Error(`the PostgreSQL test server did not start (exit ${r.code ?? r.signal}):\n${r.err}`);
-  }
-  const kv = Object.fromEntries(r.out.trim().split('\n').map((l) => l.split(/=(.*)/s).slice(0, 2)));
+  const { dir, kv, seconds, stop } = await startDaemon(SCRIPT, {
+    prefix: 'hubcast-pg-', args: [await freePort()], timeoutMs: 90000, what: 'the PostgreSQL test server',
+  });
   const env = { HUBCAST_DATABASE: kv.url, PGPASSWORD: kv.password };
   // psql for assertions, when the client is installed (postgresql-client-15).
   const psql = (sql) => execFileSync('psql', ['-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1',

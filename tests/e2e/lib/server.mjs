@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
+import { keyValues } from './daemon.mjs';
 
 export const BIN = process.env.HUBCAST_BIN ??
   new URL('../../../src/hubcast', import.meta.url).pathname;
@@ -51,7 +52,7 @@ function pgServer() {
       if (attempt === 4) throw new Error(`the PostgreSQL test server did not start: ${r.stderr}`);
       continue;
     }
-    const kv = Object.fromEntries(r.stdout.trim().split('\n').map((l) => l.split(/=(.*)/s).slice(0, 2)));
+    const kv = keyValues(r.stdout);
     pg = { dir, port: kv.port, password: kv.password };
     process.once('exit', () => spawnSync('sh', [PG_SCRIPT, 'stop', dir], { timeout: 30000 }));
   }
