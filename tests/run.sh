@@ -132,6 +132,8 @@ node_tally() {
     failed=$((failed + ${f:-0}))
     skipped=$((skipped + ${s:-0}))
     echo "# $name: $(cat "$out.secs" 2>/dev/null) s"
+    # HUBCAST_TEST_TAP_DIR keeps each run's TAP (durations of every test).
+    [ -n "${HUBCAST_TEST_TAP_DIR:-}" ] && cp "$out" "$HUBCAST_TEST_TAP_DIR/$(basename "$out").tap"
     rm -f "$out" "$out.rc" "$out.secs"
 }
 
@@ -261,33 +263,35 @@ e2e)
     ;;
 esac
 
-# The PostgreSQL pass runs beside the SQLite one: most of an end-to-end
+# Two lanes run at once: the SQLite end-to-end tests in one; the
+# PostgreSQL pass, then the SQLite browser tests, in the other. Most of a
 # test's time is spent waiting (on servers, browsers, uploads at real-time
-# pace), not computing, so two runs at once take much less than one after
-# the other on two cores. HUBCAST_TEST_PARALLEL=no runs it after instead.
+# pace), not computing, so two lanes take much less than one after the
+# other on two cores. HUBCAST_TEST_PARALLEL=no runs everything in turn.
 pg_rc=none
-bg=""
-pg_files() {
-    [ -n "$pg_e2e" ] && node_run "end-to-end" "$log.pg-e2e" yes $pg_e2e
-    [ -n "$pg_browser" ] && node_run "browser" "$log.pg-browser" yes $pg_browser
-    return 0
-}
 if [ -n "$pg_e2e$pg_browser$pg_timed" ]; then
     pg_start
     pg_rc=$?
-    if [ $pg_rc -eq 0 ] && [ "${HUBCAST_TEST_PARALLEL:-yes}" != no ]; then
-        echo "== the PostgreSQL pass runs beside the SQLite one"
-        pg_files &
-        bg=$!
-    fi
 fi
-echo "== end-to-end and browser tests on SQLite"
+lane_b() {
+    if [ "$pg_rc" = 0 ]; then
+        [ -n "$pg_e2e" ] && node_run "end-to-end" "$log.pg-e2e" yes $pg_e2e
+        [ -n "$pg_browser" ] && node_run "browser" "$log.pg-browser" yes $pg_browser
+    fi
+    [ -n "$browser" ] && node_run browser "$log.browser" no $browser
+    return 0
+}
+bg=""
+if [ "${HUBCAST_TEST_PARALLEL:-yes}" != no ]; then
+    echo "== two lanes at once: the end-to-end tests on SQLite; the PostgreSQL pass, then the browser tests"
+    lane_b &
+    bg=$!
+fi
 [ -n "$e2e" ] && node_run end-to-end "$log.e2e" no $e2e
-[ -n "$browser" ] && node_run browser "$log.browser" no $browser
 if [ -n "$bg" ]; then
     wait "$bg"
-elif [ "$pg_rc" = 0 ]; then
-    pg_files
+else
+    lane_b
 fi
 echo "== the tests held to time bounds, alone"
 [ -n "$timed" ] && node_run "time-bound" "$log.timed" no $timed
