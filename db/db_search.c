@@ -237,7 +237,10 @@ int db_search_refresh(struct catalog *c, int *n)
  * the text's length; ties: newest first. Snippets are cut from the best
  * limit hits only (ts_headline of the title when it matches, else of the
  * description, else of the answers), with an ellipsis where text was
- * left out, as SQLite's snippet(). */
+ * left out, as SQLite's snippet(). The default parser takes "<b>" in a
+ * text for an HTML tag, which ts_headline drops: the text goes in with
+ * each '<' as chr(1) and comes out with it back, so that what a person
+ * wrote is what the snippet shows, as on SQLite. */
 #define SEARCH_HEADLINE_OPTS \
     "'StartSel=' || chr(2) || ', StopSel=' || chr(3) || ', MaxWords=16, MinWords=8'"
 #define SEARCH_SQL_PG \
@@ -261,15 +264,15 @@ int db_search_refresh(struct catalog *c, int *n)
     " WHERE s.doc @@ q.q AND " DB_VISIBLE " " \
     " ORDER BY rank DESC, at DESC LIMIT :limit) " \
     "SELECT h.update_id, h.comment_id, h.at_seconds, " \
-    "  CASE WHEN strpos(x.text, x.plain) > 1 THEN '\xe2\x80\xa6' ELSE '' END || x.hl || " \
+    "  replace(CASE WHEN strpos(x.text, x.plain) > 1 THEN '\xe2\x80\xa6' ELSE '' END || x.hl || " \
     "  CASE WHEN strpos(x.text, x.plain) + length(x.plain) <= length(rtrim(x.text)) " \
-    "       THEN '\xe2\x80\xa6' ELSE '' END " \
+    "       THEN '\xe2\x80\xa6' ELSE '' END, chr(1), '<') " \
     "FROM hits h CROSS JOIN q CROSS JOIN LATERAL (" \
     " SELECT t.text, hl, replace(replace(hl, chr(2), ''), chr(3), '') AS plain " \
-    " FROM (SELECT CASE WHEN h.description IS NULL THEN h.title " \
+    " FROM (SELECT replace(CASE WHEN h.description IS NULL THEN h.title " \
     "              WHEN to_tsvector('hubcast_search', h.title) @@ q.q THEN h.title " \
     "              WHEN to_tsvector('hubcast_search', h.description) @@ q.q THEN h.description " \
-    "              ELSE h.answers END AS text) t " \
+    "              ELSE h.answers END, '<', chr(1)) AS text) t " \
     " CROSS JOIN LATERAL ts_headline('hubcast_search', t.text, q.q, " SEARCH_HEADLINE_OPTS ") AS hl) x " \
     "ORDER BY h.rank DESC, h.at DESC"
 

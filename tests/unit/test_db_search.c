@@ -229,6 +229,10 @@ UNIT_TEST(answers_prefixes_ranking_and_snippets)
     CHECK(strstr(got, DB_SEARCH_MARK_ON "week" DB_SEARCH_MARK_OFF) != NULL);
     CHECK(strlen(got) > 3 && !strcmp(got + strlen(got) - 3, "\xe2\x80\xa6"));
     CHECK(strstr(got, "eleven") == NULL);
+    /* What looks like markup is text, kept as written (not taken for a tag). */
+    fx_update(c, ann, "weekly", "2026-W37", "The <b>zeppelin</b> & the blimp", "ready", T0, T0);
+    first_snippet(c, &v, "zeppelin", got, sizeof(got));
+    CHECK_STR(got, "The <b>" DB_SEARCH_MARK_ON "zeppelin" DB_SEARCH_MARK_OFF "</b> & the blimp");
     /* Bytes that are not UTF-8 find nothing and fail nothing. */
     CHECK_INT(ids(c, &v, "\xff\xfe", got, sizeof(got)), DB_OK);
     CHECK_STR(got, "");
