@@ -36,7 +36,9 @@ static const char transcode_usage[] =
     "server does before the ladder: OUTDIR/first/ (created; OUTDIR may exist)\n"
     "gets master.m3u8, video/ and audio/ with EVENT playlists that grow\n"
     "segment by segment and end with ENDLIST. H.264 up to 1080p within the\n"
-    "top rung's rate is copied; anything else is encoded at most 720p.\n"
+    "top rung's rate is copied; anything else is encoded at most 720p, with\n"
+    "--preset and --crf when that is the ladder's top rung of at most 720p30\n"
+    "and the preset no slower than veryfast, else with superfast.\n"
     "With --follow, IN may still be growing: it is read as it grows and is\n"
     "complete once IN.done exists or it reaches --length bytes.\n"
     "\n"
@@ -57,8 +59,10 @@ static const char transcode_usage[] =
     "                     grown for S seconds\n"
     "  --reuse-first DIR  ladder only: DIR is the first rendition of IN\n"
     "                     (OUTDIR/first of a --first-playable run); when it\n"
-    "                     was copied, its video becomes the top rung and the\n"
-    "                     other rungs put keyframes at its segment starts\n"
+    "                     was copied, or encoded as the top rung with this\n"
+    "                     --preset and --crf, its video becomes the top rung\n"
+    "                     and the other rungs put keyframes at its segment\n"
+    "                     starts\n"
     "  --trim START:END   ladder only: keep the span from START to END seconds\n"
     "                     (END 0 = to the end), timed from 0 in the output\n"
     "  --help             show this text\n"
@@ -264,14 +268,16 @@ static void first_print(const struct first_report *r,
     char *s;
 
     if (!r->json) {
-        printf("first playable (%s): %.1f s in %d segments, %dx%d, %.0f kb/s "
-               "video, %s, %s\n", mode, res->duration, res->segments,
+        printf("first playable (%s%s): %.1f s in %d segments, %dx%d, %.0f kb/s "
+               "video, %s, %s\n", mode, res->top_rung ? ", the ladder's top rung" : "",
+               res->duration, res->segments,
                res->width, res->height, res->video_kbps, res->codecs,
                res->has_audio ? "with audio" : "no audio");
         return;
     }
-    o = json_pack("{s:s, s:s, s:f, s:i, s:i, s:i, s:b, s:f, s:s, s:f, s:f}",
-                  "event", "done", "mode", mode, "duration", res->duration,
+    o = json_pack("{s:s, s:s, s:b, s:f, s:i, s:i, s:i, s:b, s:f, s:s, s:f, s:f}",
+                  "event", "done", "mode", mode, "top_rung", res->top_rung,
+                  "duration", res->duration,
                   "segments", res->segments, "width", res->width,
                   "height", res->height, "has_audio", res->has_audio,
                   "video_kbps", res->video_kbps, "codecs", res->codecs,

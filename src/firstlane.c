@@ -197,7 +197,12 @@ static int slot_launch(struct lane *l, struct slot *s)
     spec.work_fd = work_fd;
     spec.preset = l->conf->preset;
     spec.crf = l->conf->crf;
-    spec.threads = 1;   /* many passes at once: one encoder thread each */
+    /* Many passes at once: one encoder thread each. A pass alone may have
+     * the cores: an uploaded file's ladder may be waiting for it (worker.c). */
+    spec.threads = 0;
+    for (int i = 0; i < l->nslots; i++)
+        if (l->slots[i].job_id)
+            spec.threads = 1;
     spec.max_duration = l->conf->max_duration;
     spec.deadline = l->conf->job_deadline;
     spec.test_clock = l->conf->test_clock;
@@ -357,7 +362,8 @@ static void grant_turns(struct lane *l)
 
 /* Say in the pass's folder that it encodes (LAYOUT_FIRST_ENCODING), and
  * in an S3 store as the object first/.encoding, so that its ladder does
- * not wait for it as for a copy (worker.c). */
+ * not wait for it as for a copy (worker.c). Not for a pass that encodes
+ * the ladder's top rung: the ladder waits for that one too. */
 static void mark_encoding(struct slot *s)
 {
     char path[sizeof(s->dir) + 16];
@@ -382,7 +388,11 @@ static void on_message(struct lane *l, struct slot *s, const struct jc_msg *m)
         s->pct = m->total > 0 ? m->done * 100.0 / m->total : 0;
         s->eta = m->eta;
     } else if (m->type == JC_ENCODE && s->encode == 0) {
-        mark_encoding(s);
+        if (m->final)
+            hc_log("first lane: job %lld encodes the ladder's top rung (the ladder takes it over)",
+                   (long long)job);
+        else
+            mark_encoding(s);
         s->encode = 1;
         s->asked = ++l->asks;
         grant_turns(l);

@@ -375,11 +375,12 @@ static void child_segment(void *opaque, int segments, double seconds, int playab
 
 /*
  * tc_options.first_wait of the first pass: tell the parent this pass
- * encodes (JC_ENCODE), then wait for its turn (JC_GO), keeping the
+ * encodes (JC_ENCODE; final 1 when as the ladder's top rung, which the
+ * ladder will take over), then wait for its turn (JC_GO), keeping the
  * JC_INPUT messages that come meanwhile. The parent caps how many passes
  * encode at once. 0 on JC_GO, -1 when the upload or the parent is gone.
  */
-static int child_wait_turn(void *opaque)
+static int child_wait_turn(void *opaque, int top_rung)
 {
     struct child_input *in = opaque;
     struct jc_msg m;
@@ -388,6 +389,7 @@ static int child_wait_turn(void *opaque)
     memset(&m, 0, sizeof(m));
     m.version = JC_VERSION;
     m.type = JC_ENCODE;
+    m.final = top_rung;
     if (jc_send(JC_FD_CHANNEL, &m) < 0)
         return -1;
     for (;;) {

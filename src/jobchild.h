@@ -53,7 +53,9 @@ enum jc_type {
                          listed, done = their seconds, final = 1 once the
                          master playlist is written (playable) */
     JC_ENCODE,        /* child -> parent (first pass): it will encode, not
-                         copy, and waits for JC_GO before it starts */
+                         copy, and waits for JC_GO before it starts; final
+                         = 1 when it encodes the ladder's top rung at the
+                         ladder's settings (the ladder takes it over) */
     JC_GO,            /* parent -> child: start encoding (its turn came) */
     JC_SLOW,          /* child -> parent (first pass, encoding): final = 1
                          when it is slower than real time (expected from the

@@ -597,16 +597,16 @@ static int job_done(const struct conf *conf, struct job_ctx *j, const char *work
 #define FIRST_LOOK_S3 0.5     /* seconds between looks at the store while waiting */
 
 /* What media/<id>/first holds so far in an S3 store, as first_kind reads
- * it on disk: 1 a copy, 0 an encode (its pass put the marker
- * first/.encoding, or its master playlist is not a copy's), -1 nothing
- * yet, or the store cannot say. */
+ * it on disk: 1 a copy, 2 an encode of the ladder's top rung, 0 another
+ * encode (its pass put the marker first/.encoding, or its master playlist
+ * says neither), -1 nothing yet, or the store cannot say. */
 static int first_kind_s3(int64_t update_id)
 {
     char *text;
     int kind;
 
     if (store_get_media_text(update_id, LAYOUT_FIRST_DIR "/master.m3u8", 1 << 16, &text) == 0) {
-        kind = strstr(text, TC_REUSE_TAG) != NULL;
+        kind = tc_reuse_kind_text(text);
         free(text);
         return kind;
     }
@@ -617,9 +617,10 @@ static int first_kind_s3(int64_t update_id)
     return -1;
 }
 
-/* What DATA/media/<id>/first holds so far: 1 a copy, 0 an encode (its
- * pass said so, LAYOUT_FIRST_ENCODING, or its master playlist is not a
- * copy's: tc_reuse_kind), -1 nothing yet. In an S3 store: first_kind_s3. */
+/* What DATA/media/<id>/first holds so far: 1 a copy, 2 an encode of the
+ * ladder's top rung, 0 another encode (its pass said so,
+ * LAYOUT_FIRST_ENCODING, or its master playlist says neither:
+ * tc_reuse_kind), -1 nothing yet. In an S3 store: first_kind_s3. */
 static int first_kind(const struct conf *conf, int64_t update_id)
 {
     char media[LAYOUT_PATH_MAX], dir[LAYOUT_PATH_MAX + 16];
@@ -639,31 +640,35 @@ static int first_kind(const struct conf *conf, int64_t update_id)
 
 /*
  * A ladder whose update's first pass is still under way waits for it
- * while it is a copy or has not said yet (the first lane marks a pass that
- * encodes as soon as it says so, before it may wait for its turn): a copy
- * ends within seconds of its upload (it costs 2.4 CPU s per minute of
- * video) and then becomes the top rung, which saves the costliest encode.
- * An encode is not waited for. At most FIRST_COPY_WAIT seconds, with
+ * while it is a copy, an encode of the ladder's top rung, or has not said
+ * yet (the first lane marks any other encode as soon as it says so,
+ * before it may wait for its turn): it then becomes the top rung, which
+ * saves the costliest encode. A copy ends within seconds of its upload
+ * (it costs 2.4 CPU s per minute of video); an encode keeps about the
+ * recording's pace, so it is waited for up to the job deadline, a copy
+ * or a pass that has not said up to FIRST_COPY_WAIT seconds. With
  * heartbeats; a catalog that cannot say ends the wait. In an S3 store
  * the pass may run on another machine: the store is looked at every
  * FIRST_LOOK_S3 seconds.
  */
-static void wait_first_copy(const struct conf *conf, struct job_ctx *j, const struct db_job_media *jm)
+static void wait_first_pass(const struct conf *conf, struct job_ctx *j, const struct db_job_media *jm)
 {
-    double start = hc_monotonic(), next_look = 0;
-    int busy, said = 0;
+    double start = hc_monotonic(), next_look = 0, limit = FIRST_COPY_WAIT;
+    int busy, said = 0, kind;
 
     if (jm->version > 0 || jm->trimmed)
         return;
-    while (!stopping && !j->lost && hc_monotonic() < start + FIRST_COPY_WAIT) {
+    while (!stopping && !j->lost && hc_monotonic() < start + limit) {
         if (hc_monotonic() >= next_look) {
             if (db_update_first_busy(j->cat, j->update_id, &busy) < 0 || !busy ||
-                first_kind(conf, j->update_id) == 0)
+                (kind = first_kind(conf, j->update_id)) == 0)
                 return;
+            if (kind == 2 && conf->job_deadline > limit)
+                limit = conf->job_deadline;
             next_look = hc_monotonic() + (store_is_s3() ? FIRST_LOOK_S3 : 0);
         }
         if (!said++)
-            hc_log("worker %s: job %lld: waiting for the first pass of update %lld (a copy becomes the top rung)",
+            hc_log("worker %s: job %lld: waiting for the first pass of update %lld (it becomes the top rung)",
                    j->worker_id, (long long)j->job_id, (long long)j->update_id);
         if (hc_monotonic() - j->last_beat >= JOB_HEARTBEAT) {
             j->last_beat = hc_monotonic();
@@ -676,14 +681,15 @@ static void wait_first_copy(const struct conf *conf, struct job_ctx *j, const st
 /*
  * S3 store: download the update's first rendition, as far as the ladder
  * reads it (master.m3u8, video/index.m3u8, then video/init.mp4 and the
- * segments the playlist lists, only once those two show a copy that has
- * ended), into the new scratch folder dir: DATA/media/<id>.work-first-...,
- * which sweep_work_folders removes should this worker die. Returns the
+ * segments the playlist lists, only once those two show an ended
+ * rendition the ladder may take over), into the new scratch folder dir:
+ * DATA/media/<id>.work-first-..., which sweep_work_folders removes should
+ * this worker die. Returns the
  * folder open read-only, or 0 (nothing to take over, or the store failed:
  * the ladder encodes every rung); dir is removed then. The caller removes
  * dir once the job child has ended.
  */
-static int fetch_first_copy(const struct conf *conf, int64_t update_id, char *dir, size_t dirsz)
+static int fetch_first(const struct conf *conf, int64_t update_id, char *dir, size_t dirsz)
 {
     char media[LAYOUT_PATH_MAX], rnd[24], name[32];
     struct tc_reuse r = { 0 };
@@ -732,15 +738,16 @@ none:
 
 /*
  * The update's first rendition, open read-only, when the ladder may take
- * it over as its top rung: a copy (remux) that has ended, for the
- * untrimmed version 0. Else 0: the ladder encodes every rung. The job
- * child reads it through this descriptor only (JC_FD_FIRST) and decides
- * the rest (the size must be the top rung's). With an S3 media store
- * first/ lives in the store: it is downloaded into the scratch folder
- * first_dir (fetch_first_copy; "" when none), which the caller removes.
+ * it over as its top rung: a copy (remux), or an encode at the ladder's
+ * settings, that has ended, for the untrimmed version 0. Else 0: the
+ * ladder encodes every rung. The job child reads it through this
+ * descriptor only (JC_FD_FIRST) and decides the rest (the size must be
+ * the top rung's, an encode's settings the ladder's). With an S3 media
+ * store first/ lives in the store: it is downloaded into the scratch
+ * folder first_dir (fetch_first; "" when none), which the caller removes.
  */
-static int open_first_copy(const struct conf *conf, int64_t update_id, const struct db_job_media *jm,
-                           char *first_dir, size_t first_dirsz)
+static int open_first(const struct conf *conf, int64_t update_id, const struct db_job_media *jm,
+                      char *first_dir, size_t first_dirsz)
 {
     char media[LAYOUT_PATH_MAX], dir[LAYOUT_PATH_MAX + 16];
     struct tc_reuse r;
@@ -750,7 +757,7 @@ static int open_first_copy(const struct conf *conf, int64_t update_id, const str
     if (jm->version > 0 || jm->trimmed)
         return 0;
     if (store_is_s3())
-        return fetch_first_copy(conf, update_id, first_dir, first_dirsz);
+        return fetch_first(conf, update_id, first_dir, first_dirsz);
     if (layout_update_media(conf->data_dir, update_id, media, sizeof(media)) < 0)
         return 0;
     snprintf(dir, sizeof(dir), "%s/" LAYOUT_FIRST_DIR, media);
@@ -773,7 +780,7 @@ static int run_job(const struct conf *conf, struct catalog *cat, const char *wor
     struct tc_result res;
     struct job_ctx ctx = { cat, job_id, update_id, worker_id, 0, 0, -1, 0, 0, NULL, NULL };
     struct db_job_media jm;
-    int in_fd, work_fd, got, timed_out, status, rc;
+    int in_fd, work_fd, got, timed_out, status, rc, reuse;
 
     if ((rc = job_target(conf, &ctx, &jm, out, sizeof(out))) != 0)
         return rc < 0 ? -1 : 0;
@@ -821,7 +828,7 @@ static int run_job(const struct conf *conf, struct catalog *cat, const char *wor
     spec.test_clock = conf->test_clock;
     spec.trim_start = jm.trimmed ? jm.trim_start : 0;
     spec.trim_end = jm.trimmed ? jm.trim_end : 0;
-    wait_first_copy(conf, &ctx, &jm);
+    wait_first_pass(conf, &ctx, &jm);
     if (stopping || ctx.lost) {
         close(in_fd);
         close(work_fd);
@@ -830,9 +837,11 @@ static int run_job(const struct conf *conf, struct catalog *cat, const char *wor
             job_requeue(&ctx, 0);
         return 0;
     }
-    spec.first_fd = open_first_copy(conf, update_id, &jm, first_dir, sizeof(first_dir));
+    spec.first_fd = open_first(conf, update_id, &jm, first_dir, sizeof(first_dir));
+    reuse = spec.first_fd > 0 ? tc_reuse_kind(spec.first_fd) : 0;
     hc_log("worker %s: job %lld: transcoding update %lld%s", worker_id, (long long)job_id, (long long)update_id,
-           spec.first_fd > 0 ? " (its first rendition is a copy: offered as the top rung)" : "");
+           reuse == 1 ? " (its first rendition is a copy: offered as the top rung)" :
+           reuse == 2 ? " (its first rendition was encoded as the top rung: offered)" : "");
     rc = jc_start(&spec, &child);
     close(in_fd);
     close(work_fd);
@@ -881,7 +890,8 @@ static int run_job(const struct conf *conf, struct catalog *cat, const char *wor
         return 0;
     }
     if (res.reused_first)
-        hc_log("worker %s: job %lld: the top rung is the first rendition, copied", worker_id, (long long)job_id);
+        hc_log("worker %s: job %lld: the top rung is the first rendition, %s", worker_id, (long long)job_id,
+               reuse == 2 ? "encoded by the first pass" : "copied");
     return job_done(conf, &ctx, work, out, &res);
 }
 

@@ -3,7 +3,10 @@
  * viewer can start while the upload is still arriving. Qualifying H.264
  * is copied packet by packet and cut at its own keyframes (remux); other
  * video is decoded and encoded once, at most 720p, with a fast preset, on
- * the 2 s keyframe grid (progressive). Audio is made AAC either way. The
+ * the 2 s keyframe grid (progressive). When that rung is the ladder's top
+ * rung and small enough to keep pace on one core with the ladder's own
+ * preset and CRF, it is encoded with those, and the ladder takes it over
+ * as it does a copy (reuse.h). Audio is made AAC either way. The
  * input comes through input.c (safe-input rules, following reader), the
  * output through segment.c (fMP4 segments and EVENT playlists relative to
  * a folder descriptor). Not for the ladder (transcode.c).
@@ -39,6 +42,10 @@
 #define FIRST_MAX_FPS 60.0
 #define FIRST_SLOW_BELOW 0.95   /* measured pace that makes a pass slow */
 #define FIRST_FAST_ABOVE 1.05   /* ... and that makes it no longer slow */
+/* Pixels a second up to which the top rung is encoded at the ladder's own
+ * settings: 720p30 (and 30000/1001), which x264 veryfast encodes with one
+ * thread at about 0.75 of a core (bench/README.md) */
+#define FIRST_TOP_PIXELS (1280.0 * 720 * 30.5)
 
 /* Everything one pass holds; freed by first_free(). */
 struct first_job {
@@ -49,6 +56,8 @@ struct first_job {
     int                     dirfd;       /* output folder, the caller's */
     struct tc_input        *in;
     int                     copy;        /* remux, else progressive */
+    int                     top;         /* progressive at the ladder's
+                                            preset and CRF: its top rung */
     int                     has_audio;
     AVCodecContext         *vdec, *adec, *venc, *aenc;
     struct tc_vgraph        vg;
@@ -348,6 +357,12 @@ static int maybe_master(struct first_job *j)
         n = (size_t)n + strlen(TC_REUSE_TAG) < sizeof(text) ?
             n + snprintf(text + n, sizeof(text) - (size_t)n, "%s",
                          TC_REUSE_TAG) : -1;
+    else if (n >= 0 && j->top) {  /* ... or that it was made as one */
+        int m = snprintf(text + n, sizeof(text) - (size_t)n,
+                         "%sx264 %s crf %d\"\n", TC_REUSE_DATA,
+                         j->opt.preset, j->opt.crf);
+        n = m > 0 && (size_t)n + (size_t)m < sizeof(text) ? n + m : -1;
+    }
     if (n < 0)
         return fail(j, AVERROR(EINVAL), "the master playlist was not written");
     if ((ret = tc_write_atomic(j->dirfd, "master.m3u8", text, (size_t)n)) < 0)
@@ -707,7 +722,20 @@ static double measure_rate(struct first_job *j)
     return bytes * 8.0 / span;
 }
 
-/* Copy or encode? Sets j->copy and j->rung. */
+/* 1 when an x264 preset is no slower than veryfast, at which the top rung
+ * of up to FIRST_TOP_PIXELS keeps pace on one core. */
+static int first_top_preset(const char *preset)
+{
+    static const char *const fast[] = { "ultrafast", "superfast", "veryfast" };
+
+    for (size_t i = 0; preset && i < sizeof(fast) / sizeof(fast[0]); i++)
+        if (!strcmp(preset, fast[i]))
+            return 1;
+    return 0;
+}
+
+/* Copy or encode, and at which settings? Sets j->copy, j->top and
+ * j->rung. */
 static void choose_mode(struct first_job *j)
 {
     const AVStream *st = j->in->fmt->streams[j->in->vindex];
@@ -754,6 +782,16 @@ static void choose_mode(struct first_job *j)
             j->rung = r[i];
             break;
         }
+    /* The ladder's top rung itself, and cheap enough at its settings: the
+     * ladder will not encode it again (with one rung there is no ladder
+     * left to spare; a rotated source's ladder is not the pass's). */
+    j->top = !j->copy && i == 0 && n >= 2 && !j->in->rotation &&
+             first_top_preset(j->opt.preset) && j->opt.crf > 0 &&
+             (double)j->in->width * j->in->height *
+             (j->in->fps > 0 ? j->in->fps : 30.0) <= FIRST_TOP_PIXELS;
+    if (j->top)
+        av_log(NULL, AV_LOG_INFO, "first playable: the ladder's top rung, "
+               "x264 %s crf %d\n", j->opt.preset, j->opt.crf);
 }
 
 /* Decoders, graphs, encoders and writers for the chosen mode. */
@@ -777,6 +815,7 @@ static int setup(struct first_job *j)
             return fail(j, ret, "the first rendition cannot be written");
     } else {
         j->res->mode = TC_FIRST_PROGRESSIVE;
+        j->res->top_rung = j->top;
         j->res->width = j->rung.width;
         j->res->height = j->rung.height;
         if ((ret = open_decoder(j, j->in->vindex, &j->vdec)) < 0)
@@ -794,7 +833,8 @@ static int setup(struct first_job *j)
             return fail(j, ret, "the video cannot be processed");
         if ((ret = tc_encoder_video(&j->venc, &j->rung,
                         av_buffersink_get_time_base(j->vg.sink[0]),
-                        j->fps_out, TC_FIRST_PRESET, 23, j->opt.threads,
+                        j->fps_out, j->top ? j->opt.preset : TC_FIRST_PRESET,
+                        j->top ? j->opt.crf : 23, j->opt.threads,
                         1, TC_GOP_SECONDS)) < 0)
             return fail(j, ret, "the video encoder cannot be started");
         if (!(par = avcodec_parameters_alloc()) ||
@@ -947,7 +987,7 @@ int tc_first_playable(int in_fd, const struct tc_follow *follow,
     if (!j->copy)
         set_slow(j, tc_first_expect_slow(j->in->width, j->in->height,
                                          j->in->fps), 0);
-    if (!j->copy && j->opt.first_wait && j->opt.first_wait(j->opt.opaque) != 0) {
+    if (!j->copy && j->opt.first_wait && j->opt.first_wait(j->opt.opaque, j->top) != 0) {
         ret = fail(j, AVERROR_EXIT, "the upload was abandoned");
         goto end;
     }

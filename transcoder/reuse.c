@@ -40,14 +40,23 @@ static char *slurp(int dirfd, const char *name)
     return text;
 }
 
-/* The master's RESOLUTION and video CODECS. 0 or -1. */
+/* The master's VALUE, RESOLUTION, FRAME-RATE and video CODECS. 0 or -1. */
 static int reuse_master(const char *text, struct tc_reuse *r)
 {
     const char *p;
     size_t n;
 
-    if (!strstr(text, TC_REUSE_TAG) ||
-        !(p = strstr(text, "RESOLUTION=")) ||
+    if (!(p = strstr(text, TC_REUSE_DATA)))
+        return -1;
+    p += strlen(TC_REUSE_DATA);
+    n = strcspn(p, "\"\n");
+    if (n == 0 || n >= sizeof(r->how) || p[n] != '"')
+        return -1;
+    memcpy(r->how, p, n);
+    r->how[n] = '\0';
+    if ((p = strstr(text, "FRAME-RATE=")))
+        r->fps = strtod(p + 11, NULL);
+    if (!(p = strstr(text, "RESOLUTION=")) ||
         sscanf(p, "RESOLUTION=%dx%d", &r->width, &r->height) != 2 ||
         !(p = strstr(text, "CODECS=\"avc1.")))
         return -1;
@@ -108,6 +117,13 @@ int tc_reuse_load(int dirfd, struct tc_reuse *r)
     return ret;
 }
 
+int tc_reuse_kind_text(const char *master)
+{
+    if (strstr(master, TC_REUSE_TAG))
+        return 1;
+    return strstr(master, TC_REUSE_DATA) ? 2 : 0;
+}
+
 int tc_reuse_kind(int dirfd)
 {
     char *text = slurp(dirfd, "master.m3u8");
@@ -115,9 +131,24 @@ int tc_reuse_kind(int dirfd)
 
     if (!text)
         return -1;
-    kind = strstr(text, TC_REUSE_TAG) != NULL;
+    kind = tc_reuse_kind_text(text);
     free(text);
     return kind;
+}
+
+int tc_reuse_fits(const struct tc_reuse *r, const char *preset, int crf,
+                  double fps)
+{
+    char how[sizeof(r->how)];
+
+    if (!strcmp(r->how, "remux"))
+        return 1;
+    if (!preset || snprintf(how, sizeof(how), "x264 %s crf %d", preset,
+                            crf) >= (int)sizeof(how) ||
+        strcmp(r->how, how) != 0)
+        return 0;
+    /* FRAME-RATE is written with three decimals */
+    return r->fps > 0 && fps > 0 && r->fps > fps - 0.01 && r->fps < fps + 0.01;
 }
 
 /* Copy the open file in to the new file name below to_fd. 0 or -errno. */

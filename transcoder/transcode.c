@@ -143,8 +143,10 @@ static int make_folders(struct tc_job *j)
 }
 
 /*
- * 1 when opt.reuse_first is a copied first rendition of this source's
- * size: lad[0] is then taken from it instead of being encoded.
+ * 1 when opt.reuse_first is a first rendition of this source's size that
+ * fits this ladder (a copy, or an encode with its preset, CRF and frame
+ * rate: tc_reuse_fits): lad[0] is then taken from it instead of being
+ * encoded.
  */
 static int reuse_first(struct tc_job *j)
 {
@@ -153,7 +155,8 @@ static int reuse_first(struct tc_job *j)
     if (tc_reuse_load(j->reuse_fd, &j->reuse) < 0)
         return 0;
     if (j->reuse.width != j->lad[0].width ||
-        j->reuse.height != j->lad[0].height || j->in->rotation) {
+        j->reuse.height != j->lad[0].height || j->in->rotation ||
+        !tc_reuse_fits(&j->reuse, j->opt.preset, j->opt.crf, j->fps_out)) {
         tc_reuse_free(&j->reuse);
         return 0;
     }

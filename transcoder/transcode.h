@@ -54,9 +54,11 @@ struct tc_options {
                                       trim ignores reuse_first) */
     tc_progress_fn   progress;
     void            *opaque;
-    int            (*first_wait)(void *opaque);
+    int            (*first_wait)(void *opaque, int top_rung);
                                    /* first pass only: called once when it
-                                      has chosen to encode (not copy),
+                                      has chosen to encode (not copy;
+                                      top_rung 1 when it encodes the
+                                      ladder's top rung at its settings),
                                       before it decodes anything; may block
                                       until the pass's turn comes (the
                                       caller caps how many encode at once);
@@ -153,6 +155,9 @@ typedef void (*tc_segment_fn)(void *opaque, int segments, double seconds,
 
 struct tc_first_result {
     enum tc_first_mode mode;
+    int     top_rung;        /* progressive, encoded as the ladder's top
+                                rung with its preset and CRF (the ladder
+                                takes it over, reuse.h) */
     double  duration;        /* seconds listed in the video playlist */
     int     width, height;   /* of the first rendition */
     int     segments;        /* video segments listed */
@@ -162,7 +167,8 @@ struct tc_first_result {
     char    error[256];      /* on failure: a sentence a person understands */
 };
 
-#define TC_FIRST_PRESET "superfast"  /* x264 preset of the progressive rung */
+#define TC_FIRST_PRESET "superfast"  /* x264 preset of the progressive rung,
+                                        unless it is the top rung (first.c) */
 #define TC_FIRST_MAX_SIDE 720        /* its short side at most */
 #define TC_FIRST_PACE_TRUST 5.0      /* seconds of work after which the
                                         measured pace, not the source's
@@ -175,10 +181,13 @@ struct tc_first_result {
  * (not closed): master.m3u8, video/ and audio/ (index.m3u8 as an EVENT
  * playlist that grows segment by segment, then ends with ENDLIST,
  * init.mp4, seg_NNNNN.m4s). Qualifying H.264 is copied; anything else gets
- * one rung of at most 720p with TC_FIRST_PRESET. Playlists are replaced
+ * one rung of at most 720p with TC_FIRST_PRESET, or, when that rung is the
+ * ladder's top rung of at most 720p30 and opt->preset is no slower than
+ * veryfast, with opt->preset and opt->crf (the ladder's: it then takes the
+ * rendition over, res->top_rung). Playlists are replaced
  * by rename, so a reader never sees half of one; master.m3u8 appears once
- * every playlist lists a segment. opt->progress, deadline and limits apply
- * (opt->preset and crf are for the ladder and ignored); on_segment may be
+ * every playlist lists a segment. opt->progress, deadline and limits
+ * apply; on_segment may be
  * NULL. Returns 0, or a negative value with res->error set; on failure
  * what was written stays (the caller removes the folder) and no playlist
  * gets ENDLIST.

@@ -6,8 +6,9 @@
 // its playback_url then names the first rendition; another member sees a
 // live recording only once its upload ends; --first-playable off is the
 // old behaviour; a first-lane worker killed with SIGKILL has its job
-// retried; a retake (tus DELETE) leaves nothing; the ladder takes a copied
-// first rendition over as its top rung (an encoded one it does not);
+// retried; a retake (tus DELETE) leaves nothing; the ladder takes a first
+// rendition over as its top rung when it was copied or encoded at the
+// ladder's settings (an encode at the pass's own faster preset it does not);
 // passes that encode take turns (--first-encodes), copies never wait.
 //
 // Run: node --test tests/e2e/instant-server.test.mjs (HUBCAST_BIN overrides
@@ -45,6 +46,11 @@ before(() => {
   fx.vp8x480 = ffmpegLive(['-f', 'lavfi', '-i', 'testsrc2=s=854x480:r=30:d=8',
     '-f', 'lavfi', '-i', 'sine=frequency=440:d=8', '-c:v', 'libvpx', '-deadline', 'realtime',
     '-cpu-used', '8', '-b:v', '1000k', '-g', '60', '-c:a', 'libopus', '-f', 'webm']);
+  // 720p at 60 frames a second: twice the pixels a second the pass encodes
+  // at the ladder's settings, so it takes its own faster preset
+  fx.vp8x720p60 = ffmpegLive(['-f', 'lavfi', '-i', 'testsrc2=s=1280x720:r=60:d=3',
+    '-f', 'lavfi', '-i', 'sine=frequency=440:d=3', '-c:v', 'libvpx', '-deadline', 'realtime',
+    '-cpu-used', '8', '-b:v', '1500k', '-g', '120', '-c:a', 'libopus', '-f', 'webm']);
 });
 
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -466,14 +472,15 @@ function filesOf(path) {
     .map((n) => [n, readFileSync(join(path, n))]));
 }
 
-test('a ladder takes a copied first rendition over as its top rung (H.264), not an encoded one (VP8)',
+test('a ladder takes a first rendition over as its top rung: copied (H.264) or encoded at its settings (VP8 480p), not at the pass\'s own preset (VP8 720p60)',
      { timeout: 300000 }, async () => {
   const srv = await startServer({ workers: 1, args: ['--preset', 'ultrafast'] });
   try {
     await addUser(srv, 'fay@example.com', 'Fay');
     const tok = apiToken(srv, 'fay@example.com');
     const made = {};
-    for (const [codec, bytes, type] of [['h264', fx.h264x480, 'video/x-matroska'], ['vp8', fx.vp8x480, 'video/webm']]) {
+    for (const [codec, bytes, type] of [['h264', fx.h264x480, 'video/x-matroska'], ['vp8', fx.vp8x480, 'video/webm'],
+                                        ['vp8p60', fx.vp8x720p60, 'video/webm']]) {
       const up = await uploadOne(srv, tok, bytes, `reuse ${codec}`, type);
       const done = (await watch(srv, tok, up.id, (u) => u.status === 'ready' || u.status === 'failed', 240000)).at(-1);
       assert.equal(done.status, 'ready', done.error);
@@ -481,35 +488,48 @@ test('a ladder takes a copied first rendition over as its top rung (H.264), not 
       const job = sql(srv.dir, `SELECT id FROM jobs WHERE update_id = ${up.id} AND kind = 'ladder'`);
       made[codec] = { id: up.id, job, media: join(srv.dir, 'media', String(up.id)) };
     }
+    // The top rung is the first rendition's video, byte for byte, listed
+    // as VOD with its segment lengths; the other rung is encoded.
+    const takenOver = (u) => {
+      const first = filesOf(join(u.media, 'first', 'video'));
+      const top = filesOf(join(u.media, '480p'));
+      assert.ok(Object.keys(first).length >= 3, Object.keys(first).join(' '));
+      assert.deepEqual(Object.keys(top).sort(), Object.keys(first).sort(), 'the same init and segments');
+      for (const [name, bytes] of Object.entries(first))
+        assert.ok(bytes.equals(top[name]), `480p/${name} is not first/video/${name}`);
+      const inf = (t) => t.match(/#EXTINF:[\d.]+/g);
+      const firstList = readFileSync(join(u.media, 'first', 'video', 'index.m3u8'), 'utf8');
+      const topList = readFileSync(join(u.media, '480p', 'index.m3u8'), 'utf8');
+      assert.deepEqual(inf(topList), inf(firstList));
+      assert.match(topList, /#EXT-X-PLAYLIST-TYPE:VOD/);
+      assert.ok(existsSync(join(u.media, '360p', 'index.m3u8')), 'the other rung is encoded');
+      // The player gets it: the master lists both rungs.
+      const master = readFileSync(join(u.media, 'master.m3u8'), 'utf8');
+      assert.match(master, /RESOLUTION=854x480/);
+      assert.match(master, /RESOLUTION=640x360/);
+    };
     const h = made.h264;
     // The worker offered the copy; the job child took it over.
     assert.match(srv.output, new RegExp(`job ${h.job}: transcoding update ${h.id} \\(its first rendition is a copy`));
     assert.match(srv.output, new RegExp(`job ${h.job}: the top rung is the first rendition, copied`));
-    const first = filesOf(join(h.media, 'first', 'video'));
-    const top = filesOf(join(h.media, '480p'));
-    assert.ok(Object.keys(first).length >= 3, Object.keys(first).join(' '));
-    assert.deepEqual(Object.keys(top).sort(), Object.keys(first).sort(), 'the same init and segments');
-    for (const [name, bytes] of Object.entries(first))
-      assert.ok(bytes.equals(top[name]), `480p/${name} is not first/video/${name}`);
-    // Listed as VOD with the copy's own segment lengths.
-    const inf = (t) => t.match(/#EXTINF:[\d.]+/g);
-    const firstList = readFileSync(join(h.media, 'first', 'video', 'index.m3u8'), 'utf8');
-    const topList = readFileSync(join(h.media, '480p', 'index.m3u8'), 'utf8');
-    assert.deepEqual(inf(topList), inf(firstList));
-    assert.match(topList, /#EXT-X-PLAYLIST-TYPE:VOD/);
-    assert.ok(existsSync(join(h.media, '360p', 'index.m3u8')), 'the other rung is encoded');
-    // The player gets it: the master lists both rungs.
-    const master = readFileSync(join(h.media, 'master.m3u8'), 'utf8');
-    assert.match(master, /RESOLUTION=854x480/);
-    assert.match(master, /RESOLUTION=640x360/);
-    // VP8: the first rendition is an encode, so the ladder encodes every rung.
+    takenOver(h);
+    // VP8 480p: the pass encoded the top rung with the ladder's preset and
+    // CRF (the server's --preset ultrafast), and said so in its master.
     const v = made.vp8;
-    assert.doesNotMatch(srv.output, new RegExp(`job ${v.job}: transcoding update ${v.id} \\(its first`));
-    assert.doesNotMatch(srv.output, new RegExp(`job ${v.job}: the top rung is the first rendition`));
     const vfirst = readFileSync(join(v.media, 'first', 'master.m3u8'), 'utf8');
-    assert.doesNotMatch(vfirst, /net\.hubcast\.first/);
-    assert.ok(!readFileSync(join(v.media, '480p', 'seg_00000.m4s')).equals(
-      readFileSync(join(v.media, 'first', 'video', 'seg_00000.m4s'))));
+    assert.match(vfirst, /DATA-ID="net\.hubcast\.first",VALUE="x264 ultrafast crf 23"/);
+    assert.match(srv.output, new RegExp(`job ${v.job}: transcoding update ${v.id} \\(its first rendition was encoded as the top rung`));
+    assert.match(srv.output, new RegExp(`job ${v.job}: the top rung is the first rendition, encoded by the first pass`));
+    takenOver(v);
+    // VP8 720p60: the pass used its own faster preset; the ladder encodes
+    // every rung.
+    const p = made.vp8p60;
+    assert.doesNotMatch(srv.output, new RegExp(`job ${p.job}: transcoding update ${p.id} \\(its first`));
+    assert.doesNotMatch(srv.output, new RegExp(`job ${p.job}: the top rung is the first rendition`));
+    assert.doesNotMatch(readFileSync(join(p.media, 'first', 'master.m3u8'), 'utf8'), /net\.hubcast\.first/);
+    assert.ok(existsSync(join(p.media, 'first', '.encoding')), 'the pass said it encodes');
+    assert.ok(!readFileSync(join(p.media, '720p', 'seg_00000.m4s')).equals(
+      readFileSync(join(p.media, 'first', 'video', 'seg_00000.m4s'))));
   } finally {
     await srv.cleanup();
   }

@@ -461,6 +461,18 @@ static void put_file(const char *dir, const char *name, const char *text)
     }
 }
 
+/* A new folder dir (a mkdtemp template) with video/ in it, whose path
+ * goes into sub; the folder open, or -1. */
+static int reuse_folder(char *dir, char *sub, size_t subsz)
+{
+    if (!mkdtemp(dir))
+        return -1;
+    snprintf(sub, subsz, "%s/video", dir);
+    if (mkdir(sub, 0755) < 0)
+        return -1;
+    return open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
 UNIT_TEST(reuse_takes_only_an_ended_copied_first_rendition)
 {
     char dir[] = "/tmp/hubcast-unit-XXXXXX", sub[64];
@@ -475,12 +487,9 @@ UNIT_TEST(reuse_takes_only_an_ended_copied_first_rendition)
     struct tc_reuse r;
     int fd;
 
-    CHECK(mkdtemp(dir) != NULL);
-    snprintf(sub, sizeof(sub), "%s/video", dir);
-    CHECK_INT(mkdir(sub, 0755), 0);
+    CHECK((fd = reuse_folder(dir, sub, sizeof(sub))) >= 0);
     put_file(dir, "master.m3u8", master);
     put_file(sub, "index.m3u8", event);
-    CHECK((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0);
     /* encoded, not copied: no tag */
     CHECK_INT(tc_reuse_load(fd, &r), -1);
     snprintf(text, sizeof(text), "%s%s", master, TC_REUSE_TAG);
@@ -498,6 +507,53 @@ UNIT_TEST(reuse_takes_only_an_ended_copied_first_rendition)
           r.keys[2] > 3.899 && r.keys[2] < 3.901);
     tc_reuse_free(&r);
     CHECK(r.keys == NULL);
+    close(fd);
+    tc_work_remove(dir);
+}
+
+UNIT_TEST(reuse_takes_an_encode_only_at_the_ladders_settings)
+{
+    char dir[] = "/tmp/hubcast-unit-XXXXXX", sub[64];
+    static const char master[] =
+        "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1,RESOLUTION=854x480,"
+        "FRAME-RATE=30.000,CODECS=\"avc1.64001e,mp4a.40.2\",AUDIO=\"audio\"\n"
+        "video/index.m3u8\n";
+    char text[512];
+    struct tc_reuse r;
+    int fd;
+
+    CHECK((fd = reuse_folder(dir, sub, sizeof(sub))) >= 0);
+    CHECK_INT(tc_reuse_kind(fd), -1);       /* nothing yet */
+    put_file(dir, "master.m3u8", master);
+    CHECK_INT(tc_reuse_kind(fd), 0);        /* an encode of its own */
+    snprintf(text, sizeof(text), "%s%sx264 veryfast crf 23\"\n", master,
+             TC_REUSE_DATA);
+    put_file(dir, "master.m3u8", text);
+    CHECK_INT(tc_reuse_kind(fd), 2);
+    put_file(sub, "index.m3u8", "#EXTM3U\n#EXTINF:2.000000,\nseg_00000.m4s\n"
+             "#EXTINF:1.500000,\nseg_00001.m4s\n#EXT-X-ENDLIST\n");
+    CHECK_INT(tc_reuse_load(fd, &r), 0);
+    CHECK_STR(r.how, "x264 veryfast crf 23");
+    CHECK(r.fps > 29.999 && r.fps < 30.001);
+    CHECK_INT(r.nkeys, 2);
+    CHECK_INT(tc_reuse_fits(&r, "veryfast", 23, 30.0), 1);
+    CHECK_INT(tc_reuse_fits(&r, "veryfast", 23, 30000.0 / 1001), 0);
+    CHECK_INT(tc_reuse_fits(&r, "veryfast", 22, 30.0), 0);
+    CHECK_INT(tc_reuse_fits(&r, "medium", 23, 30.0), 0);
+    CHECK_INT(tc_reuse_fits(&r, NULL, 23, 30.0), 0);
+    tc_reuse_free(&r);
+    /* a copy fits whatever the ladder's settings */
+    snprintf(text, sizeof(text), "%s%s", master, TC_REUSE_TAG);
+    put_file(dir, "master.m3u8", text);
+    CHECK_INT(tc_reuse_kind(fd), 1);
+    CHECK_INT(tc_reuse_load(fd, &r), 0);
+    CHECK_STR(r.how, "remux");
+    CHECK_INT(tc_reuse_fits(&r, "medium", 18, 25.0), 1);
+    tc_reuse_free(&r);
+    /* a VALUE that does not end is none */
+    snprintf(text, sizeof(text), "%s%sx264 veryfast\n", master, TC_REUSE_DATA);
+    put_file(dir, "master.m3u8", text);
+    CHECK_INT(tc_reuse_load(fd, &r), -1);
     close(fd);
     tc_work_remove(dir);
 }
@@ -604,6 +660,8 @@ int main(void)
              "reader_waiting_gives_up_at_the_deadline");
     unit_run(reuse_takes_only_an_ended_copied_first_rendition,
              "reuse_takes_only_an_ended_copied_first_rendition");
+    unit_run(reuse_takes_an_encode_only_at_the_ladders_settings,
+             "reuse_takes_an_encode_only_at_the_ladders_settings");
     unit_run(gap_up_to_the_limit_is_filled, "gap_up_to_the_limit_is_filled");
     unit_run(gap_past_the_limit_is_refused_with_where_it_is,
              "gap_past_the_limit_is_refused_with_where_it_is");
