@@ -365,7 +365,12 @@ test('a finished upload needs no --follow and gives the same playlists', async (
   assert.equal(r.code, 0, r.stderr);
   const l = look(out);
   assert.ok(l.ended);
-  assert.equal(l.segments, SECONDS / 2);
+  // 1 s, 1 s, then the 2 s grid: a viewer may start once 1 s is encoded
+  const durs = [...l.video.matchAll(/#EXTINF:([\d.]+),/g)].map((m) => +m[1]);
+  assert.equal(l.segments, SECONDS / 2 + 1, `${durs}`);
+  assert.ok(durs.slice(0, 2).every((d) => Math.abs(d - 1) < 0.05), `${durs}`);
+  assert.ok(durs.slice(2).every((d) => Math.abs(d - 2) < 0.05), `${durs}`);
+  assert.match(l.audio, /^#EXTINF:1\.0\d*,$/m, 'the first audio segment is 1 s too');
   assert.match(l.master, /CODECS="avc1\.[0-9a-f]{6},mp4a\.40\.2"/);
   assert.ok(existsSync(join(out, 'first', 'video', 'init.mp4')));
   // no temporary playlist left behind
