@@ -7,6 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { launch, startServer, addUser, signedInPage, waitReady, artifactsDir, collectErrors } from './lib.mjs';
 
 let srv;
@@ -24,12 +25,23 @@ after(async () => {
   await srv?.cleanup();
 });
 
-async function startRecording(page) {
+async function startRecording(page, mode = 'camera') {
   await page.goto(`${srv.url}/record`);
+  await page.check(`input[name=mode][value=${mode}]`);
   await page.click('#record-enable');
   await page.locator('#record-start').waitFor({ state: 'visible' });
   await page.click('#record-start');
   await page.locator('#record-stop').waitFor({ state: 'visible', timeout: 10000 });
+}
+
+// Stop, publish under title; the update's id (from the watch page's URL).
+async function stopAndPublish(page, title) {
+  await page.click('#record-stop');
+  await page.locator('#record-publish').waitFor({ state: 'visible' });
+  await page.fill('#record-title', title);
+  await page.click('#record-publish');
+  await page.waitForURL(/\/watch\/\d+$/, { timeout: 30000 });
+  return Number(new URL(page.url()).pathname.split('/').pop());
 }
 
 // Wait until the recorder's own timer shows at least `sec` seconds.
@@ -45,12 +57,7 @@ test('record 5 s with the fake camera, publish, wait for ready, and play it from
   const page = await signedInPage(browser, srv, 'rita@example.com', { errors });
   await startRecording(page);
   await recordFor(page, 5);
-  await page.click('#record-stop');
-  await page.locator('#record-publish').waitFor({ state: 'visible' });
-  await page.fill('#record-title', 'Recorded in the browser test');
-  await page.click('#record-publish');
-  await page.waitForURL(/\/watch\/\d+$/, { timeout: 30000 });
-  const id = Number(new URL(page.url()).pathname.split('/').pop());
+  const id = await stopAndPublish(page, 'Recorded in the browser test');
   const u = await waitReady(page, id);
   assert.equal(u.status, 'ready', `update failed: ${u.error}`);
   assert.equal(u.title, 'Recorded in the browser test');
@@ -98,4 +105,33 @@ test('reload in the middle of a recording: what was recorded is kept, the upload
   await page.goto(`${srv.url}/record`);
   await page.locator('#record-enable').waitFor();
   assert.equal(await page.locator('#pending-recording').count(), 0);
+});
+
+test('a screen larger than 1080p is recorded scaled to 1080p, so its first rendition is a copy of the recording', async () => {
+  const errors = [];
+  const page = await signedInPage(browser, srv, 'rita@example.com', { errors });
+  // A 4K monitor: the fake screen gives 3840x2160 when asked for it, as a
+  // real one gives its own size whatever is asked.
+  await page.addInitScript(() => {
+    const real = MediaDevices.prototype.getDisplayMedia;
+    MediaDevices.prototype.getDisplayMedia = function (c = {}) {
+      const video = { ...(typeof c.video === 'object' ? c.video : {}), width: { ideal: 3840 }, height: { ideal: 2160 } };
+      return real.call(this, { ...c, video });
+    };
+  });
+  await startRecording(page, 'screen');
+  const size = await page.evaluate(() => {
+    const s = document.querySelector('#record-live').srcObject.getVideoTracks()[0].getSettings();
+    return `${s.width}x${s.height}`;
+  });
+  assert.equal(size, '1920x1080', 'the screen is captured at 1080p');
+  await recordFor(page, 3);
+  const id = await stopAndPublish(page, 'A 4K screen');
+  const u = await waitReady(page, id);
+  assert.equal(u.status, 'ready', `update failed: ${u.error}`);
+  // The browser's H.264 at 1920x1080 was copied, not encoded again at 720p.
+  const master = readFileSync(join(srv.dir, 'media', String(id), 'first', 'master.m3u8'), 'utf8');
+  assert.match(master, /RESOLUTION=1920x1080/);
+  assert.match(master, /DATA-ID="net\.hubcast\.first",VALUE="remux"/);
+  assert.deepEqual(errors, []);
 });

@@ -322,6 +322,7 @@ function setupView(ctx, root, me) {
         try {
           screen = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: 30 }, audio: false });
         } catch (e) { throw Object.assign(new Error(mediaError(e, 'screen')), { handled: true }); }
+        await atMost1080p(screen.getVideoTracks()[0]);
         streams.push(screen);
         let mic = null;
         let cam = null;
@@ -345,6 +346,20 @@ function setupView(ctx, root, me) {
     show(startBtn);
     status.textContent = t('record.ready');
     startBtn.focus();
+  }
+
+  // A screen larger than 1080p is recorded scaled down to fit 1920x1080,
+  // its shape kept: the ladder's top rung is 1080p, and up to that the
+  // server copies a browser's H.264 or encodes it faster than real time (a
+  // 4K screen at its own size would be neither, and playable only later).
+  // A smaller screen keeps its size.
+  async function atMost1080p(track) {
+    const { width = 0, height = 0 } = track.getSettings();
+    const scale = Math.min(1920 / (width || 1), 1080 / (height || 1));
+    if (!width || !height || scale >= 1) return;
+    const even = (v) => Math.max(2, Math.floor((v * scale) / 2) * 2);
+    await track.applyConstraints({ width: { max: even(width) }, height: { max: even(height) }, frameRate: 30 })
+      .catch(() => {});   // recorded at its own size, as before
   }
 
   // Screen full size with the camera in the bottom-right corner.
