@@ -347,23 +347,54 @@ test('an H.264 Matroska recording: the ladder takes its first rendition over fro
     }
   });
 
-test('a VP8 recording: its first rendition is an encode, marked so in the store, and the ladder encodes every rung',
+// Upload a VP8/Opus WebM of w x h at fps for seconds; its update once settled.
+async function uploadVp8(name, w, h, fps, seconds) {
+  const webm = join(dir, name);
+  execFileSync('ffmpeg', ['-nostdin', '-v', 'error', '-y',
+    '-f', 'lavfi', '-i', `testsrc2=s=${w}x${h}:r=${fps}:d=${seconds}`, '-f', 'lavfi', '-i', `sine=frequency=440:d=${seconds}`,
+    '-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '1000k', '-g', String(2 * fps),
+    '-c:a', 'libopus', '-f', 'webm', webm]);
+  const r = await fetch(`${srv.url}/api/updates?title=Encoded`, {
+    method: 'POST', body: readFileSync(webm),
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'video/webm' },
+  });
+  const text = await r.text();
+  assert.equal(r.status, 201, text);
+  const id = JSON.parse(text).update.id;
+  const u = await settle(id);
+  assert.equal(u.status, 'ready', `${u.error}\n${worker.output}`);
+  return id;
+}
+
+async function deleteUpdate(id) {
+  const d = await fetch(`${srv.url}/api/updates/${id}`, { method: 'DELETE',
+    headers: { authorization: `Bearer ${token}` } });
+  assert.equal(d.status, 200);
+}
+
+test('a VP8 recording at 480p: the pass encodes the top rung at the ladder\'s settings, and the ladder takes it over from the store',
   { skip }, async () => {
     assert.ok(update, 'the upload test ran');
-    const webm = join(dir, 'rec480.webm');
-    execFileSync('ffmpeg', ['-nostdin', '-v', 'error', '-y',
-      '-f', 'lavfi', '-i', 'testsrc2=s=854x480:r=30:d=4', '-f', 'lavfi', '-i', 'sine=frequency=440:d=4',
-      '-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '1000k', '-g', '60',
-      '-c:a', 'libopus', '-f', 'webm', webm]);
-    const r = await fetch(`${srv.url}/api/updates?title=Encoded`, {
-      method: 'POST', body: readFileSync(webm),
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'video/webm' },
-    });
-    const text = await r.text();
-    assert.equal(r.status, 201, text);
-    const id = JSON.parse(text).update.id;
-    const u = await settle(id);
-    assert.equal(u.status, 'ready', `${u.error}\n${worker.output}`);
+    const id = await uploadVp8('rec480.webm', 854, 480, 30, 4);
+    assert.ok(!ls(`media/${id}/first/`).has(`media/${id}/first/.encoding`), 'no marker: the ladder waits for it');
+    const job = worker.output.match(new RegExp(
+      `job (\\d+): transcoding update ${id} \\(its first rendition was encoded as the top rung: offered\\)`));
+    assert.ok(job, worker.output);
+    assert.match(worker.output, new RegExp(`job ${job[1]}: the top rung is the first rendition, encoded by the first pass`));
+    // The rung the player gets is the pass's rendition, byte for byte.
+    for (const name of ['init.mp4', 'seg_00000.m4s', 'seg_00001.m4s']) {
+      const first = await get(`/media/${id}/first/video/${name}`);
+      const top = await get(`/media/${id}/480p/${name}`);
+      assert.equal(first.status, 200, name);
+      assert.ok(first.body.equals(top.body), `480p/${name} is not first/video/${name}`);
+    }
+    await deleteUpdate(id);
+  });
+
+test('a VP8 recording at 720p60: the pass keeps its own faster preset, marked so in the store, and the ladder encodes every rung',
+  { skip }, async () => {
+    assert.ok(update, 'the upload test ran');
+    const id = await uploadVp8('rec720p60.webm', 1280, 720, 60, 2);
     // A ladder on another machine reads the marker and does not wait.
     assert.ok(ls(`media/${id}/first/`).has(`media/${id}/first/.encoding`), 'the marker is in the store');
     assert.equal((await get(`/media/${id}/first/.encoding`)).status, 404, 'the marker is never served');
@@ -373,9 +404,7 @@ test('a VP8 recording: its first rendition is an encode, marked so in the store,
     assert.doesNotMatch(worker.output, new RegExp(`job ${job[1]}: the top rung is the first rendition`));
     const cpu = worker.output.match(new RegExp(`job ${job[1]}: the job child used ([\\d.]+) CPU s`));
     assert.ok(cpu, worker.output);
-    const d = await fetch(`${srv.url}/api/updates/${id}`, { method: 'DELETE',
-      headers: { authorization: `Bearer ${token}` } });
-    assert.equal(d.status, 200);
+    await deleteUpdate(id);
   });
 
 test('a first lane and a ladder worker apart: the ladder waits for the copy in the store and takes it over',
