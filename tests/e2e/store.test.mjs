@@ -267,18 +267,24 @@ test('neither the server nor the worker keeps media on disk', { skip }, async ()
   assert.deepEqual(filesBelow(join(worker.data, 'uploads')), [], 'worker uploads folder');
 });
 
-// Upload the H.264 Matroska file mkv in one request; its update once ready,
-// and the ladder job's number.
-async function uploadCopyable(mkv, title) {
+// Upload the file at path in one request; its update's id once ready.
+async function uploadReady(path, type, title) {
   const r = await fetch(`${srv.url}/api/updates?title=${title}`, {
-    method: 'POST', body: readFileSync(mkv),
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'video/x-matroska' },
+    method: 'POST', body: readFileSync(path),
+    headers: { authorization: `Bearer ${token}`, 'content-type': type },
   });
   const text = await r.text();
   assert.equal(r.status, 201, text);
   const id = JSON.parse(text).update.id;
   const u = await settle(id);
   assert.equal(u.status, 'ready', `${u.error}\n${worker.output}`);
+  return id;
+}
+
+// Upload the H.264 Matroska file mkv in one request; its update once ready,
+// and the ladder job's number.
+async function uploadCopyable(mkv, title) {
+  const id = await uploadReady(mkv, 'video/x-matroska', title);
   // The worker fetched the copy and offered it; the job child took it over.
   const offered = worker.output.match(new RegExp(
     `job (\\d+): transcoding update ${id} \\(its first rendition is a copy: offered as the top rung\\)`));
@@ -354,16 +360,7 @@ async function uploadVp8(name, w, h, fps, seconds) {
     '-f', 'lavfi', '-i', `testsrc2=s=${w}x${h}:r=${fps}:d=${seconds}`, '-f', 'lavfi', '-i', `sine=frequency=440:d=${seconds}`,
     '-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '1000k', '-g', String(2 * fps),
     '-c:a', 'libopus', '-f', 'webm', webm]);
-  const r = await fetch(`${srv.url}/api/updates?title=Encoded`, {
-    method: 'POST', body: readFileSync(webm),
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'video/webm' },
-  });
-  const text = await r.text();
-  assert.equal(r.status, 201, text);
-  const id = JSON.parse(text).update.id;
-  const u = await settle(id);
-  assert.equal(u.status, 'ready', `${u.error}\n${worker.output}`);
-  return id;
+  return uploadReady(webm, 'video/webm', 'Encoded');
 }
 
 async function deleteUpdate(id) {
