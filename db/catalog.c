@@ -286,13 +286,17 @@ static sqlite3_stmt *prepare(struct catalog *c, const char *sql)
     return st;
 }
 
-static sqlite3_stmt *bindv(struct catalog *c, const char *sql, const char *fmt, va_list ap)
+/* lead, when not NULL, is a text bound as ?1 before the values of fmt. */
+static sqlite3_stmt *bindv(struct catalog *c, const char *sql, const char *lead, const char *fmt,
+                           va_list ap)
 {
     sqlite3_stmt *st = prepare(c, sql);
     int idx = 1, rc = SQLITE_OK;
 
     if (!st)
         return NULL;
+    if (lead)
+        rc = sqlite3_bind_text(st, idx++, lead, -1, SQLITE_TRANSIENT);
     for (const char *f = fmt; *f && rc == SQLITE_OK; f++, idx++) {
         switch (*f) {
         case 'i': rc = sqlite3_bind_int(st, idx, va_arg(ap, int)); break;
@@ -344,7 +348,7 @@ static int exec_v(struct catalog *c, const char *sql, const char *fmt, va_list a
 
     if (c->pg)
         return catpg_exec(c->pg, sql, fmt, ap);
-    st = bindv(c, sql, fmt, ap);
+    st = bindv(c, sql, NULL, fmt, ap);
     if (!st || step_done(c, st) < 0)
         return -1;
     return sqlite3_changes(c->db);
@@ -372,7 +376,7 @@ int64_t cat_insert(struct catalog *c, const char *sql, const char *fmt, ...)
         va_end(ap);
         return id;
     }
-    st = bindv(c, sql, fmt, ap);
+    st = bindv(c, sql, NULL, fmt, ap);
     va_end(ap);
     if (!st || step_done(c, st) < 0)
         return -1;
@@ -407,7 +411,7 @@ int cat_get_int(struct catalog *c, int64_t *out, const char *sql, const char *fm
         va_end(ap);
         return rc;
     }
-    st = bindv(c, sql, fmt, ap);
+    st = bindv(c, sql, NULL, fmt, ap);
     va_end(ap);
     if (!st)
         return cat_rc(c);
@@ -432,7 +436,7 @@ int cat_get_text(struct catalog *c, char **out, const char *sql, const char *fmt
         va_end(ap);
         return rc;
     }
-    st = bindv(c, sql, fmt, ap);
+    st = bindv(c, sql, NULL, fmt, ap);
     va_end(ap);
     if (!st)
         return cat_rc(c);
@@ -449,20 +453,101 @@ int cat_get_text(struct catalog *c, char **out, const char *sql, const char *fmt
  * read columns through cat_col_* and never include sqlite3.h. */
 #define ST(s) ((sqlite3_stmt *)(void *)(s))
 
+/* The values as a JSON array, malloc'd (hc_malloc). */
+static char *cat_json_ids(const int64_t *ids, size_t n)
+{
+    size_t cap = n * 21 + 3, len = 0;
+    char *out = hc_malloc(cap);
+
+    out[len++] = '[';
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)snprintf(out + len, cap - len, "%s%lld", i ? "," : "", (long long)ids[i]);
+    out[len++] = ']';
+    out[len] = '\0';
+    return out;
+}
+
+static char *cat_json_texts(const char *const *v, size_t n)
+{
+    size_t cap = 3, len = 0;
+    char *out;
+
+    for (size_t i = 0; i < n; i++)
+        cap += strlen(v[i]) * 6 + 3;    /* at worst every byte a \u00XX */
+    out = hc_malloc(cap);
+    out[len++] = '[';
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            out[len++] = ',';
+        out[len++] = '"';
+        for (const unsigned char *s = (const unsigned char *)v[i]; *s; s++) {
+            if (*s == '"' || *s == '\\') {
+                out[len++] = '\\';
+                out[len++] = (char)*s;
+            } else if (*s < 0x20) {
+                len += (size_t)snprintf(out + len, cap - len, "\\u%04x", *s);
+            } else {
+                out[len++] = (char)*s;
+            }
+        }
+        out[len++] = '"';
+    }
+    out[len++] = ']';
+    out[len] = '\0';
+    return out;
+}
+
+static struct cat_stmt *queryv(struct catalog *c, const char *sql, const char *lead, const char *fmt,
+                               va_list ap)
+{
+    if (c->pg)
+        return catpg_query(c->pg, sql, lead, fmt, ap);
+    return (struct cat_stmt *)(void *)bindv(c, sql, lead, fmt, ap);
+}
+
 struct cat_stmt *cat_query(struct catalog *c, const char *sql, const char *fmt, ...)
 {
     va_list ap;
-    sqlite3_stmt *st;
+    struct cat_stmt *st;
 
     va_start(ap, fmt);
-    if (c->pg) {
-        struct cat_stmt *ps = catpg_query(c->pg, sql, fmt, ap);
-        va_end(ap);
-        return ps;
-    }
-    st = bindv(c, sql, fmt, ap);
+    st = queryv(c, sql, NULL, fmt, ap);
     va_end(ap);
-    return (struct cat_stmt *)(void *)st;
+    return st;
+}
+
+/* cat_query_ids and cat_query_texts: json bound first, then fmt's values. */
+static struct cat_stmt *query_list(struct catalog *c, const char *const sql[2], char *json,
+                                   const char *fmt, va_list ap)
+{
+    struct cat_stmt *st = queryv(c, sql[c->pg != NULL], json, fmt, ap);
+
+    free(json);
+    return st;
+}
+
+struct cat_stmt *cat_query_ids(struct catalog *c, const char *const sql[2], const int64_t *ids, size_t n,
+                               const char *fmt, ...)
+{
+    va_list ap;
+    struct cat_stmt *st;
+
+    va_start(ap, fmt);
+    st = query_list(c, sql, cat_json_ids(ids, n), fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+struct cat_stmt *cat_query_texts(struct catalog *c, const char *const sql[2], const char *const *v,
+                                 size_t n, const char *fmt, ...)
+{
+    va_list ap;
+    struct cat_stmt *st;
+
+    va_start(ap, fmt);
+    st = query_list(c, sql, cat_json_texts(v, n), fmt, ap);
+    va_end(ap);
+    return st;
 }
 
 int cat_step(struct catalog *c, struct cat_stmt *s)
@@ -592,49 +677,6 @@ int db_begin_rows(struct catalog *c)
 int cat_is_pg(struct catalog *c)
 {
     return c->pg != NULL;
-}
-
-char *cat_json_ids(const int64_t *ids, size_t n)
-{
-    size_t cap = n * 21 + 3, len = 0;
-    char *out = hc_malloc(cap);
-
-    out[len++] = '[';
-    for (size_t i = 0; i < n; i++)
-        len += (size_t)snprintf(out + len, cap - len, "%s%lld", i ? "," : "", (long long)ids[i]);
-    out[len++] = ']';
-    out[len] = '\0';
-    return out;
-}
-
-char *cat_json_texts(const char *const *v, size_t n)
-{
-    size_t cap = 3, len = 0;
-    char *out;
-
-    for (size_t i = 0; i < n; i++)
-        cap += strlen(v[i]) * 6 + 3;    /* at worst every byte a \u00XX */
-    out = hc_malloc(cap);
-    out[len++] = '[';
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            out[len++] = ',';
-        out[len++] = '"';
-        for (const unsigned char *s = (const unsigned char *)v[i]; *s; s++) {
-            if (*s == '"' || *s == '\\') {
-                out[len++] = '\\';
-                out[len++] = (char)*s;
-            } else if (*s < 0x20) {
-                len += (size_t)snprintf(out + len, cap - len, "\\u%04x", *s);
-            } else {
-                out[len++] = (char)*s;
-            }
-        }
-        out[len++] = '"';
-    }
-    out[len++] = ']';
-    out[len] = '\0';
-    return out;
 }
 
 int db_commit(struct catalog *c)

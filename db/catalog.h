@@ -151,17 +151,20 @@ int  cat_is_pg(struct catalog *c);
 /*
  * A set of values bound as one parameter, for one statement over a set
  * (a page of updates, every person's dedupe key) instead of one statement
- * per value. cat_json_ids / cat_json_texts write the values as a JSON
- * array (malloc'd; the texts may hold any byte but NUL); in SQL,
- * CAT_LIST(pg, param) is a table of it with columns i (the index in the
- * array, from 0) and v (the value: text, or int8 with CAT_LIST_IDS), to
- * join or to use in "IN (SELECT v FROM ...)":
- *   static const char *const sql[2] = { "... JOIN " CAT_LIST_SQLITE("?1") " j ON ...",
- *                                       "... JOIN " CAT_LIST_PG("?1") " j ON ..." };
- *   cat_query(c, sql[cat_is_pg(c)], "s", json);
+ * per value. cat_query_ids / cat_query_texts are cat_query with the
+ * values ids[n] / v[n] (texts may hold any byte but NUL) bound first, as
+ * one JSON array, then the values of fmt; sql[0] is for SQLite, sql[1]
+ * for PostgreSQL. In SQL, CAT_LIST_*(param) is a table of the array with
+ * columns i (the index in the array, from 0) and v (the value: text, or
+ * int8 with CAT_LIST_IDS), to join or to use in "IN (SELECT v FROM ...)":
+ *   static const char *const sql[2] = { "... JOIN " CAT_LIST_SQLITE("?1") " j ON ... ?2",
+ *                                       "... JOIN " CAT_LIST_PG("?1") " j ON ... ?2" };
+ *   st = cat_query_texts(c, sql, keys, n, "I", user_id);
  */
-char *cat_json_ids(const int64_t *ids, size_t n);
-char *cat_json_texts(const char *const *v, size_t n);
+struct cat_stmt *cat_query_ids(struct catalog *c, const char *const sql[2], const int64_t *ids, size_t n,
+                               const char *fmt, ...);
+struct cat_stmt *cat_query_texts(struct catalog *c, const char *const sql[2], const char *const *v,
+                                 size_t n, const char *fmt, ...);
 #define CAT_LIST_SQLITE(p)     "(SELECT key AS i, value AS v FROM json_each(" p "))"
 #define CAT_LIST_PG(p)         "(SELECT n - 1 AS i, v FROM json_array_elements_text(" p "::json) " \
                                "WITH ORDINALITY AS x(v, n))"

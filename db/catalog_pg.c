@@ -323,8 +323,9 @@ static PGresult *execute(struct catpg *p, struct pg_stmt *st, int form, const ch
     return PQexecPrepared(p->conn, name, n, vals, lens, fmts, 0);
 }
 
+/* lead, when not NULL, is a text bound as $1 before the values of fmt. */
 static PGresult *run(struct catpg *p, struct pg_stmt *st, int form, const char *text,
-                     const char *fmt, va_list *ap)
+                     const char *lead, const char *fmt, va_list *ap)
 {
     const unsigned char *hint = st ? st->is_null_first : NULL;
     const char *vals[MAX_PARAMS];
@@ -341,6 +342,12 @@ static PGresult *run(struct catpg *p, struct pg_stmt *st, int form, const char *
         snprintf(p->errmsg, sizeof(p->errmsg), "injected fault");
         hc_log("catalog: injected fault");
         return NULL;
+    }
+    if (lead) {
+        vals[0] = lead;
+        lens[0] = fmts[0] = 0;
+        types[0] = hint && hint[1] ? OID_TEXT : 0;
+        n = 1;
     }
     for (const char *f = fmt; *f; f++, n++) {
         if (n == MAX_PARAMS) {
@@ -399,19 +406,19 @@ static PGresult *run(struct catpg *p, struct pg_stmt *st, int form, const char *
 
 static PGresult *run_plain(struct catpg *p, const char *text)
 {
-    return run(p, NULL, 0, text, "", NULL);   /* an empty fmt reads no argument */
+    return run(p, NULL, 0, text, NULL, "", NULL);   /* an empty fmt reads no argument */
 }
 
 /* run() with the caller's va_list (copied: a va_list parameter cannot be
  * passed on by address portably). */
-static PGresult *run_ap(struct catpg *p, struct pg_stmt *st, const char *text, const char *fmt,
-                        va_list ap)
+static PGresult *run_ap(struct catpg *p, struct pg_stmt *st, const char *text, const char *lead,
+                        const char *fmt, va_list ap)
 {
     va_list cp;
     PGresult *r;
 
     va_copy(cp, ap);
-    r = run(p, st, text == st->text ? 0 : 1, text, fmt, &cp);
+    r = run(p, st, text == st->text ? 0 : 1, text, lead, fmt, &cp);
     va_end(cp);
     return r;
 }
@@ -600,7 +607,7 @@ int catpg_exec(struct catpg *p, const char *sql, const char *fmt, va_list ap)
     if (!strcmp(sql, "COMMIT"))
         return commit(p);
     st = stmt_for(p, sql);
-    if (!(r = run_ap(p, st, st->text, fmt, ap)))
+    if (!(r = run_ap(p, st, st->text, NULL, fmt, ap)))
         return -1;
     {
         long rows = 0;      /* "" for commands that count no rows */
@@ -625,7 +632,7 @@ int64_t catpg_insert(struct catpg *p, const char *sql, const char *fmt, va_list 
         /* The row's id, as SQLite's rowid (tables without one: 0). */
         snprintf(st->text_ret, n, "%s%s", st->text, strstr(st->text, "RETURNING") ? "" : " RETURNING *");
     }
-    if (!(r = run_ap(p, st, st->text_ret, fmt, ap)))
+    if (!(r = run_ap(p, st, st->text_ret, NULL, fmt, ap)))
         return -1;
     if (PQntuples(r) > 0 && PQnfields(r) > 0) {
         int col = strstr(st->text, "RETURNING") ? 0 : PQfnumber(r, "id");
@@ -640,7 +647,7 @@ int64_t catpg_insert(struct catpg *p, const char *sql, const char *fmt, va_list 
 static int get_one(struct catpg *p, PGresult **out, const char *sql, const char *fmt, va_list ap)
 {
     struct pg_stmt *st = stmt_for(p, sql);
-    PGresult *r = run_ap(p, st, st->text, fmt, ap);
+    PGresult *r = run_ap(p, st, st->text, NULL, fmt, ap);
 
     if (!r)
         return p->last_rc;
@@ -687,12 +694,13 @@ int catpg_get_text(struct catpg *p, char **out, const char *sql, const char *fmt
     return rc;
 }
 
-struct cat_stmt *catpg_query(struct catpg *p, const char *sql, const char *fmt, va_list ap)
+struct cat_stmt *catpg_query(struct catpg *p, const char *sql, const char *lead, const char *fmt,
+                             va_list ap)
 {
     struct pg_stmt *st = stmt_for(p, sql);
 
     PQclear(st->res);
-    st->res = run_ap(p, st, st->text, fmt, ap);
+    st->res = run_ap(p, st, st->text, lead, fmt, ap);
     if (!st->res)
         return NULL;
     st->row = -1;

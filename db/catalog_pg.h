@@ -37,7 +37,9 @@ int     catpg_get_text(struct catpg *p, char **out, const char *sql, const char 
 /* Statements of this backend are tagged pointers (low bit set): SQLite's
  * are aligned, so catalog.c tells them apart without a lookup. */
 #define CATPG_IS_STMT(s) (((uintptr_t)(void *)(s)) & 1u)
-struct cat_stmt *catpg_query(struct catpg *p, const char *sql, const char *fmt, va_list ap);
+/* lead: NULL, or a text bound as $1 before the values of fmt */
+struct cat_stmt *catpg_query(struct catpg *p, const char *sql, const char *lead, const char *fmt,
+                             va_list ap);
 int         catpg_step(struct catpg *p, struct cat_stmt *s);
 void        catpg_end(struct cat_stmt *s);
 int64_t     catpg_col_int(struct cat_stmt *s, int i);

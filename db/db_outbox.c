@@ -161,16 +161,13 @@ int db_outbox_queued_many(struct catalog *c, const char *const *keys, size_t n, 
         "SELECT j.i, o.created_at FROM " CAT_LIST_PG("?") " j JOIN outbox o ON o.dedupe_key = j.v",
     };
     struct cat_stmt *st;
-    char *json;
     int rc;
 
     memset(found, 0, n * sizeof(*found));
     memset(created_at, 0, n * sizeof(*created_at));
     if (!n)
         return DB_OK;
-    json = cat_json_texts(keys, n);
-    st = cat_query(c, sql[cat_is_pg(c)], "s", json);
-    free(json);
+    st = cat_query_texts(c, sql, keys, n, "");
     if (!st)
         return cat_rc(c);
     while ((rc = cat_step(c, st)) == 1) {

@@ -63,16 +63,13 @@ int db_view_gets(struct catalog *c, const int64_t *ids, size_t n, int64_t user_i
         "JOIN " CAT_LIST_IDS_PG("?1") " l ON l.v = v.update_id WHERE v.user_id = ?2",
     };
     struct cat_stmt *st;
-    char *json;
     int rc;
 
     memset(out, 0, n * sizeof(*out));
     memset(found, 0, n * sizeof(*found));
     if (!n)
         return DB_OK;
-    json = cat_json_ids(ids, n);
-    st = cat_query(c, sql[cat_is_pg(c)], "sI", json, user_id);
-    free(json);
+    st = cat_query_ids(c, sql, ids, n, "I", user_id);
     if (!st)
         return cat_rc(c);
     while ((rc = cat_step(c, st)) == 1) {

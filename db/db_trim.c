@@ -60,16 +60,13 @@ int db_update_media_states(struct catalog *c, const int64_t *ids, size_t n, stru
         "SELECT l.i, " MEDIA_COLS "JOIN " CAT_LIST_IDS_PG("?") " l ON l.v = u.id",
     };
     struct cat_stmt *st;
-    char *json;
     int rc;
 
     memset(out, 0, n * sizeof(*out));
     memset(found, 0, n * sizeof(*found));
     if (!n)
         return DB_OK;
-    json = cat_json_ids(ids, n);
-    st = cat_query(c, sql[cat_is_pg(c)], "s", json);
-    free(json);
+    st = cat_query_ids(c, sql, ids, n, "");
     if (!st)
         return cat_rc(c);
     while ((rc = cat_step(c, st)) == 1) {

@@ -128,16 +128,13 @@ int db_update_gets(struct catalog *c, const struct db_viewer *v, const int64_t *
     };
     struct cat_stmt *st;
     struct db_update u;
-    char *json;
     int rc;
 
     memset(out, 0, n * sizeof(*out));
     memset(found, 0, n * sizeof(*found));
     if (!n)
         return DB_OK;
-    json = cat_json_ids(ids, n);
-    st = cat_query(c, sql[cat_is_pg(c)], "sIi", json, v->user_id, v->admin ? 1 : 0);
-    free(json);
+    st = cat_query_ids(c, sql, ids, n, "Ii", v->user_id, v->admin ? 1 : 0);
     if (!st)
         return cat_rc(c);
     while ((rc = cat_step(c, st)) == 1) {
@@ -310,18 +307,13 @@ int db_update_answers_of(struct catalog *c, const int64_t *ids, size_t n, struct
         "SELECT l.i, a.prompt, a.body FROM update_answers a JOIN " CAT_LIST_IDS_PG("?") " l "
         "ON l.v = a.update_id ORDER BY l.i, a.position",
     };
-    char *json;
-    int rc;
 
     *out = NULL;
     *nout = 0;
     if (!n)
         return DB_OK;
-    json = cat_json_ids(ids, n);
-    rc = cat_read_list(c, cat_query(c, sql[cat_is_pg(c)], "s", json), sizeof(**out), fill_answer_of,
-                       (void **)out, nout);
-    free(json);
-    return rc;
+    return cat_read_list(c, cat_query_ids(c, sql, ids, n, ""), sizeof(**out), fill_answer_of,
+                         (void **)out, nout);
 }
 
 int db_update_answers(struct catalog *c, int64_t update_id, struct db_answer **out, size_t *n)
@@ -555,18 +547,13 @@ int db_rendition_lists(struct catalog *c, const int64_t *ids, size_t n, struct d
         "SELECT l.i, r.name, r.width, r.height, r.bandwidth, r.avg_bandwidth, r.codecs FROM renditions r "
         "JOIN " CAT_LIST_IDS_PG("?") " l ON l.v = r.update_id ORDER BY l.i, r.height DESC, r.id",
     };
-    char *json;
-    int rc;
 
     *out = NULL;
     *nout = 0;
     if (!n)
         return DB_OK;
-    json = cat_json_ids(ids, n);
-    rc = cat_read_list(c, cat_query(c, sql[cat_is_pg(c)], "s", json), sizeof(**out), fill_rendition_of,
-                       (void **)out, nout);
-    free(json);
-    return rc;
+    return cat_read_list(c, cat_query_ids(c, sql, ids, n, ""), sizeof(**out), fill_rendition_of,
+                         (void **)out, nout);
 }
 
 /* ---- jobs ---- */
